@@ -1,0 +1,5 @@
+"""``python -m gpusetup``: the same CLI as the ``gpusetup`` command."""
+
+from gpusetup.cli import main
+
+main()

@@ -1,0 +1,140 @@
+"""Checks: pure functions of (Facts, Profile) that return Findings.
+
+No check opens a file or calls a library, so every check is tested with Facts alone. Each
+check registers under a stable id; its docstring is the long explanation that
+``gpusetup explain ID`` prints.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+from gpusetup.facts import Facts, NvmlGpu
+from gpusetup.findings import Finding, Status
+from gpusetup.knowledge import (
+    CudaTable,
+    Profile,
+    TensorFlowBuild,
+    cuda_table,
+    default_tensorflow_build,
+    find_tensorflow_build,
+)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every check may read: the facts, the profile and the compatibility tables."""
+
+    facts: Facts
+    profile: Profile
+    cuda: CudaTable
+
+    @cached_property
+    def python_version(self) -> str:
+        return self.facts.host.python_version if self.facts.host else platform.python_version()
+
+    @cached_property
+    def tensorflow(self) -> TensorFlowBuild | None:
+        """The TensorFlow release the machine is judged against."""
+        if self.profile.tensorflow:
+            return find_tensorflow_build(self.profile.tensorflow)
+        return default_tensorflow_build(self.python_version)
+
+    @property
+    def nvml_ok(self) -> bool:
+        return self.facts.nvml is not None and self.facts.nvml.ok
+
+    @property
+    def nvml_gpus(self) -> list[NvmlGpu]:
+        """GPUs NVML reported (also the ones answered before a hang)."""
+        return self.facts.nvml.gpus if self.facts.nvml else []
+
+    @property
+    def pci_gpus(self) -> list:
+        return self.facts.pci.gpus if self.facts.pci else []
+
+    @property
+    def has_gpu(self) -> bool:
+        nvml = self.facts.nvml
+        return bool(self.pci_gpus) or bool(nvml and (nvml.device_count or nvml.gpus))
+
+    def skip(self, check_id: str, title: str, reason: str) -> Finding:
+        return Finding(id=check_id, status=Status.SKIP, title=title, detail=reason)
+
+    def needs_nvml(self, check_id: str, title: str) -> Finding | None:
+        """A skip finding when NVML gave no GPU data, naming the root cause."""
+        if not self.has_gpu:
+            return self.skip(check_id, title, "No NVIDIA GPU on this machine (see gpu.present).")
+        if not self.nvml_gpus:
+            return self.skip(check_id, title, "NVML gave no GPU data (see driver.nvml).")
+        return None
+
+
+def gpu_label(gpu: NvmlGpu) -> str:
+    parts = [p for p in (gpu.name, gpu.pci_bus_id_normalised) if p]
+    return f"GPU {gpu.index}" + (f" ({', '.join(parts)})" if parts else "")
+
+
+CheckFn = Callable[[Context], list[Finding]]
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    title: str
+    explanation: str
+    run: CheckFn
+
+
+CHECKS: dict[str, Check] = {}
+CHECK_MODULES = ("presence", "driver", "gpu", "environment")
+
+
+def check(check_id: str, title: str) -> Callable[[CheckFn], CheckFn]:
+    """Register a check; its docstring becomes its explanation."""
+
+    def register(fn: CheckFn) -> CheckFn:
+        if check_id in CHECKS:
+            raise ValueError(f"duplicate check id {check_id}")
+        CHECKS[check_id] = Check(check_id, title, inspect.cleandoc(fn.__doc__ or ""), fn)
+        return fn
+
+    return register
+
+
+def _load_checks() -> None:
+    # importing a module registers its checks; reports list them in this order
+    for module in CHECK_MODULES:
+        importlib.import_module(f"gpusetup.diagnose.{module}")
+
+
+def all_checks() -> dict[str, Check]:
+    _load_checks()
+    return CHECKS
+
+
+def diagnose(facts: Facts, profile: Profile) -> list[Finding]:
+    ctx = Context(facts=facts, profile=profile, cuda=cuda_table())
+    findings: list[Finding] = []
+    for chk in all_checks().values():
+        try:
+            findings.extend(chk.run(ctx))
+        except Exception as exc:  # noqa: BLE001 - a broken check must not hide the others
+            findings.append(
+                Finding(
+                    id=chk.id,
+                    status=Status.FAIL,
+                    title=f"{chk.title}: the check itself failed",
+                    detail=f"{type(exc).__name__}: {exc}. This is a gpusetup bug; please "
+                    "report it with the output of `gpusetup collect`.",
+                )
+            )
+    return findings
+
+
+__all__ = ["CHECKS", "Check", "Context", "all_checks", "check", "diagnose", "find_tensorflow_build"]

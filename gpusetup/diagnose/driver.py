@@ -1,0 +1,282 @@
+"""The NVIDIA driver: nouveau, the NVML library, NVML itself, and its version vs CUDA."""
+
+from __future__ import annotations
+
+import os
+
+from gpusetup.diagnose import Context, check
+from gpusetup.findings import Finding, Status
+from gpusetup.knowledge import driver_at_least
+
+NOUVEAU_FIX = """\
+Blacklist nouveau, rebuild the initramfs and reboot:
+  printf 'blacklist nouveau\\noptions nouveau modeset=0\\n' | \\
+    sudo tee /etc/modprobe.d/blacklist-nouveau.conf
+  sudo update-initramfs -u     # Fedora/RHEL: sudo dracut --force
+  sudo reboot"""
+
+INSTALL_DRIVER_FIX = """\
+Install the NVIDIA driver for this GPU, then reboot:
+  Ubuntu:      sudo ubuntu-drivers install
+  Debian:      sudo apt install nvidia-driver
+  RHEL/Rocky:  sudo dnf module install nvidia-driver
+  otherwise:   the .run installer from NVIDIA's driver download page
+In a container the driver comes from the host: docker run --gpus all ...
+(NVIDIA Container Toolkit)."""
+
+
+def _stub_loaded(ctx: Context) -> bool:
+    nvml = ctx.facts.nvml
+    return bool(nvml and nvml.library_path and "/stubs/" in nvml.library_path)
+
+
+@check("driver.nouveau", "nouveau does not hold the GPU")
+def nouveau(ctx: Context) -> list[Finding]:
+    """
+    What: whether the open-source nouveau driver is bound to an NVIDIA GPU.
+
+    Why it matters: a GPU bound to nouveau cannot be used by the NVIDIA driver, and while
+    nouveau is loaded the nvidia module usually refuses to load ("NVIDIA driver is not
+    loaded" / NVML Driver Not Loaded).
+
+    Fix: blacklist nouveau in /etc/modprobe.d, rebuild the initramfs and reboot.
+    """
+    title = "nouveau does not hold the GPU"
+    pci, kernel = ctx.facts.pci, ctx.facts.kernel
+    if pci is None or not pci.sysfs_present:
+        return [ctx.skip("driver.nouveau", title, "The PCI bus could not be read.")]
+    if not pci.gpus:
+        return [ctx.skip("driver.nouveau", title, "No NVIDIA GPU on the PCI bus.")]
+    held = [d for d in pci.gpus if d.driver == "nouveau"]
+    if held:
+        return [Finding(
+            "driver.nouveau", Status.FAIL, "The nouveau driver holds the NVIDIA GPU",
+            detail="nouveau is bound to " + ", ".join(d.address for d in held)
+            + "; the NVIDIA driver cannot use a GPU nouveau holds.",
+            evidence={"bound": {d.address: d.driver for d in pci.gpus},
+                      "modules": kernel.modules if kernel else "not read"},
+            fix=NOUVEAU_FIX,
+        )]
+    return [Finding("driver.nouveau", Status.PASS, title,
+                    evidence={"bound": {d.address: d.driver or "none" for d in pci.gpus}})]
+
+
+@check("driver.nvml-stub", "The real NVML library is loaded, not the toolkit stub")
+def nvml_stub(ctx: Context) -> list[Finding]:
+    """
+    What: whether the libnvidia-ml.so.1 that loads is the CUDA toolkit's link-time stub
+    (…/lib64/stubs/libnvidia-ml.so) instead of the driver's library.
+
+    Why it matters: the stub only exists so programs can be linked on machines without a
+    driver; it answers every call with an error. A `stubs` directory on LD_LIBRARY_PATH
+    (or in ld.so.conf) makes every NVML user (nvidia-smi, TensorFlow, gpusetup) fail.
+
+    Fix: remove the stubs directory from LD_LIBRARY_PATH and /etc/ld.so.conf.d, then run
+    `sudo ldconfig`.
+    """
+    title = "The real NVML library is loaded, not the toolkit stub"
+    nvml = ctx.facts.nvml
+    if nvml is None or not nvml.library_path:
+        return [ctx.skip("driver.nvml-stub", title, "No NVML library was loaded.")]
+    if _stub_loaded(ctx):
+        stub_dir = os.path.dirname(nvml.library_path)
+        return [Finding(
+            "driver.nvml-stub", Status.FAIL, "The CUDA toolkit's stub NVML library is loaded",
+            detail=f"{nvml.library_path} is a link-time stub that answers every call with an "
+            "error; the driver's libnvidia-ml.so.1 must be found first.",
+            evidence={"loaded": nvml.library_path,
+                      "LD_LIBRARY_PATH": ctx.facts.env.ld_library_path if ctx.facts.env else None},
+            fix=f"Remove {stub_dir} from LD_LIBRARY_PATH (and from /etc/ld.so.conf.d/*.conf, "
+            "then run `sudo ldconfig`).",
+        )]
+    return [Finding("driver.nvml-stub", Status.PASS, title, evidence={"loaded": nvml.library_path})]
+
+
+def _library_version(path: str | None) -> str | None:
+    """libnvidia-ml.so.580.95.05 -> 580.95.05 (the driver release the library belongs to).
+
+    The probe records the mapped file, which is the symlink chain's end, so it carries the
+    full version.
+    """
+    if not path:
+        return None
+    real = os.path.basename(path)
+    marker = ".so."
+    return real.split(marker, 1)[1] if marker in real and real.count(".") > 3 else None
+
+
+@check("driver.nvml", "The NVIDIA driver answers (NVML)")
+def nvml(ctx: Context) -> list[Finding]:
+    """
+    What: whether NVML, the driver's management library that nvidia-smi uses, loads and
+    initialises, and answers every call within the deadline.
+
+    Why it matters: if NVML cannot talk to the driver, neither can CUDA or TensorFlow.
+    The error says why: LibraryNotFound (driver not installed), DriverNotLoaded (kernel
+    module not loaded; often nouveau or Secure Boot), LibRmVersionMismatch (the library
+    and the kernel module come from different driver versions: an upgrade without a
+    reboot), NoPermission (device nodes not accessible). A call that never returns
+    usually means a GPU fell off the bus (Xid 79).
+
+    Fix: as the finding says for its cause: install the driver, load the module, reboot
+    after an upgrade, or fix device node permissions.
+    """
+    title = "The NVIDIA driver answers (NVML)"
+    facts = ctx.facts
+    info = facts.nvml
+    kernel = facts.kernel
+    if info is None:
+        failure = facts.failures.get("nvml")
+        return [Finding(
+            "driver.nvml", Status.FAIL, "The NVML probe failed",
+            detail=failure.message if failure else "NVML was not probed.",
+            fix="Look for Xid errors: sudo dmesg | grep -i -e xid -e nvrm",
+        )]
+    evidence: dict[str, object] = {
+        "library": info.library_path or "not loaded",
+        "kernel module": kernel.driver_version if kernel and kernel.driver_version else "not loaded",
+    }
+    if info.hung_call:
+        done = ", ".join(str(g.index) for g in info.gpus) or "none"
+        return [Finding(
+            "driver.nvml", Status.FAIL,
+            f"NVML call {info.hung_call} did not return within {info.timeout_s:g} s",
+            detail="The driver stopped answering; this usually means a GPU fell off the bus or "
+            f"the driver is wedged. GPUs fully queried before the hang: {done}.",
+            evidence=evidence,
+            fix="Check the kernel log for Xid errors: sudo dmesg | grep -i -e xid -e nvrm\n"
+            "Xid 79 (fallen off the bus) needs a reboot; if it repeats, reseat or replace the "
+            "GPU. Raise the deadline with GPUSETUP_NVML_TIMEOUT=SECONDS if the driver is only slow.",
+        )]
+    err = info.init_error
+    if err is None:
+        evidence["driver"] = info.driver_version
+        evidence["CUDA (driver)"] = info.cuda_driver_version_text
+        return [Finding(
+            "driver.nvml", Status.PASS,
+            f"Driver {info.driver_version} answers (CUDA {info.cuda_driver_version_text}, "
+            f"{info.device_count} GPU(s))",
+            evidence=evidence,
+        )]
+    evidence["error"] = f"{err.error_class} ({err.code}): {err.message}"
+    if _stub_loaded(ctx):
+        return [ctx.skip("driver.nvml", title, "The stub library answered (see driver.nvml-stub).")]
+    if err.error_class == "ImportError":
+        return [Finding(
+            "driver.nvml", Status.FAIL, "The NVML Python binding is not installed",
+            detail=err.message, evidence=evidence,
+            fix="Reinstall gpusetup, or: python -m pip install nvidia-ml-py",
+        )]
+    cls = err.error_class.removeprefix("NVMLError_")
+    if cls == "LibraryNotFound":
+        if not ctx.has_gpu:
+            return [ctx.skip("driver.nvml", title,
+                             "No NVIDIA GPU and no NVIDIA driver library (see gpu.present).")]
+        return [Finding(
+            "driver.nvml", Status.FAIL, "The NVIDIA driver is not installed",
+            detail="libnvidia-ml.so.1, the driver's user-space library, was not found by the "
+            "dynamic loader, so the GPU cannot be used.",
+            evidence=evidence, fix=INSTALL_DRIVER_FIX,
+        )]
+    if cls == "DriverNotLoaded":
+        nouveau_held = [d.address for d in ctx.pci_gpus if d.driver == "nouveau"]
+        detail = "The driver's library is installed but the nvidia kernel module is not loaded."
+        fix = ("Load it and read why it failed if it does not:\n"
+               "  sudo modprobe nvidia && nvidia-smi\n"
+               "  sudo dmesg | grep -i -e nvidia -e nvrm\n"
+               "With Secure Boot on (mokutil --sb-state) the module must be signed; if the "
+               "kernel was upgraded, reinstall the driver (DKMS) for it.")
+        if nouveau_held:
+            detail += f" nouveau holds {', '.join(nouveau_held)}: fix driver.nouveau first."
+            fix = NOUVEAU_FIX
+        return [Finding("driver.nvml", Status.FAIL, "The NVIDIA kernel module is not loaded",
+                        detail=detail, evidence=evidence, fix=fix)]
+    if cls == "LibRmVersionMismatch":
+        lib_version = _library_version(info.library_path)
+        if lib_version:
+            evidence["library version"] = lib_version
+        return [Finding(
+            "driver.nvml", Status.FAIL,
+            "Driver/library version mismatch: the kernel module and libnvidia-ml differ",
+            detail="The loaded kernel module is "
+            f"{kernel.driver_version if kernel and kernel.driver_version else 'of another version'}"
+            f"{f' and the library is {lib_version}' if lib_version else ''}; this happens after a "
+            "driver upgrade without a reboot.",
+            evidence=evidence,
+            fix="Reboot. Without a reboot, stop everything using the GPU and reload the modules:\n"
+            "  sudo rmmod nvidia_uvm nvidia_drm nvidia_modeset nvidia && sudo modprobe nvidia",
+        )]
+    if cls == "NoPermission":
+        nodes = kernel.device_nodes + kernel.control_nodes if kernel else []
+        denied = [n.path for n in nodes if not (n.readable and n.writable)]
+        if denied:
+            evidence["not accessible"] = denied
+        return [Finding(
+            "driver.nvml", Status.FAIL, "No permission to talk to the NVIDIA driver",
+            detail="NVML was refused access; this user cannot open the /dev/nvidia* device nodes.",
+            evidence=evidence,
+            fix="Check the nodes: ls -l /dev/nvidia*\nThey should be mode 0666 (the driver's "
+            "default, NVreg_DeviceFileMode); or add this user to the group that owns them "
+            "(sudo usermod -aG <group> $USER) and log in again.",
+        )]
+    return [Finding(
+        "driver.nvml", Status.FAIL, f"NVML failed to initialise: {err.message}",
+        detail=f"The driver answered {err.error_class} (code {err.code}).",
+        evidence=evidence,
+        fix="Check the kernel log: sudo dmesg | grep -i -e xid -e nvrm\n"
+        "and what nvidia-smi says; a reboot clears most transient driver states.",
+    )]
+
+
+@check("driver.version", "The driver is new enough for the TensorFlow target's CUDA")
+def driver_version(ctx: Context) -> list[Finding]:
+    """
+    What: whether the installed driver supports the CUDA version that the target
+    TensorFlow release was built with (the profile's target.tensorflow, else the newest
+    release for this Python).
+
+    Why it matters: a CUDA X.Y build needs the driver listed for X.Y in NVIDIA's release
+    notes. Under minor-version compatibility it still runs on any driver from the same
+    CUDA major's floor (12.x: 525.60.13), with limited features and possible PTX JIT
+    failures; below that floor CUDA reports "driver version is insufficient".
+
+    Fix: upgrade the driver to at least the version shown, or choose an older TensorFlow.
+    """
+    title = "The driver is new enough for the TensorFlow target's CUDA"
+    nvml, kernel = ctx.facts.nvml, ctx.facts.kernel
+    driver = (nvml.driver_version if nvml else None) or (kernel.driver_version if kernel else None)
+    if not driver:
+        return [ctx.skip("driver.version", title, "No driver version known (see driver.nvml).")]
+    tf = ctx.tensorflow
+    if tf is None:
+        return [ctx.skip("driver.version", title,
+                         f"No TensorFlow release in gpusetup's table ships wheels for "
+                         f"Python {ctx.python_version}.")]
+    major = tf.cuda.split(".")[0]
+    needed = ctx.cuda.toolkit_min_driver.get(tf.cuda)
+    floor = ctx.cuda.major_floor_driver.get(major)
+    evidence = {"driver": driver, "TensorFlow target": tf.version, "built with CUDA": tf.cuda,
+                f"CUDA {tf.cuda} driver": needed, f"CUDA {major}.x floor": floor}
+    if nvml and nvml.cuda_driver_version_text:
+        evidence["driver's CUDA"] = nvml.cuda_driver_version_text
+    upgrade = (f"Upgrade the NVIDIA driver to {needed} or newer (then reboot), or target an "
+               "older TensorFlow: gpusetup doctor --profile <profile with target.tensorflow>.")
+    if floor and not driver_at_least(driver, floor):
+        return [Finding(
+            "driver.version", Status.FAIL,
+            f"Driver {driver} is too old for TensorFlow {tf.version} (CUDA {tf.cuda})",
+            detail=f"CUDA {major}.x needs driver {floor} or newer; TensorFlow will fail with "
+            "'CUDA driver version is insufficient for CUDA runtime version'.",
+            evidence=evidence, fix=upgrade,
+        )]
+    if needed and not driver_at_least(driver, needed):
+        return [Finding(
+            "driver.version", Status.WARN,
+            f"Driver {driver} runs CUDA {tf.cuda} only through minor-version compatibility",
+            detail=f"CUDA {tf.cuda} lists driver {needed}; from {floor} it runs with limited "
+            "features, and JIT compilation of newer PTX can fail.",
+            evidence=evidence, fix=upgrade,
+        )]
+    return [Finding("driver.version", Status.PASS,
+                    f"Driver {driver} supports CUDA {tf.cuda} (TensorFlow {tf.version})",
+                    evidence=evidence)]

@@ -1,0 +1,90 @@
+"""Environment variables that change what CUDA sees or how it runs."""
+
+from __future__ import annotations
+
+from gpusetup.diagnose import Context, check
+from gpusetup.findings import Finding, Status
+from gpusetup.visible_devices import resolve_visible_devices
+
+
+@check("env.cuda-visible-devices", "CUDA_VISIBLE_DEVICES leaves GPUs visible")
+def cuda_visible_devices(ctx: Context) -> list[Finding]:
+    """
+    What: whether CUDA_VISIBLE_DEVICES, when set, names GPUs that exist.
+
+    Why it matters: CUDA applies it silently. An empty value (or -1) hides every GPU;
+    an entry that matches nothing (a typo in a UUID, an ordinal past the last GPU) hides
+    itself and every entry after it, so TensorFlow sees fewer GPUs than intended, or
+    none, and says only "no GPU". Ordinals count in CUDA's order, which is not
+    nvidia-smi's unless CUDA_DEVICE_ORDER=PCI_BUS_ID; UUIDs avoid that trap.
+
+    Fix: unset the variable, or list GPUs by UUID (`nvidia-smi -L` prints them).
+    """
+    title = "CUDA_VISIBLE_DEVICES leaves GPUs visible"
+    env = ctx.facts.env
+    if env is None:
+        return [ctx.skip("env.cuda-visible-devices", title, "The environment was not read.")]
+    value = env.cuda_visible_devices
+    if value is None:
+        return [Finding("env.cuda-visible-devices", Status.PASS,
+                        "CUDA_VISIBLE_DEVICES is not set: CUDA sees every GPU")]
+    list_fix = ("Unset it (unset CUDA_VISIBLE_DEVICES), or name GPUs by UUID, e.g.\n"
+                "  export CUDA_VISIBLE_DEVICES=GPU-<uuid>   # nvidia-smi -L lists them")
+    if not value.strip():
+        return [Finding(
+            "env.cuda-visible-devices", Status.FAIL, "CUDA_VISIBLE_DEVICES is empty: every GPU "
+            "is hidden", detail="CUDA treats an empty list as 'no devices'; TensorFlow will "
+            "run on the CPU.", evidence={"CUDA_VISIBLE_DEVICES": value}, fix=list_fix,
+        )]
+    if skip := ctx.needs_nvml("env.cuda-visible-devices", title):
+        return [skip]
+    uuids = [g.uuid for g in ctx.nvml_gpus]
+    vis = resolve_visible_devices(value, uuids)
+    evidence: dict[str, object] = {"CUDA_VISIBLE_DEVICES": value,
+                                   "GPUs": len(uuids), "visible": len(vis.visible)}
+    if vis.mig_entries:
+        evidence["MIG instances"] = vis.mig_entries
+    if vis.invalid_entry is not None:
+        hidden = [vis.invalid_entry, *vis.ignored]
+        status = Status.FAIL if not (vis.visible or vis.mig_entries) else Status.WARN
+        return [Finding(
+            "env.cuda-visible-devices", status,
+            f"CUDA_VISIBLE_DEVICES entry {vis.invalid_entry!r} {vis.invalid_reason}",
+            detail=f"CUDA ignores it and every entry after it ({', '.join(hidden)}); "
+            f"{len(vis.visible) + len(vis.mig_entries)} device(s) stay visible.",
+            evidence=evidence, fix=list_fix,
+        )]
+    return [Finding("env.cuda-visible-devices", Status.PASS,
+                    f"CUDA_VISIBLE_DEVICES shows {len(vis.visible) + len(vis.mig_entries)} of "
+                    f"{len(uuids)} GPU(s)", evidence=evidence)]
+
+
+@check("env.cuda-debug-variables", "No CUDA debugging or profiling variables are set")
+def cuda_debug_variables(ctx: Context) -> list[Finding]:
+    """
+    What: whether variables that attach debuggers or profilers to every CUDA program are
+    set (NSIGHT_CUDA_DEBUGGER, CUDA_INJECTION32_PATH, CUDA_INJECTION64_PATH,
+    CUDA_AUTO_BOOST, CUDA_ENABLE_COREDUMP_ON_EXCEPTION, CUDA_COREDUMP_FILE,
+    CUDA_DEVICE_WAITS_ON_EXCEPTION, CUDA_PROFILE, COMPUTE_PROFILE, OPENCL_PROFILE), the
+    list DCGM's deployment check uses.
+
+    Why it matters: they slow every CUDA program down, make it wait or dump core on an
+    exception, or inject a library into it: fine on a debugging desk, wrong on a node
+    that runs real jobs.
+
+    Fix: unset them in the shell profile or job environment that sets them.
+    """
+    title = "No CUDA debugging or profiling variables are set"
+    env = ctx.facts.env
+    if env is None:
+        return [ctx.skip("env.cuda-debug-variables", title, "The environment was not read.")]
+    if not env.risky_variables:
+        return [Finding("env.cuda-debug-variables", Status.PASS, title)]
+    names = sorted(env.risky_variables)
+    return [Finding(
+        "env.cuda-debug-variables", Status.WARN,
+        f"CUDA debugging/profiling variable(s) set: {', '.join(names)}",
+        detail="Every CUDA program started from this environment is slowed or altered.",
+        evidence=dict(env.risky_variables),
+        fix="unset " + " ".join(names),
+    )]

@@ -1,0 +1,307 @@
+"""Per-GPU checks: answers to NVML, compute capability, health, MIG, persistence, nodes."""
+
+from __future__ import annotations
+
+from gpusetup.diagnose import Context, check, gpu_label
+from gpusetup.findings import Finding, Status
+from gpusetup.knowledge import parse_cc, tensorflow_builds
+
+XID_HINT = "Check the kernel log for Xid errors: sudo dmesg | grep -i -e xid -e nvrm"
+
+
+@check("gpu.nvml-query", "Every GPU answers the driver")
+def nvml_query(ctx: Context) -> list[Finding]:
+    """
+    What: whether each GPU answered every NVML query gpusetup makes (NotSupported counts
+    as an answer: many boards do not implement every counter).
+
+    Why it matters: an error such as "GPU is lost" on one GPU means the driver lost
+    contact with it (Xid 79, fallen off the bus); CUDA programs on that GPU will fail or
+    hang, and the others may be affected.
+
+    Fix: read the kernel log for Xid errors; a lost GPU needs a reboot, and a reseat or
+    replacement if it happens again.
+    """
+    title = "Every GPU answers the driver"
+    if skip := ctx.needs_nvml("gpu.nvml-query", title):
+        return [skip]
+    findings = []
+    for gpu in ctx.nvml_gpus:
+        if not gpu.errors:
+            continue
+        lost = any(e.error_class.endswith("GpuIsLost") for e in gpu.errors.values())
+        calls = "; ".join(f"{call}: {e.message}" for call, e in gpu.errors.items())
+        findings.append(Finding(
+            "gpu.nvml-query", Status.FAIL,
+            f"{gpu_label(gpu)} is lost to the driver" if lost
+            else f"{gpu_label(gpu)} did not answer every query",
+            detail=calls,
+            evidence={call: f"{e.error_class} ({e.code})" for call, e in gpu.errors.items()},
+            fix=XID_HINT + ("\nA lost GPU needs a reboot; if it happens again, reseat or replace "
+                            "it." if lost else ""),
+            subject=f"GPU {gpu.index}",
+        ))
+    return findings or [Finding("gpu.nvml-query", Status.PASS,
+                                f"All {len(ctx.nvml_gpus)} GPU(s) answered")]
+
+
+def _newest_tensorflow_for(cc: tuple[int, int]) -> str | None:
+    for build in tensorflow_builds():
+        if parse_cc(build.min_compute_capability) <= cc:
+            return build.version
+    return None
+
+
+@check("gpu.compute-capability", "Each GPU's compute capability is high enough")
+def compute_capability(ctx: Context) -> list[Finding]:
+    """
+    What: each GPU's CUDA compute capability (CC) against the minimum: the profile's
+    gpu.min_compute_capability, else the lowest CC the TensorFlow target's release wheels
+    are compiled for (6.0 for TensorFlow 2.18 and later).
+
+    Why it matters: TensorFlow ignores a visible GPU below its minimum ("Ignoring visible
+    gpu device ... The minimum required Cuda capability is 6.0") and runs on the CPU.
+
+    Fix: use a newer GPU, an older TensorFlow release whose wheels still include the
+    architecture, or build TensorFlow from source for it.
+    """
+    title = "Each GPU's compute capability is high enough"
+    if skip := ctx.needs_nvml("gpu.compute-capability", title):
+        return [skip]
+    tf = ctx.tensorflow
+    if ctx.profile.min_compute_capability:
+        minimum, source = ctx.profile.min_compute_capability, f"profile {ctx.profile.name}"
+    elif tf is not None:
+        minimum, source = tf.min_compute_capability, f"TensorFlow {tf.version}"
+        if "min_compute_capability" in tf.unverified:
+            source += " (table value not yet verified)"
+    else:
+        return [ctx.skip("gpu.compute-capability", title,
+                         f"No TensorFlow target for Python {ctx.python_version}; set "
+                         "gpu.min_compute_capability in a profile.")]
+    need = parse_cc(minimum)
+    findings, ok, unknown = [], [], []
+    for gpu in ctx.nvml_gpus:
+        cc = gpu.compute_capability
+        if cc is None:
+            unknown.append(gpu_label(gpu))
+        elif tuple(cc) < need:
+            older = _newest_tensorflow_for(tuple(cc))
+            fix = f"Use a GPU with compute capability {minimum} or higher"
+            if older:
+                fix += f", or TensorFlow {older} (the newest release whose wheels include CC {gpu.cc_text})"
+            findings.append(Finding(
+                "gpu.compute-capability", Status.FAIL,
+                f"{gpu_label(gpu)}: compute capability {gpu.cc_text} is below {minimum}",
+                detail=f"{source} needs compute capability {minimum}; TensorFlow will ignore "
+                "this GPU.",
+                evidence={"compute capability": gpu.cc_text, "minimum": minimum, "from": source},
+                fix=fix + ".",
+                subject=f"GPU {gpu.index}",
+            ))
+        else:
+            ok.append(f"GPU {gpu.index}: {gpu.cc_text}")
+    if unknown:
+        findings.append(Finding(
+            "gpu.compute-capability", Status.WARN,
+            f"Compute capability unknown for {', '.join(unknown)}",
+            detail="NVML did not report it (see gpu.nvml-query).",
+        ))
+    if not findings:
+        findings.append(Finding(
+            "gpu.compute-capability", Status.PASS,
+            f"All GPUs have compute capability {minimum} or higher",
+            evidence={"minimum": minimum, "from": source, "GPUs": ok},
+        ))
+    return findings
+
+
+def _severity(level: str) -> Status | None:
+    return {"warn": Status.WARN, "fail": Status.FAIL}.get(level)
+
+
+@check("gpu.health", "GPU memory health (retired pages, row remapping, ECC, infoROM)")
+def health(ctx: Context) -> list[Finding]:
+    """
+    What: the memory health counters NVML reports, judged with DCGM's thresholds: a page
+    retirement pending, 63 or more retired pages, a row remap pending or failed, an
+    invalid infoROM (each a failure), and volatile uncorrectable ECC errors since the
+    driver loaded (a warning by default).
+
+    Why it matters: pending retirements and remaps only take effect after a GPU reset;
+    until then jobs can hit the bad memory. Too many retired pages or a failed remap
+    means the board needs replacing.
+
+    Fix: drain the node and reset the GPU (`sudo nvidia-smi -r -i N`, with nothing
+    running on it) or reboot; replace the board when the counters say so.
+    """
+    title = "GPU memory health"
+    if skip := ctx.needs_nvml("gpu.health", title):
+        return [skip]
+    profile = ctx.profile
+    findings = []
+    checked = 0
+    for gpu in ctx.nvml_gpus:
+        problems: list[tuple[Status, str, str]] = []
+        known = any(v is not None for v in (gpu.retired_pages_pending, gpu.retired_pages,
+                                           gpu.remapped_rows, gpu.ecc_volatile_uncorrected,
+                                           gpu.inforom_valid))
+        checked += known
+        reset = f"Drain the node, then reset the GPU: sudo nvidia-smi -r -i {gpu.index} (or reboot)"
+        if gpu.retired_pages_pending:
+            problems.append((Status.FAIL, "page retirement pending", reset))
+        if gpu.retired_pages is not None and gpu.retired_pages >= profile.max_retired_pages:
+            problems.append((Status.FAIL, f"{gpu.retired_pages} retired pages (limit "
+                             f"{profile.max_retired_pages})", "Replace the GPU (RMA)."))
+        rows = gpu.remapped_rows
+        if rows and rows.pending:
+            problems.append((Status.FAIL, "row remapping pending", reset))
+        if rows and rows.failure:
+            problems.append((Status.FAIL, "row remapping failed", "Replace the GPU (RMA)."))
+        if gpu.inforom_valid is False:
+            problems.append((Status.FAIL, "infoROM is corrupted",
+                             "Update or reflash the infoROM with the vendor's tools, or replace "
+                             "the GPU."))
+        ecc_status = _severity(profile.volatile_uncorrectable_ecc)
+        if gpu.ecc_volatile_uncorrected and ecc_status:
+            problems.append((ecc_status, f"{gpu.ecc_volatile_uncorrected} uncorrectable ECC "
+                             "error(s) since the driver loaded", XID_HINT))
+        for status, what, fix in problems:
+            findings.append(Finding(
+                "gpu.health", status, f"{gpu_label(gpu)}: {what}",
+                evidence={
+                    "retired pages": gpu.retired_pages,
+                    "retirement pending": gpu.retired_pages_pending,
+                    "remapped rows": rows and {"corrected": rows.corrected,
+                                               "uncorrected": rows.uncorrected,
+                                               "pending": rows.pending, "failure": rows.failure},
+                    "volatile uncorrectable ECC": gpu.ecc_volatile_uncorrected,
+                    "infoROM valid": gpu.inforom_valid,
+                },
+                fix=fix, subject=f"GPU {gpu.index}",
+            ))
+    if findings:
+        return findings
+    if not checked:
+        return [ctx.skip("gpu.health", title, "No GPU reports memory health counters "
+                         "(NotSupported on these boards).")]
+    return [Finding("gpu.health", Status.PASS,
+                    f"Memory health counters are clean on {checked} GPU(s)")]
+
+
+@check("gpu.mig-mode", "No MIG mode change is pending")
+def mig_mode(ctx: Context) -> list[Finding]:
+    """
+    What: whether a GPU's pending MIG (Multi-Instance GPU) mode differs from its current
+    mode.
+
+    Why it matters: `nvidia-smi -mig 1` only takes effect after a GPU reset; until then
+    the GPU runs in the old mode and the partitioning the user expects is not there.
+
+    Fix: reset the GPU (`sudo nvidia-smi -r -i N`, nothing running on it) or reboot.
+    """
+    title = "No MIG mode change is pending"
+    if skip := ctx.needs_nvml("gpu.mig-mode", title):
+        return [skip]
+    capable = [g for g in ctx.nvml_gpus if g.mig_current is not None]
+    if not capable:
+        return [ctx.skip("gpu.mig-mode", title, "No GPU here supports MIG.")]
+    findings = [
+        Finding(
+            "gpu.mig-mode", Status.WARN,
+            f"{gpu_label(g)}: MIG mode change pending "
+            f"({'on' if g.mig_current else 'off'} -> {'on' if g.mig_pending else 'off'})",
+            detail="The new MIG mode takes effect only after a GPU reset.",
+            evidence={"current": g.mig_current, "pending": g.mig_pending},
+            fix=f"Drain the GPU, then: sudo nvidia-smi -r -i {g.index} (or reboot)",
+            subject=f"GPU {g.index}",
+        )
+        for g in capable if g.mig_pending is not None and g.mig_pending != g.mig_current
+    ]
+    enabled = [f"GPU {g.index}" for g in capable if g.mig_current]
+    return findings or [Finding(
+        "gpu.mig-mode", Status.PASS, title,
+        evidence={"MIG enabled on": enabled or "none"},
+    )]
+
+
+@check("gpu.persistence-mode", "Persistence mode is on")
+def persistence_mode(ctx: Context) -> list[Finding]:
+    """
+    What: whether the driver keeps each GPU initialised when no program uses it.
+
+    Why it matters: with persistence off the driver tears the GPU down after the last
+    client exits and sets it up again for the next one: every CUDA start (and every
+    nvidia-smi call) pays seconds of initialisation, and settings such as clocks reset.
+
+    Fix: run the persistence daemon (`sudo systemctl enable --now nvidia-persistenced`),
+    or `sudo nvidia-smi -pm 1` until the next reboot. A profile can make this a failure
+    or turn it off (checks.persistence_mode).
+    """
+    title = "Persistence mode is on"
+    level = _severity(ctx.profile.persistence_mode)
+    if level is None:
+        return [ctx.skip("gpu.persistence-mode", title,
+                         f"Turned off by profile {ctx.profile.name}.")]
+    if skip := ctx.needs_nvml("gpu.persistence-mode", title):
+        return [skip]
+    off = [g for g in ctx.nvml_gpus if g.persistence_mode is False]
+    if not off:
+        return [Finding("gpu.persistence-mode", Status.PASS, title)]
+    return [Finding(
+        "gpu.persistence-mode", level,
+        f"Persistence mode is off on {len(off)} GPU(s)",
+        detail="Each CUDA start re-initialises these GPUs: " + ", ".join(gpu_label(g) for g in off),
+        evidence={"off": [g.index for g in off]},
+        fix="sudo systemctl enable --now nvidia-persistenced\n"
+        "(or, until the next reboot: sudo nvidia-smi -pm 1)",
+    )]
+
+
+@check("gpu.device-nodes", "Every GPU has a usable /dev/nvidiaN node")
+def device_nodes(ctx: Context) -> list[Finding]:
+    """
+    What: whether each GPU's device node /dev/nvidiaN (N = its minor number) exists and
+    this user can read and write it.
+
+    Why it matters: CUDA opens the node of every GPU it uses. A missing node (a
+    container given too few devices, nodes not created after boot) or one without
+    permission hides that GPU from CUDA even though nvidia-smi, run as root, shows it.
+
+    Fix: create the nodes (`sudo nvidia-modprobe -c N`, or run nvidia-smi once as
+    root), fix their mode (0666 by default), or pass every /dev/nvidia* into the
+    container.
+    """
+    title = "Every GPU has a usable /dev/nvidiaN node"
+    if skip := ctx.needs_nvml("gpu.device-nodes", title):
+        return [skip]
+    kernel = ctx.facts.kernel
+    if kernel is None:
+        return [ctx.skip("gpu.device-nodes", title, "/dev could not be read.")]
+    nodes = {n.path.rsplit("/", 1)[-1]: n for n in kernel.device_nodes}
+    usable = [n for n in kernel.device_nodes if n.readable and n.writable]
+    problems = []
+    for gpu in ctx.nvml_gpus:
+        if gpu.minor_number is None:
+            continue
+        name = f"nvidia{gpu.minor_number}"
+        node = nodes.get(name)
+        if node is None:
+            problems.append(f"{gpu_label(gpu)}: /dev/{name} is missing")
+        elif not (node.readable and node.writable):
+            problems.append(f"{gpu_label(gpu)}: /dev/{name} is not readable and writable by "
+                            "this user")
+    count = len(ctx.nvml_gpus)
+    evidence = {"GPUs": count, "usable nodes": [n.path for n in usable]}
+    if problems or len(usable) < count:
+        return [Finding(
+            "gpu.device-nodes", Status.WARN,
+            f"{len(usable)} usable /dev/nvidiaN node(s) for {count} GPU(s)",
+            detail="; ".join(problems) or "Fewer usable nodes than GPUs.",
+            evidence=evidence,
+            fix="ls -l /dev/nvidia*   # nodes should exist, mode 0666\n"
+            "sudo nvidia-modprobe -c <minor>   # creates /dev/nvidia<minor>\n"
+            "In a container, pass every GPU's node (docker run --gpus all).",
+        )]
+    return [Finding("gpu.device-nodes", Status.PASS, f"{len(usable)} usable node(s) for "
+                    f"{count} GPU(s)", evidence=evidence)]

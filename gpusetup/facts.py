@@ -1,0 +1,231 @@
+"""Facts: what the probes saw on a machine, as typed data that round-trips through JSON.
+
+Each section is either its data or, in ``Facts.failures``, the reason it could not be
+collected. Facts recorded on one machine can be diagnosed on another (``doctor --from``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gpusetup.serde import SchemaError, from_jsonable, to_jsonable
+
+FACTS_SCHEMA = "gpusetup.facts/1"
+
+#: Environment variables that debuggers and profilers read; on a node meant for real work
+#: they slow or alter every CUDA program (the list DCGM's deployment check uses).
+RISKY_CUDA_VARIABLES = (
+    "NSIGHT_CUDA_DEBUGGER",
+    "CUDA_INJECTION32_PATH",
+    "CUDA_INJECTION64_PATH",
+    "CUDA_AUTO_BOOST",
+    "CUDA_ENABLE_COREDUMP_ON_EXCEPTION",
+    "CUDA_COREDUMP_FILE",
+    "CUDA_DEVICE_WAITS_ON_EXCEPTION",
+    "CUDA_PROFILE",
+    "COMPUTE_PROFILE",
+    "OPENCL_PROFILE",
+)
+
+
+@dataclass(frozen=True)
+class ProbeFailure:
+    """Why a section of facts is missing: the probe raised, or ran past its deadline."""
+
+    kind: str  # "error" | "timeout"
+    message: str
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    hostname: str
+    kernel_release: str
+    os_name: str
+    machine: str
+    python_version: str
+    python_executable: str
+    glibc_version: str | None
+    uid: int
+
+
+@dataclass(frozen=True)
+class PciDevice:
+    address: str  # sysfs name, e.g. 0000:3b:00.0
+    vendor_id: str  # 0x10de
+    device_id: str  # 0x2330
+    class_code: str  # 0x030200
+    driver: str | None  # bound kernel driver: nvidia, nouveau, vfio-pci, or None
+
+    @property
+    def is_gpu(self) -> bool:
+        """Display controllers (VGA 0x0300, 3D 0x0302); audio/USB functions are not GPUs."""
+        return self.class_code.lower().startswith(("0x0300", "0x0302"))
+
+
+@dataclass(frozen=True)
+class PciFacts:
+    sysfs_present: bool
+    nvidia_devices: list[PciDevice] = field(default_factory=list)
+
+    @property
+    def gpus(self) -> list[PciDevice]:
+        return [d for d in self.nvidia_devices if d.is_gpu]
+
+
+@dataclass(frozen=True)
+class DeviceNode:
+    path: str
+    readable: bool
+    writable: bool
+
+
+@dataclass(frozen=True)
+class KernelFacts:
+    driver_version: str | None  # from /proc/driver/nvidia/version
+    driver_version_line: str | None
+    modules: list[str]  # loaded modules among KERNEL_MODULES
+    device_nodes: list[DeviceNode]  # /dev/nvidiaN (per-GPU nodes only)
+    control_nodes: list[DeviceNode]  # /dev/nvidiactl, /dev/nvidia-uvm
+
+
+@dataclass(frozen=True)
+class NvmlError:
+    """An NVML error as the binding raised it: class name, numeric code, message."""
+
+    error_class: str
+    code: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class RemappedRows:
+    corrected: int
+    uncorrected: int
+    pending: bool
+    failure: bool
+
+
+@dataclass(frozen=True)
+class NvmlGpu:
+    index: int
+    name: str | None = None
+    uuid: str | None = None
+    pci_bus_id: str | None = None  # as NVML gives it: 00000000:3B:00.0
+    pci_device_id: str | None = None  # 0x233010DE
+    compute_capability: tuple[int, int] | None = None
+    memory_total_mib: int | None = None
+    minor_number: int | None = None
+    persistence_mode: bool | None = None
+    mig_current: bool | None = None
+    mig_pending: bool | None = None
+    retired_pages_pending: bool | None = None
+    retired_pages: int | None = None
+    remapped_rows: RemappedRows | None = None
+    ecc_volatile_uncorrected: int | None = None
+    inforom_valid: bool | None = None
+    #: queries this GPU answered with NotSupported (a value, not an error)
+    not_supported: list[str] = field(default_factory=list)
+    #: query name -> the error it raised (other than NotSupported)
+    errors: dict[str, NvmlError] = field(default_factory=dict)
+
+    @property
+    def pci_bus_id_normalised(self) -> str | None:
+        return normalise_bus_id(self.pci_bus_id) if self.pci_bus_id else None
+
+    @property
+    def cc_text(self) -> str | None:
+        cc = self.compute_capability
+        return f"{cc[0]}.{cc[1]}" if cc else None
+
+
+@dataclass(frozen=True)
+class NvmlFacts:
+    binding_path: str | None  # the pynvml module that was used
+    library_path: str | None  # the libnvidia-ml that the binding loaded
+    init_error: NvmlError | None
+    driver_version: str | None = None
+    cuda_driver_version: int | None = None  # 13000 = 13.0
+    nvml_version: str | None = None
+    device_count: int | None = None
+    gpus: list[NvmlGpu] = field(default_factory=list)
+    #: the call that ran past the deadline, e.g. "nvmlDeviceGetUUID on GPU 1"
+    hung_call: str | None = None
+    timeout_s: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.init_error is None and self.hung_call is None
+
+    @property
+    def cuda_driver_version_text(self) -> str | None:
+        v = self.cuda_driver_version
+        return f"{v // 1000}.{(v % 1000) // 10}" if v else None
+
+
+@dataclass(frozen=True)
+class EnvFacts:
+    cuda_visible_devices: str | None
+    cuda_device_order: str | None
+    ld_library_path: str | None
+    risky_variables: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Facts:
+    schema: str
+    collected_at: str
+    host: HostFacts | None = None
+    pci: PciFacts | None = None
+    kernel: KernelFacts | None = None
+    nvml: NvmlFacts | None = None
+    env: EnvFacts | None = None
+    failures: dict[str, ProbeFailure] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return to_jsonable(self)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Facts:
+        if not isinstance(data, dict):
+            raise SchemaError("$: expected a JSON object")
+        if data.get("schema") != FACTS_SCHEMA:
+            raise SchemaError(f"$.schema: expected {FACTS_SCHEMA!r}, got {data.get('schema')!r}")
+        return from_jsonable(cls, data)
+
+
+class FactsFileError(Exception):
+    """A facts file that cannot be read or is not gpusetup facts."""
+
+
+def load_facts(path: Path) -> Facts:
+    """Read facts written by ``collect``, or the facts inside a ``doctor --json`` report."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise FactsFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FactsFileError(f"{path} is not JSON: {exc}") from exc
+    if isinstance(data, dict) and isinstance(data.get("facts"), dict):
+        data = data["facts"]
+    try:
+        return Facts.from_json(data)
+    except SchemaError as exc:
+        raise FactsFileError(f"{path} is not a gpusetup facts file: {exc}") from exc
+
+
+def normalise_bus_id(bus_id: str) -> str:
+    """PCI bus id in the form TensorFlow and sysfs print: 4-digit domain, lower case.
+
+    NVML gives ``00000000:3B:00.0``; TensorFlow ``0000:3b:00.0``. GPUs are joined on this
+    form (or on UUID), never on an index.
+    """
+    text = bus_id.strip().lower()
+    domain, sep, rest = text.partition(":")
+    if not sep:
+        return text
+    if rest.count(":") == 0:  # no domain given: bus:device.function
+        return f"0000:{text}"
+    return f"{int(domain, 16):04x}:{rest}"

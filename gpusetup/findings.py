@@ -1,0 +1,65 @@
+"""Findings (one check's verdict) and the Report that every renderer reads."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from gpusetup.facts import Facts
+from gpusetup.serde import to_jsonable
+
+REPORT_SCHEMA = "gpusetup.report/1"
+
+
+class Status(str, enum.Enum):
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One check's verdict. ``id`` is stable API (profiles, JUnit and docs refer to it)."""
+
+    id: str
+    status: Status
+    title: str
+    detail: str = ""
+    #: what the verdict rests on, as short "name: value" facts
+    evidence: dict[str, Any] = field(default_factory=dict)
+    #: the concrete fix: commands or an edit; empty when nothing needs doing
+    fix: str = ""
+    #: what it is about when a check judges several things (e.g. "GPU 3 (0000:3b:00.0)")
+    subject: str | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    tool: dict[str, str]
+    profile: str
+    facts: Facts
+    findings: list[Finding]
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in Status}
+        for f in self.findings:
+            counts[f.status.value] += 1
+        return counts
+
+    def exit_code(self, strict: bool = False) -> int:
+        """0: no failure; 1: at least one failure (with ``strict``: or a warning)."""
+        bad = {Status.FAIL, Status.WARN} if strict else {Status.FAIL}
+        return 1 if any(f.status in bad for f in self.findings) else 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": REPORT_SCHEMA,
+            "tool": self.tool,
+            "profile": self.profile,
+            "facts": self.facts.to_json(),
+            "findings": [to_jsonable(f) for f in self.findings],
+            "summary": self.summary,
+        }

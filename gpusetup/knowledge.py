@@ -1,0 +1,264 @@
+"""The declarative knowledge in ``checks/``: compatibility tables and validation profiles.
+
+``checks/`` ships inside the wheel as ``gpusetup/_checks``; from a source checkout (editable
+install, ``PYTHONPATH=.``) it is read where it stands. Profiles are validated on load: an
+unknown key or a wrong type names the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+
+class KnowledgeError(Exception):
+    """A data table or profile is missing or malformed."""
+
+
+def checks_dir() -> Path:
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_checks", here.parent / "checks"):
+        if (candidate / "data").is_dir():
+            return candidate
+    raise KnowledgeError(
+        f"gpusetup's data directory is missing (looked in {here / '_checks'} and "
+        f"{here.parent / 'checks'}); reinstall gpusetup"
+    )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise KnowledgeError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise KnowledgeError(f"{path} is not valid TOML: {exc}") from exc
+
+
+# --- compatibility tables ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TensorFlowBuild:
+    version: str
+    python: str
+    cuda: str
+    cudnn: str
+    min_compute_capability: str
+    unverified: tuple[str, ...] = ()
+
+    def supports_python(self, python_version: str) -> bool:
+        return Version(python_version) in SpecifierSet(self.python)
+
+
+@dataclass(frozen=True)
+class CudaTable:
+    toolkit_min_driver: dict[str, str]
+    major_floor_driver: dict[str, str]
+    major_min_compute_capability: dict[str, str]
+    source: str
+
+
+@cache
+def tensorflow_builds() -> tuple[TensorFlowBuild, ...]:
+    path = checks_dir() / "data" / "tensorflow.toml"
+    data = _read_toml(path)
+    builds = []
+    for i, row in enumerate(data.get("build", [])):
+        try:
+            build = TensorFlowBuild(
+                version=str(row["version"]),
+                python=str(row["python"]),
+                cuda=str(row["cuda"]),
+                cudnn=str(row["cudnn"]),
+                min_compute_capability=str(row["min_compute_capability"]),
+                unverified=tuple(row.get("unverified", ())),
+            )
+            SpecifierSet(build.python)
+        except (KeyError, InvalidSpecifier) as exc:
+            raise KnowledgeError(f"{path}: build #{i + 1} is malformed ({exc})") from exc
+        builds.append(build)
+    return tuple(sorted(builds, key=lambda b: Version(b.version), reverse=True))
+
+
+@cache
+def cuda_table() -> CudaTable:
+    path = checks_dir() / "data" / "cuda.toml"
+    data = _read_toml(path)
+    try:
+        return CudaTable(
+            toolkit_min_driver=dict(data["toolkit_min_driver"]),
+            major_floor_driver=dict(data["major_floor_driver"]),
+            major_min_compute_capability=dict(data["major_min_compute_capability"]),
+            source=str(data["meta"]["source"]),
+        )
+    except KeyError as exc:
+        raise KnowledgeError(f"{path}: missing table {exc}") from exc
+
+
+def find_tensorflow_build(version: str) -> TensorFlowBuild:
+    """The table row for ``2.21`` (or ``2.21.0``, ``==2.21.*``)."""
+    wanted = version.strip().lstrip("=").rstrip(".*")
+    try:
+        release = Version(wanted).release[:2]
+    except InvalidVersion:
+        raise KnowledgeError(f"{version!r} is not a TensorFlow version") from None
+    for build in tensorflow_builds():
+        if Version(build.version).release[:2] == release:
+            return build
+    known = ", ".join(b.version for b in tensorflow_builds())
+    raise KnowledgeError(f"TensorFlow {version} is not in gpusetup's table (known: {known})")
+
+
+def default_tensorflow_build(python_version: str) -> TensorFlowBuild | None:
+    """The newest TensorFlow release that ships wheels for this Python."""
+    for build in tensorflow_builds():
+        if build.supports_python(python_version):
+            return build
+    return None
+
+
+def driver_at_least(driver: str, minimum: str) -> bool:
+    """Compare NVIDIA driver versions (``580.95.05``) numerically, field by field."""
+    return _driver_key(driver) >= _driver_key(minimum)
+
+
+def _driver_key(version: str) -> tuple[int, ...]:
+    parts = []
+    for piece in version.strip().split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
+
+
+def parse_cc(text: str) -> tuple[int, int]:
+    major, _, minor = text.strip().partition(".")
+    return int(major), int(minor or 0)
+
+
+# --- profiles ------------------------------------------------------------------------------
+
+SEVERITIES = ("warn", "fail", "off")
+
+#: section -> key -> (type, description of what is expected, default)
+PROFILE_SCHEMA: dict[str, dict[str, tuple[type, str, Any]]] = {
+    "profile": {
+        "description": (str, "a string", ""),
+    },
+    "target": {
+        "tensorflow": (str, 'a TensorFlow version such as "2.21", or ""', ""),
+    },
+    "gpu": {
+        "min_compute_capability": (str, 'a compute capability such as "8.0", or ""', ""),
+    },
+    "checks": {
+        "persistence_mode": (str, 'one of "warn", "fail", "off"', "warn"),
+    },
+    "health": {
+        "max_retired_pages": (int, "a non-negative integer", 63),
+        "volatile_uncorrectable_ecc": (str, 'one of "warn", "fail", "off"', "warn"),
+    },
+}
+
+
+class ProfileError(KnowledgeError):
+    """A profile that cannot be used; the message names file, key and expectation."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    path: str
+    description: str
+    tensorflow: str
+    min_compute_capability: str
+    persistence_mode: str
+    max_retired_pages: int
+    volatile_uncorrectable_ecc: str
+
+
+def list_profiles() -> list[str]:
+    return sorted(p.stem for p in (checks_dir() / "profiles").glob("*.toml"))
+
+
+def load_profile(name_or_path: str = "default") -> Profile:
+    """A shipped profile by name, or a profile file by path."""
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".toml" or "/" in name_or_path:
+        path = candidate
+        if not path.is_file():
+            raise ProfileError(f"profile file {path} does not exist")
+    else:
+        path = checks_dir() / "profiles" / f"{name_or_path}.toml"
+        if not path.is_file():
+            raise ProfileError(
+                f"no profile named {name_or_path!r} (shipped: {', '.join(list_profiles())}; "
+                "or give a path to a .toml file)"
+            )
+    return _validate_profile(path, _read_toml(path))
+
+
+def _validate_profile(path: Path, data: dict[str, Any]) -> Profile:
+    values: dict[str, Any] = {}
+    for section, content in data.items():
+        if section not in PROFILE_SCHEMA:
+            raise ProfileError(
+                f"{path}: unknown section [{section}] (expected one of: "
+                f"{', '.join(PROFILE_SCHEMA)})"
+            )
+        if not isinstance(content, dict):
+            raise ProfileError(f"{path}: [{section}] must be a table")
+        for key, value in content.items():
+            spec = PROFILE_SCHEMA[section].get(key)
+            if spec is None:
+                raise ProfileError(
+                    f"{path}: unknown key {section}.{key} (expected one of: "
+                    f"{', '.join(PROFILE_SCHEMA[section])})"
+                )
+            expected_type, expectation, _ = spec
+            if not isinstance(value, expected_type) or isinstance(value, bool) != (
+                expected_type is bool
+            ):
+                raise ProfileError(
+                    f"{path}: {section}.{key} = {value!r}: expected {expectation}"
+                )
+            values[key] = value
+    for section in PROFILE_SCHEMA.values():
+        for key, (_, _, default) in section.items():
+            values.setdefault(key, default)
+
+    def bad(key: str) -> ProfileError:
+        section = next(s for s, keys in PROFILE_SCHEMA.items() if key in keys)
+        return ProfileError(
+            f"{path}: {section}.{key} = {values[key]!r}: expected "
+            f"{PROFILE_SCHEMA[section][key][1]}"
+        )
+
+    for key in ("persistence_mode", "volatile_uncorrectable_ecc"):
+        if values[key] not in SEVERITIES:
+            raise bad(key)
+    if values["max_retired_pages"] < 0:
+        raise bad("max_retired_pages")
+    if values["min_compute_capability"]:
+        try:
+            parse_cc(values["min_compute_capability"])
+        except ValueError:
+            raise bad("min_compute_capability") from None
+    if values["tensorflow"]:
+        try:
+            find_tensorflow_build(values["tensorflow"])
+        except KnowledgeError as exc:
+            raise ProfileError(f"{path}: target.tensorflow: {exc}") from None
+    return Profile(name=path.stem, path=str(path), **values)

@@ -1,0 +1,76 @@
+"""Probes: the only code that reads the machine. ``collect_facts`` runs them all at once.
+
+Each probe has a deadline and fails on its own: its section of Facts is then empty and
+``Facts.failures`` says why, while the others still report.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from gpusetup.facts import FACTS_SCHEMA, Facts, ProbeFailure
+from gpusetup.probe._deadline import DeadlineExceeded, call_with_deadline
+from gpusetup.probe.paths import sysroot
+
+#: deadline for the probes that only read files (sysfs, /proc, /dev)
+FILE_PROBE_TIMEOUT_S = 5.0
+
+
+def collect_facts(
+    root: str | os.PathLike[str] | None = None,
+    environ: dict[str, str] | None = None,
+    nvml_timeout_s: float | None = None,
+) -> Facts:
+    from gpusetup.probe.environment import probe_env
+    from gpusetup.probe.host import probe_host
+    from gpusetup.probe.kernel import probe_kernel
+    from gpusetup.probe.nvml import nvml_timeout, probe_nvml
+    from gpusetup.probe.pci import probe_pci
+
+    base = sysroot(root)
+    env = dict(os.environ if environ is None else environ)
+    nvml_deadline = nvml_timeout() if nvml_timeout_s is None else nvml_timeout_s
+    probes: dict[str, tuple[Callable[[], Any], float]] = {
+        # the NVML probe kills its own child at its deadline; the margin covers that
+        "nvml": (lambda: probe_nvml(nvml_deadline), nvml_deadline + 5),
+        "host": (lambda: probe_host(base), FILE_PROBE_TIMEOUT_S),
+        "pci": (lambda: probe_pci(base), FILE_PROBE_TIMEOUT_S),
+        "kernel": (lambda: probe_kernel(base), FILE_PROBE_TIMEOUT_S),
+        "env": (lambda: probe_env(env), FILE_PROBE_TIMEOUT_S),
+    }
+    sections: dict[str, Any] = {}
+    failures: dict[str, ProbeFailure] = {}
+    lock = threading.Lock()
+
+    def run(name: str, fn: Callable[[], Any], seconds: float) -> None:
+        try:
+            value = call_with_deadline(fn, seconds, f"the {name} probe")
+        except DeadlineExceeded as exc:
+            failure = ProbeFailure("timeout", str(exc))
+        except Exception as exc:  # noqa: BLE001 - recorded as this section's failure
+            failure = ProbeFailure("error", f"{type(exc).__name__}: {exc}")
+        else:
+            with lock:
+                sections[name] = value
+            return
+        with lock:
+            failures[name] = failure
+
+    threads = [
+        threading.Thread(target=run, args=(name, fn, secs), daemon=True)
+        for name, (fn, secs) in probes.items()
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return Facts(
+        schema=FACTS_SCHEMA,
+        collected_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        failures=failures,
+        **sections,
+    )

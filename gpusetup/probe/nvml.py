@@ -1,0 +1,90 @@
+"""NVML facts, gathered in a child process so a hung driver call cannot hang gpusetup.
+
+A GPU that fell off the bus can make an NVML call block for minutes. The child reports
+each call before making it; at the deadline it is killed and the facts keep everything
+answered so far plus the call that hung.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from gpusetup.facts import NvmlError, NvmlFacts, NvmlGpu
+from gpusetup.probe._deadline import run_child
+from gpusetup.serde import from_jsonable
+
+DEFAULT_TIMEOUT_S = 15.0
+CHILD = Path(__file__).with_name("nvml_child.py")
+
+
+class NvmlProbeError(Exception):
+    """The NVML child died without a verdict (crashed inside the driver library)."""
+
+
+def nvml_timeout() -> float:
+    try:
+        return float(os.environ.get("GPUSETUP_NVML_TIMEOUT", DEFAULT_TIMEOUT_S))
+    except ValueError:
+        return DEFAULT_TIMEOUT_S
+
+
+def probe_nvml(timeout_s: float | None = None) -> NvmlFacts:
+    timeout_s = nvml_timeout() if timeout_s is None else timeout_s
+    result = run_child([sys.executable, str(CHILD)], timeout_s)
+    return parse_child_output(result.stdout, result.timed_out, result.returncode, result.stderr,
+                              timeout_s)
+
+
+def parse_child_output(
+    stdout: str, timed_out: bool, returncode: int | None, stderr: str, timeout_s: float
+) -> NvmlFacts:
+    binding = library = None
+    init_error = None
+    system: dict = {}
+    gpus: list[NvmlGpu] = []
+    last_call = None
+    done = False
+    for line in stdout.splitlines():
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a library that prints on stdout must not break the probe
+        if not isinstance(event, dict):
+            continue
+        if "call" in event:
+            last_call = event
+        binding = event.get("binding_path", binding)
+        library = event.get("library_path", library)
+        if event.get("init_error"):
+            init_error = from_jsonable(NvmlError, event["init_error"])
+        if "system" in event:
+            system = event["system"]
+        if "device" in event:
+            gpus.append(from_jsonable(NvmlGpu, event["device"]))
+        done = done or bool(event.get("done"))
+    hung = None
+    if timed_out:
+        hung = "starting the NVML probe"
+        if last_call:
+            hung = last_call["call"]
+            if last_call.get("gpu") is not None:
+                hung += f" on GPU {last_call['gpu']}"
+    elif not done:
+        where = f" during {last_call['call']}" if last_call else ""
+        tail = " | ".join(stderr.strip().splitlines()[-3:])
+        raise NvmlProbeError(f"the NVML probe exited with code {returncode}{where}: {tail}")
+    return NvmlFacts(
+        binding_path=binding,
+        library_path=library,
+        init_error=init_error,
+        driver_version=system.get("driver_version"),
+        cuda_driver_version=system.get("cuda_driver_version"),
+        nvml_version=system.get("nvml_version"),
+        device_count=system.get("device_count"),
+        gpus=gpus,
+        hung_call=hung,
+        timeout_s=timeout_s if timed_out else None,
+    )
