@@ -25,6 +25,30 @@ def collect_facts(
     environ: dict[str, str] | None = None,
     nvml_timeout_s: float | None = None,
 ) -> Facts:
+    return start_collecting(root, environ, nvml_timeout_s).result()
+
+
+class PendingFacts:
+    """Probes running in the background; ``result()`` waits for them (each has a deadline).
+
+    Lets the caller do its own start-up work (imports) while the NVML child runs.
+    """
+
+    def __init__(self, threads: list[threading.Thread], build: Callable[[], Facts]) -> None:
+        self._threads = threads
+        self._build = build
+
+    def result(self) -> Facts:
+        for t in self._threads:
+            t.join()
+        return self._build()
+
+
+def start_collecting(
+    root: str | os.PathLike[str] | None = None,
+    environ: dict[str, str] | None = None,
+    nvml_timeout_s: float | None = None,
+) -> PendingFacts:
     from gpusetup.probe.environment import probe_env
     from gpusetup.probe.host import probe_host
     from gpusetup.probe.kernel import probe_kernel
@@ -66,11 +90,9 @@ def collect_facts(
     ]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join()
-    return Facts(
+    return PendingFacts(threads, lambda: Facts(
         schema=FACTS_SCHEMA,
         collected_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         failures=failures,
         **sections,
-    )
+    ))

@@ -1,0 +1,133 @@
+"""The human view: a summary line, a table of findings, then the fixes. Fits 80 columns."""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Console, Group
+from rich.markup import escape
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from gpusetup.facts import Facts
+from gpusetup.findings import Finding, Report, Status
+
+STYLE = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "bold red", Status.SKIP: "dim"}
+LABEL = {Status.PASS: "pass", Status.WARN: "WARN", Status.FAIL: "FAIL", Status.SKIP: "skip"}
+
+
+def make_console(stderr: bool = False) -> Console:
+    # Rich honours NO_COLOR and TERM=dumb itself; piped output is 80 columns wide
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def summary_line(report: Report) -> Text:
+    s = report.summary
+    text = Text()
+    verdict = ("FAILED", "bold red") if s["fail"] else (
+        ("PASSED with warnings", "yellow") if s["warn"] else ("PASSED", "bold green"))
+    text.append(verdict[0], style=verdict[1])
+    text.append(f"  {s['fail']} failed, {s['warn']} warnings, {s['pass']} passed, "
+                f"{s['skip']} skipped")
+    return text
+
+
+def _heading(report: Report) -> Text:
+    host = report.facts.host
+    where = f"{host.hostname} · Python {host.python_version} · " if host else ""
+    return Text(f"gpusetup {report.tool.get('version', '')} · {where}profile {report.profile}",
+                style="bold")
+
+
+def _evidence_text(finding: Finding) -> Text:
+    lines = Text(style="dim")
+    for key, value in finding.evidence.items():
+        if not isinstance(value, str):
+            value = json.dumps(value)
+        lines.append(f"\n    {key}: {value}")
+    return lines
+
+
+def render_report(report: Report, console: Console, verbose: bool = False) -> None:
+    console.print(_heading(report))
+    console.print(summary_line(report))
+    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False,
+                  padding=(0, 1))
+    table.add_column("", no_wrap=True, width=4)
+    table.add_column("check", no_wrap=True, overflow="fold", max_width=26)
+    table.add_column("finding", ratio=1)
+    skipped: dict[str, list[str]] = {}
+    for f in report.findings:
+        if f.status is Status.SKIP and not verbose:
+            skipped.setdefault(f.detail or "no reason given", []).append(f.id)
+            continue
+        what = Text(f.title, style="dim" if f.status is Status.SKIP else "")
+        if f.status is Status.SKIP and f.detail:
+            what.append(f" ({f.detail})", style="dim")
+        if verbose:
+            if f.detail and f.status is not Status.SKIP:
+                what.append("\n" + f.detail)
+            what.append_text(_evidence_text(f))
+        table.add_row(Text(LABEL[f.status], style=STYLE[f.status]), f.id, what)
+    console.print(table)
+    for reason, ids in skipped.items():
+        console.print(Padding(Text(f"skipped {', '.join(ids)}: {reason}", style="dim"),
+                              (0, 0, 0, 6)))
+    to_fix = [f for f in report.findings if f.fix and f.status in (Status.FAIL, Status.WARN)]
+    if to_fix:
+        console.print()
+        console.print(Text("How to fix", style="bold"))
+        for f in to_fix:
+            head = Text()
+            head.append(LABEL[f.status], style=STYLE[f.status])
+            head.append(f" {f.id}: {f.title}")
+            parts: list[Text] = [head]
+            if f.detail and not verbose:
+                parts.append(Padding(Text(f.detail), (0, 0, 0, 5)))
+            parts.append(Padding(Text(f.fix, style="cyan"), (0, 0, 0, 5)))
+            console.print(Group(*parts))
+    console.print(Text("Details of a check: gpusetup explain <check>", style="dim"))
+
+
+def render_gpus(facts: Facts, console: Console) -> None:
+    nvml = facts.nvml
+    if nvml and nvml.gpus:
+        console.print(Text(
+            f"Driver {nvml.driver_version} · CUDA {nvml.cuda_driver_version_text} · "
+            f"{nvml.device_count} GPU(s)", style="bold"))
+        table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
+        for col in ("#", "name / UUID", "bus id", "CC", "memory", "persist", "MIG"):
+            table.add_column(col, overflow="fold")
+        for g in nvml.gpus:
+            name = Text(g.name or "?")
+            if g.uuid:
+                name.append("\n" + g.uuid, style="dim")
+            mem = f"{g.memory_total_mib / 1024:.0f} GiB" if g.memory_total_mib else "?"
+            persist = {True: "on", False: "off", None: "n/a"}[g.persistence_mode]
+            mig = "n/a" if g.mig_current is None else ("on" if g.mig_current else "off")
+            if g.mig_pending is not None and g.mig_pending != g.mig_current:
+                mig += "*"
+            table.add_row(str(g.index), name, g.pci_bus_id_normalised or "?", g.cc_text or "?",
+                          mem, persist, mig)
+        console.print(table)
+        if nvml.hung_call:
+            console.print(Text(f"NVML stopped answering at {nvml.hung_call}", style="red"))
+        return
+    if nvml is not None and nvml.init_error:
+        console.print(Text(f"The NVIDIA driver does not answer: {nvml.init_error.error_class}: "
+                           f"{escape(nvml.init_error.message)}", style="yellow"))
+    elif "nvml" in facts.failures:
+        console.print(Text(f"The NVML probe failed: {facts.failures['nvml'].message}",
+                           style="yellow"))
+    pci_gpus = facts.pci.gpus if facts.pci else []
+    if not pci_gpus:
+        console.print("No NVIDIA GPU found (NVML or PCI bus).")
+        return
+    console.print(Text(f"{len(pci_gpus)} NVIDIA GPU(s) on the PCI bus:", style="bold"))
+    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
+    for col in ("bus id", "device id", "kernel driver"):
+        table.add_column(col)
+    for d in pci_gpus:
+        table.add_row(d.address, d.device_id, d.driver or "none")
+    console.print(table)
