@@ -6,7 +6,7 @@ import os
 
 from gpusetup.diagnose import Context, check
 from gpusetup.findings import Finding, Status
-from gpusetup.knowledge import driver_at_least
+from gpusetup.knowledge import TensorFlowBuild, driver_at_least, tensorflow_builds
 
 NOUVEAU_FIX = """\
 Blacklist nouveau, rebuild the initramfs and reboot:
@@ -228,6 +228,14 @@ def nvml(ctx: Context) -> list[Finding]:
     )]
 
 
+def _newest_tensorflow_for_driver(ctx: Context, driver: str) -> TensorFlowBuild | None:
+    for build in tensorflow_builds():
+        needed = ctx.cuda.toolkit_min_driver.get(build.cuda)
+        if needed and driver_at_least(driver, needed) and build.supports_python(ctx.python_version):
+            return build
+    return None
+
+
 @check("driver.version", "The driver is new enough for the TensorFlow target's CUDA")
 def driver_version(ctx: Context) -> list[Finding]:
     """
@@ -259,8 +267,11 @@ def driver_version(ctx: Context) -> list[Finding]:
                 f"CUDA {tf.cuda} driver": needed, f"CUDA {major}.x floor": floor}
     if nvml and nvml.cuda_driver_version_text:
         evidence["driver's CUDA"] = nvml.cuda_driver_version_text
-    upgrade = (f"Upgrade the NVIDIA driver to {needed} or newer (then reboot), or target an "
-               "older TensorFlow: gpusetup doctor --profile <profile with target.tensorflow>.")
+    upgrade = f"Upgrade the NVIDIA driver to {needed} or newer, then reboot."
+    older = _newest_tensorflow_for_driver(ctx, driver)
+    if older and older.version != tf.version:
+        upgrade += (f"\nOr use TensorFlow {older.version} (CUDA {older.cuda}), the newest release "
+                    f"for Python {ctx.python_version} that this driver runs fully.")
     if floor and not driver_at_least(driver, floor):
         return [Finding(
             "driver.version", Status.FAIL,

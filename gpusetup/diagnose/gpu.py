@@ -280,19 +280,21 @@ def device_nodes(ctx: Context) -> list[Finding]:
         return [ctx.skip("gpu.device-nodes", title, "/dev could not be read.")]
     nodes = {n.path.rsplit("/", 1)[-1]: n for n in kernel.device_nodes}
     usable = [n for n in kernel.device_nodes if n.readable and n.writable]
-    problems = []
+    missing: list[str] = []
+    denied: list[str] = []
     for gpu in ctx.nvml_gpus:
         if gpu.minor_number is None:
             continue
         name = f"nvidia{gpu.minor_number}"
         node = nodes.get(name)
         if node is None:
-            problems.append(f"{gpu_label(gpu)}: /dev/{name} is missing")
+            missing.append(f"/dev/{name} (GPU {gpu.index})")
         elif not (node.readable and node.writable):
-            problems.append(f"{gpu_label(gpu)}: /dev/{name} is not readable and writable by "
-                            "this user")
+            denied.append(f"/dev/{name} (GPU {gpu.index})")
     count = len(ctx.nvml_gpus)
     evidence = {"GPUs": count, "usable nodes": [n.path for n in usable]}
+    problems = ([f"missing: {', '.join(missing)}"] if missing else []) + (
+        [f"not readable and writable by this user: {', '.join(denied)}"] if denied else [])
     if problems or len(usable) < count:
         return [Finding(
             "gpu.device-nodes", Status.WARN,

@@ -46,7 +46,7 @@ def gpu_present(ctx: Context) -> list[Finding]:
         evidence["nvml"] = f"{nvml.device_count} GPU(s)"
 
     if ctx.nvml_gpus:
-        names = ", ".join(sorted({g.name or "unknown" for g in ctx.nvml_gpus}))
+        names = ", ".join(dict.fromkeys(g.name or "unknown" for g in ctx.nvml_gpus))
         count = nvml.device_count if nvml and nvml.device_count is not None else len(ctx.nvml_gpus)
         return [Finding("gpu.present", Status.PASS, f"{count} NVIDIA GPU(s): {names}",
                         evidence=evidence)]

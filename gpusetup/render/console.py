@@ -97,12 +97,10 @@ def render_gpus(facts: Facts, console: Console) -> None:
             f"Driver {nvml.driver_version} · CUDA {nvml.cuda_driver_version_text} · "
             f"{nvml.device_count} GPU(s)", style="bold"))
         table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
-        for col in ("#", "name / UUID", "bus id", "CC", "memory", "persist", "MIG"):
+        for col in ("#", "name", "bus id", "CC", "memory", "persist", "MIG"):
             table.add_column(col, overflow="fold")
         for g in nvml.gpus:
-            name = Text(g.name or "?")
-            if g.uuid:
-                name.append("\n" + g.uuid, style="dim")
+            name = g.name or "?"
             mem = f"{g.memory_total_mib / 1024:.0f} GiB" if g.memory_total_mib else "?"
             persist = {True: "on", False: "off", None: "n/a"}[g.persistence_mode]
             mig = "n/a" if g.mig_current is None else ("on" if g.mig_current else "off")
@@ -111,6 +109,12 @@ def render_gpus(facts: Facts, console: Console) -> None:
             table.add_row(str(g.index), name, g.pci_bus_id_normalised or "?", g.cc_text or "?",
                           mem, persist, mig)
         console.print(table)
+        uuids = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
+        uuids.add_column("#")
+        uuids.add_column("UUID", no_wrap=True)
+        for g in nvml.gpus:
+            uuids.add_row(str(g.index), g.uuid or "?")
+        console.print(uuids)
         if nvml.hung_call:
             console.print(Text(f"NVML stopped answering at {nvml.hung_call}", style="red"))
         return
