@@ -1,0 +1,195 @@
+"""Every check from Facts alone: no file, library or process is touched."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from gpusetup.diagnose import all_checks, diagnose
+from gpusetup.facts import (
+    FACTS_SCHEMA,
+    DeviceNode,
+    EnvFacts,
+    Facts,
+    HostFacts,
+    KernelFacts,
+    NvmlError,
+    NvmlFacts,
+    NvmlGpu,
+    PciDevice,
+    PciFacts,
+    ProbeFailure,
+    RemappedRows,
+)
+from gpusetup.findings import Status
+from gpusetup.knowledge import load_profile
+
+HOST = HostFacts("node1", "6.8.0", "Ubuntu 24.04", "x86_64", "3.11.7", "/usr/bin/python3",
+                 "2.39", 1000)
+ENV = EnvFacts(None, None, None, {})
+
+
+def gpu(index: int = 0, **changes) -> NvmlGpu:
+    base = NvmlGpu(index=index, name="NVIDIA H100 80GB HBM3",
+                   uuid=f"GPU-00000000-0000-0000-0000-00000000000{index}",
+                   pci_bus_id=f"00000000:{0x3b + index:02X}:00.0", compute_capability=(9, 0),
+                   memory_total_mib=81559, minor_number=index, persistence_mode=True,
+                   mig_current=False, mig_pending=False, retired_pages_pending=False,
+                   retired_pages=0, remapped_rows=RemappedRows(0, 0, False, False),
+                   ecc_volatile_uncorrected=0, inforom_valid=True)
+    return dataclasses.replace(base, **changes)
+
+
+def facts(gpus=(), *, driver="580.95.05", init_error=None, pci=(), env=ENV, python="3.11.7",
+          nodes=None, hung_call=None, failures=None, library="/usr/lib/libnvidia-ml.so.580.95.05"):
+    gpus = list(gpus)
+    if nodes is None:
+        nodes = [DeviceNode(f"/dev/nvidia{g.minor_number}", True, True) for g in gpus]
+    nvml = NvmlFacts(binding_path="/x/pynvml.py", library_path=library if not init_error else None,
+                     init_error=init_error, driver_version=None if init_error else driver,
+                     cuda_driver_version=None if init_error else 13000,
+                     device_count=None if init_error else len(gpus), gpus=gpus,
+                     hung_call=hung_call, timeout_s=2.0 if hung_call else None)
+    return Facts(
+        schema=FACTS_SCHEMA, collected_at="2026-01-01T00:00:00+00:00",
+        host=dataclasses.replace(HOST, python_version=python),
+        pci=PciFacts(True, list(pci)),
+        kernel=KernelFacts(driver, None, ["nvidia"], nodes, []),
+        nvml=None if failures and "nvml" in failures else nvml, env=env,
+        failures=failures or {},
+    )
+
+
+def run(f: Facts, profile: str = "default"):
+    return diagnose(f, load_profile(profile))
+
+
+def only(findings, check_id):
+    return [x for x in findings if x.id == check_id]
+
+
+def test_every_check_has_an_explanation_and_a_stable_id():
+    checks = all_checks()
+    assert list(checks)[:2] == ["gpu.present", "driver.nouveau"]
+    for chk in checks.values():
+        assert chk.id.count(".") == 1 and chk.id == chk.id.lower()
+        assert "What:" in chk.explanation and "Why it matters:" in chk.explanation
+        assert "Fix:" in chk.explanation
+
+
+def test_no_gpu_anywhere_fails_once_and_the_rest_skip():
+    f = facts(init_error=NvmlError("NVMLError_LibraryNotFound", 12, "NVML Shared Library Not Found"))
+    findings = run(f)
+    failed = [x.id for x in findings if x.status is Status.FAIL]
+    assert failed == ["gpu.present"]
+    assert only(findings, "gpu.present")[0].title == "This machine has no NVIDIA GPU"
+    assert only(findings, "driver.nvml")[0].status is Status.SKIP
+    assert only(findings, "gpu.compute-capability")[0].status is Status.SKIP
+
+
+def test_nvml_working_with_zero_devices_is_a_container_without_gpus():
+    findings = run(facts([]))
+    present = only(findings, "gpu.present")[0]
+    assert present.status is Status.FAIL and "--gpus all" in present.fix
+
+
+@pytest.mark.parametrize(
+    ("cc", "minimum_profile", "expected"),
+    [((3, 7), "default", Status.FAIL), ((5, 2), "default", Status.FAIL),
+     ((6, 0), "default", Status.PASS), ((9, 0), "default", Status.PASS)],
+)
+def test_compute_capability_against_the_tensorflow_minimum(cc, minimum_profile, expected):
+    findings = only(run(facts([gpu(0, compute_capability=cc)]), minimum_profile),
+                    "gpu.compute-capability")
+    assert [x.status for x in findings] == [expected]
+
+
+def test_cc_below_minimum_fails_with_the_newest_tensorflow_that_still_runs_it():
+    finding = only(run(facts([gpu(0, name="Tesla K80", compute_capability=(3, 7))])),
+                   "gpu.compute-capability")[0]
+    assert finding.subject == "GPU 0"
+    assert "TensorFlow 2.17" in finding.fix
+
+
+def test_cc_minimum_follows_the_python_specific_default_target():
+    # Python 3.9: the newest release for it is 2.20 (min CC 6.0); 3.14: no release at all
+    assert only(run(facts([gpu(0, compute_capability=(5, 0))], python="3.9.18")),
+                "gpu.compute-capability")[0].status is Status.FAIL
+    assert only(run(facts([gpu(0)], python="3.14.0")),
+                "gpu.compute-capability")[0].status is Status.SKIP
+
+
+@pytest.mark.parametrize(
+    ("driver", "expected"),
+    [("580.95.05", Status.PASS), ("555.42.02", Status.PASS), ("550.54.14", Status.WARN),
+     ("525.60.13", Status.WARN), ("525.60.12", Status.FAIL), ("470.256.02", Status.FAIL)],
+)
+def test_driver_version_against_cuda_of_tensorflow_2_21(driver, expected):
+    finding = only(run(facts([gpu(0)], driver=driver)), "driver.version")[0]
+    assert finding.status is expected
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected_title"),
+    [
+        ({"retired_pages_pending": True}, "page retirement pending"),
+        ({"retired_pages": 63}, "63 retired pages"),
+        ({"remapped_rows": RemappedRows(0, 2, True, False)}, "row remapping pending"),
+        ({"remapped_rows": RemappedRows(0, 2, False, True)}, "row remapping failed"),
+        ({"inforom_valid": False}, "infoROM is corrupted"),
+    ],
+)
+def test_health_thresholds_fail(changes, expected_title):
+    findings = only(run(facts([gpu(0, **changes)])), "gpu.health")
+    assert [x.status for x in findings] == [Status.FAIL]
+    assert expected_title in findings[0].title
+
+
+def test_health_62_retired_pages_and_unsupported_counters():
+    assert only(run(facts([gpu(0, retired_pages=62)])), "gpu.health")[0].status is Status.PASS
+    blank = gpu(0, retired_pages=None, retired_pages_pending=None, remapped_rows=None,
+                ecc_volatile_uncorrected=None, inforom_valid=None)
+    assert only(run(facts([blank])), "gpu.health")[0].status is Status.SKIP
+
+
+def test_device_nodes_missing_or_unusable_warn():
+    two = [gpu(0), gpu(1)]
+    nodes = [DeviceNode("/dev/nvidia0", True, True), DeviceNode("/dev/nvidia1", True, False)]
+    finding = only(run(facts(two, nodes=nodes)), "gpu.device-nodes")[0]
+    assert finding.status is Status.WARN and "/dev/nvidia1 (GPU 1)" in finding.detail
+
+
+def test_nouveau_bound_fails():
+    dev = PciDevice("0000:3b:00.0", "0x10de", "0x2330", "0x030200", "nouveau")
+    f = facts(init_error=NvmlError("NVMLError_DriverNotLoaded", 9, "Driver Not Loaded"), pci=[dev])
+    findings = run(f)
+    assert only(findings, "driver.nouveau")[0].status is Status.FAIL
+    assert "nouveau" in only(findings, "driver.nvml")[0].detail
+
+
+def test_audio_function_of_a_gpu_is_not_a_gpu():
+    audio = PciDevice("0000:3b:00.1", "0x10de", "0x22e8", "0x040300", "snd_hda_intel")
+    f = facts(init_error=NvmlError("NVMLError_LibraryNotFound", 12, "x"), pci=[audio])
+    assert only(run(f), "gpu.present")[0].status is Status.FAIL
+
+
+def test_a_failed_probe_is_reported_and_dependent_checks_skip():
+    f = facts(failures={"nvml": ProbeFailure("error", "the NVML probe exited with code -11")})
+    findings = run(f)
+    nvml = only(findings, "driver.nvml")[0]
+    assert nvml.status is Status.FAIL and "-11" in nvml.detail
+
+
+def test_a_check_that_crashes_becomes_a_failure_not_a_crash(monkeypatch):
+    checks = all_checks()
+    broken = dataclasses.replace(checks["gpu.mig-mode"], run=lambda ctx: 1 / 0)
+    monkeypatch.setitem(checks, "gpu.mig-mode", broken)
+    finding = only(run(facts([gpu(0)])), "gpu.mig-mode")[0]
+    assert finding.status is Status.FAIL and "ZeroDivisionError" in finding.detail
+
+
+def test_visible_devices_empty_fails_even_without_nvml():
+    f = facts(init_error=NvmlError("NVMLError_DriverNotLoaded", 9, "x"),
+              env=EnvFacts("", None, None, {}))
+    assert only(run(f), "env.cuda-visible-devices")[0].status is Status.FAIL

@@ -1,0 +1,104 @@
+"""The command line as a user meets it: exit codes, messages, widths, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import ROOT, base_env
+
+
+def test_help_lists_every_command(cli):
+    run = cli("--help")
+    assert run.returncode == 0
+    for command in ("doctor", "gpus", "collect", "explain"):
+        assert command in run.stdout
+
+
+def test_usage_error_exits_2(cli):
+    run = cli("doctor", "--no-such-option")
+    assert run.returncode == 2 and "No such option" in run.stderr
+
+
+def test_unknown_profile_exits_2_with_the_shipped_names(cli):
+    run = cli("doctor", "--profile", "nope")
+    assert run.returncode == 2
+    assert "no profile named 'nope'" in run.stderr and "default" in run.stderr
+
+
+def test_profile_typo_names_file_key_and_expectation(cli, tmp_path):
+    bad = tmp_path / "site.toml"
+    bad.write_text('[gpu]\nmin_compute_capabilty = "8.0"\n')
+    run = cli("doctor", "--profile", str(bad))
+    assert run.returncode == 2
+    assert str(bad) in run.stderr and "gpu.min_compute_capabilty" in run.stderr
+    assert "min_compute_capability" in run.stderr  # what was expected
+    bad.write_text("[health]\nmax_retired_pages = \"many\"\n")
+    run = cli("doctor", "--profile", str(bad))
+    assert run.returncode == 2 and "expected a non-negative integer" in run.stderr
+
+
+def test_garbage_from_file_exits_2_and_says_why(cli, tmp_path):
+    junk = tmp_path / "junk.json"
+    junk.write_bytes(b"\x00\x01 not json")
+    run = cli("doctor", "--from", str(junk))
+    assert run.returncode == 2 and "is not JSON" in run.stderr
+
+
+def test_strict_turns_warnings_into_exit_1(cli):
+    # the simulated H100 with no /dev nodes here: one warning (gpu.device-nodes), no failure
+    assert cli("doctor", machine_file="h100").returncode == 0
+    assert cli("doctor", "--strict", machine_file="h100").returncode == 1
+
+
+def test_console_output_fits_80_columns_without_colour(cli):
+    run = cli("doctor", "--verbose", machine_file="mixed8")
+    assert run.returncode == 1
+    assert "\x1b[" not in run.stdout  # NO_COLOR
+    widest = max(len(line.rstrip()) for line in run.stdout.splitlines())
+    assert widest <= 80, widest
+    assert "How to fix" in run.stdout and "sudo nvidia-smi -r -i 2" in run.stdout
+
+
+def test_report_json_follows_the_documented_schema(cli):
+    report = cli("doctor", "--json", machine_file="mixed8").json()
+    assert report["schema"] == "gpusetup.report/1"
+    assert set(report) == {"schema", "tool", "profile", "facts", "findings", "summary"}
+    assert report["tool"]["name"] == "gpusetup"
+    assert set(report["summary"]) == {"pass", "warn", "fail", "skip"}
+    assert sum(report["summary"].values()) == len(report["findings"])
+    for finding in report["findings"]:
+        assert set(finding) == {"id", "status", "title", "detail", "evidence", "fix", "subject"}
+        assert finding["status"] in {"pass", "warn", "fail", "skip"}
+
+
+def test_explain_every_check_and_unknown_ids(cli):
+    listing = cli("explain")
+    ids = [line.split()[0] for line in listing.stdout.splitlines()]
+    assert "gpu.compute-capability" in ids and len(ids) >= 12
+    run = cli("explain", "gpu.compute-capability")
+    assert run.returncode == 0 and "Why it matters" in run.stdout
+    run = cli("explain", "gpu.compute-capabilty")
+    assert run.returncode == 2 and "Did you mean: gpu.compute-capability" in run.stderr
+
+
+def test_collect_to_unwritable_path_exits_2(cli, tmp_path):
+    run = cli("collect", "-o", str(tmp_path / "missing-dir" / "facts.json"))
+    assert run.returncode == 2 and "cannot write" in run.stderr
+
+
+def test_help_does_not_import_heavy_modules():
+    code = ("import sys\nfrom gpusetup.cli import app\n"
+            "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in ('tensorflow', 'requests', 'pynvml', 'rich.table', 'elftools')"
+            " if m in sys.modules]\nprint(heavy, file=sys.stderr)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=base_env(), cwd=ROOT, timeout=60)
+    assert proc.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_python_dash_m_matches_the_console_script(cli):
+    run = cli("--version")
+    assert run.returncode == 0 and run.stdout.startswith("gpusetup ")
+    assert json.loads(cli("gpus", "--json", machine_file="h100").stdout)["gpus"][0]["index"] == 0
