@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -42,10 +42,17 @@ def _version_callback(value: bool) -> None:
 
 @app.callback()
 def _root(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of internal errors.")
+    ] = False,
     show_version: Annotated[
-        bool, typer.Option("--version", callback=_version_callback, is_eager=True,
-                           help="Print the version and exit.")
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version_callback,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
     ] = False,
 ) -> None:
     global _debug
@@ -89,10 +96,13 @@ def _profile(name: str):
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 FromOpt = Annotated[
-    Optional[Path],
-    typer.Option("--from", metavar="FACTS.json",
-                 help="Diagnose facts recorded by `gpusetup collect` (or a --json report) "
-                      "instead of this machine."),
+    Path | None,
+    typer.Option(
+        "--from",
+        metavar="FACTS.json",
+        help="Diagnose facts recorded by `gpusetup collect` (or a --json report) "
+        "instead of this machine.",
+    ),
 ]
 
 
@@ -100,10 +110,18 @@ FromOpt = Annotated[
 def doctor(
     json_out: JsonOpt = False,
     from_file: FromOpt = None,
-    profile: Annotated[str, typer.Option("--profile", metavar="NAME|PATH",
-                                         help="Validation profile: a shipped name or a .toml file.")] = "default",
+    profile: Annotated[
+        str,
+        typer.Option(
+            "--profile",
+            metavar="NAME|PATH",
+            help="Validation profile: a shipped name or a .toml file.",
+        ),
+    ] = "default",
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show each finding's evidence.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show each finding's evidence.")
+    ] = False,
 ) -> None:
     """Check this machine (driver, GPUs, environment) and say how to fix what is wrong."""
     pending = _start_facts(from_file)
@@ -143,8 +161,10 @@ def gpus(json_out: JsonOpt = False, from_file: FromOpt = None) -> None:
 
 @app.command()
 def collect(
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", metavar="FILE",
-                                                   help="Write to FILE instead of stdout.")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout."),
+    ] = None,
 ) -> None:
     """Record this machine's facts as JSON, to diagnose elsewhere with `doctor --from`."""
     from gpusetup.probe import collect_facts
@@ -165,7 +185,12 @@ def collect(
 
 
 @app.command()
-def explain(check_id: Annotated[Optional[str], typer.Argument(metavar="CHECK", help="A check id, e.g. gpu.compute-capability.")] = None) -> None:
+def explain(
+    check_id: Annotated[
+        str | None,
+        typer.Argument(metavar="CHECK", help="A check id, e.g. gpu.compute-capability."),
+    ] = None,
+) -> None:
     """Explain a check: what it looks at, why it matters, how to fix it. No id: list them."""
     from gpusetup.diagnose import all_checks
 
@@ -199,6 +224,9 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - no traceback reaches the user without --debug
         if _debug:
             raise
-        typer.echo(f"gpusetup: internal error: {type(exc).__name__}: {exc}\n"
-                   "Run again with --debug for the traceback, and please report it.", err=True)
+        typer.echo(
+            f"gpusetup: internal error: {type(exc).__name__}: {exc}\n"
+            "Run again with --debug for the traceback, and please report it.",
+            err=True,
+        )
         sys.exit(EXIT_INTERNAL)

@@ -231,9 +231,7 @@ def _validate_profile(path: Path, data: dict[str, Any]) -> Profile:
             if not isinstance(value, expected_type) or isinstance(value, bool) != (
                 expected_type is bool
             ):
-                raise ProfileError(
-                    f"{path}: {section}.{key} = {value!r}: expected {expectation}"
-                )
+                raise ProfileError(f"{path}: {section}.{key} = {value!r}: expected {expectation}")
             values[key] = value
     for section in PROFILE_SCHEMA.values():
         for key, (_, _, default) in section.items():
@@ -242,8 +240,7 @@ def _validate_profile(path: Path, data: dict[str, Any]) -> Profile:
     def bad(key: str) -> ProfileError:
         section = next(s for s, keys in PROFILE_SCHEMA.items() if key in keys)
         return ProfileError(
-            f"{path}: {section}.{key} = {values[key]!r}: expected "
-            f"{PROFILE_SCHEMA[section][key][1]}"
+            f"{path}: {section}.{key} = {values[key]!r}: expected {PROFILE_SCHEMA[section][key][1]}"
         )
 
     for key in ("persistence_mode", "volatile_uncorrectable_ecc"):

@@ -80,7 +80,10 @@ def from_jsonable(tp: Any, data: Any, where: str = "$") -> Any:
                 return tuple(from_jsonable(args[0], v, f"{where}[{i}]") for i, v in enumerate(data))
             if len(args) != len(data):
                 raise SchemaError(f"{where}: expected {len(args)} items")
-            return tuple(from_jsonable(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, data)))
+            return tuple(
+                from_jsonable(a, v, f"{where}[{i}]")
+                for i, (a, v) in enumerate(zip(args, data, strict=True))
+            )
         (item,) = args or (Any,)
         return [from_jsonable(item, v, f"{where}[{i}]") for i, v in enumerate(data)]
     if origin is dict:

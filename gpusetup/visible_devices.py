@@ -35,8 +35,9 @@ def resolve_visible_devices(value: str, device_uuids: Sequence[str | None]) -> V
             migs.append(entry)
             continue
         if entry.upper().startswith("GPU-"):
-            matches = [i for i, u in enumerate(device_uuids)
-                       if u and u.lower().startswith(entry.lower())]
+            matches = [
+                i for i, u in enumerate(device_uuids) if u and u.lower().startswith(entry.lower())
+            ]
             if len(matches) == 1:
                 chosen = matches[0]
             else:
@@ -52,6 +53,6 @@ def resolve_visible_devices(value: str, device_uuids: Sequence[str | None]) -> V
         if reason is None and chosen in visible:
             reason = "names a GPU already listed"
         if reason is not None:
-            return Visibility(visible, migs, entry, reason, entries[pos + 1:])
+            return Visibility(visible, migs, entry, reason, entries[pos + 1 :])
         visible.append(chosen)
     return Visibility(visible, migs)

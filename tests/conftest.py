@@ -37,8 +37,18 @@ def fake_driver_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert cc, "a C compiler is needed to build the simulated driver (install gcc)"
     out = tmp_path_factory.mktemp("fakegpu")
     subprocess.run(
-        [cc, "-shared", "-fPIC", "-O1", "-Wall", "-Werror", "-Wl,-soname,libnvidia-ml.so.1",
-         "-o", str(out / "libnvidia-ml.so.1"), str(FAKEGPU / "fakenvml.c")],
+        [
+            cc,
+            "-shared",
+            "-fPIC",
+            "-O1",
+            "-Wall",
+            "-Werror",
+            "-Wl,-soname,libnvidia-ml.so.1",
+            "-o",
+            str(out / "libnvidia-ml.so.1"),
+            str(FAKEGPU / "fakenvml.c"),
+        ],
         check=True,
     )
     return out
@@ -55,8 +65,11 @@ class Run:
 
 
 def base_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("CUDA_", "GPUSETUP_", "FAKEGPU_", "LD_LIBRARY_PATH"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CUDA_", "GPUSETUP_", "FAKEGPU_", "LD_LIBRARY_PATH"))
+    }
     env.update(NO_COLOR="1", COLUMNS="80", PYTHONPATH=str(ROOT))
     env.update(extra)
     return env
@@ -66,8 +79,14 @@ def base_env(**extra: str) -> dict[str, str]:
 def cli(fake_driver_dir: Path):
     """Run ``python -m gpusetup ARGS`` on a simulated machine (or with no driver at all)."""
 
-    def run(*args: str, machine_file: Path | str | None = None, sysroot: Path | None = None,
-            lib_dir: Path | None = None, timeout: float = 60, **env: str) -> Run:
+    def run(
+        *args: str,
+        machine_file: Path | str | None = None,
+        sysroot: Path | None = None,
+        lib_dir: Path | None = None,
+        timeout: float = 60,
+        **env: str,
+    ) -> Run:
         extra = dict(env)
         if machine_file is not None:
             path = machine_file if isinstance(machine_file, Path) else machine(machine_file)
@@ -77,17 +96,30 @@ def cli(fake_driver_dir: Path):
             extra["LD_LIBRARY_PATH"] = str(lib_dir)
         if sysroot is not None:
             extra["GPUSETUP_SYSROOT"] = str(sysroot)
-        proc = subprocess.run([sys.executable, "-m", "gpusetup", *args], capture_output=True,
-                              text=True, env=base_env(**extra), timeout=timeout, cwd=ROOT)
+        proc = subprocess.run(
+            [sys.executable, "-m", "gpusetup", *args],
+            capture_output=True,
+            text=True,
+            env=base_env(**extra),
+            timeout=timeout,
+            cwd=ROOT,
+        )
         assert "Traceback" not in proc.stderr, proc.stderr
         return Run(proc.returncode, proc.stdout, proc.stderr)
 
     return run
 
 
-def make_sysroot(root: Path, machine_data: dict | None = None, *, driver: str | None = "nvidia",
-                 modules: tuple[str, ...] | None = None, kernel_version: str | None = None,
-                 nodes: bool = True, extra_pci: list[tuple[str, str, str]] = ()) -> Path:
+def make_sysroot(
+    root: Path,
+    machine_data: dict | None = None,
+    *,
+    driver: str | None = "nvidia",
+    modules: tuple[str, ...] | None = None,
+    kernel_version: str | None = None,
+    nodes: bool = True,
+    extra_pci: list[tuple[str, str, str]] = (),
+) -> Path:
     """A system-root tree (sysfs, /proc, /dev) matching a machine description.
 
     ``driver`` is the kernel driver bound to each GPU (None: unbound). Device nodes are
@@ -97,8 +129,10 @@ def make_sysroot(root: Path, machine_data: dict | None = None, *, driver: str | 
     drivers = root / "sys/bus/pci/drivers"
     pci.mkdir(parents=True, exist_ok=True)
     gpus = (machine_data or {}).get("gpus", [])
-    entries = [(g["pci_bus_id"], "0x" + g.get("pci_device_id", "0x233010DE")[2:6].lower(), "0x030200")
-               for g in gpus] + list(extra_pci)
+    entries = [
+        (g["pci_bus_id"], "0x" + g.get("pci_device_id", "0x233010DE")[2:6].lower(), "0x030200")
+        for g in gpus
+    ] + list(extra_pci)
     for bus_id, device_id, class_code in entries:
         addr = bus_id.lower()[-12:]
         dev = pci / addr
@@ -123,7 +157,8 @@ def make_sysroot(root: Path, machine_data: dict | None = None, *, driver: str | 
         (proc / "driver/nvidia").mkdir(parents=True, exist_ok=True)
         (proc / "driver/nvidia/version").write_text(
             f"NVRM version: NVIDIA UNIX x86_64 Kernel Module  {kernel_version}  "
-            "Tue Sep 23 09:47:17 UTC 2025\nGCC version:  gcc version 12.2.0 (Debian 12.2.0-14)\n")
+            "Tue Sep 23 09:47:17 UTC 2025\nGCC version:  gcc version 12.2.0 (Debian 12.2.0-14)\n"
+        )
     dev = root / "dev"
     dev.mkdir(exist_ok=True)
     if nodes:

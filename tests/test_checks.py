@@ -25,38 +25,68 @@ from gpusetup.facts import (
 from gpusetup.findings import Status
 from gpusetup.knowledge import load_profile
 
-HOST = HostFacts("node1", "6.8.0", "Ubuntu 24.04", "x86_64", "3.11.7", "/usr/bin/python3",
-                 "2.39", 1000)
+HOST = HostFacts(
+    "node1", "6.8.0", "Ubuntu 24.04", "x86_64", "3.11.7", "/usr/bin/python3", "2.39", 1000
+)
 ENV = EnvFacts(None, None, None, {})
 
 
 def gpu(index: int = 0, **changes) -> NvmlGpu:
-    base = NvmlGpu(index=index, name="NVIDIA H100 80GB HBM3",
-                   uuid=f"GPU-00000000-0000-0000-0000-00000000000{index}",
-                   pci_bus_id=f"00000000:{0x3b + index:02X}:00.0", compute_capability=(9, 0),
-                   memory_total_mib=81559, minor_number=index, persistence_mode=True,
-                   mig_current=False, mig_pending=False, retired_pages_pending=False,
-                   retired_pages=0, remapped_rows=RemappedRows(0, 0, False, False),
-                   ecc_volatile_uncorrected=0, inforom_valid=True)
+    base = NvmlGpu(
+        index=index,
+        name="NVIDIA H100 80GB HBM3",
+        uuid=f"GPU-00000000-0000-0000-0000-00000000000{index}",
+        pci_bus_id=f"00000000:{0x3B + index:02X}:00.0",
+        compute_capability=(9, 0),
+        memory_total_mib=81559,
+        minor_number=index,
+        persistence_mode=True,
+        mig_current=False,
+        mig_pending=False,
+        retired_pages_pending=False,
+        retired_pages=0,
+        remapped_rows=RemappedRows(0, 0, False, False),
+        ecc_volatile_uncorrected=0,
+        inforom_valid=True,
+    )
     return dataclasses.replace(base, **changes)
 
 
-def facts(gpus=(), *, driver="580.95.05", init_error=None, pci=(), env=ENV, python="3.11.7",
-          nodes=None, hung_call=None, failures=None, library="/usr/lib/libnvidia-ml.so.580.95.05"):
+def facts(
+    gpus=(),
+    *,
+    driver="580.95.05",
+    init_error=None,
+    pci=(),
+    env=ENV,
+    python="3.11.7",
+    nodes=None,
+    hung_call=None,
+    failures=None,
+    library="/usr/lib/libnvidia-ml.so.580.95.05",
+):
     gpus = list(gpus)
     if nodes is None:
         nodes = [DeviceNode(f"/dev/nvidia{g.minor_number}", True, True) for g in gpus]
-    nvml = NvmlFacts(binding_path="/x/pynvml.py", library_path=library if not init_error else None,
-                     init_error=init_error, driver_version=None if init_error else driver,
-                     cuda_driver_version=None if init_error else 13000,
-                     device_count=None if init_error else len(gpus), gpus=gpus,
-                     hung_call=hung_call, timeout_s=2.0 if hung_call else None)
+    nvml = NvmlFacts(
+        binding_path="/x/pynvml.py",
+        library_path=library if not init_error else None,
+        init_error=init_error,
+        driver_version=None if init_error else driver,
+        cuda_driver_version=None if init_error else 13000,
+        device_count=None if init_error else len(gpus),
+        gpus=gpus,
+        hung_call=hung_call,
+        timeout_s=2.0 if hung_call else None,
+    )
     return Facts(
-        schema=FACTS_SCHEMA, collected_at="2026-01-01T00:00:00+00:00",
+        schema=FACTS_SCHEMA,
+        collected_at="2026-01-01T00:00:00+00:00",
         host=dataclasses.replace(HOST, python_version=python),
         pci=PciFacts(True, list(pci)),
         kernel=KernelFacts(driver, None, ["nvidia"], nodes, []),
-        nvml=None if failures and "nvml" in failures else nvml, env=env,
+        nvml=None if failures and "nvml" in failures else nvml,
+        env=env,
         failures=failures or {},
     )
 
@@ -79,7 +109,9 @@ def test_every_check_has_an_explanation_and_a_stable_id():
 
 
 def test_no_gpu_anywhere_fails_once_and_the_rest_skip():
-    f = facts(init_error=NvmlError("NVMLError_LibraryNotFound", 12, "NVML Shared Library Not Found"))
+    f = facts(
+        init_error=NvmlError("NVMLError_LibraryNotFound", 12, "NVML Shared Library Not Found")
+    )
     findings = run(f)
     failed = [x.id for x in findings if x.status is Status.FAIL]
     assert failed == ["gpu.present"]
@@ -96,34 +128,53 @@ def test_nvml_working_with_zero_devices_is_a_container_without_gpus():
 
 @pytest.mark.parametrize(
     ("cc", "minimum_profile", "expected"),
-    [((3, 7), "default", Status.FAIL), ((5, 2), "default", Status.FAIL),
-     ((6, 0), "default", Status.PASS), ((9, 0), "default", Status.PASS)],
+    [
+        ((3, 7), "default", Status.FAIL),
+        ((5, 2), "default", Status.FAIL),
+        ((6, 0), "default", Status.PASS),
+        ((9, 0), "default", Status.PASS),
+    ],
 )
 def test_compute_capability_against_the_tensorflow_minimum(cc, minimum_profile, expected):
-    findings = only(run(facts([gpu(0, compute_capability=cc)]), minimum_profile),
-                    "gpu.compute-capability")
+    findings = only(
+        run(facts([gpu(0, compute_capability=cc)]), minimum_profile), "gpu.compute-capability"
+    )
     assert [x.status for x in findings] == [expected]
 
 
 def test_cc_below_minimum_fails_with_the_newest_tensorflow_that_still_runs_it():
-    finding = only(run(facts([gpu(0, name="Tesla K80", compute_capability=(3, 7))])),
-                   "gpu.compute-capability")[0]
+    finding = only(
+        run(facts([gpu(0, name="Tesla K80", compute_capability=(3, 7))])), "gpu.compute-capability"
+    )[0]
     assert finding.subject == "GPU 0"
     assert "TensorFlow 2.17" in finding.fix
 
 
 def test_cc_minimum_follows_the_python_specific_default_target():
     # Python 3.9: the newest release for it is 2.20 (min CC 6.0); 3.14: no release at all
-    assert only(run(facts([gpu(0, compute_capability=(5, 0))], python="3.9.18")),
-                "gpu.compute-capability")[0].status is Status.FAIL
-    assert only(run(facts([gpu(0)], python="3.14.0")),
-                "gpu.compute-capability")[0].status is Status.SKIP
+    assert (
+        only(
+            run(facts([gpu(0, compute_capability=(5, 0))], python="3.9.18")),
+            "gpu.compute-capability",
+        )[0].status
+        is Status.FAIL
+    )
+    assert (
+        only(run(facts([gpu(0)], python="3.14.0")), "gpu.compute-capability")[0].status
+        is Status.SKIP
+    )
 
 
 @pytest.mark.parametrize(
     ("driver", "expected"),
-    [("580.95.05", Status.PASS), ("555.42.02", Status.PASS), ("550.54.14", Status.WARN),
-     ("525.60.13", Status.WARN), ("525.60.12", Status.FAIL), ("470.256.02", Status.FAIL)],
+    [
+        ("580.95.05", Status.PASS),
+        ("555.42.02", Status.PASS),
+        ("550.54.14", Status.WARN),
+        ("525.60.13", Status.WARN),
+        ("525.60.12", Status.FAIL),
+        ("470.256.02", Status.FAIL),
+    ],
 )
 def test_driver_version_against_cuda_of_tensorflow_2_21(driver, expected):
     finding = only(run(facts([gpu(0)], driver=driver)), "driver.version")[0]
@@ -148,8 +199,14 @@ def test_health_thresholds_fail(changes, expected_title):
 
 def test_health_62_retired_pages_and_unsupported_counters():
     assert only(run(facts([gpu(0, retired_pages=62)])), "gpu.health")[0].status is Status.PASS
-    blank = gpu(0, retired_pages=None, retired_pages_pending=None, remapped_rows=None,
-                ecc_volatile_uncorrected=None, inforom_valid=None)
+    blank = gpu(
+        0,
+        retired_pages=None,
+        retired_pages_pending=None,
+        remapped_rows=None,
+        ecc_volatile_uncorrected=None,
+        inforom_valid=None,
+    )
     assert only(run(facts([blank])), "gpu.health")[0].status is Status.SKIP
 
 
@@ -190,6 +247,7 @@ def test_a_check_that_crashes_becomes_a_failure_not_a_crash(monkeypatch):
 
 
 def test_visible_devices_empty_fails_even_without_nvml():
-    f = facts(init_error=NvmlError("NVMLError_DriverNotLoaded", 9, "x"),
-              env=EnvFacts("", None, None, {}))
+    f = facts(
+        init_error=NvmlError("NVMLError_DriverNotLoaded", 9, "x"), env=EnvFacts("", None, None, {})
+    )
     assert only(run(f), "env.cuda-visible-devices")[0].status is Status.FAIL

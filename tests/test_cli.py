@@ -34,7 +34,7 @@ def test_profile_typo_names_file_key_and_expectation(cli, tmp_path):
     assert run.returncode == 2
     assert str(bad) in run.stderr and "gpu.min_compute_capabilty" in run.stderr
     assert "min_compute_capability" in run.stderr  # what was expected
-    bad.write_text("[health]\nmax_retired_pages = \"many\"\n")
+    bad.write_text('[health]\nmax_retired_pages = "many"\n')
     run = cli("doctor", "--profile", str(bad))
     assert run.returncode == 2 and "expected a non-negative integer" in run.stderr
 
@@ -89,12 +89,20 @@ def test_collect_to_unwritable_path_exits_2(cli, tmp_path):
 
 
 def test_help_does_not_import_heavy_modules():
-    code = ("import sys\nfrom gpusetup.cli import app\n"
-            "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
-            "heavy = [m for m in ('tensorflow', 'requests', 'pynvml', 'rich.table', 'elftools')"
-            " if m in sys.modules]\nprint(heavy, file=sys.stderr)")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=base_env(), cwd=ROOT, timeout=60)
+    code = (
+        "import sys\nfrom gpusetup.cli import app\n"
+        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('tensorflow', 'requests', 'pynvml', 'rich.table', 'elftools')"
+        " if m in sys.modules]\nprint(heavy, file=sys.stderr)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=base_env(),
+        cwd=ROOT,
+        timeout=60,
+    )
     assert proc.stderr.strip().splitlines()[-1] == "[]"
 
 

@@ -7,7 +7,6 @@ import json
 import time
 
 import pytest
-
 from conftest import load_machine, make_sysroot
 
 
@@ -28,10 +27,14 @@ def test_gpus_json_reproduces_the_8_gpu_machine_exactly(cli):
     expected = load_machine("mixed8")
     assert data["driver_version"] == expected["driver_version"]
     assert data["cuda_driver_version"] == "11.4"
-    got = [(g["index"], g["name"], g["uuid"], g["pci_bus_id"], g["compute_capability"])
-           for g in data["gpus"]]
-    want = [(i, g["name"], g["uuid"], g["pci_bus_id"], g["compute_capability"])
-            for i, g in enumerate(expected["gpus"])]
+    got = [
+        (g["index"], g["name"], g["uuid"], g["pci_bus_id"], g["compute_capability"])
+        for g in data["gpus"]
+    ]
+    want = [
+        (i, g["name"], g["uuid"], g["pci_bus_id"], g["compute_capability"])
+        for i, g in enumerate(expected["gpus"])
+    ]
     assert got == want
     assert data["gpus"][2]["pci_bus_id_normalised"] == "0000:3b:00.0"
     assert data["gpus"][2]["mig_current"] is False and data["gpus"][2]["mig_pending"] is True
@@ -50,7 +53,9 @@ def test_8_gpu_machine_k80_fails_cc_and_a100_fails_health(cli):
     assert [(f["status"], f["subject"]) for f in cc] == [("fail", "GPU 0")]
     assert "Tesla K80" in cc[0]["title"] and "3.7" in cc[0]["title"] and "6.0" in cc[0]["title"]
     health = [f for f in by_id(report, "gpu.health") if f["status"] == "fail"]
-    assert [(f["subject"], "row remapping pending" in f["title"]) for f in health] == [("GPU 2", True)]
+    assert [(f["subject"], "row remapping pending" in f["title"]) for f in health] == [
+        ("GPU 2", True)
+    ]
     assert "nvidia-smi -r -i 2" in health[0]["fix"]
     mig = by_id(report, "gpu.mig-mode")
     assert [(f["status"], f["subject"]) for f in mig] == [("warn", "GPU 2")]
@@ -136,7 +141,8 @@ def test_a_hung_driver_call_ends_at_the_deadline_as_a_finding(cli):
     assert nvml["title"] == "NVML call nvmlDeviceGetUUID on GPU 1 did not return within 2 s"
     # GPU 0, answered before the hang, is kept
     assert [g["uuid"] for g in report["facts"]["nvml"]["gpus"]] == [
-        "GPU-9d3a5f5e-6b1c-4a8e-9a41-3c2f0e7b8d11"]
+        "GPU-9d3a5f5e-6b1c-4a8e-9a41-3c2f0e7b8d11"
+    ]
 
 
 def test_toolkit_stub_library_is_detected(cli, fake_driver_dir, tmp_path):
@@ -193,7 +199,9 @@ def test_risky_cuda_variables_warn(cli):
 
 def test_profile_can_lower_the_cc_minimum_and_silence_persistence(cli, tmp_path):
     profile = tmp_path / "old-gpus.toml"
-    profile.write_text('[gpu]\nmin_compute_capability = "3.0"\n[checks]\npersistence_mode = "off"\n')
+    profile.write_text(
+        '[gpu]\nmin_compute_capability = "3.0"\n[checks]\npersistence_mode = "off"\n'
+    )
     report = cli("doctor", "--json", "--profile", str(profile), machine_file="mixed8").json()
     assert status(report, "gpu.compute-capability") == {"pass"}
     assert status(report, "gpu.persistence-mode") == {"skip"}

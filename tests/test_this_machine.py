@@ -38,11 +38,20 @@ def test_doctor_on_this_machine_matches_direct_observation(cli):
     report = run.json()
     present = next(f for f in report["findings"] if f["id"] == "gpu.present")
     pci = report["facts"]["pci"]
-    assert sorted(d["address"] for d in pci["nvidia_devices"]
-                  if d["class_code"].startswith(("0x0300", "0x0302"))) == nvidia_gpus_in_sysfs()
+    assert (
+        sorted(
+            d["address"]
+            for d in pci["nvidia_devices"]
+            if d["class_code"].startswith(("0x0300", "0x0302"))
+        )
+        == nvidia_gpus_in_sysfs()
+    )
     has_library = nvml_loadable()
     nvml = report["facts"]["nvml"]
-    assert (nvml["init_error"] is None or nvml["init_error"]["error_class"] != "NVMLError_LibraryNotFound") == has_library
+    assert (
+        nvml["init_error"] is None
+        or nvml["init_error"]["error_class"] != "NVMLError_LibraryNotFound"
+    ) == has_library
     if not nvidia_gpus_in_sysfs() and not has_library:
         assert present["status"] == "fail"
         assert present["title"] == "This machine has no NVIDIA GPU"

@@ -49,16 +49,29 @@ def nouveau(ctx: Context) -> list[Finding]:
         return [ctx.skip("driver.nouveau", title, "No NVIDIA GPU on the PCI bus.")]
     held = [d for d in pci.gpus if d.driver == "nouveau"]
     if held:
-        return [Finding(
-            "driver.nouveau", Status.FAIL, "The nouveau driver holds the NVIDIA GPU",
-            detail="nouveau is bound to " + ", ".join(d.address for d in held)
-            + "; the NVIDIA driver cannot use a GPU nouveau holds.",
-            evidence={"bound": {d.address: d.driver for d in pci.gpus},
-                      "modules": kernel.modules if kernel else "not read"},
-            fix=NOUVEAU_FIX,
-        )]
-    return [Finding("driver.nouveau", Status.PASS, title,
-                    evidence={"bound": {d.address: d.driver or "none" for d in pci.gpus}})]
+        return [
+            Finding(
+                "driver.nouveau",
+                Status.FAIL,
+                "The nouveau driver holds the NVIDIA GPU",
+                detail="nouveau is bound to "
+                + ", ".join(d.address for d in held)
+                + "; the NVIDIA driver cannot use a GPU nouveau holds.",
+                evidence={
+                    "bound": {d.address: d.driver for d in pci.gpus},
+                    "modules": kernel.modules if kernel else "not read",
+                },
+                fix=NOUVEAU_FIX,
+            )
+        ]
+    return [
+        Finding(
+            "driver.nouveau",
+            Status.PASS,
+            title,
+            evidence={"bound": {d.address: d.driver or "none" for d in pci.gpus}},
+        )
+    ]
 
 
 @check("driver.nvml-stub", "The real NVML library is loaded, not the toolkit stub")
@@ -80,15 +93,21 @@ def nvml_stub(ctx: Context) -> list[Finding]:
         return [ctx.skip("driver.nvml-stub", title, "No NVML library was loaded.")]
     if _stub_loaded(ctx):
         stub_dir = os.path.dirname(nvml.library_path)
-        return [Finding(
-            "driver.nvml-stub", Status.FAIL, "The CUDA toolkit's stub NVML library is loaded",
-            detail=f"{nvml.library_path} is a link-time stub that answers every call with an "
-            "error; the driver's libnvidia-ml.so.1 must be found first.",
-            evidence={"loaded": nvml.library_path,
-                      "LD_LIBRARY_PATH": ctx.facts.env.ld_library_path if ctx.facts.env else None},
-            fix=f"Remove {stub_dir} from LD_LIBRARY_PATH (and from /etc/ld.so.conf.d/*.conf, "
-            "then run `sudo ldconfig`).",
-        )]
+        return [
+            Finding(
+                "driver.nvml-stub",
+                Status.FAIL,
+                "The CUDA toolkit's stub NVML library is loaded",
+                detail=f"{nvml.library_path} is a link-time stub that answers every call with an "
+                "error; the driver's libnvidia-ml.so.1 must be found first.",
+                evidence={
+                    "loaded": nvml.library_path,
+                    "LD_LIBRARY_PATH": ctx.facts.env.ld_library_path if ctx.facts.env else None,
+                },
+                fix=f"Remove {stub_dir} from LD_LIBRARY_PATH (and from /etc/ld.so.conf.d/*.conf, "
+                "then run `sudo ldconfig`).",
+            )
+        ]
     return [Finding("driver.nvml-stub", Status.PASS, title, evidence={"loaded": nvml.library_path})]
 
 
@@ -127,105 +146,156 @@ def nvml(ctx: Context) -> list[Finding]:
     kernel = facts.kernel
     if info is None:
         failure = facts.failures.get("nvml")
-        return [Finding(
-            "driver.nvml", Status.FAIL, "The NVML probe failed",
-            detail=failure.message if failure else "NVML was not probed.",
-            fix="Look for Xid errors: sudo dmesg | grep -i -e xid -e nvrm",
-        )]
+        return [
+            Finding(
+                "driver.nvml",
+                Status.FAIL,
+                "The NVML probe failed",
+                detail=failure.message if failure else "NVML was not probed.",
+                fix="Look for Xid errors: sudo dmesg | grep -i -e xid -e nvrm",
+            )
+        ]
     evidence: dict[str, object] = {
         "library": info.library_path or "not loaded",
-        "kernel module": kernel.driver_version if kernel and kernel.driver_version else "not loaded",
+        "kernel module": kernel.driver_version
+        if kernel and kernel.driver_version
+        else "not loaded",
     }
     if info.hung_call:
         done = ", ".join(str(g.index) for g in info.gpus) or "none"
-        return [Finding(
-            "driver.nvml", Status.FAIL,
-            f"NVML call {info.hung_call} did not return within {info.timeout_s:g} s",
-            detail="The driver stopped answering; this usually means a GPU fell off the bus or "
-            f"the driver is wedged. GPUs fully queried before the hang: {done}.",
-            evidence=evidence,
-            fix="Check the kernel log for Xid errors: sudo dmesg | grep -i -e xid -e nvrm\n"
-            "Xid 79 (fallen off the bus) needs a reboot; if it repeats, reseat or replace the "
-            "GPU. Raise the deadline with GPUSETUP_NVML_TIMEOUT=SECONDS if the driver is only slow.",
-        )]
+        return [
+            Finding(
+                "driver.nvml",
+                Status.FAIL,
+                f"NVML call {info.hung_call} did not return within {info.timeout_s:g} s",
+                detail="The driver stopped answering; this usually means a GPU fell off the bus or "
+                f"the driver is wedged. GPUs fully queried before the hang: {done}.",
+                evidence=evidence,
+                fix="Check the kernel log for Xid errors: sudo dmesg | grep -i -e xid -e nvrm\n"
+                "Xid 79 (fallen off the bus) needs a reboot; if it repeats, reseat or replace the "
+                "GPU. Raise the deadline with GPUSETUP_NVML_TIMEOUT=SECONDS if the driver is "
+                "only slow.",
+            )
+        ]
     err = info.init_error
     if err is None:
         evidence["driver"] = info.driver_version
         evidence["CUDA (driver)"] = info.cuda_driver_version_text
-        return [Finding(
-            "driver.nvml", Status.PASS,
-            f"Driver {info.driver_version} answers (CUDA {info.cuda_driver_version_text}, "
-            f"{info.device_count} GPU(s))",
-            evidence=evidence,
-        )]
+        return [
+            Finding(
+                "driver.nvml",
+                Status.PASS,
+                f"Driver {info.driver_version} answers (CUDA {info.cuda_driver_version_text}, "
+                f"{info.device_count} GPU(s))",
+                evidence=evidence,
+            )
+        ]
     evidence["error"] = f"{err.error_class} ({err.code}): {err.message}"
     if _stub_loaded(ctx):
         return [ctx.skip("driver.nvml", title, "The stub library answered (see driver.nvml-stub).")]
     if err.error_class == "ImportError":
-        return [Finding(
-            "driver.nvml", Status.FAIL, "The NVML Python binding is not installed",
-            detail=err.message, evidence=evidence,
-            fix="Reinstall gpusetup, or: python -m pip install nvidia-ml-py",
-        )]
+        return [
+            Finding(
+                "driver.nvml",
+                Status.FAIL,
+                "The NVML Python binding is not installed",
+                detail=err.message,
+                evidence=evidence,
+                fix="Reinstall gpusetup, or: python -m pip install nvidia-ml-py",
+            )
+        ]
     cls = err.error_class.removeprefix("NVMLError_")
     if cls == "LibraryNotFound":
         if not ctx.has_gpu:
-            return [ctx.skip("driver.nvml", title,
-                             "No NVIDIA GPU and no NVIDIA driver library (see gpu.present).")]
-        return [Finding(
-            "driver.nvml", Status.FAIL, "The NVIDIA driver is not installed",
-            detail="libnvidia-ml.so.1, the driver's user-space library, was not found by the "
-            "dynamic loader, so the GPU cannot be used.",
-            evidence=evidence, fix=INSTALL_DRIVER_FIX,
-        )]
+            return [
+                ctx.skip(
+                    "driver.nvml",
+                    title,
+                    "No NVIDIA GPU and no NVIDIA driver library (see gpu.present).",
+                )
+            ]
+        return [
+            Finding(
+                "driver.nvml",
+                Status.FAIL,
+                "The NVIDIA driver is not installed",
+                detail="libnvidia-ml.so.1, the driver's user-space library, was not found by the "
+                "dynamic loader, so the GPU cannot be used.",
+                evidence=evidence,
+                fix=INSTALL_DRIVER_FIX,
+            )
+        ]
     if cls == "DriverNotLoaded":
         nouveau_held = [d.address for d in ctx.pci_gpus if d.driver == "nouveau"]
         detail = "The driver's library is installed but the nvidia kernel module is not loaded."
-        fix = ("Load it and read why it failed if it does not:\n"
-               "  sudo modprobe nvidia && nvidia-smi\n"
-               "  sudo dmesg | grep -i -e nvidia -e nvrm\n"
-               "With Secure Boot on (mokutil --sb-state) the module must be signed; if the "
-               "kernel was upgraded, reinstall the driver (DKMS) for it.")
+        fix = (
+            "Load it and read why it failed if it does not:\n"
+            "  sudo modprobe nvidia && nvidia-smi\n"
+            "  sudo dmesg | grep -i -e nvidia -e nvrm\n"
+            "With Secure Boot on (mokutil --sb-state) the module must be signed; if the "
+            "kernel was upgraded, reinstall the driver (DKMS) for it."
+        )
         if nouveau_held:
             detail += f" nouveau holds {', '.join(nouveau_held)}: fix driver.nouveau first."
             fix = NOUVEAU_FIX
-        return [Finding("driver.nvml", Status.FAIL, "The NVIDIA kernel module is not loaded",
-                        detail=detail, evidence=evidence, fix=fix)]
+        return [
+            Finding(
+                "driver.nvml",
+                Status.FAIL,
+                "The NVIDIA kernel module is not loaded",
+                detail=detail,
+                evidence=evidence,
+                fix=fix,
+            )
+        ]
     if cls == "LibRmVersionMismatch":
         lib_version = _library_version(info.library_path)
+        module_version = (kernel.driver_version if kernel else None) or "of another version"
+        library_part = f" and the library is {lib_version}" if lib_version else ""
         if lib_version:
             evidence["library version"] = lib_version
-        return [Finding(
-            "driver.nvml", Status.FAIL,
-            "Driver/library version mismatch: the kernel module and libnvidia-ml differ",
-            detail="The loaded kernel module is "
-            f"{kernel.driver_version if kernel and kernel.driver_version else 'of another version'}"
-            f"{f' and the library is {lib_version}' if lib_version else ''}; this happens after a "
-            "driver upgrade without a reboot.",
-            evidence=evidence,
-            fix="Reboot. Without a reboot, stop everything using the GPU and reload the modules:\n"
-            "  sudo rmmod nvidia_uvm nvidia_drm nvidia_modeset nvidia && sudo modprobe nvidia",
-        )]
+        return [
+            Finding(
+                "driver.nvml",
+                Status.FAIL,
+                "Driver/library version mismatch: the kernel module and libnvidia-ml differ",
+                detail=f"The loaded kernel module is {module_version}{library_part}; this happens "
+                "after a driver upgrade without a reboot.",
+                evidence=evidence,
+                fix="Reboot. Without a reboot, stop everything using the GPU and reload the "
+                "modules:\n"
+                "  sudo rmmod nvidia_uvm nvidia_drm nvidia_modeset nvidia && sudo modprobe nvidia",
+            )
+        ]
     if cls == "NoPermission":
         nodes = kernel.device_nodes + kernel.control_nodes if kernel else []
         denied = [n.path for n in nodes if not (n.readable and n.writable)]
         if denied:
             evidence["not accessible"] = denied
-        return [Finding(
-            "driver.nvml", Status.FAIL, "No permission to talk to the NVIDIA driver",
-            detail="NVML was refused access; this user cannot open the /dev/nvidia* device nodes.",
+        return [
+            Finding(
+                "driver.nvml",
+                Status.FAIL,
+                "No permission to talk to the NVIDIA driver",
+                detail="NVML was refused access; this user cannot open the /dev/nvidia* device "
+                "nodes.",
+                evidence=evidence,
+                fix="Check the nodes: ls -l /dev/nvidia*\nThey should be mode 0666 (the driver's "
+                "default, NVreg_DeviceFileMode); or add this user to the group that owns them "
+                "(sudo usermod -aG <group> $USER) and log in again.",
+            )
+        ]
+    return [
+        Finding(
+            "driver.nvml",
+            Status.FAIL,
+            f"NVML failed to initialise: {err.message}",
+            detail=f"The driver answered {err.error_class} (code {err.code}).",
             evidence=evidence,
-            fix="Check the nodes: ls -l /dev/nvidia*\nThey should be mode 0666 (the driver's "
-            "default, NVreg_DeviceFileMode); or add this user to the group that owns them "
-            "(sudo usermod -aG <group> $USER) and log in again.",
-        )]
-    return [Finding(
-        "driver.nvml", Status.FAIL, f"NVML failed to initialise: {err.message}",
-        detail=f"The driver answered {err.error_class} (code {err.code}).",
-        evidence=evidence,
-        fix="Check the kernel log: sudo dmesg | grep -i -e xid -e nvrm\n"
-        "and what nvidia-smi says; a reboot clears most transient driver states.",
-    )]
+            fix="Check the kernel log: sudo dmesg | grep -i -e xid -e nvrm\n"
+            "and what nvidia-smi says; a reboot clears most transient driver states.",
+        )
+    ]
 
 
 def _newest_tensorflow_for_driver(ctx: Context, driver: str) -> TensorFlowBuild | None:
@@ -257,37 +327,62 @@ def driver_version(ctx: Context) -> list[Finding]:
         return [ctx.skip("driver.version", title, "No driver version known (see driver.nvml).")]
     tf = ctx.tensorflow
     if tf is None:
-        return [ctx.skip("driver.version", title,
-                         f"No TensorFlow release in gpusetup's table ships wheels for "
-                         f"Python {ctx.python_version}.")]
+        return [
+            ctx.skip(
+                "driver.version",
+                title,
+                f"No TensorFlow release in gpusetup's table ships wheels for "
+                f"Python {ctx.python_version}.",
+            )
+        ]
     major = tf.cuda.split(".")[0]
     needed = ctx.cuda.toolkit_min_driver.get(tf.cuda)
     floor = ctx.cuda.major_floor_driver.get(major)
-    evidence = {"driver": driver, "TensorFlow target": tf.version, "built with CUDA": tf.cuda,
-                f"CUDA {tf.cuda} driver": needed, f"CUDA {major}.x floor": floor}
+    evidence = {
+        "driver": driver,
+        "TensorFlow target": tf.version,
+        "built with CUDA": tf.cuda,
+        f"CUDA {tf.cuda} driver": needed,
+        f"CUDA {major}.x floor": floor,
+    }
     if nvml and nvml.cuda_driver_version_text:
         evidence["driver's CUDA"] = nvml.cuda_driver_version_text
     upgrade = f"Upgrade the NVIDIA driver to {needed} or newer, then reboot."
     older = _newest_tensorflow_for_driver(ctx, driver)
     if older and older.version != tf.version:
-        upgrade += (f"\nOr use TensorFlow {older.version} (CUDA {older.cuda}), the newest release "
-                    f"for Python {ctx.python_version} that this driver runs fully.")
+        upgrade += (
+            f"\nOr use TensorFlow {older.version} (CUDA {older.cuda}), the newest release "
+            f"for Python {ctx.python_version} that this driver runs fully."
+        )
     if floor and not driver_at_least(driver, floor):
-        return [Finding(
-            "driver.version", Status.FAIL,
-            f"Driver {driver} is too old for TensorFlow {tf.version} (CUDA {tf.cuda})",
-            detail=f"CUDA {major}.x needs driver {floor} or newer; TensorFlow will fail with "
-            "'CUDA driver version is insufficient for CUDA runtime version'.",
-            evidence=evidence, fix=upgrade,
-        )]
+        return [
+            Finding(
+                "driver.version",
+                Status.FAIL,
+                f"Driver {driver} is too old for TensorFlow {tf.version} (CUDA {tf.cuda})",
+                detail=f"CUDA {major}.x needs driver {floor} or newer; TensorFlow will fail with "
+                "'CUDA driver version is insufficient for CUDA runtime version'.",
+                evidence=evidence,
+                fix=upgrade,
+            )
+        ]
     if needed and not driver_at_least(driver, needed):
-        return [Finding(
-            "driver.version", Status.WARN,
-            f"Driver {driver} runs CUDA {tf.cuda} only through minor-version compatibility",
-            detail=f"CUDA {tf.cuda} lists driver {needed}; from {floor} it runs with limited "
-            "features, and JIT compilation of newer PTX can fail.",
-            evidence=evidence, fix=upgrade,
-        )]
-    return [Finding("driver.version", Status.PASS,
-                    f"Driver {driver} supports CUDA {tf.cuda} (TensorFlow {tf.version})",
-                    evidence=evidence)]
+        return [
+            Finding(
+                "driver.version",
+                Status.WARN,
+                f"Driver {driver} runs CUDA {tf.cuda} only through minor-version compatibility",
+                detail=f"CUDA {tf.cuda} lists driver {needed}; from {floor} it runs with limited "
+                "features, and JIT compilation of newer PTX can fail.",
+                evidence=evidence,
+                fix=upgrade,
+            )
+        ]
+    return [
+        Finding(
+            "driver.version",
+            Status.PASS,
+            f"Driver {driver} supports CUDA {tf.cuda} (TensorFlow {tf.version})",
+            evidence=evidence,
+        )
+    ]

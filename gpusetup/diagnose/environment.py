@@ -26,37 +26,62 @@ def cuda_visible_devices(ctx: Context) -> list[Finding]:
         return [ctx.skip("env.cuda-visible-devices", title, "The environment was not read.")]
     value = env.cuda_visible_devices
     if value is None:
-        return [Finding("env.cuda-visible-devices", Status.PASS,
-                        "CUDA_VISIBLE_DEVICES is not set: CUDA sees every GPU")]
-    list_fix = ("Unset it (unset CUDA_VISIBLE_DEVICES), or name GPUs by UUID, e.g.\n"
-                "  export CUDA_VISIBLE_DEVICES=GPU-<uuid>   # nvidia-smi -L lists them")
+        return [
+            Finding(
+                "env.cuda-visible-devices",
+                Status.PASS,
+                "CUDA_VISIBLE_DEVICES is not set: CUDA sees every GPU",
+            )
+        ]
+    list_fix = (
+        "Unset it (unset CUDA_VISIBLE_DEVICES), or name GPUs by UUID, e.g.\n"
+        "  export CUDA_VISIBLE_DEVICES=GPU-<uuid>   # nvidia-smi -L lists them"
+    )
     if not value.strip():
-        return [Finding(
-            "env.cuda-visible-devices", Status.FAIL, "CUDA_VISIBLE_DEVICES is empty: every GPU "
-            "is hidden", detail="CUDA treats an empty list as 'no devices'; TensorFlow will "
-            "run on the CPU.", evidence={"CUDA_VISIBLE_DEVICES": value}, fix=list_fix,
-        )]
+        return [
+            Finding(
+                "env.cuda-visible-devices",
+                Status.FAIL,
+                "CUDA_VISIBLE_DEVICES is empty: every GPU is hidden",
+                detail="CUDA treats an empty list as 'no devices'; TensorFlow will run on the CPU.",
+                evidence={"CUDA_VISIBLE_DEVICES": value},
+                fix=list_fix,
+            )
+        ]
     if skip := ctx.needs_nvml("env.cuda-visible-devices", title):
         return [skip]
     uuids = [g.uuid for g in ctx.nvml_gpus]
     vis = resolve_visible_devices(value, uuids)
-    evidence: dict[str, object] = {"CUDA_VISIBLE_DEVICES": value,
-                                   "GPUs": len(uuids), "visible": len(vis.visible)}
+    evidence: dict[str, object] = {
+        "CUDA_VISIBLE_DEVICES": value,
+        "GPUs": len(uuids),
+        "visible": len(vis.visible),
+    }
     if vis.mig_entries:
         evidence["MIG instances"] = vis.mig_entries
     if vis.invalid_entry is not None:
         hidden = [vis.invalid_entry, *vis.ignored]
         status = Status.FAIL if not (vis.visible or vis.mig_entries) else Status.WARN
-        return [Finding(
-            "env.cuda-visible-devices", status,
-            f"CUDA_VISIBLE_DEVICES entry {vis.invalid_entry!r} {vis.invalid_reason}",
-            detail=f"CUDA ignores it and every entry after it ({', '.join(hidden)}); "
-            f"{len(vis.visible) + len(vis.mig_entries)} device(s) stay visible.",
-            evidence=evidence, fix=list_fix,
-        )]
-    return [Finding("env.cuda-visible-devices", Status.PASS,
-                    f"CUDA_VISIBLE_DEVICES shows {len(vis.visible) + len(vis.mig_entries)} of "
-                    f"{len(uuids)} GPU(s)", evidence=evidence)]
+        return [
+            Finding(
+                "env.cuda-visible-devices",
+                status,
+                f"CUDA_VISIBLE_DEVICES entry {vis.invalid_entry!r} {vis.invalid_reason}",
+                detail=f"CUDA ignores it and every entry after it ({', '.join(hidden)}); "
+                f"{len(vis.visible) + len(vis.mig_entries)} device(s) stay visible.",
+                evidence=evidence,
+                fix=list_fix,
+            )
+        ]
+    return [
+        Finding(
+            "env.cuda-visible-devices",
+            Status.PASS,
+            f"CUDA_VISIBLE_DEVICES shows {len(vis.visible) + len(vis.mig_entries)} of "
+            f"{len(uuids)} GPU(s)",
+            evidence=evidence,
+        )
+    ]
 
 
 @check("env.cuda-debug-variables", "No CUDA debugging or profiling variables are set")
@@ -81,10 +106,13 @@ def cuda_debug_variables(ctx: Context) -> list[Finding]:
     if not env.risky_variables:
         return [Finding("env.cuda-debug-variables", Status.PASS, title)]
     names = sorted(env.risky_variables)
-    return [Finding(
-        "env.cuda-debug-variables", Status.WARN,
-        f"CUDA debugging/profiling variable(s) set: {', '.join(names)}",
-        detail="Every CUDA program started from this environment is slowed or altered.",
-        evidence=dict(env.risky_variables),
-        fix="unset " + " ".join(names),
-    )]
+    return [
+        Finding(
+            "env.cuda-debug-variables",
+            Status.WARN,
+            f"CUDA debugging/profiling variable(s) set: {', '.join(names)}",
+            detail="Every CUDA program started from this environment is slowed or altered.",
+            evidence=dict(env.risky_variables),
+            fix="unset " + " ".join(names),
+        )
+    ]

@@ -31,18 +31,27 @@ def nvml_query(ctx: Context) -> list[Finding]:
             continue
         lost = any(e.error_class.endswith("GpuIsLost") for e in gpu.errors.values())
         calls = "; ".join(f"{call}: {e.message}" for call, e in gpu.errors.items())
-        findings.append(Finding(
-            "gpu.nvml-query", Status.FAIL,
-            f"{gpu_label(gpu)} is lost to the driver" if lost
-            else f"{gpu_label(gpu)} did not answer every query",
-            detail=calls,
-            evidence={call: f"{e.error_class} ({e.code})" for call, e in gpu.errors.items()},
-            fix=XID_HINT + ("\nA lost GPU needs a reboot; if it happens again, reseat or replace "
-                            "it." if lost else ""),
-            subject=f"GPU {gpu.index}",
-        ))
-    return findings or [Finding("gpu.nvml-query", Status.PASS,
-                                f"All {len(ctx.nvml_gpus)} GPU(s) answered")]
+        findings.append(
+            Finding(
+                "gpu.nvml-query",
+                Status.FAIL,
+                f"{gpu_label(gpu)} is lost to the driver"
+                if lost
+                else f"{gpu_label(gpu)} did not answer every query",
+                detail=calls,
+                evidence={call: f"{e.error_class} ({e.code})" for call, e in gpu.errors.items()},
+                fix=XID_HINT
+                + (
+                    "\nA lost GPU needs a reboot; if it happens again, reseat or replace it."
+                    if lost
+                    else ""
+                ),
+                subject=f"GPU {gpu.index}",
+            )
+        )
+    return findings or [
+        Finding("gpu.nvml-query", Status.PASS, f"All {len(ctx.nvml_gpus)} GPU(s) answered")
+    ]
 
 
 def _newest_tensorflow_for(cc: tuple[int, int]) -> str | None:
@@ -76,9 +85,14 @@ def compute_capability(ctx: Context) -> list[Finding]:
         if "min_compute_capability" in tf.unverified:
             source += " (table value not yet verified)"
     else:
-        return [ctx.skip("gpu.compute-capability", title,
-                         f"No TensorFlow target for Python {ctx.python_version}; set "
-                         "gpu.min_compute_capability in a profile.")]
+        return [
+            ctx.skip(
+                "gpu.compute-capability",
+                title,
+                f"No TensorFlow target for Python {ctx.python_version}; set "
+                "gpu.min_compute_capability in a profile.",
+            )
+        ]
     need = parse_cc(minimum)
     findings, ok, unknown = [], [], []
     for gpu in ctx.nvml_gpus:
@@ -89,30 +103,46 @@ def compute_capability(ctx: Context) -> list[Finding]:
             older = _newest_tensorflow_for(tuple(cc))
             fix = f"Use a GPU with compute capability {minimum} or higher"
             if older:
-                fix += f", or TensorFlow {older} (the newest release whose wheels include CC {gpu.cc_text})"
-            findings.append(Finding(
-                "gpu.compute-capability", Status.FAIL,
-                f"{gpu_label(gpu)}: compute capability {gpu.cc_text} is below {minimum}",
-                detail=f"{source} needs compute capability {minimum}; TensorFlow will ignore "
-                "this GPU.",
-                evidence={"compute capability": gpu.cc_text, "minimum": minimum, "from": source},
-                fix=fix + ".",
-                subject=f"GPU {gpu.index}",
-            ))
+                fix += (
+                    f", or TensorFlow {older} (the newest release whose wheels include "
+                    f"CC {gpu.cc_text})"
+                )
+            findings.append(
+                Finding(
+                    "gpu.compute-capability",
+                    Status.FAIL,
+                    f"{gpu_label(gpu)}: compute capability {gpu.cc_text} is below {minimum}",
+                    detail=f"{source} needs compute capability {minimum}; TensorFlow will ignore "
+                    "this GPU.",
+                    evidence={
+                        "compute capability": gpu.cc_text,
+                        "minimum": minimum,
+                        "from": source,
+                    },
+                    fix=fix + ".",
+                    subject=f"GPU {gpu.index}",
+                )
+            )
         else:
             ok.append(f"GPU {gpu.index}: {gpu.cc_text}")
     if unknown:
-        findings.append(Finding(
-            "gpu.compute-capability", Status.WARN,
-            f"Compute capability unknown for {', '.join(unknown)}",
-            detail="NVML did not report it (see gpu.nvml-query).",
-        ))
+        findings.append(
+            Finding(
+                "gpu.compute-capability",
+                Status.WARN,
+                f"Compute capability unknown for {', '.join(unknown)}",
+                detail="NVML did not report it (see gpu.nvml-query).",
+            )
+        )
     if not findings:
-        findings.append(Finding(
-            "gpu.compute-capability", Status.PASS,
-            f"All GPUs have compute capability {minimum} or higher",
-            evidence={"minimum": minimum, "from": source, "GPUs": ok},
-        ))
+        findings.append(
+            Finding(
+                "gpu.compute-capability",
+                Status.PASS,
+                f"All GPUs have compute capability {minimum} or higher",
+                evidence={"minimum": minimum, "from": source, "GPUs": ok},
+            )
+        )
     return findings
 
 
@@ -143,50 +173,87 @@ def health(ctx: Context) -> list[Finding]:
     checked = 0
     for gpu in ctx.nvml_gpus:
         problems: list[tuple[Status, str, str]] = []
-        known = any(v is not None for v in (gpu.retired_pages_pending, gpu.retired_pages,
-                                           gpu.remapped_rows, gpu.ecc_volatile_uncorrected,
-                                           gpu.inforom_valid))
+        known = any(
+            v is not None
+            for v in (
+                gpu.retired_pages_pending,
+                gpu.retired_pages,
+                gpu.remapped_rows,
+                gpu.ecc_volatile_uncorrected,
+                gpu.inforom_valid,
+            )
+        )
         checked += known
         reset = f"Drain the node, then reset the GPU: sudo nvidia-smi -r -i {gpu.index} (or reboot)"
         if gpu.retired_pages_pending:
             problems.append((Status.FAIL, "page retirement pending", reset))
         if gpu.retired_pages is not None and gpu.retired_pages >= profile.max_retired_pages:
-            problems.append((Status.FAIL, f"{gpu.retired_pages} retired pages (limit "
-                             f"{profile.max_retired_pages})", "Replace the GPU (RMA)."))
+            problems.append(
+                (
+                    Status.FAIL,
+                    f"{gpu.retired_pages} retired pages (limit {profile.max_retired_pages})",
+                    "Replace the GPU (RMA).",
+                )
+            )
         rows = gpu.remapped_rows
         if rows and rows.pending:
             problems.append((Status.FAIL, "row remapping pending", reset))
         if rows and rows.failure:
             problems.append((Status.FAIL, "row remapping failed", "Replace the GPU (RMA)."))
         if gpu.inforom_valid is False:
-            problems.append((Status.FAIL, "infoROM is corrupted",
-                             "Update or reflash the infoROM with the vendor's tools, or replace "
-                             "the GPU."))
+            problems.append(
+                (
+                    Status.FAIL,
+                    "infoROM is corrupted",
+                    "Update or reflash the infoROM with the vendor's tools, or replace the GPU.",
+                )
+            )
         ecc_status = _severity(profile.volatile_uncorrectable_ecc)
         if gpu.ecc_volatile_uncorrected and ecc_status:
-            problems.append((ecc_status, f"{gpu.ecc_volatile_uncorrected} uncorrectable ECC "
-                             "error(s) since the driver loaded", XID_HINT))
+            problems.append(
+                (
+                    ecc_status,
+                    f"{gpu.ecc_volatile_uncorrected} uncorrectable ECC "
+                    "error(s) since the driver loaded",
+                    XID_HINT,
+                )
+            )
         for status, what, fix in problems:
-            findings.append(Finding(
-                "gpu.health", status, f"{gpu_label(gpu)}: {what}",
-                evidence={
-                    "retired pages": gpu.retired_pages,
-                    "retirement pending": gpu.retired_pages_pending,
-                    "remapped rows": rows and {"corrected": rows.corrected,
-                                               "uncorrected": rows.uncorrected,
-                                               "pending": rows.pending, "failure": rows.failure},
-                    "volatile uncorrectable ECC": gpu.ecc_volatile_uncorrected,
-                    "infoROM valid": gpu.inforom_valid,
-                },
-                fix=fix, subject=f"GPU {gpu.index}",
-            ))
+            findings.append(
+                Finding(
+                    "gpu.health",
+                    status,
+                    f"{gpu_label(gpu)}: {what}",
+                    evidence={
+                        "retired pages": gpu.retired_pages,
+                        "retirement pending": gpu.retired_pages_pending,
+                        "remapped rows": rows
+                        and {
+                            "corrected": rows.corrected,
+                            "uncorrected": rows.uncorrected,
+                            "pending": rows.pending,
+                            "failure": rows.failure,
+                        },
+                        "volatile uncorrectable ECC": gpu.ecc_volatile_uncorrected,
+                        "infoROM valid": gpu.inforom_valid,
+                    },
+                    fix=fix,
+                    subject=f"GPU {gpu.index}",
+                )
+            )
     if findings:
         return findings
     if not checked:
-        return [ctx.skip("gpu.health", title, "No GPU reports memory health counters "
-                         "(NotSupported on these boards).")]
-    return [Finding("gpu.health", Status.PASS,
-                    f"Memory health counters are clean on {checked} GPU(s)")]
+        return [
+            ctx.skip(
+                "gpu.health",
+                title,
+                "No GPU reports memory health counters (NotSupported on these boards).",
+            )
+        ]
+    return [
+        Finding("gpu.health", Status.PASS, f"Memory health counters are clean on {checked} GPU(s)")
+    ]
 
 
 @check("gpu.mig-mode", "No MIG mode change is pending")
@@ -208,7 +275,8 @@ def mig_mode(ctx: Context) -> list[Finding]:
         return [ctx.skip("gpu.mig-mode", title, "No GPU here supports MIG.")]
     findings = [
         Finding(
-            "gpu.mig-mode", Status.WARN,
+            "gpu.mig-mode",
+            Status.WARN,
             f"{gpu_label(g)}: MIG mode change pending "
             f"({'on' if g.mig_current else 'off'} -> {'on' if g.mig_pending else 'off'})",
             detail="The new MIG mode takes effect only after a GPU reset.",
@@ -216,13 +284,18 @@ def mig_mode(ctx: Context) -> list[Finding]:
             fix=f"Drain the GPU, then: sudo nvidia-smi -r -i {g.index} (or reboot)",
             subject=f"GPU {g.index}",
         )
-        for g in capable if g.mig_pending is not None and g.mig_pending != g.mig_current
+        for g in capable
+        if g.mig_pending is not None and g.mig_pending != g.mig_current
     ]
     enabled = [f"GPU {g.index}" for g in capable if g.mig_current]
-    return findings or [Finding(
-        "gpu.mig-mode", Status.PASS, title,
-        evidence={"MIG enabled on": enabled or "none"},
-    )]
+    return findings or [
+        Finding(
+            "gpu.mig-mode",
+            Status.PASS,
+            title,
+            evidence={"MIG enabled on": enabled or "none"},
+        )
+    ]
 
 
 @check("gpu.persistence-mode", "Persistence mode is on")
@@ -241,21 +314,26 @@ def persistence_mode(ctx: Context) -> list[Finding]:
     title = "Persistence mode is on"
     level = _severity(ctx.profile.persistence_mode)
     if level is None:
-        return [ctx.skip("gpu.persistence-mode", title,
-                         f"Turned off by profile {ctx.profile.name}.")]
+        return [
+            ctx.skip("gpu.persistence-mode", title, f"Turned off by profile {ctx.profile.name}.")
+        ]
     if skip := ctx.needs_nvml("gpu.persistence-mode", title):
         return [skip]
     off = [g for g in ctx.nvml_gpus if g.persistence_mode is False]
     if not off:
         return [Finding("gpu.persistence-mode", Status.PASS, title)]
-    return [Finding(
-        "gpu.persistence-mode", level,
-        f"Persistence mode is off on {len(off)} GPU(s)",
-        detail="Each CUDA start re-initialises these GPUs: " + ", ".join(gpu_label(g) for g in off),
-        evidence={"off": [g.index for g in off]},
-        fix="sudo systemctl enable --now nvidia-persistenced\n"
-        "(or, until the next reboot: sudo nvidia-smi -pm 1)",
-    )]
+    return [
+        Finding(
+            "gpu.persistence-mode",
+            level,
+            f"Persistence mode is off on {len(off)} GPU(s)",
+            detail="Each CUDA start re-initialises these GPUs: "
+            + ", ".join(gpu_label(g) for g in off),
+            evidence={"off": [g.index for g in off]},
+            fix="sudo systemctl enable --now nvidia-persistenced\n"
+            "(or, until the next reboot: sudo nvidia-smi -pm 1)",
+        )
+    ]
 
 
 @check("gpu.device-nodes", "Every GPU has a usable /dev/nvidiaN node")
@@ -294,16 +372,26 @@ def device_nodes(ctx: Context) -> list[Finding]:
     count = len(ctx.nvml_gpus)
     evidence = {"GPUs": count, "usable nodes": [n.path for n in usable]}
     problems = ([f"missing: {', '.join(missing)}"] if missing else []) + (
-        [f"not readable and writable by this user: {', '.join(denied)}"] if denied else [])
+        [f"not readable and writable by this user: {', '.join(denied)}"] if denied else []
+    )
     if problems or len(usable) < count:
-        return [Finding(
-            "gpu.device-nodes", Status.WARN,
-            f"{len(usable)} usable /dev/nvidiaN node(s) for {count} GPU(s)",
-            detail="; ".join(problems) or "Fewer usable nodes than GPUs.",
+        return [
+            Finding(
+                "gpu.device-nodes",
+                Status.WARN,
+                f"{len(usable)} usable /dev/nvidiaN node(s) for {count} GPU(s)",
+                detail="; ".join(problems) or "Fewer usable nodes than GPUs.",
+                evidence=evidence,
+                fix="ls -l /dev/nvidia*   # nodes should exist, mode 0666\n"
+                "sudo nvidia-modprobe -c <minor>   # creates /dev/nvidia<minor>\n"
+                "In a container, pass every GPU's node (docker run --gpus all).",
+            )
+        ]
+    return [
+        Finding(
+            "gpu.device-nodes",
+            Status.PASS,
+            f"{len(usable)} usable node(s) for {count} GPU(s)",
             evidence=evidence,
-            fix="ls -l /dev/nvidia*   # nodes should exist, mode 0666\n"
-            "sudo nvidia-modprobe -c <minor>   # creates /dev/nvidia<minor>\n"
-            "In a container, pass every GPU's node (docker run --gpus all).",
-        )]
-    return [Finding("gpu.device-nodes", Status.PASS, f"{len(usable)} usable node(s) for "
-                    f"{count} GPU(s)", evidence=evidence)]
+        )
+    ]

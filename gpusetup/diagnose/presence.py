@@ -25,12 +25,13 @@ def gpu_present(ctx: Context) -> list[Finding]:
     (`docker run --gpus all`, or request `nvidia.com/gpu` on Kubernetes); in a VM attach
     the GPU to the guest (PCI passthrough or a vGPU profile).
     """
-    title = "NVIDIA GPU present"
     facts = ctx.facts
     nvml, pci = facts.nvml, facts.pci
     evidence: dict[str, object] = {}
     if pci is None:
-        evidence["pci"] = f"not read: {facts.failures['pci'].message}" if "pci" in facts.failures else "not read"
+        evidence["pci"] = (
+            f"not read: {facts.failures['pci'].message}" if "pci" in facts.failures else "not read"
+        )
     elif not pci.sysfs_present:
         evidence["pci"] = "/sys/bus/pci/devices does not exist here"
     else:
@@ -39,7 +40,11 @@ def gpu_present(ctx: Context) -> list[Finding]:
             or "no NVIDIA display or 3D controller (vendor 0x10de)"
         )
     if nvml is None:
-        evidence["nvml"] = f"not read: {facts.failures['nvml'].message}" if "nvml" in facts.failures else "not read"
+        evidence["nvml"] = (
+            f"not read: {facts.failures['nvml'].message}"
+            if "nvml" in facts.failures
+            else "not read"
+        )
     elif nvml.init_error:
         evidence["nvml"] = f"{nvml.init_error.error_class}: {nvml.init_error.message}"
     else:
@@ -48,28 +53,43 @@ def gpu_present(ctx: Context) -> list[Finding]:
     if ctx.nvml_gpus:
         names = ", ".join(dict.fromkeys(g.name or "unknown" for g in ctx.nvml_gpus))
         count = nvml.device_count if nvml and nvml.device_count is not None else len(ctx.nvml_gpus)
-        return [Finding("gpu.present", Status.PASS, f"{count} NVIDIA GPU(s): {names}",
-                        evidence=evidence)]
+        return [
+            Finding(
+                "gpu.present", Status.PASS, f"{count} NVIDIA GPU(s): {names}", evidence=evidence
+            )
+        ]
     if ctx.pci_gpus:
-        return [Finding(
-            "gpu.present", Status.PASS,
-            f"{len(ctx.pci_gpus)} NVIDIA GPU(s) on the PCI bus",
-            detail="The driver does not report them yet; see driver.nvml.",
-            evidence=evidence,
-        )]
+        return [
+            Finding(
+                "gpu.present",
+                Status.PASS,
+                f"{len(ctx.pci_gpus)} NVIDIA GPU(s) on the PCI bus",
+                detail="The driver does not report them yet; see driver.nvml.",
+                evidence=evidence,
+            )
+        ]
     if nvml is not None and nvml.init_error is None and nvml.device_count == 0:
-        return [Finding(
-            "gpu.present", Status.FAIL, "The NVIDIA driver works but sees no GPU",
-            detail="NVML initialised and reports 0 devices: the GPUs are not visible to this "
-            "system (a container without GPUs passed in, or a GPU that is not attached).",
-            evidence=evidence, fix=CONTAINER_HINT,
-        )]
-    return [Finding(
-        "gpu.present", Status.FAIL, "This machine has no NVIDIA GPU",
-        detail="Neither the PCI bus nor the NVIDIA driver shows an NVIDIA GPU, so TensorFlow "
-        "can only run on the CPU here.",
-        evidence=evidence,
-        fix="Run on a machine with an NVIDIA GPU (on a cloud: a GPU instance type).\n"
-        + CONTAINER_HINT
-        + "\nIn a VM, attach the GPU to the guest (PCI passthrough or vGPU).",
-    )]
+        return [
+            Finding(
+                "gpu.present",
+                Status.FAIL,
+                "The NVIDIA driver works but sees no GPU",
+                detail="NVML initialised and reports 0 devices: the GPUs are not visible to this "
+                "system (a container without GPUs passed in, or a GPU that is not attached).",
+                evidence=evidence,
+                fix=CONTAINER_HINT,
+            )
+        ]
+    return [
+        Finding(
+            "gpu.present",
+            Status.FAIL,
+            "This machine has no NVIDIA GPU",
+            detail="Neither the PCI bus nor the NVIDIA driver shows an NVIDIA GPU, so TensorFlow "
+            "can only run on the CPU here.",
+            evidence=evidence,
+            fix="Run on a machine with an NVIDIA GPU (on a cloud: a GPU instance type).\n"
+            + CONTAINER_HINT
+            + "\nIn a VM, attach the GPU to the guest (PCI passthrough or vGPU).",
+        )
+    ]

@@ -90,9 +90,12 @@ def start_collecting(
     ]
     for t in threads:
         t.start()
-    return PendingFacts(threads, lambda: Facts(
-        schema=FACTS_SCHEMA,
-        collected_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        failures=failures,
-        **sections,
-    ))
+    return PendingFacts(
+        threads,
+        lambda: Facts(
+            schema=FACTS_SCHEMA,
+            collected_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            failures=failures,
+            **sections,
+        ),
+    )

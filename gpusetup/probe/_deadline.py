@@ -58,7 +58,9 @@ class ChildResult:
         return self.returncode is None
 
 
-def run_child(argv: Sequence[str], seconds: float, env: dict[str, str] | None = None) -> ChildResult:
+def run_child(
+    argv: Sequence[str], seconds: float, env: dict[str, str] | None = None
+) -> ChildResult:
     """Run a child process; at the deadline kill it and keep what it printed so far."""
     proc = subprocess.Popen(
         list(argv),

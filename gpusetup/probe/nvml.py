@@ -34,8 +34,9 @@ def nvml_timeout() -> float:
 def probe_nvml(timeout_s: float | None = None) -> NvmlFacts:
     timeout_s = nvml_timeout() if timeout_s is None else timeout_s
     result = run_child([sys.executable, str(CHILD)], timeout_s)
-    return parse_child_output(result.stdout, result.timed_out, result.returncode, result.stderr,
-                              timeout_s)
+    return parse_child_output(
+        result.stdout, result.timed_out, result.returncode, result.stderr, timeout_s
+    )
 
 
 def parse_child_output(

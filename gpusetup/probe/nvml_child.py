@@ -6,6 +6,7 @@ about to make, so when a call hangs the parent knows which one (and on which GPU
 keeps every answer received before it. One JSON object per line on stdout.
 """
 
+import contextlib
 import json
 import sys
 
@@ -65,8 +66,11 @@ def main():
     system = {}
     for key, name, fn in (
         ("driver_version", "nvmlSystemGetDriverVersion", pynvml.nvmlSystemGetDriverVersion),
-        ("cuda_driver_version", "nvmlSystemGetCudaDriverVersion_v2",
-         pynvml.nvmlSystemGetCudaDriverVersion_v2),
+        (
+            "cuda_driver_version",
+            "nvmlSystemGetCudaDriverVersion_v2",
+            pynvml.nvmlSystemGetCudaDriverVersion_v2,
+        ),
         ("nvml_version", "nvmlSystemGetNVMLVersion", pynvml.nvmlSystemGetNVMLVersion),
     ):
         try:
@@ -100,7 +104,7 @@ def main():
 
     def pci(handle):
         info = pynvml.nvmlDeviceGetPciInfo_v3(handle)
-        return {"pci_bus_id": text(info.busId), "pci_device_id": "0x%08X" % info.pciDeviceId}
+        return {"pci_bus_id": text(info.busId), "pci_device_id": f"0x{info.pciDeviceId:08X}"}
 
     def mig(handle):
         current, pending = pynvml.nvmlDeviceGetMigMode(handle)
@@ -108,36 +112,63 @@ def main():
 
     def remapped(handle):
         corr, unc, pending, failure = pynvml.nvmlDeviceGetRemappedRows(handle)
-        return {"remapped_rows": {"corrected": corr, "uncorrected": unc,
-                                  "pending": bool(pending), "failure": bool(failure)}}
+        return {
+            "remapped_rows": {
+                "corrected": corr,
+                "uncorrected": unc,
+                "pending": bool(pending),
+                "failure": bool(failure),
+            }
+        }
 
     queries = (
         ("nvmlDeviceGetName", lambda h: {"name": text(pynvml.nvmlDeviceGetName(h))}),
         ("nvmlDeviceGetUUID", lambda h: {"uuid": text(pynvml.nvmlDeviceGetUUID(h))}),
         ("nvmlDeviceGetPciInfo", pci),
-        ("nvmlDeviceGetCudaComputeCapability",
-         lambda h: {"compute_capability": list(pynvml.nvmlDeviceGetCudaComputeCapability(h))}),
-        ("nvmlDeviceGetMemoryInfo",
-         lambda h: {"memory_total_mib": int(pynvml.nvmlDeviceGetMemoryInfo(h).total) // 2**20}),
-        ("nvmlDeviceGetMinorNumber", lambda h: {"minor_number": pynvml.nvmlDeviceGetMinorNumber(h)}),
-        ("nvmlDeviceGetPersistenceMode",
-         lambda h: {"persistence_mode": pynvml.nvmlDeviceGetPersistenceMode(h) == 1}),
+        (
+            "nvmlDeviceGetCudaComputeCapability",
+            lambda h: {"compute_capability": list(pynvml.nvmlDeviceGetCudaComputeCapability(h))},
+        ),
+        (
+            "nvmlDeviceGetMemoryInfo",
+            lambda h: {"memory_total_mib": int(pynvml.nvmlDeviceGetMemoryInfo(h).total) // 2**20},
+        ),
+        (
+            "nvmlDeviceGetMinorNumber",
+            lambda h: {"minor_number": pynvml.nvmlDeviceGetMinorNumber(h)},
+        ),
+        (
+            "nvmlDeviceGetPersistenceMode",
+            lambda h: {"persistence_mode": pynvml.nvmlDeviceGetPersistenceMode(h) == 1},
+        ),
         ("nvmlDeviceGetMigMode", mig),
-        ("nvmlDeviceGetRetiredPagesPendingStatus",
-         lambda h: {"retired_pages_pending": bool(pynvml.nvmlDeviceGetRetiredPagesPendingStatus(h))}),
+        (
+            "nvmlDeviceGetRetiredPagesPendingStatus",
+            lambda h: {
+                "retired_pages_pending": bool(pynvml.nvmlDeviceGetRetiredPagesPendingStatus(h))
+            },
+        ),
         ("nvmlDeviceGetRetiredPages", lambda h: {"retired_pages": retired_pages(h)}),
         ("nvmlDeviceGetRemappedRows", remapped),
-        ("nvmlDeviceGetTotalEccErrors", lambda h: {"ecc_volatile_uncorrected": int(
-            pynvml.nvmlDeviceGetTotalEccErrors(
-                h, pynvml.NVML_MEMORY_ERROR_TYPE_UNCORRECTED, pynvml.NVML_VOLATILE_ECC))}),
+        (
+            "nvmlDeviceGetTotalEccErrors",
+            lambda h: {
+                "ecc_volatile_uncorrected": int(
+                    pynvml.nvmlDeviceGetTotalEccErrors(
+                        h, pynvml.NVML_MEMORY_ERROR_TYPE_UNCORRECTED, pynvml.NVML_VOLATILE_ECC
+                    )
+                )
+            },
+        ),
         ("nvmlDeviceValidateInforom", lambda h: {"inforom_valid": inforom(h)}),
     )
 
     for index in range(count):
         gpu = {"index": index, "not_supported": [], "errors": {}}
         try:
-            handle = call("nvmlDeviceGetHandleByIndex", index,
-                          pynvml.nvmlDeviceGetHandleByIndex, index)
+            handle = call(
+                "nvmlDeviceGetHandleByIndex", index, pynvml.nvmlDeviceGetHandleByIndex, index
+            )
         except pynvml.NVMLError as exc:
             gpu["errors"]["nvmlDeviceGetHandleByIndex"] = error_dict(pynvml, exc)
             emit({"device": gpu})
@@ -151,10 +182,8 @@ def main():
                 gpu["errors"][name] = error_dict(pynvml, exc)
         emit({"device": gpu})
 
-    try:
+    with contextlib.suppress(pynvml.NVMLError):
         pynvml.nvmlShutdown()
-    except pynvml.NVMLError:
-        pass
     emit({"done": True})
 
 

@@ -25,19 +25,24 @@ def make_console(stderr: bool = False) -> Console:
 def summary_line(report: Report) -> Text:
     s = report.summary
     text = Text()
-    verdict = ("FAILED", "bold red") if s["fail"] else (
-        ("PASSED with warnings", "yellow") if s["warn"] else ("PASSED", "bold green"))
+    verdict = (
+        ("FAILED", "bold red")
+        if s["fail"]
+        else (("PASSED with warnings", "yellow") if s["warn"] else ("PASSED", "bold green"))
+    )
     text.append(verdict[0], style=verdict[1])
-    text.append(f"  {s['fail']} failed, {s['warn']} warnings, {s['pass']} passed, "
-                f"{s['skip']} skipped")
+    text.append(
+        f"  {s['fail']} failed, {s['warn']} warnings, {s['pass']} passed, {s['skip']} skipped"
+    )
     return text
 
 
 def _heading(report: Report) -> Text:
     host = report.facts.host
     where = f"{host.hostname} · Python {host.python_version} · " if host else ""
-    return Text(f"gpusetup {report.tool.get('version', '')} · {where}profile {report.profile}",
-                style="bold")
+    return Text(
+        f"gpusetup {report.tool.get('version', '')} · {where}profile {report.profile}", style="bold"
+    )
 
 
 def _evidence_text(finding: Finding) -> Text:
@@ -52,8 +57,7 @@ def _evidence_text(finding: Finding) -> Text:
 def render_report(report: Report, console: Console, verbose: bool = False) -> None:
     console.print(_heading(report))
     console.print(summary_line(report))
-    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False,
-                  padding=(0, 1))
+    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False, padding=(0, 1))
     table.add_column("", no_wrap=True, width=4)
     table.add_column("check", no_wrap=True, overflow="fold", max_width=26)
     table.add_column("finding", ratio=1)
@@ -72,8 +76,9 @@ def render_report(report: Report, console: Console, verbose: bool = False) -> No
         table.add_row(Text(LABEL[f.status], style=STYLE[f.status]), f.id, what)
     console.print(table)
     for reason, ids in skipped.items():
-        console.print(Padding(Text(f"skipped {', '.join(ids)}: {reason}", style="dim"),
-                              (0, 0, 0, 6)))
+        console.print(
+            Padding(Text(f"skipped {', '.join(ids)}: {reason}", style="dim"), (0, 0, 0, 6))
+        )
     to_fix = [f for f in report.findings if f.fix and f.status in (Status.FAIL, Status.WARN)]
     if to_fix:
         console.print()
@@ -93,9 +98,13 @@ def render_report(report: Report, console: Console, verbose: bool = False) -> No
 def render_gpus(facts: Facts, console: Console) -> None:
     nvml = facts.nvml
     if nvml and nvml.gpus:
-        console.print(Text(
-            f"Driver {nvml.driver_version} · CUDA {nvml.cuda_driver_version_text} · "
-            f"{nvml.device_count} GPU(s)", style="bold"))
+        console.print(
+            Text(
+                f"Driver {nvml.driver_version} · CUDA {nvml.cuda_driver_version_text} · "
+                f"{nvml.device_count} GPU(s)",
+                style="bold",
+            )
+        )
         table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
         for col in ("#", "name", "bus id", "CC", "memory", "persist", "MIG"):
             table.add_column(col, overflow="fold")
@@ -106,8 +115,15 @@ def render_gpus(facts: Facts, console: Console) -> None:
             mig = "n/a" if g.mig_current is None else ("on" if g.mig_current else "off")
             if g.mig_pending is not None and g.mig_pending != g.mig_current:
                 mig += "*"
-            table.add_row(str(g.index), name, g.pci_bus_id_normalised or "?", g.cc_text or "?",
-                          mem, persist, mig)
+            table.add_row(
+                str(g.index),
+                name,
+                g.pci_bus_id_normalised or "?",
+                g.cc_text or "?",
+                mem,
+                persist,
+                mig,
+            )
         console.print(table)
         uuids = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
         uuids.add_column("#")
@@ -119,11 +135,17 @@ def render_gpus(facts: Facts, console: Console) -> None:
             console.print(Text(f"NVML stopped answering at {nvml.hung_call}", style="red"))
         return
     if nvml is not None and nvml.init_error:
-        console.print(Text(f"The NVIDIA driver does not answer: {nvml.init_error.error_class}: "
-                           f"{escape(nvml.init_error.message)}", style="yellow"))
+        console.print(
+            Text(
+                f"The NVIDIA driver does not answer: {nvml.init_error.error_class}: "
+                f"{escape(nvml.init_error.message)}",
+                style="yellow",
+            )
+        )
     elif "nvml" in facts.failures:
-        console.print(Text(f"The NVML probe failed: {facts.failures['nvml'].message}",
-                           style="yellow"))
+        console.print(
+            Text(f"The NVML probe failed: {facts.failures['nvml'].message}", style="yellow")
+        )
     pci_gpus = facts.pci.gpus if facts.pci else []
     if not pci_gpus:
         console.print("No NVIDIA GPU found (NVML or PCI bus).")

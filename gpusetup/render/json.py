@@ -27,11 +27,13 @@ def gpus_json(facts: Facts) -> str:
         row = to_jsonable(g)
         row["pci_bus_id_normalised"] = g.pci_bus_id_normalised
         gpus.append(row)
-    return dumps({
-        "schema": GPUS_SCHEMA,
-        "driver_version": nvml.driver_version if nvml else None,
-        "cuda_driver_version": nvml.cuda_driver_version_text if nvml else None,
-        "nvml_error": to_jsonable(nvml.init_error) if nvml and nvml.init_error else None,
-        "gpus": gpus,
-        "pci": [to_jsonable(d) for d in (facts.pci.gpus if facts.pci else [])],
-    })
+    return dumps(
+        {
+            "schema": GPUS_SCHEMA,
+            "driver_version": nvml.driver_version if nvml else None,
+            "cuda_driver_version": nvml.cuda_driver_version_text if nvml else None,
+            "nvml_error": to_jsonable(nvml.init_error) if nvml and nvml.init_error else None,
+            "gpus": gpus,
+            "pci": [to_jsonable(d) for d in (facts.pci.gpus if facts.pci else [])],
+        }
+    )

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Install gpusetup on a fresh machine: into the active virtual environment if there is
+# one, else into ./.venv (created here). Safe to run again.
+#
+#   ./install.sh         gpusetup and its runtime dependencies
+#   ./install.sh --dev   plus what the tests need (pytest, ruff); a C compiler must exist
+set -euo pipefail
+
+usage() { sed -n '2,7s/^# \{0,1\}//p' "$0"; }
+
+dev=0
+for arg in "$@"; do
+  case "$arg" in
+    --dev) dev=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "install.sh: unknown option '$arg'" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+cd "$(dirname "$0")"
+python=${PYTHON:-python3}
+
+if ! command -v "$python" >/dev/null 2>&1; then
+  echo "install.sh: $python not found. Install Python 3.10 or newer first" \
+       "(Debian/Ubuntu: sudo apt install python3 python3-venv)." >&2
+  exit 1
+fi
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
+  echo "install.sh: gpusetup needs Python 3.10 or newer; $python is" \
+       "$("$python" -c 'import platform; print(platform.python_version())')." >&2
+  exit 1
+fi
+
+if [ -n "${VIRTUAL_ENV:-}" ] && [ -x "$VIRTUAL_ENV/bin/python" ]; then
+  py="$VIRTUAL_ENV/bin/python"
+  echo "install.sh: installing into the active environment $VIRTUAL_ENV"
+else
+  if [ ! -x .venv/bin/python ]; then
+    if ! "$python" -m venv .venv; then
+      rm -rf .venv
+      echo "install.sh: could not create a virtual environment. On Debian/Ubuntu install" \
+           "the venv module: sudo apt install python3-venv" >&2
+      exit 1
+    fi
+  fi
+  py=.venv/bin/python
+fi
+
+spec="."
+if [ "$dev" = 1 ]; then
+  spec=".[dev]"
+  if ! command -v cc >/dev/null 2>&1 && ! command -v gcc >/dev/null 2>&1; then
+    echo "install.sh: warning: no C compiler (cc/gcc); the tests build a simulated driver" \
+         "with it (Debian/Ubuntu: sudo apt install gcc)." >&2
+  fi
+fi
+
+"$py" -m pip install --disable-pip-version-check -q -e "$spec"
+echo "install.sh: done. Run: $(dirname "$py")/gpusetup doctor"
