@@ -51,12 +51,12 @@ def gpu_present(ctx: Context) -> list[Finding]:
         evidence["nvml"] = f"{nvml.device_count} GPU(s)"
 
     if ctx.nvml_gpus:
-        names = ", ".join(dict.fromkeys(g.name or "unknown" for g in ctx.nvml_gpus))
+        models = list(dict.fromkeys(g.name or "unknown" for g in ctx.nvml_gpus))
         count = nvml.device_count if nvml and nvml.device_count is not None else len(ctx.nvml_gpus)
+        what = ", ".join(models) if len(models) <= 2 else f"{len(models)} models"
+        evidence["models"] = models
         return [
-            Finding(
-                "gpu.present", Status.PASS, f"{count} NVIDIA GPU(s): {names}", evidence=evidence
-            )
+            Finding("gpu.present", Status.PASS, f"{count} NVIDIA GPU(s): {what}", evidence=evidence)
         ]
     if ctx.pci_gpus:
         return [
