@@ -210,6 +210,228 @@ def explain(
     typer.echo(f"{chk.id}: {chk.title}\n\n{chk.explanation}")
 
 
+ForOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--for",
+        metavar="SPEC",
+        help="The TensorFlow release to check for, e.g. tensorflow==2.21 (default: the "
+        "installed one, else the newest for this Python).",
+    ),
+]
+
+
+@app.command()
+def libs(
+    json_out: JsonOpt = False,
+    for_spec: ForOpt = None,
+    from_file: FromOpt = None,
+) -> None:
+    """Find every CUDA/cuDNN library TensorFlow needs, the way the dynamic loader does.
+
+    One row per library (status, version, path, how it was found); for each miss, the
+    places searched in order, the copies found elsewhere, and the fix. The real loader is
+    asked too (dlopen with LD_DEBUG=libs) and must agree with gpusetup's search. Exits 1
+    when a library problem is found.
+    """
+    from gpusetup.diagnose import diagnose
+    from gpusetup.knowledge import KnowledgeError
+
+    if from_file is not None:
+        facts = _facts(from_file)
+    else:
+        from gpusetup.probe import collect_facts
+
+        try:
+            facts = collect_facts(libs_for=_tensorflow_spec(for_spec), ask_loader=True)
+        except KnowledgeError as exc:
+            raise UsageProblem(str(exc)) from exc
+    if facts.libs is None:
+        failure = facts.failures.get("libs")
+        raise UsageProblem(f"the library probe failed: {failure.message if failure else 'no data'}")
+    if facts.failures.get("libs") is None and for_spec and facts.libs.requirements == []:
+        raise UsageProblem(f"nothing to check for {for_spec}")
+    findings = diagnose(facts, _profile("default"), only_prefix="libs.", force_libraries=True)
+    if json_out:
+        from gpusetup.render.json import dumps
+        from gpusetup.render.libs import libs_json
+
+        sys.stdout.write(dumps(libs_json(facts.libs, findings)))
+    else:
+        from gpusetup.render.console import make_console
+        from gpusetup.render.libs import render_libs
+
+        render_libs(facts.libs, findings, make_console())
+    from gpusetup.findings import Status
+
+    raise typer.Exit(EXIT_FAILED if any(f.status is Status.FAIL for f in findings) else EXIT_OK)
+
+
+def _tensorflow_spec(spec: str | None) -> str | None:
+    if spec is None:
+        return None
+    name, sep, version = spec.partition("==")
+    if not sep:
+        name, version = "tensorflow", spec
+    if name.strip().lower() not in ("tensorflow", "tensorflow-gpu", "tensorflow[and-cuda]", "tf"):
+        raise UsageProblem(f"--for takes tensorflow==X.Y, not {spec!r}")
+    from gpusetup.knowledge import KnowledgeError, find_tensorflow_build
+
+    try:
+        find_tensorflow_build(version)
+    except KnowledgeError as exc:
+        raise UsageProblem(str(exc)) from exc
+    return version.strip()
+
+
+fix_app = typer.Typer(
+    help="Change the system to fix a finding (plans first; --apply to do it).", no_args_is_help=True
+)
+app.add_typer(fix_app, name="fix")
+
+
+@fix_app.command("ldconfig")
+def fix_ldconfig(
+    directories: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[DIR]...",
+            help="Directories to add (default: where required libraries were found off the "
+            "loader's path).",
+        ),
+    ] = None,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Make the change (default: only show the plan).")
+    ] = False,
+    sysroot: Annotated[
+        Path | None,
+        typer.Option(
+            "--sysroot", metavar="PATH", help="Work on the system tree at PATH (image builds)."
+        ),
+    ] = None,
+    user_env: Annotated[
+        bool,
+        typer.Option(
+            "--user-env",
+            help="No root: set LD_LIBRARY_PATH in this virtual/conda "
+            "environment's activation instead.",
+        ),
+    ] = False,
+    for_spec: ForOpt = None,
+) -> None:
+    """Add library directories to /etc/ld.so.conf.d/gpusetup-cuda.conf and run ldconfig.
+
+    Without --apply, prints what would change. Refuses relative, missing, world-writable
+    and non-root-owned directories. Afterwards resolves the libraries again and shows the
+    result.
+    """
+    import os
+
+    from gpusetup.fix import ldconfig as fix
+
+    root = Path(sysroot).resolve() if sysroot else Path("/")
+    if sysroot and not root.is_dir():
+        raise UsageProblem(f"--sysroot {sysroot} is not a directory")
+    dirs = list(directories or [])
+    if not dirs:
+        dirs = _off_path_directories(root, for_spec)
+        if not dirs:
+            typer.echo(
+                "Nothing to add: no required library was found off the loader's path "
+                "(`gpusetup libs` shows what is missing)."
+            )
+            raise typer.Exit(EXIT_OK)
+        typer.echo(
+            "Directories holding required libraries off the loader's path: " + ", ".join(dirs)
+        )
+    if user_env:
+        try:
+            hook = fix.plan_user_hook(dirs, dict(os.environ))
+        except fix.FixError as exc:
+            typer.echo(f"gpusetup: {exc}", err=True)
+            raise typer.Exit(EXIT_FAILED) from exc
+        typer.echo(f"Plan ({hook.kind} environment): set LD_LIBRARY_PATH on activation")
+        for path, content in hook.files.items():
+            typer.echo(f"  write {path}:")
+            typer.echo("".join(f"    {line}\n" for line in content.splitlines()[-4:]), nl=False)
+        if not apply:
+            typer.echo("Run again with --apply to write it.")
+            raise typer.Exit(EXIT_OK)
+        fix.apply_user_hook(hook)
+        typer.echo("Done. Re-activate the environment for it to take effect.")
+        raise typer.Exit(EXIT_OK)
+
+    plan = fix.plan_ldconfig(dirs, root)
+    for refusal in plan.refused:
+        typer.echo(f"refused {refusal.directory}: {refusal.reason}", err=True)
+    for directory, where in plan.already.items():
+        typer.echo(f"already configured: {directory} ({where})")
+    if not plan.add:
+        typer.echo("Nothing to change.")
+        raise typer.Exit(EXIT_FAILED if plan.refused else EXIT_OK)
+    typer.echo(
+        f"Plan: add {', '.join(plan.add)} to {plan.conf_file}, then run "
+        f"`{' '.join(plan.ldconfig)}`."
+    )
+    typer.echo(f"  {plan.conf_file} will read:")
+    typer.echo("".join(f"    {line}\n" for line in (plan.content or "").splitlines()), nl=False)
+    typer.echo(fix.WHY_NOT_LDCONFIG_DIR)
+    if not apply:
+        typer.echo("Run again with --apply to make the change.")
+        raise typer.Exit(EXIT_FAILED if plan.refused else EXIT_OK)
+    if os.geteuid() != 0:
+        typer.echo("This needs root. Run:\n  " + fix.sudo_command(plan.add, root), err=True)
+        typer.echo(
+            "Or, without root, for the active environment only:\n  gpusetup fix ldconfig "
+            + " ".join(plan.add)
+            + " --user-env --apply",
+            err=True,
+        )
+        raise typer.Exit(EXIT_FAILED)
+    try:
+        output = fix.apply_ldconfig(plan)
+    except fix.FixError as exc:
+        raise UsageProblem(str(exc)) from exc
+    if output:
+        typer.echo(output)
+    typer.echo(f"Wrote {plan.conf_file} and ran `{' '.join(plan.ldconfig)}`. Now:")
+    _show_resolution(root, for_spec)
+    raise typer.Exit(EXIT_FAILED if plan.refused else EXIT_OK)
+
+
+def _library_facts(root: Path, for_spec: str | None):
+    import os
+    import platform
+
+    from gpusetup.probe.libraries import probe_libraries
+
+    return probe_libraries(root, os.environ, platform.python_version(), _tensorflow_spec(for_spec))
+
+
+def _off_path_directories(root: Path, for_spec: str | None) -> list[str]:
+    import os
+
+    libs = _library_facts(root, for_spec)
+    wanted = {r.soname for r in libs.requirements}
+    found = []
+    for copies in libs.copies.values():
+        for c in copies:
+            if c.soname in wanted and not c.on_path:
+                directory = os.path.dirname(c.path)
+                if root != Path("/"):
+                    directory = "/" + os.path.relpath(directory, root)
+                if directory not in found:
+                    found.append(directory)
+    return found
+
+
+def _show_resolution(root: Path, for_spec: str | None) -> None:
+    from gpusetup.render.console import make_console
+    from gpusetup.render.libs import render_libs
+
+    render_libs(_library_facts(root, for_spec), [], make_console())
+
+
 def main() -> None:
     try:
         # standalone mode: click reports usage errors (exit 2) and exits with each

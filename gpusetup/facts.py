@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gpusetup.elf import ElfInfo
+from gpusetup.ldconf import CacheEntry, LdConf
 from gpusetup.serde import SchemaError, from_jsonable, to_jsonable
 
 FACTS_SCHEMA = "gpusetup.facts/1"
@@ -174,6 +176,109 @@ class EnvFacts:
 
 
 @dataclass(frozen=True)
+class LibraryFile:
+    """A file the library search looked at (only existing paths and dangling links)."""
+
+    path: str
+    realpath: str
+    is_symlink: bool
+    dangling: bool
+    readable: bool  # by this user
+    elf: ElfInfo | None  # None for a dangling link
+
+    @property
+    def version(self) -> str | None:
+        """libcudart.so.12.5.82 -> 12.5.82 (from the name the symlink chain ends at)."""
+        name = self.realpath.rsplit("/", 1)[-1]
+        return name.split(".so.", 1)[1] if ".so." in name else None
+
+
+@dataclass(frozen=True)
+class Requirement:
+    soname: str
+    component: str  # cudart, cublas, ..., cudnn, driver
+    needed_by: str
+    pip_package: str | None = None  # the pip distribution that provides it
+
+
+@dataclass(frozen=True)
+class LinkingObject:
+    """An object whose DT_RPATH/DT_RUNPATH shape a dlopen it makes ($ORIGIN expanded)."""
+
+    path: str
+    rpath: list[str] = field(default_factory=list)
+    runpath: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TensorFlowInstall:
+    distribution: str | None  # tensorflow, tensorflow-cpu, ...
+    version: str | None
+    location: str
+    is_cuda_build: bool | None
+    cuda_version: str | None
+    cudnn_version: str | None
+    compute_capabilities: list[str] = field(default_factory=list)
+    #: the object that calls dlopen for the CUDA libraries (its RPATH/RUNPATH apply)
+    caller: str | None = None
+
+
+@dataclass(frozen=True)
+class LibraryCopy:
+    """A file providing some version of a library, wherever it was found."""
+
+    path: str
+    soname: str | None
+    where: str  # "pip nvidia-cudnn-cu12 9.3.0.75", "/usr/local/cuda-13.0", "ld.so.cache", ...
+    on_path: bool  # the loader would look there (search path or cache)
+
+
+@dataclass(frozen=True)
+class CudnnHeader:
+    path: str
+    version: str | None
+
+
+@dataclass(frozen=True)
+class LoaderResult:
+    """What the real dynamic loader did with ``dlopen(soname)`` (LD_DEBUG=libs)."""
+
+    soname: str
+    ok: bool
+    path: str | None
+    error: str | None
+    tried: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LibraryFacts:
+    target: str  # what the requirements come from, in words
+    tensorflow: TensorFlowInstall | None
+    requirements: list[Requirement]
+    interpreter: LinkingObject  # the Python executable
+    interpreter_class: int
+    interpreter_machine: str
+    caller: LinkingObject | None  # TensorFlow's object that dlopens, when installed
+    ld_library_path: list[str]
+    system_dirs: list[str]
+    cache_file: str
+    cache: list[CacheEntry]
+    cache_error: str | None
+    ld_so_conf: LdConf
+    #: path -> what is there, for every candidate the search looked at that exists
+    files: dict[str, LibraryFile] = field(default_factory=dict)
+    #: library stem (libcudnn.so) -> every copy found, on the search path or off it
+    copies: dict[str, list[LibraryCopy]] = field(default_factory=dict)
+    #: directory -> files in it whose names the linker cache lacks (stale cache)
+    uncached: dict[str, list[str]] = field(default_factory=dict)
+    cudnn_headers: list[CudnnHeader] = field(default_factory=list)
+    #: directories on LD_LIBRARY_PATH or in ld.so.conf that anyone may write to
+    world_writable_dirs: list[str] = field(default_factory=list)
+    #: None unless the real loader was asked (``gpusetup libs``)
+    loader: list[LoaderResult] | None = None
+
+
+@dataclass(frozen=True)
 class Facts:
     schema: str
     collected_at: str
@@ -182,6 +287,7 @@ class Facts:
     kernel: KernelFacts | None = None
     nvml: NvmlFacts | None = None
     env: EnvFacts | None = None
+    libs: LibraryFacts | None = None
     failures: dict[str, ProbeFailure] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:

@@ -108,6 +108,33 @@ def cuda_table() -> CudaTable:
         raise KnowledgeError(f"{path}: missing table {exc}") from exc
 
 
+@dataclass(frozen=True)
+class SonameTable:
+    driver: str
+    #: CUDA major -> component -> soname
+    cuda: dict[str, dict[str, str]]
+    #: CUDA major -> component -> pip distribution that provides it
+    pip_packages: dict[str, dict[str, str]]
+
+
+@cache
+def tensorflow_sonames() -> SonameTable:
+    path = checks_dir() / "data" / "cuda.toml"
+    data = _read_toml(path)
+    try:
+        table = data["tensorflow_sonames"]
+        return SonameTable(
+            driver=str(table["driver"]),
+            cuda={
+                major: {k: str(v) for k, v in names.items() if k != "unverified"}
+                for major, names in table["cuda"].items()
+            },
+            pip_packages={major: dict(v) for major, v in data.get("pip_packages", {}).items()},
+        )
+    except (KeyError, AttributeError) as exc:
+        raise KnowledgeError(f"{path}: malformed [tensorflow_sonames] ({exc})") from exc
+
+
 def find_tensorflow_build(version: str) -> TensorFlowBuild:
     """The table row for ``2.21`` (or ``2.21.0``, ``==2.21.*``)."""
     wanted = version.strip().lstrip("=").rstrip(".*")

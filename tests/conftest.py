@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,15 +86,20 @@ def cli(fake_driver_dir: Path):
         sysroot: Path | None = None,
         lib_dir: Path | None = None,
         timeout: float = 60,
+        extra_lib_dirs: tuple = (),
         **env: str,
     ) -> Run:
         extra = dict(env)
+        dirs = []
         if machine_file is not None:
             path = machine_file if isinstance(machine_file, Path) else machine(machine_file)
             extra["FAKEGPU_MACHINE"] = str(path)
-            extra["LD_LIBRARY_PATH"] = str(lib_dir or fake_driver_dir)
+            dirs.append(str(lib_dir or fake_driver_dir))
         elif lib_dir is not None:
-            extra["LD_LIBRARY_PATH"] = str(lib_dir)
+            dirs.append(str(lib_dir))
+        dirs += [str(d) for d in extra_lib_dirs]
+        if dirs:
+            extra["LD_LIBRARY_PATH"] = ":".join(dirs)
         if sysroot is not None:
             extra["GPUSETUP_SYSROOT"] = str(sysroot)
         proc = subprocess.run(
@@ -108,6 +114,12 @@ def cli(fake_driver_dir: Path):
         return Run(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+def rebuild_cache(root: Path) -> None:
+    """The real ldconfig, run on the tree as its root (as an image build would)."""
+    ldconfig = shutil.which("ldconfig", path="/sbin:/usr/sbin:" + os.environ.get("PATH", ""))
+    subprocess.run([ldconfig, "-r", str(root)], check=True, capture_output=True)
 
 
 def make_sysroot(
@@ -159,6 +171,10 @@ def make_sysroot(
             f"NVRM version: NVIDIA UNIX x86_64 Kernel Module  {kernel_version}  "
             "Tue Sep 23 09:47:17 UTC 2025\nGCC version:  gcc version 12.2.0 (Debian 12.2.0-14)\n"
         )
+    etc = root / "etc"
+    (etc / "ld.so.conf.d").mkdir(parents=True, exist_ok=True)
+    (etc / "ld.so.conf").write_text("include /etc/ld.so.conf.d/*.conf\n")
+    rebuild_cache(root)
     dev = root / "dev"
     dev.mkdir(exist_ok=True)
     if nodes:
@@ -166,3 +182,64 @@ def make_sysroot(
             (dev / f"nvidia{g.get('minor_number', 0)}").write_text("")
         (dev / "nvidiactl").write_text("")
     return root
+
+
+# --- real ELF libraries ------------------------------------------------------------------
+
+CUDA12_LIBRARIES = {
+    # soname: (file name the soname links to, DT_NEEDED)
+    "libcudart.so.12": ("libcudart.so.12.5.82", []),
+    "libcublas.so.12": ("libcublas.so.12.5.3.2", ["libcublasLt.so.12"]),
+    "libcublasLt.so.12": ("libcublasLt.so.12.5.3.2", []),
+    "libcufft.so.11": ("libcufft.so.11.2.3.61", []),
+    "libcusolver.so.11": ("libcusolver.so.11.6.3.83", ["libnvJitLink.so.12", "libcublas.so.12"]),
+    "libnvJitLink.so.12": ("libnvJitLink.so.12.5.82", []),
+    "libcusparse.so.12": ("libcusparse.so.12.5.1.3", ["libnvJitLink.so.12"]),
+    "libcudnn.so.9": ("libcudnn.so.9.3.0", []),
+    "libcuda.so.1": ("libcuda.so.580.95.05", []),
+}
+
+
+def build_library(directory: Path, soname: str, *, needed: list[str] = (),
+                  filename: str | None = None, runpath: str | None = None,
+                  rpath: str | None = None, link: bool = True, extra_flags: list[str] = ()) -> Path:
+    """A real shared object built with the system C compiler: SONAME, DT_NEEDED (linked
+    against stub libraries of those names), optional RUNPATH/RPATH. ``filename`` is the
+    real file; the soname is a symlink to it unless ``link`` is False."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / (filename or soname)
+    src = directory / f".{soname}.c"
+    src.write_text(f"int gpusetup_test_{abs(hash(soname)) % 10**8}(void) {{ return 1; }}\n")
+    argv = [cc, "-shared", "-fPIC", "-o", str(target), str(src), f"-Wl,-soname,{soname}"]
+    if needed:
+        # link against throw-away stand-ins so DT_NEEDED names them; they are removed
+        stubs = Path(tempfile.mkdtemp(prefix="gpusetup-link-"))
+        for dep in needed:
+            (stubs / f".{dep}.c").write_text("int gpusetup_stub(void) { return 0; }\n")
+            subprocess.run([cc, "-shared", "-fPIC", "-o", str(stubs / dep),
+                            str(stubs / f".{dep}.c"), f"-Wl,-soname,{dep}"], check=True)
+            argv += [f"-l:{dep}"]
+        argv += [f"-L{stubs}", "-Wl,--no-as-needed"]
+        argv = argv[:1] + ["-Wl,--no-as-needed"] + argv[1:]
+    if runpath:
+        argv += [f"-Wl,-rpath,{runpath}", "-Wl,--enable-new-dtags"]
+    if rpath:
+        argv += [f"-Wl,-rpath,{rpath}", "-Wl,--disable-new-dtags"]
+    argv += list(extra_flags)
+    subprocess.run(argv, check=True)
+    src.unlink()
+    if needed:
+        shutil.rmtree(stubs)
+    if filename and link and filename != soname:
+        (directory / soname).symlink_to(filename)
+    return directory / soname
+
+
+@pytest.fixture(scope="session")
+def cuda12_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory with every library TensorFlow 2.21 opens, as real ELF files."""
+    lib = tmp_path_factory.mktemp("cuda12") / "lib"
+    for soname, (filename, needed) in CUDA12_LIBRARIES.items():
+        build_library(lib, soname, filename=filename, needed=needed)
+    return lib

@@ -46,10 +46,11 @@ def test_garbage_from_file_exits_2_and_says_why(cli, tmp_path):
     assert run.returncode == 2 and "is not JSON" in run.stderr
 
 
-def test_strict_turns_warnings_into_exit_1(cli):
+def test_strict_turns_warnings_into_exit_1(cli, cuda12_tree):
     # the simulated H100 with no /dev nodes here: one warning (gpu.device-nodes), no failure
-    assert cli("doctor", machine_file="h100").returncode == 0
-    assert cli("doctor", "--strict", machine_file="h100").returncode == 1
+    libs = (cuda12_tree,)
+    assert cli("doctor", machine_file="h100", extra_lib_dirs=libs).returncode == 0
+    assert cli("doctor", "--strict", machine_file="h100", extra_lib_dirs=libs).returncode == 1
 
 
 def test_console_output_fits_80_columns_without_colour(cli):

@@ -33,6 +33,8 @@ class Context:
     facts: Facts
     profile: Profile
     cuda: CudaTable
+    #: `gpusetup libs`: judge the libraries even on a machine without a GPU
+    force_libraries: bool = False
 
     @cached_property
     def python_version(self) -> str:
@@ -63,6 +65,10 @@ class Context:
         nvml = self.facts.nvml
         return bool(self.pci_gpus) or bool(nvml and (nvml.device_count or nvml.gpus))
 
+    @property
+    def libraries_wanted(self) -> bool:
+        return self.force_libraries or self.has_gpu
+
     def skip(self, check_id: str, title: str, reason: str) -> Finding:
         return Finding(id=check_id, status=Status.SKIP, title=title, detail=reason)
 
@@ -92,7 +98,7 @@ class Check:
 
 
 CHECKS: dict[str, Check] = {}
-CHECK_MODULES = ("presence", "driver", "gpu", "environment")
+CHECK_MODULES = ("presence", "driver", "gpu", "libraries", "environment")
 
 
 def check(check_id: str, title: str) -> Callable[[CheckFn], CheckFn]:
@@ -118,10 +124,14 @@ def all_checks() -> dict[str, Check]:
     return CHECKS
 
 
-def diagnose(facts: Facts, profile: Profile) -> list[Finding]:
-    ctx = Context(facts=facts, profile=profile, cuda=cuda_table())
+def diagnose(
+    facts: Facts, profile: Profile, only_prefix: str | None = None, force_libraries: bool = False
+) -> list[Finding]:
+    ctx = Context(facts=facts, profile=profile, cuda=cuda_table(), force_libraries=force_libraries)
     findings: list[Finding] = []
     for chk in all_checks().values():
+        if only_prefix and not chk.id.startswith(only_prefix):
+            continue
         try:
             findings.extend(chk.run(ctx))
         except Exception as exc:  # noqa: BLE001 - a broken check must not hide the others

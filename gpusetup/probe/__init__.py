@@ -7,6 +7,7 @@ Each probe has a deadline and fails on its own: its section of Facts is then emp
 from __future__ import annotations
 
 import os
+import platform
 import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -24,8 +25,10 @@ def collect_facts(
     root: str | os.PathLike[str] | None = None,
     environ: dict[str, str] | None = None,
     nvml_timeout_s: float | None = None,
+    libs_for: str | None = None,
+    ask_loader: bool = False,
 ) -> Facts:
-    return start_collecting(root, environ, nvml_timeout_s).result()
+    return start_collecting(root, environ, nvml_timeout_s, libs_for, ask_loader).result()
 
 
 class PendingFacts:
@@ -48,10 +51,16 @@ def start_collecting(
     root: str | os.PathLike[str] | None = None,
     environ: dict[str, str] | None = None,
     nvml_timeout_s: float | None = None,
+    libs_for: str | None = None,
+    ask_loader: bool = False,
 ) -> PendingFacts:
+    """Start every probe; ``libs_for`` names the TensorFlow release whose libraries to
+    look for (default: the installed one, else the newest for this Python), and
+    ``ask_loader`` also asks the real dynamic loader (slower: one process per library)."""
     from gpusetup.probe.environment import probe_env
     from gpusetup.probe.host import probe_host
     from gpusetup.probe.kernel import probe_kernel
+    from gpusetup.probe.libraries import LIBRARY_PROBE_TIMEOUT_S, probe_libraries
     from gpusetup.probe.nvml import nvml_timeout, probe_nvml
     from gpusetup.probe.pci import probe_pci
 
@@ -65,6 +74,10 @@ def start_collecting(
         "pci": (lambda: probe_pci(base), FILE_PROBE_TIMEOUT_S),
         "kernel": (lambda: probe_kernel(base), FILE_PROBE_TIMEOUT_S),
         "env": (lambda: probe_env(env), FILE_PROBE_TIMEOUT_S),
+        "libs": (
+            lambda: probe_libraries(base, env, platform.python_version(), libs_for, ask_loader),
+            LIBRARY_PROBE_TIMEOUT_S,
+        ),
     }
     sections: dict[str, Any] = {}
     failures: dict[str, ProbeFailure] = {}

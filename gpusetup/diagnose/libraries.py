@@ -1,0 +1,602 @@
+"""CUDA and cuDNN libraries: found where TensorFlow's dlopen looks, loadable, and the
+linker cache and search path in a sane state."""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+
+from gpusetup.diagnose import Context, check
+from gpusetup.facts import LibraryFacts, Requirement
+from gpusetup.findings import Finding, Status
+from gpusetup.knowledge import tensorflow_sonames
+from gpusetup.libs.resolve import Resolution, resolve_from_facts, search_lines
+
+LDCONFIG_LASTING = (
+    "`ldconfig DIR` alone lasts only until the next ldconfig run (every package install "
+    "runs one); a line in /etc/ld.so.conf.d/ makes it permanent."
+)
+
+
+def _libs_or_skip(ctx: Context, check_id: str, title: str) -> LibraryFacts | Finding:
+    libs = ctx.facts.libs
+    if libs is None:
+        failure = ctx.facts.failures.get("libs")
+        return ctx.skip(
+            check_id, title, failure.message if failure else "Libraries were not probed."
+        )
+    if not ctx.libraries_wanted:
+        return ctx.skip(
+            check_id,
+            title,
+            "No NVIDIA GPU on this machine (see gpu.present); "
+            "`gpusetup libs` checks the libraries anyway.",
+        )
+    return libs
+
+
+def _version(libs: LibraryFacts, path: str | None) -> str | None:
+    file = libs.files.get(path) if path else None
+    return file.version if file else None
+
+
+def _copies_text(libs: LibraryFacts, soname: str) -> list[str]:
+    stem = soname.split(".so", 1)[0] + ".so"
+    out = []
+    for copy in libs.copies.get(stem, []):
+        kind = "on the search path" if copy.on_path else "off the search path"
+        out.append(f"{copy.soname} at {copy.path} ({copy.where}; {kind})")
+    return out
+
+
+def _install_fix(libs: LibraryFacts, req: Requirement) -> str:
+    tf_version = libs.tensorflow.version if libs.tensorflow else None
+    target = f"=={tf_version}" if tf_version else ""
+    lines = [
+        f"python -m pip install 'tensorflow[and-cuda]{target}'   # TensorFlow with its "
+        "CUDA libraries as pip packages"
+    ]
+    if req.component == "cudnn":
+        major = req.soname.rsplit(".", 1)[-1]
+        package = req.pip_package or "nvidia-cudnn-cu12"
+        lines.append(f"or just cuDNN {major}: python -m pip install '{package}=={major}.*'")
+        lines.append("Never symlink one cuDNN major version to another's name: the ABI differs.")
+    elif req.pip_package:
+        lines.append(f"or just this library: python -m pip install {req.pip_package}")
+    return "\n".join(lines)
+
+
+@check("libs.tensorflow-build", "The installed TensorFlow is a GPU build")
+def tensorflow_build(ctx: Context) -> list[Finding]:
+    """
+    What: whether the installed TensorFlow was built with CUDA (its build_info says
+    is_cuda_build), read without importing TensorFlow.
+
+    Why it matters: `tensorflow-cpu`, and TensorFlow wheels for platforms without GPU
+    support, never use a GPU however well the machine is set up.
+
+    Fix: replace it with the GPU build: `pip uninstall tensorflow-cpu` then
+    `pip install 'tensorflow[and-cuda]'`.
+    """
+    title = "The installed TensorFlow is a GPU build"
+    libs = _libs_or_skip(ctx, "libs.tensorflow-build", title)
+    if isinstance(libs, Finding):
+        return [libs]
+    tf = libs.tensorflow
+    if tf is None:
+        return [
+            ctx.skip(
+                "libs.tensorflow-build",
+                title,
+                "TensorFlow is not installed in this Python environment.",
+            )
+        ]
+    if tf.is_cuda_build:
+        return [
+            Finding(
+                "libs.tensorflow-build",
+                Status.PASS,
+                f"{tf.distribution} {tf.version} is built with CUDA {tf.cuda_version}",
+                evidence={"location": tf.location},
+            )
+        ]
+    return [
+        Finding(
+            "libs.tensorflow-build",
+            Status.FAIL,
+            f"{tf.distribution or 'tensorflow'} {tf.version} is a CPU-only build",
+            detail="It will never use the GPU, whatever the libraries.",
+            evidence={"location": tf.location, "is_cuda_build": tf.is_cuda_build},
+            fix=f"python -m pip uninstall -y {tf.distribution or 'tensorflow'}\n"
+            f"python -m pip install 'tensorflow[and-cuda]=={tf.version}'",
+        )
+    ]
+
+
+def _describe_miss(libs: LibraryFacts, req: Requirement, res: Resolution) -> Finding:
+    evidence: dict[str, object] = {"searched": search_lines(res)}
+    copies = _copies_text(libs, req.soname)
+    if copies:
+        evidence["copies found"] = copies
+    if res.fatal:
+        return Finding(
+            "libs.required",
+            Status.FAIL,
+            f"{req.soname} cannot be loaded: {res.fatal}",
+            detail=f"The loader stops at {res.path}, which is not a shared library.",
+            evidence=evidence,
+            fix=f"Remove or replace {res.path}.",
+            subject=req.soname,
+        )
+    if res.found and res.missing_dependencies:
+        missing = ", ".join(res.missing_dependencies)
+        dep_lines = {dep: search_lines(r) for dep, r in res.missing_dependencies.items()}
+        evidence["dependencies searched"] = dep_lines
+        first = next(iter(res.missing_dependencies))
+        dep_fix = _install_fix(libs, _dependency_requirement(first, req))
+        return Finding(
+            "libs.required",
+            Status.FAIL,
+            f"{req.soname} fails because {missing} is missing",
+            detail=f"{req.soname} is at {res.path}, but it needs {missing}, which the loader "
+            "does not find; dlopen reports the missing dependency's name.",
+            evidence=evidence,
+            fix=dep_fix,
+            subject=req.soname,
+        )
+    same = [
+        c
+        for c in libs.copies.get(req.soname.split(".so", 1)[0] + ".so", [])
+        if c.soname == req.soname and not c.on_path
+    ]
+    other = [
+        c
+        for c in libs.copies.get(req.soname.split(".so", 1)[0] + ".so", [])
+        if c.soname != req.soname
+    ]
+    detail = (
+        f"Needed by {req.needed_by}; the loader looked in every place listed and "
+        f"found no {req.soname}."
+    )
+    if other:
+        detail += (
+            " Other versions exist ("
+            + ", ".join(sorted({c.soname or "?" for c in other}))
+            + f"), but the loader only accepts {req.soname}: a different major version is "
+            "a different library."
+        )
+    if same:
+        directory = os.path.dirname(same[0].path)
+        fix = (
+            f"It exists off the loader's path at {same[0].path} ({same[0].where}). Add its "
+            f"directory to the linker configuration:\n  sudo gpusetup fix ldconfig {directory} "
+            f"--apply\n{LDCONFIG_LASTING}"
+        )
+    elif req.component == "driver":
+        fix = (
+            "libcuda.so.1 comes with the NVIDIA driver: install the driver (see driver.nvml); "
+            "in a container, run it with the NVIDIA Container Toolkit (--gpus all)."
+        )
+    else:
+        fix = _install_fix(libs, req)
+    return Finding(
+        "libs.required",
+        Status.FAIL,
+        f"{req.soname} not found",
+        detail=detail,
+        evidence=evidence,
+        fix=fix,
+        subject=req.soname,
+    )
+
+
+def _dependency_requirement(soname: str, parent: Requirement) -> Requirement:
+    """A dependency as a requirement, with its pip package when the table knows it."""
+    table = tensorflow_sonames()
+    major = soname.rsplit(".so.", 1)[-1].split(".")[0]
+    component = soname[3:].split(".so", 1)[0]  # libnvJitLink.so.12 -> nvJitLink
+    package = table.pip_packages.get(major, {}).get(component)
+    return Requirement(soname, component, parent.soname, package)
+
+
+@check("libs.required", "Every library TensorFlow needs is found and loads")
+def required(ctx: Context) -> list[Finding]:
+    """
+    What: for each library TensorFlow opens (libcudart, libcublas, libcublasLt, libcufft,
+    libcusolver, libcusparse, libcudnn, and the driver's libcuda.so.1), the search the
+    dynamic loader makes from TensorFlow's module: its RPATH, LD_LIBRARY_PATH, its
+    RUNPATH, /etc/ld.so.cache, the system directories. Each library's own dependencies
+    are searched the same way.
+
+    Why it matters: TensorFlow registers GPUs only if every one of them loads; one miss
+    and it says "Cannot dlopen some GPU libraries ... Skipping registering GPU devices"
+    and runs on the CPU. A library that is found but needs a missing one (libcusolver
+    needing libnvJitLink) fails with the dependency's name.
+
+    Fix: install the libraries (`pip install 'tensorflow[and-cuda]'` brings them all as
+    pip packages), or, when they exist off the loader's path, add their directory with
+    `gpusetup fix ldconfig DIR --apply`.
+    """
+    title = "Every library TensorFlow needs is found and loads"
+    libs = _libs_or_skip(ctx, "libs.required", title)
+    if isinstance(libs, Finding):
+        return [libs]
+    if not libs.requirements:
+        return [ctx.skip("libs.required", title, f"Nothing to check: {libs.target}.")]
+    findings, ok = [], []
+    for req in libs.requirements:
+        if req.component == "driver" and not ctx.has_gpu and not ctx.force_libraries:
+            continue
+        nvml = ctx.facts.nvml
+        if (
+            req.component == "driver"
+            and nvml is not None
+            and nvml.init_error is not None
+            and not ctx.force_libraries
+        ):
+            findings.append(
+                ctx.skip(
+                    "libs.required",
+                    f"{req.soname} (driver)",
+                    "The NVIDIA driver does not work (see driver.nvml).",
+                )
+            )
+            continue
+        res = resolve_from_facts(libs, req.soname)
+        if res.loads:
+            ok.append(
+                f"{req.soname}: {res.path} (via {res.source}"
+                + (f", version {_version(libs, res.path)})" if _version(libs, res.path) else ")")
+            )
+        else:
+            findings.append(_describe_miss(libs, req, res))
+    if not any(f.status is Status.FAIL for f in findings):
+        findings.insert(
+            0,
+            Finding(
+                "libs.required",
+                Status.PASS,
+                f"All {len(ok)} required libraries load ({libs.target})",
+                evidence={"found": ok},
+            ),
+        )
+    return findings
+
+
+@check("libs.readable", "Libraries on the search path are readable")
+def readable(ctx: Context) -> list[Finding]:
+    """
+    What: whether the library files the loader meets can be read by this user.
+
+    Why it matters: libraries copied by root without read permission for others (a
+    manual cuDNN install with `cp` and a restrictive umask) load for root and fail for
+    everyone else with "Permission denied", which looks like a missing library.
+
+    Fix: `sudo chmod a+r` on the files (the real files, not only the symlinks).
+    """
+    title = "Libraries on the search path are readable"
+    libs = _libs_or_skip(ctx, "libs.readable", title)
+    if isinstance(libs, Finding):
+        return [libs]
+    bad = sorted({f.realpath for f in libs.files.values() if not f.dangling and not f.readable})
+    if not bad:
+        return [Finding("libs.readable", Status.PASS, title)]
+    return [
+        Finding(
+            "libs.readable",
+            Status.FAIL,
+            f"{len(bad)} library file(s) not readable by this user",
+            detail="The loader cannot open them, so they count as missing for this user.",
+            evidence={"not readable": bad},
+            fix="sudo chmod a+r " + " ".join(bad),
+        )
+    ]
+
+
+@check("libs.elf-class", "Libraries match this Python's architecture")
+def elf_class(ctx: Context) -> list[Finding]:
+    """
+    What: whether a library file with the right name but the wrong ELF class (32-bit)
+    or machine (another CPU architecture) sits where the loader looks.
+
+    Why it matters: the loader skips such files silently and goes on searching; if no
+    other copy exists the library is "not found" although a file with its name is right
+    there, and if another copy exists a different one loads than the one you installed.
+
+    Fix: install the build for this architecture and remove the wrong one.
+    """
+    title = "Libraries match this Python's architecture"
+    libs = _libs_or_skip(ctx, "libs.elf-class", title)
+    if isinstance(libs, Finding):
+        return [libs]
+    wrong = []
+    for f in libs.files.values():
+        elf = f.elf
+        if elf is None or elf.elf_class is None:
+            continue
+        if elf.elf_class != libs.interpreter_class or elf.machine != libs.interpreter_machine:
+            wrong.append(f"{f.path}: {elf.elf_class}-bit {elf.machine}")
+    if not wrong:
+        return [Finding("libs.elf-class", Status.PASS, title)]
+    return [
+        Finding(
+            "libs.elf-class",
+            Status.FAIL,
+            f"{len(wrong)} library file(s) are for another architecture",
+            detail=f"This Python is {libs.interpreter_class}-bit {libs.interpreter_machine}; the "
+            "loader skips these files.",
+            evidence={"wrong": sorted(wrong)},
+            fix="Install the x86-64 (or this machine's) build of these libraries and remove the "
+            "others from the search path.",
+        )
+    ]
+
+
+@check("libs.symlinks", "Library symlink chains are intact")
+def symlinks(ctx: Context) -> list[Finding]:
+    """
+    What: whether a library directory holds several real copies of one library where
+    there should be one file and symlinks (libX.so.9 -> libX.so.9.3.0), and whether a
+    symlink on the path points nowhere.
+
+    Why it matters: `cp` without `-P` turns symlinks into copies; ldconfig then warns
+    "libX.so.9 is not a symbolic link" and which copy loads depends on the order of
+    operations. A dangling link is a library that looks installed but is not.
+
+    Fix: remove the copies and recreate the links (`ln -sf libX.so.9.3.0 libX.so.9`),
+    then run `sudo ldconfig`; reinstall the package whose link is dangling.
+    """
+    title = "Library symlink chains are intact"
+    libs = _libs_or_skip(ctx, "libs.symlinks", title)
+    if isinstance(libs, Finding):
+        return [libs]
+    by_dir: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for f in libs.files.values():
+        if f.is_symlink or f.dangling or f.elf is None or not f.elf.soname:
+            continue
+        by_dir[(os.path.dirname(f.path), f.elf.soname)].append(f.path)
+    problems = []
+    for (directory, soname), paths in sorted(by_dir.items()):
+        if len(paths) > 1:
+            problems.append(
+                f"{directory}: {len(paths)} real copies of {soname} "
+                f"({', '.join(os.path.basename(p) for p in sorted(paths))}); "
+                f"ldconfig: {directory}/{soname} is not a symbolic link"
+            )
+    for f in sorted(libs.files.values(), key=lambda f: f.path):
+        if f.dangling:
+            problems.append(f"{f.path} -> {f.realpath}: dangling symlink")
+    if not problems:
+        return [Finding("libs.symlinks", Status.PASS, title)]
+    return [
+        Finding(
+            "libs.symlinks",
+            Status.WARN,
+            f"{len(problems)} broken library link(s) or copies",
+            detail="; ".join(problems),
+            evidence={"problems": problems},
+            fix="Keep one real file per library and make the soname a symlink to it, e.g.\n"
+            "  cd DIR && rm libX.so.N && ln -s libX.so.N.M.P libX.so.N && sudo ldconfig\n"
+            "Copy libraries with `cp -P` (or `cp -a`) so symlinks stay symlinks.",
+        )
+    ]
+
+
+@check("libs.ldconfig-cache", "The linker cache is up to date")
+def ldconfig_cache(ctx: Context) -> list[Finding]:
+    """
+    What: whether every library in a directory that /etc/ld.so.conf configures is in
+    /etc/ld.so.cache.
+
+    Why it matters: the loader finds libraries in configured directories only through the
+    cache; a library added after the last `ldconfig` run is invisible until it runs.
+
+    Fix: `sudo ldconfig`.
+    """
+    title = "The linker cache is up to date"
+    libs = _libs_or_skip(ctx, "libs.ldconfig-cache", title)
+    if isinstance(libs, Finding):
+        return [libs]
+    if libs.cache_error:
+        return [ctx.skip("libs.ldconfig-cache", title, libs.cache_error)]
+    if not libs.uncached:
+        return [
+            Finding("libs.ldconfig-cache", Status.PASS, title, evidence={"cache": libs.cache_file})
+        ]
+    listing = [f"{d}: {', '.join(names)}" for d, names in sorted(libs.uncached.items())]
+    return [
+        Finding(
+            "libs.ldconfig-cache",
+            Status.FAIL,
+            "The linker cache is stale: run ldconfig",
+            detail="These libraries sit in configured directories but the cache does not list "
+            "them, so the loader does not find them: " + "; ".join(listing),
+            evidence={"not in the cache": listing, "cache": libs.cache_file},
+            fix="sudo ldconfig",
+        )
+    ]
+
+
+@check("libs.search-path", "The library search path is safe")
+def search_path(ctx: Context) -> list[Finding]:
+    """
+    What: whether a directory the loader searches (LD_LIBRARY_PATH, ld.so.conf) can be
+    written by anyone, and whether the CUDA toolkit's `stubs` directory is on the runtime
+    search path; also include loops, missing includes and junk in ld.so.conf.
+
+    Why it matters: anyone who can write to a searched directory can plant a library
+    that every program loads. The stubs (libcuda.so, libnvidia-ml.so) exist only for
+    linking on machines without a driver; at run time they make every CUDA call fail.
+
+    Fix: `chmod o-w` the directory or take it off the path; remove `.../stubs` from
+    LD_LIBRARY_PATH and ld.so.conf.d, then `sudo ldconfig`.
+    """
+    title = "The library search path is safe"
+    libs = _libs_or_skip(ctx, "libs.search-path", title)
+    if isinstance(libs, Finding):
+        return [libs]
+    findings = []
+    if libs.world_writable_dirs:
+        findings.append(
+            Finding(
+                "libs.search-path",
+                Status.FAIL,
+                "World-writable directory on the library search path",
+                detail="Anyone can put a library there that programs then load.",
+                evidence={"world-writable": libs.world_writable_dirs},
+                fix="Take it off LD_LIBRARY_PATH / ld.so.conf.d, or: sudo chmod o-w "
+                + " ".join(d.split(" (", 1)[0] for d in libs.world_writable_dirs),
+            )
+        )
+    searched = list(libs.ld_library_path) + [d.path for d in libs.ld_so_conf.directories]
+    if libs.caller:
+        searched += libs.caller.rpath + libs.caller.runpath
+    stubs = [d for d in searched if d.rstrip("/").endswith("/stubs")]
+    if stubs:
+        findings.append(
+            Finding(
+                "libs.search-path",
+                Status.FAIL,
+                "The CUDA toolkit's stubs directory is on the runtime library path",
+                detail="The stub libcuda.so/libnvidia-ml.so there answer every call with an error.",
+                evidence={"stubs": stubs},
+                fix="Remove " + ", ".join(stubs) + " from LD_LIBRARY_PATH and /etc/ld.so.conf.d, "
+                "then: sudo ldconfig",
+            )
+        )
+    if libs.ld_so_conf.problems:
+        findings.append(
+            Finding(
+                "libs.search-path",
+                Status.WARN,
+                "Problems in the ld.so.conf files",
+                detail="; ".join(libs.ld_so_conf.problems),
+                evidence={"problems": libs.ld_so_conf.problems},
+                fix="Edit the files named to remove the loop, the missing include or the bad line, "
+                "then: sudo ldconfig",
+            )
+        )
+    return findings or [Finding("libs.search-path", Status.PASS, title)]
+
+
+@check("libs.cudnn", "cuDNN is consistent")
+def cudnn(ctx: Context) -> list[Finding]:
+    """
+    What: the cuDNN that loads (version from its file name) against its headers
+    (cudnn_version.h for cuDNN 8 and later, cudnn.h before), and how many copies of
+    cuDNN are on the search path.
+
+    Why it matters: headers from one version and a library from another break builds
+    against cuDNN and hide which one is really installed; with several copies, which one
+    TensorFlow loads depends on the search order (the table shows the winner). The major
+    version must be the one TensorFlow was built with (libs.required checks that).
+
+    Fix: keep one cuDNN per major version on the path, with its own headers; install it
+    as a package (pip nvidia-cudnn-cu12, or the distribution's), not by copying files.
+    """
+    title = "cuDNN is consistent"
+    libs = _libs_or_skip(ctx, "libs.cudnn", title)
+    if isinstance(libs, Finding):
+        return [libs]
+    req = next((r for r in libs.requirements if r.component == "cudnn"), None)
+    copies = libs.copies.get("libcudnn.so", [])
+    if req is None or not copies:
+        return [ctx.skip("libs.cudnn", title, "No cuDNN found (see libs.required).")]
+    res = resolve_from_facts(libs, req.soname)
+    loaded = _version(libs, res.path) if res.found else None
+    findings = []
+    on_path = [c for c in copies if c.on_path and c.soname == req.soname]
+    if len(on_path) > 1:
+        findings.append(
+            Finding(
+                "libs.cudnn",
+                Status.WARN,
+                f"{len(on_path)} copies of {req.soname} on the search path",
+                detail=f"The loader takes {res.path}" if res.found else "None of them loads.",
+                evidence={"copies": [f"{c.path} ({c.where})" for c in on_path]},
+                fix="Remove the copies you do not want, or order the search path so the "
+                "intended one comes first.",
+            )
+        )
+    headers = libs.cudnn_headers
+    if loaded and headers:
+        mismatched = [
+            h
+            for h in headers
+            if h.version and h.version.split(".")[0] == loaded.split(".")[0] and h.version != loaded
+        ]
+        other_major = [
+            h for h in headers if h.version and h.version.split(".")[0] != loaded.split(".")[0]
+        ]
+        if mismatched or (other_major and not any(h.version == loaded for h in headers)):
+            bad = mismatched or other_major
+            findings.append(
+                Finding(
+                    "libs.cudnn",
+                    Status.WARN,
+                    f"cuDNN headers ({', '.join(h.version or '?' for h in bad)}) differ from the "
+                    f"library that loads ({loaded})",
+                    evidence={
+                        "library": res.path,
+                        "headers": [f"{h.path}: {h.version}" for h in headers],
+                    },
+                    fix="Install headers and library from the same cuDNN release (one package).",
+                )
+            )
+    if findings:
+        return findings
+    return [
+        Finding(
+            "libs.cudnn",
+            Status.PASS,
+            f"cuDNN {loaded or '?'} loads from {res.path}" if res.found else title,
+            evidence={"headers": [f"{h.path}: {h.version}" for h in headers]},
+        )
+    ]
+
+
+@check("libs.loader-agreement", "gpusetup's search agrees with the real loader")
+def loader_agreement(ctx: Context) -> list[Finding]:
+    """
+    What: `gpusetup libs` asks the real dynamic loader to open each library (a child
+    process with LD_DEBUG=libs) and compares its answer with gpusetup's own simulation of
+    the search, made for the same caller (the Python executable).
+
+    Why it matters: every explanation gpusetup gives rests on the simulation; a
+    disagreement means gpusetup's model of the loader is wrong on this machine.
+
+    Fix: none on the machine: report it with the output of `gpusetup libs --json`.
+    """
+    libs = ctx.facts.libs
+    if libs is None or libs.loader is None:
+        return []  # only `gpusetup libs` asks the real loader
+    differ = []
+    for answer in libs.loader:
+        sim = resolve_from_facts(libs, answer.soname, caller=libs.interpreter)
+        sim_path = sim.path if sim.loads else None
+        real_path = answer.path if answer.ok else None
+        if (
+            sim_path and real_path and os.path.realpath(sim_path) != os.path.realpath(real_path)
+        ) or bool(sim_path) != bool(real_path):
+            differ.append(
+                f"{answer.soname}: simulated {sim_path or 'not loadable'}, loader "
+                f"{real_path or answer.error}"
+            )
+    if differ:
+        return [
+            Finding(
+                "libs.loader-agreement",
+                Status.FAIL,
+                "gpusetup's simulation disagrees with the real loader",
+                detail="; ".join(differ),
+                evidence={"differences": differ},
+                fix="Please report this with the output of `gpusetup libs --json`.",
+            )
+        ]
+    return [
+        Finding(
+            "libs.loader-agreement",
+            Status.PASS,
+            f"Simulation and the real loader agree on {len(libs.loader)} libraries",
+        )
+    ]

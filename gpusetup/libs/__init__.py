@@ -1,0 +1,1 @@
+"""Shared libraries: what TensorFlow needs, where the dynamic loader finds it, and why not."""

@@ -1,0 +1,556 @@
+"""Library facts: which sonames TensorFlow needs, every place the loader would look for
+them, what is on disk there and elsewhere, the linker cache and its configuration, and
+(on request) what the real loader does.
+
+Reading TensorFlow's build information does not import TensorFlow: the probe reads the
+``build_info.py`` TensorFlow generates at build time (a literal), and finds the package
+with ``importlib.util.find_spec``, which does not execute it.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from gpusetup.elf import expand_origin, read_elf
+from gpusetup.facts import (
+    CudnnHeader,
+    LibraryCopy,
+    LibraryFacts,
+    LibraryFile,
+    LinkingObject,
+    Requirement,
+    TensorFlowInstall,
+)
+from gpusetup.knowledge import (
+    KnowledgeError,
+    default_tensorflow_build,
+    find_tensorflow_build,
+    tensorflow_sonames,
+)
+from gpusetup.ldconf import CacheEntry, cache_flags_for, parse_ldconfig_p, read_ld_so_conf
+from gpusetup.libs.resolve import LoaderModel
+from gpusetup.probe.paths import under
+
+LDCONFIG_TIMEOUT_S = 10.0
+#: the whole library probe, the real loader's answers included
+LIBRARY_PROBE_TIMEOUT_S = 45.0
+OPT_WALK_MAX_DIRS = 4000
+OPT_WALK_MAX_DEPTH = 5
+HWCAPS = ("x86-64-v4", "x86-64-v3", "x86-64-v2")
+
+
+class LibraryProbeError(Exception):
+    pass
+
+
+def find_ldconfig() -> str | None:
+    return shutil.which(
+        "ldconfig",
+        path=os.pathsep.join([os.environ.get("PATH", ""), "/sbin", "/usr/sbin", "/usr/local/sbin"]),
+    )
+
+
+# --- TensorFlow ----------------------------------------------------------------------------
+
+
+def _literal_build_info(text: str) -> dict:
+    """``build_info = {...}`` or ``collections.OrderedDict([...])`` without executing it."""
+    tree = ast.parse(text)
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id == "build_info"
+        ):
+            value = node.value
+            if isinstance(value, ast.Call) and value.args:
+                value = value.args[0]
+            return dict(ast.literal_eval(value))
+    return {}
+
+
+def find_tensorflow() -> TensorFlowInstall | None:
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("tensorflow")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    location = Path(list(spec.submodule_search_locations)[0])
+    info: dict = {}
+    with contextlib.suppress(OSError, SyntaxError, ValueError):
+        info = _literal_build_info((location / "python/platform/build_info.py").read_text())
+    distribution = version = None
+    from importlib import metadata
+
+    for dist_name in (
+        "tensorflow",
+        "tensorflow-cpu",
+        "tensorflow-gpu",
+        "tf-nightly",
+        "tensorflow-intel",
+    ):
+        try:
+            version = metadata.version(dist_name)
+            distribution = dist_name
+            break
+        except metadata.PackageNotFoundError:
+            continue
+    caller = None
+    for candidate in ("libtensorflow_framework.so.2", "python/_pywrap_tensorflow_internal.so"):
+        if (location / candidate).exists():
+            caller = str(location / candidate)
+            break
+    cudnn = info.get("cudnn_version")
+    return TensorFlowInstall(
+        distribution=distribution,
+        version=version,
+        location=str(location),
+        is_cuda_build=info.get("is_cuda_build"),
+        cuda_version=str(info["cuda_version"]) if info.get("cuda_version") else None,
+        cudnn_version=str(cudnn) if cudnn else None,
+        compute_capabilities=[str(c) for c in info.get("cuda_compute_capabilities", [])],
+        caller=caller,
+    )
+
+
+def requirements_for(cuda: str, cudnn: str, needed_by: str) -> list[Requirement]:
+    major = cuda.split(".")[0]
+    table = tensorflow_sonames()
+    names = table.cuda.get(major)
+    if names is None:
+        raise KnowledgeError(f"no soname table for CUDA {major} in checks/data/cuda.toml")
+    packages = table.pip_packages.get(major, {})
+    reqs = [
+        Requirement(soname, component, needed_by, packages.get(component))
+        for component, soname in names.items()
+    ]
+    reqs.append(
+        Requirement(f"libcudnn.so.{cudnn.split('.')[0]}", "cudnn", needed_by, packages.get("cudnn"))
+    )
+    reqs.append(Requirement(table.driver, "driver", "the NVIDIA driver (every CUDA program)"))
+    return reqs
+
+
+def choose_requirements(
+    spec: str | None, python_version: str, tf: TensorFlowInstall | None
+) -> tuple[str, list[Requirement]]:
+    if spec:
+        build = find_tensorflow_build(spec.split("==", 1)[-1] if "==" in spec else spec)
+        label = f"TensorFlow {build.version} (CUDA {build.cuda}, cuDNN {build.cudnn})"
+        return f"{label}, from gpusetup's table", requirements_for(build.cuda, build.cudnn, label)
+    if tf and tf.is_cuda_build and tf.cuda_version and tf.cudnn_version:
+        label = f"TensorFlow {tf.version} (CUDA {tf.cuda_version}, cuDNN {tf.cudnn_version})"
+        return f"installed {label}", requirements_for(tf.cuda_version, tf.cudnn_version, label)
+    build = find_tensorflow_build(tf.version) if tf and tf.version else None
+    if build is None:
+        build = default_tensorflow_build(python_version)
+    if build is None:
+        return f"no TensorFlow release for Python {python_version}", []
+    label = f"TensorFlow {build.version} (CUDA {build.cuda}, cuDNN {build.cudnn})"
+    how = "gpusetup's table"
+    if tf is not None:
+        how += f"; the installed {tf.distribution or 'tensorflow'} {tf.version} is a CPU-only build"
+    return f"{label}, from {how}", requirements_for(build.cuda, build.cudnn, label)
+
+
+# --- the machine ---------------------------------------------------------------------------
+
+
+class FileRecorder:
+    """The lookup the resolver uses while probing: looks at the disk, keeps what it saw."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, LibraryFile] = {}
+        self._missing: set[str] = set()
+
+    def __call__(self, path: str) -> LibraryFile | None:
+        if path in self.files:
+            return self.files[path]
+        if path in self._missing:
+            return None
+        try:
+            st = os.lstat(path)
+        except OSError:
+            self._missing.add(path)
+            return None
+        is_link = os.path.islink(path)
+        real = os.path.realpath(path)
+        dangling = is_link and not os.path.exists(path)
+        file = LibraryFile(
+            path=path,
+            realpath=real,
+            is_symlink=is_link,
+            dangling=dangling,
+            readable=(not dangling) and os.access(path, os.R_OK),
+            elf=None if dangling else read_elf(path),
+        )
+        del st
+        self.files[path] = file
+        return file
+
+
+def linking_object(path: str) -> LinkingObject:
+    elf = read_elf(path)
+    return LinkingObject(path, expand_origin(elf.rpath, path), expand_origin(elf.runpath, path))
+
+
+def system_directories(root: Path, interpreter: str) -> list[str]:
+    """The loader's default directories, as the loader itself lists them (ld.so --help)."""
+    dirs: list[str] = []
+    ld_so = _program_interpreter(interpreter)
+    if ld_so and root == Path("/"):
+        try:
+            out = subprocess.run(
+                [ld_so, "--help"], capture_output=True, text=True, timeout=5
+            ).stdout
+            dirs = [
+                line.split()[0]
+                for line in out.splitlines()
+                if line.strip().endswith("(system search path)")
+            ]
+        except (OSError, subprocess.SubprocessError):
+            dirs = []
+    if not dirs:
+        machine = platform.machine()
+        dirs = [f"/lib/{machine}-linux-gnu", f"/usr/lib/{machine}-linux-gnu", "/lib", "/usr/lib"]
+        if machine in ("x86_64", "aarch64"):
+            dirs = ["/lib64", "/usr/lib64", *dirs]
+    expanded = []
+    for d in dirs:
+        base = str(under(root, d)) if root != Path("/") else d
+        expanded += [f"{base}/glibc-hwcaps/{level}" for level in HWCAPS] + [base]
+    return expanded
+
+
+def _program_interpreter(path: str) -> str | None:
+    try:
+        from elftools.elf.elffile import ELFFile
+
+        with open(path, "rb") as fh:
+            for segment in ELFFile(fh).iter_segments():
+                if segment["p_type"] == "PT_INTERP":
+                    return segment.get_interp_name()
+    except Exception:  # noqa: BLE001 - no interpreter known: fall back to defaults
+        return None
+    return None
+
+
+def read_cache(root: Path) -> tuple[str, list, str | None]:
+    cache_file = str(under(root, "/etc/ld.so.cache"))
+    ldconfig = find_ldconfig()
+    if ldconfig is None:
+        return cache_file, [], "ldconfig was not found (looked on PATH, /sbin, /usr/sbin)"
+    argv = [ldconfig, "-p"] + (["-C", cache_file] if root != Path("/") else [])
+    try:
+        proc = subprocess.run(
+            argv, capture_output=True, text=True, errors="replace", timeout=LDCONFIG_TIMEOUT_S
+        )
+    except subprocess.TimeoutExpired:
+        return cache_file, [], f"`{' '.join(argv)}` did not finish within {LDCONFIG_TIMEOUT_S:g} s"
+    except OSError as exc:
+        return cache_file, [], f"`{' '.join(argv)}` failed: {exc.strerror}"
+    if proc.returncode != 0:
+        return cache_file, [], f"`{' '.join(argv)}` failed: {proc.stderr.strip()[:200]}"
+    entries = parse_ldconfig_p(proc.stdout)
+    if root != Path("/"):
+        # the cache of a system root names files as seen from inside it
+        entries = [CacheEntry(e.soname, e.flags, str(under(root, e.path))) for e in entries]
+    return cache_file, entries, None
+
+
+def _site_packages() -> list[Path]:
+    seen, out = set(), []
+    for entry in sys.path:
+        p = Path(entry)
+        if p.name in ("site-packages", "dist-packages") and p.is_dir() and p not in seen:
+            seen.add(p)
+            out.append(p)
+    return out
+
+
+def pip_library_dirs() -> dict[str, str]:
+    """site-packages/nvidia/<pkg>/lib -> "pip <distribution> <version>"."""
+    dirs: dict[str, str] = {}
+    for sp in _site_packages():
+        owners: dict[str, str] = {}
+        for dist_info in sp.glob("nvidia_*.dist-info"):
+            name, _, version = dist_info.name[: -len(".dist-info")].partition("-")
+            try:
+                with open(dist_info / "RECORD") as record:
+                    for line in record:
+                        parts = line.split("/", 2)
+                        if parts[0] == "nvidia" and len(parts) == 3:
+                            owners.setdefault(parts[1], f"pip {name.replace('_', '-')} {version}")
+            except OSError:
+                continue
+        nvidia = sp / "nvidia"
+        if nvidia.is_dir():
+            for lib in sorted(nvidia.glob("*/lib")):
+                owner = owners.get(
+                    lib.parent.name, f"pip package directory nvidia/{lib.parent.name}"
+                )
+                dirs[str(lib)] = owner
+    return dirs
+
+
+def off_path_directories(environ: Mapping[str, str], root: Path) -> dict[str, str]:
+    """Where people install CUDA libraries that may be off the loader's path."""
+    places: dict[str, str] = dict(pip_library_dirs()) if root == Path("/") else {}
+    conda = environ.get("CONDA_PREFIX")
+    if conda:
+        places[f"{conda}/lib"] = f"conda environment {conda}"
+    for var in ("CUDA_HOME", "CUDA_PATH"):
+        base = environ.get(var)
+        if base:
+            for sub in ("lib64", "lib", f"targets/{platform.machine()}-linux/lib"):
+                places.setdefault(f"{base}/{sub}", f"${var} ({base})")
+    for cuda in sorted(under(root, "/usr/local").glob("cuda*")):
+        for sub in ("lib64", "lib", f"targets/{platform.machine()}-linux/lib"):
+            places.setdefault(str(cuda / sub), str(cuda))
+    return places
+
+
+def walk_opt(root: Path, stems: set[str], deadline: float) -> dict[str, str]:
+    """Directories under /opt holding any of the libraries, bounded in depth, size and time."""
+    found: dict[str, str] = {}
+    start = under(root, "/opt")
+    stack = [(start, 0)]
+    visited = 0
+    while stack and visited < OPT_WALK_MAX_DIRS and time.monotonic() < deadline:
+        directory, depth = stack.pop()
+        visited += 1
+        try:
+            with os.scandir(directory) as it:
+                for entry in it:
+                    if entry.is_dir(follow_symlinks=False):
+                        if depth < OPT_WALK_MAX_DEPTH:
+                            stack.append((Path(entry.path), depth + 1))
+                    elif any(entry.name.startswith(stem + ".") for stem in stems):
+                        found[str(directory)] = "/opt"
+        except OSError:
+            continue
+    return found
+
+
+_LIBRARY_NAME = re.compile(r"^lib.*\.so(\.\d+)*$")
+
+
+def find_uncached(root: Path, conf, cache) -> dict[str, list[str]]:
+    """Libraries in ld.so.conf directories that the cache does not list (ldconfig not run).
+
+    Compared by real path, since the cache names one of the directories that share an
+    inode (/lib and /usr/lib on merged-/usr systems).
+    """
+    cached = {os.path.realpath(e.path) for e in cache}
+    cached_names = {(e.soname, os.path.realpath(os.path.dirname(e.path))) for e in cache}
+    uncached: dict[str, list[str]] = {}
+    for d in conf.directories:
+        host_dir = str(under(root, d.path))
+        try:
+            entries = sorted(os.scandir(host_dir), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            if not _LIBRARY_NAME.match(entry.name) or not entry.is_file(follow_symlinks=False):
+                continue
+            if os.path.realpath(entry.path) in cached:
+                continue
+            elf = read_elf(entry.path)
+            if elf.elf_class is None or elf.error:
+                continue
+            soname = elf.soname or entry.name
+            # another file in the directory provides the cached soname (alternatives)
+            if (soname, os.path.realpath(host_dir)) in cached_names:
+                continue
+            uncached.setdefault(host_dir, []).append(
+                entry.name if soname == entry.name else f"{entry.name} (soname {soname})"
+            )
+    return uncached
+
+
+def _world_writable(path: str) -> bool:
+    try:
+        return bool(os.stat(path).st_mode & 0o002)
+    except OSError:
+        return False
+
+
+def stem_of(soname: str) -> str:
+    """libcudart.so.12 -> libcudart.so"""
+    return soname.split(".so", 1)[0] + ".so"
+
+
+_CUDNN_DEFINE = re.compile(r"#define\s+CUDNN_(MAJOR|MINOR|PATCHLEVEL)\s+(\d+)")
+
+
+def cudnn_header_version(path: Path) -> str | None:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return None
+    parts = dict(_CUDNN_DEFINE.findall(text))
+    if "MAJOR" not in parts:
+        return None
+    return ".".join(parts.get(k, "0") for k in ("MAJOR", "MINOR", "PATCHLEVEL"))
+
+
+def find_cudnn_headers(
+    lib_dirs: list[str], root: Path, environ: Mapping[str, str]
+) -> list[CudnnHeader]:
+    include_dirs = [str(Path(d).parent / "include") for d in lib_dirs]
+    include_dirs += [
+        str(under(root, d))
+        for d in ("/usr/include", f"/usr/include/{platform.machine()}-linux-gnu")
+    ]
+    include_dirs += [str(p / "include") for p in sorted(under(root, "/usr/local").glob("cuda*"))]
+    for var in ("CUDA_HOME", "CUDA_PATH", "CONDA_PREFIX"):
+        if environ.get(var):
+            include_dirs.append(f"{environ[var]}/include")
+    headers, seen = [], set()
+    for inc in include_dirs:
+        # cuDNN 8 and later keep the version in cudnn_version.h; 7 and older in cudnn.h
+        for name in ("cudnn_version.h", "cudnn.h"):
+            path = Path(inc) / name
+            real = os.path.realpath(path)
+            if real in seen or not path.is_file():
+                continue
+            version = cudnn_header_version(path)
+            if version:
+                seen.add(real)
+                headers.append(CudnnHeader(str(path), version))
+                break
+    return headers
+
+
+def probe_libraries(
+    root: Path,
+    environ: Mapping[str, str],
+    python_version: str,
+    spec: str | None = None,
+    confirm: bool = False,
+    budget_s: float = 10.0,
+) -> LibraryFacts:
+    deadline = time.monotonic() + budget_s
+    tf = find_tensorflow() if root == Path("/") else None
+    target, requirements = choose_requirements(spec, python_version, tf)
+
+    exe = os.path.realpath(sys.executable)
+    interp_elf = read_elf(exe)
+    interpreter = LinkingObject(
+        exe, expand_origin(interp_elf.rpath, exe), expand_origin(interp_elf.runpath, exe)
+    )
+    caller = linking_object(tf.caller) if tf and tf.caller else None
+    ld_path = [d for d in environ.get("LD_LIBRARY_PATH", "").split(":") if d]
+    cache_file, cache, cache_error = read_cache(root)
+    model = LoaderModel(
+        interpreter=interpreter,
+        ld_library_path=ld_path,
+        cache=cache,
+        cache_flags=cache_flags_for(interp_elf.machine, interp_elf.elf_class),
+        system_dirs=system_directories(root, exe),
+        elf_class=interp_elf.elf_class or 64,
+        machine=interp_elf.machine or "EM_X86_64",
+    )
+    conf = read_ld_so_conf(root)
+    recorder = FileRecorder()
+    for req in requirements:
+        model.resolve(req.soname, caller, recorder)
+
+    # every copy of every required library, on the search path and off it
+    stems = {stem_of(r.soname) for r in requirements}
+    search_dirs: dict[str, str] = {}
+    for directory, source in model.steps(caller):
+        if directory is not None:
+            search_dirs.setdefault(directory, source)
+    for d in conf.directories:
+        search_dirs.setdefault(str(under(root, d.path)), f"ld.so.conf ({d.source})")
+    off_path = off_path_directories(environ, root)
+    off_path.update({k: v for k, v in walk_opt(root, stems, deadline).items() if k not in off_path})
+    copies: dict[str, list[LibraryCopy]] = {s: [] for s in stems}
+    seen_real: dict[str, set[str]] = {s: set() for s in stems}
+
+    def add_copy(stem: str, path: str, where: str, on_path: bool) -> None:
+        file = recorder(path)
+        if file is None or file.dangling:
+            return
+        if file.realpath in seen_real[stem]:
+            return
+        seen_real[stem].add(file.realpath)
+        soname = file.elf.soname if file.elf and file.elf.soname else Path(path).name
+        copies[stem].append(LibraryCopy(path, soname, where, on_path))
+
+    for entry in cache:
+        stem = stem_of(entry.soname)
+        if stem in copies and entry.flags.startswith(model.cache_flags):
+            add_copy(stem, entry.path, CACHE_LABEL, True)
+    for places, on_path in ((search_dirs, True), (off_path, False)):
+        for directory, where in places.items():
+            try:
+                names = sorted(os.listdir(directory))
+            except OSError:
+                continue
+            for name in names:
+                for stem in stems:
+                    if name.startswith(stem + "."):
+                        add_copy(stem, f"{directory}/{name}", where, on_path)
+
+    uncached = find_uncached(root, conf, cache) if cache_error is None else {}
+
+    writable = [d for d in ld_path if _world_writable(d)]
+    writable += [f"{d.path} ({d.source})" for d in conf.directories if d.world_writable]
+
+    cudnn_dirs = sorted({os.path.dirname(c.path) for c in copies.get("libcudnn.so", [])})
+    headers = find_cudnn_headers(cudnn_dirs, root, environ)
+    loader = None
+    if confirm:
+        from gpusetup.probe.loader import ask_loader
+
+        loader = ask_loader([r.soname for r in requirements], environ)
+    return LibraryFacts(
+        target=target,
+        tensorflow=tf,
+        requirements=requirements,
+        interpreter=interpreter,
+        interpreter_class=model.elf_class,
+        interpreter_machine=model.machine,
+        caller=caller,
+        ld_library_path=ld_path,
+        system_dirs=model.system_dirs,
+        cache_file=cache_file,
+        cache=[
+            e for e in cache if stem_of(e.soname) in stems or e.soname in _needed_names(recorder)
+        ],
+        cache_error=cache_error,
+        ld_so_conf=conf,
+        files=recorder.files,
+        copies=copies,
+        uncached=uncached,
+        cudnn_headers=headers,
+        world_writable_dirs=writable,
+        loader=loader,
+    )
+
+
+CACHE_LABEL = "ld.so.cache"
+
+
+def _needed_names(recorder: FileRecorder) -> set[str]:
+    names = set()
+    for file in recorder.files.values():
+        if file.elf:
+            names.update(file.elf.needed)
+    return names

@@ -1,0 +1,119 @@
+"""Views of the library search: one row per soname, then what is wrong and the fixes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from gpusetup.facts import LibraryFacts
+from gpusetup.findings import Finding, Status
+from gpusetup.libs.resolve import resolve_from_facts, search_lines
+from gpusetup.serde import to_jsonable
+
+LIBS_SCHEMA = "gpusetup.libs/1"
+
+
+def library_rows(libs: LibraryFacts) -> list[dict[str, Any]]:
+    loader = {a.soname: a for a in libs.loader or []}
+    rows = []
+    for req in libs.requirements:
+        res = resolve_from_facts(libs, req.soname)
+        file = libs.files.get(res.path) if res.path else None
+        status = "found" if res.loads else ("broken" if res.found or res.fatal else "missing")
+        answer = loader.get(req.soname)
+        rows.append(
+            {
+                "soname": req.soname,
+                "component": req.component,
+                "needed_by": req.needed_by,
+                "status": status,
+                "path": res.path,
+                "realpath": file.realpath if file else None,
+                "found_via": res.source,
+                "version": file.version if file else None,
+                "searched": search_lines(res),
+                "missing_dependencies": {
+                    dep: search_lines(r) for dep, r in res.missing_dependencies.items()
+                },
+                "error": res.fatal,
+                "loader": to_jsonable(answer) if answer else None,
+            }
+        )
+    return rows
+
+
+def libs_json(libs: LibraryFacts, findings: list[Finding]) -> dict[str, Any]:
+    return {
+        "schema": LIBS_SCHEMA,
+        "target": libs.target,
+        "libraries": library_rows(libs),
+        "findings": [to_jsonable(f) for f in findings],
+        "facts": to_jsonable(libs),
+    }
+
+
+STATUS_STYLE = {"found": "green", "missing": "bold red", "broken": "bold red"}
+
+
+def render_libs(libs: LibraryFacts, findings: list[Finding], console: Console) -> None:
+    console.print(Text(f"Libraries for {libs.target}", style="bold"))
+    if libs.caller:
+        console.print(Text(f"searched as from {libs.caller.path}", style="dim"))
+    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
+    table.add_column("library", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("version", no_wrap=True)
+    table.add_column("where (found via)", overflow="fold")
+    for row in library_rows(libs):
+        where = Text(row["path"] or "-")
+        if row["found_via"]:
+            where.append(f"\n({row['found_via']})", style="dim")
+        table.add_row(
+            row["soname"],
+            Text(row["status"], style=STATUS_STYLE[row["status"]]),
+            row["version"] or "",
+            where,
+        )
+    console.print(table)
+    problems = [f for f in findings if f.status in (Status.FAIL, Status.WARN)]
+    for f in problems:
+        console.print()
+        head = Text(
+            "FAIL " if f.status is Status.FAIL else "WARN ",
+            style="bold red" if f.status is Status.FAIL else "yellow",
+        )
+        head.append(f"{f.id}: {f.title}")
+        console.print(head)
+        if f.detail:
+            console.print(Text("  " + f.detail))
+        for key in (
+            "searched",
+            "dependencies searched",
+            "copies found",
+            "not in the cache",
+            "not readable",
+            "wrong",
+            "problems",
+            "world-writable",
+            "stubs",
+            "differences",
+        ):
+            value = f.evidence.get(key)
+            if not value:
+                continue
+            console.print(Text(f"  {key}:", style="bold"))
+            items = value.items() if isinstance(value, dict) else [(None, v) for v in value]
+            for name, item in items:
+                if name is not None:
+                    console.print(Text(f"    {name}:"))
+                    for line in item:
+                        console.print(Text(f"      {line}", style="dim"))
+                else:
+                    console.print(Text(f"    {item}", style="dim"))
+        if f.fix:
+            console.print(Text("\n".join("  " + line for line in f.fix.splitlines()), style="cyan"))
+    if not problems:
+        console.print(Text("No library problems found.", style="green"))
