@@ -200,9 +200,17 @@ CUDA12_LIBRARIES = {
 }
 
 
-def build_library(directory: Path, soname: str, *, needed: list[str] = (),
-                  filename: str | None = None, runpath: str | None = None,
-                  rpath: str | None = None, link: bool = True, extra_flags: list[str] = ()) -> Path:
+def build_library(
+    directory: Path,
+    soname: str,
+    *,
+    needed: list[str] = (),
+    filename: str | None = None,
+    runpath: str | None = None,
+    rpath: str | None = None,
+    link: bool = True,
+    extra_flags: list[str] = (),
+) -> Path:
     """A real shared object built with the system C compiler: SONAME, DT_NEEDED (linked
     against stub libraries of those names), optional RUNPATH/RPATH. ``filename`` is the
     real file; the soname is a symlink to it unless ``link`` is False."""
@@ -217,8 +225,18 @@ def build_library(directory: Path, soname: str, *, needed: list[str] = (),
         stubs = Path(tempfile.mkdtemp(prefix="gpusetup-link-"))
         for dep in needed:
             (stubs / f".{dep}.c").write_text("int gpusetup_stub(void) { return 0; }\n")
-            subprocess.run([cc, "-shared", "-fPIC", "-o", str(stubs / dep),
-                            str(stubs / f".{dep}.c"), f"-Wl,-soname,{dep}"], check=True)
+            subprocess.run(
+                [
+                    cc,
+                    "-shared",
+                    "-fPIC",
+                    "-o",
+                    str(stubs / dep),
+                    str(stubs / f".{dep}.c"),
+                    f"-Wl,-soname,{dep}",
+                ],
+                check=True,
+            )
             argv += [f"-l:{dep}"]
         argv += [f"-L{stubs}", "-Wl,--no-as-needed"]
         argv = argv[:1] + ["-Wl,--no-as-needed"] + argv[1:]

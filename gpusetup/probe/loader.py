@@ -37,21 +37,25 @@ def ask_loader(
     env = dict(environ)
     env["LD_DEBUG"] = "libs"
     env.pop("LD_DEBUG_OUTPUT", None)
-    procs = {
-        soname: subprocess.Popen(
-            [sys.executable, str(CHILD), soname],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            errors="replace",
-            env=env,
-            start_new_session=True,
-        )
-        for soname in sonames
-    }
-    deadline = time.monotonic() + timeout_s
+    procs = {}
     answers = []
+    for soname in sonames:
+        try:
+            procs[soname] = subprocess.Popen(
+                [sys.executable, str(CHILD), soname],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                errors="replace",
+                env=env,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            answers.append(
+                LoaderResult(soname, False, None, f"could not start the loader probe: {exc}")
+            )
+    deadline = time.monotonic() + timeout_s
     for soname, proc in procs.items():
         try:
             out, err = proc.communicate(timeout=max(0.1, deadline - time.monotonic()))

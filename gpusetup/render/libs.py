@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -55,6 +56,20 @@ def libs_json(libs: LibraryFacts, findings: list[Finding]) -> dict[str, Any]:
     }
 
 
+#: evidence entries shown as lists under a finding
+EVIDENCE_LISTS = (
+    "searched",
+    "dependencies searched",
+    "copies found",
+    "not in the cache",
+    "not readable",
+    "wrong",
+    "problems",
+    "world-writable",
+    "stubs",
+    "differences",
+)
+
 STATUS_STYLE = {"found": "green", "missing": "bold red", "broken": "bold red"}
 
 
@@ -88,32 +103,21 @@ def render_libs(libs: LibraryFacts, findings: list[Finding], console: Console) -
         head.append(f"{f.id}: {f.title}")
         console.print(head)
         if f.detail:
-            console.print(Text("  " + f.detail))
-        for key in (
-            "searched",
-            "dependencies searched",
-            "copies found",
-            "not in the cache",
-            "not readable",
-            "wrong",
-            "problems",
-            "world-writable",
-            "stubs",
-            "differences",
-        ):
+            console.print(Padding(Text(f.detail), (0, 0, 0, 2)))
+        for key in EVIDENCE_LISTS:
             value = f.evidence.get(key)
             if not value:
                 continue
-            console.print(Text(f"  {key}:", style="bold"))
+            console.print(Padding(Text(f"{key}:", style="bold"), (0, 0, 0, 2)))
             items = value.items() if isinstance(value, dict) else [(None, v) for v in value]
             for name, item in items:
-                if name is not None:
-                    console.print(Text(f"    {name}:"))
-                    for line in item:
-                        console.print(Text(f"      {line}", style="dim"))
-                else:
-                    console.print(Text(f"    {item}", style="dim"))
+                if name is None:
+                    console.print(Padding(Text(str(item), style="dim"), (0, 0, 0, 4)))
+                    continue
+                console.print(Padding(Text(f"{name}:"), (0, 0, 0, 4)))
+                for line in item:
+                    console.print(Padding(Text(line, style="dim"), (0, 0, 0, 6)))
         if f.fix:
-            console.print(Text("\n".join("  " + line for line in f.fix.splitlines()), style="cyan"))
+            console.print(Padding(Text(f.fix, style="cyan"), (0, 0, 0, 2)))
     if not problems:
         console.print(Text("No library problems found.", style="green"))
