@@ -429,7 +429,7 @@ def _show_resolution(root: Path, for_spec: str | None) -> None:
     from gpusetup.render.console import make_console
     from gpusetup.render.libs import render_libs
 
-    render_libs(_library_facts(root, for_spec), [], make_console())
+    render_libs(_library_facts(root, for_spec), None, make_console())
 
 
 def main() -> None:

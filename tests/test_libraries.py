@@ -464,10 +464,46 @@ def test_user_env_hook_for_a_virtualenv_is_written_once(cli, tmp_path):
     )
 
 
-def test_apply_without_root_explains_sudo_and_the_alternative(cli, tmp_path):
-    if os.geteuid() == 0:
-        pytest.skip("runs as root here; the non-root path is covered where tests run unprivileged")
-    root = make_sysroot(tmp_path / "root")
-    (root / "opt/cuda").mkdir(parents=True)
-    run = cli("fix", "ldconfig", "/opt/cuda", "--sysroot", str(root), "--apply")
-    assert run.returncode == 1 and "sudo" in run.stderr and "--user-env" in run.stderr
+def test_apply_without_root_explains_sudo_and_the_alternative(tmp_path):
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("needs root and setpriv to run the command as an ordinary user")
+    repo = Path(__file__).resolve().parent.parent
+    pythonpath = f"{repo}:{sysconfig.get_paths()['purelib']}"
+    python = _python_for(65534, pythonpath)
+    if python is None:
+        pytest.skip("no Python interpreter that user nobody may run with these packages")
+    world = Path(tempfile.mkdtemp(prefix="gpusetup-noroot-", dir="/tmp"))
+    try:
+        root = make_sysroot(world / "root")
+        (root / "opt/cuda").mkdir(parents=True)
+        for p in [world, *world.rglob("*")]:
+            if p.is_dir():
+                p.chmod(0o755)
+        proc = subprocess.run(
+            [
+                "setpriv",
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                python,
+                "-m",
+                "gpusetup",
+                "fix",
+                "ldconfig",
+                "/opt/cuda",
+                "--sysroot",
+                str(root),
+                "--apply",
+            ],
+            capture_output=True,
+            text=True,
+            cwd="/",
+            timeout=120,
+            env={"PATH": os.environ["PATH"], "PYTHONPATH": pythonpath, "HOME": "/tmp"},
+        )
+        assert proc.returncode == 1
+        assert "This needs root" in proc.stderr and "sudo " in proc.stderr
+        assert "--user-env --apply" in proc.stderr
+        assert not (root / "etc/ld.so.conf.d/gpusetup-cuda.conf").exists()
+    finally:
+        shutil.rmtree(world, ignore_errors=True)

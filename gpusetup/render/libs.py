@@ -73,7 +73,8 @@ EVIDENCE_LISTS = (
 STATUS_STYLE = {"found": "green", "missing": "bold red", "broken": "bold red"}
 
 
-def render_libs(libs: LibraryFacts, findings: list[Finding], console: Console) -> None:
+def render_libs(libs: LibraryFacts, findings: list[Finding] | None, console: Console) -> None:
+    """The table, then each problem with its evidence and fix (``findings`` None: table only)."""
     console.print(Text(f"Libraries for {libs.target}", style="bold"))
     if libs.caller:
         console.print(Text(f"searched as from {libs.caller.path}", style="dim"))
@@ -81,11 +82,14 @@ def render_libs(libs: LibraryFacts, findings: list[Finding], console: Console) -
     table.add_column("library", no_wrap=True)
     table.add_column("status", no_wrap=True)
     table.add_column("version", no_wrap=True)
-    table.add_column("where (found via)", overflow="fold")
-    for row in library_rows(libs):
+    table.add_column("path (found via)", overflow="fold")
+    found = 0
+    all_rows = library_rows(libs)
+    for row in all_rows:
+        found += row["status"] == "found"
         where = Text(row["path"] or "-")
         if row["found_via"]:
-            where.append(f"\n({row['found_via']})", style="dim")
+            where.append(f" ({row['found_via']})", style="dim")
         table.add_row(
             row["soname"],
             Text(row["status"], style=STATUS_STYLE[row["status"]]),
@@ -93,6 +97,14 @@ def render_libs(libs: LibraryFacts, findings: list[Finding], console: Console) -
             where,
         )
     console.print(table)
+    console.print(
+        Text(
+            f"{found} of {len(all_rows)} libraries load.",
+            style="green" if found == len(all_rows) else "bold",
+        )
+    )
+    if findings is None:
+        return
     problems = [f for f in findings if f.status in (Status.FAIL, Status.WARN)]
     for f in problems:
         console.print()
