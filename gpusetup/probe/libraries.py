@@ -339,7 +339,9 @@ def walk_opt(root: Path, stems: set[str], deadline: float) -> dict[str, str]:
                     if entry.is_dir(follow_symlinks=False):
                         if depth < OPT_WALK_MAX_DEPTH:
                             stack.append((Path(entry.path), depth + 1))
-                    elif any(entry.name.startswith(stem + ".") for stem in stems):
+                    elif entry.name.startswith("lib") and any(
+                        entry.name.startswith(stem + ".") for stem in stems
+                    ):
                         found[str(directory)] = "/opt"
         except OSError:
             continue
@@ -355,11 +357,34 @@ def find_uncached(root: Path, conf, cache) -> dict[str, list[str]]:
     Compared by real path, since the cache names one of the directories that share an
     inode (/lib and /usr/lib on merged-/usr systems).
     """
-    cached = {os.path.realpath(e.path) for e in cache}
-    cached_names = {(e.soname, os.path.realpath(os.path.dirname(e.path))) for e in cache}
+    # files are compared by (device, inode): one stat each, where realpath walks every
+    # component of every path
+    dir_ids: dict[str, tuple[int, int] | None] = {}
+
+    def dir_id(path: str) -> tuple[int, int] | None:
+        if path not in dir_ids:
+            try:
+                st = os.stat(path)
+                dir_ids[path] = (st.st_dev, st.st_ino)
+            except OSError:
+                dir_ids[path] = None
+        return dir_ids[path]
+
+    cached: set[tuple[int, int]] = set()
+    cached_names: set[tuple[str, tuple[int, int] | None]] = set()
+    for e in cache:
+        try:
+            st = os.stat(e.path)
+        except OSError:
+            continue
+        cached.add((st.st_dev, st.st_ino))
+        cached_names.add((e.soname, dir_id(os.path.dirname(e.path))))
     uncached: dict[str, list[str]] = {}
     for d in conf.directories:
         host_dir = str(under(root, d.path))
+        ident = dir_id(host_dir)
+        if ident is None:
+            continue
         try:
             entries = sorted(os.scandir(host_dir), key=lambda e: e.name)
         except OSError:
@@ -367,14 +392,14 @@ def find_uncached(root: Path, conf, cache) -> dict[str, list[str]]:
         for entry in entries:
             if not _LIBRARY_NAME.match(entry.name) or not entry.is_file(follow_symlinks=False):
                 continue
-            if os.path.realpath(entry.path) in cached:
+            if (ident[0], entry.inode()) in cached:
                 continue
             elf = read_elf(entry.path)
             if elf.elf_class is None or elf.error:
                 continue
             soname = elf.soname or entry.name
             # another file in the directory provides the cached soname (alternatives)
-            if (soname, os.path.realpath(host_dir)) in cached_names:
+            if (soname, ident) in cached_names:
                 continue
             uncached.setdefault(host_dir, []).append(
                 entry.name if soname == entry.name else f"{entry.name} (soname {soname})"
