@@ -507,3 +507,36 @@ def test_apply_without_root_explains_sudo_and_the_alternative(tmp_path):
         assert not (root / "etc/ld.so.conf.d/gpusetup-cuda.conf").exists()
     finally:
         shutil.rmtree(world, ignore_errors=True)
+
+
+def _cudnn_headers(include: Path, version: str) -> None:
+    major, minor, patch = version.split(".")
+    include.mkdir(parents=True, exist_ok=True)
+    (include / "cudnn_version.h").write_text(
+        f"#define CUDNN_MAJOR {major}\n#define CUDNN_MINOR {minor}\n#define CUDNN_PATCHLEVEL {patch}\n"
+    )
+
+
+def test_two_cudnn_copies_and_mismatched_headers_warn_and_name_the_winner(cli, tmp_path):
+    first, second = tmp_path / "a/lib", tmp_path / "b/lib"
+    build_library(first, "libcudnn.so.9", filename="libcudnn.so.9.1.0")
+    build_library(second, "libcudnn.so.9", filename="libcudnn.so.9.3.0")
+    _cudnn_headers(tmp_path / "a/include", "9.3.0")  # headers of another release
+    report = cli(*TF221, extra_lib_dirs=(first, second)).json()
+    warnings = [f for f in report["findings"] if f["id"] == "libs.cudnn"]
+    titles = " | ".join(f["title"] for f in warnings)
+    assert "2 copies of libcudnn.so.9 on the search path" in titles
+    assert "cuDNN headers (9.3.0) differ from the library that loads (9.1.0)" in titles
+    copies = next(f for f in warnings if "copies" in f["title"])
+    assert copies["detail"] == f"The loader takes {first}/libcudnn.so.9"
+    assert rows(report)["libcudnn.so.9"]["loader"]["path"] == f"{first}/libcudnn.so.9"
+
+
+def test_cudnn_8_where_9_is_needed_is_not_patched_with_a_symlink(cli, tmp_path):
+    lib = tmp_path / "lib"
+    build_library(lib, "libcudnn.so.8", filename="libcudnn.so.8.9.7")
+    report = cli(*TF221, extra_lib_dirs=(lib,)).json()
+    cudnn = finding(report, "libs.required", "libcudnn.so.9")
+    assert "libcudnn.so.8" in cudnn["detail"] and "different major version" in cudnn["detail"]
+    assert "nvidia-cudnn-cu12==9.*" in cudnn["fix"]
+    assert "Never symlink" in cudnn["fix"]
