@@ -227,15 +227,21 @@ def _python_for(uid: int, pythonpath: str) -> str | None:
     return None
 
 
-def test_unreadable_library_for_a_normal_user(tmp_path):
-    """Run as `nobody` (root reads everything): a library copied with mode 0600."""
+def _nobody_python() -> tuple[str, str]:
+    """(interpreter, PYTHONPATH) to run gpusetup as user nobody, or skip the test."""
     if os.geteuid() != 0 or not shutil.which("setpriv"):
-        pytest.skip("needs root and setpriv to run the check as another user")
+        pytest.skip("needs root and setpriv to run gpusetup as another user")
     repo = Path(__file__).resolve().parent.parent
     pythonpath = f"{repo}:{sysconfig.get_paths()['purelib']}"
     python = _python_for(65534, pythonpath)
     if python is None:
         pytest.skip("no Python interpreter that user nobody may run with these packages")
+    return python, pythonpath
+
+
+def test_unreadable_library_for_a_normal_user(tmp_path):
+    """Run as `nobody` (root reads everything): a library copied with mode 0600."""
+    python, pythonpath = _nobody_python()
     world = Path(tempfile.mkdtemp(prefix="gpusetup-perm-", dir="/tmp"))
     try:
         lib = world / "lib"
@@ -465,13 +471,7 @@ def test_user_env_hook_for_a_virtualenv_is_written_once(cli, tmp_path):
 
 
 def test_apply_without_root_explains_sudo_and_the_alternative(tmp_path):
-    if os.geteuid() != 0 or not shutil.which("setpriv"):
-        pytest.skip("needs root and setpriv to run the command as an ordinary user")
-    repo = Path(__file__).resolve().parent.parent
-    pythonpath = f"{repo}:{sysconfig.get_paths()['purelib']}"
-    python = _python_for(65534, pythonpath)
-    if python is None:
-        pytest.skip("no Python interpreter that user nobody may run with these packages")
+    python, pythonpath = _nobody_python()
     world = Path(tempfile.mkdtemp(prefix="gpusetup-noroot-", dir="/tmp"))
     try:
         root = make_sysroot(world / "root")

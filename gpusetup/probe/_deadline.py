@@ -58,11 +58,10 @@ class ChildResult:
         return self.returncode is None
 
 
-def run_child(
-    argv: Sequence[str], seconds: float, env: dict[str, str] | None = None
-) -> ChildResult:
-    """Run a child process; at the deadline kill it and keep what it printed so far."""
-    proc = subprocess.Popen(
+def spawn(argv: Sequence[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """A child with no stdin, its output captured as text, in its own session (so a kill at
+    the deadline reaches nothing of ours)."""
+    return subprocess.Popen(
         list(argv),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -72,6 +71,13 @@ def run_child(
         env=env,
         start_new_session=True,
     )
+
+
+def run_child(
+    argv: Sequence[str], seconds: float, env: dict[str, str] | None = None
+) -> ChildResult:
+    """Run a child process; at the deadline kill it and keep what it printed so far."""
+    proc = spawn(argv, env)
     try:
         out, err = proc.communicate(timeout=seconds)
         return ChildResult(proc.returncode, out, err)

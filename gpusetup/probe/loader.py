@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from gpusetup.facts import LoaderResult
+from gpusetup.probe._deadline import spawn
 
 CHILD = Path(__file__).with_name("loader_child.py")
 TIMEOUT_S = 30.0
@@ -41,16 +42,7 @@ def ask_loader(
     answers = []
     for soname in sonames:
         try:
-            procs[soname] = subprocess.Popen(
-                [sys.executable, str(CHILD), soname],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                errors="replace",
-                env=env,
-                start_new_session=True,
-            )
+            procs[soname] = spawn([sys.executable, str(CHILD), soname], env)
         except OSError as exc:
             answers.append(
                 LoaderResult(soname, False, None, f"could not start the loader probe: {exc}")
