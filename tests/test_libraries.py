@@ -513,7 +513,8 @@ def _cudnn_headers(include: Path, version: str) -> None:
     major, minor, patch = version.split(".")
     include.mkdir(parents=True, exist_ok=True)
     (include / "cudnn_version.h").write_text(
-        f"#define CUDNN_MAJOR {major}\n#define CUDNN_MINOR {minor}\n#define CUDNN_PATCHLEVEL {patch}\n"
+        f"#define CUDNN_MAJOR {major}\n#define CUDNN_MINOR {minor}\n"
+        f"#define CUDNN_PATCHLEVEL {patch}\n"
     )
 
 
