@@ -279,6 +279,46 @@ class LibraryFacts:
 
 
 @dataclass(frozen=True)
+class CudaError:
+    code: int
+    name: str
+
+
+@dataclass(frozen=True)
+class CudaDevice:
+    """A device as the CUDA driver API numbers it (the numbering TensorFlow gets)."""
+
+    ordinal: int
+    name: str | None = None
+    pci_bus_id: str | None = None
+    uuid: str | None = None
+    compute_capability: tuple[int, int] | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_mig(self) -> bool:
+        return bool(self.uuid and self.uuid.startswith("MIG-"))
+
+
+@dataclass(frozen=True)
+class CudaFacts:
+    library_path: str | None
+    load_error: str | None  # libcuda.so.1 could not be loaded
+    init_error: CudaError | None
+    driver_version: int | None = None  # 12040 = 12.4
+    devices: list[CudaDevice] = field(default_factory=list)
+    hung_call: str | None = None
+    timeout_s: float | None = None
+    #: the variables the numbering was made under
+    visible_devices: str | None = None
+    device_order: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.load_error is None and self.init_error is None and self.hung_call is None
+
+
+@dataclass(frozen=True)
 class Facts:
     schema: str
     collected_at: str
@@ -288,6 +328,7 @@ class Facts:
     nvml: NvmlFacts | None = None
     env: EnvFacts | None = None
     libs: LibraryFacts | None = None
+    cuda: CudaFacts | None = None
     failures: dict[str, ProbeFailure] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:

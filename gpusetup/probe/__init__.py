@@ -57,6 +57,8 @@ def start_collecting(
     """Start every probe; ``libs_for`` names the TensorFlow release whose libraries to
     look for (default: the installed one, else the newest for this Python), and
     ``ask_loader`` also asks the real dynamic loader (slower: one process per library)."""
+    from gpusetup.probe.cuda import probe_cuda
+    from gpusetup.probe.cuda import timeout_from as cuda_timeout
     from gpusetup.probe.environment import probe_env
     from gpusetup.probe.host import probe_host
     from gpusetup.probe.kernel import probe_kernel
@@ -74,6 +76,7 @@ def start_collecting(
         "pci": (lambda: probe_pci(base), FILE_PROBE_TIMEOUT_S),
         "kernel": (lambda: probe_kernel(base), FILE_PROBE_TIMEOUT_S),
         "env": (lambda: probe_env(env), FILE_PROBE_TIMEOUT_S),
+        "cuda": (lambda: probe_cuda(env), cuda_timeout(env) + 5),
         "libs": (
             lambda: probe_libraries(base, env, platform.python_version(), libs_for, ask_loader),
             LIBRARY_PROBE_TIMEOUT_S,

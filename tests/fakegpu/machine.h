@@ -26,7 +26,7 @@ typedef struct jnode {
 
 static jnode *j_parse_value(const char **p);
 
-static void j_ws(const char **p) {
+static inline void j_ws(const char **p) {
     while (**p == ' ' || **p == '\n' || **p == '\r' || **p == '\t') (*p)++;
 }
 
@@ -62,7 +62,7 @@ static char *j_string(const char **p) {
     return out;
 }
 
-static void j_push(jnode *n, char *key, jnode *kid) {
+static inline void j_push(jnode *n, char *key, jnode *kid) {
     n->kids = realloc(n->kids, sizeof(jnode *) * (n->n + 1));
     n->keys = realloc(n->keys, sizeof(char *) * (n->n + 1));
     n->kids[n->n] = kid;
@@ -120,11 +120,11 @@ static jnode *j_at(const jnode *arr, int i) {
     return arr->kids[i];
 }
 
-static int j_present(const jnode *n) { return n && n->type != J_NULL; }
+static inline int j_present(const jnode *n) { return n && n->type != J_NULL; }
 static const char *j_str(const jnode *n, const char *dflt) {
     return n && n->type == J_STR ? n->str : dflt;
 }
-static double j_num(const jnode *n, double dflt) {
+static inline double j_num(const jnode *n, double dflt) {
     return n && (n->type == J_NUM || n->type == J_BOOL) ? n->num : dflt;
 }
 
@@ -150,7 +150,7 @@ static jnode *machine_load(void) {
 }
 
 static jnode *machine_gpus(void) { return j_get(fake_machine, "gpus"); }
-static int machine_gpu_count(void) {
+static inline int machine_gpu_count(void) {
     jnode *g = machine_gpus();
     return g ? g->n : 0;
 }

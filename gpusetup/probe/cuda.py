@@ -1,0 +1,72 @@
+"""CUDA driver facts: the device numbering CUDA (and so TensorFlow) uses here, gathered
+in a child process with a deadline (cuInit can hang on a broken driver)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from gpusetup.facts import CudaDevice, CudaError, CudaFacts
+from gpusetup.probe._deadline import run_child
+from gpusetup.serde import from_jsonable
+
+CHILD = Path(__file__).with_name("cuda_child.py")
+DEFAULT_TIMEOUT_S = 15.0
+
+
+class CudaProbeError(Exception):
+    """The CUDA child died without a verdict (crashed inside libcuda)."""
+
+
+def timeout_from(environ: Mapping[str, str]) -> float:
+    try:
+        return float(environ.get("GPUSETUP_CUDA_TIMEOUT", DEFAULT_TIMEOUT_S))
+    except ValueError:
+        return DEFAULT_TIMEOUT_S
+
+
+def probe_cuda(environ: Mapping[str, str], timeout_s: float | None = None) -> CudaFacts:
+    timeout_s = timeout_from(environ) if timeout_s is None else timeout_s
+    result = run_child([sys.executable, str(CHILD)], timeout_s, env=dict(environ))
+    facts: dict = {"devices": [], "library_path": None, "load_error": None, "init_error": None}
+    last_call, done = None, False
+    for line in result.stdout.splitlines():
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(event, dict):
+            continue
+        if "call" in event:
+            last_call = event
+        for key in ("library_path", "load_error", "driver_version"):
+            if key in event:
+                facts[key] = event[key]
+        if "init_error" in event:
+            facts["init_error"] = from_jsonable(CudaError, event["init_error"])
+        if "device" in event:
+            facts["devices"].append(from_jsonable(CudaDevice, event["device"]))
+        done = done or bool(event.get("done"))
+    hung = None
+    if result.timed_out:
+        hung = "starting the CUDA probe"
+        if last_call:
+            hung = last_call["call"] + (
+                f" on device {last_call['gpu']}" if last_call.get("gpu") is not None else ""
+            )
+    elif not done:
+        where = f" during {last_call['call']}" if last_call else ""
+        raise CudaProbeError(f"the CUDA probe exited with code {result.returncode}{where}")
+    return CudaFacts(
+        library_path=facts["library_path"],
+        load_error=facts["load_error"],
+        init_error=facts["init_error"],
+        driver_version=facts.get("driver_version"),
+        devices=facts["devices"],
+        hung_call=hung,
+        timeout_s=timeout_s if result.timed_out else None,
+        visible_devices=environ.get("CUDA_VISIBLE_DEVICES"),
+        device_order=environ.get("CUDA_DEVICE_ORDER"),
+    )
