@@ -14,6 +14,7 @@ from typing import Any
 from gpusetup.elf import ElfInfo
 from gpusetup.ldconf import CacheEntry, LdConf
 from gpusetup.serde import SchemaError, from_jsonable, to_jsonable
+from gpusetup.tflog import TfDlopenFailure, TfGpu, TfIgnoredGpu
 
 FACTS_SCHEMA = "gpusetup.facts/1"
 
@@ -319,6 +320,23 @@ class CudaFacts:
 
 
 @dataclass(frozen=True)
+class TensorFlowRuntime:
+    """TensorFlow run for real (``map``, ``smoke``): what it registered and what it logged."""
+
+    installed: bool
+    version: str | None = None
+    is_cuda_build: bool | None = None
+    cuda_version: str | None = None
+    cudnn_version: str | None = None
+    physical_gpus: int = 0
+    gpus: list[TfGpu] = field(default_factory=list)
+    ignored: list[TfIgnoredGpu] = field(default_factory=list)
+    dlopen_failures: list[TfDlopenFailure] = field(default_factory=list)
+    cannot_dlopen: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class Facts:
     schema: str
     collected_at: str
@@ -329,6 +347,7 @@ class Facts:
     env: EnvFacts | None = None
     libs: LibraryFacts | None = None
     cuda: CudaFacts | None = None
+    tensorflow: TensorFlowRuntime | None = None
     failures: dict[str, ProbeFailure] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
