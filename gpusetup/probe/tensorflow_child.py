@@ -17,11 +17,10 @@ def main():
     except Exception as exc:  # noqa: BLE001 - any import failure is the answer
         print(json.dumps({"import_error": f"{type(exc).__name__}: {exc}"}), flush=True)
         return
-    info = {}
     try:
         info = dict(tf.sysconfig.get_build_info())
-    except Exception:  # noqa: BLE001
-        pass
+    except Exception:  # noqa: BLE001 - older releases lack it; the summary says None
+        info = {}
     physical = tf.config.list_physical_devices("GPU")
     logical = tf.config.list_logical_devices("GPU")
     print(
