@@ -33,25 +33,16 @@ def load_machine(name: str) -> dict:
 
 @pytest.fixture(scope="session")
 def fake_driver_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Build the simulated libnvidia-ml.so.1 with the system C compiler (once per session)."""
+    """Build the simulated libnvidia-ml.so.1 and libcuda.so.1 (once per session)."""
     cc = shutil.which("cc") or shutil.which("gcc")
     assert cc, "a C compiler is needed to build the simulated driver (install gcc)"
     out = tmp_path_factory.mktemp("fakegpu")
-    subprocess.run(
-        [
-            cc,
-            "-shared",
-            "-fPIC",
-            "-O1",
-            "-Wall",
-            "-Werror",
-            "-Wl,-soname,libnvidia-ml.so.1",
-            "-o",
-            str(out / "libnvidia-ml.so.1"),
-            str(FAKEGPU / "fakenvml.c"),
-        ],
-        check=True,
-    )
+    for soname, source in (("libnvidia-ml.so.1", "fakenvml.c"), ("libcuda.so.1", "fakecuda.c")):
+        subprocess.run(
+            [cc, "-shared", "-fPIC", "-O1", "-Wall", "-Werror", f"-Wl,-soname,{soname}",
+             "-o", str(out / soname), str(FAKEGPU / source)],
+            check=True,
+        )
     return out
 
 
@@ -259,5 +250,6 @@ def cuda12_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A directory with every library TensorFlow 2.21 opens, as real ELF files."""
     lib = tmp_path_factory.mktemp("cuda12") / "lib"
     for soname, (filename, needed) in CUDA12_LIBRARIES.items():
-        build_library(lib, soname, filename=filename, needed=needed)
+        if soname != "libcuda.so.1":  # the driver's library comes with the simulated driver
+            build_library(lib, soname, filename=filename, needed=needed)
     return lib

@@ -65,11 +65,14 @@ def test_this_machine_cuda13_is_not_usable_for_tensorflow_2_21(cli):
     assert agreement(report)["status"] == "pass"
 
 
-def test_everything_found_on_ld_library_path_agrees_with_the_loader(cli, cuda12_tree):
-    report = cli(*TF221, extra_lib_dirs=(cuda12_tree,)).json()
+def test_everything_found_on_ld_library_path_agrees_with_the_loader(
+    cli, cuda12_tree, fake_driver_dir
+):
+    report = cli(*TF221, machine_file="h100", extra_lib_dirs=(cuda12_tree,)).json()
     libs = rows(report)
+    assert libs["libcuda.so.1"]["path"] == f"{fake_driver_dir}/libcuda.so.1"
     for soname, (filename, _) in CUDA12_LIBRARIES.items():
-        if soname in libs:
+        if soname in libs and soname != "libcuda.so.1":
             row = libs[soname]
             assert row["status"] == "found", row
             assert row["path"] == f"{cuda12_tree}/{soname}"

@@ -50,6 +50,7 @@ def _copies_text(libs: LibraryFacts, soname: str) -> list[str]:
 
 
 def _install_fix(libs: LibraryFacts, req: Requirement) -> str:
+    """One fix for every missing CUDA library (findings that share it are shown once)."""
     tf_version = libs.tensorflow.version if libs.tensorflow else None
     target = f"=={tf_version}" if tf_version else ""
     lines = [
@@ -61,8 +62,18 @@ def _install_fix(libs: LibraryFacts, req: Requirement) -> str:
         package = req.pip_package or "nvidia-cudnn-cu12"
         lines.append(f"or just cuDNN {major}: python -m pip install '{package}=={major}.*'")
         lines.append("Never symlink one cuDNN major version to another's name: the ABI differs.")
-    elif req.pip_package:
-        lines.append(f"or just this library: python -m pip install {req.pip_package}")
+        return "\n".join(lines)
+    packages = sorted(
+        {
+            r.pip_package
+            for r in libs.requirements
+            if r.pip_package and r.component not in ("cudnn", "driver")
+        }
+    )
+    if req.pip_package and req.pip_package not in packages:
+        packages.append(req.pip_package)
+    if packages:
+        lines.append("or just the CUDA libraries: python -m pip install " + " ".join(packages))
     return "\n".join(lines)
 
 

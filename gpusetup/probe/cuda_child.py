@@ -36,6 +36,12 @@ def main():
         emit({"done": True})
         return
     emit({"library_path": loaded_library("libcuda.so")})
+    missing = [n for n in ("cuInit", "cuDeviceGetCount", "cuGetErrorName") if not hasattr(cuda, n)]
+    if missing:
+        emit({"load_error": f"the libcuda.so.1 that loads lacks {', '.join(missing)}: not the "
+                            "driver's library"})
+        emit({"done": True})
+        return
 
     def name_of(rc):
         text = ctypes.c_char_p()

@@ -79,18 +79,24 @@ def render_report(report: Report, console: Console, verbose: bool = False) -> No
         console.print(
             Padding(Text(f"skipped {', '.join(ids)}: {reason}", style="dim"), (0, 0, 0, 6))
         )
-    to_fix = [f for f in report.findings if f.fix and f.status in (Status.FAIL, Status.WARN)]
-    if to_fix:
+    # findings that share a fix (one per missing library, say) are listed under it once
+    groups: dict[tuple[str, Status, str], list[Finding]] = {}
+    for f in report.findings:
+        if f.fix and f.status in (Status.FAIL, Status.WARN):
+            groups.setdefault((f.id, f.status, f.fix), []).append(f)
+    if groups:
         console.print()
         console.print(Text("How to fix", style="bold"))
-        for f in to_fix:
-            head = Text()
-            head.append(LABEL[f.status], style=STYLE[f.status])
-            head.append(f" {f.id}: {f.title}")
-            parts: list[Text] = [head]
-            if f.detail and not verbose:
-                parts.append(Padding(Text(f.detail), (0, 0, 0, 5)))
-            parts.append(Padding(Text(f.fix, style="cyan"), (0, 0, 0, 5)))
+        for (check_id, status, fix), members in groups.items():
+            parts: list = []
+            for f in members:
+                head = Text()
+                head.append(LABEL[status], style=STYLE[status])
+                head.append(f" {check_id}: {f.title}")
+                parts.append(head)
+            if len(members) == 1 and members[0].detail and not verbose:
+                parts.append(Padding(Text(members[0].detail), (0, 0, 0, 5)))
+            parts.append(Padding(Text(fix, style="cyan"), (0, 0, 0, 5)))
             console.print(Group(*parts))
     console.print(Text("Details of a check: gpusetup explain <check>", style="dim"))
 

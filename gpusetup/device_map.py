@@ -1,0 +1,192 @@
+"""Which nvidia-smi GPU is which CUDA device and which TensorFlow device.
+
+nvidia-smi numbers GPUs in the driver's order (in practice ascending PCI bus id); CUDA
+numbers the devices it is shown FASTEST_FIRST unless CUDA_DEVICE_ORDER=PCI_BUS_ID, after
+CUDA_VISIBLE_DEVICES has hidden and reordered them; TensorFlow numbers /GPU:k among the
+CUDA devices it accepts, skipping those below its minimum compute capability. The join is
+on PCI bus id (normalised) and UUID, never on an index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gpusetup.facts import Facts, normalise_bus_id
+from gpusetup.knowledge import parse_cc
+
+
+@dataclass(frozen=True)
+class MapRow:
+    smi_index: int | None
+    uuid: str | None
+    pci_bus_id: str | None  # 0000:3b:00.0
+    name: str | None
+    compute_capability: str | None
+    cuda_ordinal: int | None  # None: CUDA does not show it
+    tf_device: str | None  # "/GPU:0"; None: TensorFlow does not use it
+    #: why a GPU has no CUDA ordinal or TensorFlow device, MIG, ...
+    notes: list[str] = field(default_factory=list)
+    smoke: str | None = None
+
+
+@dataclass(frozen=True)
+class DeviceMap:
+    rows: list[MapRow]
+    #: "tensorflow" when TensorFlow ran and reported its devices; "predicted" otherwise
+    tf_source: str
+    tf_minimum: str | None
+    orders_differ: bool
+    notes: list[str] = field(default_factory=list)
+
+
+def _cc_text(cc: tuple[int, int] | None) -> str | None:
+    return f"{cc[0]}.{cc[1]}" if cc else None
+
+
+def build_map(facts: Facts, tf_minimum: str | None) -> DeviceMap:
+    nvml = facts.nvml.gpus if facts.nvml else []
+    cuda = facts.cuda
+    cuda_devices = cuda.devices if cuda and cuda.ok else []
+    runtime = facts.tensorflow
+    tf_ran = bool(runtime and runtime.installed and runtime.error is None and runtime.is_cuda_build)
+    notes: list[str] = []
+
+    by_bus: dict[str, list] = {}
+    for dev in cuda_devices:
+        if dev.pci_bus_id:
+            by_bus.setdefault(normalise_bus_id(dev.pci_bus_id), []).append(dev)
+    tf_by_ordinal = {g.cuda_ordinal: g for g in runtime.gpus} if tf_ran and runtime else {}
+    ignored_by_ordinal = {g.cuda_ordinal: g for g in runtime.ignored} if tf_ran and runtime else {}
+
+    predicted: dict[int, str] = {}
+    if not tf_ran:
+        k = 0
+        for dev in sorted(cuda_devices, key=lambda d: d.ordinal):
+            cc = dev.compute_capability
+            if tf_minimum and cc and tuple(cc) < parse_cc(tf_minimum):
+                continue
+            predicted[dev.ordinal] = f"/GPU:{k}"
+            k += 1
+
+    def tf_for(ordinal: int, row_notes: list[str], cc: str | None) -> str | None:
+        if tf_ran:
+            if ordinal in tf_by_ordinal:
+                return f"/GPU:{tf_by_ordinal[ordinal].tf_index}"
+            if ordinal in ignored_by_ordinal:
+                skip = ignored_by_ordinal[ordinal]
+                row_notes.append(
+                    f"TensorFlow ignores it: compute capability "
+                    f"{skip.compute_capability} < {skip.minimum}"
+                )
+            else:
+                row_notes.append("TensorFlow did not register it")
+            return None
+        if ordinal in predicted:
+            return predicted[ordinal]
+        row_notes.append(f"TensorFlow would ignore it: compute capability {cc} < {tf_minimum}")
+        return None
+
+    rows: list[MapRow] = []
+    seen_ordinals: set[int] = set()
+    for gpu in nvml:
+        bus = gpu.pci_bus_id_normalised
+        matches = by_bus.get(bus or "", [])
+        whole = [d for d in matches if not d.is_mig]
+        migs = [d for d in matches if d.is_mig]
+        row_notes: list[str] = []
+        ordinal = whole[0].ordinal if whole else None
+        tf_device = None
+        if ordinal is not None:
+            seen_ordinals.add(ordinal)
+            tf_device = tf_for(ordinal, row_notes, gpu.cc_text)
+        elif migs:
+            row_notes.append(f"shown to CUDA as {len(migs)} MIG instance(s) below")
+        elif cuda is not None and cuda.ok:
+            row_notes.append(
+                "hidden by CUDA_VISIBLE_DEVICES"
+                if cuda.visible_devices is not None
+                else "CUDA does not show it"
+            )
+        rows.append(
+            MapRow(gpu.index, gpu.uuid, bus, gpu.name, gpu.cc_text, ordinal, tf_device, row_notes)
+        )
+        for mig in migs:
+            seen_ordinals.add(mig.ordinal)
+            mig_notes = [f"MIG instance of nvidia-smi GPU {gpu.index}"]
+            rows.append(
+                MapRow(
+                    None,
+                    mig.uuid,
+                    bus,
+                    mig.name,
+                    _cc_text(mig.compute_capability),
+                    mig.ordinal,
+                    tf_for(mig.ordinal, mig_notes, gpu.cc_text),
+                    mig_notes,
+                )
+            )
+    for dev in cuda_devices:  # CUDA devices NVML did not report (NVML not working)
+        if dev.ordinal not in seen_ordinals:
+            row_notes = ["not reported by NVML"]
+            rows.append(
+                MapRow(
+                    None,
+                    dev.uuid,
+                    normalise_bus_id(dev.pci_bus_id or ""),
+                    dev.name,
+                    _cc_text(dev.compute_capability),
+                    dev.ordinal,
+                    tf_for(dev.ordinal, row_notes, _cc_text(dev.compute_capability)),
+                    row_notes,
+                )
+            )
+
+    in_cuda_order = [
+        r.smi_index
+        for r in sorted(rows, key=lambda r: (r.cuda_ordinal is None, r.cuda_ordinal or 0))
+        if r.cuda_ordinal is not None and r.smi_index is not None
+    ]
+    orders_differ = in_cuda_order != sorted(in_cuda_order)
+    if orders_differ:
+        notes.append(
+            "CUDA numbers these GPUs differently from nvidia-smi (CUDA_DEVICE_ORDER is "
+            f"{cuda.device_order or 'unset: FASTEST_FIRST'}). Export "
+            "CUDA_DEVICE_ORDER=PCI_BUS_ID so CUDA ordinals follow nvidia-smi's, or "
+            "select GPUs by UUID (gpusetup map --select N)."
+        )
+    if cuda is not None and not cuda.ok:
+        why = cuda.load_error or (cuda.init_error.name if cuda.init_error else cuda.hung_call)
+        notes.append(f"CUDA shows no devices: {why}")
+    if runtime is not None and runtime.installed and not tf_ran:
+        notes.append(
+            "TensorFlow device numbers are predicted: "
+            + (runtime.error or "the installed TensorFlow is not a CUDA build")
+        )
+    return DeviceMap(
+        rows, "tensorflow" if tf_ran else "predicted", tf_minimum, orders_differ, notes
+    )
+
+
+class SelectionError(Exception):
+    pass
+
+
+def select_line(device_map: DeviceMap, smi_index: int) -> str:
+    """The environment line that makes nvidia-smi GPU ``smi_index`` TensorFlow's /GPU:0."""
+    row = next((r for r in device_map.rows if r.smi_index == smi_index), None)
+    if row is None:
+        known = ", ".join(str(r.smi_index) for r in device_map.rows if r.smi_index is not None)
+        raise SelectionError(f"there is no nvidia-smi GPU {smi_index} (GPUs: {known or 'none'})")
+    if (
+        row.compute_capability
+        and device_map.tf_minimum
+        and (parse_cc(row.compute_capability) < parse_cc(device_map.tf_minimum))
+    ):
+        raise SelectionError(
+            f"GPU {smi_index} ({row.name}) has compute capability {row.compute_capability}; "
+            f"TensorFlow needs {device_map.tf_minimum} and will ignore it whatever the "
+            "environment says"
+        )
+    if not row.uuid:
+        raise SelectionError(f"GPU {smi_index} has no UUID to select it by")
+    return f"export CUDA_VISIBLE_DEVICES={row.uuid}"

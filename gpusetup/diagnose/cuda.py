@@ -1,0 +1,150 @@
+"""The CUDA driver API: does cuInit work, and how does CUDA number the GPUs."""
+
+from __future__ import annotations
+
+from gpusetup.device_map import build_map
+from gpusetup.diagnose import Context, check
+from gpusetup.findings import Finding, Status
+
+CUDA_ERROR_HINTS = {
+    "CUDA_ERROR_NO_DEVICE": "CUDA sees no device",
+    "CUDA_ERROR_INSUFFICIENT_DRIVER": "the driver is older than this libcuda needs",
+    "CUDA_ERROR_SYSTEM_DRIVER_MISMATCH": "libcuda and the kernel driver are different versions",
+    "CUDA_ERROR_COMPAT_NOT_SUPPORTED_ON_DEVICE": "the forward-compatibility package does not "
+    "support this GPU",
+}
+
+
+@check("cuda.init", "CUDA initialises (cuInit) and shows the GPUs")
+def cuda_init(ctx: Context) -> list[Finding]:
+    """
+    What: whether the driver's libcuda.so.1 loads, cuInit succeeds, and which devices CUDA
+    shows under this environment (CUDA_VISIBLE_DEVICES, CUDA_DEVICE_ORDER); run in a child
+    with a deadline, since cuInit can hang on a broken driver.
+
+    Why it matters: TensorFlow gets exactly these devices. CUDA_ERROR_NO_DEVICE with GPUs
+    installed usually means CUDA_VISIBLE_DEVICES hides them; CUDA_ERROR_INSUFFICIENT_DRIVER
+    or CUDA_ERROR_SYSTEM_DRIVER_MISMATCH mean libcuda and the kernel driver disagree.
+
+    Fix: as the finding says: unset or correct CUDA_VISIBLE_DEVICES, reinstall the driver
+    so libcuda and the kernel module match, or reboot after a driver upgrade.
+    """
+    title = "CUDA initialises (cuInit) and shows the GPUs"
+    if skip := ctx.needs_nvml("cuda.init", title):
+        return [skip]
+    if not ctx.nvml_ok:
+        return [ctx.skip("cuda.init", title, "The driver does not answer (see driver.nvml).")]
+    cuda = ctx.facts.cuda
+    if cuda is None:
+        failure = ctx.facts.failures.get("cuda")
+        return [
+            Finding(
+                "cuda.init",
+                Status.FAIL,
+                "The CUDA probe failed",
+                detail=failure.message if failure else "CUDA was not probed.",
+                fix="sudo dmesg | grep -i -e xid -e nvrm",
+            )
+        ]
+    evidence: dict[str, object] = {
+        "libcuda": cuda.library_path,
+        "CUDA_VISIBLE_DEVICES": cuda.visible_devices,
+        "CUDA_DEVICE_ORDER": cuda.device_order,
+    }
+    if cuda.load_error:
+        return [
+            ctx.skip(
+                "cuda.init",
+                title,
+                f"libcuda.so.1 does not load ({cuda.load_error}); see libs.required.",
+            )
+        ]
+    if cuda.hung_call:
+        return [
+            Finding(
+                "cuda.init",
+                Status.FAIL,
+                f"CUDA call {cuda.hung_call} did not return within {cuda.timeout_s:g} s",
+                detail="The driver is wedged or a GPU fell off the bus.",
+                evidence=evidence,
+                fix="sudo dmesg | grep -i -e xid -e nvrm   # then reboot; Xid 79 means a "
+                "GPU fell off the bus",
+            )
+        ]
+    if cuda.init_error:
+        name = cuda.init_error.name
+        hidden = name == "CUDA_ERROR_NO_DEVICE" and cuda.visible_devices is not None
+        hint = CUDA_ERROR_HINTS.get(name, "")
+        fix = (
+            "Unset CUDA_VISIBLE_DEVICES, or name GPUs that exist (nvidia-smi -L)."
+            if hidden
+            else "Reinstall the NVIDIA driver so libcuda.so.1 and the kernel module come "
+            "from one release, then reboot."
+        )
+        return [
+            Finding(
+                "cuda.init",
+                Status.FAIL,
+                f"cuInit failed: {name}" + (f" ({hint})" if hint else ""),
+                detail=(
+                    "CUDA_VISIBLE_DEVICES hides every GPU."
+                    if hidden
+                    else f"The CUDA driver API answered {name} ({cuda.init_error.code})."
+                ),
+                evidence=evidence,
+                fix=fix,
+            )
+        ]
+    evidence["devices"] = [f"{d.ordinal}: {d.name} ({d.pci_bus_id})" for d in cuda.devices]
+    version = cuda.driver_version or 0
+    api = f"{version // 1000}.{(version % 1000) // 10}"
+    return [
+        Finding(
+            "cuda.init",
+            Status.PASS,
+            f"CUDA shows {len(cuda.devices)} device(s) (driver API {api})",
+            evidence=evidence,
+        )
+    ]
+
+
+@check("gpu.device-order", "CUDA numbers GPUs as nvidia-smi does")
+def device_order(ctx: Context) -> list[Finding]:
+    """
+    What: whether the CUDA ordinal of each GPU (what TensorFlow's /GPU:k and
+    CUDA_VISIBLE_DEVICES=N count in) follows nvidia-smi's index.
+
+    Why it matters: CUDA orders devices fastest first unless CUDA_DEVICE_ORDER=PCI_BUS_ID;
+    on a machine with mixed GPUs "GPU 0" in nvidia-smi is then not CUDA device 0, and
+    jobs pinned by number train on the wrong card.
+
+    Fix: export CUDA_DEVICE_ORDER=PCI_BUS_ID (in the job's environment), or select GPUs by
+    UUID: `gpusetup map --select N` prints the line.
+    """
+    title = "CUDA numbers GPUs as nvidia-smi does"
+    cuda = ctx.facts.cuda
+    if not ctx.nvml_gpus or cuda is None or not cuda.ok:
+        return [
+            ctx.skip(
+                "gpu.device-order", title, "Needs both NVML and CUDA (see driver.nvml, cuda.init)."
+            )
+        ]
+    dmap = build_map(ctx.facts, None)
+    pairs = [
+        f"nvidia-smi {r.smi_index} = CUDA {r.cuda_ordinal}"
+        for r in dmap.rows
+        if r.smi_index is not None and r.cuda_ordinal is not None
+    ]
+    if dmap.orders_differ:
+        return [
+            Finding(
+                "gpu.device-order",
+                Status.WARN,
+                "CUDA device numbers differ from nvidia-smi's",
+                detail="; ".join(pairs),
+                evidence={"mapping": pairs},
+                fix="export CUDA_DEVICE_ORDER=PCI_BUS_ID\n"
+                "or select by UUID: gpusetup map --select <nvidia-smi index>",
+            )
+        ]
+    return [Finding("gpu.device-order", Status.PASS, title, evidence={"mapping": pairs})]
