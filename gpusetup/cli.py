@@ -122,8 +122,12 @@ def doctor(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show each finding's evidence.")
     ] = False,
+    no_smoke: Annotated[
+        bool, typer.Option("--no-smoke", help="Leave out the smoke inference at the end.")
+    ] = False,
 ) -> None:
-    """Check this machine (driver, GPUs, environment) and say how to fix what is wrong."""
+    """Check this machine (driver, GPUs, libraries, environment), end with a smoke inference
+    on every GPU, and say how to fix what is wrong."""
     pending = _start_facts(from_file)
     # imported while the probes run
     from gpusetup.doctor import run_doctor
@@ -132,6 +136,17 @@ def doctor(
 
     chosen = _profile(profile)
     report = run_doctor(pending.result(), chosen)
+    if not no_smoke and from_file is None:
+        from dataclasses import replace
+
+        from gpusetup.doctor import smoke_plan
+
+        plan = smoke_plan(report.facts, chosen)
+        if isinstance(plan, int):
+            findings, _ = _run_smoke("tensorflow", 120.0, not json_out, expect_gpus=plan)
+        else:
+            findings = [plan]
+        report = replace(report, findings=report.findings + findings)
     if json_out:
         sys.stdout.write(json_view.report_json(report))
     else:
@@ -208,6 +223,136 @@ def explain(
         hint = f" Did you mean: {', '.join(close)}?" if close else " `gpusetup explain` lists them."
         raise UsageProblem(f"no check named {check_id!r}.{hint}")
     typer.echo(f"{chk.id}: {chk.title}\n\n{chk.explanation}")
+
+
+@app.command("map")
+def map_command(
+    json_out: JsonOpt = False,
+    select: Annotated[
+        int | None,
+        typer.Option(
+            "--select",
+            metavar="N",
+            help="Print the environment line that makes nvidia-smi GPU N TensorFlow's /GPU:0.",
+        ),
+    ] = None,
+    from_file: FromOpt = None,
+) -> None:
+    """Which nvidia-smi GPU is which CUDA device and which TensorFlow /GPU:k.
+
+    Joins NVML, the CUDA driver API (under this environment's CUDA_VISIBLE_DEVICES and
+    CUDA_DEVICE_ORDER) and TensorFlow (run in a child when installed, else predicted from
+    its minimum compute capability) by PCI bus id and UUID, never by index.
+    """
+    from gpusetup.device_map import SelectionError, build_map, select_line
+    from gpusetup.diagnose import Context
+    from gpusetup.knowledge import cuda_table
+
+    if from_file is not None:
+        facts = _facts(from_file)
+    else:
+        from gpusetup.probe import collect_facts
+
+        facts = collect_facts(run_tensorflow=True)
+    ctx = Context(facts=facts, profile=_profile("default"), cuda=cuda_table())
+    tf = ctx.tensorflow
+    dmap = build_map(
+        facts, ctx.profile.min_compute_capability or (tf.min_compute_capability if tf else None)
+    )
+    if select is not None:
+        try:
+            line = select_line(dmap, select)
+        except SelectionError as exc:
+            typer.echo(f"gpusetup: {exc}", err=True)
+            raise typer.Exit(EXIT_FAILED) from exc
+        if json_out:
+            from gpusetup.render.json import dumps
+
+            sys.stdout.write(dumps({"select": select, "line": line}))
+        else:
+            typer.echo(line)
+        raise typer.Exit(EXIT_OK)
+    if json_out:
+        from gpusetup.render.json import dumps
+        from gpusetup.serde import to_jsonable
+
+        sys.stdout.write(dumps({"schema": "gpusetup.map/1", **to_jsonable(dmap)}))
+    else:
+        from gpusetup.render.console import make_console, render_map
+
+        render_map(dmap, make_console())
+    raise typer.Exit(EXIT_OK if dmap.rows else EXIT_FAILED)
+
+
+@app.command()
+def smoke(
+    json_out: JsonOpt = False,
+    backend: Annotated[str, typer.Option("--backend", help="tensorflow or torch.")] = "tensorflow",
+    timeout: Annotated[
+        float, typer.Option("--timeout", metavar="SECONDS", help="Deadline per device.")
+    ] = 120.0,
+) -> None:
+    """Run a small fixed model on the CPU and every GPU and compare the outputs.
+
+    Reports warm latency and throughput per device and turns per-device errors (out of
+    memory, illegal address, cuDNN failures, wrong results, hangs) into findings. Exits 1
+    when a device fails; without the framework installed, says how to install it.
+    """
+    from gpusetup.smoke import BACKENDS
+
+    if backend not in BACKENDS:
+        raise UsageProblem(f"--backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    findings, run = _run_smoke(backend, timeout, show_progress=not json_out)
+    if json_out:
+        from gpusetup.render.json import dumps
+        from gpusetup.serde import to_jsonable
+
+        sys.stdout.write(
+            dumps(
+                {
+                    "schema": "gpusetup.smoke/1",
+                    "run": to_jsonable(run),
+                    "findings": [to_jsonable(f) for f in findings],
+                }
+            )
+        )
+    else:
+        from gpusetup.render.console import make_console, render_findings
+
+        render_findings(findings, make_console())
+    from gpusetup.findings import Status
+
+    raise typer.Exit(EXIT_FAILED if any(f.status is Status.FAIL for f in findings) else EXIT_OK)
+
+
+def _run_smoke(backend: str, timeout: float, show_progress: bool, expect_gpus: int | None = None):
+    """Run the smoke test (with a live display on a terminal) and judge it."""
+    from gpusetup.smoke import run_smoke
+    from gpusetup.smoke.judge import smoke_findings
+
+    if expect_gpus is None:
+        from gpusetup.probe.nvml import probe_nvml
+
+        nvml = probe_nvml()
+        expect_gpus = len(nvml.gpus) if nvml.ok else 0
+    on_event = None
+    status = None
+    if show_progress and sys.stderr.isatty():
+        from gpusetup.render.console import make_console
+
+        status = make_console(stderr=True).status(f"starting {backend}...")
+        status.start()
+
+        def on_event(kind: str, event: dict) -> None:
+            if kind == "begin":
+                status.update(f"smoke inference on {event['begin']}...")
+
+    try:
+        run = run_smoke(backend, device_timeout_s=timeout, on_event=on_event)
+    finally:
+        if status is not None:
+            status.stop()
+    return smoke_findings(run, expect_gpus), run
 
 
 ForOpt = Annotated[

@@ -6,8 +6,35 @@ import platform
 
 from gpusetup import version
 from gpusetup.facts import Facts
-from gpusetup.findings import Report
+from gpusetup.findings import Finding, Report
 from gpusetup.knowledge import Profile, load_profile
+
+
+def smoke_plan(facts: Facts, profile: Profile) -> int | Finding:
+    """How many GPUs the doctor's TensorFlow smoke run should see, or why it is skipped."""
+    from gpusetup.device_map import build_map
+    from gpusetup.diagnose import Context
+    from gpusetup.findings import Finding, Status
+    from gpusetup.knowledge import cuda_table
+    from gpusetup.smoke import INSTALL_HINT
+
+    ctx = Context(facts=facts, profile=profile, cuda=cuda_table())
+
+    def skip(reason: str) -> Finding:
+        return Finding("smoke.inference", Status.SKIP, "Smoke inference not run", detail=reason)
+
+    if not ctx.has_gpu:
+        return skip("No NVIDIA GPU (see gpu.present); `gpusetup smoke` runs the model on the CPU.")
+    if not ctx.nvml_ok or facts.cuda is None or not facts.cuda.ok:
+        return skip("The driver or CUDA does not work (see driver.nvml, cuda.init).")
+    installed = facts.libs.tensorflow if facts.libs else None
+    if installed is None:
+        return skip(f"TensorFlow is not installed. Install it: {INSTALL_HINT['tensorflow']}")
+    if not installed.is_cuda_build:
+        return skip("The installed TensorFlow is CPU-only (see libs.tensorflow-build).")
+    tf = ctx.tensorflow
+    minimum = profile.min_compute_capability or (tf.min_compute_capability if tf else None)
+    return sum(1 for row in build_map(facts, minimum).rows if row.tf_device)
 
 
 def run_doctor(facts: Facts | None = None, profile: Profile | str = "default") -> Report:

@@ -39,8 +39,18 @@ def fake_driver_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("fakegpu")
     for soname, source in (("libnvidia-ml.so.1", "fakenvml.c"), ("libcuda.so.1", "fakecuda.c")):
         subprocess.run(
-            [cc, "-shared", "-fPIC", "-O1", "-Wall", "-Werror", f"-Wl,-soname,{soname}",
-             "-o", str(out / soname), str(FAKEGPU / source)],
+            [
+                cc,
+                "-shared",
+                "-fPIC",
+                "-O1",
+                "-Wall",
+                "-Werror",
+                f"-Wl,-soname,{soname}",
+                "-o",
+                str(out / soname),
+                str(FAKEGPU / source),
+            ],
             check=True,
         )
     return out
@@ -253,3 +263,38 @@ def cuda12_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
         if soname != "libcuda.so.1":  # the driver's library comes with the simulated driver
             build_library(lib, soname, filename=filename, needed=needed)
     return lib
+
+
+def tensorflow_layout(site: Path, *, cuda_build: bool, version: str = "2.21.0") -> Path:
+    """An installed TensorFlow as gpusetup reads it without importing it: the package
+    directory with its generated build_info.py and the distribution's metadata. Importing
+    it fails on purpose: only the files are real."""
+    platform_dir = site / "tensorflow/python/platform"
+    platform_dir.mkdir(parents=True, exist_ok=True)
+    (site / "tensorflow/__init__.py").write_text(
+        "raise ImportError('a file layout, not TensorFlow')\n"
+    )
+    entries = [("is_cuda_build", cuda_build), ("is_rocm_build", False)]
+    if cuda_build:
+        entries += [
+            ("cuda_version", "12.5.1"),
+            ("cudnn_version", "9"),
+            ("cuda_compute_capabilities", ["sm_60", "sm_70", "sm_80", "sm_89", "compute_90"]),
+        ]
+    (platform_dir / "build_info.py").write_text(
+        f"import collections\nbuild_info = collections.OrderedDict({entries!r})\n"
+    )
+    name = "tensorflow" if cuda_build else "tensorflow_cpu"
+    dist = site / f"{name}-{version}.dist-info"
+    dist.mkdir(exist_ok=True)
+    (dist / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {name.replace('_', '-')}\nVersion: {version}\n"
+    )
+    return site
+
+
+@pytest.fixture
+def gpu_tensorflow(tmp_path: Path) -> str:
+    """PYTHONPATH under which a CUDA build of TensorFlow 2.21 is installed (as files)."""
+    site = tensorflow_layout(tmp_path / "tf-site", cuda_build=True)
+    return f"{site}:{ROOT}"

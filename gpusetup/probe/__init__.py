@@ -87,7 +87,7 @@ def start_collecting(
         ),
     }
     if run_tensorflow:
-        from gpusetup.probe.tensorflow import TIMEOUT_S, probe_tensorflow
+        from gpusetup.probe.tfruntime import TIMEOUT_S, probe_tensorflow
 
         probes["tensorflow"] = (lambda: probe_tensorflow(env), TIMEOUT_S + 5)
     sections: dict[str, Any] = {}

@@ -38,8 +38,12 @@ def main():
     emit({"library_path": loaded_library("libcuda.so")})
     missing = [n for n in ("cuInit", "cuDeviceGetCount", "cuGetErrorName") if not hasattr(cuda, n)]
     if missing:
-        emit({"load_error": f"the libcuda.so.1 that loads lacks {', '.join(missing)}: not the "
-                            "driver's library"})
+        emit(
+            {
+                "load_error": f"the libcuda.so.1 that loads lacks {', '.join(missing)}: not the "
+                "driver's library"
+            }
+        )
         emit({"done": True})
         return
 

@@ -10,6 +10,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from gpusetup.device_map import DeviceMap
 from gpusetup.facts import Facts
 from gpusetup.findings import Finding, Report, Status
 
@@ -57,12 +58,17 @@ def _evidence_text(finding: Finding) -> Text:
 def render_report(report: Report, console: Console, verbose: bool = False) -> None:
     console.print(_heading(report))
     console.print(summary_line(report))
+    render_findings(report.findings, console, verbose)
+
+
+def render_findings(findings: list[Finding], console: Console, verbose: bool = False) -> None:
+    """The findings table (skips folded into one line per reason), then the fixes."""
     table = Table(box=None, show_header=True, header_style="bold", pad_edge=False, padding=(0, 1))
     table.add_column("", no_wrap=True, width=4)
     table.add_column("check", no_wrap=True, overflow="fold", max_width=26)
     table.add_column("finding", ratio=1)
     skipped: dict[str, list[str]] = {}
-    for f in report.findings:
+    for f in findings:
         if f.status is Status.SKIP and not verbose:
             skipped.setdefault(f.detail or "no reason given", []).append(f.id)
             continue
@@ -81,7 +87,7 @@ def render_report(report: Report, console: Console, verbose: bool = False) -> No
         )
     # findings that share a fix (one per missing library, say) are listed under it once
     groups: dict[tuple[str, Status, str], list[Finding]] = {}
-    for f in report.findings:
+    for f in findings:
         if f.fix and f.status in (Status.FAIL, Status.WARN):
             groups.setdefault((f.id, f.status, f.fix), []).append(f)
     if groups:
@@ -99,6 +105,38 @@ def render_report(report: Report, console: Console, verbose: bool = False) -> No
             parts.append(Padding(Text(fix, style="cyan"), (0, 0, 0, 5)))
             console.print(Group(*parts))
     console.print(Text("Details of a check: gpusetup explain <check>", style="dim"))
+
+
+def render_map(dmap: DeviceMap, console: Console) -> None:
+    tf_head = "TF device" if dmap.tf_source == "tensorflow" else "TF (pred.)"
+    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
+    for col in ("smi", "bus id", "CUDA", tf_head, "name", "CC"):
+        table.add_column(col, overflow="fold")
+    for row in dmap.rows:
+        table.add_row(
+            "-" if row.smi_index is None else str(row.smi_index),
+            row.pci_bus_id or "?",
+            "-" if row.cuda_ordinal is None else str(row.cuda_ordinal),
+            row.tf_device or "-",
+            row.name or "?",
+            row.compute_capability or "?",
+        )
+    console.print(table)
+    uuids = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
+    uuids.add_column("smi")
+    uuids.add_column("UUID", no_wrap=True)
+    uuids.add_column("notes")
+    for row in dmap.rows:
+        uuids.add_row(
+            "-" if row.smi_index is None else str(row.smi_index),
+            row.uuid or "?",
+            "; ".join(row.notes),
+        )
+    console.print(uuids)
+    for note in dmap.notes:
+        console.print(Padding(Text(note, style="yellow"), (0, 0, 0, 0)))
+    if dmap.rows:
+        console.print(Text("Pin a job to one GPU: gpusetup map --select <smi index>", style="dim"))
 
 
 def render_gpus(facts: Facts, console: Console) -> None:

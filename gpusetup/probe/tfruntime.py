@@ -1,5 +1,6 @@
-"""What TensorFlow itself sees: its GPUs with their descriptions, the GPUs it ignores and
-why, the libraries it could not load. Runs TensorFlow in a child with a deadline."""
+"""What TensorFlow itself sees (named so it cannot shadow `import tensorflow` in the child,
+which runs from this directory): its GPUs with their descriptions, the GPUs it ignores
+and why, the libraries it could not load. Runs TensorFlow in a child with a deadline."""
 
 from __future__ import annotations
 

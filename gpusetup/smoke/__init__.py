@@ -1,0 +1,209 @@
+"""Smoke inference: a small fixed model on the CPU and on every GPU, in a child process.
+
+Each backend (TensorFlow by default, PyTorch for machines that only have it) is a child
+script speaking the same line protocol; the parent gives the framework's import a deadline
+and each device its own, compares every device's output with the CPU's, and turns what
+happened into findings. A device that runs past its deadline ends the child; the devices
+after it are reported as not run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from gpusetup.probe._deadline import spawn
+
+HERE = Path(__file__).parent
+BACKENDS = {"tensorflow": "tensorflow_child.py", "torch": "torch_child.py"}
+MODULES = {"tensorflow": "tensorflow", "torch": "torch"}
+INSTALL_HINT = {
+    "tensorflow": "python -m pip install 'tensorflow[and-cuda]'   (CPU only: tensorflow-cpu)",
+    "torch": "python -m pip install torch",
+}
+IMPORT_TIMEOUT_S = 180.0
+DEVICE_TIMEOUT_S = 120.0
+#: outputs agree when |device - cpu| <= ATOL + RTOL * max|cpu| (fp32, TF32 off)
+RTOL, ATOL = 1e-3, 1e-4
+ITERATIONS = 20
+
+
+@dataclass(frozen=True)
+class SmokeDevice:
+    device: str  # "CPU:0", "GPU:1", "cuda:0"
+    name: str | None = None
+    compute_capability: str | None = None
+    pci_bus_id: str | None = None
+    status: str = "not-run"  # pass | fail | timeout | not-run
+    latency_ms: float | None = None
+    throughput: float | None = None  # images per second
+    max_abs_diff: float | None = None
+    error: str | None = None
+    error_kind: str | None = None  # out-of-memory, illegal-address, cudnn, mismatch, ...
+
+
+@dataclass(frozen=True)
+class SmokeRun:
+    backend: str
+    available: bool
+    framework: str | None = None
+    unavailable_reason: str | None = None
+    devices: list[SmokeDevice] = field(default_factory=list)
+    error: str | None = None  # the child failed before any device ran
+    stderr_tail: str = ""
+
+    @property
+    def gpus(self) -> list[SmokeDevice]:
+        return [d for d in self.devices if not d.device.upper().startswith("CPU")]
+
+
+def backend_missing(backend: str) -> str | None:
+    """Why ``backend`` cannot run here, or None. Looks without importing the framework."""
+    try:
+        found = importlib.util.find_spec(MODULES[backend]) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        return f"{backend} is not installed in this Python ({sys.executable})"
+    return None
+
+
+class _Lines:
+    """Complete lines from a pipe, each wait bounded."""
+
+    def __init__(self, stream) -> None:
+        self.fd = stream.fileno()
+        self.buffer = b""
+
+    def next(self, deadline: float) -> str | None:
+        while b"\n" not in self.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if not ready:
+                raise TimeoutError
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                return None
+            self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line.decode("utf-8", "replace")
+
+
+def run_smoke(
+    backend: str = "tensorflow",
+    environ: Mapping[str, str] | None = None,
+    device_timeout_s: float = DEVICE_TIMEOUT_S,
+    import_timeout_s: float = IMPORT_TIMEOUT_S,
+    on_event: Callable[[str, dict], None] | None = None,
+    iterations: int = ITERATIONS,
+) -> SmokeRun:
+    missing = backend_missing(backend)
+    if missing:
+        return SmokeRun(backend, available=False, unavailable_reason=missing)
+    env = dict(os.environ if environ is None else environ)
+    proc = spawn([sys.executable, str(HERE / BACKENDS[backend]), str(iterations)], env)
+    # stderr (the framework's logging) goes to a thread-free sink: read after the run
+    lines = _Lines(proc.stdout)
+    framework = None
+    devices: dict[str, SmokeDevice] = {}
+    order: list[str] = []
+    deadline = time.monotonic() + import_timeout_s
+    current = None
+    error = None
+    try:
+        while True:
+            line = lines.next(deadline)
+            if line is None:
+                break
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if "framework" in event:
+                framework = event["framework"]
+            elif "devices" in event:
+                for d in event["devices"]:
+                    devices[d["device"]] = SmokeDevice(
+                        d["device"], d.get("name"), d.get("compute_capability"), d.get("pci_bus_id")
+                    )
+                    order.append(d["device"])
+                if on_event:
+                    on_event("devices", event)
+            elif "begin" in event:
+                current = event["begin"]
+                deadline = time.monotonic() + device_timeout_s
+                if on_event:
+                    on_event("begin", event)
+            elif "result" in event or "error" in event:
+                name = event.get("result") or event.get("error")
+                devices[name] = _judge(devices[name], event)
+                current = None
+                if on_event:
+                    on_event("result", {"device": devices[name]})
+            elif event.get("done"):
+                break
+    except TimeoutError:
+        proc.kill()
+        if current is not None:
+            devices[current] = replace(
+                devices[current],
+                status="timeout",
+                error_kind="timeout",
+                error=f"no answer within {device_timeout_s:g} s",
+            )
+        else:
+            error = f"{backend} did not start within {import_timeout_s:g} s"
+    finally:
+        try:
+            _, stderr = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            stderr = ""
+    tail = "\n".join((stderr or "").strip().splitlines()[-15:])
+    if not order and error is None:
+        error = f"{backend} exited with {proc.returncode} before listing devices"
+    run = SmokeRun(backend, True, framework, None, [devices[d] for d in order], error, tail)
+    return _attach_bus_ids(run, stderr or "") if backend == "tensorflow" else run
+
+
+def _judge(dev: SmokeDevice, event: dict) -> SmokeDevice:
+    if "error" in event:
+        return replace(
+            dev, status="fail", error=event.get("message"), error_kind=event.get("kind", "other")
+        )
+    diff = float(event["max_abs_diff"])
+    bound = ATOL + RTOL * float(event.get("max_abs_value", 0.0))
+    ok = diff <= bound
+    return replace(
+        dev,
+        status="pass" if ok else "fail",
+        latency_ms=event["latency_ms"],
+        throughput=event["throughput"],
+        max_abs_diff=diff,
+        error=None if ok else f"output differs from the CPU's by {diff:.3g} (allowed {bound:.3g})",
+        error_kind=None if ok else "mismatch",
+    )
+
+
+def _attach_bus_ids(run: SmokeRun, stderr: str) -> SmokeRun:
+    """TensorFlow's device descriptions (its log) carry each GPU's PCI bus id."""
+    from gpusetup.tflog import parse_created
+
+    buses = {}
+    for line in stderr.splitlines():
+        if gpu := parse_created(line):
+            buses[f"GPU:{gpu.tf_index}"] = gpu.pci_bus_id
+    if not buses:
+        return run
+    devices = [replace(d, pci_bus_id=buses.get(d.device, d.pci_bus_id)) for d in run.devices]
+    return replace(run, devices=devices)

@@ -1,0 +1,103 @@
+"""Findings from a smoke run: one per device, plus whether the framework sees the GPUs."""
+
+from __future__ import annotations
+
+from gpusetup.findings import Finding, Status
+from gpusetup.smoke import ATOL, INSTALL_HINT, RTOL, SmokeDevice, SmokeRun
+
+KIND_FIX = {
+    "out-of-memory": "Free the GPU (nvidia-smi shows what holds its memory), or give the job a "
+    "GPU of its own.",
+    "illegal-address": "An illegal memory access is a driver, hardware or library fault: check "
+    "`sudo dmesg | grep -i xid`, update the driver, and reset the GPU.",
+    "cudnn": "cuDNN failed: see `gpusetup libs` (libs.required, libs.cudnn) for the cuDNN that "
+    "loads and the one TensorFlow needs.",
+    "unsupported-architecture": "The framework was not built for this GPU's architecture: see "
+    "gpu.compute-capability.",
+    "mismatch": "Wrong results without an error: reset the GPU and run again; if it repeats, "
+    "check gpu.health and replace the GPU.",
+    "timeout": "The device did not answer: check `sudo dmesg | grep -i xid` and gpu.health.",
+}
+
+
+def _label(dev: SmokeDevice) -> str:
+    parts = [p for p in (dev.name, dev.pci_bus_id) if p]
+    return dev.device + (f" ({', '.join(parts)})" if parts else "")
+
+
+def smoke_findings(run: SmokeRun, expect_gpus: int) -> list[Finding]:
+    """``expect_gpus``: how many GPUs the framework should use (0 on a machine without)."""
+    if not run.available:
+        return [
+            Finding(
+                "smoke.inference",
+                Status.SKIP,
+                "Smoke inference not run",
+                detail=f"{run.unavailable_reason}. Install it: {INSTALL_HINT[run.backend]}",
+            )
+        ]
+    if run.error:
+        return [
+            Finding(
+                "smoke.inference",
+                Status.FAIL,
+                f"The {run.backend} smoke run failed",
+                detail=run.error,
+                evidence={"stderr": run.stderr_tail},
+                fix=f"Run `python -c 'import {run.backend}'` to see the error.",
+            )
+        ]
+    findings = []
+    for dev in run.devices:
+        if dev.status == "pass":
+            findings.append(
+                Finding(
+                    "smoke.inference",
+                    Status.PASS,
+                    f"{_label(dev)}: {dev.latency_ms:.2f} ms per batch, "
+                    f"{dev.throughput:,.0f} img/s",
+                    detail=f"Output matches the CPU's (max difference {dev.max_abs_diff:.2g}).",
+                    evidence={
+                        "latency_ms": round(dev.latency_ms or 0, 3),
+                        "images_per_second": round(dev.throughput or 0, 1),
+                        "max_abs_diff": dev.max_abs_diff,
+                        "tolerance": f"{ATOL} + {RTOL}*max|y|",
+                    },
+                    subject=dev.device,
+                )
+            )
+        else:
+            findings.append(
+                Finding(
+                    "smoke.inference",
+                    Status.FAIL,
+                    f"{_label(dev)}: "
+                    + (
+                        {"not-run": "not run (an earlier device hung)"}.get(dev.status)
+                        or f"{dev.error_kind or 'error'}"
+                    ),
+                    detail=dev.error or "",
+                    evidence={"kind": dev.error_kind, "status": dev.status},
+                    fix=KIND_FIX.get(dev.error_kind or "", "See the error above."),
+                    subject=dev.device,
+                )
+            )
+    seen = len(run.gpus)
+    if expect_gpus and seen < expect_gpus:
+        findings.append(
+            Finding(
+                "smoke.gpu-visible",
+                Status.FAIL,
+                f"{run.framework or run.backend} uses {seen} of {expect_gpus} GPU(s)",
+                detail="The framework runs on the CPU for the rest; the library and GPU checks say "
+                "why (a missing library, a CPU-only build, a GPU below the minimum compute "
+                "capability, or CUDA_VISIBLE_DEVICES).",
+                evidence={"stderr": run.stderr_tail},
+                fix="gpusetup libs   # and gpusetup map for which GPUs are hidden or ignored",
+            )
+        )
+    elif expect_gpus:
+        findings.append(
+            Finding("smoke.gpu-visible", Status.PASS, f"{run.framework} uses all {seen} GPU(s)")
+        )
+    return findings
