@@ -251,9 +251,17 @@ def map_command(
     if from_file is not None:
         facts = _facts(from_file)
     else:
-        from gpusetup.probe import collect_facts
+        import os
+        from dataclasses import replace
 
-        facts = collect_facts(run_tensorflow=True)
+        from gpusetup.probe import collect_facts
+        from gpusetup.probe.tfruntime import probe_tensorflow
+
+        facts = collect_facts()
+        installed = facts.libs.tensorflow if facts.libs else None
+        # only a CUDA build of TensorFlow has GPUs to report; for others the map predicts
+        if installed is not None and installed.is_cuda_build:
+            facts = replace(facts, tensorflow=probe_tensorflow(dict(os.environ)))
     ctx = Context(facts=facts, profile=_profile("default"), cuda=cuda_table())
     tf = ctx.tensorflow
     dmap = build_map(

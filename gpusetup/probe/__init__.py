@@ -27,11 +27,8 @@ def collect_facts(
     nvml_timeout_s: float | None = None,
     libs_for: str | None = None,
     ask_loader: bool = False,
-    run_tensorflow: bool = False,
 ) -> Facts:
-    return start_collecting(
-        root, environ, nvml_timeout_s, libs_for, ask_loader, run_tensorflow
-    ).result()
+    return start_collecting(root, environ, nvml_timeout_s, libs_for, ask_loader).result()
 
 
 class PendingFacts:
@@ -56,7 +53,6 @@ def start_collecting(
     nvml_timeout_s: float | None = None,
     libs_for: str | None = None,
     ask_loader: bool = False,
-    run_tensorflow: bool = False,
 ) -> PendingFacts:
     """Start every probe; ``libs_for`` names the TensorFlow release whose libraries to
     look for (default: the installed one, else the newest for this Python), and
@@ -86,10 +82,6 @@ def start_collecting(
             LIBRARY_PROBE_TIMEOUT_S,
         ),
     }
-    if run_tensorflow:
-        from gpusetup.probe.tfruntime import TIMEOUT_S, probe_tensorflow
-
-        probes["tensorflow"] = (lambda: probe_tensorflow(env), TIMEOUT_S + 5)
     sections: dict[str, Any] = {}
     failures: dict[str, ProbeFailure] = {}
     lock = threading.Lock()
