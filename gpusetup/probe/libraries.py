@@ -93,22 +93,7 @@ def find_tensorflow() -> TensorFlowInstall | None:
     info: dict = {}
     with contextlib.suppress(OSError, SyntaxError, ValueError):
         info = _literal_build_info((location / "python/platform/build_info.py").read_text())
-    distribution = version = None
-    from importlib import metadata
-
-    for dist_name in (
-        "tensorflow",
-        "tensorflow-cpu",
-        "tensorflow-gpu",
-        "tf-nightly",
-        "tensorflow-intel",
-    ):
-        try:
-            version = metadata.version(dist_name)
-            distribution = dist_name
-            break
-        except metadata.PackageNotFoundError:
-            continue
+    distribution, version = _distribution_of(location)
     caller = None
     for candidate in ("libtensorflow_framework.so.2", "python/_pywrap_tensorflow_internal.so"):
         if (location / candidate).exists():
@@ -125,6 +110,27 @@ def find_tensorflow() -> TensorFlowInstall | None:
         compute_capabilities=[str(c) for c in info.get("cuda_compute_capabilities", [])],
         caller=caller,
     )
+
+
+#: distributions that install the ``tensorflow`` package
+TENSORFLOW_DISTRIBUTIONS = (
+    "tensorflow",
+    "tensorflow_cpu",
+    "tensorflow_gpu",
+    "tensorflow_intel",
+    "tf_nightly",
+    "tf_nightly_cpu",
+)
+
+
+def _distribution_of(package_dir: Path) -> tuple[str | None, str | None]:
+    """(name, version) of the distribution that installed TensorFlow, from the
+    ``<name>-<version>.dist-info`` beside it (no importlib.metadata scan: start-up time)."""
+    for dist_info in sorted(package_dir.parent.glob("*.dist-info")):
+        name, _, version = dist_info.name[: -len(".dist-info")].partition("-")
+        if name.lower() in TENSORFLOW_DISTRIBUTIONS:
+            return name.replace("_", "-").lower(), version or None
+    return None, None
 
 
 def requirements_for(cuda: str, cudnn: str, needed_by: str) -> list[Requirement]:
