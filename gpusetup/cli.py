@@ -237,6 +237,12 @@ def map_command(
         ),
     ] = None,
     from_file: FromOpt = None,
+    with_smoke_run: Annotated[
+        bool, typer.Option("--smoke", help="Also run the smoke inference and show its result.")
+    ] = False,
+    backend: Annotated[
+        str, typer.Option("--backend", help="Smoke backend: tensorflow or torch.")
+    ] = "tensorflow",
 ) -> None:
     """Which nvidia-smi GPU is which CUDA device and which TensorFlow /GPU:k.
 
@@ -280,6 +286,13 @@ def map_command(
         else:
             typer.echo(line)
         raise typer.Exit(EXIT_OK)
+    if with_smoke_run:
+        from gpusetup.device_map import with_smoke
+
+        _, run = _run_smoke(
+            backend, 120.0, not json_out, expect_gpus=sum(1 for r in dmap.rows if r.tf_device)
+        )
+        dmap = with_smoke(dmap, run.devices)
     if json_out:
         from gpusetup.render.json import dumps
         from gpusetup.serde import to_jsonable

@@ -157,6 +157,12 @@ def build_map(facts: Facts, tf_minimum: str | None) -> DeviceMap:
     if cuda is not None and not cuda.ok:
         why = cuda.load_error or (cuda.init_error.name if cuda.init_error else cuda.hung_call)
         notes.append(f"CUDA shows no devices: {why}")
+    if runtime is not None and runtime.dlopen_failures:
+        notes.append(
+            "TensorFlow could not load: "
+            + "; ".join(f"{f.library} ({f.error})" for f in runtime.dlopen_failures)
+            + " (gpusetup libs)"
+        )
     if runtime is not None and runtime.installed and not tf_ran:
         notes.append(
             "TensorFlow device numbers are predicted: "
@@ -190,3 +196,29 @@ def select_line(device_map: DeviceMap, smi_index: int) -> str:
     if not row.uuid:
         raise SelectionError(f"GPU {smi_index} has no UUID to select it by")
     return f"export CUDA_VISIBLE_DEVICES={row.uuid}"
+
+
+def with_smoke(device_map: DeviceMap, devices: list) -> DeviceMap:
+    """Fill the smoke column from a smoke run: TensorFlow's GPU:k is the row's /GPU:k,
+    PyTorch's cuda:k its CUDA ordinal k (PyTorch numbers devices as CUDA does)."""
+    from dataclasses import replace
+
+    results = {}
+    for dev in devices:
+        if dev.device.startswith("GPU:"):
+            results[("tf", "/" + dev.device)] = dev
+        elif dev.device.startswith("cuda:"):
+            results[("cuda", int(dev.device.split(":", 1)[1]))] = dev
+    rows = []
+    for row in device_map.rows:
+        dev = results.get(("tf", row.tf_device)) or results.get(("cuda", row.cuda_ordinal))
+        if dev is None:
+            rows.append(row)
+            continue
+        text = (
+            f"pass {dev.latency_ms:.2f} ms"
+            if dev.status == "pass"
+            else f"{dev.status}: {dev.error_kind or 'error'}"
+        )
+        rows.append(replace(row, smoke=text))
+    return replace(device_map, rows=rows)

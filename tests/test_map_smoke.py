@@ -353,3 +353,33 @@ def test_smoke_judge_mismatch_and_missing_gpus():
     ]
     assert "gpu.health" in findings[1].fix
     assert findings[2].title == "tensorflow 2.21.0 uses 1 of 2 GPU(s)"
+
+
+def test_smoke_results_join_the_map_by_tensorflow_device_and_cuda_ordinal():
+    from gpusetup.device_map import DeviceMap, MapRow, with_smoke
+
+    dmap = DeviceMap(
+        [
+            MapRow(0, "GPU-a", "0000:3b:00.0", "H100", "9.0", 1, "/GPU:1"),
+            MapRow(1, "GPU-b", "0000:af:00.0", "A100", "8.0", 0, "/GPU:0"),
+        ],
+        "predicted",
+        "6.0",
+        True,
+    )
+    tf = with_smoke(
+        dmap,
+        [
+            SmokeDevice("CPU:0"),
+            SmokeDevice("GPU:0", status="pass", latency_ms=0.5),
+            SmokeDevice("GPU:1", status="fail", error_kind="out-of-memory"),
+        ],
+    )
+    assert [(r.smi_index, r.smoke) for r in tf.rows] == [
+        (0, "fail: out-of-memory"),
+        (1, "pass 0.50 ms"),
+    ]
+    torch = with_smoke(
+        dmap, [SmokeDevice("cpu"), SmokeDevice("cuda:1", status="pass", latency_ms=0.7)]
+    )
+    assert [(r.smi_index, r.smoke) for r in torch.rows] == [(0, "pass 0.70 ms"), (1, None)]

@@ -110,17 +110,19 @@ def render_findings(findings: list[Finding], console: Console, verbose: bool = F
 def render_map(dmap: DeviceMap, console: Console) -> None:
     tf_head = "TF device" if dmap.tf_source == "tensorflow" else "TF (pred.)"
     table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
-    for col in ("smi", "bus id", "CUDA", tf_head, "name", "CC"):
+    smoke = any(row.smoke for row in dmap.rows)
+    for col in ("smi", "bus id", "CUDA", tf_head, "name", "CC") + (("smoke",) if smoke else ()):
         table.add_column(col, overflow="fold")
     for row in dmap.rows:
-        table.add_row(
+        cells = [
             "-" if row.smi_index is None else str(row.smi_index),
             row.pci_bus_id or "?",
             "-" if row.cuda_ordinal is None else str(row.cuda_ordinal),
             row.tf_device or "-",
             row.name or "?",
             row.compute_capability or "?",
-        )
+        ]
+        table.add_row(*cells, *((row.smoke or "-",) if smoke else ()))
     console.print(table)
     uuids = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
     uuids.add_column("smi")

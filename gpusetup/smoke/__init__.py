@@ -59,6 +59,8 @@ class SmokeRun:
     devices: list[SmokeDevice] = field(default_factory=list)
     error: str | None = None  # the child failed before any device ran
     stderr_tail: str = ""
+    #: libraries the framework said it could not load ("Could not load dynamic library")
+    dlopen_failures: list[str] = field(default_factory=list)
 
     @property
     def gpus(self) -> list[SmokeDevice]:
@@ -196,14 +198,17 @@ def _judge(dev: SmokeDevice, event: dict) -> SmokeDevice:
 
 
 def _attach_bus_ids(run: SmokeRun, stderr: str) -> SmokeRun:
-    """TensorFlow's device descriptions (its log) carry each GPU's PCI bus id."""
-    from gpusetup.tflog import parse_created
+    """TensorFlow's log: each GPU's description (its PCI bus id), and the libraries it
+    could not load."""
+    from gpusetup.tflog import parse_created, parse_dlopen_failure
 
-    buses = {}
+    buses, failures = {}, []
     for line in stderr.splitlines():
         if gpu := parse_created(line):
             buses[f"GPU:{gpu.tf_index}"] = gpu.pci_bus_id
-    if not buses:
-        return run
+        elif (failure := parse_dlopen_failure(line)) is not None:
+            text = f"{failure.library}: {failure.error}"
+            if text not in failures:
+                failures.append(text)
     devices = [replace(d, pci_bus_id=buses.get(d.device, d.pci_bus_id)) for d in run.devices]
-    return replace(run, devices=devices)
+    return replace(run, devices=devices, dlopen_failures=failures)

@@ -92,7 +92,7 @@ def smoke_findings(run: SmokeRun, expect_gpus: int) -> list[Finding]:
                 detail="The framework runs on the CPU for the rest; the library and GPU checks say "
                 "why (a missing library, a CPU-only build, a GPU below the minimum compute "
                 "capability, or CUDA_VISIBLE_DEVICES).",
-                evidence={"stderr": run.stderr_tail},
+                evidence={"could not load": run.dlopen_failures, "stderr": run.stderr_tail},
                 fix="gpusetup libs   # and gpusetup map for which GPUs are hidden or ignored",
             )
         )
