@@ -598,6 +598,311 @@ def _show_resolution(root: Path, for_spec: str | None) -> None:
     render_libs(_library_facts(root, for_spec), None, make_console())
 
 
+wheel_app = typer.Typer(
+    help="Why pip rejects a wheel, and retagging one safely.", no_args_is_help=True
+)
+app.add_typer(wheel_app, name="wheel")
+
+
+def _local_wheel(path_or_url: str) -> Path:
+    """A wheel on disk: the path itself, or a URL downloaded to a temporary directory."""
+    if "://" not in path_or_url:
+        return Path(path_or_url)
+    import tempfile
+
+    from gpusetup.wheels.index import IndexProblem, ReleaseFile, download
+
+    name = path_or_url.rstrip("/").rsplit("/", 1)[-1].split("#", 1)[0]
+    try:
+        return download(
+            ReleaseFile("", name, path_or_url, None, None, None, False),
+            Path(tempfile.mkdtemp(prefix="gpusetup-wheel-")),
+        )
+    except IndexProblem as exc:
+        raise UsageProblem(str(exc)) from exc
+
+
+def _interpreter(python: str | None):
+    from gpusetup.wheels.compat import InterpreterError, describe_interpreter
+
+    try:
+        return describe_interpreter(python)
+    except InterpreterError as exc:
+        raise UsageProblem(str(exc)) from exc
+
+
+PythonOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--python",
+        metavar="PATH",
+        help="Judge for this interpreter instead of the one running gpusetup.",
+    ),
+]
+
+
+@wheel_app.command("inspect")
+def wheel_inspect(
+    wheel: Annotated[str, typer.Argument(metavar="PATH|URL")],
+    python: PythonOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Name, version, tags, metadata and extension modules of a wheel, and whether this
+    Python (or --python) accepts it; if not, which part of the tag is wrong and the tag it
+    would need. Exits 1 when the wheel is not installable here, 2 when it is not a wheel."""
+    from gpusetup.wheels.archive import WheelError, read_wheel
+    from gpusetup.wheels.compat import judge
+
+    try:
+        info = read_wheel(_local_wheel(wheel))
+    except WheelError as exc:
+        raise UsageProblem(str(exc)) from exc
+    interp = _interpreter(python)
+    verdict = judge(info, interp)
+    if json_out:
+        from gpusetup.render.json import dumps
+        from gpusetup.serde import to_jsonable
+
+        sys.stdout.write(
+            dumps(
+                {
+                    "schema": "gpusetup.wheel/1",
+                    "wheel": to_jsonable(info),
+                    "interpreter": {
+                        "executable": interp.executable,
+                        "python": interp.python_version,
+                        "glibc": interp.glibc,
+                    },
+                    "verdict": to_jsonable(verdict),
+                }
+            )
+        )
+    else:
+        typer.echo(f"{info.filename}")
+        typer.echo(
+            f"  name {info.name}, version {info.version}"
+            + (f", build {info.build}" if info.build else "")
+        )
+        typer.echo(f"  tags: {', '.join(info.tags)}")
+        typer.echo(f"  Requires-Python: {info.requires_python or '(any)'}")
+        for req in info.requires_dist[:20]:
+            typer.echo(f"  Requires-Dist: {req}")
+        kind = (
+            "pure Python"
+            if info.is_pure
+            else ("abi3 extensions" if info.is_abi3 else "CPython-specific extensions")
+        )
+        typer.echo(f"  contents: {kind}")
+        for ext in info.extensions[:10]:
+            typer.echo(f"    {ext.path} (ABI {ext.abi or 'untagged'})")
+        who = f"Python {interp.python_version} ({interp.executable})"
+        if verdict.compatible:
+            typer.echo(f"OK: installable by {who}: {verdict.reason}")
+        else:
+            typer.echo(f"NOT installable by {who}: {verdict.mismatch} mismatch: {verdict.reason}")
+            if verdict.needed_tag:
+                typer.echo(f"  it would need a wheel tagged {verdict.needed_tag}")
+    raise typer.Exit(EXIT_OK if verdict.compatible else EXIT_FAILED)
+
+
+@wheel_app.command("retag")
+def wheel_retag(
+    wheel: Annotated[Path, typer.Argument(metavar="PATH")],
+    python_tag: Annotated[str | None, typer.Option("--python-tag", metavar="T")] = None,
+    abi_tag: Annotated[str | None, typer.Option("--abi-tag", metavar="T")] = None,
+    platform_tag: Annotated[str | None, typer.Option("--platform-tag", metavar="T")] = None,
+    out_dir: Annotated[Path | None, typer.Option("-o", "--out-dir", metavar="DIR")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Retag even when it is unsafe.")] = False,
+) -> None:
+    """Write a copy of a wheel with new tags: filename, WHEEL and RECORD, verified by
+    reading it back. Refuses unsafe retags (a CPython-ABI extension to another CPython)
+    unless --force. The input file is never modified."""
+    from gpusetup.wheels.archive import WheelError
+    from gpusetup.wheels.retag import RetagRefused, retag
+
+    if not (python_tag or abi_tag or platform_tag):
+        raise UsageProblem("give at least one of --python-tag, --abi-tag, --platform-tag")
+    try:
+        result = retag(wheel, python_tag, abi_tag, platform_tag, out_dir, force)
+    except RetagRefused as exc:
+        typer.echo(f"gpusetup: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILED) from exc
+    except WheelError as exc:
+        raise UsageProblem(str(exc)) from exc
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    typer.echo(f"wrote {result.output}")
+    typer.echo(
+        f"  tags {', '.join(result.old_tags)} -> {', '.join(result.new_tags)}; WHEEL and "
+        "RECORD rewritten and verified"
+    )
+
+
+@app.command()
+def install(
+    package: Annotated[str | None, typer.Argument(metavar="[tensorflow]")] = None,
+    spec: Annotated[
+        str | None, typer.Argument(metavar="[SPEC]", help="e.g. 2.21, '>=2.18,<2.21'")
+    ] = None,
+    wheel: Annotated[
+        Path | None,
+        typer.Option(
+            "--wheel", metavar="PATH", help="Install this local wheel (after checking it)."
+        ),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan only.")] = False,
+    index_url: Annotated[str, typer.Option("--index-url", metavar="URL")] = "https://pypi.org",
+    python: PythonOpt = None,
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", metavar="DIR")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Install the TensorFlow release that fits this Python, platform, driver and GPUs.
+
+    Reads the index's release files, drops yanked ones and those whose Requires-Python
+    excludes the target Python, ranks by supported tags, checks the driver and every GPU's
+    compute capability against each release, and shows the plan (why this file, why not
+    the newer ones). Then downloads it, checks its sha256 and installs it with pip
+    (`tensorflow[and-cuda]` when the GPU can be used).
+    """
+    interp = _interpreter(python)
+    target_python = python or sys.executable
+    if wheel is not None:
+        if package is not None:
+            raise UsageProblem("give either --wheel PATH or a package, not both")
+        raise typer.Exit(_install_local_wheel(wheel, interp, target_python, dry_run))
+    if package is None or package.lower() not in ("tensorflow", "tensorflow[and-cuda]"):
+        raise UsageProblem(
+            "gpusetup installs tensorflow (gpusetup install tensorflow [SPEC]) "
+            "or a local wheel (--wheel PATH)"
+        )
+    raise typer.Exit(
+        _install_tensorflow(spec, interp, target_python, index_url, dry_run, json_out, cache_dir)
+    )
+
+
+def _install_local_wheel(path: Path, interp, target_python: str, dry_run: bool) -> int:
+    from gpusetup.wheels.archive import WheelError, read_wheel
+    from gpusetup.wheels.compat import judge
+    from gpusetup.wheels.installer import pip_install
+
+    try:
+        info = read_wheel(path)
+    except WheelError as exc:
+        raise UsageProblem(str(exc)) from exc
+    verdict = judge(info, interp)
+    if not verdict.compatible:
+        typer.echo(
+            f"gpusetup: refusing {info.filename}: not installable by Python "
+            f"{interp.python_version}: {verdict.mismatch} mismatch: {verdict.reason}",
+            err=True,
+        )
+        if verdict.needed_tag:
+            typer.echo(f"  it would need a wheel tagged {verdict.needed_tag}", err=True)
+        return EXIT_FAILED
+    typer.echo(f"{info.filename}: {verdict.reason}")
+    if dry_run:
+        typer.echo(f"would run: {target_python} -m pip install {path}")
+        return EXIT_OK
+    code, output = pip_install(target_python, str(path))
+    if code != 0:
+        typer.echo(output.rstrip(), err=True)
+        typer.echo(f"gpusetup: pip failed (exit {code}); its output is above", err=True)
+        return EXIT_FAILED
+    typer.echo(f"installed {info.name} {info.version}")
+    return EXIT_OK
+
+
+def _install_tensorflow(
+    spec, interp, target_python, index_url, dry_run, json_out, cache_dir
+) -> int:
+    from gpusetup.knowledge import KnowledgeError
+    from gpusetup.probe import collect_facts
+    from gpusetup.wheels.choose import choose_tensorflow
+    from gpusetup.wheels.index import IndexProblem, download, fetch_project, release_files
+    from gpusetup.wheels.installer import default_cache_dir, machine_gpus, pip_install
+
+    facts = collect_facts()
+    machine = machine_gpus(facts)
+    try:
+        files = release_files(fetch_project("tensorflow", index_url))
+        choice = choose_tensorflow(files, interp, machine, spec)
+    except IndexProblem as exc:
+        typer.echo(f"gpusetup: {exc}", err=True)
+        return EXIT_FAILED
+    except KnowledgeError as exc:
+        raise UsageProblem(str(exc)) from exc
+    chosen = choice.file
+    requirement = None
+    if chosen is not None:
+        requirement = chosen.filename + (f"[{choice.extra}]" if choice.extra else "")
+    if json_out:
+        from gpusetup.render.json import dumps
+        from gpusetup.serde import to_jsonable
+
+        sys.stdout.write(
+            dumps(
+                {
+                    "schema": "gpusetup.install/1",
+                    "python": interp.python_version,
+                    "choice": to_jsonable(choice),
+                    "requirement": requirement,
+                    "dry_run": dry_run,
+                }
+            )
+        )
+    else:
+        if chosen is None:
+            typer.echo("No TensorFlow release fits this machine.")
+        else:
+            size = f"{chosen.size / 2**20:.0f} MiB" if chosen.size else "size unknown"
+            typer.echo(f"Plan: TensorFlow {chosen.version}: {chosen.filename} ({size})")
+            for reason in choice.reasons:
+                typer.echo(f"  because {reason}")
+            typer.echo(f"  then: {target_python} -m pip install '{requirement}'")
+        for rejection in choice.rejected[:12]:
+            typer.echo(f"  not {rejection.version}: {rejection.reason}")
+        if len(choice.rejected) > 12:
+            typer.echo(f"  ... and {len(choice.rejected) - 12} older releases")
+    if chosen is None:
+        return EXIT_FAILED
+    if dry_run:
+        return EXIT_OK
+    directory = cache_dir or default_cache_dir()
+    try:
+        path = _download_with_progress(download, chosen, directory)
+    except IndexProblem as exc:
+        typer.echo(f"gpusetup: {exc}", err=True)
+        return EXIT_FAILED
+    code, output = pip_install(
+        target_python, f"{path}[{choice.extra}]" if choice.extra else str(path)
+    )
+    if code != 0:
+        typer.echo(output.rstrip(), err=True)
+        typer.echo(f"gpusetup: pip failed (exit {code}); its output is above", err=True)
+        return EXIT_FAILED
+    typer.echo(f"installed TensorFlow {chosen.version}; check it with: gpusetup smoke")
+    return EXIT_OK
+
+
+def _download_with_progress(download, file, directory: Path) -> Path:
+    if not sys.stderr.isatty():
+        return download(file, directory)
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        transient=True,
+        console=__import__("gpusetup.render.console", fromlist=["x"]).make_console(stderr=True),
+    ) as progress:
+        task = progress.add_task(file.filename, total=file.size)
+        return download(
+            file, directory, lambda done, total: progress.update(task, completed=done, total=total)
+        )
+
+
 def main() -> None:
     try:
         # standalone mode: click reports usage errors (exit 2) and exits with each

@@ -1,0 +1,1 @@
+"""Wheels: why pip rejects one, retagging it correctly, and choosing TensorFlow's."""
