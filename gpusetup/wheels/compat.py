@@ -120,8 +120,13 @@ def judge(wheel: WheelInfo, interp: Interpreter) -> Verdict:
     parts = [t.split("-") for t in interp.tags]
     best = interp.tags[0] if interp.tags else None
     wheel_parts = [t.split("-") for t in wheel.tags]
-    pythons = {p[0] for p in parts}
-    if not any(w[0] in pythons for w in wheel_parts):
+    # cp3X-abi3 tags make every older cp3X look accepted; only the stable ABI is, so the
+    # python part is judged on the tags with another ABI
+    pythons = {p[0] for p in parts if p[1] != "abi3"}
+    abi3_ok = any(
+        w[1] == "abi3" and (w[0], "abi3") in {(p[0], p[1]) for p in parts} for w in wheel_parts
+    )
+    if not abi3_ok and not any(w[0] in pythons for w in wheel_parts):
         wanted = sorted({w[0] for w in wheel_parts})
         return Verdict(
             False,
