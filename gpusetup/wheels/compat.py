@@ -134,7 +134,7 @@ def judge(wheel: WheelInfo, interp: Interpreter) -> Verdict:
             "python",
             f"built for {', '.join(wanted)}; this is {interp.implementation} "
             f"{interp.python_version}, which accepts "
-            f"{', '.join(sorted(pythons, key=lambda x: -len(x))[:4])}",
+            f"{', '.join(list(dict.fromkeys(p[0] for p in parts if p[1] != 'abi3'))[:4])}",
             best,
         )
     pairs = {(p[0], p[1]) for p in parts}
