@@ -67,18 +67,39 @@ class _Loaded:
         return self._facts
 
 
-def _start_facts(from_file: Path | None):
+def _start_facts(from_file: Path | None, extra_libraries: tuple[str, ...] = ()):
     """Start probing (in the background) or read the given file; ``.result()`` gives facts."""
     from gpusetup.facts import FactsFileError, load_facts
 
     if from_file is None:
         from gpusetup.probe import start_collecting
 
-        return start_collecting()
+        return start_collecting(extra_libraries=extra_libraries)
     try:
         return _Loaded(load_facts(from_file))
     except FactsFileError as exc:
         raise UsageProblem(str(exc)) from exc
+
+
+def _full_doctor(profile_name: str, from_file: Path | None, no_smoke: bool, show_progress: bool):
+    """The doctor's whole run under a profile: probes, checks, then the smoke step."""
+    chosen = _profile(profile_name)
+    pending = _start_facts(from_file, chosen.required_libraries)
+    # imported while the probes run
+    from gpusetup.doctor import run_doctor, smoke_plan
+    from gpusetup.smoke.judge import apply_smoke_policy
+
+    report = run_doctor(pending.result(), chosen)
+    if not no_smoke and from_file is None:
+        from dataclasses import replace
+
+        plan = smoke_plan(report.facts, chosen)
+        if isinstance(plan, int):
+            findings, _ = _run_smoke("tensorflow", 120.0, show_progress, expect_gpus=plan)
+        else:
+            findings = [plan]
+        report = replace(report, findings=report.findings + apply_smoke_policy(findings, chosen))
+    return report, chosen
 
 
 def _facts(from_file: Path | None):
@@ -128,30 +149,15 @@ def doctor(
 ) -> None:
     """Check this machine (driver, GPUs, libraries, environment), end with a smoke inference
     on every GPU, and say how to fix what is wrong."""
-    pending = _start_facts(from_file)
-    # imported while the probes run
-    from gpusetup.doctor import run_doctor
+    report, chosen = _full_doctor(profile, from_file, no_smoke, show_progress=not json_out)
     from gpusetup.render import console as console_view
     from gpusetup.render import json as json_view
 
-    chosen = _profile(profile)
-    report = run_doctor(pending.result(), chosen)
-    if not no_smoke and from_file is None:
-        from dataclasses import replace
-
-        from gpusetup.doctor import smoke_plan
-
-        plan = smoke_plan(report.facts, chosen)
-        if isinstance(plan, int):
-            findings, _ = _run_smoke("tensorflow", 120.0, not json_out, expect_gpus=plan)
-        else:
-            findings = [plan]
-        report = replace(report, findings=report.findings + findings)
     if json_out:
         sys.stdout.write(json_view.report_json(report))
     else:
         console_view.render_report(report, console_view.make_console(), verbose=verbose)
-    raise typer.Exit(report.exit_code(strict))
+    raise typer.Exit(report.exit_code(strict or chosen.strict))
 
 
 @app.command()

@@ -7,6 +7,7 @@ unknown key or a wrong type names the file, the key and what was expected.
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from functools import cache
@@ -180,15 +181,28 @@ def parse_cc(text: str) -> tuple[int, int]:
 SEVERITIES = ("warn", "fail", "off")
 
 #: section -> key -> (type, description of what is expected, default)
-PROFILE_SCHEMA: dict[str, dict[str, tuple[type, str, Any]]] = {
+PROFILE_SCHEMA: dict[str, dict[str, tuple[Any, str, Any]]] = {
     "profile": {
         "description": (str, "a string", ""),
+        "strict": (bool, "true or false (warnings fail the run)", False),
     },
     "target": {
         "tensorflow": (str, 'a TensorFlow version such as "2.21", or ""', ""),
     },
     "gpu": {
         "min_compute_capability": (str, 'a compute capability such as "8.0", or ""', ""),
+        "expected_count": (int, "a non-negative integer (0: any number)", 0),
+        "model_pattern": (str, 'a regular expression every GPU name must match, or ""', ""),
+    },
+    "driver": {
+        "min_version": (str, 'a driver version such as "550.54.14", or ""', ""),
+    },
+    "framework": {
+        "required": (str, 'one of "", "tensorflow"', ""),
+        "gpu_build": (bool, "true or false (the framework must be a GPU build)", False),
+    },
+    "libraries": {
+        "required": (list, 'a list of sonames such as ["libnccl.so.2"]', []),
     },
     "checks": {
         "persistence_mode": (str, 'one of "warn", "fail", "off"', "warn"),
@@ -196,6 +210,14 @@ PROFILE_SCHEMA: dict[str, dict[str, tuple[type, str, Any]]] = {
     "health": {
         "max_retired_pages": (int, "a non-negative integer", 63),
         "volatile_uncorrectable_ecc": (str, 'one of "warn", "fail", "off"', "warn"),
+    },
+    "smoke": {
+        "required": (
+            bool,
+            "true or false (the smoke inference must run and pass on every GPU)",
+            False,
+        ),
+        "max_latency_ms": ((int, float), "a non-negative number of milliseconds (0: no bound)", 0),
     },
 }
 
@@ -209,11 +231,20 @@ class Profile:
     name: str
     path: str
     description: str
+    strict: bool
     tensorflow: str
     min_compute_capability: str
+    expected_count: int
+    model_pattern: str
+    min_driver: str
+    framework: str
+    framework_gpu_build: bool
+    required_libraries: tuple[str, ...]
     persistence_mode: str
     max_retired_pages: int
     volatile_uncorrectable_ecc: str
+    smoke_required: bool
+    max_latency_ms: float
 
 
 def list_profiles() -> list[str]:
@@ -238,7 +269,7 @@ def load_profile(name_or_path: str = "default") -> Profile:
 
 
 def _validate_profile(path: Path, data: dict[str, Any]) -> Profile:
-    values: dict[str, Any] = {}
+    values: dict[tuple[str, str], Any] = {}
     for section, content in data.items():
         if section not in PROFILE_SCHEMA:
             raise ProfileError(
@@ -255,34 +286,66 @@ def _validate_profile(path: Path, data: dict[str, Any]) -> Profile:
                     f"{', '.join(PROFILE_SCHEMA[section])})"
                 )
             expected_type, expectation, _ = spec
-            if not isinstance(value, expected_type) or isinstance(value, bool) != (
-                expected_type is bool
-            ):
+            wants_bool = expected_type is bool
+            if not isinstance(value, expected_type) or isinstance(value, bool) != wants_bool:
                 raise ProfileError(f"{path}: {section}.{key} = {value!r}: expected {expectation}")
-            values[key] = value
-    for section in PROFILE_SCHEMA.values():
-        for key, (_, _, default) in section.items():
-            values.setdefault(key, default)
+            if expected_type is list and not all(isinstance(v, str) for v in value):
+                raise ProfileError(f"{path}: {section}.{key} = {value!r}: expected {expectation}")
+            values[(section, key)] = value
+    for section, keys in PROFILE_SCHEMA.items():
+        for key, (_, _, default) in keys.items():
+            values.setdefault((section, key), default)
 
-    def bad(key: str) -> ProfileError:
-        section = next(s for s, keys in PROFILE_SCHEMA.items() if key in keys)
+    def bad(section: str, key: str) -> ProfileError:
         return ProfileError(
-            f"{path}: {section}.{key} = {values[key]!r}: expected {PROFILE_SCHEMA[section][key][1]}"
+            f"{path}: {section}.{key} = {values[(section, key)]!r}: expected "
+            f"{PROFILE_SCHEMA[section][key][1]}"
         )
 
-    for key in ("persistence_mode", "volatile_uncorrectable_ecc"):
-        if values[key] not in SEVERITIES:
-            raise bad(key)
-    if values["max_retired_pages"] < 0:
-        raise bad("max_retired_pages")
-    if values["min_compute_capability"]:
+    for section, key in (("checks", "persistence_mode"), ("health", "volatile_uncorrectable_ecc")):
+        if values[(section, key)] not in SEVERITIES:
+            raise bad(section, key)
+    for section, key in (
+        ("health", "max_retired_pages"),
+        ("gpu", "expected_count"),
+        ("smoke", "max_latency_ms"),
+    ):
+        if values[(section, key)] < 0:
+            raise bad(section, key)
+    if values[("gpu", "min_compute_capability")]:
         try:
-            parse_cc(values["min_compute_capability"])
+            parse_cc(values[("gpu", "min_compute_capability")])
         except ValueError:
-            raise bad("min_compute_capability") from None
-    if values["tensorflow"]:
+            raise bad("gpu", "min_compute_capability") from None
+    if values[("gpu", "model_pattern")]:
         try:
-            find_tensorflow_build(values["tensorflow"])
+            re.compile(values[("gpu", "model_pattern")])
+        except re.error:
+            raise bad("gpu", "model_pattern") from None
+    if values[("framework", "required")] not in ("", "tensorflow"):
+        raise bad("framework", "required")
+    if values[("target", "tensorflow")]:
+        try:
+            find_tensorflow_build(values[("target", "tensorflow")])
         except KnowledgeError as exc:
             raise ProfileError(f"{path}: target.tensorflow: {exc}") from None
-    return Profile(name=path.stem, path=str(path), **values)
+    v = values
+    return Profile(
+        name=path.stem,
+        path=str(path),
+        description=v[("profile", "description")],
+        strict=v[("profile", "strict")],
+        tensorflow=v[("target", "tensorflow")],
+        min_compute_capability=v[("gpu", "min_compute_capability")],
+        expected_count=v[("gpu", "expected_count")],
+        model_pattern=v[("gpu", "model_pattern")],
+        min_driver=v[("driver", "min_version")],
+        framework=v[("framework", "required")],
+        framework_gpu_build=v[("framework", "gpu_build")],
+        required_libraries=tuple(v[("libraries", "required")]),
+        persistence_mode=v[("checks", "persistence_mode")],
+        max_retired_pages=v[("health", "max_retired_pages")],
+        volatile_uncorrectable_ecc=v[("health", "volatile_uncorrectable_ecc")],
+        smoke_required=v[("smoke", "required")],
+        max_latency_ms=float(v[("smoke", "max_latency_ms")]),
+    )

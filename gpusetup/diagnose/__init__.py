@@ -98,7 +98,7 @@ class Check:
 
 
 CHECKS: dict[str, Check] = {}
-CHECK_MODULES = ("presence", "driver", "gpu", "cuda", "libraries", "environment")
+CHECK_MODULES = ("presence", "driver", "gpu", "cuda", "libraries", "environment", "node")
 
 
 def check(check_id: str, title: str) -> Callable[[CheckFn], CheckFn]:

@@ -27,8 +27,11 @@ def collect_facts(
     nvml_timeout_s: float | None = None,
     libs_for: str | None = None,
     ask_loader: bool = False,
+    extra_libraries: tuple[str, ...] = (),
 ) -> Facts:
-    return start_collecting(root, environ, nvml_timeout_s, libs_for, ask_loader).result()
+    return start_collecting(
+        root, environ, nvml_timeout_s, libs_for, ask_loader, extra_libraries
+    ).result()
 
 
 class PendingFacts:
@@ -53,6 +56,7 @@ def start_collecting(
     nvml_timeout_s: float | None = None,
     libs_for: str | None = None,
     ask_loader: bool = False,
+    extra_libraries: tuple[str, ...] = (),
 ) -> PendingFacts:
     """Start every probe; ``libs_for`` names the TensorFlow release whose libraries to
     look for (default: the installed one, else the newest for this Python), and
@@ -78,7 +82,9 @@ def start_collecting(
         "env": (lambda: probe_env(env), FILE_PROBE_TIMEOUT_S),
         "cuda": (lambda: probe_cuda(env), cuda_timeout(env) + 5),
         "libs": (
-            lambda: probe_libraries(base, env, platform.python_version(), libs_for, ask_loader),
+            lambda: probe_libraries(
+                base, env, platform.python_version(), libs_for, ask_loader, extra=extra_libraries
+            ),
             LIBRARY_PROBE_TIMEOUT_S,
         ),
     }

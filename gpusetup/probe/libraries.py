@@ -474,10 +474,15 @@ def probe_libraries(
     spec: str | None = None,
     confirm: bool = False,
     budget_s: float = 10.0,
+    extra: tuple[str, ...] = (),
 ) -> LibraryFacts:
     deadline = time.monotonic() + budget_s
     tf = find_tensorflow() if root == Path("/") else None
     target, requirements = choose_requirements(spec, python_version, tf)
+    known = {r.soname for r in requirements}
+    requirements += [
+        Requirement(s, "profile", "the validation profile") for s in extra if s not in known
+    ]
 
     exe = os.path.realpath(sys.executable)
     interp_elf = read_elf(exe)

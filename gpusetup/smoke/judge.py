@@ -101,3 +101,38 @@ def smoke_findings(run: SmokeRun, expect_gpus: int) -> list[Finding]:
             Finding("smoke.gpu-visible", Status.PASS, f"{run.framework} uses all {seen} GPU(s)")
         )
     return findings
+
+
+def apply_smoke_policy(findings: list[Finding], profile) -> list[Finding]:
+    """A profile can require the smoke inference (a skip fails) and bound its latency."""
+    out = []
+    for f in findings:
+        if f.id == "smoke.inference" and f.status is Status.SKIP and profile.smoke_required:
+            f = Finding(
+                "smoke.inference",
+                Status.FAIL,
+                f"Smoke inference required by profile {profile.name} but not run",
+                detail=f.detail,
+                fix="Make the smoke inference possible: " + (f.detail or ""),
+            )
+        elif (
+            f.id == "smoke.inference"
+            and f.status is Status.PASS
+            and profile.max_latency_ms
+            and f.subject
+            and not f.subject.upper().startswith("CPU")
+            and (f.evidence.get("latency_ms") or 0) > profile.max_latency_ms
+        ):
+            f = Finding(
+                "smoke.inference",
+                Status.FAIL,
+                f"{f.subject}: {f.evidence['latency_ms']} ms per batch is over the "
+                f"profile's {profile.max_latency_ms:g} ms",
+                detail=f.title,
+                evidence=f.evidence,
+                subject=f.subject,
+                fix="A slow GPU: check clocks and throttling (nvidia-smi -q -d "
+                "PERFORMANCE), power and thermal limits, and what else runs on it.",
+            )
+        out.append(f)
+    return out

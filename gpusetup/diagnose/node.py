@@ -1,0 +1,152 @@
+"""What a validation profile demands of a node beyond a working setup: GPU count and
+model, a minimum driver, a required framework build."""
+
+from __future__ import annotations
+
+import re
+
+from gpusetup.diagnose import Context, check
+from gpusetup.findings import Finding, Status
+from gpusetup.knowledge import driver_at_least
+
+
+def _not_required(ctx: Context, check_id: str, title: str, key: str) -> Finding:
+    return ctx.skip(check_id, title, f"Not required by profile {ctx.profile.name} ({key}).")
+
+
+@check("node.gpu-count", "The node has the expected number of GPUs")
+def gpu_count(ctx: Context) -> list[Finding]:
+    """
+    What: the number of GPUs NVML reports against the profile's gpu.expected_count.
+
+    Why it matters: a node that lost a GPU (fallen off the bus, disabled after errors, not
+    passed into the container) still runs jobs, slower or with the wrong parallelism.
+
+    Fix: find the missing GPU (`nvidia-smi`, `lspci | grep -i nvidia`, `dmesg | grep -i
+    xid`); reseat, reboot or replace it, or correct the profile.
+    """
+    title = "The node has the expected number of GPUs"
+    want = ctx.profile.expected_count
+    if not want:
+        return [_not_required(ctx, "node.gpu-count", title, "gpu.expected_count")]
+    nvml = ctx.facts.nvml
+    have = (nvml.device_count or 0) if nvml and nvml.init_error is None else 0
+    if have == want:
+        return [Finding("node.gpu-count", Status.PASS, f"{have} GPU(s), as expected")]
+    return [
+        Finding(
+            "node.gpu-count",
+            Status.FAIL,
+            f"{have} GPU(s), expected {want}",
+            evidence={"NVML": have, "PCI": len(ctx.pci_gpus), "expected": want},
+            fix="nvidia-smi; lspci | grep -i nvidia; sudo dmesg | grep -i xid\n"
+            "A GPU the PCI bus shows but NVML does not is lost to the driver: reboot, "
+            "then reseat or replace it.",
+        )
+    ]
+
+
+@check("node.gpu-model", "Every GPU is the expected model")
+def gpu_model(ctx: Context) -> list[Finding]:
+    """
+    What: every GPU's name against the profile's gpu.model_pattern (a regular expression).
+
+    Why it matters: a scheduler that sends a job to the wrong kind of node wastes it, and
+    mixed models in one node make data-parallel training run at the slowest GPU's pace.
+
+    Fix: move the node to the right pool, or correct the profile.
+    """
+    title = "Every GPU is the expected model"
+    pattern = ctx.profile.model_pattern
+    if not pattern:
+        return [_not_required(ctx, "node.gpu-model", title, "gpu.model_pattern")]
+    if skip := ctx.needs_nvml("node.gpu-model", title):
+        return [skip]
+    wrong = [
+        f"GPU {g.index}: {g.name}" for g in ctx.nvml_gpus if not re.search(pattern, g.name or "")
+    ]
+    if wrong:
+        return [
+            Finding(
+                "node.gpu-model",
+                Status.FAIL,
+                f"{len(wrong)} GPU(s) do not match {pattern!r}",
+                detail="; ".join(wrong),
+                evidence={"pattern": pattern, "not matching": wrong},
+                fix="Move the node to the pool for its GPUs, or correct gpu.model_pattern.",
+            )
+        ]
+    return [Finding("node.gpu-model", Status.PASS, f"Every GPU matches {pattern!r}")]
+
+
+@check("driver.minimum", "The driver is at least the profile's minimum")
+def driver_minimum(ctx: Context) -> list[Finding]:
+    """
+    What: the driver version against the profile's driver.min_version.
+
+    Why it matters: a fleet standardises on a driver so every node runs the same CUDA
+    features and fixes; an old driver on one node makes jobs fail only there.
+
+    Fix: upgrade the driver on this node and reboot.
+    """
+    title = "The driver is at least the profile's minimum"
+    minimum = ctx.profile.min_driver
+    if not minimum:
+        return [_not_required(ctx, "driver.minimum", title, "driver.min_version")]
+    nvml = ctx.facts.nvml
+    driver = nvml.driver_version if nvml else None
+    if not driver:
+        return [ctx.skip("driver.minimum", title, "No driver version known (see driver.nvml).")]
+    if driver_at_least(driver, minimum):
+        return [Finding("driver.minimum", Status.PASS, f"Driver {driver} >= {minimum}")]
+    return [
+        Finding(
+            "driver.minimum",
+            Status.FAIL,
+            f"Driver {driver} is older than {minimum}",
+            fix=f"Upgrade the NVIDIA driver to {minimum} or newer and reboot.",
+        )
+    ]
+
+
+@check("framework.installed", "The required framework is installed (as a GPU build)")
+def framework_installed(ctx: Context) -> list[Finding]:
+    """
+    What: whether the framework the profile requires (framework.required) is installed in
+    the Python environment gpusetup runs in, and is a GPU build when framework.gpu_build.
+
+    Why it matters: a node that passes every hardware check but lacks the framework, or has
+    its CPU-only build, runs the job on the CPU or fails it.
+
+    Fix: install it: `gpusetup install tensorflow`.
+    """
+    title = "The required framework is installed (as a GPU build)"
+    if not ctx.profile.framework:
+        return [_not_required(ctx, "framework.installed", title, "framework.required")]
+    tf = ctx.facts.libs.tensorflow if ctx.facts.libs else None
+    if tf is None:
+        return [
+            Finding(
+                "framework.installed",
+                Status.FAIL,
+                "TensorFlow is not installed",
+                fix="gpusetup install tensorflow",
+            )
+        ]
+    if ctx.profile.framework_gpu_build and not tf.is_cuda_build:
+        return [
+            Finding(
+                "framework.installed",
+                Status.FAIL,
+                f"{tf.distribution} {tf.version} is not a GPU build",
+                fix=f"python -m pip uninstall -y {tf.distribution}\ngpusetup install tensorflow",
+            )
+        ]
+    return [
+        Finding(
+            "framework.installed",
+            Status.PASS,
+            f"{tf.distribution} {tf.version} is installed"
+            + (" (GPU build)" if tf.is_cuda_build else ""),
+        )
+    ]
