@@ -604,6 +604,183 @@ def _show_resolution(root: Path, for_spec: str | None) -> None:
     render_libs(_library_facts(root, for_spec), None, make_console())
 
 
+def _write_atomically(path: Path, text: str) -> None:
+    from gpusetup.fix.ldconfig import write_atomically
+
+    try:
+        write_atomically(path, text, 0o644)
+    except OSError as exc:
+        raise UsageProblem(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _redacted_json(data) -> str:
+    from gpusetup.redact import Redactor
+    from gpusetup.render.json import dumps
+
+    return dumps(Redactor()(data))
+
+
+FORMATS = ("console", "json", "junit", "npd", "prometheus")
+
+
+@app.command()
+def validate(
+    profile: Annotated[
+        str,
+        typer.Option(
+            "--profile",
+            metavar="NAME|PATH",
+            help="Validation profile (shipped: default, ci-node, h100-node; or a .toml file).",
+        ),
+    ] = "ci-node",
+    junit: Annotated[
+        Path | None, typer.Option("--junit", metavar="FILE", help="Also write JUnit XML here.")
+    ] = None,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", metavar="FILE", help="Also write the JSON report here.")
+    ] = None,
+    output_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            metavar="FMT",
+            help="What to print: console, json, junit, npd (node-problem-detector), prometheus.",
+        ),
+    ] = "console",
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            metavar="FILE",
+            help="Write the --format output here (atomically) instead of stdout.",
+        ),
+    ] = None,
+    redact: Annotated[
+        bool,
+        typer.Option(
+            "--redact", help="Remove hostnames, UUIDs and home paths from what is written."
+        ),
+    ] = False,
+    no_smoke: Annotated[
+        bool, typer.Option("--no-smoke", help="Leave out the smoke inference.")
+    ] = False,
+) -> None:
+    """Validate this node under a profile, for CI and schedulers.
+
+    Runs the doctor under the profile and reports in the format the caller reads: JUnit XML
+    (one testcase per finding), the JSON report, node-problem-detector's plugin contract
+    (exit 0 OK, 1 NonOK, 2 Unknown; one line) or Prometheus textfile metrics. Exit codes
+    as doctor (a strict profile fails on warnings too).
+    """
+    if output_format not in FORMATS:
+        raise UsageProblem(f"--format must be one of {', '.join(FORMATS)}")
+    if output_format == "npd":
+        try:
+            report, chosen = _full_doctor(profile, None, no_smoke, show_progress=False)
+        except UsageProblem as exc:
+            typer.echo(f"Unknown: {exc}")
+            raise typer.Exit(2) from exc
+        except Exception as exc:  # noqa: BLE001 - the plugin contract: Unknown, one line
+            typer.echo(f"Unknown: gpusetup failed: {type(exc).__name__}: {exc}")
+            raise typer.Exit(2) from exc
+    else:
+        report, chosen = _full_doctor(
+            profile, None, no_smoke, show_progress=output_format == "console" and not output
+        )
+    strict = chosen.strict
+    data = report.to_json()
+    from gpusetup.render.junit import report_junit
+
+    if junit:
+        text = report_junit(report, strict)
+        _write_atomically(junit, _redact_text(text) if redact else text)
+    if json_file:
+        _write_atomically(
+            json_file,
+            _redacted_json(data)
+            if redact
+            else __import__("gpusetup.render.json", fromlist=["x"]).dumps(data),
+        )
+    code = report.exit_code(strict)
+    if output_format == "console":
+        from gpusetup.render.console import make_console, render_report
+
+        render_report(report, make_console())
+        raise typer.Exit(code)
+    if output_format == "npd":
+        from gpusetup.render.node_formats import npd_line
+
+        code, line = npd_line(report, strict)
+        text = (_redact_text(line) if redact else line) + "\n"
+    elif output_format == "json":
+        from gpusetup.render.json import dumps
+
+        text = _redacted_json(data) if redact else dumps(data)
+    elif output_format == "junit":
+        text = report_junit(report, strict)
+        text = _redact_text(text) if redact else text
+    else:
+        import time
+
+        from gpusetup.render.node_formats import prometheus_text
+
+        text = prometheus_text(report, time.time())
+        text = _redact_text(text) if redact else text
+    if output:
+        _write_atomically(output, text)
+    else:
+        sys.stdout.write(text)
+    raise typer.Exit(code)
+
+
+def _redact_text(text: str) -> str:
+    from gpusetup.redact import Redactor
+
+    return Redactor().text(text)
+
+
+fleet_app = typer.Typer(help="Many nodes' reports in one view.", no_args_is_help=True)
+app.add_typer(fleet_app, name="fleet")
+
+
+@fleet_app.command("merge")
+def fleet_merge(
+    reports: Annotated[list[Path], typer.Argument(metavar="REPORT...")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Merge JSON reports (`validate --json FILE`, `doctor --json`) from many nodes: which
+    nodes fail which checks, counts per check id, GPU models and driver versions. Corrupt or
+    foreign files are skipped with a warning. Exits 1 when a node fails, 2 when no file was
+    a report."""
+    from gpusetup.fleet import merge
+
+    summary = merge(reports)
+    for path, why in summary.skipped.items():
+        typer.echo(f"warning: skipped {path}: {why}", err=True)
+    if json_out:
+        from gpusetup.render.json import dumps
+        from gpusetup.serde import to_jsonable
+
+        sys.stdout.write(dumps({"schema": "gpusetup.fleet/1", **to_jsonable(summary)}))
+    else:
+        typer.echo(f"{summary.nodes} node(s), {len(summary.failing_nodes)} failing")
+        for check_id, nodes in summary.failures.items():
+            shown = ", ".join(nodes[:8]) + (f" (+{len(nodes) - 8} more)" if len(nodes) > 8 else "")
+            typer.echo(f"  FAIL {check_id} on {len(nodes)} node(s): {shown}")
+        if summary.gpu_models:
+            typer.echo(
+                "GPU models: " + ", ".join(f"{n} x {m}" for m, n in summary.gpu_models.items())
+            )
+        if summary.drivers:
+            typer.echo(
+                "drivers: " + ", ".join(f"{v} ({n} nodes)" for v, n in summary.drivers.items())
+            )
+    if summary.nodes == 0:
+        raise typer.Exit(EXIT_USAGE)
+    raise typer.Exit(EXIT_FAILED if summary.failing_nodes else EXIT_OK)
+
+
 wheel_app = typer.Typer(
     help="Why pip rejects a wheel, and retagging one safely.", no_args_is_help=True
 )
