@@ -37,16 +37,18 @@ def _labels(**labels: str) -> str:
 
 def prometheus_text(report: Report, now: float) -> str:
     lines = [
-        "# HELP gpusetup_check_status 1 for each gpusetup finding, labelled with its status.",
+        "# HELP gpusetup_check_status Findings of each check, labelled with their status.",
         "# TYPE gpusetup_check_status gauge",
     ]
+    # one sample per label set (a check can report twice without a subject)
+    counts: dict[str, int] = {}
     for f in report.findings:
         gpu = f.subject.split(" ", 1)[1] if f.subject and f.subject.startswith("GPU ") else ""
-        lines.append(
-            "gpusetup_check_status"
-            + _labels(check=f.id, status=f.status.value, gpu=gpu, subject=f.subject or "")
-            + " 1"
+        key = "gpusetup_check_status" + _labels(
+            check=f.id, status=f.status.value, gpu=gpu, subject=f.subject or ""
         )
+        counts[key] = counts.get(key, 0) + 1
+    lines += [f"{key} {count}" for key, count in counts.items()]
     lines += [
         "# HELP gpusetup_checks Number of findings per status.",
         "# TYPE gpusetup_checks gauge",
