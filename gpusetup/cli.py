@@ -116,6 +116,10 @@ def _profile(name: str):
 
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+RedactOpt = Annotated[
+    bool,
+    typer.Option("--redact", help="Remove hostnames, GPU UUIDs, serials and home paths (JSON)."),
+]
 FromOpt = Annotated[
     Path | None,
     typer.Option(
@@ -146,6 +150,7 @@ def doctor(
     no_smoke: Annotated[
         bool, typer.Option("--no-smoke", help="Leave out the smoke inference at the end.")
     ] = False,
+    redact: RedactOpt = False,
 ) -> None:
     """Check this machine (driver, GPUs, libraries, environment), end with a smoke inference
     on every GPU, and say how to fix what is wrong."""
@@ -154,7 +159,9 @@ def doctor(
     from gpusetup.render import json as json_view
 
     if json_out:
-        sys.stdout.write(json_view.report_json(report))
+        sys.stdout.write(
+            _redacted_json(report.to_json()) if redact else json_view.report_json(report)
+        )
     else:
         console_view.render_report(report, console_view.make_console(), verbose=verbose)
     raise typer.Exit(report.exit_code(strict or chosen.strict))
@@ -186,22 +193,18 @@ def collect(
         Path | None,
         typer.Option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout."),
     ] = None,
+    redact: RedactOpt = False,
 ) -> None:
     """Record this machine's facts as JSON, to diagnose elsewhere with `doctor --from`."""
     from gpusetup.probe import collect_facts
     from gpusetup.render.json import dumps
 
-    text = dumps(collect_facts().to_json())
+    data = collect_facts().to_json()
+    text = _redacted_json(data) if redact else dumps(data)
     if output is None:
         sys.stdout.write(text)
         return
-    tmp = output.with_name(f".{output.name}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(output)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise UsageProblem(f"cannot write {output}: {exc.strerror or exc}") from exc
+    _write_atomically(output, text)
     typer.echo(f"wrote {output}", err=True)
 
 

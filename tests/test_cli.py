@@ -85,7 +85,8 @@ def test_explain_every_check_and_unknown_ids(cli):
 
 
 def test_collect_to_unwritable_path_exits_2(cli, tmp_path):
-    run = cli("collect", "-o", str(tmp_path / "missing-dir" / "facts.json"))
+    (tmp_path / "a-file").write_text("")
+    run = cli("collect", "-o", str(tmp_path / "a-file" / "facts.json"))
     assert run.returncode == 2 and "cannot write" in run.stderr
 
 
