@@ -784,6 +784,62 @@ def fleet_merge(
     raise typer.Exit(EXIT_FAILED if summary.failing_nodes else EXIT_OK)
 
 
+@app.command()
+def triage(
+    log: Annotated[str, typer.Argument(metavar="FILE|-", help="The log; - for stdin.")] = "-",
+    json_out: JsonOpt = False,
+) -> None:
+    """Diagnose a pasted error log against this machine.
+
+    Recognises the known messages of TensorFlow, PyTorch, JAX, pip, nvidia-smi/NVML and the
+    dynamic loader (any size, any encoding junk), then runs the matching checks here and
+    reports the root cause first, with the consequences it explains and the fix; says when
+    the problem is already fixed on this machine. Exits 1 while a root cause persists.
+    """
+    from gpusetup.triage import iter_lines, scan, sonames_in
+    from gpusetup.triage import triage as run_triage
+
+    if log == "-":
+        stream = sys.stdin.buffer
+    else:
+        try:
+            stream = open(log, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise UsageProblem(f"cannot read {log}: {exc.strerror or exc}") from exc
+    try:
+        matches, lines = scan(iter_lines(stream))
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    findings = None
+    if matches:
+        from gpusetup.diagnose import diagnose
+        from gpusetup.probe import collect_facts
+
+        facts = collect_facts(extra_libraries=tuple(sonames_in(matches)))
+        findings = diagnose(facts, _profile("default"), force_libraries=True)
+    report = run_triage(matches, lines, findings)
+    if json_out:
+        from gpusetup.render.json import dumps
+        from gpusetup.serde import to_jsonable
+
+        sys.stdout.write(
+            dumps(
+                {
+                    "schema": "gpusetup.triage/1",
+                    "lines": report.lines,
+                    "still_broken": report.still_broken,
+                    "items": to_jsonable(report.items),
+                }
+            )
+        )
+    else:
+        from gpusetup.render.console import make_console, render_triage
+
+        render_triage(report, make_console())
+    raise typer.Exit(EXIT_FAILED if report.still_broken else EXIT_OK)
+
+
 wheel_app = typer.Typer(
     help="Why pip rejects a wheel, and retagging one safely.", no_args_is_help=True
 )

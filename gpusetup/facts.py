@@ -273,6 +273,8 @@ class LibraryFacts:
     #: directory -> files in it whose names the linker cache lacks (stale cache)
     uncached: dict[str, list[str]] = field(default_factory=dict)
     cudnn_headers: list[CudnnHeader] = field(default_factory=list)
+    #: "ptxas" / "libdevice" -> where XLA's JIT tools were found (PATH, CUDA, pip)
+    toolchain: dict[str, list[str]] = field(default_factory=dict)
     #: directories on LD_LIBRARY_PATH or in ld.so.conf that anyone may write to
     world_writable_dirs: list[str] = field(default_factory=list)
     #: None unless the real loader was asked (``gpusetup libs``)

@@ -148,3 +148,36 @@ def device_order(ctx: Context) -> list[Finding]:
             )
         ]
     return [Finding("gpu.device-order", Status.PASS, title, evidence={"mapping": pairs})]
+
+
+@check("cuda.toolchain", "XLA finds ptxas and libdevice")
+def toolchain(ctx: Context) -> list[Finding]:
+    """
+    What: whether ptxas and libdevice.10.bc, which XLA (TensorFlow's and JAX's compiler)
+    uses to build GPU kernels at run time, are where it looks: beside a pip-installed
+    framework (nvidia-cuda-nvcc), or under the CUDA toolkit (/usr/local/cuda).
+
+    Why it matters: without them, jit-compiled models fail with "Couldn't get ptxas
+    version" or "libdevice not found", or fall back to slower paths.
+
+    Fix: `pip install nvidia-cuda-nvcc-cu12` in the framework's environment, or point XLA at
+    a toolkit: XLA_FLAGS=--xla_gpu_cuda_data_dir=/usr/local/cuda.
+    """
+    title = "XLA finds ptxas and libdevice"
+    libs = ctx.facts.libs
+    if libs is None or not (ctx.has_gpu or ctx.force_libraries):
+        return [ctx.skip("cuda.toolchain", title, "No NVIDIA GPU (see gpu.present).")]
+    missing = [k for k in ("ptxas", "libdevice") if not libs.toolchain.get(k)]
+    if not missing:
+        return [Finding("cuda.toolchain", Status.PASS, title, evidence=dict(libs.toolchain))]
+    return [
+        Finding(
+            "cuda.toolchain",
+            Status.WARN,
+            f"XLA cannot find {' and '.join(missing)}",
+            detail="Models that XLA compiles for the GPU fail or run slower.",
+            evidence=dict(libs.toolchain),
+            fix="python -m pip install nvidia-cuda-nvcc-cu12\n"
+            "or: export XLA_FLAGS=--xla_gpu_cuda_data_dir=/usr/local/cuda",
+        )
+    ]

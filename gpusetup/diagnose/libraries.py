@@ -9,7 +9,6 @@ from collections import defaultdict
 from gpusetup.diagnose import Context, check
 from gpusetup.facts import LibraryFacts, Requirement
 from gpusetup.findings import Finding, Status
-from gpusetup.knowledge import tensorflow_sonames
 from gpusetup.libs.resolve import Resolution, resolve_from_facts, search_lines
 
 LDCONFIG_LASTING = (
@@ -203,11 +202,11 @@ def _describe_miss(libs: LibraryFacts, req: Requirement, res: Resolution) -> Fin
 
 def _dependency_requirement(soname: str, parent: Requirement) -> Requirement:
     """A dependency as a requirement, with its pip package when the table knows it."""
-    table = tensorflow_sonames()
-    major = soname.rsplit(".so.", 1)[-1].split(".")[0]
-    component = soname[3:].split(".so", 1)[0]  # libnvJitLink.so.12 -> nvJitLink
-    package = table.pip_packages.get(major, {}).get(component)
-    return Requirement(soname, component, parent.soname, package)
+    from dataclasses import replace
+
+    from gpusetup.probe.libraries import extra_requirement
+
+    return replace(extra_requirement(soname), needed_by=parent.soname)
 
 
 @check("libs.required", "Every library TensorFlow needs is found and loads")

@@ -151,6 +151,15 @@ def requirements_for(cuda: str, cudnn: str, needed_by: str) -> list[Requirement]
     return reqs
 
 
+def extra_requirement(soname: str) -> Requirement:
+    """A library asked for by name (a profile, a pasted log), with its pip package when the
+    table knows it: libnvJitLink.so.12 -> nvJitLink, nvidia-nvjitlink-cu12."""
+    component = soname[3:].split(".so", 1)[0] if soname.startswith("lib") else soname
+    major = soname.rsplit(".so.", 1)[-1].split(".")[0] if ".so." in soname else ""
+    package = tensorflow_sonames().pip_packages.get(major, {}).get(component)
+    return Requirement(soname, component, "asked for by name", package)
+
+
 def choose_requirements(
     spec: str | None, python_version: str, tf: TensorFlowInstall | None
 ) -> tuple[str, list[Requirement]]:
@@ -413,6 +422,34 @@ def find_uncached(root: Path, conf, cache) -> dict[str, list[str]]:
     return uncached
 
 
+def find_toolchain(root: Path, environ: Mapping[str, str]) -> dict[str, list[str]]:
+    """ptxas and libdevice, which XLA needs to compile GPU kernels: beside a pip-installed
+    TensorFlow (nvidia/cuda_nvcc), under $CUDA_HOME / /usr/local/cuda*, and ptxas on PATH."""
+    bases = [Path(p).parent for p in pip_library_dirs() if p.endswith("cuda_nvcc/lib")]
+    bases += (
+        [Path(sp) / "nvidia" / "cuda_nvcc" for sp in _site_packages()] if root == Path("/") else []
+    )
+    for var in ("CUDA_HOME", "CUDA_PATH"):
+        if environ.get(var):
+            bases.append(Path(environ[var]))
+    bases += sorted(under(root, "/usr/local").glob("cuda*"))
+    found: dict[str, list[str]] = {"ptxas": [], "libdevice": []}
+    seen: set[str] = set()
+    for base in bases:
+        for kind, candidate in (
+            ("ptxas", base / "bin" / "ptxas"),
+            ("libdevice", base / "nvvm" / "libdevice" / "libdevice.10.bc"),
+        ):
+            real = os.path.realpath(candidate)
+            if real not in seen and candidate.is_file():
+                seen.add(real)
+                found[kind].append(str(candidate))
+    on_path = shutil.which("ptxas", path=environ.get("PATH")) if root == Path("/") else None
+    if on_path and os.path.realpath(on_path) not in seen:
+        found["ptxas"].append(on_path)
+    return found
+
+
 def _world_writable(path: str) -> bool:
     try:
         return bool(os.stat(path).st_mode & 0o002)
@@ -480,9 +517,7 @@ def probe_libraries(
     tf = find_tensorflow() if root == Path("/") else None
     target, requirements = choose_requirements(spec, python_version, tf)
     known = {r.soname for r in requirements}
-    requirements += [
-        Requirement(s, "profile", "the validation profile") for s in extra if s not in known
-    ]
+    requirements += [extra_requirement(s) for s in extra if s not in known]
 
     exe = os.path.realpath(sys.executable)
     interp_elf = read_elf(exe)
@@ -546,6 +581,7 @@ def probe_libraries(
 
     uncached = find_uncached(root, conf, cache) if cache_error is None else {}
 
+    toolchain = find_toolchain(root, environ)
     writable = [d for d in ld_path if _world_writable(d)]
     writable += [f"{d.path} ({d.source})" for d in conf.directories if d.world_writable]
 
@@ -577,6 +613,7 @@ def probe_libraries(
         uncached=uncached,
         cudnn_headers=headers,
         world_writable_dirs=writable,
+        toolchain=toolchain,
         loader=loader,
     )
 

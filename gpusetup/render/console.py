@@ -203,3 +203,48 @@ def render_gpus(facts: Facts, console: Console) -> None:
     for d in pci_gpus:
         table.add_row(d.address, d.device_id, d.driver or "none")
     console.print(table)
+
+
+def render_triage(report, console: Console) -> None:
+    if not report.items:
+        console.print(
+            f"Nothing in the {report.lines} line(s) matched a known GPU, CUDA, "
+            "library or wheel message. Run `gpusetup doctor` to check this machine."
+        )
+        return
+    causes = [i for i in report.items if i.is_root_cause]
+    console.print(Text(f"{len(causes)} root cause(s) in {report.lines} line(s)", style="bold"))
+    for item in report.items:
+        m = item.match
+        if not item.is_root_cause:
+            console.print(
+                Text(
+                    f"  consequence: {m.pattern} (line {m.line_number}) is explained "
+                    f"by {', '.join(item.explained_by)}",
+                    style="dim",
+                )
+            )
+            continue
+        times = f", {m.count} times" if m.count > 1 else ""
+        console.print()
+        console.print(Text(f"{m.pattern} (line {m.line_number}{times}, {m.source})", style="bold"))
+        console.print(Padding(Text(m.line, style="dim"), (0, 0, 0, 2)))
+        if item.diagnosis:
+            console.print(Padding(Text(item.diagnosis), (0, 0, 0, 2)))
+        if item.fixed_here is True:
+            console.print(
+                Padding(Text("already fixed on this machine", style="green"), (0, 0, 0, 2))
+            )
+        for f in item.here:
+            if f.status in (Status.FAIL, Status.WARN):
+                head = Text(f"here: {LABEL[f.status]} {f.id}: {f.title}", style=STYLE[f.status])
+                console.print(Padding(head, (0, 0, 0, 2)))
+                if f.fix:
+                    console.print(Padding(Text(f.fix, style="cyan"), (0, 0, 0, 4)))
+        if item.fixed_here is None and not item.here:
+            console.print(
+                Padding(
+                    Text("this machine cannot tell (no matching check here)", style="dim"),
+                    (0, 0, 0, 2),
+                )
+            )

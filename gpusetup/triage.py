@@ -1,0 +1,296 @@
+"""Triage from an error message: recognise the known messages in a pasted log, then judge
+the matching checks on this machine, root causes first.
+
+Patterns live in ``checks/data/log_patterns.toml``. The scan streams the log (any size,
+any encoding junk: undecodable bytes are replaced, terminal colour codes stripped), so a
+50 MB log costs a pass over its lines with a substring test each; only lines holding a
+pattern's literal needle meet its regular expression.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from typing import BinaryIO
+
+from gpusetup.findings import Finding, Status
+from gpusetup.knowledge import KnowledgeError, _read_toml, checks_dir
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+MAX_LINE = 8192
+MAX_MATCHES = 200
+
+
+@dataclass(frozen=True)
+class Pattern:
+    id: str
+    source: str
+    needle: str
+    regex: re.Pattern[str]
+    category: str
+    role: str  # cause | symptom
+    examples: tuple[str, ...]
+
+
+@cache
+def load_patterns() -> tuple[Pattern, ...]:
+    path = checks_dir() / "data" / "log_patterns.toml"
+    patterns = []
+    for i, row in enumerate(_read_toml(path).get("pattern", [])):
+        try:
+            patterns.append(
+                Pattern(
+                    row["id"],
+                    row["source"],
+                    row["needle"],
+                    re.compile(row["regex"]),
+                    row["category"],
+                    row["role"],
+                    tuple(row.get("examples", ())),
+                )
+            )
+        except (KeyError, re.error) as exc:
+            raise KnowledgeError(f"{path}: pattern #{i + 1} is malformed ({exc})") from exc
+    return tuple(patterns)
+
+
+@dataclass(frozen=True)
+class LogMatch:
+    pattern: str
+    category: str
+    role: str
+    source: str
+    line_number: int  # of the first occurrence
+    line: str
+    facts: dict[str, str]
+    count: int = 1
+
+
+def iter_lines(stream: BinaryIO, chunk_size: int = 1 << 20) -> Iterator[str]:
+    pending = b""
+    while chunk := stream.read(chunk_size):
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for raw in lines:
+            yield raw[:MAX_LINE].decode("utf-8", "replace")
+    if pending:
+        yield pending[:MAX_LINE].decode("utf-8", "replace")
+
+
+def scan(lines: Iterable[str]) -> tuple[list[LogMatch], int]:
+    """The recognised messages (each distinct message once, with its count) and the number
+    of lines read."""
+    patterns = load_patterns()
+    found: dict[tuple[str, tuple], LogMatch] = {}
+    counts: dict[tuple[str, tuple], int] = {}
+    total = 0
+    for number, line in enumerate(lines, 1):
+        total = number
+        for p in patterns:
+            if p.needle not in line:
+                continue
+            text = _ANSI.sub("", line).replace("\r", "").replace("\x00", "")
+            m = p.regex.search(text)
+            if not m:
+                continue
+            facts = {k: v.strip() for k, v in m.groupdict().items() if v}
+            key = (p.id, tuple(sorted(facts.items())))
+            counts[key] = counts.get(key, 0) + 1
+            if key not in found and len(found) < MAX_MATCHES:
+                found[key] = LogMatch(
+                    p.id, p.category, p.role, p.source, number, text.strip()[:300], facts
+                )
+    matches = [LogMatch(**{**m.__dict__, "count": counts[k]}) for k, m in found.items()]
+    return matches, total
+
+
+def sonames_in(matches: list[LogMatch]) -> list[str]:
+    """Every library the log names: the one asked for and the one dlerror blames."""
+    names: list[str] = []
+    for m in matches:
+        for value in (m.facts.get("soname"), _dlerror_soname(m)):
+            if value and value not in names:
+                names.append(value)
+    return names
+
+
+def _dlerror_soname(m: LogMatch) -> str | None:
+    err = m.facts.get("dlerror", "")
+    first = err.split(":", 1)[0].strip()
+    return first if first.startswith("lib") and ".so" in first else None
+
+
+# --- judging against this machine ------------------------------------------------------
+
+CATEGORY_CHECKS = {
+    "library": ["libs.required", "libs.readable", "libs.elf-class", "libs.search-path"],
+    "cudart": ["libs.required"],
+    "compute-capability": ["gpu.compute-capability"],
+    "cudnn-version": ["libs.cudnn", "libs.required"],
+    "driver-version": ["driver.version"],
+    "driver-mismatch": ["driver.nvml-stub", "driver.nvml"],
+    "driver-missing": ["driver.nvml-stub", "driver.nvml", "gpu.present", "driver.nouveau"],
+    "framework-build": ["libs.tensorflow-build"],
+    "cuda-toolchain": ["cuda.toolchain"],
+    "wheel": [],
+    "wheel-version": [],
+}
+
+
+@dataclass(frozen=True)
+class TriageItem:
+    match: LogMatch
+    is_root_cause: bool
+    explained_by: list[str] = field(default_factory=list)  # pattern ids of causes
+    #: what the log says is wrong, in words (root cause behind the symptom)
+    diagnosis: str = ""
+    #: findings from this machine for the checks this message maps to
+    here: list[Finding] = field(default_factory=list)
+    fixed_here: bool | None = None  # None: this machine cannot tell
+
+
+@dataclass(frozen=True)
+class TriageReport:
+    lines: int
+    items: list[TriageItem]
+
+    @property
+    def still_broken(self) -> bool:
+        return any(i.is_root_cause and i.fixed_here is not True for i in self.items)
+
+
+def _diagnose_text(m: LogMatch, interp_tags: list[str] | None) -> str:
+    f = m.facts
+    if m.pattern == "tf.dlopen-failed":
+        blamed = _dlerror_soname(m)
+        if blamed and blamed != f.get("soname"):
+            return (
+                f"{f['soname']} itself may be installed, but it needs {blamed}, which the "
+                f"loader cannot find: the missing dependency is the root cause"
+            )
+        return f"the loader cannot find {f.get('soname')} ({f.get('dlerror', '')})"
+    if m.pattern == "tf.cudnn-version-mismatch":
+        loaded, built = f.get("loaded", "?"), f.get("built", "?")
+        if loaded.split(".")[0] != built.split(".")[0]:
+            return (
+                f"the cuDNN that loads ({loaded}) is another major version than TensorFlow was "
+                f"built with ({built}): install cuDNN {built.split('.')[0]}, not a symlink"
+            )
+        return (
+            f"the cuDNN that loads ({loaded}) is older than the one TensorFlow was built with "
+            f"({built}); the minor version must be equal or higher"
+        )
+    if m.pattern == "tf.cc-too-low":
+        return (
+            f"{f.get('name')} has compute capability {f.get('have')}; this TensorFlow needs "
+            f"{f.get('need')}"
+        )
+    if m.pattern == "pip.unsupported-wheel":
+        return _wheel_text(f.get("wheel", ""), interp_tags)
+    if m.pattern == "pip.no-matching-distribution":
+        return _release_text(f.get("requirement", ""))
+    return ""
+
+
+def _wheel_text(filename: str, interp_tags: list[str] | None) -> str:
+    from gpusetup.wheels.archive import WheelError, parse_filename
+    from gpusetup.wheels.compat import describe_interpreter, judge
+
+    try:
+        name, version, build, tags = parse_filename(filename)
+    except WheelError as exc:
+        return str(exc)
+    from gpusetup.wheels.archive import WheelInfo
+
+    interp = describe_interpreter()
+    info = WheelInfo("", filename, name, version, build, tags, tags, False, None)
+    verdict = judge(info, interp)
+    if verdict.compatible:
+        return f"{filename} is installable by this Python ({verdict.reason}): fixed here"
+    return (
+        f"{verdict.mismatch} mismatch: {verdict.reason}"
+        + (f"; it would need {verdict.needed_tag}" if verdict.needed_tag else "")
+        + ". Renaming the file does not make it compatible (gpusetup wheel retag explains "
+        "when a retag is safe)."
+    )
+
+
+def _release_text(requirement: str) -> str:
+    import platform
+
+    from gpusetup.knowledge import find_tensorflow_build
+
+    name, _, version = requirement.partition("==")
+    if name.lower().split("[")[0] not in ("tensorflow", "tensorflow-gpu", "tensorflow-cpu"):
+        return f"no release of {requirement} fits this Python and platform"
+    try:
+        build = find_tensorflow_build(version)
+    except KnowledgeError:
+        return f"{requirement}: not a release gpusetup knows"
+    here = platform.python_version()
+    if build.supports_python(here):
+        return (
+            f"TensorFlow {build.version} ships wheels for Python {build.python}, which "
+            f"includes {here}: the index or platform is the problem"
+        )
+    return (
+        f"TensorFlow {build.version} ships wheels only for Python {build.python}; this is "
+        f"Python {here}. `gpusetup install tensorflow` picks the release that fits"
+    )
+
+
+CAUSE_EXPLAINS = {
+    "library": {"tf.cannot-dlopen", "tf.no-cuda-drivers", "jax.backend-failed"},
+    "cudart": {"tf.cannot-dlopen"},
+    "driver-missing": {"jax.backend-failed", "tf.no-cuda-drivers", "tf.cannot-dlopen"},
+    "driver-mismatch": {"jax.backend-failed", "tf.no-cuda-drivers"},
+    "driver-version": {"jax.backend-failed"},
+    "cudnn-version": {"tf.cannot-dlopen"},
+}
+
+
+def triage(matches: list[LogMatch], lines: int, findings: list[Finding] | None) -> TriageReport:
+    """Order the log's messages (root causes first) and attach this machine's verdicts.
+
+    ``findings``: this machine's findings (None when the machine was not probed)."""
+    from gpusetup.wheels.compat import describe_interpreter
+
+    tags = describe_interpreter().tags if any(m.category == "wheel" for m in matches) else None
+    causes = [m for m in matches if m.role == "cause"]
+    items = []
+    for m in matches:
+        explained = sorted(
+            {c.pattern for c in causes if m.pattern in CAUSE_EXPLAINS.get(c.category, set())}
+        )
+        is_root = m.role == "cause" or not explained
+        here: list[Finding] = []
+        fixed = None
+        if findings is not None and is_root:
+            here = _findings_for(m, findings)
+            judged = [f for f in here if f.status is not Status.SKIP]
+            if judged:
+                fixed = all(f.status is Status.PASS for f in judged)
+        if m.category == "wheel" and "fixed here" in _diagnose_text(m, tags):
+            fixed = True
+        items.append(TriageItem(m, is_root, explained, _diagnose_text(m, tags), here, fixed))
+    items.sort(key=lambda i: (not i.is_root_cause, i.match.line_number))
+    return TriageReport(lines, items)
+
+
+def _findings_for(m: LogMatch, findings: list[Finding]) -> list[Finding]:
+    ids = CATEGORY_CHECKS.get(m.category, [])
+    sonames = set(filter(None, [m.facts.get("soname"), _dlerror_soname(m)]))
+    out = []
+    for f in findings:
+        if f.id not in ids:
+            continue
+        if f.id == "libs.required" and m.category in ("library", "cudart"):
+            wanted = sonames or {"libcudart"}
+            subject = f.subject or ""
+            # a per-library finding about this library, or the overall pass
+            if subject and not any(subject.startswith(s.split(".so")[0] + ".so") for s in wanted):
+                continue
+        out.append(f)
+    return out
