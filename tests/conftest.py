@@ -132,6 +132,7 @@ def make_sysroot(
     kernel_version: str | None = None,
     nodes: bool = True,
     extra_pci: list[tuple[str, str, str]] = (),
+    toolkit: bool = False,
 ) -> Path:
     """A system-root tree (sysfs, /proc, /dev) matching a machine description.
 
@@ -172,6 +173,13 @@ def make_sysroot(
             f"NVRM version: NVIDIA UNIX x86_64 Kernel Module  {kernel_version}  "
             "Tue Sep 23 09:47:17 UTC 2025\nGCC version:  gcc version 12.2.0 (Debian 12.2.0-14)\n"
         )
+    if toolkit:  # the CUDA toolkit files XLA looks for
+        cuda = root / "usr/local/cuda-12.5"
+        (cuda / "bin").mkdir(parents=True, exist_ok=True)
+        (cuda / "bin/ptxas").write_text("#!/bin/sh\necho 'ptxas: release 12.5'\n")
+        (cuda / "bin/ptxas").chmod(0o755)
+        (cuda / "nvvm/libdevice").mkdir(parents=True, exist_ok=True)
+        (cuda / "nvvm/libdevice/libdevice.10.bc").write_bytes(b"BC\xc0\xde")
     etc = root / "etc"
     (etc / "ld.so.conf.d").mkdir(parents=True, exist_ok=True)
     (etc / "ld.so.conf").write_text("include /etc/ld.so.conf.d/*.conf\n")

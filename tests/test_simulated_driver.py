@@ -67,7 +67,7 @@ def test_8_gpu_machine_k80_fails_cc_and_a100_fails_health(cli):
 
 
 def test_h100_machine_with_matching_sysroot_and_libraries_passes(cli, tmp_path, cuda12_tree):
-    root = make_sysroot(tmp_path, load_machine("h100"), kernel_version="580.95.05")
+    root = make_sysroot(tmp_path, load_machine("h100"), kernel_version="580.95.05", toolkit=True)
     run = cli("doctor", "--json", machine_file="h100", sysroot=root, extra_lib_dirs=(cuda12_tree,))
     report = run.json()
     assert run.returncode == 0, [f for f in report["findings"] if f["status"] != "pass"]
