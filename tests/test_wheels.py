@@ -432,34 +432,28 @@ def test_download_checks_sha256_and_installs_nothing_on_a_mismatch(cli, index, t
     )
     _tensorflow_project(index, wheel, sha256="0" * 64)
     cache = tmp_path / "cache"
-    run = cli(
-        "install",
-        "tensorflow",
-        "--index-url",
-        index.url,
-        "--cache-dir",
-        str(cache),
-        "--python",
-        str(venv),
-        timeout=300,
-    )
+
+    def install():
+        return cli(
+            "install",
+            "tensorflow",
+            "--index-url",
+            index.url,
+            "--cache-dir",
+            str(cache),
+            "--python",
+            str(venv),
+            timeout=300,
+        )
+
+    run = install()
     assert run.returncode == 1 and "does not match" in run.stderr
     assert not list(cache.glob("*.whl")) and not list(cache.glob(".*"))
     check = subprocess.run([str(venv), "-c", "import tensorflow"], capture_output=True)
     assert check.returncode != 0  # nothing was installed
 
     _tensorflow_project(index, wheel)
-    run = cli(
-        "install",
-        "tensorflow",
-        "--index-url",
-        index.url,
-        "--cache-dir",
-        str(cache),
-        "--python",
-        str(venv),
-        timeout=300,
-    )
+    run = install()
     assert run.returncode == 0, run.stderr
     version = subprocess.run(
         [str(venv), "-c", "import tensorflow; print(tensorflow.__version__)"],

@@ -47,3 +47,22 @@ def classify_error(message):
     if "no kernel image" in text or "ptx" in text:
         return "unsupported-architecture"
     return "other"
+
+
+def result_event(device, seconds, output, reference, batch_size):
+    """The protocol line for a device that ran: latency, throughput, difference from the
+    CPU's output (the first device's)."""
+    diff = max(abs(a - b) for a, b in zip(output, reference, strict=True))
+    return {
+        "result": device,
+        "latency_ms": seconds * 1000,
+        "throughput": batch_size / seconds,
+        "max_abs_diff": diff,
+        "max_abs_value": max(abs(v) for v in reference),
+    }
+
+
+def error_event(device, exc):
+    """The protocol line for a device that failed, with the kind of failure."""
+    message = f"{type(exc).__name__}: {exc}"
+    return {"error": device, "message": message[:2000], "kind": classify_error(message)}

@@ -68,25 +68,9 @@ def main():
             flat = [float(v) for v in out.reshape(-1)]
             if reference is None:
                 reference = flat
-            diff = max(abs(a - b) for a, b in zip(flat, reference, strict=True))
-            emit(
-                {
-                    "result": dev["device"],
-                    "latency_ms": seconds * 1000,
-                    "throughput": shape[0] / seconds,
-                    "max_abs_diff": diff,
-                    "max_abs_value": max(abs(v) for v in reference),
-                }
-            )
+            emit(model_spec.result_event(dev["device"], seconds, flat, reference, shape[0]))
         except Exception as exc:  # noqa: BLE001 - every device failure is reported
-            message = f"{type(exc).__name__}: {exc}"
-            emit(
-                {
-                    "error": dev["device"],
-                    "message": message[:2000],
-                    "kind": model_spec.classify_error(message),
-                }
-            )
+            emit(model_spec.error_event(dev["device"], exc))
     emit({"done": True})
 
 
