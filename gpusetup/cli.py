@@ -1145,7 +1145,25 @@ def _download_with_progress(download, file, directory: Path) -> Path:
         )
 
 
+def _only_the_invoked_command(argv: list[str]) -> None:
+    """Typer builds every command's parser on each run; with a command named, keep only
+    that one (start-up time: the doctor is run on every node, often)."""
+    name = next((a for a in argv if not a.startswith("-")), None)
+    if name is None:
+        return
+
+    def command_name(info) -> str:
+        return info.name or info.callback.__name__.replace("_", "-")
+
+    commands = [c for c in app.registered_commands if command_name(c) == name]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if commands or groups:
+        app.registered_commands[:] = commands
+        app.registered_groups[:] = groups
+
+
 def main() -> None:
+    _only_the_invoked_command(sys.argv[1:])
     try:
         # standalone mode: click reports usage errors (exit 2) and exits with each
         # command's code; only our own exceptions come back here

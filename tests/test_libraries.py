@@ -544,3 +544,54 @@ def test_cudnn_8_where_9_is_needed_is_not_patched_with_a_symlink(cli, tmp_path):
     assert "libcudnn.so.8" in cudnn["detail"] and "different major version" in cudnn["detail"]
     assert "nvidia-cudnn-cu12==9.*" in cudnn["fix"]
     assert "Never symlink" in cudnn["fix"]
+
+
+def test_fast_elf_reader_agrees_with_pyelftools(tmp_path):
+    """The struct-based reader for 64-bit little-endian files against pyelftools, on this
+    machine's system libraries and on libraries with RPATH, RUNPATH and DT_NEEDED."""
+    import glob
+
+    from elftools.elf.elffile import ELFFile
+
+    from gpusetup.elf import _dynamic_elf64le
+
+    build_library(tmp_path / "a", "libx.so.1", needed=["liby.so.2"], runpath="$ORIGIN/../lib")
+    build_library(tmp_path / "b", "libz.so.3", rpath="/opt/z:/opt/w")
+    files = [tmp_path / "a/libx.so.1", tmp_path / "b/libz.so.3"]
+    files += [
+        Path(f)
+        for f in sorted(glob.glob("/usr/lib/x86_64-linux-gnu/*.so*"))[:150]
+        if not os.path.islink(f)
+    ]
+    compared = 0
+    for path in files:
+        with path.open("rb") as fh:
+            if fh.read(4) != b"\x7fELF":
+                continue
+            fh.seek(0)
+            fast, _ = _dynamic_elf64le(fh)
+            fh.seek(0)
+            tags: dict[str, list[str]] = {"soname": [], "needed": [], "rpath": [], "runpath": []}
+            for segment in ELFFile(fh).iter_segments():
+                if segment["p_type"] != "PT_DYNAMIC":
+                    continue
+                for tag in segment.iter_tags():
+                    kind = tag.entry.d_tag
+                    if kind == "DT_SONAME":
+                        tags["soname"].append(tag.soname)
+                    elif kind == "DT_NEEDED":
+                        tags["needed"].append(tag.needed)
+                    elif kind == "DT_RPATH":
+                        tags["rpath"] += [p for p in tag.rpath.split(":") if p]
+                    elif kind == "DT_RUNPATH":
+                        tags["runpath"] += [p for p in tag.runpath.split(":") if p]
+                break
+        assert fast is not None, path
+        assert (fast.soname, fast.needed, fast.rpath, fast.runpath) == (
+            (tags["soname"] or [None])[0],
+            tags["needed"],
+            tags["rpath"],
+            tags["runpath"],
+        ), path
+        compared += 1
+    assert compared >= 2

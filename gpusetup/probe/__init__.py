@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from gpusetup.facts import FACTS_SCHEMA, Facts, ProbeFailure
+from gpusetup.facts import FACTS_SCHEMA, CudaFacts, Facts, ProbeFailure
 from gpusetup.probe._deadline import DeadlineExceeded, call_with_deadline
 from gpusetup.probe.paths import sysroot
 
@@ -80,7 +80,8 @@ def start_collecting(
         "pci": (lambda: probe_pci(base), FILE_PROBE_TIMEOUT_S),
         "kernel": (lambda: probe_kernel(base), FILE_PROBE_TIMEOUT_S),
         "env": (lambda: probe_env(env), FILE_PROBE_TIMEOUT_S),
-        "cuda": (lambda: probe_cuda(env), cuda_timeout(env) + 5),
+        # after NVML: without a driver there is no CUDA to ask (and nothing to wait for)
+        "cuda": (lambda: cuda_unless_no_driver(), nvml_deadline + cuda_timeout(env) + 10),
         "libs": (
             lambda: probe_libraries(
                 base, env, platform.python_version(), libs_for, ask_loader, extra=extra_libraries
@@ -91,6 +92,21 @@ def start_collecting(
     sections: dict[str, Any] = {}
     failures: dict[str, ProbeFailure] = {}
     lock = threading.Lock()
+    nvml_done = threading.Event()
+
+    def cuda_unless_no_driver() -> CudaFacts:
+        nvml_done.wait(nvml_deadline + 5)
+        nvml = sections.get("nvml")
+        error = nvml.init_error.error_class if nvml is not None and nvml.init_error else None
+        if error == "NVMLError_LibraryNotFound":
+            return CudaFacts(
+                None,
+                "not probed: no NVIDIA driver (NVML: LibraryNotFound)",
+                None,
+                visible_devices=env.get("CUDA_VISIBLE_DEVICES"),
+                device_order=env.get("CUDA_DEVICE_ORDER"),
+            )
+        return probe_cuda(env)
 
     def run(name: str, fn: Callable[[], Any], seconds: float) -> None:
         try:
@@ -103,6 +119,9 @@ def start_collecting(
             with lock:
                 sections[name] = value
             return
+        finally:
+            if name == "nvml":
+                nvml_done.set()
         with lock:
             failures[name] = failure
 

@@ -21,7 +21,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from gpusetup.elf import expand_origin, read_elf
+from gpusetup.elf import expand_origin, read_elf, read_interpreter
 from gpusetup.facts import (
     CudnnHeader,
     LibraryCopy,
@@ -252,16 +252,7 @@ def system_directories(root: Path, interpreter: str) -> list[str]:
 
 
 def _program_interpreter(path: str) -> str | None:
-    try:
-        from elftools.elf.elffile import ELFFile
-
-        with open(path, "rb") as fh:
-            for segment in ELFFile(fh).iter_segments():
-                if segment["p_type"] == "PT_INTERP":
-                    return segment.get_interp_name()
-    except Exception:  # noqa: BLE001 - no interpreter known: fall back to defaults
-        return None
-    return None
+    return read_interpreter(path)
 
 
 def read_cache(root: Path) -> tuple[str, list, str | None]:
