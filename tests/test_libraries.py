@@ -230,6 +230,33 @@ def _python_for(uid: int, pythonpath: str) -> str | None:
     return None
 
 
+def _as_nobody(python: str, pythonpath: str, *args: str, **env: str):
+    """Run gpusetup as user nobody (uid 65534) with this checkout on PYTHONPATH."""
+    return subprocess.run(
+        [
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            python,
+            "-m",
+            "gpusetup",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        cwd="/",
+        timeout=120,
+        env={
+            "PATH": os.environ["PATH"],
+            "PYTHONPATH": pythonpath,
+            "HOME": "/tmp",
+            "NO_COLOR": "1",
+            **env,
+        },
+    )
+
+
 def _nobody_python() -> tuple[str, str]:
     """(interpreter, PYTHONPATH) to run gpusetup as user nobody, or skip the test."""
     if os.geteuid() != 0 or not shutil.which("setpriv"):
@@ -252,30 +279,7 @@ def test_unreadable_library_for_a_normal_user(tmp_path):
         (lib / "libcudart.so.12.5.82").chmod(0o600)  # a copy made by root with umask 077
         for p in (world, lib):
             p.chmod(0o755)
-        env = {
-            "PATH": os.environ["PATH"],
-            "LD_LIBRARY_PATH": str(lib),
-            "PYTHONPATH": pythonpath,
-            "NO_COLOR": "1",
-            "HOME": "/tmp",
-        }
-        proc = subprocess.run(
-            [
-                "setpriv",
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                python,
-                "-m",
-                "gpusetup",
-                *TF221,
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-            cwd="/",
-        )
+        proc = _as_nobody(python, pythonpath, *TF221, LD_LIBRARY_PATH=str(lib))
         assert proc.returncode == 1, proc.stderr
         report = json.loads(proc.stdout)
         readable = finding(report, "libs.readable")
@@ -482,27 +486,8 @@ def test_apply_without_root_explains_sudo_and_the_alternative(tmp_path):
         for p in [world, *world.rglob("*")]:
             if p.is_dir():
                 p.chmod(0o755)
-        proc = subprocess.run(
-            [
-                "setpriv",
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                python,
-                "-m",
-                "gpusetup",
-                "fix",
-                "ldconfig",
-                "/opt/cuda",
-                "--sysroot",
-                str(root),
-                "--apply",
-            ],
-            capture_output=True,
-            text=True,
-            cwd="/",
-            timeout=120,
-            env={"PATH": os.environ["PATH"], "PYTHONPATH": pythonpath, "HOME": "/tmp"},
+        proc = _as_nobody(
+            python, pythonpath, "fix", "ldconfig", "/opt/cuda", "--sysroot", str(root), "--apply"
         )
         assert proc.returncode == 1
         assert "This needs root" in proc.stderr and "sudo " in proc.stderr

@@ -144,15 +144,10 @@ class LoaderModel:
                 return Resolution(soname, path, source, attempts)
         return Resolution(soname, None, None, attempts)
 
-    def resolve(
-        self,
-        soname: str,
-        caller: LinkingObject | None,
-        lookup: FileLookup,
-        _loaded: dict[str, Resolution] | None = None,
-    ) -> Resolution:
-        """Resolve ``soname`` and, transitively, what it needs."""
-        loaded = {} if _loaded is None else _loaded
+    def resolve(self, soname: str, caller: LinkingObject | None, lookup: FileLookup) -> Resolution:
+        """Resolve ``soname`` and, transitively, what it needs (as a fresh process would:
+        nothing but the C library is loaded yet)."""
+        loaded: dict[str, Resolution] = {}
         first = self.resolve_one(soname, caller, lookup)
         loaded[soname] = first
         if not first.found:

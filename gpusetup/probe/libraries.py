@@ -38,7 +38,7 @@ from gpusetup.knowledge import (
     tensorflow_sonames,
 )
 from gpusetup.ldconf import CacheEntry, cache_flags_for, parse_ldconfig_p, read_ld_so_conf
-from gpusetup.libs.resolve import LoaderModel
+from gpusetup.libs.resolve import CACHE, LoaderModel
 from gpusetup.probe.paths import under
 
 LDCONFIG_TIMEOUT_S = 10.0
@@ -558,7 +558,7 @@ def probe_libraries(
     for entry in cache:
         stem = stem_of(entry.soname)
         if stem in copies and entry.flags.startswith(model.cache_flags):
-            add_copy(stem, entry.path, CACHE_LABEL, True)
+            add_copy(stem, entry.path, CACHE, True)
     for places, on_path in ((search_dirs, True), (off_path, False)):
         for directory, where in places.items():
             try:
@@ -607,9 +607,6 @@ def probe_libraries(
         toolchain=toolchain,
         loader=loader,
     )
-
-
-CACHE_LABEL = "ld.so.cache"
 
 
 def _needed_names(recorder: FileRecorder) -> set[str]:

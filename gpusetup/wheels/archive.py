@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from email.parser import HeaderParser
 from pathlib import Path
 
-from packaging.tags import Tag, parse_tag
+from packaging.tags import parse_tag
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 #: .cpython-34m-x86_64-linux-gnu.so -> 34m ; .abi3.so ; .cpython-311-darwin.so
@@ -175,7 +175,3 @@ def verify_record(path: str | Path) -> list[str]:
             elif listed[member] != record_hash(zf.read(member)):
                 problems.append(f"{member}: hash differs from RECORD")
     return problems
-
-
-def tag_objects(tags: list[str]) -> list[Tag]:
-    return [t for text in tags for t in parse_tag(text)]
