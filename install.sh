@@ -3,10 +3,11 @@
 # one, else into ./.venv (created here). Safe to run again.
 #
 #   ./install.sh         gpusetup and its runtime dependencies
-#   ./install.sh --dev   plus what the tests need (pytest, ruff); a C compiler must exist
+#   ./install.sh --dev   plus what the tests need (pytest, tensorflow-cpu, prometheus-client,
+#                        ruff); a C compiler must exist
 set -euo pipefail
 
-usage() { sed -n '2,7s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,8s/^# \{0,1\}//p' "$0"; }
 
 dev=0
 for arg in "$@"; do
