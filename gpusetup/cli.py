@@ -90,11 +90,24 @@ def _full_doctor(profile_name: str, from_file: Path | None, no_smoke: bool, show
     from gpusetup.smoke.judge import apply_smoke_policy
 
     report = run_doctor(pending.result(), chosen)
-    if not no_smoke and from_file is None:
+    if not no_smoke:
         from dataclasses import replace
 
+        from gpusetup.findings import Finding, Status
+
         plan = smoke_plan(report.facts, chosen)
-        if isinstance(plan, int):
+        if isinstance(plan, int) and from_file is not None:
+            # recorded facts: the same verdict as on the machine, except that nothing runs
+            findings = [
+                Finding(
+                    "smoke.inference",
+                    Status.SKIP,
+                    "Smoke inference not run",
+                    detail=f"Facts replayed from {from_file}; the smoke inference "
+                    "runs on the machine itself.",
+                )
+            ]
+        elif isinstance(plan, int):
             findings, _ = _run_smoke("tensorflow", 120.0, show_progress, expect_gpus=plan)
         else:
             findings = [plan]

@@ -212,9 +212,19 @@ def test_collect_then_doctor_from_gives_the_same_findings(cli, tmp_path):
     facts = tmp_path / "facts.json"
     run = cli("collect", "-o", str(facts), machine_file="mixed8")
     assert run.returncode == 0 and facts.exists()
-    live = cli("doctor", "--json", "--no-smoke", machine_file="mixed8").json()
+    live = cli("doctor", "--json", machine_file="mixed8").json()
     # replayed without the simulated driver: nothing is probed
     replay = cli("doctor", "--json", "--from", str(facts))
     assert replay.returncode == 1
     assert replay.json()["findings"] == live["findings"]
     assert json.loads(facts.read_text())["schema"] == "gpusetup.facts/1"
+
+
+def test_doctor_from_collect_gives_the_same_findings_on_this_machine(cli, tmp_path):
+    """Without --no-smoke too: the smoke step's verdict comes from the facts as well."""
+    facts = tmp_path / "facts.json"
+    assert cli("collect", "-o", str(facts)).returncode == 0
+    live = cli("doctor", "--json").json()
+    replay = cli("doctor", "--json", "--from", str(facts)).json()
+    assert replay["findings"] == live["findings"]
+    assert live["findings"][-1]["id"] == "smoke.inference"
