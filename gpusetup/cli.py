@@ -563,6 +563,9 @@ def fix_ldconfig(
     )
     typer.echo(f"  {plan.conf_file} will read:")
     typer.echo("".join(f"    {line}\n" for line in (plan.content or "").splitlines()), nl=False)
+    if plan.main_conf is not None:
+        typer.echo(f"  {plan.main_conf_file} does not include /etc/ld.so.conf.d; it will read:")
+        typer.echo("".join(f"    {line}\n" for line in plan.main_conf.splitlines()), nl=False)
     typer.echo(fix.WHY_NOT_LDCONFIG_DIR)
     if not apply:
         typer.echo("Run again with --apply to make the change.")

@@ -580,3 +580,25 @@ def test_fast_elf_reader_agrees_with_pyelftools(tmp_path):
         ), path
         compared += 1
     assert compared >= 2
+
+
+def test_fix_ldconfig_on_a_bare_tree_adds_the_include_it_needs(cli, tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("applying to a system root runs ldconfig -r, which needs root")
+    root = tmp_path / "image"
+    lib = root / "opt/cuda/lib64"
+    build_library(lib, "libcudart.so.12", filename="libcudart.so.12.5.82")
+    run = cli(
+        "fix",
+        "ldconfig",
+        "/opt/cuda/lib64",
+        "--sysroot",
+        str(root),
+        "--apply",
+        "--for",
+        "tensorflow==2.21",
+    )
+    assert run.returncode == 0, run.stderr
+    assert (root / "etc/ld.so.conf").read_text() == "include /etc/ld.so.conf.d/*.conf\n"
+    after = cli("libs", "--json", "--for", "tensorflow==2.21", sysroot=root).json()
+    assert rows(after)["libcudart.so.12"]["path"] == f"{lib}/libcudart.so.12"

@@ -12,6 +12,7 @@ virtual or conda environment.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -23,6 +24,8 @@ from gpusetup.probe.libraries import find_ldconfig
 from gpusetup.probe.paths import under
 
 CONF_FILE = "/etc/ld.so.conf.d/gpusetup-cuda.conf"
+MAIN_CONF = "/etc/ld.so.conf"
+INCLUDE_LINE = "include /etc/ld.so.conf.d/*.conf\n"
 HEADER = "# Library directories added by `gpusetup fix ldconfig`.\n"
 LDCONFIG_TIMEOUT_S = 120.0
 HOOK_BEGIN = "# >>> gpusetup: CUDA library directories >>>"
@@ -53,6 +56,10 @@ class LdconfigPlan:
     refused: list[Refusal] = field(default_factory=list)
     content: str | None = None  # the file's new content; None: nothing to write
     ldconfig: list[str] = field(default_factory=list)
+    #: /etc/ld.so.conf's new content when it lacks the include of ld.so.conf.d (a bare
+    #: system tree); None: it already includes it
+    main_conf: str | None = None
+    main_conf_file: str = ""
 
     @property
     def changes(self) -> bool:
@@ -106,7 +113,18 @@ def plan_ldconfig(directories: list[str], root: Path = Path("/")) -> LdconfigPla
         content = lines + "".join(f"{d}\n" for d in add)
     ldconfig = find_ldconfig() or "ldconfig"
     argv = [ldconfig] if root == Path("/") else [ldconfig, "-r", str(root)]
-    return LdconfigPlan(str(root), str(conf_file), add, already, refused, content, argv)
+    main_file = under(root, MAIN_CONF)
+    main_conf = None
+    if add:
+        try:
+            text = main_file.read_text()
+        except FileNotFoundError:
+            text = ""
+        if not re.search(r"^\s*include\s+/etc/ld\.so\.conf\.d/", text, re.MULTILINE):
+            main_conf = (text if not text or text.endswith("\n") else text + "\n") + INCLUDE_LINE
+    return LdconfigPlan(
+        str(root), str(conf_file), add, already, refused, content, argv, main_conf, str(main_file)
+    )
 
 
 def write_atomically(path: Path, content: str, mode: int = 0o644) -> None:
@@ -128,11 +146,14 @@ def apply_ldconfig(plan: LdconfigPlan) -> str:
     """Write the file and run ldconfig; returns ldconfig's output. Raises FixError."""
     if os.geteuid() != 0:
         raise FixError("changing the linker configuration needs root")
-    if plan.content is not None:
+    writes = [(plan.conf_file, plan.content), (plan.main_conf_file, plan.main_conf)]
+    for path, text in writes:
+        if text is None:
+            continue
         try:
-            write_atomically(Path(plan.conf_file), plan.content)
+            write_atomically(Path(path), text)
         except OSError as exc:
-            raise FixError(f"cannot write {plan.conf_file}: {exc.strerror or exc}") from exc
+            raise FixError(f"cannot write {path}: {exc.strerror or exc}") from exc
     try:
         proc = subprocess.run(
             plan.ldconfig,
