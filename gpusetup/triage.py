@@ -27,11 +27,15 @@ MAX_MATCHES = 200
 class Pattern:
     id: str
     source: str
-    needle: str
+    needles: tuple[str, ...]  # literal strings; a line holding none of them is skipped
     regex: re.Pattern[str]
     category: str
     role: str  # cause | symptom
     examples: tuple[str, ...]
+    #: matched only when no specific pattern matched the line
+    generic: bool = False
+    #: what to do, when no check on this machine has a fix to offer
+    fix: str = ""
 
 
 @cache
@@ -44,16 +48,19 @@ def load_patterns() -> tuple[Pattern, ...]:
                 Pattern(
                     row["id"],
                     row["source"],
-                    row["needle"],
+                    (row["needle"],) if isinstance(row["needle"], str) else tuple(row["needle"]),
                     re.compile(row["regex"]),
                     row["category"],
                     row["role"],
                     tuple(row.get("examples", ())),
+                    bool(row.get("generic")),
+                    row.get("fix", ""),
                 )
             )
         except (KeyError, re.error) as exc:
             raise KnowledgeError(f"{path}: pattern #{i + 1} is malformed ({exc})") from exc
-    return tuple(patterns)
+    # specific patterns first: a generic one only sees lines none of them matched
+    return tuple(sorted(patterns, key=lambda p: p.generic))
 
 
 @dataclass(frozen=True)
@@ -79,22 +86,33 @@ def iter_lines(stream: BinaryIO, chunk_size: int = 1 << 20) -> Iterator[str]:
         yield pending[:MAX_LINE].decode("utf-8", "replace")
 
 
+@cache
+def _needle_regex() -> re.Pattern[str]:
+    needles = {n for p in load_patterns() for n in p.needles}
+    return re.compile("|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True)))
+
+
 def scan(lines: Iterable[str]) -> tuple[list[LogMatch], int]:
     """The recognised messages (each distinct message once, with its count) and the number
     of lines read."""
     patterns = load_patterns()
+    any_needle = _needle_regex()
     found: dict[tuple[str, tuple], LogMatch] = {}
     counts: dict[tuple[str, tuple], int] = {}
     total = 0
     for number, line in enumerate(lines, 1):
         total = number
+        if not any_needle.search(line):  # most lines of a log: one search in C, done
+            continue
+        matched_line = False
         for p in patterns:
-            if p.needle not in line:
+            if (p.generic and matched_line) or not any(n in line for n in p.needles):
                 continue
             text = _ANSI.sub("", line).replace("\r", "").replace("\x00", "")
             m = p.regex.search(text)
             if not m:
                 continue
+            matched_line = True
             facts = {k: v.strip() for k, v in m.groupdict().items() if v}
             key = (p.id, tuple(sorted(facts.items())))
             counts[key] = counts.get(key, 0) + 1
@@ -136,6 +154,10 @@ CATEGORY_CHECKS = {
     "cuda-toolchain": ["cuda.toolchain"],
     "wheel": [],
     "wheel-version": [],
+    "visibility": ["env.cuda-visible-devices", "cuda.init", "gpu.present"],
+    "out-of-memory": [],
+    "gpu-fault": ["gpu.health", "gpu.nvml-query"],
+    "cudnn-missing": ["libs.required", "libs.cudnn"],
 }
 
 
@@ -149,6 +171,8 @@ class TriageItem:
     #: findings from this machine for the checks this message maps to
     here: list[Finding] = field(default_factory=list)
     fixed_here: bool | None = None  # None: this machine cannot tell
+    #: the pattern's own advice, for messages no check here can judge
+    fix: str = ""
 
 
 @dataclass(frozen=True)
@@ -247,7 +271,8 @@ CAUSE_EXPLAINS = {
     "driver-missing": {"jax.backend-failed", "tf.no-cuda-drivers", "tf.cannot-dlopen"},
     "driver-mismatch": {"jax.backend-failed", "tf.no-cuda-drivers"},
     "driver-version": {"jax.backend-failed"},
-    "cudnn-version": {"tf.cannot-dlopen"},
+    "cudnn-version": {"tf.cannot-dlopen", "tf.dnn-not-found"},
+    "visibility": {"jax.backend-failed", "tf.no-cuda-drivers"},
 }
 
 
@@ -259,6 +284,7 @@ def triage(matches: list[LogMatch], lines: int, findings: list[Finding] | None) 
 
     tags = describe_interpreter().tags if any(m.category == "wheel" for m in matches) else None
     causes = [m for m in matches if m.role == "cause"]
+    fixes = {p.id: p.fix for p in load_patterns()}
     items = []
     for m in matches:
         explained = sorted(
@@ -274,7 +300,17 @@ def triage(matches: list[LogMatch], lines: int, findings: list[Finding] | None) 
                 fixed = all(f.status is Status.PASS for f in judged)
         if m.category == "wheel" and "fixed here" in _diagnose_text(m, tags):
             fixed = True
-        items.append(TriageItem(m, is_root, explained, _diagnose_text(m, tags), here, fixed))
+        items.append(
+            TriageItem(
+                m,
+                is_root,
+                explained,
+                _diagnose_text(m, tags),
+                here,
+                fixed,
+                fixes.get(m.pattern, ""),
+            )
+        )
     items.sort(key=lambda i: (not i.is_root_cause, i.match.line_number))
     return TriageReport(lines, items)
 

@@ -50,6 +50,8 @@ def root_causes(report: dict) -> list[str]:
         ("pip-cp34.log", ["pip.unsupported-wheel"], None, "python mismatch: built for cp34"),
         ("torch-no-driver.log", ["torch.no-driver"], "gpu.present", ""),
         ("ansi-crlf-mixed.log", ["tf.dlopen-failed", "jax.cpu-jaxlib"], "libs.required", ""),
+        ("tf1-importerror.log", ["loader.shared-object-missing"], "libs.required", ""),
+        ("tf-no-device.log", ["cuda.no-device"], "gpu.present", ""),
     ],
 )
 def test_corpus_root_causes_and_checks_here(cli, log, roots, here, diagnosis):
@@ -168,3 +170,16 @@ def test_a_50_megabyte_log_from_stdin(tmp_path):
         )
     assert proc.returncode == 1, proc.stderr
     assert '"pattern": "tf.cc-too-low"' in proc.stdout
+
+
+def test_a_message_no_check_can_judge_gets_the_patterns_advice(cli):
+    run = cli("triage", str(LOGS / "torch-oom.log"))
+    assert "cuda.out-of-memory" in run.stdout and "nvidia-smi" in run.stdout
+    assert "this machine cannot tell" in run.stdout
+    report = cli("triage", str(LOGS / "torch-oom.log"), "--json").json()
+    assert report["items"][0]["fix"].startswith("The GPU's memory is full")
+
+
+def test_a_generic_pattern_does_not_double_a_specific_one(cli):
+    report = cli("triage", str(LOGS / "tf221-nvjitlink.log"), "--json").json()
+    assert "loader.shared-object-missing" not in [i["match"]["pattern"] for i in report["items"]]

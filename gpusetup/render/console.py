@@ -241,6 +241,10 @@ def render_triage(report, console: Console) -> None:
                 console.print(Padding(head, (0, 0, 0, 2)))
                 if f.fix:
                     console.print(Padding(Text(f.fix, style="cyan"), (0, 0, 0, 4)))
+        if item.fix and not any(
+            f.fix and f.status in (Status.FAIL, Status.WARN) for f in item.here
+        ):
+            console.print(Padding(Text(item.fix, style="cyan"), (0, 0, 0, 2)))
         if item.fixed_here is None and not item.here:
             console.print(
                 Padding(
