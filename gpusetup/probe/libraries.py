@@ -198,7 +198,7 @@ class FileRecorder:
         if path in self._missing:
             return None
         try:
-            st = os.lstat(path)
+            os.lstat(path)  # exists, even as a dangling link
         except OSError:
             self._missing.add(path)
             return None
@@ -213,7 +213,6 @@ class FileRecorder:
             readable=(not dangling) and os.access(path, os.R_OK),
             elf=None if dangling else read_elf(path),
         )
-        del st
         self.files[path] = file
         return file
 
