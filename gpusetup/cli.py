@@ -591,29 +591,28 @@ def fix_ldconfig(
 
 
 def _library_facts(root: Path, for_spec: str | None):
+    """The library probe alone, under its deadline."""
     import os
     import platform
 
-    from gpusetup.probe.libraries import probe_libraries
+    from gpusetup.probe._deadline import DeadlineExceeded, call_with_deadline
+    from gpusetup.probe.libraries import LIBRARY_PROBE_TIMEOUT_S, probe_libraries
 
-    return probe_libraries(root, os.environ, platform.python_version(), _tensorflow_spec(for_spec))
+    spec = _tensorflow_spec(for_spec)
+    try:
+        return call_with_deadline(
+            lambda: probe_libraries(root, os.environ, platform.python_version(), spec),
+            LIBRARY_PROBE_TIMEOUT_S,
+            "the library probe",
+        )
+    except DeadlineExceeded as exc:
+        raise UsageProblem(str(exc)) from exc
 
 
 def _off_path_directories(root: Path, for_spec: str | None) -> list[str]:
-    import os
+    from gpusetup.fix.ldconfig import off_path_directories
 
-    libs = _library_facts(root, for_spec)
-    wanted = {r.soname for r in libs.requirements}
-    found = []
-    for copies in libs.copies.values():
-        for c in copies:
-            if c.soname in wanted and not c.on_path:
-                directory = os.path.dirname(c.path)
-                if root != Path("/"):
-                    directory = "/" + os.path.relpath(directory, root)
-                if directory not in found:
-                    found.append(directory)
-    return found
+    return off_path_directories(_library_facts(root, for_spec), root)
 
 
 def _show_resolution(root: Path, for_spec: str | None) -> None:

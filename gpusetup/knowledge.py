@@ -38,7 +38,7 @@ def checks_dir() -> Path:
     )
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
@@ -75,7 +75,7 @@ class CudaTable:
 @cache
 def tensorflow_builds() -> tuple[TensorFlowBuild, ...]:
     path = checks_dir() / "data" / "tensorflow.toml"
-    data = _read_toml(path)
+    data = read_toml(path)
     builds = []
     for i, row in enumerate(data.get("build", [])):
         try:
@@ -97,7 +97,7 @@ def tensorflow_builds() -> tuple[TensorFlowBuild, ...]:
 @cache
 def cuda_table() -> CudaTable:
     path = checks_dir() / "data" / "cuda.toml"
-    data = _read_toml(path)
+    data = read_toml(path)
     try:
         return CudaTable(
             toolkit_min_driver=dict(data["toolkit_min_driver"]),
@@ -121,7 +121,7 @@ class SonameTable:
 @cache
 def tensorflow_sonames() -> SonameTable:
     path = checks_dir() / "data" / "cuda.toml"
-    data = _read_toml(path)
+    data = read_toml(path)
     try:
         table = data["tensorflow_sonames"]
         return SonameTable(
@@ -265,7 +265,7 @@ def load_profile(name_or_path: str = "default") -> Profile:
                 f"no profile named {name_or_path!r} (shipped: {', '.join(list_profiles())}; "
                 "or give a path to a .toml file)"
             )
-    return _validate_profile(path, _read_toml(path))
+    return _validate_profile(path, read_toml(path))
 
 
 def _validate_profile(path: Path, data: dict[str, Any]) -> Profile:

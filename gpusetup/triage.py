@@ -16,7 +16,7 @@ from functools import cache
 from typing import BinaryIO
 
 from gpusetup.findings import Finding, Status
-from gpusetup.knowledge import KnowledgeError, _read_toml, checks_dir
+from gpusetup.knowledge import KnowledgeError, checks_dir, read_toml
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 MAX_LINE = 8192
@@ -42,7 +42,7 @@ class Pattern:
 def load_patterns() -> tuple[Pattern, ...]:
     path = checks_dir() / "data" / "log_patterns.toml"
     patterns = []
-    for i, row in enumerate(_read_toml(path).get("pattern", [])):
+    for i, row in enumerate(read_toml(path).get("pattern", [])):
         try:
             patterns.append(
                 Pattern(

@@ -19,6 +19,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gpusetup.facts import LibraryFacts
 from gpusetup.ldconf import read_ld_so_conf
 from gpusetup.probe.libraries import find_ldconfig
 from gpusetup.probe.paths import under
@@ -64,6 +65,22 @@ class LdconfigPlan:
     @property
     def changes(self) -> bool:
         return self.content is not None
+
+
+def off_path_directories(libs: LibraryFacts, root: Path = Path("/")) -> list[str]:
+    """Directories (as seen inside ``root``) holding a required library where the loader
+    does not look: what `fix ldconfig` proposes when given no directory."""
+    wanted = {r.soname for r in libs.requirements}
+    found: list[str] = []
+    for copies in libs.copies.values():
+        for copy in copies:
+            if copy.soname in wanted and not copy.on_path:
+                directory = os.path.dirname(copy.path)
+                if root != Path("/"):
+                    directory = "/" + os.path.relpath(directory, root)
+                if directory not in found:
+                    found.append(directory)
+    return found
 
 
 def check_directory(root: Path, directory: str) -> str | None:
