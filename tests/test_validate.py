@@ -182,6 +182,17 @@ def test_fleet_merge_of_2000_reports_is_correct(cli, tmp_path):
     assert summary["drivers"] == {"470.256.02": 2000}
 
 
+def run_example(script: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["bash", str(EXAMPLES / script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+    )
+
+
 def _fake_bin(tmp_path: Path) -> tuple[Path, Path]:
     """A bin dir with `gpusetup` (this checkout), a recording `scontrol` and `srun`."""
     bin_dir = tmp_path / "bin"
@@ -202,14 +213,7 @@ def _fake_bin(tmp_path: Path) -> tuple[Path, Path]:
 def test_slurm_healthcheck_drains_a_failing_node_with_the_check_ids(tmp_path):
     bin_dir, log = _fake_bin(tmp_path)
     env = base_env(PATH=f"{bin_dir}:{os.environ['PATH']}", SLURMD_NODENAME="gpu0042")
-    run = subprocess.run(
-        ["bash", str(EXAMPLES / "slurm/healthcheck.sh")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
+    run = run_example("slurm/healthcheck.sh", env, tmp_path)
     assert run.returncode == 1, run.stderr
     (call,) = log.read_text().splitlines()
     assert call.startswith("update nodename=gpu0042 state=drain reason=gpusetup: gpu.present")
@@ -220,14 +224,7 @@ def test_slurm_batch_script_validates_and_merges(tmp_path):
     env = base_env(
         PATH=f"{bin_dir}:{os.environ['PATH']}", SLURM_JOB_ID="77", REPORTS=str(tmp_path / "reports")
     )
-    run = subprocess.run(
-        ["bash", str(EXAMPLES / "slurm/validate-nodes.sbatch")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
-    )
+    run = run_example("slurm/validate-nodes.sbatch", env, tmp_path)
     assert "1 node(s), 1 failing" in run.stdout, run.stderr
     assert "FAIL gpu.present on 1 node(s)" in run.stdout
 

@@ -120,6 +120,13 @@ def venv(tmp_path_factory) -> Path:
     return path / "bin" / "python"
 
 
+def printed_by(python: Path, code: str, cwd: Path) -> str:
+    """What ``code`` prints when the throw-away environment's Python runs it."""
+    return subprocess.run(
+        [str(python), "-c", code], capture_output=True, text=True, cwd=cwd, timeout=120
+    ).stdout.strip()
+
+
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -211,13 +218,7 @@ def test_pure_wheel_retagged_installs_with_pip_and_imports(cli, pure_py2_wheel, 
     assert cli("wheel", "inspect", str(retagged)).returncode == 0
     installed = cli("install", "--wheel", str(retagged), "--python", str(venv), timeout=300)
     assert installed.returncode == 0, installed.stderr
-    value = subprocess.run(
-        [str(venv), "-c", "import demo; print(demo.VALUE)"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    ).stdout.strip()
-    assert value == "42"
+    assert printed_by(venv, "import demo; print(demo.VALUE)", tmp_path) == "42"
 
 
 def test_abi3_retag_forward_only(cli, tmp_path):
@@ -455,13 +456,9 @@ def test_download_checks_sha256_and_installs_nothing_on_a_mismatch(cli, index, t
     _tensorflow_project(index, wheel)
     run = install()
     assert run.returncode == 0, run.stderr
-    version = subprocess.run(
-        [str(venv), "-c", "import tensorflow; print(tensorflow.__version__)"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    ).stdout.strip()
-    assert version == "stand-in"
+    assert printed_by(venv, "import tensorflow; print(tensorflow.__version__)", tmp_path) == (
+        "stand-in"
+    )
     subprocess.run([str(venv), "-m", "pip", "uninstall", "-y", "-q", "tensorflow"], check=True)
 
 
