@@ -610,9 +610,9 @@ def _library_facts(root: Path, for_spec: str | None):
 
 
 def _off_path_directories(root: Path, for_spec: str | None) -> list[str]:
-    from gpusetup.fix.ldconfig import off_path_directories
+    from gpusetup.fix.ldconfig import directories_to_configure
 
-    return off_path_directories(_library_facts(root, for_spec), root)
+    return directories_to_configure(_library_facts(root, for_spec), root)
 
 
 def _show_resolution(root: Path, for_spec: str | None) -> None:

@@ -67,7 +67,7 @@ class LdconfigPlan:
         return self.content is not None
 
 
-def off_path_directories(libs: LibraryFacts, root: Path = Path("/")) -> list[str]:
+def directories_to_configure(libs: LibraryFacts, root: Path = Path("/")) -> list[str]:
     """Directories (as seen inside ``root``) holding a required library where the loader
     does not look: what `fix ldconfig` proposes when given no directory."""
     wanted = {r.soname for r in libs.requirements}

@@ -312,9 +312,11 @@ def pip_library_dirs() -> dict[str, str]:
     return dirs
 
 
-def off_path_directories(environ: Mapping[str, str], root: Path) -> dict[str, str]:
+def off_path_directories(
+    environ: Mapping[str, str], root: Path, pip_dirs: dict[str, str]
+) -> dict[str, str]:
     """Where people install CUDA libraries that may be off the loader's path."""
-    places: dict[str, str] = dict(pip_library_dirs()) if root == Path("/") else {}
+    places: dict[str, str] = dict(pip_dirs)
     conda = environ.get("CONDA_PREFIX")
     if conda:
         places[f"{conda}/lib"] = f"conda environment {conda}"
@@ -412,10 +414,12 @@ def find_uncached(root: Path, conf, cache) -> dict[str, list[str]]:
     return uncached
 
 
-def find_toolchain(root: Path, environ: Mapping[str, str]) -> dict[str, list[str]]:
+def find_toolchain(
+    root: Path, environ: Mapping[str, str], pip_dirs: dict[str, str]
+) -> dict[str, list[str]]:
     """ptxas and libdevice, which XLA needs to compile GPU kernels: beside a pip-installed
     TensorFlow (nvidia/cuda_nvcc), under $CUDA_HOME / /usr/local/cuda*, and ptxas on PATH."""
-    bases = [Path(p).parent for p in pip_library_dirs() if p.endswith("cuda_nvcc/lib")]
+    bases = [Path(p).parent for p in pip_dirs if p.endswith("cuda_nvcc/lib")]
     bases += (
         [Path(sp) / "nvidia" / "cuda_nvcc" for sp in _site_packages()] if root == Path("/") else []
     )
@@ -539,7 +543,9 @@ def probe_libraries(
             search_dirs.setdefault(directory, source)
     for d in conf.directories:
         search_dirs.setdefault(str(under(root, d.path)), f"ld.so.conf ({d.source})")
-    off_path = off_path_directories(environ, root)
+    # the environment's pip nvidia-* packages (read once: their RECORD files name owners)
+    pip_dirs = pip_library_dirs() if root == Path("/") else {}
+    off_path = off_path_directories(environ, root, pip_dirs)
     off_path.update({k: v for k, v in walk_opt(root, stems, deadline).items() if k not in off_path})
     copies: dict[str, list[LibraryCopy]] = {s: [] for s in stems}
     seen_real: dict[str, set[str]] = {s: set() for s in stems}
@@ -571,7 +577,7 @@ def probe_libraries(
 
     uncached = find_uncached(root, conf, cache) if cache_error is None else {}
 
-    toolchain = find_toolchain(root, environ)
+    toolchain = find_toolchain(root, environ, pip_dirs)
     writable = [d for d in ld_path if _world_writable(d)]
     writable += [f"{d.path} ({d.source})" for d in conf.directories if d.world_writable]
 
