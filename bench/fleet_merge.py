@@ -21,8 +21,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nodes", type=int, default=2000)
     args = parser.parse_args()
-    report = json.loads(subprocess.run([sys.executable, "-m", "gpusetup", "doctor", "--json",
-                                        "--no-smoke"], capture_output=True, text=True).stdout)
+    report = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "gpusetup", "doctor", "--json", "--no-smoke"],
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
     with tempfile.TemporaryDirectory() as tmp:
         paths = []
         for n in range(args.nodes):
@@ -37,11 +42,15 @@ def main() -> None:
         summary = merge(paths)
         in_process = time.perf_counter() - start
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "gpusetup", "fleet", "merge", "--json",
-                        *map(str, paths)], capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "gpusetup", "fleet", "merge", "--json", *map(str, paths)],
+            capture_output=True,
+        )
         cli = time.perf_counter() - start
-    print(f"{summary.nodes} reports ({size:.1f} MiB): merge {in_process:.3f} s in-process, "
-          f"{cli:.3f} s as `gpusetup fleet merge`")
+    print(
+        f"{summary.nodes} reports ({size:.1f} MiB): merge {in_process:.3f} s in-process, "
+        f"{cli:.3f} s as `gpusetup fleet merge`"
+    )
 
 
 if __name__ == "__main__":
