@@ -521,6 +521,11 @@ def fix_ldconfig(
     root = Path(sysroot).resolve() if sysroot else Path("/")
     if sysroot and not root.is_dir():
         raise UsageProblem(f"--sysroot {sysroot} is not a directory")
+    if sysroot and user_env:
+        raise UsageProblem(
+            "--user-env changes an environment of this machine; a tree's directories "
+            "belong in the tree (drop --user-env)"
+        )
     dirs = list(directories or [])
     if not dirs:
         dirs = _off_path_directories(root, for_spec)

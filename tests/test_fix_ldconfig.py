@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import base_env, build_library, make_sysroot
+from conftest import base_env, build_library, make_sysroot, real_cache
 from test_libraries import _as_nobody, _nobody_python
 
 CONF = "etc/ld.so.conf.d/gpusetup-cuda.conf"
@@ -86,12 +86,6 @@ def _run(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc
-
-
-def _real_cache(root: Path) -> str:
-    ldconfig = shutil.which("ldconfig", path="/sbin:/usr/sbin:" + os.environ.get("PATH", ""))
-    argv = [ldconfig, "-p", "-C", str(root / "etc/ld.so.cache")]
-    return subprocess.run(argv, capture_output=True, text=True, check=True).stdout
 
 
 def _refused(stderr: str) -> int:
@@ -163,12 +157,24 @@ def test_venv_hook_with_hostile_names_runs_nothing_and_sets_exactly_the_director
             + f". {shlex.quote(str(activate))}\nshow\n"  # activating again adds nothing
             "deactivate\nshow\n",
         )
+        assert not marker.exists()
         initial = "unset" if before is None else f"set:{before}"
         assert seen[0] == initial
         assert seen[2] == _expected(accepted, before) and seen[3] == str(venv)
         assert seen[4] == _expected(accepted, before)
         assert seen[6:] == [initial, "none"]  # deactivate restores it, and the venv's own
     assert not marker.exists()
+
+
+def test_the_reported_directory_name_runs_nothing_when_the_venv_is_activated(venv, tmp_path):
+    marker = tmp_path / "PWNED"
+    directory = tmp_path / f'a"$(touch {marker})"b'
+    directory.mkdir(parents=True)
+    run = _run("fix", "ldconfig", str(directory), "--user-env", "--apply", VIRTUAL_ENV=str(venv))
+    assert run.returncode == 0, run.stderr
+    seen = _source("bash", None, f". {shlex.quote(str(venv / 'bin/activate'))}\nshow\n")
+    assert not marker.exists()
+    assert seen == [f"set:{directory}", str(venv)]
 
 
 def test_conda_hook_with_hostile_names_restores_on_deactivate(tmp_path):
@@ -196,6 +202,7 @@ def test_conda_hook_with_hostile_names_restores_on_deactivate(tmp_path):
                 + _loads(labels)
                 + f". {shlex.quote(str(on))}\nshow\n. {shlex.quote(str(off))}\nshow\n",
             )
+            assert not marker.exists()
             initial = "unset" if before is None else f"set:{before}"
             assert seen[0] == seen[2] == _expected(accepted, before)
             assert seen[4] == initial
@@ -274,6 +281,15 @@ def test_hook_replaces_an_old_unquoted_block_and_keeps_a_script_without_deactiva
     assert not marker.exists()
 
 
+def test_hook_is_not_for_a_tree(venv, tmp_path):
+    root = make_sysroot(tmp_path / "tree")
+    (root / "opt/lib").mkdir(parents=True)
+    run = _run(
+        "fix", "ldconfig", "/opt/lib", "--sysroot", str(root), "--user-env", VIRTUAL_ENV=str(venv)
+    )
+    assert run.returncode == 2 and "drop --user-env" in run.stderr
+
+
 def test_hook_refuses_an_unclosed_block_and_a_non_regular_activate(tmp_path):
     env = tmp_path / "env"
     (env / "bin").mkdir(parents=True)
@@ -308,7 +324,7 @@ def test_system_fix_with_hostile_names_writes_lines_ldconfig_reads_back_exactly(
     accepted = {k: d for k, d in zip(HOSTILE, dirs, strict=True) if k not in REFUSED_BY_CONF}
     lines = (root / CONF).read_text().splitlines()
     assert lines[1:] == list(accepted.values())
-    cache = _real_cache(root)  # the real ldconfig read each line back as that directory
+    cache = real_cache(root)  # the real ldconfig read each line back as that directory
     for label, directory in accepted.items():
         assert f"{_soname(label)} (libc6,x86-64) => {directory}/{_soname(label)}" in cache
     content = (root / CONF).read_text()
@@ -365,11 +381,14 @@ def test_system_fix_never_follows_a_tree_link_onto_the_host(tree_and_decoy, case
     root, decoy, directory = tree_and_decoy
     where, target, reason = ESCAPES[case]
     _relink(root / where, target.format(decoy=decoy))
+    runs = []
     for extra in ((), ("--apply",)):
-        run = _run("fix", "ldconfig", directory, "--sysroot", str(root), *extra)
+        runs.append(_run("fix", "ldconfig", directory, "--sysroot", str(root), *extra))
+        _host_untouched(decoy)
+        assert "host content" not in runs[-1].stdout  # nor is the host's file read
+    for run in runs:  # refused before anything is written, naming the link
         assert run.returncode == 2, (run.stdout, run.stderr)
         assert reason in run.stderr, run.stderr
-        _host_untouched(decoy)
 
 
 @needs_root
@@ -388,7 +407,7 @@ def test_system_fix_writes_through_a_link_inside_the_tree_where_ldconfig_reads(t
     assert run.returncode == 0, run.stderr
     assert written.read_text().splitlines()[-1] == directory
     assert (root / "etc/ld.so.conf.d").is_symlink()  # the link is left as it was
-    assert f"libcudart.so.12 (libc6,x86-64) => {directory}/libcudart.so.12" in _real_cache(root)
+    assert f"libcudart.so.12 (libc6,x86-64) => {directory}/libcudart.so.12" in real_cache(root)
 
 
 @needs_root
@@ -416,7 +435,7 @@ def test_system_fix_judges_directories_where_the_tree_puts_them(tree_and_decoy, 
     assert "refused /opt/up: is the root directory" in run.stderr
     assert "refused /opt/kernel/self: is /proc/self" in run.stderr
     assert (root / CONF).read_text().splitlines()[1:] == ["/opt/cuda/lib64"]
-    assert "=> /opt/cuda/lib64/libcudart.so.12" in _real_cache(root)
+    assert "=> /opt/cuda/lib64/libcudart.so.12" in real_cache(root)
     assert sorted(p.name for p in decoy.iterdir()) == ["keep.conf", "lib"]
 
 

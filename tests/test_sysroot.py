@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import build_library, make_sysroot, rebuild_cache
+from conftest import build_library, make_sysroot, real_cache, rebuild_cache
 
 from gpusetup.probe import paths
 
@@ -252,13 +252,6 @@ def test_recorded_sysfs_links_resolve_inside_the_tree(tmp_path):
     assert (device.address, device.device_id, device.driver) == ("0000:41:00.0", "0x2330", "nvidia")
 
 
-def _real_cache(root: Path) -> str:
-    """The tree's cache as the real ``ldconfig -p -C`` prints it."""
-    ldconfig = shutil.which("ldconfig", path="/sbin:/usr/sbin:" + os.environ.get("PATH", ""))
-    argv = [ldconfig, "-p", "-C", str(root / "etc/ld.so.cache")]
-    return subprocess.run(argv, capture_output=True, text=True, check=True).stdout
-
-
 def _libs(cli, root: Path) -> dict[str, dict]:
     report = cli("libs", "--json", "--for", "tensorflow==2.21", sysroot=root).json()
     return {r["soname"]: r for r in report["libraries"]}
@@ -279,7 +272,7 @@ def test_library_probe_follows_alternatives_inside_and_never_reaches_the_host(cl
     (lib / "libcublas.so.12").symlink_to(str(decoy / "libcudart.so.12"))
     rebuild_cache(root)  # the real ldconfig -r: it sees the tree the same way
 
-    cache = _real_cache(root)
+    cache = real_cache(root)
     assert "libcuda.so.1 (libc6,x86-64) => /usr/lib/x86_64-linux-gnu/libcuda.so.1" in cache
     assert "libcudart.so.12" not in cache
 
@@ -301,8 +294,10 @@ def test_library_probe_survives_link_loops_in_the_tree(cli, tmp_path):
     (root / "usr/local/cuda").symlink_to("/usr/local/cuda")
     (root / "opt/loop").mkdir(parents=True)
     (root / "opt/loop/x").symlink_to("/opt/loop")
-    libs = _libs(cli, root)
-    assert libs["libcudart.so.12"]["status"] == "missing"
+    report = cli("libs", "--json", "--for", "tensorflow==2.21", sysroot=root).json()
+    assert {r["soname"]: r for r in report["libraries"]}["libcudart.so.12"]["status"] == "missing"
+    # /usr/local/cuda loops inside the tree; this machine's own CUDA is not the tree's
+    assert report["facts"]["toolchain"] == {"ptxas": [], "libdevice": []}
 
 
 def test_ld_so_conf_is_read_through_the_trees_links_like_ldconfig(tmp_path):
@@ -332,7 +327,7 @@ def test_ld_so_conf_is_read_through_the_trees_links_like_ldconfig(tmp_path):
     assert all(d.exists for d in conf.directories)
     assert conf.includes == ["/etc/ld.so.conf.d/*.conf", "/etc/host.d/*.conf"]
     rebuild_cache(root)
-    cache = _real_cache(root)
+    cache = real_cache(root)
     for i, name in enumerate(names + ["/opt/typed"]):
         assert f"libx{i}.so.1 (libc6,x86-64) => {name}/libx{i}.so.1" in cache
     assert "host-only" not in cache
