@@ -116,6 +116,11 @@ def _source(shell: str, before: str | None, body: str) -> list[str]:
     return proc.stdout.split("\0")[:-1]
 
 
+def _state(before: str | None) -> str:
+    """What ``show`` prints for this LD_LIBRARY_PATH."""
+    return "unset" if before is None else f"set:{before}"
+
+
 def _expected(dirs: list[str], before: str | None) -> str:
     return "set:" + ":".join(dirs) + (f":{before}" if before else "")
 
@@ -158,7 +163,7 @@ def test_venv_hook_with_hostile_names_runs_nothing_and_sets_exactly_the_director
             "deactivate\nshow\n",
         )
         assert not marker.exists()
-        initial = "unset" if before is None else f"set:{before}"
+        initial = _state(before)
         assert seen[0] == initial
         assert seen[2] == _expected(accepted, before) and seen[3] == str(venv)
         assert seen[4] == _expected(accepted, before)
@@ -183,12 +188,15 @@ def test_conda_hook_with_hostile_names_restores_on_deactivate(tmp_path):
     env = tmp_path / "conda-env"
     (env / "conda-meta").mkdir(parents=True)
     dirs = list(made.values())
-    for _ in range(2):
-        run = _run("fix", "ldconfig", *dirs, "--user-env", "--apply", CONDA_PREFIX=str(env))
-        assert run.returncode == 1, run.stderr
     hooks = env / "etc/conda"
     on = hooks / "activate.d/gpusetup-cuda.sh"
     off = hooks / "deactivate.d/gpusetup-cuda.sh"
+    contents = []
+    for _ in range(2):
+        run = _run("fix", "ldconfig", *dirs, "--user-env", "--apply", CONDA_PREFIX=str(env))
+        assert run.returncode == 1, run.stderr
+        contents.append((on.read_text(), off.read_text()))
+    assert contents[0] == contents[1]  # idempotent
     assert stat.S_IMODE(on.stat().st_mode) == 0o644
     labels = [k for k in HOSTILE if k not in REFUSED_BY_HOOK]
     accepted = [made[k] for k in labels]
@@ -203,9 +211,8 @@ def test_conda_hook_with_hostile_names_restores_on_deactivate(tmp_path):
                 + f". {shlex.quote(str(on))}\nshow\n. {shlex.quote(str(off))}\nshow\n",
             )
             assert not marker.exists()
-            initial = "unset" if before is None else f"set:{before}"
             assert seen[0] == seen[2] == _expected(accepted, before)
-            assert seen[4] == initial
+            assert seen[4] == _state(before)
     assert not marker.exists()
 
 
