@@ -7,6 +7,7 @@ Heavy modules are imported inside the commands so ``gpusetup --help`` stays fast
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -520,6 +521,11 @@ def fix_ldconfig(
     root = Path(sysroot).resolve() if sysroot else Path("/")
     if sysroot and not root.is_dir():
         raise UsageProblem(f"--sysroot {sysroot} is not a directory")
+    if sysroot and user_env:
+        raise UsageProblem(
+            "--user-env changes an environment of this machine; a tree's directories "
+            "belong in the tree (drop --user-env)"
+        )
     dirs = list(directories or [])
     if not dirs:
         dirs = _off_path_directories(root, for_spec)
@@ -530,64 +536,105 @@ def fix_ldconfig(
             )
             raise typer.Exit(EXIT_OK)
         typer.echo(
-            "Directories holding required libraries off the loader's path: " + ", ".join(dirs)
+            "Directories holding required libraries off the loader's path: "
+            + ", ".join(_shown(d) for d in dirs)
         )
     if user_env:
-        try:
-            hook = fix.plan_user_hook(dirs, dict(os.environ))
-        except fix.FixError as exc:
-            typer.echo(f"gpusetup: {exc}", err=True)
-            raise typer.Exit(EXIT_FAILED) from exc
-        typer.echo(f"Plan ({hook.kind} environment): set LD_LIBRARY_PATH on activation")
-        for path, content in hook.files.items():
-            typer.echo(f"  write {path}:")
-            typer.echo("".join(f"    {line}\n" for line in content.splitlines()[-4:]), nl=False)
-        if not apply:
-            typer.echo("Run again with --apply to write it.")
-            raise typer.Exit(EXIT_OK)
-        fix.apply_user_hook(hook)
-        typer.echo("Done. Re-activate the environment for it to take effect.")
-        raise typer.Exit(EXIT_OK)
-
-    plan = fix.plan_ldconfig(dirs, root)
-    for refusal in plan.refused:
-        typer.echo(f"refused {refusal.directory}: {refusal.reason}", err=True)
+        _fix_user_env(dirs, apply)
+    try:
+        plan = fix.plan_ldconfig(dirs, root)
+    except fix.FixError as exc:
+        raise UsageProblem(str(exc)) from exc
+    _echo_refusals(plan.refused)
     for directory, where in plan.already.items():
-        typer.echo(f"already configured: {directory} ({where})")
+        typer.echo(f"already configured: {_shown(directory)} ({_shown(where)})")
     if not plan.add:
         typer.echo("Nothing to change.")
         raise typer.Exit(EXIT_FAILED if plan.refused else EXIT_OK)
     typer.echo(
-        f"Plan: add {', '.join(plan.add)} to {plan.conf_file}, then run "
-        f"`{' '.join(plan.ldconfig)}`."
+        f"Plan: add {', '.join(_shown(d) for d in plan.add)} to {_shown(plan.conf_file)}, "
+        f"then run `{_shown(shlex.join(plan.ldconfig))}`."
     )
-    typer.echo(f"  {plan.conf_file} will read:")
-    typer.echo("".join(f"    {line}\n" for line in (plan.content or "").splitlines()), nl=False)
-    if plan.main_conf is not None:
-        typer.echo(f"  {plan.main_conf_file} does not include /etc/ld.so.conf.d; it will read:")
-        typer.echo("".join(f"    {line}\n" for line in plan.main_conf.splitlines()), nl=False)
+    _echo_planned(plan.files)
     typer.echo(fix.WHY_NOT_LDCONFIG_DIR)
     if not apply:
         typer.echo("Run again with --apply to make the change.")
         raise typer.Exit(EXIT_FAILED if plan.refused else EXIT_OK)
     if os.geteuid() != 0:
         typer.echo("This needs root. Run:\n  " + fix.sudo_command(plan.add, root), err=True)
-        typer.echo(
-            "Or, without root, for the active environment only:\n  gpusetup fix ldconfig "
-            + " ".join(plan.add)
-            + " --user-env --apply",
-            err=True,
-        )
+        if root == Path("/"):
+            typer.echo(
+                "Or, without root, for the active environment only:\n  "
+                + fix.user_env_command(plan.add),
+                err=True,
+            )
         raise typer.Exit(EXIT_FAILED)
     try:
         output = fix.apply_ldconfig(plan)
     except fix.FixError as exc:
         raise UsageProblem(str(exc)) from exc
     if output:
-        typer.echo(output)
-    typer.echo(f"Wrote {plan.conf_file} and ran `{' '.join(plan.ldconfig)}`. Now:")
+        typer.echo(_shown(output))
+    written = " and ".join(_shown(f.host) for f in plan.files)
+    typer.echo(f"Wrote {written} and ran `{_shown(shlex.join(plan.ldconfig))}`. Now:")
     _show_resolution(root, for_spec)
     raise typer.Exit(EXIT_FAILED if plan.refused else EXIT_OK)
+
+
+def _shown(text: str) -> str:
+    from gpusetup.render.text import printable
+
+    return printable(text)
+
+
+def _echo_refusals(refused) -> None:
+    for refusal in refused:
+        typer.echo(f"refused {_shown(refusal.directory)}: {_shown(refusal.reason)}", err=True)
+
+
+def _echo_planned(files) -> None:
+    """Each file the fix writes: where it lies (and the links that lead there), and the
+    text it puts there."""
+    for planned in files:
+        via = "".join(
+            f" (through the link {_shown(link)} -> {_shown(target)})"
+            for link, target in planned.links
+        )
+        for what, text in planned.shown:
+            typer.echo(f"  {_shown(planned.host)}{via} {what}:")
+            typer.echo("".join(f"    {_shown(line)}\n" for line in text.splitlines()), nl=False)
+
+
+def _fix_user_env(dirs: list[str], apply: bool) -> None:
+    """``fix ldconfig --user-env``: the activation hook of the active environment."""
+    import os
+
+    from gpusetup.fix import ldconfig as fix
+
+    try:
+        hook = fix.plan_user_hook(dirs, dict(os.environ))
+    except fix.FixError as exc:
+        raise UsageProblem(str(exc)) from exc
+    _echo_refusals(hook.refused)
+    if not hook.files:
+        typer.echo("Nothing to change.")
+        raise typer.Exit(EXIT_FAILED if hook.refused else EXIT_OK)
+    typer.echo(
+        f"Plan ({hook.kind} environment): put {':'.join(_shown(d) for d in hook.directories)} "
+        "first on LD_LIBRARY_PATH on activation"
+    )
+    _echo_planned(hook.files)
+    for note in hook.notes:
+        typer.echo(f"Note: {note}")
+    if not apply:
+        typer.echo("Run again with --apply to write it.")
+        raise typer.Exit(EXIT_FAILED if hook.refused else EXIT_OK)
+    try:
+        fix.apply_user_hook(hook)
+    except fix.FixError as exc:
+        raise UsageProblem(str(exc)) from exc
+    typer.echo("Done. Re-activate the environment for it to take effect.")
+    raise typer.Exit(EXIT_FAILED if hook.refused else EXIT_OK)
 
 
 def _library_facts(root: Path, for_spec: str | None):

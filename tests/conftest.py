@@ -123,6 +123,13 @@ def rebuild_cache(root: Path) -> None:
     subprocess.run([ldconfig, "-r", str(root)], check=True, capture_output=True)
 
 
+def real_cache(root: Path) -> str:
+    """The tree's cache as the real ``ldconfig -p -C`` prints it."""
+    ldconfig = shutil.which("ldconfig", path="/sbin:/usr/sbin:" + os.environ.get("PATH", ""))
+    argv = [ldconfig, "-p", "-C", str(root / "etc/ld.so.cache")]
+    return subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+
+
 def make_sysroot(
     root: Path,
     machine_data: dict | None = None,

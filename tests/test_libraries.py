@@ -457,26 +457,6 @@ def _owner(path: Path, uid: int) -> str:
     return "/" + str(path.relative_to(path.parents[1]))
 
 
-def test_user_env_hook_for_a_virtualenv_is_written_once(cli, tmp_path):
-    venv = tmp_path / "venv"
-    (venv / "bin").mkdir(parents=True)
-    activate = venv / "bin/activate"
-    activate.write_text("# venv activate\nexport VIRTUAL_ENV=x\n")
-    plan = cli("fix", "ldconfig", "/opt/cuda/lib64", "--user-env", VIRTUAL_ENV=str(venv))
-    assert plan.returncode == 0 and activate.read_text().count("gpusetup") == 0
-    for _ in range(2):
-        run = cli(
-            "fix", "ldconfig", "/opt/cuda/lib64", "--user-env", "--apply", VIRTUAL_ENV=str(venv)
-        )
-        assert run.returncode == 0, run.stderr
-    text = activate.read_text()
-    assert text.startswith("# venv activate\nexport VIRTUAL_ENV=x\n")
-    assert (
-        text.count('export LD_LIBRARY_PATH="/opt/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"')
-        == 1
-    )
-
-
 def test_apply_without_root_explains_sudo_and_the_alternative(tmp_path):
     python, pythonpath = _nobody_python()
     world = Path(tempfile.mkdtemp(prefix="gpusetup-noroot-", dir="/tmp"))
@@ -491,7 +471,8 @@ def test_apply_without_root_explains_sudo_and_the_alternative(tmp_path):
         )
         assert proc.returncode == 1
         assert "This needs root" in proc.stderr and "sudo " in proc.stderr
-        assert "--user-env --apply" in proc.stderr
+        # the tree's directories mean nothing to this machine's environments: no hook
+        assert "--user-env" not in proc.stderr
         assert not (root / "etc/ld.so.conf.d/gpusetup-cuda.conf").exists()
     finally:
         shutil.rmtree(world, ignore_errors=True)

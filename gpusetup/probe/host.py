@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 from gpusetup.facts import HostFacts
-from gpusetup.probe.paths import under
+from gpusetup.probe.paths import inside
 
 
 def _os_name(root: Path) -> str:
     try:
-        for line in under(root, "/etc/os-release").read_text(errors="replace").splitlines():
+        for line in inside(root, "/etc/os-release").read_text(errors="replace").splitlines():
             if line.startswith("PRETTY_NAME="):
                 return line.split("=", 1)[1].strip().strip('"')
     except OSError:

@@ -39,7 +39,15 @@ from gpusetup.knowledge import (
 )
 from gpusetup.ldconf import CacheEntry, cache_flags_for, parse_ldconfig_p, read_ld_so_conf
 from gpusetup.libs.resolve import CACHE, LoaderModel
-from gpusetup.probe.paths import under
+from gpusetup.probe.paths import (
+    HOST,
+    glob_inside,
+    host_path,
+    real_path,
+    resolve_inside,
+    rooted,
+    under,
+)
 
 LDCONFIG_TIMEOUT_S = 10.0
 #: the whole library probe, the real loader's answers included
@@ -186,9 +194,14 @@ def choose_requirements(
 
 
 class FileRecorder:
-    """The lookup the resolver uses while probing: looks at the disk, keeps what it saw."""
+    """The lookup the resolver uses while probing: looks at the disk, keeps what it saw.
 
-    def __init__(self) -> None:
+    Under a system root a path inside it is looked up inside it (its links followed the
+    chroot way); a path elsewhere (``LD_LIBRARY_PATH``) as the machine sees it.
+    """
+
+    def __init__(self, root: Path = HOST) -> None:
+        self.root = root
         self.files: dict[str, LibraryFile] = {}
         self._missing: set[str] = set()
 
@@ -197,24 +210,44 @@ class FileRecorder:
             return self.files[path]
         if path in self._missing:
             return None
-        try:
-            os.lstat(path)  # exists, even as a dangling link
-        except OSError:
+        found = self._look(path)
+        if found is None:
             self._missing.add(path)
             return None
-        is_link = os.path.islink(path)
-        real = os.path.realpath(path)
-        dangling = is_link and not os.path.exists(path)
+        is_link, real, dangling = found
         file = LibraryFile(
             path=path,
             realpath=real,
             is_symlink=is_link,
             dangling=dangling,
-            readable=(not dangling) and os.access(path, os.R_OK),
-            elf=None if dangling else read_elf(path),
+            readable=(not dangling) and os.access(real, os.R_OK),
+            elf=None if dangling else read_elf(real),
         )
         self.files[path] = file
         return file
+
+    def _look(self, path: str) -> tuple[bool, str, bool] | None:
+        """(is a link, the file it finally names, the link leads nowhere), or None."""
+        seen = rooted(self.root, path)
+        if seen is None:
+            try:
+                os.lstat(path)  # exists, even as a dangling link
+            except OSError:
+                return None
+            is_link = os.path.islink(path)
+            return is_link, os.path.realpath(path), is_link and not os.path.exists(path)
+        try:
+            entry = resolve_inside(self.root, seen, follow_last=False)
+            if not entry.exists:
+                return None
+            is_link = os.path.islink(entry.host)
+        except OSError:  # a loop on the way: the loader cannot open it either
+            return None
+        try:
+            target = resolve_inside(self.root, entry.inside)
+        except OSError:  # the link itself leads into a loop: as good as dangling
+            return True, os.fspath(entry.host), True
+        return is_link, os.fspath(target.host), is_link and not target.exists
 
 
 def linking_object(path: str) -> LinkingObject:
@@ -259,7 +292,11 @@ def read_cache(root: Path) -> tuple[str, list, str | None]:
     ldconfig = find_ldconfig()
     if ldconfig is None:
         return cache_file, [], "ldconfig was not found (looked on PATH, /sbin, /usr/sbin)"
-    argv = [ldconfig, "-p"] + (["-C", cache_file] if root != Path("/") else [])
+    try:
+        # the tree's own cache file, even behind a link; never one outside the tree
+        argv = [ldconfig, "-p"] + (["-C", host_path(root, cache_file)] if root != HOST else [])
+    except OSError as exc:
+        return cache_file, [], f"{cache_file} cannot be read: {exc.strerror}"
     try:
         proc = subprocess.run(
             argv, capture_output=True, text=True, errors="replace", timeout=LDCONFIG_TIMEOUT_S
@@ -325,16 +362,28 @@ def off_path_directories(
         if base:
             for sub in ("lib64", "lib", f"targets/{platform.machine()}-linux/lib"):
                 places.setdefault(f"{base}/{sub}", f"${var} ({base})")
-    for cuda in sorted(under(root, "/usr/local").glob("cuda*")):
+    for cuda in _cuda_trees(root):
         for sub in ("lib64", "lib", f"targets/{platform.machine()}-linux/lib"):
             places.setdefault(str(cuda / sub), str(cuda))
     return places
 
 
+def _cuda_trees(root: Path) -> list[Path]:
+    """/usr/local/cuda* of the tree (named where they lie, not where their links lead)."""
+    return [under(root, p) for p in glob_inside(root, "/usr/local/cuda*")]
+
+
+def _listdir(root: Path, directory: str) -> list[str]:
+    return os.listdir(host_path(root, directory))
+
+
 def walk_opt(root: Path, stems: set[str], deadline: float) -> dict[str, str]:
     """Directories under /opt holding any of the libraries, bounded in depth, size and time."""
     found: dict[str, str] = {}
-    start = under(root, "/opt")
+    try:
+        start = Path(host_path(root, under(root, "/opt")))
+    except OSError:
+        return found
     stack = [(start, 0)]
     visited = 0
     while stack and visited < OPT_WALK_MAX_DIRS and time.monotonic() < deadline:
@@ -371,7 +420,7 @@ def find_uncached(root: Path, conf, cache) -> dict[str, list[str]]:
     def dir_id(path: str) -> tuple[int, int] | None:
         if path not in dir_ids:
             try:
-                st = os.stat(path)
+                st = os.stat(host_path(root, path))
                 dir_ids[path] = (st.st_dev, st.st_ino)
             except OSError:
                 dir_ids[path] = None
@@ -381,7 +430,7 @@ def find_uncached(root: Path, conf, cache) -> dict[str, list[str]]:
     cached_names: set[tuple[str, tuple[int, int] | None]] = set()
     for e in cache:
         try:
-            st = os.stat(e.path)
+            st = os.stat(host_path(root, e.path))
         except OSError:
             continue
         cached.add((st.st_dev, st.st_ino))
@@ -393,7 +442,7 @@ def find_uncached(root: Path, conf, cache) -> dict[str, list[str]]:
         if ident is None:
             continue
         try:
-            entries = sorted(os.scandir(host_dir), key=lambda e: e.name)
+            entries = sorted(os.scandir(host_path(root, host_dir)), key=lambda e: e.name)
         except OSError:
             continue
         for entry in entries:
@@ -426,7 +475,7 @@ def find_toolchain(
     for var in ("CUDA_HOME", "CUDA_PATH"):
         if environ.get(var):
             bases.append(Path(environ[var]))
-    bases += sorted(under(root, "/usr/local").glob("cuda*"))
+    bases += _cuda_trees(root)
     found: dict[str, list[str]] = {"ptxas": [], "libdevice": []}
     seen: set[str] = set()
     for base in bases:
@@ -434,8 +483,11 @@ def find_toolchain(
             ("ptxas", base / "bin" / "ptxas"),
             ("libdevice", base / "nvvm" / "libdevice" / "libdevice.10.bc"),
         ):
-            real = os.path.realpath(candidate)
-            if real not in seen and candidate.is_file():
+            try:
+                real = real_path(root, candidate)
+            except OSError:
+                continue
+            if real not in seen and os.path.isfile(real):
                 seen.add(real)
                 found[kind].append(str(candidate))
     on_path = shutil.which("ptxas", path=environ.get("PATH")) if root == Path("/") else None
@@ -478,7 +530,7 @@ def find_cudnn_headers(
         str(under(root, d))
         for d in ("/usr/include", f"/usr/include/{platform.machine()}-linux-gnu")
     ]
-    include_dirs += [str(p / "include") for p in sorted(under(root, "/usr/local").glob("cuda*"))]
+    include_dirs += [str(p / "include") for p in _cuda_trees(root)]
     for var in ("CUDA_HOME", "CUDA_PATH", "CONDA_PREFIX"):
         if environ.get(var):
             include_dirs.append(f"{environ[var]}/include")
@@ -487,10 +539,13 @@ def find_cudnn_headers(
         # cuDNN 8 and later keep the version in cudnn_version.h; 7 and older in cudnn.h
         for name in ("cudnn_version.h", "cudnn.h"):
             path = Path(inc) / name
-            real = os.path.realpath(path)
-            if real in seen or not path.is_file():
+            try:
+                real = real_path(root, path)
+            except OSError:
                 continue
-            version = cudnn_header_version(path)
+            if real in seen or not os.path.isfile(real):
+                continue
+            version = cudnn_header_version(Path(real))
             if version:
                 seen.add(real)
                 headers.append(CudnnHeader(str(path), version))
@@ -531,7 +586,7 @@ def probe_libraries(
         machine=interp_elf.machine or "EM_X86_64",
     )
     conf = read_ld_so_conf(root)
-    recorder = FileRecorder()
+    recorder = FileRecorder(root)
     for req in requirements:
         model.resolve(req.soname, caller, recorder)
 
@@ -567,7 +622,7 @@ def probe_libraries(
     for places, on_path in ((search_dirs, True), (off_path, False)):
         for directory, where in places.items():
             try:
-                names = sorted(os.listdir(directory))
+                names = sorted(_listdir(root, directory))
             except OSError:
                 continue
             for name in names:

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from gpusetup.facts import PciDevice, PciFacts
-from gpusetup.probe.paths import under
+from gpusetup.probe.paths import inside
 
 NVIDIA_VENDOR_ID = "0x10de"
 
@@ -20,23 +20,29 @@ def _read(path: Path) -> str:
 
 
 def probe_pci(root: Path) -> PciFacts:
-    devices_dir = under(root, "/sys/bus/pci/devices")
+    try:
+        devices_dir = inside(root, "/sys/bus/pci/devices")
+    except OSError:
+        return PciFacts(sysfs_present=False)
     if not devices_dir.is_dir():
         return PciFacts(sysfs_present=False)
     found = []
-    for entry in sorted(devices_dir.iterdir()):
+    for name in sorted(os.listdir(devices_dir)):
+        # each entry is a link into /sys/devices: followed inside the tree, like the rest
+        entry = f"/sys/bus/pci/devices/{name}"
         try:
-            if _read(entry / "vendor").lower() != NVIDIA_VENDOR_ID:
+            if _read(inside(root, f"{entry}/vendor")).lower() != NVIDIA_VENDOR_ID:
                 continue
-            device_id = _read(entry / "device").lower()
-            class_code = _read(entry / "class").lower()
+            device_id = _read(inside(root, f"{entry}/device")).lower()
+            class_code = _read(inside(root, f"{entry}/class")).lower()
+            driver_link = inside(root, f"{entry}/driver", follow_last=False)
+            is_link = driver_link.is_symlink()
+            driver = os.path.basename(os.readlink(driver_link)) if is_link else None
         except OSError:
             continue  # a device that vanished or cannot be read is not evidence either way
-        driver_link = entry / "driver"
-        driver = os.path.basename(os.readlink(driver_link)) if driver_link.is_symlink() else None
         found.append(
             PciDevice(
-                address=entry.name.lower(),
+                address=name.lower(),
                 vendor_id=NVIDIA_VENDOR_ID,
                 device_id=device_id,
                 class_code=class_code,
