@@ -135,8 +135,9 @@ def _bus_spellings(bus_id: str, kind: str) -> list[str]:
         spellings.append(f"{int(domain, 16)} / {int(bus, 16)} / {int(device, 16)}")
     if kind == "p2p":
         spellings.append(f"pciBusID: {bus}, pciDeviceID: {device}, pciDomainID:{int(domain, 16)}")
-    if kind == "tf-log":
-        spellings.append(f"{domain}:{bus}:{device}.{rest.split('.')[1]}")
+    if kind == "lspci":
+        # lspci without -D prints no domain (it is 0000).
+        spellings.append(f"\n{bus}:{rest} " if domain == "0000" else spellings[0])
     return spellings
 
 
@@ -180,7 +181,7 @@ def test_output_text_is_a_clean_verbatim_copy(name):
 def test_gpus_are_normalised_and_found_in_the_text(name):
     case = _load(name)
     text = _text(name)
-    lowered = text.lower()
+    lowered = "\n" + text.lower()  # so a listing's first line also starts after a newline
     expect = case["expect"]
     for position, gpu in enumerate(expect.get("gpu", [])):
         where = f"{name} gpu[{position}]"
