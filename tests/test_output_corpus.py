@@ -134,7 +134,11 @@ def _bus_spellings(bus_id: str, kind: str) -> list[str]:
         # "Device PCI Domain ID / Bus ID / location ID:   0 / 24 / 0" (decimal).
         spellings.append(f"{int(domain, 16)} / {int(bus, 16)} / {int(device, 16)}")
     if kind == "p2p":
-        spellings.append(f"pciBusID: {bus}, pciDeviceID: {device}, pciDomainID:{int(domain, 16)}")
+        # "pciBusID: 1b, pciDeviceID: 0, pciDomainID:0" (hex, no leading zeros).
+        spellings.append(
+            f"pciBusID: {int(bus, 16):x}, pciDeviceID: {int(device, 16):x}, "
+            f"pciDomainID:{int(domain, 16):x}"
+        )
     if kind == "lspci":
         # lspci without -D prints no domain (it is 0000).
         spellings.append(f"\n{bus}:{rest} " if domain == "0000" else spellings[0])
@@ -174,7 +178,7 @@ def test_output_text_is_a_clean_verbatim_copy(name):
     assert raw.strip(), f"{name}: empty output"
     raw.decode("utf-8")
     assert raw.endswith(b"\n"), f"{name}: an output ends at a line boundary"
-    assert b"\t" not in raw or _load(name)["kind"] in {"ldconfig-p", "ldconfig-v", "tf-log"}
+    assert b"\t" not in raw or _load(name)["kind"] in {"ldconfig-p", "ldconfig-v", "tf-log", "p2p"}
 
 
 @pytest.mark.parametrize("name", _cases())
