@@ -82,6 +82,24 @@ MIG_DEVICE_KEYS = {
 }
 LIBRARY_KEYS = {"name": str, "path": str, "target": str, "arch": str}
 KERNEL_MODULES = frozenset({"proprietary", "open", "l4t"})
+# What [expect] problems may say (README.md explains each); a misspelt one fails here.
+PROBLEMS = frozenset(
+    {
+        "driver-library-mismatch",
+        "not-a-symlink",
+        "two-cudnn",
+        "two-libcuda",
+        "cc-too-low",
+        "ecc-errors",
+        "retired-pages-pending",
+        "remap-pending",
+        "remap-failed",
+        "gpu-lost",
+        "gpu-unknown-error",
+        "cuda-version-err",
+        "cuda-version-na",
+    }
+)
 DRIVER_MODELS = frozenset({"WDDM", "TCC"})
 
 # A normalised PCI address: lower case, a 4-digit domain (longer only when the domain
@@ -164,7 +182,8 @@ def test_case_has_required_keys_known_kind_and_https_source(name):
     expect = case["expect"]
     _check_types(expect, EXPECT_KEYS, f"{name} [expect]")
     assert "problems" in expect, f"{name}: [expect] must say problems (empty when none)"
-    assert all(isinstance(p, str) and re.fullmatch(r"[a-z0-9-]+", p) for p in expect["problems"])
+    unknown = sorted(set(expect["problems"]) - PROBLEMS)
+    assert not unknown, f"{name}: unknown problems {unknown}"
     if "kernel_module" in expect:
         assert expect["kernel_module"] in KERNEL_MODULES
     for key in ("driver_version", "cuda_version", "runtime_version", "cudnn_version"):
