@@ -72,6 +72,9 @@ def test_case_is_complete_and_classified(log: Path):
     data = meta(log)
     missing = [key for key in REQUIRED if key not in data]
     assert not missing, f"{toml.name} lacks {missing}"
+    unknown = sorted(set(data) - set(REQUIRED))
+    assert not unknown, f"{toml.name} has keys the README does not define: {unknown}"
+    assert all(isinstance(data[key], str) for key in REQUIRED if key != "mentions")
     assert data["family"] in families(), data["family"]
     assert data["framework"] in FRAMEWORKS, data["framework"]
     assert data["platform"] in PLATFORMS, data["platform"]
@@ -80,6 +83,7 @@ def test_case_is_complete_and_classified(log: Path):
     text = log.read_text(encoding="utf-8")
     assert text.strip(), f"{log.name} is empty"
     assert isinstance(data["mentions"], list)
+    assert all(isinstance(fact, str) and fact for fact in data["mentions"])
     if data["family"] != "healthy":
         assert data["mentions"], f"{toml.name}: a failure names at least one fact of its log"
     for fact in data["mentions"]:
@@ -107,3 +111,7 @@ def test_every_family_has_cases_and_counts_are_reported():
     assert sum(per_family.values()) == len(cases())
     empty = sorted(families() - set(per_family))
     assert not empty, f"families without a real case: {empty}"
+    # The accuracy table is only meaningful on a corpus of this size; guard against losing cases.
+    healthy = per_family["healthy"]
+    assert len(cases()) - healthy >= 160, "fewer than 160 failure logs"
+    assert healthy >= 35, "fewer than 35 healthy logs"
