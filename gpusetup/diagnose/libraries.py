@@ -143,7 +143,7 @@ def _describe_miss(libs: LibraryFacts, req: Requirement, res: Resolution) -> Fin
         dep_lines = {dep: search_lines(r) for dep, r in res.missing_dependencies.items()}
         evidence["dependencies searched"] = dep_lines
         first = next(iter(res.missing_dependencies))
-        dep_fix = _install_fix(libs, _dependency_requirement(first, req))
+        dep_fix = _install_fix(libs, _dependency_requirement(first, req, libs.requirements))
         return Finding(
             "libs.required",
             Status.FAIL,
@@ -200,13 +200,17 @@ def _describe_miss(libs: LibraryFacts, req: Requirement, res: Resolution) -> Fin
     )
 
 
-def _dependency_requirement(soname: str, parent: Requirement) -> Requirement:
-    """A dependency as a requirement, with its pip package when the table knows it."""
+def _dependency_requirement(
+    soname: str, parent: Requirement, requirements: list[Requirement]
+) -> Requirement:
+    """A dependency as a requirement, with its pip package for the target's CUDA major."""
     from dataclasses import replace
 
-    from gpusetup.probe.libraries import extra_requirement
+    from gpusetup.probe.libraries import extra_requirement, target_cuda_major
 
-    return replace(extra_requirement(soname), needed_by=parent.soname)
+    return replace(
+        extra_requirement(soname, target_cuda_major(requirements)), needed_by=parent.soname
+    )
 
 
 @check("libs.required", "Every library TensorFlow needs is found and loads")
