@@ -221,7 +221,8 @@ def toolchain(ctx: Context) -> list[Finding]:
     if toolkit and driver and toolkit > driver:
         driver_text = f"{driver[0]}.{driver[1]}"
         toolkit_text = f"{toolkit[0]}.{toolkit[1]}"
-        floor = ctx.cuda.min_driver_for(version) if version else None
+        # ptxas carries its component version (13.0.88), not the toolkit update: X.Y's row
+        floor = ctx.cuda.min_driver_for(toolkit_text)
         newer = f" (CUDA {floor[0]} needs driver {floor[1]} or newer)" if floor else ""
         return [
             Finding(
