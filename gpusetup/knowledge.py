@@ -219,6 +219,8 @@ class Architecture:
     last_cuda: str | None = None
     #: the last driver branch (470 = R470) that supports it; None: ongoing
     last_driver_branch: int | None = None
+    #: a distribution package of that last branch, where one is known
+    driver_package: str | None = None
     unverified: bool = False
 
     @property
@@ -269,6 +271,7 @@ def architecture_table() -> ArchitectureTable:
                 source=str(row["source"]),
                 last_cuda=str(row["last_cuda"]) if row.get("last_cuda") else None,
                 last_driver_branch=branch,
+                driver_package=str(row["driver_package"]) if row.get("driver_package") else None,
                 unverified=bool(row.get("unverified", False)),
             )
             for cc in arch.compute_capabilities:

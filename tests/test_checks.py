@@ -322,6 +322,7 @@ def test_driver_upgrade_advice_for_a_k80_does_not_drop_the_gpu():
     finding = only(run(facts([gpu(0, **K80)], driver="470.256.02")), "driver.version")[0]
     assert finding.status is Status.FAIL
     assert "would drop GPU 0" in finding.fix and "R470" in finding.fix
+    assert "Use TensorFlow 2.14 (CUDA 11.8)" in finding.fix
 
 
 # A Jetson Orin NX's /proc/driver/nvidia/version, as posted in

@@ -290,3 +290,16 @@ def test_unknown_compute_capability_and_newer_pci_ids_have_no_architecture():
     table = architecture_table()
     assert table.for_compute_capability((7, 2)) is None  # Xavier: not in the matrix
     assert table.for_pci_device("0x2330") is None  # H100: not a dropped architecture
+
+
+def test_every_row_cites_its_source():
+    from gpusetup.knowledge import checks_dir, read_toml
+
+    data = checks_dir() / "data"
+    for name, rows in (("tensorflow.toml", "build"), ("architectures.toml", "architecture")):
+        table = read_toml(data / name)
+        assert table["meta"]["source"]
+        for row in table[rows]:
+            assert row.get("source"), (name, row)
+    cuda = read_toml(data / "cuda.toml")["meta"]
+    assert {"source", "compat_source", "architecture_source", "libraries_source"} <= set(cuda)

@@ -84,7 +84,12 @@ def test_ptxas_is_not_run_in_a_system_root(tmp_path):
 
 # --- NVIDIA's CUDA 13 pip wheels, installed for real ---------------------------------------
 
-CU13_WHEELS = ("nvidia-cuda-runtime==13.0.96", "nvidia-cufile==1.15.1.6", "nvidia-nvtx==13.0.85")
+CU13_WHEELS = (
+    "nvidia-cuda-runtime==13.0.96",
+    "nvidia-cufile==1.15.1.6",
+    "nvidia-nvtx==13.0.85",
+    "nvidia-cuda-nvcc==13.0.88",
+)
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +127,33 @@ def test_cuda_13_pip_libraries_are_found_with_their_own_owners(cu13_site, monkey
     assert files[str(lib / "libcufile.so.0")] == "pip nvidia-cufile 1.15.1.6"
 
 
+def test_cuda_13_pip_ptxas_is_found_with_its_version(cu13_site, monkeypatch):
+    """CUDA 13's nvidia-cuda-nvcc puts ptxas in nvidia/cu13/bin (not nvidia/cuda_nvcc); its
+    release comes from the wheel's dist-info, without running it."""
+    from gpusetup.probe.libraries import _version_from_files, find_toolchain, pip_library_owners
+
+    monkeypatch.setattr(sys, "path", [str(cu13_site)] + sys.path)
+    found = find_toolchain(Path("/"), {"PATH": ""}, pip_library_owners()[0])
+    ptxas = cu13_site / "nvidia" / "cu13" / "bin" / "ptxas"
+    assert found["ptxas"][0] == str(ptxas)
+    assert _version_from_files(ptxas) == "13.0.88"
+
+
+def test_the_kernel_probe_reads_a_jetson_version_file(tmp_path):
+    from gpusetup.probe.kernel import probe_kernel
+
+    source = OUTPUTS / "jetson-orin-nx-proc-version.txt"
+    (tmp_path / "proc/driver/nvidia").mkdir(parents=True)
+    (tmp_path / "proc/driver/nvidia/version").write_bytes(source.read_bytes())
+    kernel = probe_kernel(tmp_path)
+    assert (kernel.driver_version, kernel.kernel_module, kernel.l4t_release) == (
+        None,
+        "l4t",
+        "35.3.1",
+    )
+    assert kernel.driver_version_line.startswith("NVRM version: NVIDIA UNIX Open Kernel Module")
+
+
 # --- the doctor and install on simulated machines -----------------------------------------
 
 
@@ -139,16 +171,18 @@ def test_doctor_names_the_newest_tensorflow_for_the_gpu(cli, machine, newest):
 
 
 def test_doctor_on_a_k80_the_driver_left_out(cli, tmp_path):
-    """R535 loaded, NVML sees no GPU; the PCI bus shows a K80 the driver does not bind."""
+    """R510 loaded, NVML sees no GPU; the PCI bus shows a K80 the driver ignores (as in
+    https://github.com/charmed-kubernetes/kubernetes-docs/pull/647: "The 510.47.03 NVIDIA
+    driver will ignore this GPU")."""
     root = make_sysroot(
         tmp_path,
-        load_machine("k80-on-r535"),
+        load_machine("k80-on-r510"),
         driver=None,
         modules=("nvidia",),
-        kernel_version="535.183.01",
+        kernel_version="510.47.03",
         extra_pci=[("0000:04:00.0", "0x102d", "0x030200")],
     )
-    report = cli("doctor", "--json", machine_file="k80-on-r535", sysroot=root).json()
+    report = cli("doctor", "--json", machine_file="k80-on-r510", sysroot=root).json()
     branch = by_id(report, "driver.branch")
     assert [(f["status"], f["subject"]) for f in branch] == [("fail", "PCI 0000:04:00.0")]
     assert "Kepler" in branch[0]["title"] and "R470" in branch[0]["title"]

@@ -13,6 +13,7 @@ from gpusetup.knowledge import (
     architecture_table,
     driver_at_least,
     driver_branch,
+    parse_cc,
     tensorflow_builds,
 )
 
@@ -370,10 +371,11 @@ def branch(ctx: Context) -> list[Finding]:
     ends with R470, Maxwell, Pascal and Volta with R580, Fermi with R390 (NVIDIA's CUDA
     Toolkit, Driver and Architecture Matrix; checks/data/architectures.toml).
 
-    Why it matters: a driver from a later branch does not drive such a GPU: nvidia-smi
-    leaves it out ("No devices were found" when it is the only one), CUDA and TensorFlow
-    never see it, and the kernel log says it is "supported through the NVIDIA 470.xx
-    Legacy drivers". Upgrading the driver for a newer CUDA is then what broke the GPU.
+    Why it matters: a driver from a later branch does not drive such a GPU: NVML and
+    nvidia-smi leave it out, CUDA and TensorFlow never see it, and the kernel log says it
+    is "supported through the NVIDIA 470.xx Legacy drivers ... The 510.47.03 NVIDIA
+    driver will ignore this GPU" (then "No NVIDIA GPU found" when it was the only one).
+    Upgrading the driver for a newer CUDA is then what broke the GPU.
 
     Fix: install the last driver of the branch that supports it (and the newest CUDA and
     TensorFlow that branch runs), or move the work to a newer GPU.
@@ -419,11 +421,13 @@ def branch(ctx: Context) -> list[Finding]:
                     "last CUDA for it": arch.last_cuda,
                     "source": arch.source,
                 },
-                fix=f"Install the last R{last} driver for this GPU (e.g. Debian/Ubuntu: the "
-                f"nvidia-driver-{last} or nvidia-tesla-{last}-driver package; otherwise "
-                f"NVIDIA's {last}.xx legacy driver download) and reboot; with it the newest "
-                f"CUDA is {arch.last_cuda or 'the branch maximum'}. Or move this GPU's work "
-                "to a newer GPU.",
+                fix=f"Install the last R{last} driver for this GPU (your distribution's "
+                f"{last} driver package"
+                + (f", e.g. {arch.driver_package}" if arch.driver_package else "")
+                + f", or NVIDIA's {last}.xx "
+                f"legacy driver download) and reboot; with it the newest CUDA is "
+                f"{arch.last_cuda or 'the branch maximum'}. Or move this GPU's work to a "
+                "newer GPU.",
                 subject=subject,
             )
         )
@@ -448,6 +452,22 @@ def _newest_tensorflow_for_driver(ctx: Context, driver: str) -> TensorFlowBuild 
             needed
             and driver_at_least(driver, needed[1])
             and build.supports_python(ctx.python_version)
+        ):
+            return build
+    return None
+
+
+def _newest_tensorflow_on_this_driver(ctx: Context, driver: str) -> TensorFlowBuild | None:
+    """The newest release this driver runs at least through minor-version compatibility,
+    for this Python, whose wheels reach every GPU's compute capability."""
+    ccs = [g.compute_capability for g in ctx.nvml_gpus if g.compute_capability]
+    for build in tensorflow_builds():
+        floor = ctx.cuda.major_floor_driver.get(build.cuda_major)
+        if (
+            floor
+            and driver_at_least(driver, floor)
+            and build.supports_python(ctx.python_version)
+            and all(tuple(cc) >= parse_cc(build.min_compute_capability) for cc in ccs)
         ):
             return build
     return None
@@ -529,6 +549,13 @@ def driver_version(ctx: Context) -> list[Finding]:
             f"Upgrading the driver to {needed} would drop {label}: {arch.name} GPUs are "
             f"supported only up to R{arch.last_driver_branch} (see driver.branch)."
         )
+        within = _newest_tensorflow_on_this_driver(ctx, driver)
+        if within and within.version != tf.version:
+            upgrade += (
+                f"\nUse TensorFlow {within.version} (CUDA {within.cuda}): the newest release for "
+                f"Python {ctx.python_version} that driver {driver} runs (at least through "
+                "minor-version compatibility) and whose wheels include every GPU here."
+            )
     older = _newest_tensorflow_for_driver(ctx, driver)
     if older and older.version != tf.version:
         upgrade += (
