@@ -263,3 +263,21 @@ def test_install_on_aarch64_says_the_wheel_is_cpu_only():
         [str(t) for t in tags.cpython_tags((3, 11), platforms=["manylinux_2_27_x86_64"])],
     )
     assert choose_tensorflow(files, x86, h100).extra == "and-cuda"
+
+
+def test_toolkit_version_json_names_the_compiler_release(tmp_path):
+    """A runfile/deb toolkit carries version.json (CUDA 11.1 and later). No public copy with
+    a citable address was found, so this one is written in its shape: "cuda" is the SDK
+    (sometimes a date, "11.8.20220929"), "cuda_nvcc" the compiler that ptxas belongs to."""
+    from gpusetup.probe.libraries import _version_from_files
+
+    toolkit = tmp_path / "cuda-11.8"
+    (toolkit / "bin").mkdir(parents=True)
+    (toolkit / "bin" / "ptxas").write_bytes(b"")
+    (toolkit / "version.json").write_text(
+        '{\n   "cuda" : {\n      "name" : "CUDA SDK",\n      "version" : "11.8.20220929"\n   },\n'
+        '   "cuda_nvcc" : {\n      "name" : "CUDA NVCC",\n      "version" : "11.8.89"\n   }\n}\n'
+    )
+    assert _version_from_files(toolkit / "bin" / "ptxas") == "11.8.89"
+    (toolkit / "version.json").write_text("not json")
+    assert _version_from_files(toolkit / "bin" / "ptxas") is None
