@@ -92,6 +92,9 @@ class KernelFacts:
     modules: list[str]  # loaded modules among KERNEL_MODULES
     device_nodes: list[DeviceNode]  # /dev/nvidiaN (per-GPU nodes only)
     control_nodes: list[DeviceNode]  # /dev/nvidiactl, /dev/nvidia-uvm
+    kernel_module: str | None = None  # "proprietary", "open", or "l4t" (a Jetson)
+    #: a Jetson's L4T release (35.3.1), which its version file shows instead of a driver
+    l4t_release: str | None = None
 
 
 @dataclass(frozen=True)
@@ -275,6 +278,8 @@ class LibraryFacts:
     cudnn_headers: list[CudnnHeader] = field(default_factory=list)
     #: "ptxas" / "libdevice" -> where XLA's JIT tools were found (PATH, CUDA, pip)
     toolchain: dict[str, list[str]] = field(default_factory=dict)
+    #: ptxas path -> its CUDA release (13.0.88): version.json, nvcc dist-info or --version
+    toolchain_versions: dict[str, str] = field(default_factory=dict)
     #: directories on LD_LIBRARY_PATH or in ld.so.conf that anyone may write to
     world_writable_dirs: list[str] = field(default_factory=list)
     #: None unless the real loader was asked (``gpusetup libs``)

@@ -58,10 +58,24 @@ class TensorFlowBuild:
     cuda: str
     cudnn: str
     min_compute_capability: str
+    #: the release has the ``[and-cuda]`` extra (nvidia-*-cu<CUDA major> pip packages)
+    and_cuda: bool = False
+    #: library components its GPU check opens beyond [tensorflow_sonames].components
+    also_loads: tuple[str, ...] = ()
+    #: Linux machines (uname -m) whose PyPI wheels are GPU builds
+    gpu_machines: tuple[str, ...] = ("x86_64",)
     unverified: tuple[str, ...] = ()
+
+    @property
+    def cuda_major(self) -> str:
+        return self.cuda.split(".")[0]
 
     def supports_python(self, python_version: str) -> bool:
         return Version(python_version) in SpecifierSet(self.python)
+
+    def gpu_wheels_on(self, machine: str) -> bool:
+        """Whether PyPI's Linux wheels of this release are GPU builds on ``machine``."""
+        return machine in self.gpu_machines
 
 
 @dataclass(frozen=True)
@@ -71,10 +85,38 @@ class CudaTable:
     major_min_compute_capability: dict[str, str]
     source: str
 
+    def min_driver_for(self, cuda: str) -> tuple[str, str] | None:
+        """(table row, driver) for a CUDA release: ``12.5.1`` has its own row; a release
+        missing from the table is judged by the nearest listed one of its X.Y below it."""
+        wanted = _release(cuda)
+        if wanted is None:
+            return None
+        best: tuple[tuple[int, ...], str] | None = None
+        for row in self.toolkit_min_driver:
+            have = _release(row)
+            if have is None or have[:2] != wanted[:2] or have > wanted:
+                continue
+            if best is None or have > best[0]:
+                best = (have, row)
+        return (best[1], self.toolkit_min_driver[best[1]]) if best else None
+
+
+def _release(version: str) -> tuple[int, ...] | None:
+    """12.5 -> (12, 5, 0); 12.5.1 -> (12, 5, 1)."""
+    try:
+        parts = tuple(int(p) for p in version.strip().split("."))
+    except ValueError:
+        return None
+    return (parts + (0, 0, 0))[:3] if parts else None
+
+
+def _table_path(name: str) -> Path:
+    return checks_dir() / "data" / name
+
 
 @cache
 def tensorflow_builds() -> tuple[TensorFlowBuild, ...]:
-    path = checks_dir() / "data" / "tensorflow.toml"
+    path = _table_path("tensorflow.toml")
     data = read_toml(path)
     builds = []
     for i, row in enumerate(data.get("build", [])):
@@ -85,10 +127,14 @@ def tensorflow_builds() -> tuple[TensorFlowBuild, ...]:
                 cuda=str(row["cuda"]),
                 cudnn=str(row["cudnn"]),
                 min_compute_capability=str(row["min_compute_capability"]),
+                and_cuda=bool(row.get("and_cuda", False)),
+                also_loads=tuple(str(c) for c in row.get("also_loads", ())),
+                gpu_machines=tuple(str(m) for m in row.get("gpu_machines", ("x86_64",))),
                 unverified=tuple(row.get("unverified", ())),
             )
             SpecifierSet(build.python)
-        except (KeyError, InvalidSpecifier) as exc:
+            parse_cc(build.min_compute_capability)
+        except (KeyError, TypeError, ValueError, InvalidSpecifier) as exc:
             raise KnowledgeError(f"{path}: build #{i + 1} is malformed ({exc})") from exc
         builds.append(build)
     return tuple(sorted(builds, key=lambda b: Version(b.version), reverse=True))
@@ -96,7 +142,7 @@ def tensorflow_builds() -> tuple[TensorFlowBuild, ...]:
 
 @cache
 def cuda_table() -> CudaTable:
-    path = checks_dir() / "data" / "cuda.toml"
+    path = _table_path("cuda.toml")
     data = read_toml(path)
     try:
         return CudaTable(
@@ -112,28 +158,185 @@ def cuda_table() -> CudaTable:
 @dataclass(frozen=True)
 class SonameTable:
     driver: str
-    #: CUDA major -> component -> soname
-    cuda: dict[str, dict[str, str]]
+    #: what TensorFlow's GPU check opens of its CUDA major (cuDNN and the driver aside)
+    components: tuple[str, ...]
+    #: CUDA major -> component -> soname, every runtime library of that major
+    libraries: dict[str, dict[str, str]]
     #: CUDA major -> component -> pip distribution that provides it
     pip_packages: dict[str, dict[str, str]]
+
+    @property
+    def cuda(self) -> dict[str, dict[str, str]]:
+        """CUDA major -> component -> soname, of what TensorFlow's GPU check opens."""
+        return {
+            major: {c: names[c] for c in self.components if c in names}
+            for major, names in self.libraries.items()
+        }
+
+    def majors_of(self, soname: str) -> list[str]:
+        """The CUDA majors that ship ``soname``, newest first (several for libcurand.so.10)."""
+        found = [m for m, names in self.libraries.items() if soname in names.values()]
+        return sorted(found, key=int, reverse=True)
+
+    def component_of(self, soname: str) -> str | None:
+        for names in self.libraries.values():
+            for component, name in names.items():
+                if name == soname:
+                    return component
+        return None
 
 
 @cache
 def tensorflow_sonames() -> SonameTable:
-    path = checks_dir() / "data" / "cuda.toml"
+    path = _table_path("cuda.toml")
     data = read_toml(path)
     try:
         table = data["tensorflow_sonames"]
         return SonameTable(
             driver=str(table["driver"]),
-            cuda={
-                major: {k: str(v) for k, v in names.items() if k != "unverified"}
-                for major, names in table["cuda"].items()
+            components=tuple(str(c) for c in table["components"]),
+            libraries={
+                str(major): {str(k): str(v) for k, v in names.items()}
+                for major, names in data["cuda_sonames"].items()
             },
-            pip_packages={major: dict(v) for major, v in data.get("pip_packages", {}).items()},
+            pip_packages={
+                str(major): {str(k): str(v) for k, v in names.items()}
+                for major, names in data.get("pip_packages", {}).items()
+            },
         )
-    except (KeyError, AttributeError) as exc:
-        raise KnowledgeError(f"{path}: malformed [tensorflow_sonames] ({exc})") from exc
+    except (KeyError, AttributeError, TypeError) as exc:
+        raise KnowledgeError(
+            f"{path}: malformed [tensorflow_sonames]/[cuda_sonames] ({exc})"
+        ) from exc
+
+
+@dataclass(frozen=True)
+class Architecture:
+    name: str
+    compute_capabilities: tuple[str, ...]
+    source: str
+    #: the last CUDA release that compiles for it ("11.x": every 11 release); None: ongoing
+    last_cuda: str | None = None
+    #: the last driver branch (470 = R470) that supports it; None: ongoing
+    last_driver_branch: int | None = None
+    #: a distribution package of that last branch, where one is known
+    driver_package: str | None = None
+    unverified: bool = False
+
+    @property
+    def last_cuda_major(self) -> int | None:
+        return int(self.last_cuda.split(".")[0]) if self.last_cuda else None
+
+
+@dataclass(frozen=True)
+class ArchitectureTable:
+    architectures: tuple[Architecture, ...]
+    #: architecture name -> inclusive PCI device id ranges (vendor 10de)
+    pci_ranges: dict[str, tuple[tuple[int, int], ...]]
+    source: str
+
+    def for_compute_capability(self, cc: tuple[int, int]) -> Architecture | None:
+        for arch in self.architectures:
+            if any(parse_cc(c) == tuple(cc) for c in arch.compute_capabilities):
+                return arch
+        return None
+
+    def for_pci_device(self, device_id: str) -> Architecture | None:
+        """``0x102d`` (sysfs) or ``0x102D10DE`` (NVML: device id and vendor) -> Kepler."""
+        text = device_id.strip().lower().removeprefix("0x")
+        try:
+            value = int(text[:4], 16) if len(text) == 8 else int(text, 16)
+        except ValueError:
+            return None
+        for name, ranges in self.pci_ranges.items():
+            if any(lo <= value <= hi for lo, hi in ranges):
+                # every row of one architecture shares its driver branch
+                return next((a for a in self.architectures if a.name == name), None)
+        return None
+
+
+@cache
+def architecture_table() -> ArchitectureTable:
+    path = _table_path("architectures.toml")
+    data = read_toml(path)
+    try:
+        rows = []
+        for i, row in enumerate(data["architecture"]):
+            branch = row.get("last_driver_branch")
+            if branch is not None and not isinstance(branch, int):
+                raise TypeError(f"architecture #{i + 1}: last_driver_branch must be a number")
+            arch = Architecture(
+                name=str(row["name"]),
+                compute_capabilities=tuple(str(c) for c in row["compute_capabilities"]),
+                source=str(row["source"]),
+                last_cuda=str(row["last_cuda"]) if row.get("last_cuda") else None,
+                last_driver_branch=branch,
+                driver_package=str(row["driver_package"]) if row.get("driver_package") else None,
+                unverified=bool(row.get("unverified", False)),
+            )
+            for cc in arch.compute_capabilities:
+                parse_cc(cc)
+            rows.append(arch)
+        ranges: dict[str, tuple[tuple[int, int], ...]] = {}
+        for name, spans in data.get("pci_device_ids", {}).items():
+            parsed = []
+            for span in spans:
+                lo, _, hi = str(span).partition("-")
+                parsed.append((int(lo, 16), int(hi or lo, 16)))
+            ranges[str(name)] = tuple(parsed)
+        return ArchitectureTable(tuple(rows), ranges, str(data["meta"]["source"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise KnowledgeError(f"{path}: malformed ({exc})") from exc
+
+
+def knowledge_problems() -> list[str]:
+    """Contradictions and gaps between the tables (empty when they agree): every TensorFlow
+    row's CUDA has a driver minimum, a major floor, a soname set and an oldest architecture
+    at or below the row's own minimum; the architectures agree with the CUDA majors' oldest
+    compute capability; every pip package names a known library."""
+    problems = []
+    cuda, sonames, archs = cuda_table(), tensorflow_sonames(), architecture_table()
+    known = {"cudnn", "nccl", "ptxas", "libdevice"}
+    for b in tensorflow_builds():
+        where = f"tensorflow.toml {b.version}"
+        major = b.cuda_major
+        if cuda.min_driver_for(b.cuda) is None:
+            problems.append(f"{where}: CUDA {b.cuda} has no row in cuda.toml [toolkit_min_driver]")
+        if major not in cuda.major_floor_driver:
+            problems.append(f"{where}: CUDA {major} has no [major_floor_driver]")
+        names = sonames.libraries.get(major)
+        if names is None:
+            problems.append(f"{where}: CUDA {major} has no [cuda_sonames]")
+        else:
+            for component in sonames.components + b.also_loads:
+                if component not in names:
+                    problems.append(f"{where}: CUDA {major} has no soname for {component}")
+        if b.and_cuda and major not in sonames.pip_packages:
+            problems.append(f"{where}: [and-cuda] but CUDA {major} has no [pip_packages]")
+        oldest = cuda.major_min_compute_capability.get(major)
+        if oldest is None:
+            problems.append(f"{where}: CUDA {major} has no [major_min_compute_capability]")
+        elif parse_cc(b.min_compute_capability) < parse_cc(oldest):
+            problems.append(
+                f"{where}: minimum compute capability {b.min_compute_capability} is below "
+                f"{oldest}, the oldest CUDA {major} compiles for"
+            )
+    for major, oldest in cuda.major_min_compute_capability.items():
+        for arch in archs.architectures:
+            last = arch.last_cuda_major
+            for cc in arch.compute_capabilities:
+                compiled = last is None or last >= int(major)
+                if compiled != (parse_cc(cc) >= parse_cc(oldest)):
+                    last_text = arch.last_cuda or "ongoing"
+                    problems.append(
+                        f"architectures.toml {arch.name} {cc} (last CUDA {last_text}) "
+                        f"contradicts cuda.toml: CUDA {major}'s oldest is {oldest}"
+                    )
+    for major, packages in sonames.pip_packages.items():
+        for component in packages:
+            if component not in sonames.libraries.get(major, {}) and component not in known:
+                problems.append(f"cuda.toml [pip_packages.{major}]: unknown library {component}")
+    return problems
 
 
 def find_tensorflow_build(version: str) -> TensorFlowBuild:
@@ -158,9 +361,23 @@ def default_tensorflow_build(python_version: str) -> TensorFlowBuild | None:
     return None
 
 
+def newest_tensorflow_for_cc(cc: tuple[int, int]) -> TensorFlowBuild | None:
+    """The newest release whose wheels include a GPU of compute capability ``cc``."""
+    for build in tensorflow_builds():
+        if parse_cc(build.min_compute_capability) <= tuple(cc):
+            return build
+    return None
+
+
 def driver_at_least(driver: str, minimum: str) -> bool:
     """Compare NVIDIA driver versions (``580.95.05``) numerically, field by field."""
     return _driver_key(driver) >= _driver_key(minimum)
+
+
+def driver_branch(driver: str) -> int | None:
+    """``470.256.02`` -> 470 (the R470 branch)."""
+    head = driver.strip().split(".", 1)[0]
+    return int(head) if head.isdigit() else None
 
 
 def _driver_key(version: str) -> tuple[int, ...]:

@@ -147,7 +147,7 @@ def test_cc_below_minimum_fails_with_the_newest_tensorflow_that_still_runs_it():
         run(facts([gpu(0, name="Tesla K80", compute_capability=(3, 7))])), "gpu.compute-capability"
     )[0]
     assert finding.subject == "GPU 0"
-    assert "TensorFlow 2.17" in finding.fix
+    assert "TensorFlow 2.14" in finding.fix
 
 
 def test_cc_minimum_follows_the_python_specific_default_target():
@@ -169,7 +169,10 @@ def test_cc_minimum_follows_the_python_specific_default_target():
     ("driver", "expected"),
     [
         ("580.95.05", Status.PASS),
-        ("555.42.02", Status.PASS),
+        ("555.42.06", Status.PASS),
+        # 2.21 is built with CUDA 12.5.1 (its wheel's build_info), whose own minimum is
+        # 555.42.06; 12.5 GA's 555.42.02 runs it only through minor-version compatibility
+        ("555.42.02", Status.WARN),
         ("550.54.14", Status.WARN),
         ("525.60.13", Status.WARN),
         ("525.60.12", Status.FAIL),
@@ -251,3 +254,186 @@ def test_visible_devices_empty_fails_even_without_nvml():
         init_error=NvmlError("NVMLError_DriverNotLoaded", 9, "x"), env=EnvFacts("", None, None, {})
     )
     assert only(run(f), "env.cuda-visible-devices")[0].status is Status.FAIL
+
+
+# --- knowledge-driven verdicts ------------------------------------------------------------
+
+K80 = {"name": "Tesla K80", "compute_capability": (3, 7), "pci_device_id": "0x102D10DE"}
+M60 = {"name": "Tesla M60", "compute_capability": (5, 2), "pci_device_id": "0x13F210DE"}
+P100 = {"name": "Tesla P100-PCIE-16GB", "compute_capability": (6, 0), "pci_device_id": "0x15F810DE"}
+
+
+def test_cc_5_x_is_told_the_newest_tensorflow_is_2_16():
+    finding = only(run(facts([gpu(0, **M60)])), "gpu.compute-capability")[0]
+    assert finding.status is Status.FAIL and "TensorFlow 2.16" in finding.fix
+
+
+def test_k80_advice_says_when_2_14_needs_another_python():
+    finding = only(run(facts([gpu(0, **K80)], python="3.12.3")), "gpu.compute-capability")[0]
+    assert "TensorFlow 2.14" in finding.fix and "Python >=3.9,<3.12" in finding.fix
+
+
+@pytest.mark.parametrize(
+    ("card", "driver", "expected", "branch"),
+    [
+        (K80, "470.256.02", Status.PASS, None),
+        (K80, "535.183.01", Status.FAIL, "R470"),
+        (M60, "580.95.05", Status.PASS, None),
+        (P100, "590.44.01", Status.FAIL, "R580"),
+        ({}, "590.44.01", Status.PASS, None),  # an H100
+    ],
+)
+def test_driver_branch_against_the_gpu_architecture(card, driver, expected, branch):
+    findings = only(run(facts([gpu(0, **card)], driver=driver)), "driver.branch")
+    assert [f.status for f in findings] == [expected]
+    if branch:
+        assert f"supported only up to driver branch {branch}" in findings[0].title
+        assert findings[0].subject == "GPU 0" and branch in findings[0].fix
+
+
+def test_a_gpu_the_driver_left_out_is_identified_by_its_pci_id():
+    """R535 does not drive a K80: NVML answers with no GPU, only the PCI bus shows it."""
+    k80 = PciDevice("0000:04:00.0", "0x10de", "0x102d", "0x030200", None)
+    findings = only(run(facts([], driver="535.183.01", pci=[k80])), "driver.branch")
+    assert [f.status for f in findings] == [Status.FAIL]
+    assert "Kepler" in findings[0].title and "R470" in findings[0].title
+    assert findings[0].subject == "PCI 0000:04:00.0"
+
+
+def test_an_unverified_architecture_row_warns_and_never_fails(monkeypatch):
+    from gpusetup.diagnose import driver as driver_checks
+    from gpusetup.knowledge import architecture_table
+
+    table = architecture_table()
+    kepler = [
+        dataclasses.replace(a, unverified=True) if a.name == "Kepler" else a
+        for a in table.architectures
+    ]
+    monkeypatch.setattr(
+        driver_checks,
+        "architecture_table",
+        lambda: dataclasses.replace(table, architectures=tuple(kepler)),
+    )
+    finding = only(run(facts([gpu(0, **K80)], driver="535.183.01")), "driver.branch")[0]
+    assert finding.status is Status.WARN and "(unverified)" in finding.title
+
+
+def test_driver_upgrade_advice_for_a_k80_does_not_drop_the_gpu():
+    finding = only(run(facts([gpu(0, **K80)], driver="470.256.02")), "driver.version")[0]
+    assert finding.status is Status.FAIL
+    assert "would drop GPU 0" in finding.fix and "R470" in finding.fix
+    assert "Use TensorFlow 2.14 (CUDA 11.8)" in finding.fix
+
+
+# A Jetson Orin NX's /proc/driver/nvidia/version, as posted in
+# https://github.com/nix-community/nixGL/issues/139 (first line)
+JETSON_LINE = (
+    "NVRM version: NVIDIA UNIX Open Kernel Module for aarch64  35.3.1  Release Build  "
+    "(buildbrain@mobile-u64-6289-d7000)  Sun Mar 19 08:09:33 PDT 2023"
+)
+
+
+def test_a_jetson_l4t_release_is_never_judged_as_a_desktop_driver():
+    from gpusetup.probe.kernel import parse_version_line
+
+    line = parse_version_line(JETSON_LINE)
+    f = facts(
+        init_error=NvmlError("NVMLError_LibraryNotFound", 12, "NVML Shared Library Not Found")
+    )
+    f = dataclasses.replace(
+        f,
+        host=dataclasses.replace(HOST, machine="aarch64", kernel_release="5.10.120-tegra"),
+        kernel=KernelFacts(
+            line.driver_version,
+            JETSON_LINE,
+            ["nvidia"],
+            [],
+            [],
+            kernel_module=line.kernel_module,
+            l4t_release=line.l4t_release,
+        ),
+    )
+    findings = run(f)
+    for check_id in ("driver.version", "driver.branch"):
+        finding = only(findings, check_id)[0]
+        assert finding.status is Status.SKIP and "L4T 35.3.1" in finding.detail, finding
+
+
+def test_jetpack_6_nvml_driver_540_is_not_judged_by_desktop_minimums():
+    # NVML on JetPack 6 names the GPU "Orin (nvgpu)" and reports driver 540.4.0
+    # (nvidia-smi output in https://github.com/anduril/jetpack-nixos/pull/371)
+    orin = gpu(0, name="Orin (nvgpu)", compute_capability=(8, 7), pci_bus_id=None)
+    finding = only(run(facts([orin], driver="540.4.0")), "driver.version")[0]
+    assert finding.status is Status.SKIP and "Jetson" in finding.detail
+
+
+def _libs(ptxas: dict[str, str], libdevice: bool = True):
+    from gpusetup.facts import LibraryFacts, LinkingObject
+    from gpusetup.ldconf import LdConf
+
+    return LibraryFacts(
+        target="TensorFlow 2.21",
+        tensorflow=None,
+        requirements=[],
+        interpreter=LinkingObject("/usr/bin/python3"),
+        interpreter_class=64,
+        interpreter_machine="EM_X86_64",
+        caller=None,
+        ld_library_path=[],
+        system_dirs=[],
+        cache_file="/etc/ld.so.cache",
+        cache=[],
+        cache_error=None,
+        ld_so_conf=LdConf(),
+        toolchain={
+            "ptxas": list(ptxas),
+            "libdevice": ["/usr/local/cuda/nvvm/libdevice/libdevice.10.bc"] if libdevice else [],
+        },
+        toolchain_versions={p: v for p, v in ptxas.items() if v},
+    )
+
+
+def _with_driver_cuda(f: Facts, cuda: int) -> Facts:
+    return dataclasses.replace(f, nvml=dataclasses.replace(f.nvml, cuda_driver_version=cuda))
+
+
+def test_a_toolkit_newer_than_the_driver_warns_with_both_versions_and_both_fixes():
+    f = dataclasses.replace(
+        _with_driver_cuda(facts([gpu(0)], driver="550.54.14"), 12040),
+        libs=_libs({"/usr/local/cuda/bin/ptxas": "13.0.88"}),
+    )
+    finding = only(run(f), "cuda.toolchain")[0]
+    assert finding.status is Status.WARN
+    assert "13.0.88" in finding.title and "12.4" in finding.title
+    assert "unsupported toolchain" in finding.detail
+    assert "upgrade the NVIDIA driver" in finding.fix and "580.65.06" in finding.fix
+    assert "nvidia-cuda-nvcc-cu12==12.4.*" in finding.fix
+
+
+@pytest.mark.parametrize(("toolkit", "expected"), [("12.4.131", Status.PASS), (None, Status.PASS)])
+def test_a_toolkit_not_newer_than_the_driver_passes(toolkit, expected):
+    f = dataclasses.replace(
+        _with_driver_cuda(facts([gpu(0)], driver="550.54.14"), 12040),
+        libs=_libs({"/usr/local/cuda/bin/ptxas": toolkit}),
+    )
+    assert only(run(f), "cuda.toolchain")[0].status is expected
+
+
+def _aarch64(f: Facts) -> Facts:
+    return dataclasses.replace(f, host=dataclasses.replace(HOST, machine="aarch64"))
+
+
+def test_aarch64_says_pypi_tensorflow_is_cpu_only_instead_of_promising_the_gpu():
+    from gpusetup.facts import TensorFlowInstall
+
+    base = dataclasses.replace(_aarch64(facts([gpu(0)])), libs=_libs({}))
+    finding = only(run(base), "libs.tensorflow-build")[0]
+    assert finding.status is Status.WARN and "CPU-only" in finding.fix
+    cpu_tf = TensorFlowInstall("tensorflow", "2.21.0", "/site/tensorflow", False, None, None)
+    installed = dataclasses.replace(base, libs=dataclasses.replace(base.libs, tensorflow=cpu_tf))
+    finding = only(run(installed), "libs.tensorflow-build")[0]
+    assert finding.status is Status.FAIL
+    assert "and-cuda" not in finding.fix and "aarch64" in finding.fix
+    # on x86_64 the same CPU-only install is told to take the GPU build
+    x86 = dataclasses.replace(installed, host=HOST)
+    assert "tensorflow[and-cuda]==2.21.0" in only(run(x86), "libs.tensorflow-build")[0].fix

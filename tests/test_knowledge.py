@@ -12,11 +12,14 @@ from conftest import ROOT, base_env
 
 from gpusetup.knowledge import (
     KnowledgeError,
+    architecture_table,
     cuda_table,
     default_tensorflow_build,
     driver_at_least,
     find_tensorflow_build,
+    knowledge_problems,
     load_profile,
+    newest_tensorflow_for_cc,
     tensorflow_builds,
 )
 
@@ -26,7 +29,7 @@ def test_tensorflow_table_rows_are_complete_and_cuda_versions_known():
     assert builds[0].version == "2.21"
     table = cuda_table()
     for build in builds:
-        assert build.cuda in table.toolkit_min_driver, build
+        assert table.min_driver_for(build.cuda) is not None, build
         assert build.cuda.split(".")[0] in table.major_floor_driver
 
 
@@ -125,3 +128,178 @@ def test_wheel_ships_the_data_and_finds_it_when_installed(tmp_path):
     ).stdout.split()
     assert out[0] == str(target / "gpusetup" / "_checks")
     assert out[1:] == ["default", "2.21"]
+
+
+# --- the facts themselves, as read from primary sources ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("version", "minimum"),
+    [
+        # the lowest sm_XX in each release wheel's build_info.cuda_compute_capabilities
+        ("2.10", "3.5"),
+        ("2.13", "3.5"),
+        ("2.14", "3.5"),
+        ("2.15", "5.0"),
+        ("2.16", "5.0"),
+        ("2.17", "6.0"),
+        ("2.21", "6.0"),
+    ],
+)
+def test_minimum_compute_capability_is_the_wheels_oldest_architecture(version, minimum):
+    build = find_tensorflow_build(version)
+    assert build.min_compute_capability == minimum
+    assert "min_compute_capability" not in build.unverified
+
+
+@pytest.mark.parametrize(
+    ("cc", "newest"),
+    [((3, 7), "2.14"), ((3, 5), "2.14"), ((5, 2), "2.16"), ((6, 1), "2.21"), ((3, 0), None)],
+)
+def test_newest_tensorflow_for_a_gpu(cc, newest):
+    build = newest_tensorflow_for_cc(cc)
+    assert (build.version if build else None) == newest
+
+
+def test_tables_agree_with_each_other():
+    """Every TensorFlow row's CUDA has a driver minimum, a floor, sonames and an oldest
+    architecture at or below the row's minimum; the architecture table agrees with each
+    CUDA major's oldest compute capability."""
+    assert knowledge_problems() == []
+
+
+def test_a_contradiction_between_the_tables_is_caught(tmp_path, monkeypatch):
+    """The table as it was before the wheels were read (2.17 at 3.5) contradicts CUDA 12's
+    oldest architecture (5.0); the consistency check says so."""
+    import shutil
+
+    import gpusetup.knowledge as knowledge
+
+    shutil.copytree(knowledge.checks_dir(), tmp_path / "checks")
+    path = tmp_path / "checks" / "data" / "tensorflow.toml"
+    text = path.read_text()
+    start = text.index('version = "2.17"')
+    text = text[:start] + text[start:].replace(
+        'min_compute_capability = "6.0"', 'min_compute_capability = "3.5"', 1
+    )
+    path.write_text(text)
+    monkeypatch.setattr(knowledge, "checks_dir", lambda: tmp_path / "checks")
+    for table in (knowledge.tensorflow_builds, knowledge.cuda_table):
+        table.cache_clear()
+    try:
+        problems = knowledge_problems()
+    finally:
+        for table in (knowledge.tensorflow_builds, knowledge.cuda_table):
+            table.cache_clear()
+    assert problems == [
+        "tensorflow.toml 2.17: minimum compute capability 3.5 is below 5.0, the oldest "
+        "CUDA 12 compiles for"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cuda", "row", "driver"),
+    [
+        ("12.5.1", "12.5.1", "555.42.06"),  # an update release has its own minimum
+        ("12.5", "12.5", "555.42.02"),
+        ("12.5.0", "12.5", "555.42.02"),
+        ("12.3.2", "12.3.1", "545.23.08"),  # not listed: the nearest listed one below it
+        ("11.8", "11.8", "520.61.05"),
+        ("13.0.2", "13.0.2", "580.95.05"),
+    ],
+)
+def test_driver_minimum_of_a_cuda_release(cuda, row, driver):
+    assert cuda_table().min_driver_for(cuda) == (row, driver)
+
+
+def test_tensorflow_2_18_and_later_are_judged_by_cuda_12_5_1():
+    for version in ("2.18", "2.19", "2.20", "2.21"):
+        build = find_tensorflow_build(version)
+        assert build.cuda == "12.5.1"
+        assert cuda_table().min_driver_for(build.cuda) == ("12.5.1", "555.42.06")
+
+
+@pytest.mark.parametrize(
+    ("soname", "major", "package"),
+    [
+        # the CUDA major comes from the soname table, not the library's own number
+        ("libcufft.so.11", None, "nvidia-cufft-cu12"),
+        ("libcusolver.so.11", None, "nvidia-cusolver-cu12"),
+        ("libcusolver.so.11", "11", "nvidia-cusolver-cu11"),
+        ("libcufft.so.10", None, "nvidia-cufft-cu11"),
+        ("libnvJitLink.so.12", None, "nvidia-nvjitlink-cu12"),
+        ("libnvJitLink.so.13", None, "nvidia-nvjitlink"),
+        ("libcurand.so.10", "12", "nvidia-curand-cu12"),
+        ("libcublasLt.so.13", None, "nvidia-cublas"),
+        ("libnccl.so.2", None, None),
+    ],
+)
+def test_pip_package_of_a_library_follows_its_cuda_major(soname, major, package):
+    from gpusetup.probe.libraries import extra_requirement
+
+    assert extra_requirement(soname, major).pip_package == package
+
+
+def test_tensorflow_2_14_and_cuda_maps_to_the_cu11_packages():
+    from gpusetup.probe.libraries import choose_requirements
+
+    _, reqs = choose_requirements("2.14", "3.11.7", None)
+    packages = {r.soname: r.pip_package for r in reqs}
+    assert packages["libcudart.so.11.0"] == "nvidia-cuda-runtime-cu11"
+    assert packages["libcudnn.so.8"] == "nvidia-cudnn-cu11"
+    assert packages["libcufft.so.10"] == "nvidia-cufft-cu11"
+    assert "libcurand.so.10" not in packages
+
+
+@pytest.mark.parametrize("version", ["2.10", "2.11", "2.12", "2.13"])
+def test_tensorflow_2_10_to_2_13_also_need_curand(version):
+    from gpusetup.probe.libraries import choose_requirements
+
+    _, reqs = choose_requirements(version, "3.10.12", None)
+    curand = [r for r in reqs if r.component == "curand"]
+    assert [(r.soname, r.pip_package) for r in curand] == [
+        ("libcurand.so.10", "nvidia-curand-cu11")
+    ]
+
+
+def test_pypi_linux_aarch64_wheels_are_cpu_only_for_every_release():
+    for build in tensorflow_builds():
+        assert build.gpu_wheels_on("x86_64") and not build.gpu_wheels_on("aarch64")
+
+
+@pytest.mark.parametrize(
+    ("cc", "pci", "name", "last"),
+    [
+        ((3, 7), "0x102D10DE", "Kepler", 470),  # Tesla K80 (pci.ids: GK210GL)
+        ((5, 2), "0x13F210DE", "Maxwell", 580),  # Tesla M60 (GM204GL)
+        ((6, 0), "0x15f8", "Pascal", 580),  # Tesla P100 PCIe 16GB (GP100GL)
+        ((7, 0), "0x1db4", "Volta", 580),  # Tesla V100 PCIe 16GB (GV100GL)
+        ((7, 5), None, "Turing", None),
+        ((9, 0), None, "Hopper", None),
+    ],
+)
+def test_architecture_from_compute_capability_and_pci_id(cc, pci, name, last):
+    table = architecture_table()
+    arch = table.for_compute_capability(cc)
+    assert (arch.name, arch.last_driver_branch) == (name, last)
+    if pci:
+        assert table.for_pci_device(pci).name == name
+
+
+def test_unknown_compute_capability_and_newer_pci_ids_have_no_architecture():
+    table = architecture_table()
+    assert table.for_compute_capability((7, 2)) is None  # Xavier: not in the matrix
+    assert table.for_pci_device("0x2330") is None  # H100: not a dropped architecture
+
+
+def test_every_row_cites_its_source():
+    from gpusetup.knowledge import checks_dir, read_toml
+
+    data = checks_dir() / "data"
+    for name, rows in (("tensorflow.toml", "build"), ("architectures.toml", "architecture")):
+        table = read_toml(data / name)
+        assert table["meta"]["source"]
+        for row in table[rows]:
+            assert row.get("source"), (name, row)
+    cuda = read_toml(data / "cuda.toml")["meta"]
+    assert {"source", "compat_source", "architecture_source", "libraries_source"} <= set(cuda)

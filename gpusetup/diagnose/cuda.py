@@ -5,6 +5,7 @@ from __future__ import annotations
 from gpusetup.device_map import build_map
 from gpusetup.diagnose import Context, check
 from gpusetup.findings import Finding, Status
+from gpusetup.knowledge import tensorflow_sonames
 
 CUDA_ERROR_HINTS = {
     "CUDA_ERROR_NO_DEVICE": "CUDA sees no device",
@@ -150,34 +151,94 @@ def device_order(ctx: Context) -> list[Finding]:
     return [Finding("gpu.device-order", Status.PASS, title, evidence={"mapping": pairs})]
 
 
-@check("cuda.toolchain", "XLA finds ptxas and libdevice")
+def _driver_cuda(ctx: Context) -> tuple[int, int] | None:
+    """The newest CUDA the driver runs (NVML, else the driver API), as (major, minor)."""
+    nvml, cuda = ctx.facts.nvml, ctx.facts.cuda
+    value = (nvml.cuda_driver_version if nvml else None) or (cuda.driver_version if cuda else None)
+    return (value // 1000, (value % 1000) // 10) if value else None
+
+
+def _ptxas_package(cuda_major: str) -> str:
+    """The pip package with ptxas for a CUDA major (nvidia-cuda-nvcc-cu12; CUDA 13's has no
+    suffix)."""
+    packages = tensorflow_sonames().pip_packages.get(cuda_major, {})
+    return packages.get("ptxas", f"nvidia-cuda-nvcc-cu{cuda_major}")
+
+
+def _release(version: str) -> tuple[int, int] | None:
+    major, _, rest = version.partition(".")
+    minor = rest.split(".", 1)[0]
+    return (int(major), int(minor)) if major.isdigit() and minor.isdigit() else None
+
+
+@check("cuda.toolchain", "XLA finds ptxas and libdevice, no newer than the driver")
 def toolchain(ctx: Context) -> list[Finding]:
     """
     What: whether ptxas and libdevice.10.bc, which XLA (TensorFlow's and JAX's compiler)
     uses to build GPU kernels at run time, are where it looks: beside a pip-installed
-    framework (nvidia-cuda-nvcc), or under the CUDA toolkit (/usr/local/cuda).
+    framework (nvidia-cuda-nvcc), or under the CUDA toolkit (/usr/local/cuda); and whether
+    the ptxas XLA would use (the first found, in its search order) is a CUDA release the
+    driver supports.
 
     Why it matters: without them, jit-compiled models fail with "Couldn't get ptxas
-    version" or "libdevice not found", or fall back to slower paths.
+    version" or "libdevice not found", or fall back to slower paths. A ptxas newer than
+    the driver's CUDA version writes PTX the driver cannot JIT-compile
+    (CUDA_ERROR_UNSUPPORTED_PTX_VERSION, "the provided PTX was compiled with an
+    unsupported toolchain"); XLA then warns "The NVIDIA driver's CUDA version is X which
+    is older than the ptxas CUDA version (Y)" and disables parallel compilation.
 
     Fix: `pip install nvidia-cuda-nvcc-cu12` in the framework's environment, or point XLA at
-    a toolkit: XLA_FLAGS=--xla_gpu_cuda_data_dir=/usr/local/cuda.
+    a toolkit: XLA_FLAGS=--xla_gpu_cuda_data_dir=/usr/local/cuda. For a toolkit newer than
+    the driver: upgrade the driver, or use a toolkit no newer than the driver's CUDA.
     """
-    title = "XLA finds ptxas and libdevice"
+    title = "XLA finds ptxas and libdevice, no newer than the driver"
     libs = ctx.facts.libs
     if libs is None or not (ctx.has_gpu or ctx.force_libraries):
         return [ctx.skip("cuda.toolchain", title, "No NVIDIA GPU (see gpu.present).")]
+    evidence: dict[str, object] = dict(libs.toolchain)
+    if libs.toolchain_versions:
+        evidence["versions"] = dict(libs.toolchain_versions)
     missing = [k for k in ("ptxas", "libdevice") if not libs.toolchain.get(k)]
-    if not missing:
-        return [Finding("cuda.toolchain", Status.PASS, title, evidence=dict(libs.toolchain))]
-    return [
-        Finding(
-            "cuda.toolchain",
-            Status.WARN,
-            f"XLA cannot find {' and '.join(missing)}",
-            detail="Models that XLA compiles for the GPU fail or run slower.",
-            evidence=dict(libs.toolchain),
-            fix="python -m pip install nvidia-cuda-nvcc-cu12\n"
-            "or: export XLA_FLAGS=--xla_gpu_cuda_data_dir=/usr/local/cuda",
-        )
-    ]
+    major = ctx.tensorflow.cuda_major if ctx.tensorflow else "12"
+    if missing:
+        return [
+            Finding(
+                "cuda.toolchain",
+                Status.WARN,
+                f"XLA cannot find {' and '.join(missing)}",
+                detail="Models that XLA compiles for the GPU fail or run slower.",
+                evidence=evidence,
+                fix=f"python -m pip install {_ptxas_package(major)}\n"
+                "or: export XLA_FLAGS=--xla_gpu_cuda_data_dir=/usr/local/cuda",
+            )
+        ]
+    ptxas = libs.toolchain["ptxas"][0]
+    version = libs.toolchain_versions.get(ptxas)
+    toolkit = _release(version) if version else None
+    driver = _driver_cuda(ctx)
+    if toolkit and driver:
+        evidence["driver's CUDA"] = f"{driver[0]}.{driver[1]}"
+    if toolkit and driver and toolkit > driver:
+        driver_text = f"{driver[0]}.{driver[1]}"
+        toolkit_text = f"{toolkit[0]}.{toolkit[1]}"
+        # ptxas carries its component version (13.0.88), not the toolkit update: X.Y's row
+        floor = ctx.cuda.min_driver_for(toolkit_text)
+        newer = f" (CUDA {floor[0]} needs driver {floor[1]} or newer)" if floor else ""
+        return [
+            Finding(
+                "cuda.toolchain",
+                Status.WARN,
+                f"ptxas {version} is newer than the driver's CUDA {driver_text}",
+                detail=f"{ptxas} is CUDA {toolkit_text}; the driver runs CUDA {driver_text}, so "
+                'the PTX this toolkit writes cannot be JIT-compiled by the driver ("the '
+                'provided PTX was compiled with an unsupported toolchain"); XLA disables '
+                "parallel compilation and kernels built for newer GPUs fail to load.",
+                evidence=evidence,
+                fix=f"Either upgrade the NVIDIA driver to one for CUDA {toolkit_text}{newer}, "
+                f"or use a CUDA toolkit no newer than {driver_text}: e.g. "
+                f"python -m pip install '{_ptxas_package(str(driver[0]))}=={driver_text}.*' "
+                "beside the framework, or "
+                f"XLA_FLAGS=--xla_gpu_cuda_data_dir=/usr/local/cuda-{driver_text}.",
+            )
+        ]
+    return [Finding("cuda.toolchain", Status.PASS, title, evidence=evidence)]

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import os
 
-from gpusetup.diagnose import Context, check
+from gpusetup.diagnose import Context, check, gpu_label
+from gpusetup.facts import Facts, normalise_bus_id
 from gpusetup.findings import Finding, Status
-from gpusetup.knowledge import TensorFlowBuild, driver_at_least, tensorflow_builds
+from gpusetup.knowledge import (
+    Architecture,
+    TensorFlowBuild,
+    architecture_table,
+    driver_at_least,
+    driver_branch,
+    parse_cc,
+    tensorflow_builds,
+)
 
 NOUVEAU_FIX = """\
 Blacklist nouveau, rebuild the initramfs and reboot:
@@ -298,12 +307,179 @@ def nvml(ctx: Context) -> list[Finding]:
     ]
 
 
+def jetson(facts: Facts) -> str | None:
+    """Why this machine is a Jetson (its GPU is part of the SoC, its driver and CUDA come
+    with L4T/JetPack), or None.
+
+    Signs, each seen on real Jetsons: /proc/driver/nvidia/version shows the L4T release
+    (35.3.1) where a driver release stands; L4T kernels are named ``<version>-tegra``
+    (4.9.140-tegra, 5.10.104-tegra); NVML on JetPack 6 names the GPU ``Orin (nvgpu)``.
+    """
+    kernel, host = facts.kernel, facts.host
+    if kernel and kernel.l4t_release:
+        return f"L4T {kernel.l4t_release} (/proc/driver/nvidia/version)"
+    if host and host.kernel_release.endswith("-tegra"):
+        return f"L4T kernel {host.kernel_release}"
+    for gpu in facts.nvml.gpus if facts.nvml else []:
+        if gpu.name and gpu.name.endswith("(nvgpu)"):
+            return f"integrated GPU {gpu.name}"
+    return None
+
+
+def installed_driver(ctx: Context) -> str | None:
+    """The driver release: NVML's answer, the kernel module's, else the version in the
+    file name of the NVML library that was found (the module may not have loaded)."""
+    nvml, kernel = ctx.facts.nvml, ctx.facts.kernel
+    return (
+        (nvml.driver_version if nvml else None)
+        or (kernel.driver_version if kernel else None)
+        or _library_version(nvml.library_path if nvml and not _stub_loaded(ctx) else None)
+    )
+
+
+def _architectures(ctx: Context) -> list[tuple[str, str, Architecture | None, str]]:
+    """(subject, label, architecture, how it was identified) for every GPU: those NVML
+    lists by compute capability (PCI device id if NVML gave none), then those only the
+    PCI bus shows (a driver that no longer supports a GPU leaves it out of NVML)."""
+    table = architecture_table()
+    seen: set[str] = set()
+    rows = []
+    for gpu in ctx.nvml_gpus:
+        if gpu.pci_bus_id:
+            seen.add(normalise_bus_id(gpu.pci_bus_id))
+        arch, how = None, "unknown"
+        if gpu.compute_capability:
+            arch, how = table.for_compute_capability(gpu.compute_capability), "compute capability"
+            how += f" {gpu.cc_text}"
+        if arch is None and gpu.pci_device_id:
+            arch, how = table.for_pci_device(gpu.pci_device_id), f"PCI id {gpu.pci_device_id}"
+        rows.append((f"GPU {gpu.index}", gpu_label(gpu), arch, how))
+    for dev in ctx.pci_gpus:
+        if normalise_bus_id(dev.address) in seen:
+            continue
+        label = f"PCI {dev.address} (device {dev.device_id}, not listed by NVML)"
+        arch = table.for_pci_device(dev.device_id)
+        rows.append((f"PCI {dev.address}", label, arch, f"PCI id {dev.device_id}"))
+    return rows
+
+
+@check("driver.branch", "The driver branch still supports every GPU")
+def branch(ctx: Context) -> list[Finding]:
+    """
+    What: each GPU's architecture (from its compute capability, or its PCI device id when
+    the driver does not list it) against the last driver branch that supports it: Kepler
+    ends with R470, Maxwell, Pascal and Volta with R580, Fermi with R390 (NVIDIA's CUDA
+    Toolkit, Driver and Architecture Matrix; checks/data/architectures.toml).
+
+    Why it matters: a driver from a later branch does not drive such a GPU: NVML and
+    nvidia-smi leave it out, CUDA and TensorFlow never see it, and the kernel log says it
+    is "supported through the NVIDIA 470.xx Legacy drivers ... The 510.47.03 NVIDIA
+    driver will ignore this GPU" (then "No NVIDIA GPU found" when it was the only one).
+    Upgrading the driver for a newer CUDA is then what broke the GPU.
+
+    Fix: install the last driver of the branch that supports it (and the newest CUDA and
+    TensorFlow that branch runs), or move the work to a newer GPU.
+    """
+    title = "The driver branch still supports every GPU"
+    if where := jetson(ctx.facts):
+        return [
+            ctx.skip(
+                "driver.branch",
+                title,
+                f"This is a Jetson ({where}): its driver comes with L4T, not from a "
+                "desktop driver branch.",
+            )
+        ]
+    if not ctx.has_gpu:
+        return [ctx.skip("driver.branch", title, "No NVIDIA GPU (see gpu.present).")]
+    driver = installed_driver(ctx)
+    number = driver_branch(driver) if driver else None
+    if number is None:
+        return [ctx.skip("driver.branch", title, "No driver version known (see driver.nvml).")]
+    findings, known = [], []
+    for subject, label, arch, how in _architectures(ctx):
+        if arch is None:
+            continue
+        known.append(f"{label}: {arch.name} ({how})")
+        last = arch.last_driver_branch
+        if last is None or number <= last:
+            continue
+        unverified = " (unverified)" if arch.unverified else ""
+        findings.append(
+            Finding(
+                "driver.branch",
+                Status.WARN if arch.unverified else Status.FAIL,
+                f"{label}: {arch.name} is supported only up to driver branch R{last}; "
+                f"this driver is R{number} ({driver}){unverified}",
+                detail=f"Driver branches after R{last} no longer support {arch.name} GPUs "
+                f"(compute capability {', '.join(arch.compute_capabilities)}): the driver "
+                "leaves this GPU out, so nvidia-smi, CUDA and TensorFlow do not see it.",
+                evidence={
+                    "architecture": f"{arch.name}, from its {how}",
+                    "driver": driver,
+                    "last supporting branch": f"R{last}",
+                    "last CUDA for it": arch.last_cuda,
+                    "source": arch.source,
+                },
+                fix=f"Install the last R{last} driver for this GPU (your distribution's "
+                f"{last} driver package"
+                + (f", e.g. {arch.driver_package}" if arch.driver_package else "")
+                + f", or NVIDIA's {last}.xx "
+                f"legacy driver download) and reboot; with it the newest CUDA is "
+                f"{arch.last_cuda or 'the branch maximum'}. Or move this GPU's work to a "
+                "newer GPU.",
+                subject=subject,
+            )
+        )
+    if findings:
+        return findings
+    if not known:
+        return [ctx.skip("driver.branch", title, "No GPU's architecture is known here.")]
+    return [
+        Finding(
+            "driver.branch",
+            Status.PASS,
+            f"Driver {driver} (R{number}) supports every GPU",
+            evidence={"GPUs": known},
+        )
+    ]
+
+
 def _newest_tensorflow_for_driver(ctx: Context, driver: str) -> TensorFlowBuild | None:
     for build in tensorflow_builds():
-        needed = ctx.cuda.toolkit_min_driver.get(build.cuda)
-        if needed and driver_at_least(driver, needed) and build.supports_python(ctx.python_version):
+        needed = ctx.cuda.min_driver_for(build.cuda)
+        if (
+            needed
+            and driver_at_least(driver, needed[1])
+            and build.supports_python(ctx.python_version)
+        ):
             return build
     return None
+
+
+def _newest_tensorflow_on_this_driver(ctx: Context, driver: str) -> TensorFlowBuild | None:
+    """The newest release this driver runs at least through minor-version compatibility,
+    for this Python, whose wheels reach every GPU's compute capability."""
+    ccs = [g.compute_capability for g in ctx.nvml_gpus if g.compute_capability]
+    for build in tensorflow_builds():
+        floor = ctx.cuda.major_floor_driver.get(build.cuda_major)
+        if (
+            floor
+            and driver_at_least(driver, floor)
+            and build.supports_python(ctx.python_version)
+            and all(tuple(cc) >= parse_cc(build.min_compute_capability) for cc in ccs)
+        ):
+            return build
+    return None
+
+
+def _branch_limits(ctx: Context) -> list[tuple[str, Architecture]]:
+    """GPUs whose architecture caps the driver branch (Kepler: R470), with the cap."""
+    return [
+        (label, arch)
+        for _, label, arch, _ in _architectures(ctx)
+        if arch is not None and arch.last_driver_branch is not None and not arch.unverified
+    ]
 
 
 @check("driver.version", "The driver is new enough for the TensorFlow target's CUDA")
@@ -311,18 +487,31 @@ def driver_version(ctx: Context) -> list[Finding]:
     """
     What: whether the installed driver supports the CUDA version that the target
     TensorFlow release was built with (the profile's target.tensorflow, else the newest
-    release for this Python).
+    release for this Python). An update release has its own minimum (CUDA 12.5.1, which
+    TensorFlow 2.18 and later are built with, needs 555.42.06).
 
     Why it matters: a CUDA X.Y build needs the driver listed for X.Y in NVIDIA's release
     notes. Under minor-version compatibility it still runs on any driver from the same
     CUDA major's floor (12.x: 525.60.13), with limited features and possible PTX JIT
-    failures; below that floor CUDA reports "driver version is insufficient".
+    failures; below that floor CUDA reports "driver version is insufficient". A Jetson's
+    driver and CUDA come with L4T (JetPack) and are not judged by these minimums.
 
     Fix: upgrade the driver to at least the version shown, or choose an older TensorFlow.
+    Where a GPU is supported only up to an older driver branch (a Kepler K80: R470), the
+    upgrade would drop that GPU: the older TensorFlow is the fix.
     """
     title = "The driver is new enough for the TensorFlow target's CUDA"
-    nvml, kernel = ctx.facts.nvml, ctx.facts.kernel
-    driver = (nvml.driver_version if nvml else None) or (kernel.driver_version if kernel else None)
+    if where := jetson(ctx.facts):
+        return [
+            ctx.skip(
+                "driver.version",
+                title,
+                f"This is a Jetson ({where}): its CUDA comes with JetPack, and desktop "
+                "driver minimums do not apply.",
+            )
+        ]
+    nvml = ctx.facts.nvml
+    driver = installed_driver(ctx)
     if not driver:
         return [ctx.skip("driver.version", title, "No driver version known (see driver.nvml).")]
     tf = ctx.tensorflow
@@ -335,19 +524,38 @@ def driver_version(ctx: Context) -> list[Finding]:
                 f"Python {ctx.python_version}.",
             )
         ]
-    major = tf.cuda.split(".")[0]
-    needed = ctx.cuda.toolkit_min_driver.get(tf.cuda)
+    major = tf.cuda_major
+    row = ctx.cuda.min_driver_for(tf.cuda)
+    needed = row[1] if row else None
     floor = ctx.cuda.major_floor_driver.get(major)
     evidence = {
         "driver": driver,
         "TensorFlow target": tf.version,
         "built with CUDA": tf.cuda,
-        f"CUDA {tf.cuda} driver": needed,
+        f"CUDA {row[0] if row else tf.cuda} driver": needed,
         f"CUDA {major}.x floor": floor,
     }
     if nvml and nvml.cuda_driver_version_text:
         evidence["driver's CUDA"] = nvml.cuda_driver_version_text
     upgrade = f"Upgrade the NVIDIA driver to {needed} or newer, then reboot."
+    capped = [
+        (label, arch)
+        for label, arch in _branch_limits(ctx)
+        if needed and (driver_branch(needed) or 0) > (arch.last_driver_branch or 0)
+    ]
+    if capped:
+        label, arch = capped[0]
+        upgrade = (
+            f"Upgrading the driver to {needed} would drop {label}: {arch.name} GPUs are "
+            f"supported only up to R{arch.last_driver_branch} (see driver.branch)."
+        )
+        within = _newest_tensorflow_on_this_driver(ctx, driver)
+        if within and within.version != tf.version:
+            upgrade += (
+                f"\nUse TensorFlow {within.version} (CUDA {within.cuda}): the newest release for "
+                f"Python {ctx.python_version} that driver {driver} runs (at least through "
+                "minor-version compatibility) and whose wheels include every GPU here."
+            )
     older = _newest_tensorflow_for_driver(ctx, driver)
     if older and older.version != tf.version:
         upgrade += (

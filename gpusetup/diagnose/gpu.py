@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gpusetup.diagnose import Context, check, gpu_label
 from gpusetup.findings import Finding, Status
-from gpusetup.knowledge import parse_cc, tensorflow_builds
+from gpusetup.knowledge import newest_tensorflow_for_cc, parse_cc
 
 XID_HINT = "Check the kernel log for Xid errors: sudo dmesg | grep -i -e xid -e nvrm"
 
@@ -54,19 +54,12 @@ def nvml_query(ctx: Context) -> list[Finding]:
     ]
 
 
-def _newest_tensorflow_for(cc: tuple[int, int]) -> str | None:
-    for build in tensorflow_builds():
-        if parse_cc(build.min_compute_capability) <= cc:
-            return build.version
-    return None
-
-
 @check("gpu.compute-capability", "Each GPU's compute capability is high enough")
 def compute_capability(ctx: Context) -> list[Finding]:
     """
     What: each GPU's CUDA compute capability (CC) against the minimum: the profile's
     gpu.min_compute_capability, else the lowest CC the TensorFlow target's release wheels
-    are compiled for (6.0 for TensorFlow 2.18 and later).
+    are compiled for (read from each release wheel's build_info; checks/data/tensorflow.toml).
 
     Why it matters: TensorFlow ignores a visible GPU below its minimum ("Ignoring visible
     gpu device ... The minimum required Cuda capability is 6.0") and runs on the CPU.
@@ -100,13 +93,19 @@ def compute_capability(ctx: Context) -> list[Finding]:
         if cc is None:
             unknown.append(gpu_label(gpu))
         elif tuple(cc) < need:
-            older = _newest_tensorflow_for(tuple(cc))
+            older = newest_tensorflow_for_cc(tuple(cc))
             fix = f"Use a GPU with compute capability {minimum} or higher"
             if older:
                 fix += (
-                    f", or TensorFlow {older} (the newest release whose wheels include "
-                    f"CC {gpu.cc_text})"
+                    f", or TensorFlow {older.version} (the newest release whose wheels include "
+                    f"CC {gpu.cc_text}"
                 )
+                if not older.supports_python(ctx.python_version):
+                    fix += (
+                        f"; it ships wheels for Python {older.python}, so it needs another "
+                        f"Python than {ctx.python_version}"
+                    )
+                fix += ")"
             findings.append(
                 Finding(
                     "gpu.compute-capability",

@@ -9,6 +9,7 @@ from collections import defaultdict
 from gpusetup.diagnose import Context, check
 from gpusetup.facts import LibraryFacts, Requirement
 from gpusetup.findings import Finding, Status
+from gpusetup.knowledge import KnowledgeError, TensorFlowBuild, find_tensorflow_build
 from gpusetup.libs.resolve import Resolution, resolve_from_facts, search_lines
 
 LDCONFIG_LASTING = (
@@ -48,8 +49,64 @@ def _copies_text(libs: LibraryFacts, soname: str) -> list[str]:
     return out
 
 
-def _install_fix(libs: LibraryFacts, req: Requirement) -> str:
+def _target_build(ctx: Context, libs: LibraryFacts) -> TensorFlowBuild | None:
+    """The table row of the TensorFlow the libraries are judged for: the installed one,
+    else the target."""
+    installed = libs.tensorflow.version if libs.tensorflow else None
+    if installed:
+        try:
+            return find_tensorflow_build(installed)
+        except KnowledgeError:
+            return None
+    return ctx.tensorflow
+
+
+def _machine(ctx: Context) -> str | None:
+    return ctx.facts.host.machine if ctx.facts.host else None
+
+
+def cpu_only_platform(ctx: Context, build: TensorFlowBuild | None) -> str | None:
+    """The machine (aarch64) when PyPI's TensorFlow wheels for it are CPU-only builds."""
+    machine = _machine(ctx)
+    if build is None or machine is None or build.gpu_wheels_on(machine):
+        return None
+    return machine
+
+
+def _cpu_only_text(machine: str) -> str:
+    return (
+        f"TensorFlow's Linux {machine} wheels on PyPI are CPU-only builds (their build_info "
+        "says is_cuda_build False): no pip install gives TensorFlow a GPU here. On a Jetson, "
+        "install NVIDIA's TensorFlow for JetPack; otherwise build TensorFlow from source."
+    )
+
+
+def _install_fix(ctx: Context, libs: LibraryFacts, req: Requirement) -> str:
     """One fix for every missing CUDA library (findings that share it are shown once)."""
+    build = _target_build(ctx, libs)
+    packages = sorted(
+        {
+            r.pip_package
+            for r in libs.requirements
+            if r.pip_package and r.component not in ("cudnn", "driver")
+        }
+    )
+    if req.pip_package and req.pip_package not in packages:
+        packages.append(req.pip_package)
+    just_libraries = (
+        "or just the CUDA libraries: python -m pip install " + " ".join(packages)
+        if packages
+        else None
+    )
+    if machine := cpu_only_platform(ctx, build):
+        return "\n".join([_cpu_only_text(machine)] + ([just_libraries] if just_libraries else []))
+    if build is not None and not build.and_cuda:
+        return (
+            f"TensorFlow {build.version} has no [and-cuda] extra: install CUDA {build.cuda} "
+            f"and cuDNN {build.cudnn} (NVIDIA's packages or conda) and add their lib directory "
+            "to the loader's path (sudo gpusetup fix ldconfig DIR --apply); or use "
+            "TensorFlow 2.14 or later: python -m pip install 'tensorflow[and-cuda]'"
+        )
     tf_version = libs.tensorflow.version if libs.tensorflow else None
     target = f"=={tf_version}" if tf_version else ""
     lines = [
@@ -62,17 +119,8 @@ def _install_fix(libs: LibraryFacts, req: Requirement) -> str:
         lines.append(f"or just cuDNN {major}: python -m pip install '{package}=={major}.*'")
         lines.append("Never symlink one cuDNN major version to another's name: the ABI differs.")
         return "\n".join(lines)
-    packages = sorted(
-        {
-            r.pip_package
-            for r in libs.requirements
-            if r.pip_package and r.component not in ("cudnn", "driver")
-        }
-    )
-    if req.pip_package and req.pip_package not in packages:
-        packages.append(req.pip_package)
-    if packages:
-        lines.append("or just the CUDA libraries: python -m pip install " + " ".join(packages))
+    if just_libraries:
+        lines.append(just_libraries)
     return "\n".join(lines)
 
 
@@ -83,10 +131,13 @@ def tensorflow_build(ctx: Context) -> list[Finding]:
     is_cuda_build), read without importing TensorFlow.
 
     Why it matters: `tensorflow-cpu`, and TensorFlow wheels for platforms without GPU
-    support, never use a GPU however well the machine is set up.
+    support, never use a GPU however well the machine is set up. PyPI's Linux aarch64
+    TensorFlow wheels are all CPU-only builds (checks/data/tensorflow.toml gpu_machines),
+    so on an Arm machine no pip install gives TensorFlow the GPU.
 
     Fix: replace it with the GPU build: `pip uninstall tensorflow-cpu` then
-    `pip install 'tensorflow[and-cuda]'`.
+    `pip install 'tensorflow[and-cuda]'`; on aarch64, a build made for the platform
+    (NVIDIA's TensorFlow for JetPack on a Jetson) or one built from source.
     """
     title = "The installed TensorFlow is a GPU build"
     libs = _libs_or_skip(ctx, "libs.tensorflow-build", title)
@@ -94,6 +145,19 @@ def tensorflow_build(ctx: Context) -> list[Finding]:
         return [libs]
     tf = libs.tensorflow
     if tf is None:
+        machine = cpu_only_platform(ctx, ctx.tensorflow) if ctx.has_gpu else None
+        if machine:
+            return [
+                Finding(
+                    "libs.tensorflow-build",
+                    Status.WARN,
+                    f"TensorFlow from PyPI cannot use the GPU on Linux {machine}",
+                    detail="TensorFlow is not installed in this Python environment, and "
+                    "`pip install tensorflow` would install a CPU-only build here.",
+                    evidence={"machine": machine},
+                    fix=_cpu_only_text(machine),
+                )
+            ]
         return [
             ctx.skip(
                 "libs.tensorflow-build",
@@ -110,20 +174,27 @@ def tensorflow_build(ctx: Context) -> list[Finding]:
                 evidence={"location": tf.location},
             )
         ]
+    machine = cpu_only_platform(ctx, _target_build(ctx, libs))
+    fix = (
+        _cpu_only_text(machine)
+        if machine
+        else f"python -m pip uninstall -y {tf.distribution or 'tensorflow'}\n"
+        f"python -m pip install 'tensorflow[and-cuda]=={tf.version}'"
+    )
     return [
         Finding(
             "libs.tensorflow-build",
             Status.FAIL,
             f"{tf.distribution or 'tensorflow'} {tf.version} is a CPU-only build",
-            detail="It will never use the GPU, whatever the libraries.",
+            detail="It will never use the GPU, whatever the libraries."
+            + (f" PyPI has no GPU build of TensorFlow for Linux {machine}." if machine else ""),
             evidence={"location": tf.location, "is_cuda_build": tf.is_cuda_build},
-            fix=f"python -m pip uninstall -y {tf.distribution or 'tensorflow'}\n"
-            f"python -m pip install 'tensorflow[and-cuda]=={tf.version}'",
+            fix=fix,
         )
     ]
 
 
-def _describe_miss(libs: LibraryFacts, req: Requirement, res: Resolution) -> Finding:
+def _describe_miss(ctx: Context, libs: LibraryFacts, req: Requirement, res: Resolution) -> Finding:
     evidence: dict[str, object] = {"searched": search_lines(res)}
     copies = _copies_text(libs, req.soname)
     if copies:
@@ -143,7 +214,7 @@ def _describe_miss(libs: LibraryFacts, req: Requirement, res: Resolution) -> Fin
         dep_lines = {dep: search_lines(r) for dep, r in res.missing_dependencies.items()}
         evidence["dependencies searched"] = dep_lines
         first = next(iter(res.missing_dependencies))
-        dep_fix = _install_fix(libs, _dependency_requirement(first, req))
+        dep_fix = _install_fix(ctx, libs, _dependency_requirement(first, req, libs.requirements))
         return Finding(
             "libs.required",
             Status.FAIL,
@@ -188,7 +259,7 @@ def _describe_miss(libs: LibraryFacts, req: Requirement, res: Resolution) -> Fin
             "in a container, run it with the NVIDIA Container Toolkit (--gpus all)."
         )
     else:
-        fix = _install_fix(libs, req)
+        fix = _install_fix(ctx, libs, req)
     return Finding(
         "libs.required",
         Status.FAIL,
@@ -200,13 +271,17 @@ def _describe_miss(libs: LibraryFacts, req: Requirement, res: Resolution) -> Fin
     )
 
 
-def _dependency_requirement(soname: str, parent: Requirement) -> Requirement:
-    """A dependency as a requirement, with its pip package when the table knows it."""
+def _dependency_requirement(
+    soname: str, parent: Requirement, requirements: list[Requirement]
+) -> Requirement:
+    """A dependency as a requirement, with its pip package for the target's CUDA major."""
     from dataclasses import replace
 
-    from gpusetup.probe.libraries import extra_requirement
+    from gpusetup.probe.libraries import extra_requirement, target_cuda_major
 
-    return replace(extra_requirement(soname), needed_by=parent.soname)
+    return replace(
+        extra_requirement(soname, target_cuda_major(requirements)), needed_by=parent.soname
+    )
 
 
 @check("libs.required", "Every library TensorFlow needs is found and loads")
@@ -259,7 +334,7 @@ def required(ctx: Context) -> list[Finding]:
                 + (f", version {_version(libs, res.path)})" if _version(libs, res.path) else ")")
             )
         else:
-            findings.append(_describe_miss(libs, req, res))
+            findings.append(_describe_miss(ctx, libs, req, res))
     if not any(f.status is Status.FAIL for f in findings):
         findings.insert(
             0,

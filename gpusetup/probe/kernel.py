@@ -4,20 +4,47 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from gpusetup.facts import DeviceNode, KernelFacts
 from gpusetup.probe.paths import inside, under
 
 KERNEL_MODULES = ("nvidia", "nvidia_uvm", "nvidia_modeset", "nvidia_drm", "nouveau", "vfio_pci")
-_VERSION_RE = re.compile(r"Kernel Module(?: for [\w.]+)?\s+(\d+\.\d+(?:\.\d+)?)")
+_VERSION_RE = re.compile(r"(Open )?Kernel Module(?: for [\w.]+)?\s+(\d+\.\d+(?:\.\d+)?)")
 _GPU_NODE_RE = re.compile(r"nvidia\d+")
+#: desktop and data-center driver branches have three digits (R470, R580); a Jetson's
+#: L4T release (35.3.1) stands in the same place with two
+L4T_MAJOR_BELOW = 100
+
+
+@dataclass(frozen=True)
+class VersionLine:
+    """What /proc/driver/nvidia/version says: the driver release, or on a Jetson the L4T
+    release, and which kernel module flavour is loaded."""
+
+    driver_version: str | None
+    kernel_module: str | None  # "proprietary", "open", "l4t"
+    l4t_release: str | None
+
+
+def parse_version_line(text: str) -> VersionLine:
+    """``NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.95.05  Tue ...`` -> 580.95.05,
+    proprietary; ``... Open Kernel Module for x86_64  565.57.01  Release Build ...`` -> open;
+    a Jetson's ``... Open Kernel Module for aarch64  35.3.1  Release Build ...`` is L4T
+    35.3.1, not a driver release (never judged against desktop driver minimums)."""
+    match = _VERSION_RE.search(text)
+    if not match:
+        return VersionLine(None, None, None)
+    version = match.group(2)
+    if int(version.split(".", 1)[0]) < L4T_MAJOR_BELOW:
+        return VersionLine(None, "l4t", version)
+    return VersionLine(version, "open" if match.group(1) else "proprietary", None)
 
 
 def parse_driver_version(text: str) -> str | None:
-    """``NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.95.05  Tue ...`` -> 580.95.05."""
-    match = _VERSION_RE.search(text)
-    return match.group(1) if match else None
+    """The driver release in /proc/driver/nvidia/version (None on a Jetson: L4T)."""
+    return parse_version_line(text).driver_version
 
 
 def _node(root: Path, name: str) -> DeviceNode:
@@ -58,10 +85,13 @@ def probe_kernel(root: Path) -> KernelFacts:
         elif name in ("nvidiactl", "nvidia-uvm"):
             control.append(_node(root, name))
     gpu_nodes.sort(key=lambda n: int(n.path.rsplit("nvidia", 1)[1]))
+    line = parse_version_line(text)
     return KernelFacts(
-        driver_version=parse_driver_version(text),
+        driver_version=line.driver_version,
         driver_version_line=version_line,
         modules=sorted(modules),
         device_nodes=gpu_nodes,
         control_nodes=control,
+        kernel_module=line.kernel_module,
+        l4t_release=line.l4t_release,
     )

@@ -15,6 +15,7 @@ import os
 import platform
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import time
@@ -33,6 +34,7 @@ from gpusetup.facts import (
 )
 from gpusetup.knowledge import (
     KnowledgeError,
+    TensorFlowBuild,
     default_tensorflow_build,
     find_tensorflow_build,
     tensorflow_sonames,
@@ -141,16 +143,19 @@ def _distribution_of(package_dir: Path) -> tuple[str | None, str | None]:
     return None, None
 
 
-def requirements_for(cuda: str, cudnn: str, needed_by: str) -> list[Requirement]:
+def requirements_for(
+    cuda: str, cudnn: str, needed_by: str, also_loads: tuple[str, ...] = ()
+) -> list[Requirement]:
     major = cuda.split(".")[0]
     table = tensorflow_sonames()
-    names = table.cuda.get(major)
+    names = table.libraries.get(major)
     if names is None:
         raise KnowledgeError(f"no soname table for CUDA {major} in checks/data/cuda.toml")
     packages = table.pip_packages.get(major, {})
     reqs = [
-        Requirement(soname, component, needed_by, packages.get(component))
-        for component, soname in names.items()
+        Requirement(names[component], component, needed_by, packages.get(component))
+        for component in table.components + tuple(c for c in also_loads if c in names)
+        if component in names
     ]
     reqs.append(
         Requirement(f"libcudnn.so.{cudnn.split('.')[0]}", "cudnn", needed_by, packages.get("cudnn"))
@@ -159,13 +164,39 @@ def requirements_for(cuda: str, cudnn: str, needed_by: str) -> list[Requirement]
     return reqs
 
 
-def extra_requirement(soname: str) -> Requirement:
-    """A library asked for by name (a profile, a pasted log), with its pip package when the
-    table knows it: libnvJitLink.so.12 -> nvJitLink, nvidia-nvjitlink-cu12."""
-    component = soname[3:].split(".so", 1)[0] if soname.startswith("lib") else soname
-    major = soname.rsplit(".so.", 1)[-1].split(".")[0] if ".so." in soname else ""
-    package = tensorflow_sonames().pip_packages.get(major, {}).get(component)
+def extra_requirement(soname: str, cuda_major: str | None = None) -> Requirement:
+    """A library asked for by name (a profile, a pasted log, a missing dependency), with its
+    pip package when the table knows it. The CUDA major comes from the soname table, not
+    from the library's own number: libcufft.so.11 is CUDA 12's (nvidia-cufft-cu12). Where
+    several majors ship the soname (libcusolver.so.11: 11 and 12), ``cuda_major`` (the
+    target's) decides, else the newest."""
+    table = tensorflow_sonames()
+    majors = table.majors_of(soname)
+    component = table.component_of(soname)
+    if component is None:
+        component = soname[3:].split(".so", 1)[0] if soname.startswith("lib") else soname
+    major = cuda_major if cuda_major in majors else (majors[0] if majors else None)
+    package = table.pip_packages.get(major, {}).get(component) if major else None
     return Requirement(soname, component, "asked for by name", package)
+
+
+def target_cuda_major(requirements: list[Requirement]) -> str | None:
+    """The CUDA major the requirements were made for (from their cudart's soname)."""
+    table = tensorflow_sonames()
+    for req in requirements:
+        if req.component == "cudart":
+            majors = table.majors_of(req.soname)
+            return majors[0] if majors else None
+    return None
+
+
+def _table_build(version: str | None) -> TensorFlowBuild | None:
+    if not version:
+        return None
+    try:
+        return find_tensorflow_build(version)
+    except KnowledgeError:
+        return None
 
 
 def choose_requirements(
@@ -174,11 +205,16 @@ def choose_requirements(
     if spec:
         build = find_tensorflow_build(spec.split("==", 1)[-1] if "==" in spec else spec)
         label = f"TensorFlow {build.version} (CUDA {build.cuda}, cuDNN {build.cudnn})"
-        return f"{label}, from gpusetup's table", requirements_for(build.cuda, build.cudnn, label)
+        return f"{label}, from gpusetup's table", requirements_for(
+            build.cuda, build.cudnn, label, build.also_loads
+        )
     if tf and tf.is_cuda_build and tf.cuda_version and tf.cudnn_version:
         label = f"TensorFlow {tf.version} (CUDA {tf.cuda_version}, cuDNN {tf.cudnn_version})"
-        return f"installed {label}", requirements_for(tf.cuda_version, tf.cudnn_version, label)
-    build = find_tensorflow_build(tf.version) if tf and tf.version else None
+        row = _table_build(tf.version)
+        return f"installed {label}", requirements_for(
+            tf.cuda_version, tf.cudnn_version, label, row.also_loads if row else ()
+        )
+    build = _table_build(tf.version) if tf else None
     if build is None:
         build = default_tensorflow_build(python_version)
     if build is None:
@@ -187,7 +223,9 @@ def choose_requirements(
     how = "gpusetup's table"
     if tf is not None:
         how += f"; the installed {tf.distribution or 'tensorflow'} {tf.version} is a CPU-only build"
-    return f"{label}, from {how}", requirements_for(build.cuda, build.cudnn, label)
+    return f"{label}, from {how}", requirements_for(
+        build.cuda, build.cudnn, label, build.also_loads
+    )
 
 
 # --- the machine ---------------------------------------------------------------------------
@@ -324,29 +362,46 @@ def _site_packages() -> list[Path]:
     return out
 
 
-def pip_library_dirs() -> dict[str, str]:
-    """site-packages/nvidia/<pkg>/lib -> "pip <distribution> <version>"."""
+def pip_library_owners() -> tuple[dict[str, str], dict[str, str]]:
+    """The environment's pip NVIDIA libraries, read once from their RECORD files:
+    (site-packages/nvidia/<dir>/lib -> owner, library file -> "pip <distribution> <version>").
+
+    CUDA 13's toolkit packages (nvidia-cuda-runtime, nvidia-cublas, ...) all install into
+    one directory, nvidia/cu13/lib, so a directory can have several owners: the directory
+    names them all, and each file its own.
+    """
     dirs: dict[str, str] = {}
+    files: dict[str, str] = {}
     for sp in _site_packages():
-        owners: dict[str, str] = {}
-        for dist_info in sp.glob("nvidia_*.dist-info"):
+        owners: dict[str, list[str]] = {}
+        for dist_info in sorted(sp.glob("nvidia_*.dist-info")):
             name, _, version = dist_info.name[: -len(".dist-info")].partition("-")
+            owner = f"pip {name.replace('_', '-')} {version}"
             try:
-                with open(dist_info / "RECORD") as record:
+                with open(dist_info / "RECORD", errors="replace") as record:
                     for line in record:
-                        parts = line.split("/", 2)
-                        if parts[0] == "nvidia" and len(parts) == 3:
-                            owners.setdefault(parts[1], f"pip {name.replace('_', '-')} {version}")
+                        parts = line.split(",", 1)[0].split("/")
+                        if len(parts) < 3 or parts[0] != "nvidia":
+                            continue
+                        if owner not in owners.setdefault(parts[1], []):
+                            owners[parts[1]].append(owner)
+                        if len(parts) == 4 and parts[2] == "lib":
+                            files[str(sp.joinpath(*parts))] = owner
             except OSError:
                 continue
         nvidia = sp / "nvidia"
         if nvidia.is_dir():
             for lib in sorted(nvidia.glob("*/lib")):
-                owner = owners.get(
-                    lib.parent.name, f"pip package directory nvidia/{lib.parent.name}"
+                found = owners.get(lib.parent.name)
+                dirs[str(lib)] = (
+                    ", ".join(found) if found else f"pip package directory nvidia/{lib.parent.name}"
                 )
-                dirs[str(lib)] = owner
-    return dirs
+    return dirs, files
+
+
+def pip_library_dirs() -> dict[str, str]:
+    """site-packages/nvidia/<dir>/lib -> the pip distribution(s) that installed it."""
+    return pip_library_owners()[0]
 
 
 def off_path_directories(
@@ -467,11 +522,12 @@ def find_toolchain(
     root: Path, environ: Mapping[str, str], pip_dirs: dict[str, str]
 ) -> dict[str, list[str]]:
     """ptxas and libdevice, which XLA needs to compile GPU kernels: beside a pip-installed
-    TensorFlow (nvidia/cuda_nvcc), under $CUDA_HOME / /usr/local/cuda*, and ptxas on PATH."""
-    bases = [Path(p).parent for p in pip_dirs if p.endswith("cuda_nvcc/lib")]
-    bases += (
-        [Path(sp) / "nvidia" / "cuda_nvcc" for sp in _site_packages()] if root == Path("/") else []
-    )
+    framework (nvidia/cuda_nvcc for -cu11/-cu12, nvidia/cu13 for CUDA 13), under
+    $CUDA_HOME / /usr/local/cuda*, and ptxas on PATH."""
+    bases = [Path(p).parent for p in pip_dirs if p.endswith(("cuda_nvcc/lib", "cu13/lib"))]
+    if root == Path("/"):
+        for sp in _site_packages():
+            bases += [sp / "nvidia" / "cuda_nvcc", *sorted((sp / "nvidia").glob("cu[0-9]*"))]
     for var in ("CUDA_HOME", "CUDA_PATH"):
         if environ.get(var):
             bases.append(Path(environ[var]))
@@ -494,6 +550,101 @@ def find_toolchain(
     if on_path and os.path.realpath(on_path) not in seen:
         found["ptxas"].append(on_path)
     return found
+
+
+PTXAS_VERSION_TIMEOUT_S = 5.0
+VERSION_FILE_LIMIT = 1 << 20
+#: ``Cuda compilation tools, release 13.0, V13.0.88`` (ptxas --version, nvcc --version)
+_TOOL_RELEASE = re.compile(r"release (\d+\.\d+), V(\d+\.\d+(?:\.\d+)?)")
+_NVCC_DIST_INFO = re.compile(r"nvidia_cuda_nvcc(?:_cu\d+)?-(\d+\.\d+(?:\.\d+)*)\.dist-info")
+
+
+def toolchain_versions(ptxas_paths: list[str], root: Path, deadline: float) -> dict[str, str]:
+    """The CUDA release of each ptxas (``13.0.88``), which decides the PTX it writes.
+
+    Read without running anything where possible: the toolkit's version.json (cuda_nvcc),
+    then the nvidia-cuda-nvcc dist-info beside it (pip packages, and toolkits assembled
+    from them); only then ``ptxas --version``, on this machine (never in a system root),
+    for a file no one else may replace, under the probe's deadline.
+    """
+    versions: dict[str, str] = {}
+    for path in ptxas_paths:
+        version = _version_from_files(Path(path))
+        if version is None and root == Path("/"):
+            version = _version_from_ptxas(path, deadline)
+        if version:
+            versions[path] = version
+    return versions
+
+
+def _version_from_files(ptxas: Path) -> str | None:
+    import json
+
+    from gpusetup.probe.inputs import InputError, read_input
+
+    toolkit = ptxas.parent.parent  # <toolkit>/bin/ptxas, site-packages/nvidia/<dir>/bin/ptxas
+    try:
+        data = json.loads(read_input(toolkit / "version.json", VERSION_FILE_LIMIT))
+        entry = data.get("cuda_nvcc") or data.get("cuda") or {}
+        if isinstance(entry, dict) and isinstance(entry.get("version"), str):
+            return entry["version"]
+    except (InputError, ValueError, AttributeError):
+        pass
+    # <toolkit>/dist-info (a toolkit assembled from pip wheels, as /usr/local/cuda here),
+    # or site-packages itself for site-packages/nvidia/<dir>
+    places = [toolkit / "dist-info"]
+    if toolkit.parent.name == "nvidia":
+        places.append(toolkit.parent.parent)
+    for where in places:
+        try:
+            names = sorted(os.listdir(where))
+        except OSError:
+            continue
+        for name in names:
+            match = _NVCC_DIST_INFO.fullmatch(name)
+            if match and _dist_info_major_matches(toolkit, match.group(1)):
+                return match.group(1)
+    return None
+
+
+def _dist_info_major_matches(toolkit: Path, version: str) -> bool:
+    """site-packages holds one nvidia-cuda-nvcc per CUDA major: nvidia/cu13 is 13's,
+    nvidia/cuda_nvcc the -cu11/-cu12 one; a toolkit directory has only its own."""
+    name = toolkit.name
+    if name.startswith("cu") and name[2:].isdigit():
+        return version.split(".")[0] == name[2:]
+    return True
+
+
+def _version_from_ptxas(path: str, deadline: float) -> str | None:
+    from gpusetup.probe._deadline import run_child
+
+    remaining = deadline - time.monotonic()
+    if remaining <= 0 or not _safe_to_run(path):
+        return None
+    result = run_child([path, "--version"], min(PTXAS_VERSION_TIMEOUT_S, remaining))
+    match = _TOOL_RELEASE.search(result.stdout[:65536])
+    return match.group(2) if match else None
+
+
+def _safe_to_run(path: str) -> bool:
+    """A regular executable that only its owner (root or this user) can replace: we run as
+    root on production nodes and must not run what anyone could have put there."""
+    try:
+        real = os.path.realpath(path)
+        st = os.stat(real)
+        parent = os.stat(os.path.dirname(real))
+    except OSError:
+        return False
+    trusted = (0, os.getuid())
+    return (
+        stat.S_ISREG(st.st_mode)
+        and bool(st.st_mode & 0o111)
+        and not st.st_mode & 0o022
+        and not parent.st_mode & 0o002
+        and st.st_uid in trusted
+        and parent.st_uid in trusted
+    )
 
 
 def _world_writable(path: str) -> bool:
@@ -566,7 +717,8 @@ def probe_libraries(
     tf = find_tensorflow() if root == Path("/") else None
     target, requirements = choose_requirements(spec, python_version, tf)
     known = {r.soname for r in requirements}
-    requirements += [extra_requirement(s) for s in extra if s not in known]
+    major = target_cuda_major(requirements)
+    requirements += [extra_requirement(s, major) for s in extra if s not in known]
 
     exe = os.path.realpath(sys.executable)
     interp_elf = read_elf(exe)
@@ -599,7 +751,7 @@ def probe_libraries(
     for d in conf.directories:
         search_dirs.setdefault(str(under(root, d.path)), f"ld.so.conf ({d.source})")
     # the environment's pip nvidia-* packages (read once: their RECORD files name owners)
-    pip_dirs = pip_library_dirs() if root == Path("/") else {}
+    pip_dirs, pip_files = pip_library_owners() if root == Path("/") else ({}, {})
     off_path = off_path_directories(environ, root, pip_dirs)
     off_path.update({k: v for k, v in walk_opt(root, stems, deadline).items() if k not in off_path})
     copies: dict[str, list[LibraryCopy]] = {s: [] for s in stems}
@@ -613,7 +765,7 @@ def probe_libraries(
             return
         seen_real[stem].add(file.realpath)
         soname = file.elf.soname if file.elf and file.elf.soname else Path(path).name
-        copies[stem].append(LibraryCopy(path, soname, where, on_path))
+        copies[stem].append(LibraryCopy(path, soname, pip_files.get(path, where), on_path))
 
     for entry in cache:
         stem = stem_of(entry.soname)
@@ -633,6 +785,7 @@ def probe_libraries(
     uncached = find_uncached(root, conf, cache) if cache_error is None else {}
 
     toolchain = find_toolchain(root, environ, pip_dirs)
+    tool_versions = toolchain_versions(toolchain["ptxas"], root, deadline)
     writable = [d for d in ld_path if _world_writable(d)]
     writable += [f"{d.path} ({d.source})" for d in conf.directories if d.world_writable]
 
@@ -665,6 +818,7 @@ def probe_libraries(
         cudnn_headers=headers,
         world_writable_dirs=writable,
         toolchain=toolchain,
+        toolchain_versions=tool_versions,
         loader=loader,
     )
 

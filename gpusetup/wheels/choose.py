@@ -3,12 +3,15 @@
 Newest release first: drop yanked files and those whose Requires-Python excludes the
 target interpreter, rank the rest by the interpreter's supported tags, then check the
 machine: the driver must run the CUDA that release was built with, and every GPU must
-reach its minimum compute capability. The first release that passes is chosen; every
-newer one is listed with the reason it was not.
+reach its minimum compute capability (both named when both fall short). A release whose
+wheel for this platform is a CPU-only build (PyPI's Linux aarch64 TensorFlow) is chosen
+as such, saying so. The first release that passes is chosen; every newer one is listed
+with the reason it was not.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -16,6 +19,7 @@ from packaging.version import InvalidVersion, Version
 
 from gpusetup.knowledge import (
     KnowledgeError,
+    TensorFlowBuild,
     cuda_table,
     driver_at_least,
     find_tensorflow_build,
@@ -66,6 +70,8 @@ def _specifier(spec: str | None) -> SpecifierSet:
 
 
 def _machine_problem(version: str, machine: MachineGpus) -> str | None:
+    """Why this machine's GPUs cannot use the release (driver and compute capability both
+    named when both fall short), or None."""
     if not machine.usable:
         return None
     try:
@@ -75,10 +81,11 @@ def _machine_problem(version: str, machine: MachineGpus) -> str | None:
             "newer than gpusetup's TensorFlow table (checks/data/tensorflow.toml), so its "
             "CUDA and minimum compute capability are unknown"
         )
-    major = build.cuda.split(".")[0]
+    problems = []
+    major = build.cuda_major
     floor = cuda_table().major_floor_driver.get(major)
     if floor and not driver_at_least(machine.driver_version or "0", floor):
-        return (
+        problems.append(
             f"built with CUDA {build.cuda}; driver {machine.driver_version} is below CUDA "
             f"{major}.x's minimum {floor}"
         )
@@ -88,8 +95,26 @@ def _machine_problem(version: str, machine: MachineGpus) -> str | None:
         if parse_cc(cc) < parse_cc(build.min_compute_capability)
     ]
     if low:
-        return f"needs compute capability {build.min_compute_capability}; " + ", ".join(low)
-    return None
+        problems.append(
+            f"its wheels need compute capability {build.min_compute_capability}; " + ", ".join(low)
+        )
+    return "; ".join(problems) or None
+
+
+_LINUX_PLATFORM = re.compile(r"^(?:many|musl)?linux(?:_\d+_\d+|\d+)?_(\w+)$")
+
+
+def _linux_machine(tag: str) -> str | None:
+    """``cp311-cp311-manylinux_2_17_aarch64`` -> aarch64; None for other platforms."""
+    match = _LINUX_PLATFORM.match(tag.rsplit("-", 1)[-1])
+    return match.group(1) if match else None
+
+
+def _table_build(version: str) -> TensorFlowBuild | None:
+    try:
+        return find_tensorflow_build(version)
+    except KnowledgeError:
+        return None
 
 
 def choose_tensorflow(
@@ -152,20 +177,35 @@ def choose_tensorflow(
                 )
             )
             continue
-        problem = _machine_problem(text, machine)
+        rank, chosen, tag = min(ranked, key=lambda item: item[0])
+        build = _table_build(text)
+        wheel_machine = _linux_machine(tag)
+        # PyPI's Linux aarch64 TensorFlow is a CPU-only build: the GPUs cannot veto it
+        cpu_only = (
+            build is not None
+            and wheel_machine is not None
+            and not build.gpu_wheels_on(wheel_machine)
+        )
+        problem = None if cpu_only else _machine_problem(text, machine)
         if problem:
             rejected.append(Rejection(text, problem))
             continue
-        rank, chosen, tag = min(ranked, key=lambda item: item[0])
         reasons = [
             f"it is the newest release{f' matching {wanted}' if str(wanted) else ''} that "
             "fits this Python, platform and machine",
             f"{tag} is accepted by Python {interp.python_version} (rank {rank + 1})",
         ]
         extra = None
-        if machine.usable:
-            build = find_tensorflow_build(text)
-            extra = "and-cuda" if version >= Version("2.14") else None
+        if cpu_only:
+            reasons.append(
+                f"TensorFlow's Linux {wheel_machine} wheels on PyPI are CPU-only builds (their "
+                "build_info says is_cuda_build False), so it will run on the CPU"
+                + (" although this machine has a usable NVIDIA GPU" if machine.usable else "")
+                + "; for the GPU use a build made for this platform (on a Jetson, NVIDIA's "
+                "TensorFlow for JetPack) or build TensorFlow from source"
+            )
+        elif machine.usable and build is not None:
+            extra = "and-cuda" if build.and_cuda else None
             reasons.append(
                 f"built with CUDA {build.cuda}, which driver {machine.driver_version} "
                 f"runs; every GPU reaches compute capability "
@@ -178,7 +218,13 @@ def choose_tensorflow(
             )
             if extra:
                 reasons.append(
-                    "the and-cuda extra installs the CUDA and cuDNN libraries as pip packages"
+                    "the and-cuda extra installs the CUDA and cuDNN libraries as pip packages "
+                    f"(-cu{build.cuda_major})"
+                )
+            else:
+                reasons.append(
+                    f"TensorFlow {build.version} has no and-cuda extra: CUDA {build.cuda} and "
+                    f"cuDNN {build.cudnn} must be installed on the system"
                 )
         else:
             reasons.append("no usable NVIDIA GPU here: TensorFlow will run on the CPU")
