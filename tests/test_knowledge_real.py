@@ -23,7 +23,7 @@ OUTPUTS = TESTS / "data" / "outputs" / "real"
 def _proc_version_cases() -> list[Path]:
     cases = []
     for meta in sorted(OUTPUTS.glob("*.toml")):
-        if read_toml(meta)["kind"] == "proc-version":
+        if read_toml(meta).get("kind") == "proc-version":
             cases.append(meta)
     return cases
 
