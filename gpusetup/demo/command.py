@@ -11,7 +11,9 @@ import typer
 def demo(
     host: Annotated[
         str,
-        typer.Option("--host", help="Address to listen on (another than loopback: no authentication)."),
+        typer.Option(
+            "--host", help="Address to listen on (another than loopback: no authentication)."
+        ),
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on; 0: a free one.")] = 8000,
     model: Annotated[
@@ -29,7 +31,9 @@ def demo(
     device: Annotated[
         str,
         typer.Option(
-            "--device", metavar="auto|cpu|gpu:N", help="The page's device; N is the nvidia-smi index."
+            "--device",
+            metavar="auto|cpu|gpu:N",
+            help="The page's device; N is the nvidia-smi index.",
         ),
     ] = "auto",
     lang: Annotated[str, typer.Option("--lang", help="The page's language: en or zh.")] = "en",
@@ -37,11 +41,14 @@ def demo(
         str, typer.Option("--backend", help="tensorflow (Keras) or torch (torchvision).")
     ] = "tensorflow",
     max_upload: Annotated[
-        str, typer.Option("--max-upload", metavar="SIZE", help="Largest image file, e.g. 10M, 512K.")
+        str,
+        typer.Option("--max-upload", metavar="SIZE", help="Largest image file, e.g. 10M, 512K."),
     ] = "10M",
     queue_size: Annotated[
         int,
-        typer.Option("--queue-size", metavar="N", help="Images that may wait per device (then 503)."),
+        typer.Option(
+            "--queue-size", metavar="N", help="Images that may wait per device (then 503)."
+        ),
     ] = 8,
 ) -> None:
     """Serve a local page that classifies an uploaded image on the CPU or a chosen GPU.
@@ -53,9 +60,7 @@ def demo(
     """
     from gpusetup.demo.run import DemoError, DemoOptions, run_demo
 
-    options = DemoOptions(
-        host, port, model, weights, device, lang, backend, max_upload, queue_size
-    )
+    options = DemoOptions(host, port, model, weights, device, lang, backend, max_upload, queue_size)
     try:
         code = run_demo(options, say=typer.echo, warn=lambda text: typer.echo(text, err=True))
     except DemoError as exc:

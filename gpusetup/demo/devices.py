@@ -77,9 +77,7 @@ def device_table(dmap, backend: str) -> DeviceTable:
     nvidia-smi index; MIG instances and GPUs NVML did not report go into the notes."""
     devices = [DemoDevice(CPU, name="CPU", tf_device="/CPU:0")]
     notes = list(dmap.notes)
-    for row in sorted(
-        (r for r in dmap.rows if r.smi_index is not None), key=lambda r: r.smi_index
-    ):
+    for row in sorted((r for r in dmap.rows if r.smi_index is not None), key=lambda r: r.smi_index):
         if row.cuda_ordinal is None:
             unusable = "; ".join(row.notes) or "CUDA does not show it"
         elif backend == "tensorflow" and row.tf_device is None:
@@ -125,7 +123,9 @@ def choose_device(table: DeviceTable, spec: str) -> DemoDevice:
         known = ", ".join(d.id for d in table.devices if d.is_gpu) or "none on this machine"
         raise DeviceChoiceError(f"there is no nvidia-smi GPU {int(index)} (GPUs: {known})")
     if device.unusable:
-        raise DeviceChoiceError(f"{device.id} ({describe(device)}) cannot be used: {device.unusable}")
+        raise DeviceChoiceError(
+            f"{device.id} ({describe(device)}) cannot be used: {device.unusable}"
+        )
     return device
 
 

@@ -197,7 +197,11 @@ class DeviceWorker:
         return future
 
     def retry_after_s(self) -> int:
-        typical = sorted(self.latencies[-20:])[len(self.latencies[-20:]) // 2] if self.latencies else 100.0
+        typical = (
+            sorted(self.latencies[-20:])[len(self.latencies[-20:]) // 2]
+            if self.latencies
+            else 100.0
+        )
         return max(1, math.ceil((self.queued + 1) * typical / 1000))
 
     async def _serve(self) -> None:
@@ -242,7 +246,9 @@ class DeviceWorker:
         if "error" in answer:
             raise InferenceFailed(answer["error"])
         return Prediction(
-            self.device.id, float(answer["latency_ms"]), [(int(c), float(s)) for c, s in answer["top"]]
+            self.device.id,
+            float(answer["latency_ms"]),
+            [(int(c), float(s)) for c, s in answer["top"]],
         )
 
 

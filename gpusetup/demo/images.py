@@ -12,6 +12,7 @@ import os
 import secrets
 import shutil
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,21 +97,21 @@ def decode_image(path: Path, size: int) -> DecodedImage:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
-        image = Image.open(path, formats=FORMATS)
+        with warnings.catch_warnings():  # the size is judged below, with the reason
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path, formats=FORMATS)
+    except Image.DecompressionBombError as exc:
+        raise ImageRejected(f"{_too_many_pixels()} ({exc})", status=413) from exc
     except UnidentifiedImageError as exc:
         raise ImageRejected(
             "the file is not an image the demo reads (JPEG, PNG, GIF, WebP or BMP)"
         ) from exc
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+    except (OSError, ValueError) as exc:
         raise ImageRejected(f"the image cannot be read: {exc}") from exc
     with image:
         width, height = image.size
         if width * height > MAX_PIXELS:
-            raise ImageRejected(
-                f"the image is {width}x{height} pixels; at most {MAX_PIXELS // 1_000_000} "
-                "megapixels are accepted",
-                status=413,
-            )
+            raise ImageRejected(f"the image is {width}x{height} pixels: {_too_many_pixels()}", 413)
         fmt, mode = image.format or "?", image.mode
         try:
             if fmt == "JPEG":  # decode at a reduced scale where the crop allows it
@@ -120,6 +121,10 @@ def decode_image(path: Path, size: int) -> DecodedImage:
         except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
             raise ImageRejected(f"the {fmt} image is damaged: {exc}") from exc
     return DecodedImage(fmt, width, height, mode, crop_to_input(rgb, size).tobytes())
+
+
+def _too_many_pixels() -> str:
+    return f"at most {MAX_PIXELS // 1_000_000} megapixels are accepted"
 
 
 def _to_rgb(image):

@@ -8,6 +8,7 @@ dependency, a weights file that is not there, a device that does not exist, a po
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import importlib.util
 import ipaddress
@@ -94,8 +95,7 @@ def check_weights(weights: str, backend: str) -> str:
         raise DemoError(f"--weights {weights}: not readable")
     if not path.name.endswith(suffixes):
         raise DemoError(
-            f"--weights {weights}: a {backend} weights or model file ends in "
-            f"{', '.join(suffixes)}"
+            f"--weights {weights}: a {backend} weights or model file ends in {', '.join(suffixes)}"
         )
     return str(path.resolve())
 
@@ -142,11 +142,15 @@ def bind(host: str, port: int) -> list[socket.socket]:
                 f"port {port} needs more privileges (ports below 1024 do): choose another "
                 "with --port"
             ) from exc
-        raise DemoError(f"cannot listen on {host} port {port}: {exc.strerror or exc} (--host)") from exc
+        raise DemoError(
+            f"cannot listen on {host} port {port}: {exc.strerror or exc} (--host)"
+        ) from exc
 
 
 def url_of(host: str, port: int) -> str:
-    shown = "127.0.0.1" if host in ("0.0.0.0", "") else ("[::1]" if host in ("::", "[::]") else host)
+    shown = (
+        "127.0.0.1" if host in ("0.0.0.0", "") else ("[::1]" if host in ("::", "[::]") else host)
+    )
     if ":" in shown and not shown.startswith("["):
         shown = f"[{shown}]"
     return f"http://{shown}:{port}/"
@@ -156,16 +160,19 @@ def allowed_hosts(host: str, port: int) -> frozenset[str]:
     """The Host headers a loopback server answers to; another address answers to any."""
     if not is_loopback(host):
         return frozenset()
-    names = {"127.0.0.1", "localhost", "[::1]", host if ":" not in host else f"[{host.strip('[]')}]"}
+    names = {
+        "127.0.0.1",
+        "localhost",
+        "[::1]",
+        host if ":" not in host else f"[{host.strip('[]')}]",
+    }
     hosts = {f"{name}:{port}" for name in names}
     if port == 80:
         hosts |= names
     return frozenset(h.lower() for h in hosts)
 
 
-def run_demo(
-    options: DemoOptions, say: Callable[[str], None], warn: Callable[[str], None]
-) -> int:
+def run_demo(options: DemoOptions, say: Callable[[str], None], warn: Callable[[str], None]) -> int:
     max_upload, weights = check_options(options)
     missing = missing_dependencies(options.backend)
     if missing:
@@ -266,11 +273,12 @@ async def _serve(
                 if not automatic:
                     warn(f"gpusetup: error: {default} cannot run the model: {why}")
                     return EXIT_FAILED
-                warn(f"gpusetup demo: {default} cannot run the model ({why}); the page uses the CPU")
+                warn(
+                    f"gpusetup demo: {default} cannot run the model ({why}); the page uses the CPU"
+                )
                 demo.default_device = "cpu"
             say(f"gpusetup demo: ready on {url} (default device {demo.default_device})")
             await stopping
-        say("gpusetup demo: stopping")
         return code
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -278,12 +286,12 @@ async def _serve(
         starting.cancel()
         stopping.cancel()
         server.stop()
-        try:
+        with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(server.close_all_connections(), SERVER_SHUTDOWN_S)
-        except asyncio.TimeoutError:
-            pass
         await engine.stop()
         demo.close()
+        if stop.is_set():
+            say("gpusetup demo: stopped")
 
 
 def explain_failure(failure, spec) -> tuple[str, int]:

@@ -109,7 +109,9 @@ class _Base(tornado.web.RequestHandler):
     def log_exception(self, typ, value, tb) -> None:
         if isinstance(value, tornado.web.HTTPError):
             return
-        self.demo.say(f"gpusetup demo: internal error in {self.request.path}: {typ.__name__}: {value}")
+        self.demo.say(
+            f"gpusetup demo: internal error in {self.request.path}: {typ.__name__}: {value}"
+        )
 
 
 class PageHandler(_Base):
@@ -211,7 +213,11 @@ class _Upload(_Base):
                 self._too_big = True
 
     def _refuse_size(self) -> None:
-        self.fail(413, f"the upload is larger than the limit of {_size(self.demo.settings.max_upload)} (--max-upload)")
+        self.fail(
+            413,
+            f"the upload is larger than the limit of {_size(self.demo.settings.max_upload)} "
+            "(--max-upload)",
+        )
 
     def data_received(self, chunk: bytes) -> None:
         if self._finished:
@@ -341,7 +347,12 @@ async def _run(worker: DeviceWorker, pixels: bytes) -> Prediction | str:
 
 
 def image_json(image: DecodedImage) -> dict:
-    return {"format": image.format, "width": image.width, "height": image.height, "mode": image.mode}
+    return {
+        "format": image.format,
+        "width": image.width,
+        "height": image.height,
+        "mode": image.mode,
+    }
 
 
 def _size(n: int) -> str:

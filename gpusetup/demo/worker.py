@@ -94,9 +94,7 @@ class TensorFlowModel:
             tf.config.set_visible_devices([gpu], "GPU")
             tf.config.experimental.set_memory_growth(gpu, True)
             try:
-                self.device_name = tf.config.experimental.get_device_details(gpu).get(
-                    "device_name"
-                )
+                self.device_name = tf.config.experimental.get_device_details(gpu).get("device_name")
             except (ValueError, RuntimeError):
                 self.device_name = None
             place = "/GPU:0"
