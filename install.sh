@@ -62,7 +62,8 @@ install_browser() {
   if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then
     return
   fi
-  local command="apt-get install -y chromium chromium-driver"
+  # and a font with Chinese characters, for the page's Chinese labels
+  local command="apt-get install -y chromium chromium-driver fonts-wqy-microhei"
   if ! command -v apt-get >/dev/null 2>&1; then
     echo "install.sh: no apt here: install Chromium and chromedriver for the demo's browser" \
          "test (it is skipped without them)." >&2
@@ -70,9 +71,10 @@ install_browser() {
     echo "install.sh: the demo's browser test needs Chromium; as root run:" \
          "apt-get update && $command (it is skipped without them)." >&2
   else
-    echo "install.sh: installing Chromium and chromedriver (apt) for the demo's browser test"
+    echo "install.sh: installing Chromium, chromedriver and a Chinese font (apt) for the" \
+         "demo's browser test"
     if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive $command -qq >/dev/null; }; then
-      echo "install.sh: warning: apt could not install chromium chromium-driver; the" \
+      echo "install.sh: warning: apt could not install the browser packages; the" \
            "browser test will be skipped." >&2
     fi
   fi
