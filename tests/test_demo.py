@@ -106,6 +106,8 @@ class DemoServer:
     out: Path
     err: Path
     env: dict[str, str]
+    #: what /healthz and /api/classify answered while the model was loading
+    while_loading: tuple | None = None
 
     def get(self, path: str, **kwargs) -> requests.Response:
         return requests.get(self.url + path.lstrip("/"), timeout=30, **kwargs)
@@ -155,8 +157,12 @@ def start_demo(tmp: Path, *args: str, wait: bool = True, **env: str) -> DemoServ
         time.sleep(0.05)
     while wait:
         try:
-            if server.get("/healthz").status_code == 200:
+            health = server.get("/healthz")
+            if health.status_code == 200:
                 break
+            if server.while_loading is None:
+                refused = server.classify(encoded(picture(8, 8), "PNG"))
+                server.while_loading = (health, refused)
         except requests.ConnectionError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -393,7 +399,11 @@ def test_bad_uploads_get_the_reason_and_the_server_stays_up(server, kind):
 
 
 def test_unknown_device_is_refused_with_the_list(server):
-    response = server.classify(encoded(picture(), "PNG"), params={"device": "gpu:3"})
+    response = server.post(
+        "/api/classify",
+        files={"image": ("a.png", encoded(picture(), "PNG"), "image/png")},
+        data={"device": "gpu:3"},
+    )
     assert response.status_code == 400
     assert "no device 'gpu:3' here (devices: cpu)" in response.json()["error"]
 
@@ -512,6 +522,21 @@ def test_devices_show_each_gpus_map_row_on_the_simulated_machine(gpu_server):
     assert "CPU-only build" in devices["gpu:2"]["reason"]
     assert data["default_device"] == "cpu"
     assert "the page uses the CPU" in gpu_server.output()
+
+
+def test_while_the_model_loads_healthz_and_classify_answer_503(gpu_server):
+    assert gpu_server.while_loading is not None, "the model was ready before the first probe"
+    health, refused = gpu_server.while_loading
+    assert health.status_code == 503 and health.json()["status"] == "loading"
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "5"
+    assert "still loading the model" in refused.json()["error"]
+
+
+def test_a_gpu_the_framework_cannot_use_answers_409_with_the_reason(gpu_server):
+    response = gpu_server.classify(encoded(picture(), "PNG"), params={"device": "gpu:3"})
+    assert response.status_code == 409
+    assert "gpu:3 cannot classify" in response.json()["error"]
+    assert "CPU-only build" in response.json()["error"]
 
 
 def test_compare_runs_every_device_and_says_why_a_gpu_did_not(gpu_server):
