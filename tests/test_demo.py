@@ -10,6 +10,7 @@ what Keras itself computes for the image, and the rules around it.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import os
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import ROOT, base_env, load_machine, machine
+from conftest import ROOT, base_env, load_machine, machine, minimal_site
 
 from gpusetup.demo import SCHEMA
 from gpusetup.demo.compare import compare_top
@@ -342,6 +343,14 @@ BAD = {
         413,
         "larger than the limit of 10.0 MiB (--max-upload)",
     ),
+    "over the limit, chunked": (
+        {
+            "data": (b"-" * MiB for _ in range(11)),  # no Content-Length: counted as it arrives
+            "headers": {"Content-Type": "multipart/form-data; boundary=x"},
+        },
+        413,
+        "larger than the limit",
+    ),
     "raw body instead of a form": (
         {"data": b"\xff\xd8\xff", "headers": {"Content-Type": "image/jpeg"}},
         415,
@@ -604,6 +613,38 @@ def test_imagenet_weights_that_cannot_be_downloaded_name_the_weights_option(cli,
     assert "could not download the ImageNet weights of mobilenet_v2" in run.stderr
     assert "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5" in run.stderr
     assert "--weights PATH" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (frozenset({"tornado", "pillow"}), "tensorflow is not installed in this Python"),
+        (frozenset(), "python -m pip install 'gpusetup[demo]'"),
+    ],
+)
+def test_without_its_dependencies_the_demo_prints_the_install_command(tmp_path, extra, message):
+    """Real environments without TensorFlow (and without the web dependencies)."""
+    site = minimal_site(tmp_path / "site", extra)
+    proc = subprocess.run(
+        [sys.executable, "-S", "-m", "gpusetup", "demo", "--port", "0"],
+        capture_output=True,
+        text=True,
+        env=base_env(PYTHONPATH=f"{ROOT}:{site}"),
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+    if "tensorflow" in message:
+        assert "python -m pip install 'tensorflow[and-cuda]'" in proc.stderr
+
+
+def test_torch_backend_without_torchvision_prints_the_install_command(cli):
+    if importlib.util.find_spec("torch") and importlib.util.find_spec("torchvision"):
+        pytest.skip("PyTorch and torchvision are installed here")
+    run = cli("demo", "--port", "0", "--backend", "torch")
+    assert run.returncode == 1
+    assert "python -m pip install torch torchvision" in run.stderr
 
 
 def test_torch_backend_serves_the_same_api(model_files, tmp_path):
