@@ -8,6 +8,10 @@ change in how the map is gathered touches this module alone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gpusetup.device_map import DeviceMap
 
 CPU = "cpu"
 
@@ -72,7 +76,7 @@ def probe_devices(backend: str) -> DeviceTable:
     return device_table(dmap, backend)
 
 
-def device_table(dmap, backend: str) -> DeviceTable:
+def device_table(dmap: DeviceMap, backend: str) -> DeviceTable:
     """The demo's devices from a ``gpusetup.device_map.DeviceMap``: whole GPUs with an
     nvidia-smi index; MIG instances and GPUs NVML did not report go into the notes."""
     devices = [DemoDevice(CPU, name="CPU", tf_device="/CPU:0")]

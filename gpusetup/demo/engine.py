@@ -16,6 +16,7 @@ import json
 import math
 import os
 import signal
+import statistics
 import sys
 import time
 from collections.abc import Sequence
@@ -197,11 +198,8 @@ class DeviceWorker:
         return future
 
     def retry_after_s(self) -> int:
-        typical = (
-            sorted(self.latencies[-20:])[len(self.latencies[-20:]) // 2]
-            if self.latencies
-            else 100.0
-        )
+        """Seconds until the queue has room, from the recent median latency."""
+        typical = statistics.median(self.latencies[-20:]) if self.latencies else 100.0
         return max(1, math.ceil((self.queued + 1) * typical / 1000))
 
     async def _serve(self) -> None:

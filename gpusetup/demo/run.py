@@ -21,8 +21,15 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gpusetup.demo import BACKENDS, LANGS, MODELS
+
+if TYPE_CHECKING:
+    from gpusetup.demo.devices import DeviceTable
+    from gpusetup.demo.engine import LoadFailure, ModelSpec
+    from gpusetup.demo.labels import Labels
+    from gpusetup.demo.server import DemoSettings
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
 INSTALL = {
@@ -225,7 +232,17 @@ def run_demo(options: DemoOptions, say: Callable[[str], None], warn: Callable[[s
 
 
 async def _serve(
-    sockets, table, default, automatic, spec, settings, labels, queue_size, url, say, warn
+    sockets: list[socket.socket],
+    table: DeviceTable,
+    default: str,
+    automatic: bool,
+    spec: ModelSpec,
+    settings: DemoSettings,
+    labels: Labels,
+    queue_size: int,
+    url: str,
+    say: Callable[[str], None],
+    warn: Callable[[str], None],
 ) -> int:
     import tornado.httpserver
 
@@ -294,7 +311,7 @@ async def _serve(
             say("gpusetup demo: stopped")
 
 
-def explain_failure(failure, spec) -> tuple[str, int]:
+def explain_failure(failure: LoadFailure, spec: ModelSpec) -> tuple[str, int]:
     """The message and exit code for a model that did not load on the CPU."""
     if failure.kind == "framework":
         return f"{failure.message}. Install it: {INSTALL[spec.backend]}", EXIT_FAILED

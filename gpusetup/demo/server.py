@@ -187,10 +187,17 @@ class _Upload(_Base):
     """Reads a multipart upload with the size limit applied while it arrives."""
 
     def prepare(self) -> None:
-        super().prepare()
         self._chunks: list[bytes] = []
         self._received = 0
         self._too_big = False
+        limit = self.demo.settings.max_upload + MULTIPART_SLACK
+        length = self.request.headers.get("Content-Length")
+        declared = int(length) if length and length.isdigit() else None
+        discard = max(DISCARD_LIMIT, limit)
+        # at least the declared length, even when refused here: tornado would otherwise
+        # append a bare 400 of its own to the answer
+        self.request.connection.set_max_body_size(max(discard, declared or 0))
+        super().prepare()
         if self._finished:
             return
         content_type = self.request.headers.get("Content-Type", "")
@@ -201,13 +208,9 @@ class _Upload(_Base):
                 f"{content_type.split(';')[0] or 'a body without a content type'!r}",
             )
             return
-        limit = self.demo.settings.max_upload + MULTIPART_SLACK
-        length = self.request.headers.get("Content-Length")
-        declared = int(length) if length and length.isdigit() else None
-        self.request.connection.set_max_body_size(max(DISCARD_LIMIT, declared or 0))
         if declared is not None and declared > limit:
             expects = self.request.headers.get("Expect", "").lower() == "100-continue"
-            if expects or declared > DISCARD_LIMIT:
+            if expects or declared > discard:
                 self._refuse_size()  # the client has not sent the body (or too much of it)
             else:
                 self._too_big = True
