@@ -4,10 +4,11 @@
 #
 #   ./install.sh         gpusetup and its runtime dependencies
 #   ./install.sh --dev   plus what the tests need (pytest, tensorflow-cpu, prometheus-client,
-#                        ruff); a C compiler must exist
+#                        selenium, ruff) and, where apt exists, Chromium and its driver for
+#                        the demo's browser test; a C compiler must exist
 set -euo pipefail
 
-usage() { sed -n '2,8s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,9s/^# \{0,1\}//p' "$0"; }
 
 dev=0
 for arg in "$@"; do
@@ -54,6 +55,32 @@ if [ "$dev" = 1 ]; then
     echo "install.sh: warning: no C compiler (cc/gcc); the tests build a simulated driver" \
          "with it (Debian/Ubuntu: sudo apt install gcc)." >&2
   fi
+fi
+
+# the demo's browser test drives Debian's Chromium; without it that one test is skipped
+install_browser() {
+  if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then
+    return
+  fi
+  # and a font with Chinese characters, for the page's Chinese labels
+  local command="apt-get install -y chromium chromium-driver fonts-wqy-microhei"
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "install.sh: no apt here: install Chromium and chromedriver for the demo's browser" \
+         "test (it is skipped without them)." >&2
+  elif [ "$(id -u)" != 0 ]; then
+    echo "install.sh: the demo's browser test needs Chromium; as root run:" \
+         "apt-get update && $command (it is skipped without them)." >&2
+  else
+    echo "install.sh: installing Chromium, chromedriver and a Chinese font (apt) for the" \
+         "demo's browser test"
+    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive $command -qq >/dev/null; }; then
+      echo "install.sh: warning: apt could not install the browser packages; the" \
+           "browser test will be skipped." >&2
+    fi
+  fi
+}
+if [ "$dev" = 1 ]; then
+  install_browser
 fi
 
 "$py" -m pip install --disable-pip-version-check -q -e "$spec"

@@ -399,6 +399,12 @@ def _run_smoke(backend: str, timeout: float, show_progress: bool, expect_gpus: i
     return smoke_findings(run, expect_gpus), run
 
 
+# the demo's options and help live with it (gpusetup/demo/command.py imports only typer)
+from gpusetup.demo.command import demo as _demo  # noqa: E402
+
+app.command("demo")(_demo)
+
+
 ForOpt = Annotated[
     str | None,
     typer.Option(

@@ -117,6 +117,47 @@ def cli(fake_driver_dir: Path):
     return run
 
 
+#: gpusetup's own dependencies (what `pip install gpusetup` brings, requests aside)
+GPUSETUP_DISTRIBUTIONS = frozenset(
+    {
+        "typer",
+        "rich",
+        "nvidia-ml-py",
+        "packaging",
+        "pyelftools",
+        "click",
+        "shellingham",
+        "markdown-it-py",
+        "mdurl",
+        "pygments",
+        "typing-extensions",
+        "annotated-doc",
+    }
+)
+
+
+def minimal_site(site: Path, extra: frozenset[str] = frozenset()) -> Path:
+    """A site directory with links to gpusetup's own dependencies (and ``extra``) from
+    this environment, nothing else: run ``python -S`` with it on PYTHONPATH for a real
+    environment without TensorFlow."""
+    from importlib import metadata
+
+    site.mkdir(parents=True, exist_ok=True)
+    wanted = GPUSETUP_DISTRIBUTIONS | extra
+    for dist in metadata.distributions():
+        if (dist.metadata["Name"] or "").lower() not in wanted:
+            continue
+        for file in dist.files or []:
+            top = file.parts[0]
+            if top.endswith((".dist-info", "..")) or top == "__pycache__":
+                continue
+            source = Path(dist.locate_file(top))
+            target = site / top
+            if source.exists() and not target.exists():
+                target.symlink_to(source)
+    return site
+
+
 def rebuild_cache(root: Path) -> None:
     """The real ldconfig, run on the tree as its root (as an image build would)."""
     ldconfig = shutil.which("ldconfig", path="/sbin:/usr/sbin:" + os.environ.get("PATH", ""))

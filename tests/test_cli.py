@@ -94,7 +94,8 @@ def test_help_does_not_import_heavy_modules():
     code = (
         "import sys\nfrom gpusetup.cli import app\n"
         "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('tensorflow', 'requests', 'pynvml', 'rich.table', 'elftools')"
+        "heavy = [m for m in ('tensorflow', 'requests', 'pynvml', 'rich.table', 'elftools',"
+        " 'tornado', 'PIL', 'asyncio')"
         " if m in sys.modules]\nprint(heavy, file=sys.stderr)"
     )
     proc = subprocess.run(

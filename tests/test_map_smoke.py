@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from conftest import ROOT, base_env, load_machine
+from conftest import ROOT, base_env, load_machine, minimal_site
 
 from gpusetup.device_map import build_map
 from gpusetup.facts import FACTS_SCHEMA, CudaDevice, CudaFacts, Facts, NvmlFacts, NvmlGpu
@@ -253,35 +252,7 @@ def test_smoke_device_deadline_turns_a_slow_device_into_a_finding(cli):
 
 def test_smoke_without_the_framework_skips_with_the_install_hint(tmp_path):
     """A real environment without TensorFlow: gpusetup's own dependencies only."""
-    from importlib import metadata
-
-    site = tmp_path / "site"
-    site.mkdir()
-    wanted = {
-        "typer",
-        "rich",
-        "nvidia-ml-py",
-        "packaging",
-        "pyelftools",
-        "click",
-        "shellingham",
-        "markdown-it-py",
-        "mdurl",
-        "pygments",
-        "typing-extensions",
-        "annotated-doc",
-    }
-    for dist in metadata.distributions():
-        if (dist.metadata["Name"] or "").lower() not in wanted:
-            continue
-        for file in dist.files or []:
-            top = file.parts[0]
-            if top.endswith((".dist-info", "..")) or top == "__pycache__":
-                continue
-            source = Path(dist.locate_file(top))
-            target = site / top
-            if source.exists() and not target.exists():
-                target.symlink_to(source)
+    site = minimal_site(tmp_path / "site")
     env = base_env(PYTHONPATH=f"{ROOT}:{site}")
     proc = subprocess.run(
         [sys.executable, "-S", "-m", "gpusetup", "smoke", "--json"],
