@@ -40,8 +40,9 @@ INDEX_DEADLINE_S = 120.0
 #: a download's deadline: this much, plus this much per MiB the index states (512 KiB/s)
 DOWNLOAD_BASE_S = 60.0
 DOWNLOAD_S_PER_MIB = 2.0
-#: the most a download may be when the index states no size
+#: the most a download may be, and may take, when the index states no size
 MAX_DOWNLOAD_BYTES = 8 << 30
+UNKNOWN_SIZE_DEADLINE_S = 3600.0
 CHUNK = 256 << 10
 OFFLINE_HINT = (
     "Commands that need no index keep working: gpusetup wheel inspect, "
@@ -328,9 +329,9 @@ def prepare_cache(cache_dir: Path) -> Path:
 
 
 def download_deadline_s(size: int | None) -> float:
-    return DOWNLOAD_BASE_S + (size if size is not None else MAX_DOWNLOAD_BYTES) / MIB * (
-        DOWNLOAD_S_PER_MIB
-    )
+    if size is None:
+        return UNKNOWN_SIZE_DEADLINE_S
+    return DOWNLOAD_BASE_S + size / MIB * DOWNLOAD_S_PER_MIB
 
 
 def download(

@@ -318,9 +318,13 @@ class _StreamingWheelFile:
     read back and checked against the source's RECORD before it is used."""
 
     def __init__(self, path: Path, dist_info: str) -> None:
+        from wheel.wheelfile import WheelError as WheelFileError
         from wheel.wheelfile import WheelFile
 
-        self.file = WheelFile(str(path), "w")
+        try:
+            self.file = WheelFile(str(path), "w")
+        except WheelFileError as exc:
+            raise WheelError(f"cannot write {path.name}: {exc}") from None
         # the RECORD goes into the wheel's own .dist-info, however the filename spells it
         self.file.dist_info_path = dist_info
         self.file.record_path = f"{dist_info}/RECORD"
