@@ -345,6 +345,14 @@ def test_retag_output_problems_are_exit_2_and_leave_nothing(cli, tmp_path):
     run = cli("wheel", "retag", str(path), "--python-tag", "py2.py3", "-o", str(taken))
     assert run.returncode == 2 and "it is a directory" in run.stderr
     assert [p.name for p in taken.iterdir()] == ["demo-1.0-py2.py3-none-any.whl"]
+    # a FIFO nobody reads: found only once the copy is written and checked; the
+    # temporary copy goes, the FIFO stays
+    fifo_dir = tmp_path / "fifo"
+    fifo_dir.mkdir()
+    os.mkfifo(fifo_dir / "demo-1.0-py2.py3-none-any.whl")
+    run = cli("wheel", "retag", str(path), "--python-tag", "py2.py3", "-o", str(fifo_dir))
+    assert run.returncode == 2 and "a FIFO with no reader" in run.stderr, run.stderr
+    assert [p.name for p in fifo_dir.iterdir()] == ["demo-1.0-py2.py3-none-any.whl"]
 
 
 def test_retag_writes_0644_whatever_the_umask_and_keeps_an_old_files_mode(cli, tmp_path):
