@@ -914,21 +914,19 @@ wheel_app = typer.Typer(
 app.add_typer(wheel_app, name="wheel")
 
 
-def _local_wheel(path_or_url: str) -> Path:
-    """A wheel on disk: the path itself, or a URL downloaded to a temporary directory."""
+def _local_wheel(path_or_url: str, scratch: Path) -> Path:
+    """A wheel on disk: the path itself, or a URL downloaded into ``scratch``."""
     if "://" not in path_or_url:
         return Path(path_or_url)
-    import tempfile
+    from gpusetup.wheels.index import CacheProblem, IndexProblem, ReleaseFile, download
 
-    from gpusetup.wheels.index import IndexProblem, ReleaseFile, download
-
-    name = path_or_url.rstrip("/").rsplit("/", 1)[-1].split("#", 1)[0]
+    name = path_or_url.split("#", 1)[0].split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
     try:
+        # only read, never installed: there is no index hash to check it against
         return download(
-            ReleaseFile("", name, path_or_url, None, None, None, False),
-            Path(tempfile.mkdtemp(prefix="gpusetup-wheel-")),
+            ReleaseFile("", name, path_or_url, None, None, None, False), scratch, verify=False
         )
-    except IndexProblem as exc:
+    except (IndexProblem, CacheProblem) as exc:
         raise UsageProblem(str(exc)) from exc
 
 
@@ -939,6 +937,13 @@ def _interpreter(python: str | None):
         return describe_interpreter(python)
     except InterpreterError as exc:
         raise UsageProblem(str(exc)) from exc
+
+
+def _wheel_problem(exc: Exception) -> UsageProblem:
+    """A bad wheel or option as one printable line (exit 2)."""
+    from gpusetup.render.text import printable
+
+    return UsageProblem(printable(str(exc)))
 
 
 PythonOpt = Annotated[
@@ -958,16 +963,24 @@ def wheel_inspect(
     json_out: JsonOpt = False,
 ) -> None:
     """Name, version, tags, metadata and extension modules of a wheel, and whether this
-    Python (or --python) accepts it; if not, which part of the tag is wrong and the tag it
-    would need. Exits 1 when the wheel is not installable here, 2 when it is not a wheel."""
+    Python (or --python) accepts it: its tags and its Requires-Python, after checking the
+    archive as pip would and RECORD against every member. If not, which part is wrong and
+    the tag it would need. Exits 1 when the wheel is not installable here, 2 when it is
+    not a wheel."""
+    import shutil
+    import tempfile
+
     from gpusetup.wheels.archive import WheelError, read_wheel
     from gpusetup.wheels.compat import judge
 
-    try:
-        info = read_wheel(_local_wheel(wheel))
-    except WheelError as exc:
-        raise UsageProblem(str(exc)) from exc
     interp = _interpreter(python)
+    scratch = Path(tempfile.mkdtemp(prefix="gpusetup-wheel-"))
+    try:
+        info = read_wheel(_local_wheel(wheel, scratch))
+    except WheelError as exc:
+        raise _wheel_problem(exc) from exc
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     verdict = judge(info, interp)
     if json_out:
         from gpusetup.render.json import dumps
@@ -988,31 +1001,45 @@ def wheel_inspect(
             )
         )
     else:
-        typer.echo(f"{info.filename}")
-        typer.echo(
-            f"  name {info.name}, version {info.version}"
-            + (f", build {info.build}" if info.build else "")
-        )
-        typer.echo(f"  tags: {', '.join(info.tags)}")
-        typer.echo(f"  Requires-Python: {info.requires_python or '(any)'}")
-        for req in info.requires_dist[:20]:
-            typer.echo(f"  Requires-Dist: {req}")
-        kind = (
-            "pure Python"
-            if info.is_pure
-            else ("abi3 extensions" if info.is_abi3 else "CPython-specific extensions")
-        )
-        typer.echo(f"  contents: {kind}")
-        for ext in info.extensions[:10]:
-            typer.echo(f"    {ext.path} (ABI {ext.abi or 'untagged'})")
-        who = f"Python {interp.python_version} ({interp.executable})"
-        if verdict.compatible:
-            typer.echo(f"OK: installable by {who}: {verdict.reason}")
-        else:
-            typer.echo(f"NOT installable by {who}: {verdict.mismatch} mismatch: {verdict.reason}")
-            if verdict.needed_tag:
-                typer.echo(f"  it would need a wheel tagged {verdict.needed_tag}")
+        _print_wheel(info, interp, verdict)
     raise typer.Exit(EXIT_OK if verdict.compatible else EXIT_FAILED)
+
+
+def _print_wheel(info, interp, verdict) -> None:
+    from gpusetup.render.text import printable
+
+    def echo(text: str) -> None:
+        typer.echo(printable(text))
+
+    echo(f"{info.filename}")
+    echo(
+        f"  name {info.name}, version {info.version}"
+        + (f", build {info.build}" if info.build else "")
+    )
+    echo(f"  tags: {', '.join(info.tags)}")
+    echo(f"  Requires-Python: {info.requires_python or '(any)'}")
+    for req in info.requires_dist[:20]:
+        echo(f"  Requires-Dist: {req}")
+    if info.is_pure:
+        kind = "pure Python"
+    elif info.extensions:
+        kind = "abi3 extensions" if info.is_abi3 else "CPython-specific extensions"
+    else:
+        kind = "native programs or libraries (no extension modules)"
+    echo(f"  contents: {kind}; RECORD lists every member with a matching hash")
+    for ext in info.extensions[:10]:
+        echo(f"    {ext.path} (ABI {ext.abi or 'untagged'})")
+    for binary in info.binaries[:5]:
+        echo(f"    {binary} (native code)")
+    for note in info.notes:
+        echo(f"  note: {note}")
+    who = f"Python {interp.python_version} ({interp.executable})"
+    if verdict.compatible:
+        echo(f"OK: installable by {who}: {verdict.reason}")
+    else:
+        echo(f"NOT installable by {who}: {verdict.mismatch} mismatch: {verdict.reason}")
+        if verdict.needed_tag:
+            echo(f"  it would need a wheel tagged {verdict.needed_tag}")
 
 
 @wheel_app.command("retag")
@@ -1025,26 +1052,31 @@ def wheel_retag(
     force: Annotated[bool, typer.Option("--force", help="Retag even when it is unsafe.")] = False,
 ) -> None:
     """Write a copy of a wheel with new tags: filename, WHEEL and RECORD, verified by
-    reading it back. Refuses unsafe retags (a CPython-ABI extension to another CPython)
-    unless --force. The input file is never modified."""
+    reading it back. Each tag option replaces (cp311, py2.py3), adds (+T) or removes (-T,
+    written --python-tag=-py2) tags, as `wheel tags` does. Refuses unsafe retags (a
+    CPython-ABI extension to another CPython, compiled code to another platform) unless
+    --force. The input file is never modified; no partial output is left."""
+    from gpusetup.render.text import printable
     from gpusetup.wheels.archive import WheelError
     from gpusetup.wheels.retag import RetagRefused, retag
 
-    if not (python_tag or abi_tag or platform_tag):
+    if python_tag is None and abi_tag is None and platform_tag is None:
         raise UsageProblem("give at least one of --python-tag, --abi-tag, --platform-tag")
     try:
         result = retag(wheel, python_tag, abi_tag, platform_tag, out_dir, force)
     except RetagRefused as exc:
-        typer.echo(f"gpusetup: {exc}", err=True)
+        typer.echo(f"gpusetup: {printable(str(exc))}", err=True)
         raise typer.Exit(EXIT_FAILED) from exc
     except WheelError as exc:
-        raise UsageProblem(str(exc)) from exc
+        raise _wheel_problem(exc) from exc
     for warning in result.warnings:
-        typer.echo(f"warning: {warning}", err=True)
-    typer.echo(f"wrote {result.output}")
+        typer.echo(f"warning: {printable(warning)}", err=True)
+    typer.echo(f"wrote {printable(result.output)}")
     typer.echo(
-        f"  tags {', '.join(result.old_tags)} -> {', '.join(result.new_tags)}; WHEEL and "
-        "RECORD rewritten and verified"
+        printable(
+            f"  tags {', '.join(result.old_tags)} -> {', '.join(result.new_tags)}; WHEEL and "
+            "RECORD rewritten and verified"
+        )
     )
 
 
@@ -1064,6 +1096,20 @@ def install(
     index_url: Annotated[str, typer.Option("--index-url", metavar="URL")] = "https://pypi.org",
     python: PythonOpt = None,
     cache_dir: Annotated[Path | None, typer.Option("--cache-dir", metavar="DIR")] = None,
+    no_verify: Annotated[
+        bool,
+        typer.Option("--no-verify", help="Install a file the index gives no sha256 for."),
+    ] = False,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout",
+            metavar="SECONDS",
+            min=0.1,
+            help="The most the index answer, and then the download, may take in all "
+            "(default: 120 s; 60 s + 2 s per MiB).",
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Install the TensorFlow release that fits this Python, platform, driver and GPUs.
@@ -1071,7 +1117,7 @@ def install(
     Reads the index's release files, drops yanked ones and those whose Requires-Python
     excludes the target Python, ranks by supported tags, checks the driver and every GPU's
     compute capability against each release, and shows the plan (why this file, why not
-    the newer ones). Then downloads it, checks its sha256 and installs it with pip
+    the newer ones). Then downloads it, checks its size and sha256 and installs it with pip
     (`tensorflow[and-cuda]` when the GPU can be used).
     """
     interp = _interpreter(python)
@@ -1086,11 +1132,24 @@ def install(
             "or a local wheel (--wheel PATH)"
         )
     raise typer.Exit(
-        _install_tensorflow(spec, interp, target_python, index_url, dry_run, json_out, cache_dir)
+        _install_tensorflow(
+            spec,
+            interp,
+            target_python,
+            index_url,
+            dry_run,
+            json_out,
+            cache_dir,
+            verify=not no_verify,
+            timeout_s=timeout,
+        )
     )
 
 
 def _install_local_wheel(path: Path, interp, target_python: str, dry_run: bool) -> int:
+    import shlex
+
+    from gpusetup.render.text import printable
     from gpusetup.wheels.archive import WheelError, read_wheel
     from gpusetup.wheels.compat import judge
     from gpusetup.wheels.installer import pip_install
@@ -1098,46 +1157,61 @@ def _install_local_wheel(path: Path, interp, target_python: str, dry_run: bool) 
     try:
         info = read_wheel(path)
     except WheelError as exc:
-        raise UsageProblem(str(exc)) from exc
+        raise _wheel_problem(exc) from exc
     verdict = judge(info, interp)
     if not verdict.compatible:
         typer.echo(
-            f"gpusetup: refusing {info.filename}: not installable by Python "
-            f"{interp.python_version}: {verdict.mismatch} mismatch: {verdict.reason}",
+            printable(
+                f"gpusetup: refusing {info.filename}: not installable by Python "
+                f"{interp.python_version}: {verdict.mismatch} mismatch: {verdict.reason}"
+            ),
             err=True,
         )
         if verdict.needed_tag:
-            typer.echo(f"  it would need a wheel tagged {verdict.needed_tag}", err=True)
+            typer.echo(printable(f"  it would need a wheel tagged {verdict.needed_tag}"), err=True)
         return EXIT_FAILED
-    typer.echo(f"{info.filename}: {verdict.reason}")
+    typer.echo(printable(f"{info.filename}: {verdict.reason}"))
+    # absolute: a file named like an option (-r x.whl) is still a file to pip
+    requirement = str(path.absolute())
     if dry_run:
-        typer.echo(f"would run: {target_python} -m pip install {path}")
+        typer.echo(
+            printable(
+                f"would run: {shlex.join([target_python, '-m', 'pip', 'install', requirement])}"
+            )
+        )
         return EXIT_OK
-    code, output = pip_install(target_python, str(path))
+    code, output = pip_install(target_python, requirement)
     if code != 0:
-        typer.echo(output.rstrip(), err=True)
+        typer.echo(printable(output.rstrip(), keep_newlines=True), err=True)
         typer.echo(f"gpusetup: pip failed (exit {code}); its output is above", err=True)
         return EXIT_FAILED
-    typer.echo(f"installed {info.name} {info.version}")
+    typer.echo(printable(f"installed {info.name} {info.version}"))
     return EXIT_OK
 
 
 def _install_tensorflow(
-    spec, interp, target_python, index_url, dry_run, json_out, cache_dir
+    spec, interp, target_python, index_url, dry_run, json_out, cache_dir, verify, timeout_s
 ) -> int:
     from gpusetup.knowledge import KnowledgeError
     from gpusetup.probe import collect_facts
+    from gpusetup.render.text import printable
     from gpusetup.wheels.choose import choose_tensorflow
-    from gpusetup.wheels.index import IndexProblem, download, fetch_project, release_files
+    from gpusetup.wheels.index import (
+        CacheProblem,
+        IndexProblem,
+        download,
+        fetch_project,
+        release_files,
+    )
     from gpusetup.wheels.installer import default_cache_dir, machine_gpus, pip_install
 
     facts = collect_facts()
     machine = machine_gpus(facts)
     try:
-        files = release_files(fetch_project("tensorflow", index_url))
+        files, notes = release_files(*fetch_project("tensorflow", index_url, timeout_s))
         choice = choose_tensorflow(files, interp, machine, spec)
     except IndexProblem as exc:
-        typer.echo(f"gpusetup: {exc}", err=True)
+        typer.echo(f"gpusetup: {printable(str(exc))}", err=True)
         return EXIT_FAILED
     except KnowledgeError as exc:
         raise UsageProblem(str(exc)) from exc
@@ -1157,46 +1231,66 @@ def _install_tensorflow(
                     "choice": to_jsonable(choice),
                     "requirement": requirement,
                     "dry_run": dry_run,
+                    "notes": notes,
                 }
             )
         )
     else:
-        if chosen is None:
-            typer.echo("No TensorFlow release fits this machine.")
-        else:
-            size = f"{chosen.size / 2**20:.0f} MiB" if chosen.size else "size unknown"
-            typer.echo(f"Plan: TensorFlow {chosen.version}: {chosen.filename} ({size})")
-            for reason in choice.reasons:
-                typer.echo(f"  because {reason}")
-            typer.echo(f"  then: {target_python} -m pip install '{requirement}'")
-        for rejection in choice.rejected[:12]:
-            typer.echo(f"  not {rejection.version}: {rejection.reason}")
-        if len(choice.rejected) > 12:
-            typer.echo(f"  ... and {len(choice.rejected) - 12} older releases")
+        _print_plan(choice, requirement, target_python, notes)
     if chosen is None:
         return EXIT_FAILED
     if dry_run:
         return EXIT_OK
     directory = cache_dir or default_cache_dir()
     try:
-        path = _download_with_progress(download, chosen, directory)
+        path = _download_with_progress(download, chosen, directory, verify, timeout_s)
+    except CacheProblem as exc:
+        raise UsageProblem(printable(str(exc))) from exc
     except IndexProblem as exc:
-        typer.echo(f"gpusetup: {exc}", err=True)
+        typer.echo(f"gpusetup: {printable(str(exc))}", err=True)
         return EXIT_FAILED
+    wheel_path = str(path.absolute())
     code, output = pip_install(
-        target_python, f"{path}[{choice.extra}]" if choice.extra else str(path)
+        target_python, f"{wheel_path}[{choice.extra}]" if choice.extra else wheel_path
     )
     if code != 0:
-        typer.echo(output.rstrip(), err=True)
+        typer.echo(printable(output.rstrip(), keep_newlines=True), err=True)
         typer.echo(f"gpusetup: pip failed (exit {code}); its output is above", err=True)
         return EXIT_FAILED
-    typer.echo(f"installed TensorFlow {chosen.version}; check it with: gpusetup smoke")
+    typer.echo(f"installed TensorFlow {printable(chosen.version)}; check it with: gpusetup smoke")
     return EXIT_OK
 
 
-def _download_with_progress(download, file, directory: Path) -> Path:
+def _print_plan(choice, requirement, target_python, notes) -> None:
+    import shlex
+
+    from gpusetup.render.text import printable
+
+    def echo(text: str, err: bool = False) -> None:
+        typer.echo(printable(text), err=err)
+
+    for note in notes[:5]:
+        echo(f"note: {note}", err=True)
+    if len(notes) > 5:
+        echo(f"note: ... and {len(notes) - 5} more index entries skipped", err=True)
+    chosen = choice.file
+    if chosen is None:
+        echo("No TensorFlow release fits this machine.")
+    else:
+        size = f"{chosen.size / 2**20:.0f} MiB" if chosen.size else "size unknown"
+        echo(f"Plan: TensorFlow {chosen.version}: {chosen.filename} ({size})")
+        for reason in choice.reasons:
+            echo(f"  because {reason}")
+        echo(f"  then: {shlex.join([target_python, '-m', 'pip', 'install', requirement])}")
+    for rejection in choice.rejected[:12]:
+        echo(f"  not {rejection.version}: {rejection.reason}")
+    if len(choice.rejected) > 12:
+        echo(f"  ... and {len(choice.rejected) - 12} older releases")
+
+
+def _download_with_progress(download, file, directory: Path, verify: bool, timeout_s) -> Path:
     if not sys.stderr.isatty():
-        return download(file, directory)
+        return download(file, directory, verify=verify, timeout_s=timeout_s)
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
     with Progress(
@@ -1209,7 +1303,11 @@ def _download_with_progress(download, file, directory: Path) -> Path:
     ) as progress:
         task = progress.add_task(file.filename, total=file.size)
         return download(
-            file, directory, lambda done, total: progress.update(task, completed=done, total=total)
+            file,
+            directory,
+            lambda done, total: progress.update(task, completed=done, total=total),
+            verify=verify,
+            timeout_s=timeout_s,
         )
 
 

@@ -4,89 +4,40 @@ throw-away virtual environment."""
 
 from __future__ import annotations
 
-import base64
 import csv
-import hashlib
 import io
 import json
 import shutil
 import subprocess
 import sys
-import sysconfig
-import threading
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from conftest import TESTS
-
-PY = f"cp{sys.version_info.major}{sys.version_info.minor}"
-
-
-def _hash(data: bytes) -> str:
-    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-
-
-def make_wheel(
-    directory: Path,
-    name: str,
-    version: str,
-    tag: str,
-    files: dict[str, bytes],
-    *,
-    wheel_tags: list[str] | None = None,
-    purelib: bool = True,
-    requires_python: str | None = None,
-    filename: str | None = None,
-    extra_members: dict[str, bytes] | None = None,
-    skip: tuple[str, ...] = (),
-) -> Path:
-    """A wheel written by hand, the way the spec describes it (independent of gpusetup)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    dist_info = f"{name}-{version}.dist-info"
-    tags = wheel_tags or [tag]
-    members = dict(files)
-    members[f"{dist_info}/WHEEL"] = (
-        "Wheel-Version: 1.0\nGenerator: gpusetup-tests\n"
-        f"Root-Is-Purelib: {'true' if purelib else 'false'}\n"
-        + "".join(f"Tag: {t}\n" for t in tags)
-    ).encode()
-    meta = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-    if requires_python:
-        meta += f"Requires-Python: {requires_python}\n"
-    members[f"{dist_info}/METADATA"] = meta.encode()
-    members.update(extra_members or {})
-    for member in skip:
-        members.pop(member.format(dist_info=dist_info), None)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    for member, data in members.items():
-        writer.writerow((member, _hash(data), len(data)))
-    writer.writerow((f"{dist_info}/RECORD", "", ""))
-    members[f"{dist_info}/RECORD"] = buf.getvalue().encode()
-    path = directory / (filename or f"{name}-{version}-{tag}.whl")
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for member, data in members.items():
-            zf.writestr(member, data)
-    return path
+from wheelkit import (
+    PY,
+    Route,
+    compiled_extension,
+    make_venv,
+    make_wheel,
+    printed_by,
+    serve_index,
+    sha,
+    stand_in_tensorflow,
+    tensorflow_project,
+)
+from wheelkit import record_hash as _hash
 
 
-def compiled_extension(tmp_path: Path, module: str) -> bytes:
-    """A real CPython extension module, compiled with the system C compiler."""
-    cc = shutil.which("cc") or shutil.which("gcc")
-    src = tmp_path / f"{module}.c"
-    src.write_text(
-        "#include <Python.h>\n"
-        f'static struct PyModuleDef def = {{PyModuleDef_HEAD_INIT, "{module}", NULL, -1, NULL}};\n'
-        f"PyMODINIT_FUNC PyInit_{module}(void) {{ return PyModule_Create(&def); }}\n"
-    )
-    out = tmp_path / f"{module}.so"
-    subprocess.run(
-        [cc, "-shared", "-fPIC", f"-I{sysconfig.get_paths()['include']}", "-o", str(out), str(src)],
-        check=True,
-    )
-    return out.read_bytes()
+@pytest.fixture(scope="session")
+def venv(tmp_path_factory) -> Path:
+    return make_venv(tmp_path_factory.mktemp("venv"))
+
+
+@pytest.fixture
+def index():
+    yield from serve_index()
 
 
 @pytest.fixture
@@ -110,25 +61,6 @@ def pure_py2_wheel(tmp_path: Path) -> Path:
     return make_wheel(
         tmp_path / "dist", "demo", "1.0", "py2-none-any", {"demo/__init__.py": b"VALUE = 42\n"}
     )
-
-
-@pytest.fixture(scope="session")
-def venv(tmp_path_factory) -> Path:
-    """A throw-away virtual environment with pip, for real installs."""
-    path = tmp_path_factory.mktemp("venv") / "env"
-    subprocess.run([sys.executable, "-m", "venv", str(path)], check=True, timeout=300)
-    return path / "bin" / "python"
-
-
-def printed_by(python: Path, code: str, cwd: Path) -> str:
-    """What ``code`` prints when the throw-away environment's Python runs it."""
-    return subprocess.run(
-        [str(python), "-c", code], capture_output=True, text=True, cwd=cwd, timeout=120
-    ).stdout.strip()
-
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # --- inspect ----------------------------------------------------------------------------
@@ -302,46 +234,6 @@ def test_bad_wheels_get_a_clear_error(cli, tmp_path, kind, message):
 # --- the index, over HTTP ----------------------------------------------------------------
 
 
-class Index:
-    def __init__(self) -> None:
-        self.routes: dict[str, tuple[int, bytes, str]] = {}
-        self.hits: dict[str, int] = {}
-        index = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - http.server's name
-                index.hits[self.path] = index.hits.get(self.path, 0) + 1
-                status, body, ctype = index.routes.get(self.path, (404, b"not found", "text/plain"))
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def json(self, project: str, data: dict) -> None:
-        self.routes[f"/pypi/{project}/json"] = (200, json.dumps(data).encode(), "application/json")
-
-    def file(self, name: str, data: bytes) -> str:
-        self.routes[f"/files/{name}"] = (200, data, "application/octet-stream")
-        return f"{self.url}/files/{name}"
-
-
-@pytest.fixture
-def index():
-    served = Index()
-    yield served
-    served.server.shutdown()
-    served.server.server_close()
-
-
 def real_tensorflow_json() -> dict:
     return json.loads((TESTS / "data/pypi/tensorflow.json").read_text())
 
@@ -393,45 +285,9 @@ def test_install_spec_and_no_fitting_release(cli, index):
     assert run.returncode == 1 and "No TensorFlow release fits" in run.stdout
 
 
-def _tensorflow_project(
-    index: Index,
-    wheel: Path,
-    *,
-    sha256: str | None = None,
-    yanked: bool = False,
-    requires_python: str | None = None,
-) -> None:
-    url = index.file(wheel.name, wheel.read_bytes())
-    index.json(
-        "tensorflow",
-        {
-            "info": {"name": "tensorflow", "version": "2.21.0"},
-            "releases": {
-                "2.21.0": [
-                    {
-                        "filename": wheel.name,
-                        "url": url,
-                        "size": wheel.stat().st_size,
-                        "digests": {"sha256": sha256 or sha(wheel)},
-                        "yanked": yanked,
-                        "yanked_reason": "broken build" if yanked else None,
-                        "requires_python": requires_python,
-                    }
-                ]
-            },
-        },
-    )
-
-
 def test_download_checks_sha256_and_installs_nothing_on_a_mismatch(cli, index, tmp_path, venv):
-    wheel = make_wheel(
-        tmp_path / "w",
-        "tensorflow",
-        "2.21.0",
-        "py3-none-any",
-        {"tensorflow/__init__.py": b"__version__ = 'stand-in'\n"},
-    )
-    _tensorflow_project(index, wheel, sha256="0" * 64)
+    wheel = stand_in_tensorflow(tmp_path / "w")
+    tensorflow_project(index, wheel, sha256="0" * 64)
     cache = tmp_path / "cache"
 
     def install():
@@ -453,7 +309,7 @@ def test_download_checks_sha256_and_installs_nothing_on_a_mismatch(cli, index, t
     check = subprocess.run([str(venv), "-c", "import tensorflow"], capture_output=True)
     assert check.returncode != 0  # nothing was installed
 
-    _tensorflow_project(index, wheel)
+    tensorflow_project(index, wheel)
     run = install()
     assert run.returncode == 0, run.stderr
     assert printed_by(venv, "import tensorflow; print(tensorflow.__version__)", tmp_path) == (
@@ -475,7 +331,7 @@ def test_yanked_and_requires_python_are_dropped_with_the_reason(
     wheel = make_wheel(
         tmp_path / "w", "tensorflow", "2.21.0", "py3-none-any", {"tensorflow/__init__.py": b""}
     )
-    _tensorflow_project(index, wheel, **kwargs)
+    tensorflow_project(index, wheel, **kwargs)
     run = cli("install", "tensorflow", "--dry-run", "--index-url", index.url)
     assert run.returncode == 1
     assert f"not 2.21.0: {reason}" in run.stdout
@@ -484,7 +340,7 @@ def test_yanked_and_requires_python_are_dropped_with_the_reason(
 def test_http_errors_retries_and_no_network(cli, index):
     run = cli("install", "tensorflow", "--dry-run", "--index-url", index.url)
     assert run.returncode == 1 and "no project named 'tensorflow'" in run.stderr
-    index.routes["/pypi/tensorflow/json"] = (503, b"busy", "text/plain")
+    index.routes["/pypi/tensorflow/json"] = Route(503, b"busy", "text/plain")
     index.hits.clear()
     run = cli("install", "tensorflow", "--dry-run", "--index-url", index.url, timeout=120)
     assert run.returncode == 1 and "kept failing" in run.stderr

@@ -18,6 +18,8 @@ import errno
 import os
 import stat
 import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -25,15 +27,23 @@ class OutputError(Exception):
     """The output path cannot be written; the message names it and says why."""
 
 
-def write_output(path: str | os.PathLike[str], data: str | bytes, new_mode: int = 0o644) -> None:
-    """Write ``data`` to ``path`` by the rules above. Raises OutputError."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+@dataclass(frozen=True)
+class OutputTarget:
+    """Where an output path really writes, decided by the rules above."""
+
+    path: Path  # the file written (symbolic links followed)
+    in_place: bool  # a device or FIFO: opened and written, never renamed over
+    old: os.stat_result | None  # the regular file replaced, if there is one
+    shown: str  # the path as the user gave it, for messages
+
+
+def output_target(path: str | os.PathLike[str]) -> OutputTarget:
+    """Classify ``path`` by the rules above. Raises OutputError; creates nothing."""
     target = Path(path)
     shown = str(path)
     try:
         info = os.stat(target)  # follows links: the file a link points to is the target
     except FileNotFoundError:
-        info = None
         if target.is_symlink():
             raise OutputError(f"{shown} is a dangling symbolic link") from None
         target = Path(os.path.realpath(target))
@@ -41,21 +51,55 @@ def write_output(path: str | os.PathLike[str], data: str | bytes, new_mode: int 
             raise OutputError(
                 f"cannot write {shown}: the directory {target.parent} does not exist"
             ) from None
+        return OutputTarget(target, False, None, shown)
     except OSError as exc:
         raise OutputError(f"cannot write {shown}: {exc.strerror or exc}") from exc
-    if info is not None:
-        target = Path(os.path.realpath(target))
-        if stat.S_ISDIR(info.st_mode):
-            raise OutputError(f"cannot write {shown}: it is a directory")
-        if stat.S_ISSOCK(info.st_mode):
-            raise OutputError(f"cannot write {shown}: it is a socket")
-        if not stat.S_ISREG(info.st_mode):
-            _write_in_place(target, raw, shown)
+    target = Path(os.path.realpath(target))
+    if stat.S_ISDIR(info.st_mode):
+        raise OutputError(f"cannot write {shown}: it is a directory")
+    if stat.S_ISSOCK(info.st_mode):
+        raise OutputError(f"cannot write {shown}: it is a socket")
+    if not stat.S_ISREG(info.st_mode):
+        return OutputTarget(target, True, None, shown)
+    return OutputTarget(target, False, info, shown)
+
+
+def write_output(path: str | os.PathLike[str], data: str | bytes, new_mode: int = 0o644) -> None:
+    """Write ``data`` to ``path`` by the rules above. Raises OutputError."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    target = output_target(path)
+    if target.in_place:
+        _write_in_place(target.path, [raw], target.shown)
+        return
+    _replace_regular(target.path, raw, target.old, new_mode, target.shown)
+
+
+def place_output(finished: Path, target: OutputTarget, new_mode: int = 0o644) -> None:
+    """Put the finished file ``finished`` (for a regular target: in the same directory as
+    ``target.path``) at ``target`` by the rules above; ``finished`` is gone afterwards.
+    For output too large to hold in memory (a wheel). Raises OutputError."""
+    try:
+        if target.in_place:
+            with finished.open("rb") as fh:
+                _write_in_place(target.path, iter(lambda: fh.read(1 << 20), b""), target.shown)
             return
-    _replace_regular(target, raw, info, new_mode, shown)
+        fd = os.open(finished, os.O_RDONLY)
+        try:
+            old = target.old
+            os.fchmod(fd, stat.S_IMODE(old.st_mode) if old else new_mode)
+            if old is not None and os.geteuid() == 0:
+                os.fchown(fd, old.st_uid, old.st_gid)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(finished, target.path)
+    except OSError as exc:
+        raise OutputError(f"cannot write {target.shown}: {exc.strerror or exc}") from exc
+    finally:
+        finished.unlink(missing_ok=True)
 
 
-def _write_in_place(target: Path, raw: bytes, shown: str) -> None:
+def _write_in_place(target: Path, chunks: Iterable[bytes], shown: str) -> None:
     """A device or FIFO: open it for writing (never create, never rename over it)."""
     try:
         # O_NONBLOCK: a FIFO without a reader fails at once (ENXIO) instead of hanging
@@ -66,9 +110,10 @@ def _write_in_place(target: Path, raw: bytes, shown: str) -> None:
         raise OutputError(f"cannot write {shown}: {exc.strerror or exc}") from exc
     try:
         os.set_blocking(fd, True)
-        view = memoryview(raw)
-        while view:
-            view = view[os.write(fd, view) :]
+        for chunk in chunks:
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(fd, view) :]
     except OSError as exc:
         raise OutputError(f"cannot write {shown}: {exc.strerror or exc}") from exc
     finally:

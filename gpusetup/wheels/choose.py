@@ -25,6 +25,7 @@ from gpusetup.knowledge import (
     find_tensorflow_build,
     parse_cc,
 )
+from gpusetup.wheels.archive import python_satisfies
 from gpusetup.wheels.compat import Interpreter
 from gpusetup.wheels.index import ReleaseFile
 
@@ -150,8 +151,7 @@ def choose_tensorflow(
         fitting = [
             f
             for f in live
-            if not f.requires_python
-            or Version(interp.python_version) in SpecifierSet(f.requires_python)
+            if python_satisfies(f.requires_python, interp.python_version) is not False
         ]
         if not fitting:
             rejected.append(

@@ -8,14 +8,18 @@ supported tags (``packaging.tags.sys_tags()``, best first). A tag is
 from __future__ import annotations
 
 import json
+import os
 import re
-import subprocess
 from dataclasses import dataclass, field
 
-from gpusetup.wheels.archive import WheelInfo
+from gpusetup.render.text import printable
+from gpusetup.wheels.archive import WheelInfo, python_satisfies
 
 _MANYLINUX = re.compile(r"^manylinux_(\d+)_(\d+)_(.+)$")
 LEGACY_MANYLINUX = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
+PYTHON_TIMEOUT_S = 30.0
+#: the tags of one interpreter fit in well under this (about 1,000 tags)
+MAX_ANSWER = 1 << 20
 
 _TAGS_SCRIPT = r"""
 import json, platform, sys
@@ -44,8 +48,18 @@ class Interpreter:
     tags: list[str] = field(default_factory=list)  # best first
 
 
-def describe_interpreter(python: str | None = None, timeout_s: float = 30.0) -> Interpreter:
-    """This interpreter's supported tags, or those of ``python`` (asked in a subprocess)."""
+def python_timeout_s() -> float:
+    """How long ``--python`` may take to list its tags (``GPUSETUP_PYTHON_TIMEOUT``)."""
+    try:
+        value = float(os.environ.get("GPUSETUP_PYTHON_TIMEOUT", PYTHON_TIMEOUT_S))
+    except ValueError:
+        return PYTHON_TIMEOUT_S
+    return value if value > 0 else PYTHON_TIMEOUT_S
+
+
+def describe_interpreter(python: str | None = None, timeout_s: float | None = None) -> Interpreter:
+    """This interpreter's supported tags, or those of ``python`` (asked in a child process
+    with a deadline; anything that does not answer as a Python raises InterpreterError)."""
     if python is None:
         import platform
         import sys
@@ -59,22 +73,48 @@ def describe_interpreter(python: str | None = None, timeout_s: float = 30.0) -> 
             platform.libc_ver()[1] or None,
             [str(t) for t in tags.sys_tags()],
         )
+    from gpusetup.probe._deadline import run_child
+
+    seconds = timeout_s if timeout_s is not None else python_timeout_s()
+    if not os.path.exists(python):
+        raise InterpreterError(f"--python {python} does not exist")
+    if os.path.isdir(python):
+        raise InterpreterError(f"--python {python} is a directory, not a Python interpreter")
     try:
-        proc = subprocess.run(
-            [python, "-c", _TAGS_SCRIPT], capture_output=True, text=True, timeout=timeout_s
-        )
-    except FileNotFoundError:
-        raise InterpreterError(f"{python} does not exist") from None
+        result = run_child([python, "-c", _TAGS_SCRIPT], seconds)
     except PermissionError:
-        raise InterpreterError(f"{python} cannot be run (permission denied)") from None
-    except subprocess.TimeoutExpired:
-        raise InterpreterError(f"{python} did not answer within {timeout_s:g} s") from None
-    if proc.returncode != 0:
-        raise InterpreterError(f"{python} could not list its tags: {proc.stderr.strip()[-300:]}")
-    data = json.loads(proc.stdout)
-    return Interpreter(
-        data["executable"], data["python"], data["implementation"], data["glibc"], data["tags"]
-    )
+        raise InterpreterError(f"--python {python} cannot be run (permission denied)") from None
+    except OSError as exc:
+        raise InterpreterError(
+            f"--python {python} cannot be run: {exc.strerror or exc} (is it a Python interpreter?)"
+        ) from None
+    if result.timed_out:
+        raise InterpreterError(
+            f"--python {python} did not answer within {seconds:g} s (raise the deadline "
+            "with GPUSETUP_PYTHON_TIMEOUT=SECONDS)"
+        )
+    if result.returncode != 0:
+        raise InterpreterError(
+            f"--python {python} could not list its tags (exit {result.returncode}): "
+            f"{printable(result.stderr.strip()[-300:]) or 'no message'}"
+        )
+    try:
+        data = json.loads(result.stdout[-MAX_ANSWER:])
+        interp = Interpreter(
+            str(data["executable"]),
+            str(data["python"]),
+            str(data["implementation"]),
+            data["glibc"] if isinstance(data["glibc"], str) else None,
+            [str(t) for t in data["tags"]],
+        )
+    except (ValueError, KeyError, TypeError, RecursionError):
+        raise InterpreterError(
+            f"--python {python} is not a Python interpreter gpusetup can ask (it answered "
+            f"{printable(result.stdout.strip()[:80])!r} instead of its tags)"
+        ) from None
+    if not interp.tags:
+        raise InterpreterError(f"--python {python} listed no supported tags")
+    return interp
 
 
 def _glibc_needed(platform_tag: str) -> tuple[int, int] | None:
@@ -100,7 +140,7 @@ def _arch(platform_tag: str) -> str:
 class Verdict:
     compatible: bool
     matching_tag: str | None  # the best supported tag the wheel has
-    #: which part does not match: "python", "abi", "platform", "glibc"
+    #: which part does not match: "python", "abi", "platform", "glibc", "requires-python"
     mismatch: str | None = None
     reason: str = ""
     #: the tag this interpreter would need
@@ -110,6 +150,14 @@ class Verdict:
 def judge(wheel: WheelInfo, interp: Interpreter) -> Verdict:
     supported = {t: i for i, t in enumerate(interp.tags)}
     hits = sorted((supported[t], t) for t in wheel.tags if t in supported)
+    if hits and python_satisfies(wheel.requires_python, interp.python_version) is False:
+        return Verdict(
+            False,
+            hits[0][1],
+            "requires-python",
+            f"its tag {hits[0][1]} fits, but its Requires-Python {wheel.requires_python} "
+            f"excludes Python {interp.python_version} (pip refuses it)",
+        )
     if hits:
         return Verdict(
             True,
