@@ -2,12 +2,15 @@
 
 Dataclasses become dicts keyed by field name, tuples and lists become lists, enums their
 value; reading back follows the type hints, so ``from_jsonable(T, to_jsonable(x)) == x``.
+``load_json_document`` reads the JSON text a user hands us (RFC 8259) with bounds: UTF-8
+only, at most ``MAX_JSON_DEPTH`` levels of nesting, finite numbers, integers within 64 bits.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+import json
 import types
 import typing
 from functools import cache
@@ -18,6 +21,79 @@ T = TypeVar("T")
 
 class SchemaError(ValueError):
     """The JSON does not have the shape the dataclass expects."""
+
+
+class JsonDocumentError(ValueError):
+    """Bytes that are not a JSON document gpusetup reads; the message reads after "FILE is"."""
+
+
+#: facts nest about 8 levels deep; anything far deeper is not ours
+MAX_JSON_DEPTH = 64
+_INT_RANGE = (-(2**63), 2**64 - 1)
+
+
+def _json_int(text: str) -> int:
+    if len(text) > 20:  # more digits than any 64-bit integer has
+        raise JsonDocumentError(f"out of range: the number {text[:24]}... has too many digits")
+    value = int(text)
+    if not _INT_RANGE[0] <= value <= _INT_RANGE[1]:
+        raise JsonDocumentError(f"out of range: the number {text} does not fit in 64 bits")
+    return value
+
+
+def _json_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise JsonDocumentError(f"out of range: the number {text[:24]} is not finite")
+    return value
+
+
+def _json_constant(name: str) -> Any:
+    raise JsonDocumentError(f"not JSON: {name} is not a JSON number")
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests (iterative: the check itself cannot overflow the stack)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_JSON_DEPTH:
+            break
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def load_json_document(raw: bytes) -> Any:
+    """Parse ``raw`` as JSON within the bounds above. Raises JsonDocumentError."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise JsonDocumentError("not JSON: it is UTF-16 text (save it as UTF-8)")
+    try:
+        text = raw.decode("utf-8-sig")  # a byte-order mark from an editor is harmless
+    except UnicodeDecodeError as exc:
+        raise JsonDocumentError(
+            f"not JSON: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+        ) from None
+    try:
+        data = json.loads(
+            text, parse_int=_json_int, parse_float=_json_float, parse_constant=_json_constant
+        )
+    except JsonDocumentError:
+        raise
+    except json.JSONDecodeError as exc:
+        raise JsonDocumentError(f"not JSON: {exc}") from None
+    except RecursionError:
+        raise JsonDocumentError(f"nested more than {MAX_JSON_DEPTH} levels deep") from None
+    if _depth(data) > MAX_JSON_DEPTH:
+        raise JsonDocumentError(f"nested more than {MAX_JSON_DEPTH} levels deep")
+    return data
 
 
 def to_jsonable(value: Any) -> Any:

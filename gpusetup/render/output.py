@@ -3,13 +3,16 @@
 gpusetup runs as root, so an output path is treated with care:
 
 - a regular file, or a new name in an existing directory, is replaced atomically (a
-  temporary file in the same directory, fsync, rename), keeping the old file's mode (new
-  files get 0644) and, as root, its owner;
-- a character device, FIFO or other non-regular file (``/dev/null``, ``/dev/stdout``, a
-  pipe) is written in place: opened for writing, never renamed over or created;
-- a symbolic link is followed: the file it points to is what gets written;
-- a missing parent directory, a directory, a dangling link or a socket is an error
-  (``OutputError``), and nothing is created.
+  temporary file in the same directory, fsync, rename, fsync of the directory), keeping
+  the old file's mode (new files get 0644) and, as root, its owner;
+- a character device or FIFO (``/dev/null``, ``/dev/stdout``, a terminal, a pipe) is
+  written in place: opened for writing, never renamed over, never created;
+- a symbolic link is followed: the file it points to is what gets written, except a link
+  in a sticky world-writable directory (``/tmp``) owned by someone else, which is refused
+  as the kernel's ``protected_symlinks`` would (another user's link must not aim root's
+  write at ``/etc/shadow``);
+- a missing parent directory, a directory, a block device (a disk), a socket or a
+  dangling link is an error (``OutputError``), and nothing is created.
 """
 
 from __future__ import annotations
@@ -25,52 +28,100 @@ class OutputError(Exception):
     """The output path cannot be written; the message names it and says why."""
 
 
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
 def write_output(path: str | os.PathLike[str], data: str | bytes, new_mode: int = 0o644) -> None:
     """Write ``data`` to ``path`` by the rules above. Raises OutputError."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    target = Path(path)
-    shown = str(path)
+    shown = os.fspath(path)
+    if not shown:
+        raise OutputError("cannot write to an empty file name")
+    _refuse_foreign_link(Path(shown), shown)
     try:
-        info = os.stat(target)  # follows links: the file a link points to is the target
+        info: os.stat_result | None = os.stat(shown)  # follows links
     except FileNotFoundError:
         info = None
-        if target.is_symlink():
-            raise OutputError(f"{shown} is a dangling symbolic link") from None
-        target = Path(os.path.realpath(target))
+    except OSError as exc:
+        raise OutputError(f"cannot write {shown}: {_why(exc)}") from exc
+    if info is None:
+        if os.path.islink(shown):
+            raise OutputError(f"cannot write {shown}: it is a dangling symbolic link")
+        target = Path(os.path.realpath(shown))
         if not target.parent.is_dir():
             raise OutputError(
-                f"cannot write {shown}: the directory {target.parent} does not exist"
-            ) from None
-    except OSError as exc:
-        raise OutputError(f"cannot write {shown}: {exc.strerror or exc}") from exc
-    if info is not None:
-        target = Path(os.path.realpath(target))
-        if stat.S_ISDIR(info.st_mode):
-            raise OutputError(f"cannot write {shown}: it is a directory")
-        if stat.S_ISSOCK(info.st_mode):
-            raise OutputError(f"cannot write {shown}: it is a socket")
-        if not stat.S_ISREG(info.st_mode):
-            _write_in_place(target, raw, shown)
+                f"cannot write {shown}: the directory {target.parent} does not exist "
+                "(gpusetup does not create it)"
+            )
+        _replace_regular(target, raw, None, new_mode, shown)
+        return
+    mode = info.st_mode
+    if stat.S_ISDIR(mode):
+        raise OutputError(f"cannot write {shown}: it is a directory")
+    if stat.S_ISBLK(mode):
+        raise OutputError(f"cannot write {shown}: it is a block device (a disk), not a report file")
+    if stat.S_ISSOCK(mode):
+        raise OutputError(f"cannot write {shown}: it is a socket")
+    if stat.S_ISREG(mode):
+        _replace_regular(Path(os.path.realpath(shown)), raw, info, new_mode, shown)
+        return
+    # a character device or FIFO: open the name as given (/dev/stdout -> /proc/self/fd/1
+    # resolves to "pipe:[...]", which is no path), never the resolved path
+    _write_in_place(shown, raw)
+
+
+def _refuse_foreign_link(path: Path, shown: str) -> None:
+    """Each symbolic link on the way, judged as ``fs.protected_symlinks`` judges it."""
+    current = Path(os.path.abspath(path))
+    seen = 0
+    while True:
+        parts = current.parts
+        for i in range(1, len(parts)):
+            here = Path(*parts[: i + 1])
+            try:
+                link = os.lstat(here)
+            except OSError:
+                return  # missing: the checks after this one say so
+            if not stat.S_ISLNK(link.st_mode):
+                continue
+            parent = os.stat(here.parent)
+            sticky_public = parent.st_mode & stat.S_ISVTX and parent.st_mode & stat.S_IWOTH
+            if sticky_public and link.st_uid != os.geteuid() and link.st_uid != parent.st_uid:
+                raise OutputError(
+                    f"cannot write {shown}: {here} is a symbolic link owned by uid "
+                    f"{link.st_uid} in the shared directory {here.parent}; gpusetup does "
+                    "not follow it (write to a path you own)"
+                )
+            seen += 1
+            if seen > 40:
+                raise OutputError(f"cannot write {shown}: too many symbolic links")
+            target = os.readlink(here)
+            current = Path(os.path.abspath(here.parent / target)).joinpath(*parts[i + 1 :])
+            break
+        else:
             return
-    _replace_regular(target, raw, info, new_mode, shown)
 
 
-def _write_in_place(target: Path, raw: bytes, shown: str) -> None:
+def _write_in_place(shown: str, raw: bytes) -> None:
     """A device or FIFO: open it for writing (never create, never rename over it)."""
     try:
         # O_NONBLOCK: a FIFO without a reader fails at once (ENXIO) instead of hanging
-        fd = os.open(target, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
+        fd = os.open(shown, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
         if exc.errno == errno.ENXIO:
             raise OutputError(f"cannot write {shown}: a FIFO with no reader") from exc
-        raise OutputError(f"cannot write {shown}: {exc.strerror or exc}") from exc
+        raise OutputError(f"cannot write {shown}: {_why(exc)}") from exc
     try:
+        kind = os.fstat(fd).st_mode
+        if not (stat.S_ISCHR(kind) or stat.S_ISFIFO(kind)):
+            raise OutputError(f"cannot write {shown}: it changed while being opened")
         os.set_blocking(fd, True)
         view = memoryview(raw)
         while view:
             view = view[os.write(fd, view) :]
     except OSError as exc:
-        raise OutputError(f"cannot write {shown}: {exc.strerror or exc}") from exc
+        raise OutputError(f"cannot write {shown}: {_why(exc)}") from exc
     finally:
         os.close(fd)
 
@@ -81,7 +132,7 @@ def _replace_regular(
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     except OSError as exc:
-        raise OutputError(f"cannot write {shown}: {exc.strerror or exc}") from exc
+        raise OutputError(f"cannot write {shown}: {_why(exc)}") from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
@@ -93,7 +144,22 @@ def _replace_regular(
         os.replace(tmp, target)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise OutputError(f"cannot write {shown}: {exc.strerror or exc}") from exc
+        raise OutputError(f"cannot write {shown}: {_why(exc)}") from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _sync_directory(target.parent)
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the rename itself durable (the textfile collector may read after a crash)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return  # the file is written; only durability across a power cut is lost
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems refuse fsync on a directory; the rename still happened
+    finally:
+        os.close(fd)
