@@ -67,6 +67,16 @@ class _Loaded:
         return self._facts
 
 
+def _say(line: str, err: bool = False) -> None:
+    """One line of text from outside (names, ids, paths), escaped, in the stream's own
+    encoding (click would force UTF-8 on an ASCII stream; Rich views escape instead)."""
+    from gpusetup.render.text import printable
+
+    stream = sys.stderr if err else sys.stdout
+    stream.write(printable(line) + "\n")
+    stream.flush()
+
+
 def _say_reading_stdin(what: str) -> None:
     """A terminal on stdin would otherwise look like a hang."""
     if sys.stdin is not None and sys.stdin.isatty():
@@ -322,7 +332,7 @@ def map_command(
 
             sys.stdout.write(dumps({"select": select, "line": line}))
         else:
-            typer.echo(line)
+            _say(line)  # built from the facts: a UUID from a file could carry anything
         raise typer.Exit(EXIT_OK)
     if with_smoke_run:
         from gpusetup.device_map import with_smoke
@@ -788,11 +798,10 @@ def fleet_merge(
     named twice is read once, and of two reports from one hostname the newer is used.
     Exits 1 when a node fails, 2 when no file was a report."""
     from gpusetup.fleet import merge
-    from gpusetup.render.text import printable
 
     summary = merge(reports)
     for path, why in summary.skipped.items():
-        typer.echo(printable(f"warning: skipped {path}: {why}"), err=True)
+        _say(f"warning: skipped {path}: {why}", err=True)
     if json_out:
         from gpusetup.render.json import dumps
         from gpusetup.serde import to_jsonable
@@ -800,16 +809,16 @@ def fleet_merge(
         sys.stdout.write(dumps({"schema": "gpusetup.fleet/1", **to_jsonable(summary)}))
     else:
         # node names, check ids, models and versions all come from the files
-        typer.echo(f"{summary.nodes} node(s), {len(summary.failing_nodes)} failing")
+        _say(f"{summary.nodes} node(s), {len(summary.failing_nodes)} failing")
         for check_id, nodes in summary.failures.items():
             shown = ", ".join(nodes[:8]) + (f" (+{len(nodes) - 8} more)" if len(nodes) > 8 else "")
-            typer.echo(printable(f"  FAIL {check_id} on {len(nodes)} node(s): {shown}"))
+            _say(f"  FAIL {check_id} on {len(nodes)} node(s): {shown}")
         if summary.gpu_models:
             models = ", ".join(f"{n} x {m}" for m, n in summary.gpu_models.items())
-            typer.echo(printable(f"GPU models: {models}"))
+            _say(f"GPU models: {models}")
         if summary.drivers:
             drivers = ", ".join(f"{v} ({n} nodes)" for v, n in summary.drivers.items())
-            typer.echo(printable(f"drivers: {drivers}"))
+            _say(f"drivers: {drivers}")
     if summary.nodes == 0:
         raise typer.Exit(EXIT_USAGE)
     raise typer.Exit(EXIT_FAILED if summary.failing_nodes else EXIT_OK)
@@ -848,7 +857,7 @@ def triage(
             f"({lines} lines); the rest was not looked at"
         )
         if not json_out:
-            typer.echo(f"gpusetup: note: {cut}", err=True)
+            _say(f"gpusetup: note: {cut}", err=True)
     findings = None
     if matches:
         from gpusetup.diagnose import diagnose

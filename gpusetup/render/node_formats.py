@@ -13,6 +13,8 @@ from gpusetup.render.text import printable
 
 NPD_OK, NPD_NONOK, NPD_UNKNOWN = 0, 1, 2
 NPD_MAX_MESSAGE = 200
+#: the worst problem's id and title keep at least this much of the line
+NPD_MIN_HEAD = 100
 
 
 def npd_line(report: Report, strict: bool) -> tuple[int, str]:
@@ -31,14 +33,15 @@ def npd_line(report: Report, strict: bool) -> tuple[int, str]:
     extra = len(problems) - 1
     if not extra:
         return NPD_NONOK, _cut(head, NPD_MAX_MESSAGE)
-    # the longest list of whole ids that fits, then how many were left out
+    # the longest list of whole ids that fits beside the head (cut at a word to no less
+    # than NPD_MIN_HEAD characters), then how many were left out
     for shown in range(len(others), -1, -1):
         listed = ", ".join(others[:shown])
         rest = len(others) - shown
         tail = f"; {rest} other check(s)" if rest else ""
         suffix = f" (+{extra} more: {listed}{tail})" if listed else f" (+{extra} more)"
         room = NPD_MAX_MESSAGE - len(suffix)
-        if shown == 0 or len(head) <= room:
+        if shown == 0 or len(head) <= room or room >= NPD_MIN_HEAD:
             return NPD_NONOK, _cut(head, room) + suffix
     raise AssertionError("unreachable: the loop returns at shown == 0")
 
