@@ -74,11 +74,13 @@ def load_json_document(raw: bytes) -> Any:
     """Parse ``raw`` as JSON within the bounds above. Raises JsonDocumentError."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise JsonDocumentError("not JSON: it is UTF-16 text (save it as UTF-8)")
+    start = 3 if raw.startswith(b"\xef\xbb\xbf") else 0  # an editor's byte-order mark
     try:
-        text = raw.decode("utf-8-sig")  # a byte-order mark from an editor is harmless
+        text = raw[start:].decode("utf-8")
     except UnicodeDecodeError as exc:
+        where = start + exc.start
         raise JsonDocumentError(
-            f"not JSON: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+            f"not JSON: not UTF-8 text (byte 0x{raw[where]:02x} at offset {where})"
         ) from None
     try:
         data = json.loads(

@@ -9,14 +9,13 @@ the command in a private mount namespace whose /dev is a fresh tmpfs: the machin
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, base_env
+from conftest import ROOT, base_env, unshare_problem
 
 from gpusetup.render.output import OutputError, write_output
 
@@ -40,17 +39,7 @@ def _can_mknod(tmp_path: Path) -> str | None:
 
 
 def _can_unshare() -> str | None:
-    if not IS_ROOT:
-        return "a private mount namespace needs root"
-    if not shutil.which("unshare"):
-        return "util-linux unshare is not installed"
-    proc = subprocess.run(
-        ["unshare", "-m", "sh", "-c", "mount -t tmpfs tmpfs /dev && mknod /dev/null c 1 3"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    return None if proc.returncode == 0 else f"unshare -m does not work here: {proc.stderr}"
+    return unshare_problem("-m", "mount -t tmpfs tmpfs /dev && mknod /dev/null c 1 3")
 
 
 # --- the writer itself ----------------------------------------------------------------------
@@ -188,6 +177,15 @@ def test_another_users_link_in_a_shared_sticky_directory_is_not_followed(tmp_pat
     with pytest.raises(OutputError, match="owned by uid 4242"):
         write_output(bait, "overwritten")
     assert precious.read_text() == "root:secret\n"
+    # reached through a link and "..": the walk follows it as the kernel does
+    (tmp_path / "elsewhere").mkdir()
+    detour = _symlink(tmp_path / "detour", shared)
+    with pytest.raises(OutputError, match="owned by uid 4242"):
+        write_output(f"{tmp_path}/elsewhere/../detour/report.json", "overwritten")
+    hop = _symlink(tmp_path / "elsewhere" / "hop", tmp_path / "elsewhere")
+    with pytest.raises(OutputError, match="owned by uid 4242"):
+        write_output(f"{hop}/../shared/report.json", "overwritten")
+    assert precious.read_text() == "root:secret\n" and detour.is_symlink()
     own = _symlink(shared / "mine.json", _file(tmp_path / "mine-target.json"))
     write_output(own, "fine")  # root's own link there is followed
     assert (tmp_path / "mine-target.json").read_text() == "fine"

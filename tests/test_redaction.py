@@ -12,13 +12,12 @@ import json
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import ROOT, base_env, machine
+from conftest import ROOT, base_env, machine, unshare_problem
 
 from gpusetup.facts import FACTS_SCHEMA, Facts
 from gpusetup.findings import Finding, Report, Status
@@ -40,19 +39,7 @@ DISTINCTIVE = "dgx-prod-17"
 
 
 def _unshare_works() -> str | None:
-    if os.geteuid() != 0:
-        return "setting a hostname in a UTS namespace needs root"
-    if not shutil.which("unshare"):
-        return "util-linux unshare is not installed"
-    proc = subprocess.run(
-        ["unshare", "-u", "sh", "-c", "hostname gpu && hostname"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    if proc.stdout.strip() != "gpu":
-        return f"unshare -u does not work here: {proc.stderr.strip()}"
-    return None
+    return unshare_problem("-u", "hostname gpu && hostname", expect="gpu")
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ import errno
 import os
 import stat
 import tempfile
+from collections import deque
 from pathlib import Path
 
 
@@ -72,35 +73,46 @@ def write_output(path: str | os.PathLike[str], data: str | bytes, new_mode: int 
 
 
 def _refuse_foreign_link(path: Path, shown: str) -> None:
-    """Each symbolic link on the way, judged as ``fs.protected_symlinks`` judges it."""
-    current = Path(os.path.abspath(path))
-    seen = 0
-    while True:
-        parts = current.parts
-        for i in range(1, len(parts)):
-            here = Path(*parts[: i + 1])
-            try:
-                link = os.lstat(here)
-            except OSError:
-                return  # missing: the checks after this one say so
-            if not stat.S_ISLNK(link.st_mode):
-                continue
-            parent = os.stat(here.parent)
-            sticky_public = parent.st_mode & stat.S_ISVTX and parent.st_mode & stat.S_IWOTH
-            if sticky_public and link.st_uid != os.geteuid() and link.st_uid != parent.st_uid:
-                raise OutputError(
-                    f"cannot write {shown}: {here} is a symbolic link owned by uid "
-                    f"{link.st_uid} in the shared directory {here.parent}; gpusetup does "
-                    "not follow it (write to a path you own)"
-                )
-            seen += 1
-            if seen > 40:
-                raise OutputError(f"cannot write {shown}: too many symbolic links")
+    """Each symbolic link on the way, judged as ``fs.protected_symlinks`` judges it.
+
+    The walk resolves the path the way the kernel does (``..`` after a link goes up from
+    where the link led, not lexically), so the links judged are the ones that are followed.
+    """
+    pending = deque(path.parts if path.is_absolute() else Path(os.getcwd(), path).parts)
+    resolved = Path("/")
+    followed = 0
+    while pending:
+        part = pending.popleft()
+        if part == "/":
+            resolved = Path("/")
+            continue
+        if part == "..":
+            resolved = resolved.parent
+            continue
+        here = resolved / part
+        try:
+            info = os.lstat(here)
+        except OSError:
+            return  # missing: the checks after this one say what is wrong
+        if not stat.S_ISLNK(info.st_mode):
+            resolved = here
+            continue
+        try:
+            parent = os.stat(resolved)
             target = os.readlink(here)
-            current = Path(os.path.abspath(here.parent / target)).joinpath(*parts[i + 1 :])
-            break
-        else:
-            return
+        except OSError:
+            return  # unreadable: the write itself reports why it cannot go on
+        sticky_public = parent.st_mode & stat.S_ISVTX and parent.st_mode & stat.S_IWOTH
+        if sticky_public and info.st_uid not in (os.geteuid(), parent.st_uid):
+            raise OutputError(
+                f"cannot write {shown}: {here} is a symbolic link owned by uid "
+                f"{info.st_uid} in the shared directory {resolved}; gpusetup does not "
+                "follow it (write to a path you own)"
+            )
+        followed += 1
+        if followed > 40:  # the kernel's own limit
+            raise OutputError(f"cannot write {shown}: too many levels of symbolic links")
+        pending.extendleft(reversed(Path(target).parts))
 
 
 def _write_in_place(shown: str, raw: bytes) -> None:
