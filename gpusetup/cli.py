@@ -68,6 +68,26 @@ class _Loaded:
         return self._facts
 
 
+def _say(line: str, err: bool = False) -> None:
+    """One line of text from outside (names, ids, paths), escaped, in the stream's own
+    encoding (click would force UTF-8 on an ASCII stream; Rich views escape instead)."""
+    from gpusetup.render.text import printable
+
+    stream = sys.stderr if err else sys.stdout
+    stream.write(printable(line) + "\n")
+    stream.flush()
+
+
+def _say_reading_stdin(what: str) -> None:
+    """A terminal on stdin would otherwise look like a hang."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        typer.echo(
+            f"gpusetup: reading {what} from standard input; end it with Ctrl-D on a line of "
+            "its own (or give a FILE)",
+            err=True,
+        )
+
+
 def _start_facts(from_file: Path | None, extra_libraries: tuple[str, ...] = ()):
     """Start probing (in the background) or read the given file; ``.result()`` gives facts."""
     from gpusetup.facts import FactsFileError, load_facts
@@ -76,6 +96,8 @@ def _start_facts(from_file: Path | None, extra_libraries: tuple[str, ...] = ()):
         from gpusetup.probe import start_collecting
 
         return start_collecting(extra_libraries=extra_libraries)
+    if str(from_file) == "-":
+        _say_reading_stdin("the facts (JSON)")
     try:
         return _Loaded(load_facts(from_file))
     except FactsFileError as exc:
@@ -132,15 +154,15 @@ def _profile(name: str):
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 RedactOpt = Annotated[
     bool,
-    typer.Option("--redact", help="Remove hostnames, GPU UUIDs, serials and home paths (JSON)."),
+    typer.Option("--redact", help="Remove hostnames, GPU UUIDs, serials and home paths."),
 ]
 FromOpt = Annotated[
     Path | None,
     typer.Option(
         "--from",
         metavar="FACTS.json",
-        help="Diagnose facts recorded by `gpusetup collect` (or a --json report) "
-        "instead of this machine.",
+        help="Diagnose facts recorded by `gpusetup collect` (or a --json report; - for "
+        "stdin) instead of this machine.",
     ),
 ]
 
@@ -172,10 +194,10 @@ def doctor(
     from gpusetup.render import console as console_view
     from gpusetup.render import json as json_view
 
+    if redact:
+        report = _redacted(report)
     if json_out:
-        sys.stdout.write(
-            _redacted_json(report.to_json()) if redact else json_view.report_json(report)
-        )
+        sys.stdout.write(json_view.report_json(report))
     else:
         console_view.render_report(report, console_view.make_console(), verbose=verbose)
     raise typer.Exit(report.exit_code(strict or chosen.strict))
@@ -214,11 +236,15 @@ def collect(
     from gpusetup.render.json import dumps
 
     data = collect_facts().to_json()
-    text = _redacted_json(data) if redact else dumps(data)
+    if redact:
+        from gpusetup.redact import redact_facts_json
+
+        data = redact_facts_json(data)
+    text = dumps(data)
     if output is None:
         sys.stdout.write(text)
         return
-    _write_atomically(output, text)
+    _write_output(output, text)
     typer.echo(f"wrote {output}", err=True)
 
 
@@ -307,7 +333,7 @@ def map_command(
 
             sys.stdout.write(dumps({"select": select, "line": line}))
         else:
-            typer.echo(line)
+            _say(line)  # built from the facts: a UUID from a file could carry anything
         raise typer.Exit(EXIT_OK)
     if with_smoke_run:
         from gpusetup.device_map import with_smoke
@@ -675,20 +701,26 @@ def _show_resolution(root: Path, for_spec: str | None) -> None:
     render_libs(_library_facts(root, for_spec), None, make_console())
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    from gpusetup.fix.ldconfig import write_atomically
+def _write_output(path: Path, text: str) -> None:
+    """Every output file goes through the one writer (see gpusetup.render.output)."""
+    from gpusetup.render.output import OutputError, write_output
 
     try:
-        write_atomically(path, text, 0o644)
-    except OSError as exc:
-        raise UsageProblem(f"cannot write {path}: {exc.strerror or exc}") from exc
+        write_output(path, text)
+    except OutputError as exc:
+        raise UsageProblem(str(exc)) from exc
 
 
-def _redacted_json(data) -> str:
-    from gpusetup.redact import Redactor
-    from gpusetup.render.json import dumps
+def _npd_unknown(message: str) -> str:
+    from gpusetup.render.node_formats import NPD_MAX_MESSAGE, one_line_message
 
-    return dumps(Redactor()(data))
+    return one_line_message(f"Unknown: {message}", NPD_MAX_MESSAGE)
+
+
+def _redacted(report):
+    from gpusetup.redact import redact_report
+
+    return redact_report(report)
 
 
 FORMATS = ("console", "json", "junit", "npd", "prometheus")
@@ -724,7 +756,8 @@ def validate(
             "-o",
             "--output",
             metavar="FILE",
-            help="Write the --format output here (atomically) instead of stdout.",
+            help="Write the --format output here instead of stdout (a regular file is "
+            "replaced atomically; a device or FIFO is written in place).",
         ),
     ] = None,
     redact: Annotated[
@@ -750,65 +783,57 @@ def validate(
         try:
             report, chosen = _full_doctor(profile, None, no_smoke, show_progress=False)
         except UsageProblem as exc:
-            typer.echo(f"Unknown: {exc}")
+            typer.echo(_npd_unknown(str(exc)))
             raise typer.Exit(2) from exc
         except Exception as exc:  # noqa: BLE001 - the plugin contract: Unknown, one line
-            typer.echo(f"Unknown: gpusetup failed: {type(exc).__name__}: {exc}")
+            typer.echo(_npd_unknown(f"gpusetup failed: {type(exc).__name__}: {exc}"))
             raise typer.Exit(2) from exc
     else:
         report, chosen = _full_doctor(
             profile, None, no_smoke, show_progress=output_format == "console" and not output
         )
     strict = chosen.strict
-    data = report.to_json()
+    if redact:  # before any view: every format renders the same redacted report
+        report = _redacted(report)
+    from gpusetup.render.json import report_json
     from gpusetup.render.junit import report_junit
 
     if junit:
-        text = report_junit(report, strict)
-        _write_atomically(junit, _redact_text(text) if redact else text)
+        _write_output(junit, report_junit(report, strict))
     if json_file:
-        _write_atomically(
-            json_file,
-            _redacted_json(data)
-            if redact
-            else __import__("gpusetup.render.json", fromlist=["x"]).dumps(data),
-        )
+        _write_output(json_file, report_json(report))
     code = report.exit_code(strict)
     if output_format == "console":
         from gpusetup.render.console import make_console, render_report
 
-        render_report(report, make_console())
-        raise typer.Exit(code)
-    if output_format == "npd":
+        if output is None:
+            render_report(report, make_console())
+            raise typer.Exit(code)
+        import io
+
+        buffer = io.StringIO()
+        render_report(report, make_console(file=buffer))
+        text = buffer.getvalue()
+    elif output_format == "npd":
         from gpusetup.render.node_formats import npd_line
 
         code, line = npd_line(report, strict)
-        text = (_redact_text(line) if redact else line) + "\n"
+        text = line + "\n"
     elif output_format == "json":
-        from gpusetup.render.json import dumps
-
-        text = _redacted_json(data) if redact else dumps(data)
+        text = report_json(report)
     elif output_format == "junit":
         text = report_junit(report, strict)
-        text = _redact_text(text) if redact else text
     else:
         import time
 
         from gpusetup.render.node_formats import prometheus_text
 
         text = prometheus_text(report, time.time())
-        text = _redact_text(text) if redact else text
     if output:
-        _write_atomically(output, text)
+        _write_output(output, text)
     else:
         sys.stdout.write(text)
     raise typer.Exit(code)
-
-
-def _redact_text(text: str) -> str:
-    from gpusetup.redact import Redactor
-
-    return Redactor().text(text)
 
 
 fleet_app = typer.Typer(help="Many nodes' reports in one view.", no_args_is_help=True)
@@ -821,32 +846,32 @@ def fleet_merge(
     json_out: JsonOpt = False,
 ) -> None:
     """Merge JSON reports (`validate --json FILE`, `doctor --json`) from many nodes: which
-    nodes fail which checks, counts per check id, GPU models and driver versions. Corrupt or
-    foreign files are skipped with a warning. Exits 1 when a node fails, 2 when no file was
-    a report."""
+    nodes fail which checks, counts per check id, GPU models and driver versions. Corrupt,
+    foreign or wrongly typed files are skipped with a warning. A node counts once: a file
+    named twice is read once, and of two reports from one hostname the newer is used.
+    Exits 1 when a node fails, 2 when no file was a report."""
     from gpusetup.fleet import merge
 
     summary = merge(reports)
     for path, why in summary.skipped.items():
-        typer.echo(f"warning: skipped {path}: {why}", err=True)
+        _say(f"warning: skipped {path}: {why}", err=True)
     if json_out:
         from gpusetup.render.json import dumps
         from gpusetup.serde import to_jsonable
 
         sys.stdout.write(dumps({"schema": "gpusetup.fleet/1", **to_jsonable(summary)}))
     else:
-        typer.echo(f"{summary.nodes} node(s), {len(summary.failing_nodes)} failing")
+        # node names, check ids, models and versions all come from the files
+        _say(f"{summary.nodes} node(s), {len(summary.failing_nodes)} failing")
         for check_id, nodes in summary.failures.items():
             shown = ", ".join(nodes[:8]) + (f" (+{len(nodes) - 8} more)" if len(nodes) > 8 else "")
-            typer.echo(f"  FAIL {check_id} on {len(nodes)} node(s): {shown}")
+            _say(f"  FAIL {check_id} on {len(nodes)} node(s): {shown}")
         if summary.gpu_models:
-            typer.echo(
-                "GPU models: " + ", ".join(f"{n} x {m}" for m, n in summary.gpu_models.items())
-            )
+            models = ", ".join(f"{n} x {m}" for m, n in summary.gpu_models.items())
+            _say(f"GPU models: {models}")
         if summary.drivers:
-            typer.echo(
-                "drivers: " + ", ".join(f"{v} ({n} nodes)" for v, n in summary.drivers.items())
-            )
+            drivers = ", ".join(f"{v} ({n} nodes)" for v, n in summary.drivers.items())
+            _say(f"drivers: {drivers}")
     if summary.nodes == 0:
         raise typer.Exit(EXIT_USAGE)
     raise typer.Exit(EXIT_FAILED if summary.failing_nodes else EXIT_OK)
@@ -854,31 +879,38 @@ def fleet_merge(
 
 @app.command()
 def triage(
-    log: Annotated[str, typer.Argument(metavar="FILE|-", help="The log; - for stdin.")] = "-",
+    log: Annotated[
+        str, typer.Argument(metavar="FILE|-", help="The log (a regular file); - for stdin.")
+    ] = "-",
     json_out: JsonOpt = False,
 ) -> None:
     """Diagnose a pasted error log against this machine.
 
     Recognises the known messages of TensorFlow, PyTorch, JAX, pip, nvidia-smi/NVML and the
-    dynamic loader (any size, any encoding junk), then runs the matching checks here and
+    dynamic loader (up to 256 MiB, lines cut at 8 KiB, any encoding junk), then runs the
+    matching checks here and
     reports the root cause first, with the consequences it explains and the fix; says when
     the problem is already fixed on this machine. Exits 1 while a root cause persists.
     """
-    from gpusetup.triage import iter_lines, scan, sonames_in
+    from gpusetup.probe.inputs import InputChunks, InputError, describe_size
+    from gpusetup.triage import MAX_LOG_BYTES, iter_lines, scan, sonames_in
     from gpusetup.triage import triage as run_triage
 
     if log == "-":
-        stream = sys.stdin.buffer
-    else:
-        try:
-            stream = open(log, "rb")  # noqa: SIM115 - closed below
-        except OSError as exc:
-            raise UsageProblem(f"cannot read {log}: {exc.strerror or exc}") from exc
+        _say_reading_stdin("the log")
     try:
-        matches, lines = scan(iter_lines(stream))
-    finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
+        chunks = InputChunks(log, MAX_LOG_BYTES, allow_stdin=True)
+        matches, lines = scan(iter_lines(chunks))
+    except InputError as exc:
+        raise UsageProblem(str(exc)) from exc
+    cut = None
+    if chunks.cut:
+        cut = (
+            f"only the first {describe_size(MAX_LOG_BYTES)} of {chunks.shown} were read "
+            f"({lines} lines); the rest was not looked at"
+        )
+        if not json_out:
+            _say(f"gpusetup: note: {cut}", err=True)
     findings = None
     if matches:
         from gpusetup.diagnose import diagnose
@@ -896,6 +928,7 @@ def triage(
                 {
                     "schema": "gpusetup.triage/1",
                     "lines": report.lines,
+                    "cut": cut,
                     "still_broken": report.still_broken,
                     "items": to_jsonable(report.items),
                 }
@@ -1328,14 +1361,30 @@ def _only_the_invoked_command(argv: list[str]) -> None:
         app.registered_groups[:] = groups
 
 
+def _encode_anything() -> None:
+    """Output in any encoding (PYTHONIOENCODING=ascii, a C locale): what the stream cannot
+    encode is written as a backslash escape instead of stopping the command."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a closed or detached stream: nothing to adjust
+                continue
+
+
 def main() -> None:
+    _encode_anything()
     _only_the_invoked_command(sys.argv[1:])
+    from gpusetup.render.text import printable
+
     try:
         # standalone mode: click reports usage errors (exit 2) and exits with each
         # command's code; only our own exceptions come back here
         app()
     except UsageProblem as exc:
-        typer.echo(f"gpusetup: error: {exc}", err=True)
+        # messages quote what the user handed us (keys of a JSON file, names): escaped
+        typer.echo(f"gpusetup: error: {printable(str(exc))}", err=True)
         sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:
         typer.echo("gpusetup: interrupted", err=True)
@@ -1344,7 +1393,7 @@ def main() -> None:
         if _debug:
             raise
         typer.echo(
-            f"gpusetup: internal error: {type(exc).__name__}: {exc}\n"
+            f"gpusetup: internal error: {type(exc).__name__}: {printable(str(exc))}\n"
             "Run again with --debug for the traceback, and please report it.",
             err=True,
         )

@@ -6,10 +6,12 @@ collected. Facts recorded on one machine can be diagnosed on another (``doctor -
 
 from __future__ import annotations
 
-import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from packaging.version import InvalidVersion, Version
 
 from gpusetup.elf import ElfInfo
 from gpusetup.ldconf import CacheEntry, LdConf
@@ -361,32 +363,82 @@ class Facts:
         return to_jsonable(self)
 
     @classmethod
-    def from_json(cls, data: Any) -> Facts:
+    def from_json(cls, data: Any, where: str = "$") -> Facts:
         if not isinstance(data, dict):
-            raise SchemaError("$: expected a JSON object")
+            raise SchemaError(f"{where}: expected a JSON object")
         if data.get("schema") != FACTS_SCHEMA:
-            raise SchemaError(f"$.schema: expected {FACTS_SCHEMA!r}, got {data.get('schema')!r}")
-        return from_jsonable(cls, data)
+            raise SchemaError(
+                f"{where}.schema: expected {FACTS_SCHEMA!r}, got {data.get('schema')!r}"
+            )
+        facts = from_jsonable(cls, data, where)
+        check_facts(facts, where)
+        return facts
 
 
 class FactsFileError(Exception):
     """A facts file that cannot be read or is not gpusetup facts."""
 
 
-def load_facts(path: Path) -> Facts:
-    """Read facts written by ``collect``, or the facts inside a ``doctor --json`` report."""
+#: the most gpusetup reads of a facts file or a report (a real one is well under 1 MiB)
+FACTS_FILE_LIMIT = 32 << 20
+
+#: a PCI address as NVML, sysfs, CUDA and TensorFlow print it: [domain:]bus:device.function
+_BUS_ID = re.compile(r"(?:[0-9a-fA-F]{1,8}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]")
+
+
+def load_document(path: Path | str, what: str = "a facts file", allow_stdin: bool = True) -> Any:
+    """The JSON in ``path`` (``-``: standard input), bounded. Raises FactsFileError."""
+    from gpusetup.probe.inputs import InputError, read_input
+    from gpusetup.serde import JsonDocumentError, load_json_document
+
+    shown = "standard input" if allow_stdin and str(path) == "-" else str(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise FactsFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FactsFileError(f"{path} is not JSON: {exc}") from exc
+        raw = read_input(path, FACTS_FILE_LIMIT, what, allow_stdin)
+    except InputError as exc:
+        raise FactsFileError(str(exc)) from exc
+    try:
+        return load_json_document(raw)
+    except JsonDocumentError as exc:
+        raise FactsFileError(f"{shown} is {exc}") from exc
+
+
+def load_facts(path: Path | str) -> Facts:
+    """Read facts written by ``collect``, or the facts inside a ``doctor --json`` report."""
+    data = load_document(path)
     if isinstance(data, dict) and isinstance(data.get("facts"), dict):
         data = data["facts"]
     try:
         return Facts.from_json(data)
     except SchemaError as exc:
-        raise FactsFileError(f"{path} is not a gpusetup facts file: {exc}") from exc
+        shown = "standard input" if str(path) == "-" else str(path)
+        raise FactsFileError(f"{shown} is not a gpusetup facts file: {exc}") from exc
+
+
+def check_facts(facts: Facts, where: str = "$") -> None:
+    """What the types cannot say: identifiers have their form. Raises SchemaError."""
+
+    def bus_id(value: str | None, where: str) -> None:
+        if value is not None and not _BUS_ID.fullmatch(value.strip()):
+            raise SchemaError(f"{where}: {value!r} is not a PCI bus id (such as 0000:3b:00.0)")
+
+    if facts.host is not None:
+        try:
+            Version(facts.host.python_version)
+        except InvalidVersion:
+            raise SchemaError(
+                f"{where}.host.python_version: {facts.host.python_version!r} is not a "
+                "Python version"
+            ) from None
+    for i, dev in enumerate(facts.pci.nvidia_devices if facts.pci else []):
+        bus_id(dev.address, f"{where}.pci.nvidia_devices[{i}].address")
+    for i, gpu in enumerate(facts.nvml.gpus if facts.nvml else []):
+        bus_id(gpu.pci_bus_id, f"{where}.nvml.gpus[{i}].pci_bus_id")
+    for i, cdev in enumerate(facts.cuda.devices if facts.cuda else []):
+        bus_id(cdev.pci_bus_id, f"{where}.cuda.devices[{i}].pci_bus_id")
+    tf = facts.tensorflow
+    for name, items in (("gpus", tf.gpus if tf else []), ("ignored", tf.ignored if tf else [])):
+        for i, item in enumerate(items):
+            bus_id(item.pci_bus_id, f"{where}.tensorflow.{name}[{i}].pci_bus_id")
 
 
 def normalise_bus_id(bus_id: str) -> str:
@@ -396,9 +448,9 @@ def normalise_bus_id(bus_id: str) -> str:
     form (or on UUID), never on an index.
     """
     text = bus_id.strip().lower()
+    if not _BUS_ID.fullmatch(text):
+        return text  # not a bus id: it joins nothing, and is shown as it was given
     domain, sep, rest = text.partition(":")
-    if not sep:
-        return text
     if rest.count(":") == 0:  # no domain given: bus:device.function
         return f"0000:{text}"
     return f"{int(domain, 16):04x}:{rest}"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gpusetup.facts import Facts
-from gpusetup.serde import to_jsonable
+from gpusetup.serde import SchemaError, from_jsonable, to_jsonable
 
 REPORT_SCHEMA = "gpusetup.report/1"
 
@@ -63,3 +63,20 @@ class Report:
             "findings": [to_jsonable(f) for f in self.findings],
             "summary": self.summary,
         }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Report:
+        """A report as ``to_json`` wrote it, typed and checked. Raises SchemaError."""
+        if not isinstance(data, dict):
+            raise SchemaError("$: expected a JSON object")
+        if data.get("schema") != REPORT_SCHEMA:
+            raise SchemaError(f"$.schema: expected {REPORT_SCHEMA!r}, got {data.get('schema')!r}")
+        for key in ("tool", "profile", "facts", "findings"):
+            if key not in data:
+                raise SchemaError(f"$: missing field {key!r}")
+        return cls(
+            tool=from_jsonable(dict[str, str], data["tool"], "$.tool"),
+            profile=from_jsonable(str, data["profile"], "$.profile"),
+            facts=Facts.from_json(data["facts"], "$.facts"),
+            findings=from_jsonable(list[Finding], data["findings"], "$.findings"),
+        )

@@ -468,20 +468,49 @@ def list_profiles() -> list[str]:
     return sorted(p.stem for p in (checks_dir() / "profiles").glob("*.toml"))
 
 
+#: the most gpusetup reads of a profile file (the shipped ones are about 2 KiB)
+PROFILE_FILE_LIMIT = 1 << 20
+
+_DRIVER_VERSION = re.compile(r"\d{1,4}(?:\.\d{1,4}){0,3}")
+_COMPUTE_CAPABILITY = re.compile(r"\d{1,2}(?:\.\d{1,2})?")
+#: a soname, not a path: libnccl.so.2, libfoo-1.2.so
+_SONAME = re.compile(r"lib[\w+.-]*\.so(?:\.\d+)*|[\w+-][\w+.-]*\.so(?:\.\d+)*")
+
+
+def _read_profile_file(path: Path) -> dict[str, Any]:
+    """A user's profile: a bounded read of a regular file, strict UTF-8, any TOML error
+    (nesting deeper than the parser takes included) named with the file."""
+    from gpusetup.probe.inputs import InputError, read_input
+
+    try:
+        raw = read_input(path, PROFILE_FILE_LIMIT, "a profile")
+    except InputError as exc:
+        raise ProfileError(str(exc)) from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProfileError(
+            f"{path} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"{path} is not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise ProfileError(f"{path} is not a profile: it nests too deeply") from None
+
+
 def load_profile(name_or_path: str = "default") -> Profile:
     """A shipped profile by name, or a profile file by path."""
     candidate = Path(name_or_path)
     if candidate.suffix == ".toml" or "/" in name_or_path:
-        path = candidate
-        if not path.is_file():
-            raise ProfileError(f"profile file {path} does not exist")
-    else:
-        path = checks_dir() / "profiles" / f"{name_or_path}.toml"
-        if not path.is_file():
-            raise ProfileError(
-                f"no profile named {name_or_path!r} (shipped: {', '.join(list_profiles())}; "
-                "or give a path to a .toml file)"
-            )
+        return _validate_profile(candidate, _read_profile_file(candidate))
+    path = checks_dir() / "profiles" / f"{name_or_path}.toml"
+    if not name_or_path or not path.is_file():
+        raise ProfileError(
+            f"no profile named {name_or_path!r} (shipped: {', '.join(list_profiles())}; "
+            "or give a path to a .toml file)"
+        )
     return _validate_profile(path, read_toml(path))
 
 
@@ -527,13 +556,23 @@ def _validate_profile(path: Path, data: dict[str, Any]) -> Profile:
         ("gpu", "expected_count"),
         ("smoke", "max_latency_ms"),
     ):
-        if values[(section, key)] < 0:
+        # nan is a TOML float: it compares false with everything, so it is refused here
+        if not 0 <= values[(section, key)] < float("inf"):
             raise bad(section, key)
-    if values[("gpu", "min_compute_capability")]:
-        try:
-            parse_cc(values[("gpu", "min_compute_capability")])
-        except ValueError:
-            raise bad("gpu", "min_compute_capability") from None
+    if values[("gpu", "min_compute_capability")] and not _COMPUTE_CAPABILITY.fullmatch(
+        values[("gpu", "min_compute_capability")]
+    ):
+        raise bad("gpu", "min_compute_capability")
+    if values[("driver", "min_version")] and not _DRIVER_VERSION.fullmatch(
+        values[("driver", "min_version")]
+    ):
+        raise bad("driver", "min_version")
+    for soname in values[("libraries", "required")]:
+        if not _SONAME.fullmatch(soname):
+            raise ProfileError(
+                f"{path}: libraries.required: {soname!r} is not a soname (expected "
+                f"{PROFILE_SCHEMA['libraries']['required'][1]})"
+            )
     if values[("gpu", "model_pattern")]:
         try:
             re.compile(values[("gpu", "model_pattern")])

@@ -2,12 +2,15 @@
 
 Dataclasses become dicts keyed by field name, tuples and lists become lists, enums their
 value; reading back follows the type hints, so ``from_jsonable(T, to_jsonable(x)) == x``.
+``load_json_document`` reads the JSON text a user hands us (RFC 8259) with bounds: UTF-8
+only, at most ``MAX_JSON_DEPTH`` levels of nesting, finite numbers, integers within 64 bits.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+import json
 import types
 import typing
 from functools import cache
@@ -18,6 +21,80 @@ T = TypeVar("T")
 
 class SchemaError(ValueError):
     """The JSON does not have the shape the dataclass expects."""
+
+
+class JsonDocumentError(ValueError):
+    """Bytes that are not a JSON document gpusetup reads; the message reads after "FILE is"."""
+
+
+#: facts nest about 8 levels deep; anything far deeper is not ours
+MAX_JSON_DEPTH = 64
+_INT_RANGE = (-(2**63), 2**64 - 1)
+
+
+def _json_int(text: str) -> int:
+    if len(text) > 20:  # more digits than any 64-bit integer has
+        raise JsonDocumentError(f"out of range: the number {text[:24]}... has too many digits")
+    value = int(text)
+    if not _INT_RANGE[0] <= value <= _INT_RANGE[1]:
+        raise JsonDocumentError(f"out of range: the number {text} does not fit in 64 bits")
+    return value
+
+
+def _json_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise JsonDocumentError(f"out of range: the number {text[:24]} is not finite")
+    return value
+
+
+def _json_constant(name: str) -> Any:
+    raise JsonDocumentError(f"not JSON: {name} is not a JSON number")
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests (iterative: the check itself cannot overflow the stack)."""
+    if not isinstance(value, (dict, list)):
+        return 0
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if level > deepest:
+            deepest = level
+            if deepest > MAX_JSON_DEPTH:
+                break
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, (dict, list)):
+                stack.append((child, level + 1))
+    return deepest
+
+
+def load_json_document(raw: bytes) -> Any:
+    """Parse ``raw`` as JSON within the bounds above. Raises JsonDocumentError."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise JsonDocumentError("not JSON: it is UTF-16 text (save it as UTF-8)")
+    start = 3 if raw.startswith(b"\xef\xbb\xbf") else 0  # an editor's byte-order mark
+    try:
+        text = raw[start:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        where = start + exc.start
+        raise JsonDocumentError(
+            f"not JSON: not UTF-8 text (byte 0x{raw[where]:02x} at offset {where})"
+        ) from None
+    try:
+        data = json.loads(
+            text, parse_int=_json_int, parse_float=_json_float, parse_constant=_json_constant
+        )
+    except JsonDocumentError:
+        raise
+    except json.JSONDecodeError as exc:
+        raise JsonDocumentError(f"not JSON: {exc}") from None
+    except RecursionError:
+        raise JsonDocumentError(f"nested more than {MAX_JSON_DEPTH} levels deep") from None
+    if _depth(data) > MAX_JSON_DEPTH:
+        raise JsonDocumentError(f"nested more than {MAX_JSON_DEPTH} levels deep")
+    return data
 
 
 def to_jsonable(value: Any) -> Any:
@@ -32,72 +109,106 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+_SCALARS = frozenset((str, int, float, bool))
+
+
 @cache
 def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def from_jsonable(tp: Any, data: Any, where: str = "$") -> Any:
-    """Build a value of type ``tp`` from JSON data, raising SchemaError with a path."""
+@cache
+def _shape(tp: Any) -> tuple[str, Any]:
+    """What kind of type ``tp`` is, worked out once per type (reports hold many values)."""
     origin = typing.get_origin(tp)
     if tp is Any:
-        return data
+        return "any", None
     if origin in (Union, types.UnionType):
         args = typing.get_args(tp)
-        if data is None and type(None) in args:
+        return "union", (type(None) in args, tuple(a for a in args if a is not type(None)))
+    if dataclasses.is_dataclass(tp):
+        hints = _hints(tp)
+        return "dataclass", tuple(
+            (
+                f.name,
+                hints[f.name],
+                f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
+            )
+            for f in dataclasses.fields(tp)
+        )
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return "enum", None
+    if origin is tuple:
+        args = typing.get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return "list", args[0]
+        return "tuple", args
+    if origin is list:
+        (item,) = typing.get_args(tp) or (Any,)
+        return "list", item
+    if origin is dict:
+        return "dict", (typing.get_args(tp) or (str, Any))[1]
+    if tp in _SCALARS:
+        return "scalar", None
+    if tp is type(None):
+        return "none", None
+    return "unsupported", None
+
+
+def from_jsonable(tp: Any, data: Any, where: str = "$") -> Any:
+    """Build a value of type ``tp`` from JSON data, raising SchemaError with a path."""
+    if type(data) is tp and tp in _SCALARS:  # most values of a report: one test, done
+        return data
+    kind, detail = _shape(tp)
+    if kind == "any":
+        return data
+    if kind == "union":
+        optional, args = detail
+        if data is None and optional:
             return None
         errors = []
         for arg in args:
-            if arg is type(None):
-                continue
             try:
                 return from_jsonable(arg, data, where)
             except SchemaError as exc:
                 errors.append(str(exc))
         raise SchemaError("; ".join(errors) or f"{where}: unexpected null")
-    if dataclasses.is_dataclass(tp):
+    if kind == "dataclass":
         if not isinstance(data, dict):
             raise SchemaError(f"{where}: expected an object for {tp.__name__}")
-        hints = _hints(tp)
         kwargs = {}
-        for f in dataclasses.fields(tp):
-            if f.name in data:
-                kwargs[f.name] = from_jsonable(hints[f.name], data[f.name], f"{where}.{f.name}")
-            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise SchemaError(f"{where}: missing field {f.name!r}")
+        for name, hint, required in detail:
+            if name in data:
+                kwargs[name] = from_jsonable(hint, data[name], f"{where}.{name}")
+            elif required:
+                raise SchemaError(f"{where}: missing field {name!r}")
         return tp(**kwargs)
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+    if kind == "enum":
         try:
             return tp(data)
         except ValueError:
             raise SchemaError(f"{where}: {data!r} is not a valid {tp.__name__}") from None
-    if origin in (list, tuple):
+    if kind in ("list", "tuple"):
         if not isinstance(data, list):
             raise SchemaError(f"{where}: expected a list")
-        args = typing.get_args(tp)
-        if origin is tuple:
-            if len(args) == 2 and args[1] is Ellipsis:
-                return tuple(from_jsonable(args[0], v, f"{where}[{i}]") for i, v in enumerate(data))
-            if len(args) != len(data):
-                raise SchemaError(f"{where}: expected {len(args)} items")
+        if kind == "tuple":
+            if len(detail) != len(data):
+                raise SchemaError(f"{where}: expected {len(detail)} items")
             return tuple(
                 from_jsonable(a, v, f"{where}[{i}]")
-                for i, (a, v) in enumerate(zip(args, data, strict=True))
+                for i, (a, v) in enumerate(zip(detail, data, strict=True))
             )
-        (item,) = args or (Any,)
-        return [from_jsonable(item, v, f"{where}[{i}]") for i, v in enumerate(data)]
-    if origin is dict:
+        items = [from_jsonable(detail, v, f"{where}[{i}]") for i, v in enumerate(data)]
+        return tuple(items) if typing.get_origin(tp) is tuple else items
+    if kind == "dict":
         if not isinstance(data, dict):
             raise SchemaError(f"{where}: expected an object")
-        _, value_type = typing.get_args(tp) or (str, Any)
-        return {k: from_jsonable(value_type, v, f"{where}.{k}") for k, v in data.items()}
-    if tp is float and isinstance(data, int) and not isinstance(data, bool):
-        return float(data)
-    if tp in (str, int, float, bool):
-        if not isinstance(data, tp) or (tp is int and isinstance(data, bool)):
-            raise SchemaError(f"{where}: expected {tp.__name__}, got {type(data).__name__}")
-        return data
-    if tp is type(None):
+        return {k: from_jsonable(detail, v, f"{where}.{k}") for k, v in data.items()}
+    if kind == "scalar":
+        if tp is float and isinstance(data, int) and not isinstance(data, bool):
+            return float(data)
+        raise SchemaError(f"{where}: expected {tp.__name__}, got {type(data).__name__}")
+    if kind == "none":
         if data is not None:
             raise SchemaError(f"{where}: expected null")
         return None

@@ -20,6 +20,8 @@ from gpusetup.knowledge import KnowledgeError, checks_dir, read_toml
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 MAX_LINE = 8192
+#: the most of a log that is read (from a file or stdin); the rest is reported as not read
+MAX_LOG_BYTES = 256 << 20
 MAX_MATCHES = 200
 
 
@@ -75,15 +77,34 @@ class LogMatch:
     count: int = 1
 
 
-def iter_lines(stream: BinaryIO, chunk_size: int = 1 << 20) -> Iterator[str]:
+def iter_lines(source: BinaryIO | Iterable[bytes], chunk_size: int = 1 << 20) -> Iterator[str]:
+    """The lines of a log, each cut to MAX_LINE bytes, from a binary stream or its chunks.
+
+    Memory stays bounded on any input: past MAX_LINE bytes the rest of a line is skipped
+    as it arrives (a stream without newlines, ``/dev/zero``, is one cut line).
+    """
+    if hasattr(source, "read"):
+        stream = source
+        chunks: Iterable[bytes] = iter(lambda: stream.read(chunk_size), b"")
+    else:
+        chunks = source
     pending = b""
-    while chunk := stream.read(chunk_size):
-        pending += chunk
-        *lines, pending = pending.split(b"\n")
-        for raw in lines:
-            yield raw[:MAX_LINE].decode("utf-8", "replace")
-    if pending:
-        yield pending[:MAX_LINE].decode("utf-8", "replace")
+    skipping = False  # inside a line already cut: drop bytes up to its newline
+    for chunk in chunks:
+        start = 0
+        while True:
+            end = chunk.find(b"\n", start)
+            piece = chunk[start:] if end < 0 else chunk[start:end]
+            if not skipping:
+                pending += piece[: MAX_LINE - len(pending)]
+                if end < 0 and len(pending) >= MAX_LINE:
+                    skipping = True
+            if end < 0:
+                break
+            yield pending.decode("utf-8", "replace")
+            pending, skipping, start = b"", False, end + 1
+    if pending or skipping:
+        yield pending.decode("utf-8", "replace")
 
 
 @cache

@@ -158,6 +158,21 @@ def minimal_site(site: Path, extra: frozenset[str] = frozenset()) -> Path:
     return site
 
 
+def unshare_problem(flag: str, script: str, expect: str | None = None) -> str | None:
+    """None when ``unshare FLAG sh -c SCRIPT`` works here (printing ``expect``, if given);
+    else why not, for a skip. Namespaces let root tests change /dev or the hostname safely."""
+    if os.geteuid() != 0:
+        return f"unshare {flag} needs root"
+    if not shutil.which("unshare"):
+        return "util-linux unshare is not installed"
+    proc = subprocess.run(
+        ["unshare", flag, "sh", "-c", script], capture_output=True, text=True, timeout=30
+    )
+    if proc.returncode != 0 or (expect is not None and proc.stdout.strip() != expect):
+        return f"unshare {flag} does not work here: {proc.stderr.strip()}"
+    return None
+
+
 def rebuild_cache(root: Path) -> None:
     """The real ldconfig, run on the tree as its root (as an image build would)."""
     ldconfig = shutil.which("ldconfig", path="/sbin:/usr/sbin:" + os.environ.get("PATH", ""))

@@ -1,11 +1,17 @@
-"""The human view: a summary line, a table of findings, then the fixes. Fits 80 columns."""
+"""The human view: a summary line, a table of findings, then the fixes. Fits 80 columns.
+
+Text that came from outside (facts files, hostnames, GPU names, paths, log lines) goes
+through ``outside_text``: control and format characters are shown escaped, and nothing is read
+as Rich markup, so a crafted name cannot drive the terminal or break the table.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+from typing import IO
 
 from rich.console import Console, Group
-from rich.markup import escape
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
@@ -13,14 +19,50 @@ from rich.text import Text
 from gpusetup.device_map import DeviceMap
 from gpusetup.facts import Facts
 from gpusetup.findings import Finding, Report, Status
+from gpusetup.render.text import printable
 
 STYLE = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "bold red", Status.SKIP: "dim"}
 LABEL = {Status.PASS: "pass", Status.WARN: "WARN", Status.FAIL: "FAIL", Status.SKIP: "skip"}
 
 
-def make_console(stderr: bool = False) -> Console:
+#: narrower than this, the tables cannot show a check id beside its finding
+MIN_WIDTH = 40
+
+
+def console_width(environ: dict[str, str] | os._Environ[str] = os.environ) -> int | None:
+    """The width to use, or None to let Rich ask the terminal (80 when piped).
+
+    ``COLUMNS`` is honoured when it is a usable width; ``0`` or junk means unknown, and a
+    width below MIN_WIDTH is raised to it (Rich would print nothing at 0).
+    """
+    raw = environ.get("COLUMNS", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) == 0:
+        return 80
+    return max(int(raw), MIN_WIDTH)
+
+
+def make_console(stderr: bool = False, file: IO[str] | None = None) -> Console:
+    """The console for a view: the terminal, or ``file`` (then 80 columns, no colour)."""
+    if file is not None:
+        return Console(file=file, width=80, color_system=None, highlight=False, soft_wrap=False)
     # Rich honours NO_COLOR and TERM=dumb itself; piped output is 80 columns wide
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=console_width())
+
+
+def outside_text(value: object, style: str = "", keep_newlines: bool = False) -> Text:
+    """Outside text as a Rich Text: escaped, never parsed as markup."""
+    return Text(printable(str(value), keep_newlines), style=style)
+
+
+def separator(console: Console) -> str:
+    """The dot between heading items, or a plain dash where the output cannot encode it."""
+    try:
+        "\u00b7".encode(console.encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return "-"
+    return "\u00b7"
 
 
 def summary_line(report: Report) -> Text:
@@ -38,11 +80,12 @@ def summary_line(report: Report) -> Text:
     return text
 
 
-def _heading(report: Report) -> Text:
+def _heading(report: Report, dot: str = "\u00b7") -> Text:
     host = report.facts.host
-    where = f"{host.hostname} · Python {host.python_version} · " if host else ""
-    return Text(
-        f"gpusetup {report.tool.get('version', '')} · {where}profile {report.profile}", style="bold"
+    where = f"{host.hostname} {dot} Python {host.python_version} {dot} " if host else ""
+    return outside_text(
+        f"gpusetup {report.tool.get('version', '')} {dot} {where}profile {report.profile}",
+        style="bold",
     )
 
 
@@ -51,12 +94,12 @@ def _evidence_text(finding: Finding) -> Text:
     for key, value in finding.evidence.items():
         if not isinstance(value, str):
             value = json.dumps(value)
-        lines.append(f"\n    {key}: {value}")
+        lines.append(printable(f"\n    {key}: {value}", keep_newlines=True))
     return lines
 
 
 def render_report(report: Report, console: Console, verbose: bool = False) -> None:
-    console.print(_heading(report))
+    console.print(_heading(report, separator(console)))
     console.print(summary_line(report))
     render_findings(report.findings, console, verbose)
 
@@ -72,18 +115,18 @@ def render_findings(findings: list[Finding], console: Console, verbose: bool = F
         if f.status is Status.SKIP and not verbose:
             skipped.setdefault(f.detail or "no reason given", []).append(f.id)
             continue
-        what = Text(f.title, style="dim" if f.status is Status.SKIP else "")
+        what = outside_text(f.title, style="dim" if f.status is Status.SKIP else "")
         if f.status is Status.SKIP and f.detail:
-            what.append(f" ({f.detail})", style="dim")
+            what.append(printable(f" ({f.detail})"), style="dim")
         if verbose:
             if f.detail and f.status is not Status.SKIP:
-                what.append("\n" + f.detail)
+                what.append(printable("\n" + f.detail, keep_newlines=True))
             what.append_text(_evidence_text(f))
-        table.add_row(Text(LABEL[f.status], style=STYLE[f.status]), f.id, what)
+        table.add_row(Text(LABEL[f.status], style=STYLE[f.status]), outside_text(f.id), what)
     console.print(table)
     for reason, ids in skipped.items():
         console.print(
-            Padding(Text(f"skipped {', '.join(ids)}: {reason}", style="dim"), (0, 0, 0, 6))
+            Padding(outside_text(f"skipped {', '.join(ids)}: {reason}", style="dim"), (0, 0, 0, 6))
         )
     # findings that share a fix (one per missing library, say) are listed under it once
     groups: dict[tuple[str, Status, str], list[Finding]] = {}
@@ -98,11 +141,13 @@ def render_findings(findings: list[Finding], console: Console, verbose: bool = F
             for f in members:
                 head = Text()
                 head.append(LABEL[status], style=STYLE[status])
-                head.append(f" {check_id}: {f.title}")
+                head.append(printable(f" {check_id}: {f.title}"))
                 parts.append(head)
             if len(members) == 1 and members[0].detail and not verbose:
-                parts.append(Padding(Text(members[0].detail), (0, 0, 0, 5)))
-            parts.append(Padding(Text(fix, style="cyan"), (0, 0, 0, 5)))
+                parts.append(
+                    Padding(outside_text(members[0].detail, keep_newlines=True), (0, 0, 0, 5))
+                )
+            parts.append(Padding(outside_text(fix, style="cyan", keep_newlines=True), (0, 0, 0, 5)))
             console.print(Group(*parts))
     console.print(Text("Details of a check: gpusetup explain <check>", style="dim"))
 
@@ -122,7 +167,9 @@ def render_map(dmap: DeviceMap, console: Console) -> None:
             row.name or "?",
             row.compute_capability or "?",
         ]
-        table.add_row(*cells, *((row.smoke or "-",) if smoke else ()))
+        table.add_row(
+            *(outside_text(c) for c in cells), *((outside_text(row.smoke or "-"),) if smoke else ())
+        )
     console.print(table)
     uuids = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
     uuids.add_column("smi")
@@ -131,12 +178,12 @@ def render_map(dmap: DeviceMap, console: Console) -> None:
     for row in dmap.rows:
         uuids.add_row(
             "-" if row.smi_index is None else str(row.smi_index),
-            row.uuid or "?",
-            "; ".join(row.notes),
+            outside_text(row.uuid or "?"),
+            outside_text("; ".join(row.notes)),
         )
     console.print(uuids)
     for note in dmap.notes:
-        console.print(Padding(Text(note, style="yellow"), (0, 0, 0, 0)))
+        console.print(Padding(outside_text(note, style="yellow"), (0, 0, 0, 0)))
     if dmap.rows:
         console.print(Text("Pin a job to one GPU: gpusetup map --select <smi index>", style="dim"))
 
@@ -144,9 +191,10 @@ def render_map(dmap: DeviceMap, console: Console) -> None:
 def render_gpus(facts: Facts, console: Console) -> None:
     nvml = facts.nvml
     if nvml and nvml.gpus:
+        dot = separator(console)
         console.print(
-            Text(
-                f"Driver {nvml.driver_version} · CUDA {nvml.cuda_driver_version_text} · "
+            outside_text(
+                f"Driver {nvml.driver_version} {dot} CUDA {nvml.cuda_driver_version_text} {dot} "
                 f"{nvml.device_count} GPU(s)",
                 style="bold",
             )
@@ -162,35 +210,40 @@ def render_gpus(facts: Facts, console: Console) -> None:
             if g.mig_pending is not None and g.mig_pending != g.mig_current:
                 mig += "*"
             table.add_row(
-                str(g.index),
-                name,
-                g.pci_bus_id_normalised or "?",
-                g.cc_text or "?",
-                mem,
-                persist,
-                mig,
+                *(
+                    outside_text(cell)
+                    for cell in (
+                        g.index,
+                        name,
+                        g.pci_bus_id_normalised or "?",
+                        g.cc_text or "?",
+                        mem,
+                        persist,
+                        mig,
+                    )
+                )
             )
         console.print(table)
         uuids = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
         uuids.add_column("#")
         uuids.add_column("UUID", no_wrap=True)
         for g in nvml.gpus:
-            uuids.add_row(str(g.index), g.uuid or "?")
+            uuids.add_row(str(g.index), outside_text(g.uuid or "?"))
         console.print(uuids)
         if nvml.hung_call:
-            console.print(Text(f"NVML stopped answering at {nvml.hung_call}", style="red"))
+            console.print(outside_text(f"NVML stopped answering at {nvml.hung_call}", style="red"))
         return
     if nvml is not None and nvml.init_error:
         console.print(
-            Text(
+            outside_text(
                 f"The NVIDIA driver does not answer: {nvml.init_error.error_class}: "
-                f"{escape(nvml.init_error.message)}",
+                f"{nvml.init_error.message}",
                 style="yellow",
             )
         )
     elif "nvml" in facts.failures:
         console.print(
-            Text(f"The NVML probe failed: {facts.failures['nvml'].message}", style="yellow")
+            outside_text(f"The NVML probe failed: {facts.failures['nvml'].message}", style="yellow")
         )
     pci_gpus = facts.pci.gpus if facts.pci else []
     if not pci_gpus:
@@ -201,7 +254,9 @@ def render_gpus(facts: Facts, console: Console) -> None:
     for col in ("bus id", "device id", "kernel driver"):
         table.add_column(col)
     for d in pci_gpus:
-        table.add_row(d.address, d.device_id, d.driver or "none")
+        table.add_row(
+            outside_text(d.address), outside_text(d.device_id), outside_text(d.driver or "none")
+        )
     console.print(table)
 
 
@@ -218,7 +273,7 @@ def render_triage(report, console: Console) -> None:
         m = item.match
         if not item.is_root_cause:
             console.print(
-                Text(
+                outside_text(
                     f"  consequence: {m.pattern} (line {m.line_number}) is explained "
                     f"by {', '.join(item.explained_by)}",
                     style="dim",
@@ -227,24 +282,30 @@ def render_triage(report, console: Console) -> None:
             continue
         times = f", {m.count} times" if m.count > 1 else ""
         console.print()
-        console.print(Text(f"{m.pattern} (line {m.line_number}{times}, {m.source})", style="bold"))
-        console.print(Padding(Text(m.line, style="dim"), (0, 0, 0, 2)))
+        console.print(
+            outside_text(f"{m.pattern} (line {m.line_number}{times}, {m.source})", style="bold")
+        )
+        console.print(Padding(outside_text(m.line, style="dim"), (0, 0, 0, 2)))
         if item.diagnosis:
-            console.print(Padding(Text(item.diagnosis), (0, 0, 0, 2)))
+            console.print(Padding(outside_text(item.diagnosis, keep_newlines=True), (0, 0, 0, 2)))
         if item.fixed_here is True:
             console.print(
                 Padding(Text("already fixed on this machine", style="green"), (0, 0, 0, 2))
             )
         for f in item.here:
             if f.status in (Status.FAIL, Status.WARN):
-                head = Text(f"here: {LABEL[f.status]} {f.id}: {f.title}", style=STYLE[f.status])
+                head = outside_text(
+                    f"here: {LABEL[f.status]} {f.id}: {f.title}", style=STYLE[f.status]
+                )
                 console.print(Padding(head, (0, 0, 0, 2)))
                 if f.fix:
-                    console.print(Padding(Text(f.fix, style="cyan"), (0, 0, 0, 4)))
+                    console.print(
+                        Padding(outside_text(f.fix, "cyan", keep_newlines=True), (0, 0, 0, 4))
+                    )
         if item.fix and not any(
             f.fix and f.status in (Status.FAIL, Status.WARN) for f in item.here
         ):
-            console.print(Padding(Text(item.fix, style="cyan"), (0, 0, 0, 2)))
+            console.print(Padding(outside_text(item.fix, "cyan", keep_newlines=True), (0, 0, 0, 2)))
         if item.fixed_here is None and not item.here:
             console.print(
                 Padding(

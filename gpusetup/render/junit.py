@@ -9,10 +9,16 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from gpusetup.findings import Report, Status
+from gpusetup.render.text import printable
 
 
 def _case_name(finding) -> str:
-    return finding.id + (f" [{finding.subject}]" if finding.subject else "")
+    return _xml(finding.id + (f" [{finding.subject}]" if finding.subject else ""))
+
+
+def _xml(text: str, keep_newlines: bool = False) -> str:
+    """Text from outside, escaped: XML 1.0 cannot carry ESC, NUL or most control codes."""
+    return printable(text, keep_newlines)
 
 
 def report_junit(report: Report, strict: bool) -> str:
@@ -37,8 +43,8 @@ def report_junit(report: Report, strict: bool) -> str:
         failures=str(failures),
         errors="0",
         skipped=str(skipped),
-        hostname=host,
-        timestamp=report.facts.collected_at,
+        hostname=_xml(host),
+        timestamp=_xml(report.facts.collected_at),
     )
     props = ET.SubElement(suite, "properties")
     for name, value in (
@@ -46,7 +52,7 @@ def report_junit(report: Report, strict: bool) -> str:
         ("gpusetup", report.tool.get("version", "")),
         ("strict", str(strict).lower()),
     ):
-        ET.SubElement(props, "property", name=name, value=value)
+        ET.SubElement(props, "property", name=name, value=_xml(value))
     for f in findings:
         case = ET.SubElement(
             suite,
@@ -55,15 +61,15 @@ def report_junit(report: Report, strict: bool) -> str:
             name=_case_name(f),
             time="0",
         )
-        body = "\n".join(p for p in (f.detail, f"Fix: {f.fix}" if f.fix else "") if p)
+        body = _xml("\n".join(p for p in (f.detail, f"Fix: {f.fix}" if f.fix else "") if p), True)
         if f.status in failing:
-            failure = ET.SubElement(case, "failure", message=f.title, type=f.status.value)
+            failure = ET.SubElement(case, "failure", message=_xml(f.title), type=f.status.value)
             failure.text = body
         elif f.status is Status.SKIP:
-            ET.SubElement(case, "skipped", message=f.detail or f.title)
+            ET.SubElement(case, "skipped", message=_xml(f.detail or f.title, True))
         elif f.status is Status.WARN:
             out = ET.SubElement(case, "system-out")
-            out.text = f"WARN: {f.title}\n{body}"
+            out.text = f"WARN: {_xml(f.title)}\n{body}"
     ET.indent(suites)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

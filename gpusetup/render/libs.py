@@ -12,6 +12,8 @@ from rich.text import Text
 from gpusetup.facts import LibraryFacts
 from gpusetup.findings import Finding, Status
 from gpusetup.libs.resolve import resolve_from_facts, search_lines
+from gpusetup.render.console import outside_text
+from gpusetup.render.text import printable
 from gpusetup.serde import to_jsonable
 
 LIBS_SCHEMA = "gpusetup.libs/1"
@@ -75,9 +77,9 @@ STATUS_STYLE = {"found": "green", "missing": "bold red", "broken": "bold red"}
 
 def render_libs(libs: LibraryFacts, findings: list[Finding] | None, console: Console) -> None:
     """The table, then each problem with its evidence and fix (``findings`` None: table only)."""
-    console.print(Text(f"Libraries for {libs.target}", style="bold"))
+    console.print(outside_text(f"Libraries for {libs.target}", style="bold"))
     if libs.caller:
-        console.print(Text(f"searched as from {libs.caller.path}", style="dim"))
+        console.print(outside_text(f"searched as from {libs.caller.path}", style="dim"))
     table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
     table.add_column("library", no_wrap=True)
     table.add_column("status", no_wrap=True)
@@ -87,13 +89,13 @@ def render_libs(libs: LibraryFacts, findings: list[Finding] | None, console: Con
     all_rows = library_rows(libs)
     for row in all_rows:
         found += row["status"] == "found"
-        where = Text(row["path"] or "-")
+        where = outside_text(row["path"] or "-")
         if row["found_via"]:
-            where.append(f" ({row['found_via']})", style="dim")
+            where.append(printable(f" ({row['found_via']})"), style="dim")
         table.add_row(
-            row["soname"],
+            outside_text(row["soname"]),
             Text(row["status"], style=STATUS_STYLE[row["status"]]),
-            row["version"] or "",
+            outside_text(row["version"] or ""),
             where,
         )
     console.print(table)
@@ -112,24 +114,26 @@ def render_libs(libs: LibraryFacts, findings: list[Finding] | None, console: Con
             "FAIL " if f.status is Status.FAIL else "WARN ",
             style="bold red" if f.status is Status.FAIL else "yellow",
         )
-        head.append(f"{f.id}: {f.title}")
+        head.append(printable(f"{f.id}: {f.title}"))
         console.print(head)
         if f.detail:
-            console.print(Padding(Text(f.detail), (0, 0, 0, 2)))
+            console.print(Padding(outside_text(f.detail, keep_newlines=True), (0, 0, 0, 2)))
         for key in EVIDENCE_LISTS:
             value = f.evidence.get(key)
             if not value:
                 continue
-            console.print(Padding(Text(f"{key}:", style="bold"), (0, 0, 0, 2)))
+            console.print(Padding(outside_text(f"{key}:", style="bold"), (0, 0, 0, 2)))
             items = value.items() if isinstance(value, dict) else [(None, v) for v in value]
             for name, item in items:
                 if name is None:
-                    console.print(Padding(Text(str(item), style="dim"), (0, 0, 0, 4)))
+                    console.print(Padding(outside_text(item, style="dim"), (0, 0, 0, 4)))
                     continue
-                console.print(Padding(Text(f"{name}:"), (0, 0, 0, 4)))
+                console.print(Padding(outside_text(f"{name}:"), (0, 0, 0, 4)))
                 for line in item:
-                    console.print(Padding(Text(line, style="dim"), (0, 0, 0, 6)))
+                    console.print(Padding(outside_text(line, style="dim"), (0, 0, 0, 6)))
         if f.fix:
-            console.print(Padding(Text(f.fix, style="cyan"), (0, 0, 0, 2)))
+            console.print(
+                Padding(outside_text(f.fix, style="cyan", keep_newlines=True), (0, 0, 0, 2))
+            )
     if not problems:
         console.print(Text("No library problems found.", style="green"))

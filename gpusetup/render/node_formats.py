@@ -9,22 +9,61 @@ files in the Prometheus text exposition format; they must be replaced atomically
 from __future__ import annotations
 
 from gpusetup.findings import Report, Status
+from gpusetup.render.text import printable
 
 NPD_OK, NPD_NONOK, NPD_UNKNOWN = 0, 1, 2
 NPD_MAX_MESSAGE = 200
+#: the worst problem's id and title keep at least this much of the line
+NPD_MIN_HEAD = 100
 
 
 def npd_line(report: Report, strict: bool) -> tuple[int, str]:
+    """The plugin's exit code and its one line: the worst problem first (a failure before a
+    warning a strict profile promotes), then the other check ids, as many as fit whole."""
     bad = {Status.FAIL, Status.WARN} if strict else {Status.FAIL}
     problems = [f for f in report.findings if f.status in bad]
     if not problems:
         passed = sum(1 for f in report.findings if f.status is Status.PASS)
-        return NPD_OK, f"OK: {passed} checks passed (gpusetup profile {report.profile})"
+        return NPD_OK, _one_line(f"OK: {passed} checks passed (gpusetup profile {report.profile})")
+    # stable sort: failures first, each group in the order the checks ran
+    problems.sort(key=lambda f: f.status is not Status.FAIL)
     first = problems[0]
-    text = f"NonOK: {first.id}: {first.title}"
-    if len(problems) > 1:
-        text += f" (+{len(problems) - 1} more: {', '.join(sorted({f.id for f in problems[1:]}))})"
-    return NPD_NONOK, text[:NPD_MAX_MESSAGE]
+    head = _one_line(f"NonOK: {first.id}: {first.title}")
+    others = list(dict.fromkeys(f.id for f in problems[1:] if f.id != first.id))
+    extra = len(problems) - 1
+    if not extra:
+        return NPD_NONOK, _cut(head, NPD_MAX_MESSAGE)
+    # the longest list of whole ids that fits beside the head (cut at a word to no less
+    # than NPD_MIN_HEAD characters), then how many were left out
+    for shown in range(len(others), -1, -1):
+        listed = ", ".join(others[:shown])
+        rest = len(others) - shown
+        tail = f"; {rest} other check(s)" if rest else ""
+        suffix = f" (+{extra} more: {listed}{tail})" if listed else f" (+{extra} more)"
+        room = NPD_MAX_MESSAGE - len(suffix)
+        if shown == 0 or len(head) <= room or room >= NPD_MIN_HEAD:
+            return NPD_NONOK, _cut(head, room) + suffix
+    raise AssertionError("unreachable: the loop returns at shown == 0")
+
+
+def one_line_message(text: str, width: int) -> str:
+    """Any message as npd's one line: escaped, whitespace folded, cut at a word."""
+    return _cut(_one_line(text), width)
+
+
+def _one_line(text: str) -> str:
+    """npd reads one line: no line breaks or control characters inside it."""
+    return printable(" ".join(text.split()))
+
+
+def _cut(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters, cut at a word with "..." when too long."""
+    if len(text) <= width:
+        return text
+    cut = text[: max(width - 3, 0)]
+    if " " in cut[20:]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:") + "..."
 
 
 def _label(value: str) -> str:
