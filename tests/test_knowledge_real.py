@@ -250,7 +250,7 @@ def test_install_on_aarch64_says_the_wheel_is_cpu_only():
         [str(t) for t in tags.cpython_tags((3, 11), platforms=platforms)],
     )
     h100 = MachineGpus("580.95.05", [("GPU 0 NVIDIA GH200 480GB", "9.0")])
-    files = release_files(real_tensorflow_json())
+    files, _ = release_files(real_tensorflow_json())
     choice = choose_tensorflow(files, aarch64, h100)
     assert choice.file.filename == "tensorflow-2.21.0-cp311-cp311-manylinux_2_27_aarch64.whl"
     assert choice.extra is None
