@@ -276,6 +276,7 @@ def map_command(
     from gpusetup.diagnose import Context
     from gpusetup.knowledge import cuda_table
 
+    _check_backend(backend)
     if from_file is not None:
         facts = _facts(from_file)
     else:
@@ -341,10 +342,8 @@ def smoke(
     memory, illegal address, cuDNN failures, wrong results, hangs) into findings. Exits 1
     when a device fails; without the framework installed, says how to install it.
     """
-    from gpusetup.smoke import BACKENDS
-
-    if backend not in BACKENDS:
-        raise UsageProblem(f"--backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    _check_backend(backend)
+    timeout = _smoke_timeout(timeout)
     findings, run = _run_smoke(backend, timeout, show_progress=not json_out)
     if json_out:
         from gpusetup.render.json import dumps
@@ -366,6 +365,23 @@ def smoke(
     from gpusetup.findings import Status
 
     raise typer.Exit(EXIT_FAILED if any(f.status is Status.FAIL for f in findings) else EXIT_OK)
+
+
+def _check_backend(backend: str) -> None:
+    from gpusetup.smoke import BACKENDS
+
+    if backend not in BACKENDS:
+        raise UsageProblem(f"--backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+
+
+def _smoke_timeout(seconds: float) -> float:
+    from gpusetup.probe._deadline import SettingError, parse_seconds
+    from gpusetup.smoke import MAX_DEVICE_TIMEOUT_S
+
+    try:
+        return parse_seconds(seconds, "--timeout", MAX_DEVICE_TIMEOUT_S)
+    except SettingError as exc:
+        raise UsageProblem(str(exc)) from exc
 
 
 def _run_smoke(backend: str, timeout: float, show_progress: bool, expect_gpus: int | None = None):
@@ -691,12 +707,14 @@ def validate(
     (exit 0 OK, 1 NonOK, 2 Unknown; one line) or Prometheus textfile metrics. Exit codes
     as doctor (a strict profile fails on warnings too).
     """
+    from gpusetup.probe._deadline import SettingError
+
     if output_format not in FORMATS:
         raise UsageProblem(f"--format must be one of {', '.join(FORMATS)}")
     if output_format == "npd":
         try:
             report, chosen = _full_doctor(profile, None, no_smoke, show_progress=False)
-        except UsageProblem as exc:
+        except (UsageProblem, SettingError) as exc:
             typer.echo(f"Unknown: {exc}")
             raise typer.Exit(2) from exc
         except Exception as exc:  # noqa: BLE001 - the plugin contract: Unknown, one line
@@ -1178,12 +1196,27 @@ def _only_the_invoked_command(argv: list[str]) -> None:
 
 
 def main() -> None:
+    from gpusetup.probe._deadline import (
+        Interrupted,
+        SettingError,
+        install_signal_handlers,
+        stop_all_children,
+    )
+
+    install_signal_handlers()
     _only_the_invoked_command(sys.argv[1:])
     try:
-        # standalone mode: click reports usage errors (exit 2) and exits with each
-        # command's code; only our own exceptions come back here
-        app()
-    except UsageProblem as exc:
+        try:
+            # standalone mode: click reports usage errors (exit 2) and exits with each
+            # command's code; only our own exceptions come back here
+            app()
+        finally:
+            # whatever ends the run, no child (NVML, CUDA, TensorFlow) outlives it
+            stop_all_children()
+    except Interrupted as exc:
+        typer.echo("gpusetup: interrupted", err=True)
+        sys.exit(128 + exc.signum)
+    except (UsageProblem, SettingError) as exc:
         typer.echo(f"gpusetup: error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:
