@@ -129,6 +129,48 @@ def test_gpu_lost_on_one_call(cli):
     assert gpu1["uuid"] == "GPU-9d3a5f5e-6b1c-4a8e-9a41-3c2f0e7b8d22" and gpu1["name"] is None
 
 
+def test_an_entry_point_the_driver_lacks_is_not_supported_not_a_failure(cli):
+    """The simulated libnvidia-ml is built without two entry points (a linker version
+    script), so the real pynvml raises FunctionNotFound through its own symbol lookup."""
+    run = cli("doctor", "--json", "--no-smoke", machine_file="old-driver")
+    report = run.json()
+    lacking = ["nvmlDeviceGetRemappedRows", "nvmlDeviceGetRetiredPages"]
+    for gpu in report["facts"]["nvml"]["gpus"]:
+        assert gpu["errors"] == {}
+        assert sorted(gpu["not_in_driver"]) == lacking
+        assert gpu["remapped_rows"] is None and gpu["retired_pages"] is None
+    query = by_id(report, "gpu.nvml-query")
+    assert [f["status"] for f in query] == ["pass"]
+    assert (
+        "this driver's NVML lacks nvmlDeviceGetRemappedRows, nvmlDeviceGetRetiredPages"
+        in (query[0]["title"])
+    )
+    health = by_id(report, "gpu.health")
+    assert [f["status"] for f in health] == ["pass"]
+    assert "clean" not in health[0]["title"]
+    assert "retired pages, row remapping (not in this driver's NVML)" in health[0]["title"]
+    assert set(health[0]["evidence"]["not read"]) == {
+        "GPU 0 (Tesla V100-SXM2-16GB, 0000:1a:00.0)",
+        "GPU 1 (Tesla V100-SXM2-16GB, 0000:1b:00.0)",
+    }
+    assert "newer driver" in health[0]["fix"]
+    # the one real failure on this machine is the driver's age, not the GPUs
+    assert {f["id"] for f in report["findings"] if f["status"] == "fail"} >= {"driver.version"}
+    assert not [
+        f for f in report["findings"] if f["id"].startswith("gpu.") and f["status"] == "fail"
+    ]
+
+
+def test_health_names_the_counters_a_gpu_does_not_support(cli):
+    """An H100 does not retire pages (it remaps rows): not read, so not called clean."""
+    health = by_id(cli("doctor", "--json", "--no-smoke", machine_file="h100").json(), "gpu.health")
+    assert [f["status"] for f in health] == ["pass"]
+    assert health[0]["title"] == (
+        "No memory health problem in the counters read; not read: retired pages, "
+        "retirement pending (not supported by this GPU)"
+    )
+
+
 def test_a_hung_driver_call_ends_at_the_deadline_as_a_finding(cli):
     started = time.monotonic()
     run = cli("doctor", "--json", machine_file="hang", GPUSETUP_NVML_TIMEOUT="2", timeout=30)

@@ -164,7 +164,7 @@ def main():
     )
 
     for index in range(count):
-        gpu = {"index": index, "not_supported": [], "errors": {}}
+        gpu = {"index": index, "not_supported": [], "not_in_driver": [], "errors": {}}
         try:
             handle = call(
                 "nvmlDeviceGetHandleByIndex", index, pynvml.nvmlDeviceGetHandleByIndex, index
@@ -178,6 +178,10 @@ def main():
                 gpu.update(call(name, index, query, handle))
             except pynvml.NVMLError_NotSupported:
                 gpu["not_supported"].append(name)
+            except pynvml.NVMLError_FunctionNotFound:
+                # this driver's libnvidia-ml has no such entry point (an older release):
+                # a value like NotSupported, not a fault of the GPU
+                gpu["not_in_driver"].append(name)
             except pynvml.NVMLError as exc:
                 gpu["errors"][name] = error_dict(pynvml, exc)
         emit({"device": gpu})
