@@ -185,7 +185,8 @@ def gpus(json_out: JsonOpt = False, from_file: FromOpt = None) -> None:
     """List the NVIDIA GPUs: index, name, UUID, bus id, compute capability, memory.
 
     Without a working driver, lists the GPUs on the PCI bus and the kernel driver bound to
-    each. Exits 1 when no NVIDIA GPU is found.
+    each. Exits 1 when no NVIDIA GPU is found, when the driver stopped answering, or when
+    a GPU is lost to the driver.
     """
     facts = _facts(from_file)
     if json_out:
@@ -196,8 +197,10 @@ def gpus(json_out: JsonOpt = False, from_file: FromOpt = None) -> None:
         from gpusetup.render.console import make_console, render_gpus
 
         render_gpus(facts, make_console())
+    from gpusetup.device_map import nvml_faults
+
     found = (facts.nvml and facts.nvml.gpus) or (facts.pci and facts.pci.gpus)
-    raise typer.Exit(EXIT_OK if found else EXIT_FAILED)
+    raise typer.Exit(EXIT_OK if found and not nvml_faults(facts) else EXIT_FAILED)
 
 
 @app.command()
@@ -325,7 +328,8 @@ def map_command(
         from gpusetup.render.console import make_console, render_map
 
         render_map(dmap, make_console())
-    raise typer.Exit(EXIT_OK if dmap.rows else EXIT_FAILED)
+    # no rows, a driver that stopped answering, a lost GPU: the map is not to be trusted
+    raise typer.Exit(EXIT_OK if dmap.rows and not dmap.faults else EXIT_FAILED)
 
 
 @app.command()

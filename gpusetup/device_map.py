@@ -27,6 +27,10 @@ class MapRow:
     #: why a GPU has no CUDA ordinal or TensorFlow device, MIG, ...
     notes: list[str] = field(default_factory=list)
     smoke: str | None = None
+    #: the driver answered "GPU is lost" for it: no TensorFlow device is predicted
+    lost: bool = False
+    #: a MIG instance: the nvidia-smi index of the GPU it lives in
+    mig_of: int | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,32 @@ class DeviceMap:
     tf_minimum: str | None
     orders_differ: bool
     notes: list[str] = field(default_factory=list)
+    #: what makes the map incomplete or wrong: a driver that stopped answering, a lost GPU
+    faults: list[str] = field(default_factory=list)
+
+
+XID_HINT = "check the kernel log: sudo dmesg | grep -i -e xid -e nvrm"
+
+
+def nvml_faults(facts: Facts) -> list[str]:
+    """What the driver failed to tell: a call that hung, a probe that died, lost GPUs."""
+    nvml = facts.nvml
+    faults = []
+    if nvml is None and "nvml" in facts.failures:
+        faults.append(f"The NVML probe failed: {facts.failures['nvml'].message}")
+    if nvml is not None and nvml.hung_call:
+        faults.append(
+            f"The NVIDIA driver stopped answering: NVML call {nvml.hung_call} did not return "
+            f"within {nvml.timeout_s:g} s; {XID_HINT}"
+        )
+    for gpu in nvml.gpus if nvml else []:
+        if gpu.lost:
+            calls = ", ".join(c for c, e in gpu.errors.items() if e.error_class.endswith("Lost"))
+            faults.append(
+                f"nvidia-smi GPU {gpu.index} ({gpu.pci_bus_id_normalised or 'bus id unknown'}) "
+                f"is lost to the driver ({calls}: GPU is lost); it needs a reboot; {XID_HINT}"
+            )
+    return faults
 
 
 def _cc_text(cc: tuple[int, int] | None) -> str | None:
@@ -58,6 +88,7 @@ def build_map(facts: Facts, tf_minimum: str | None) -> DeviceMap:
     tf_by_ordinal = {g.cuda_ordinal: g for g in runtime.gpus} if tf_ran and runtime else {}
     ignored_by_ordinal = {g.cuda_ordinal: g for g in runtime.ignored} if tf_ran and runtime else {}
 
+    lost_buses = {g.pci_bus_id_normalised for g in nvml if g.lost and g.pci_bus_id}
     predicted: dict[int, str] = {}
     if not tf_ran:
         k = 0
@@ -65,10 +96,14 @@ def build_map(facts: Facts, tf_minimum: str | None) -> DeviceMap:
             cc = dev.compute_capability
             if tf_minimum and cc and tuple(cc) < parse_cc(tf_minimum):
                 continue
+            if dev.pci_bus_id and normalise_bus_id(dev.pci_bus_id) in lost_buses:
+                continue  # a lost GPU gets no TensorFlow device
             predicted[dev.ordinal] = f"/GPU:{k}"
             k += 1
 
-    def tf_for(ordinal: int, row_notes: list[str], cc: str | None) -> str | None:
+    def tf_for(
+        ordinal: int, row_notes: list[str], cc: str | None, lost: bool = False
+    ) -> str | None:
         if tf_ran:
             if ordinal in tf_by_ordinal:
                 return f"/GPU:{tf_by_ordinal[ordinal].tf_index}"
@@ -83,7 +118,10 @@ def build_map(facts: Facts, tf_minimum: str | None) -> DeviceMap:
             return None
         if ordinal in predicted:
             return predicted[ordinal]
-        row_notes.append(f"TensorFlow would ignore it: compute capability {cc} < {tf_minimum}")
+        if lost:
+            row_notes.append("lost to the driver: TensorFlow cannot use it (see gpu.nvml-query)")
+        else:
+            row_notes.append(f"TensorFlow would ignore it: compute capability {cc} < {tf_minimum}")
         return None
 
     rows: list[MapRow] = []
@@ -98,7 +136,7 @@ def build_map(facts: Facts, tf_minimum: str | None) -> DeviceMap:
         tf_device = None
         if ordinal is not None:
             seen_ordinals.add(ordinal)
-            tf_device = tf_for(ordinal, row_notes, gpu.cc_text)
+            tf_device = tf_for(ordinal, row_notes, gpu.cc_text, gpu.lost)
         elif migs:
             row_notes.append(f"shown to CUDA as {len(migs)} MIG instance(s) below")
         elif cuda is not None and cuda.ok:
@@ -107,8 +145,20 @@ def build_map(facts: Facts, tf_minimum: str | None) -> DeviceMap:
                 if cuda.visible_devices is not None
                 else "CUDA does not show it"
             )
+        if gpu.lost and ordinal is None:
+            row_notes.append("lost to the driver (see gpu.nvml-query)")
         rows.append(
-            MapRow(gpu.index, gpu.uuid, bus, gpu.name, gpu.cc_text, ordinal, tf_device, row_notes)
+            MapRow(
+                gpu.index,
+                gpu.uuid,
+                bus,
+                gpu.name,
+                gpu.cc_text,
+                ordinal,
+                tf_device,
+                row_notes,
+                lost=gpu.lost,
+            )
         )
         for mig in migs:
             seen_ordinals.add(mig.ordinal)
@@ -121,8 +171,10 @@ def build_map(facts: Facts, tf_minimum: str | None) -> DeviceMap:
                     mig.name,
                     _cc_text(mig.compute_capability),
                     mig.ordinal,
-                    tf_for(mig.ordinal, mig_notes, gpu.cc_text),
+                    tf_for(mig.ordinal, mig_notes, gpu.cc_text, gpu.lost),
                     mig_notes,
+                    lost=gpu.lost,
+                    mig_of=gpu.index,
                 )
             )
     for dev in cuda_devices:  # CUDA devices NVML did not report (NVML not working)
@@ -169,7 +221,12 @@ def build_map(facts: Facts, tf_minimum: str | None) -> DeviceMap:
             + (runtime.error or "the installed TensorFlow is not a CUDA build")
         )
     return DeviceMap(
-        rows, "tensorflow" if tf_ran else "predicted", tf_minimum, orders_differ, notes
+        rows,
+        "tensorflow" if tf_ran else "predicted",
+        tf_minimum,
+        orders_differ,
+        notes,
+        nvml_faults(facts),
     )
 
 
@@ -192,6 +249,10 @@ def select_line(device_map: DeviceMap, smi_index: int) -> str:
             f"GPU {smi_index} ({row.name}) has compute capability {row.compute_capability}; "
             f"TensorFlow needs {device_map.tf_minimum} and will ignore it whatever the "
             "environment says"
+        )
+    if row.lost:
+        raise SelectionError(
+            f"GPU {smi_index} is lost to the driver: no job can use it until a reboot"
         )
     if not row.uuid:
         raise SelectionError(f"GPU {smi_index} has no UUID to select it by")

@@ -23,6 +23,8 @@ def smoke_plan(facts: Facts, profile: Profile) -> int | Finding:
     def skip(reason: str) -> Finding:
         return Finding("smoke.inference", Status.SKIP, "Smoke inference not run", detail=reason)
 
+    if ctx.gpu_unknown:
+        return skip("The NVIDIA driver did not answer (see driver.nvml).")
     if not ctx.has_gpu:
         return skip("No NVIDIA GPU (see gpu.present); `gpusetup smoke` runs the model on the CPU.")
     if not ctx.nvml_ok or facts.cuda is None or not facts.cuda.ok:

@@ -66,14 +66,33 @@ class Context:
         return bool(self.pci_gpus) or bool(nvml and (nvml.device_count or nvml.gpus))
 
     @property
+    def nvml_unanswered(self) -> str | None:
+        """Why NVML could not say what GPUs there are (a call that hung, a probe that
+        died), or None. A hung driver is not a missing GPU: it is its own verdict."""
+        nvml = self.facts.nvml
+        if nvml is None:
+            failure = self.facts.failures.get("nvml")
+            return f"the NVML probe failed: {failure.message}" if failure else None
+        if nvml.hung_call and not nvml.gpus:
+            return f"NVML call {nvml.hung_call} did not return within {nvml.timeout_s:g} s"
+        return None
+
+    @property
+    def gpu_unknown(self) -> bool:
+        """No GPU seen, and the driver could not be asked: whether there is one is unknown."""
+        return not self.has_gpu and self.nvml_unanswered is not None
+
+    @property
     def libraries_wanted(self) -> bool:
-        return self.force_libraries or self.has_gpu
+        return self.force_libraries or self.has_gpu or self.gpu_unknown
 
     def skip(self, check_id: str, title: str, reason: str) -> Finding:
         return Finding(id=check_id, status=Status.SKIP, title=title, detail=reason)
 
     def needs_nvml(self, check_id: str, title: str) -> Finding | None:
         """A skip finding when NVML gave no GPU data, naming the root cause."""
+        if self.gpu_unknown:
+            return self.skip(check_id, title, "The NVIDIA driver did not answer (see driver.nvml).")
         if not self.has_gpu:
             return self.skip(check_id, title, "No NVIDIA GPU on this machine (see gpu.present).")
         if not self.nvml_gpus:

@@ -165,7 +165,7 @@ def toolchain(ctx: Context) -> list[Finding]:
     """
     title = "XLA finds ptxas and libdevice"
     libs = ctx.facts.libs
-    if libs is None or not (ctx.has_gpu or ctx.force_libraries):
+    if libs is None or not ctx.libraries_wanted:
         return [ctx.skip("cuda.toolchain", title, "No NVIDIA GPU (see gpu.present).")]
     missing = [k for k in ("ptxas", "libdevice") if not libs.toolchain.get(k)]
     if not missing:

@@ -10,7 +10,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from gpusetup.device_map import DeviceMap
+from gpusetup.device_map import DeviceMap, nvml_faults
 from gpusetup.facts import Facts
 from gpusetup.findings import Finding, Report, Status
 
@@ -119,7 +119,7 @@ def render_map(dmap: DeviceMap, console: Console) -> None:
             row.pci_bus_id or "?",
             "-" if row.cuda_ordinal is None else str(row.cuda_ordinal),
             row.tf_device or "-",
-            row.name or "?",
+            escape("LOST: " + (row.name or "?") if row.lost else (row.name or "?")),
             row.compute_capability or "?",
         ]
         table.add_row(*cells, *((row.smoke or "-",) if smoke else ()))
@@ -135,6 +135,8 @@ def render_map(dmap: DeviceMap, console: Console) -> None:
             "; ".join(row.notes),
         )
     console.print(uuids)
+    for fault in dmap.faults:
+        console.print(Text(fault, style="red"))
     for note in dmap.notes:
         console.print(Padding(Text(note, style="yellow"), (0, 0, 0, 0)))
     if dmap.rows:
@@ -143,6 +145,7 @@ def render_map(dmap: DeviceMap, console: Console) -> None:
 
 def render_gpus(facts: Facts, console: Console) -> None:
     nvml = facts.nvml
+    faults = nvml_faults(facts)
     if nvml and nvml.gpus:
         console.print(
             Text(
@@ -155,7 +158,7 @@ def render_gpus(facts: Facts, console: Console) -> None:
         for col in ("#", "name", "bus id", "CC", "memory", "persist", "MIG"):
             table.add_column(col, overflow="fold")
         for g in nvml.gpus:
-            name = g.name or "?"
+            name = "LOST: " + (g.name or "?") if g.lost else (g.name or "?")
             mem = f"{g.memory_total_mib / 1024:.0f} GiB" if g.memory_total_mib else "?"
             persist = {True: "on", False: "off", None: "n/a"}[g.persistence_mode]
             mig = "n/a" if g.mig_current is None else ("on" if g.mig_current else "off")
@@ -163,7 +166,7 @@ def render_gpus(facts: Facts, console: Console) -> None:
                 mig += "*"
             table.add_row(
                 str(g.index),
-                name,
+                escape(name),
                 g.pci_bus_id_normalised or "?",
                 g.cc_text or "?",
                 mem,
@@ -177,10 +180,13 @@ def render_gpus(facts: Facts, console: Console) -> None:
         for g in nvml.gpus:
             uuids.add_row(str(g.index), g.uuid or "?")
         console.print(uuids)
-        if nvml.hung_call:
-            console.print(Text(f"NVML stopped answering at {nvml.hung_call}", style="red"))
+        for fault in faults:
+            console.print(Text(fault, style="red"))
         return
-    if nvml is not None and nvml.init_error:
+    if faults:
+        for fault in faults:
+            console.print(Text(fault, style="red"))
+    elif nvml is not None and nvml.init_error:
         console.print(
             Text(
                 f"The NVIDIA driver does not answer: {nvml.init_error.error_class}: "
@@ -188,13 +194,14 @@ def render_gpus(facts: Facts, console: Console) -> None:
                 style="yellow",
             )
         )
-    elif "nvml" in facts.failures:
-        console.print(
-            Text(f"The NVML probe failed: {facts.failures['nvml'].message}", style="yellow")
-        )
     pci_gpus = facts.pci.gpus if facts.pci else []
     if not pci_gpus:
-        console.print("No NVIDIA GPU found (NVML or PCI bus).")
+        console.print(
+            "Whether this machine has an NVIDIA GPU cannot be told while the driver does not "
+            "answer; the PCI bus shows none here."
+            if faults
+            else "No NVIDIA GPU found (NVML or PCI bus)."
+        )
         return
     console.print(Text(f"{len(pci_gpus)} NVIDIA GPU(s) on the PCI bus:", style="bold"))
     table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
