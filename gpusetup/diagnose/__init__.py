@@ -114,19 +114,33 @@ class Check:
     title: str
     explanation: str
     run: CheckFn
+    #: False for an id whose verdict another step gives (the smoke inference): it is
+    #: explained and listed, but ``diagnose`` does not run it
+    runs_in_diagnose: bool = True
 
 
 CHECKS: dict[str, Check] = {}
-CHECK_MODULES = ("presence", "driver", "gpu", "cuda", "libraries", "environment", "node")
+CHECK_MODULES = (
+    "presence",
+    "driver",
+    "gpu",
+    "cuda",
+    "libraries",
+    "environment",
+    "node",
+    "smoke",
+)
 
 
-def check(check_id: str, title: str) -> Callable[[CheckFn], CheckFn]:
+def check(check_id: str, title: str, runs_in_diagnose: bool = True) -> Callable[[CheckFn], CheckFn]:
     """Register a check; its docstring becomes its explanation."""
 
     def register(fn: CheckFn) -> CheckFn:
         if check_id in CHECKS:
             raise ValueError(f"duplicate check id {check_id}")
-        CHECKS[check_id] = Check(check_id, title, inspect.cleandoc(fn.__doc__ or ""), fn)
+        CHECKS[check_id] = Check(
+            check_id, title, inspect.cleandoc(fn.__doc__ or ""), fn, runs_in_diagnose
+        )
         return fn
 
     return register
@@ -149,7 +163,7 @@ def diagnose(
     ctx = Context(facts=facts, profile=profile, cuda=cuda_table(), force_libraries=force_libraries)
     findings: list[Finding] = []
     for chk in all_checks().values():
-        if only_prefix and not chk.id.startswith(only_prefix):
+        if not chk.runs_in_diagnose or (only_prefix and not chk.id.startswith(only_prefix)):
             continue
         try:
             findings.extend(chk.run(ctx))
