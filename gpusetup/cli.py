@@ -96,7 +96,9 @@ def _full_doctor(profile_name: str, from_file: Path | None, no_smoke: bool, show
         from gpusetup.findings import Finding, Status
 
         plan = smoke_plan(report.facts, chosen)
-        if isinstance(plan, int) and from_file is not None:
+        if isinstance(plan, Finding):
+            findings = [plan]
+        elif from_file is not None:
             # recorded facts: the same verdict as on the machine, except that nothing runs
             findings = [
                 Finding(
@@ -107,10 +109,8 @@ def _full_doctor(profile_name: str, from_file: Path | None, no_smoke: bool, show
                     "runs on the machine itself.",
                 )
             ]
-        elif isinstance(plan, int):
-            findings, _ = _run_smoke("tensorflow", 120.0, show_progress, expect_gpus=plan)
         else:
-            findings = [plan]
+            findings, _ = _run_smoke("tensorflow", 120.0, show_progress, expect=plan)
         report = replace(report, findings=report.findings + apply_smoke_policy(findings, chosen))
     return report, chosen
 
@@ -313,10 +313,10 @@ def map_command(
             typer.echo(line)
         raise typer.Exit(EXIT_OK)
     if with_smoke_run:
-        from gpusetup.device_map import with_smoke
+        from gpusetup.device_map import usable_gpus, with_smoke
 
         _, run = _run_smoke(
-            backend, 120.0, not json_out, expect_gpus=sum(1 for r in dmap.rows if r.tf_device)
+            backend, 120.0, not json_out, expect=usable_gpus(facts, dmap.tf_minimum)
         )
         dmap = with_smoke(dmap, run.devices)
     if json_out:
@@ -388,16 +388,18 @@ def _smoke_timeout(seconds: float) -> float:
         raise UsageProblem(str(exc)) from exc
 
 
-def _run_smoke(backend: str, timeout: float, show_progress: bool, expect_gpus: int | None = None):
-    """Run the smoke test (with a live display on a terminal) and judge it."""
+def _run_smoke(backend: str, timeout: float, show_progress: bool, expect=None):
+    """Run the smoke test (with a live display on a terminal) and judge it. ``expect``:
+    the GPUs the framework should use (``UsableGpus``); None: find out here, while the
+    framework starts."""
     from gpusetup.smoke import run_smoke
     from gpusetup.smoke.judge import smoke_findings
 
-    if expect_gpus is None:
-        from gpusetup.probe.nvml import probe_nvml
+    pending = None
+    if expect is None:
+        from gpusetup.probe import start_collecting
 
-        nvml = probe_nvml()
-        expect_gpus = len(nvml.gpus) if nvml.ok else 0
+        pending = start_collecting()
     on_event = None
     status = None
     if show_progress and sys.stderr.isatty():
@@ -415,7 +417,17 @@ def _run_smoke(backend: str, timeout: float, show_progress: bool, expect_gpus: i
     finally:
         if status is not None:
             status.stop()
-    return smoke_findings(run, expect_gpus), run
+    if pending is not None:
+        from gpusetup.device_map import usable_gpus
+        from gpusetup.doctor import tensorflow_minimum
+
+        facts = pending.result()
+        # TensorFlow's minimum compute capability; PyTorch ships its own architecture list
+        minimum = (
+            tensorflow_minimum(facts, _profile("default")) if backend == "tensorflow" else None
+        )
+        expect = usable_gpus(facts, minimum)
+    return smoke_findings(run, expect.count, expect.left_out), run
 
 
 ForOpt = Annotated[

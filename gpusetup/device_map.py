@@ -230,6 +230,61 @@ def build_map(facts: Facts, tf_minimum: str | None) -> DeviceMap:
     )
 
 
+@dataclass(frozen=True)
+class UsableGpus:
+    """How many GPUs the framework should use here, and why the others are left out."""
+
+    count: int
+    #: "GPU 0 (Tesla K80): TensorFlow would ignore it: compute capability 3.7 < 6.0"
+    left_out: list[str] = field(default_factory=list)
+
+
+def _row_label(row: MapRow) -> str:
+    where = f"GPU {row.smi_index}" if row.smi_index is not None else f"CUDA {row.cuda_ordinal}"
+    return where + (f" ({row.name})" if row.name else "")
+
+
+def usable_gpus(facts: Facts, tf_minimum: str | None) -> UsableGpus:
+    """The GPUs (and MIG instances) the framework should register under this environment:
+    shown by CUDA (CUDA_VISIBLE_DEVICES applied), not below ``tf_minimum``, not lost.
+    Where CUDA itself fails, what it should have shown: the NVML GPUs that qualify, less
+    those CUDA_VISIBLE_DEVICES hides."""
+    cuda = facts.cuda
+    if cuda is not None and cuda.ok:
+        dmap = build_map(facts, tf_minimum)
+        parents = {r.mig_of for r in dmap.rows if r.mig_of is not None}
+        left = [
+            f"{_row_label(r)}: {'; '.join(r.notes) or 'not shown to the framework'}"
+            for r in dmap.rows
+            if not r.tf_device and not (r.mig_of is None and r.smi_index in parents)
+        ]
+        return UsableGpus(sum(1 for r in dmap.rows if r.tf_device), left)
+    gpus = facts.nvml.gpus if facts.nvml and facts.nvml.ok else []
+    if not gpus:
+        return UsableGpus(0)
+    visible = set(range(len(gpus)))
+    if cuda is not None and cuda.visible_devices is not None:
+        from gpusetup.visible_devices import resolve_visible_devices
+
+        visible = set(resolve_visible_devices(cuda.visible_devices, [g.uuid for g in gpus]).visible)
+    count, left = 0, []
+    for pos, gpu in enumerate(gpus):
+        label = f"GPU {gpu.index}" + (f" ({gpu.name})" if gpu.name else "")
+        cc = gpu.compute_capability
+        if gpu.lost:
+            left.append(f"{label}: lost to the driver")
+        elif pos not in visible:
+            left.append(f"{label}: hidden by CUDA_VISIBLE_DEVICES")
+        elif tf_minimum and cc and tuple(cc) < parse_cc(tf_minimum):
+            left.append(f"{label}: compute capability {gpu.cc_text} < {tf_minimum}")
+        else:
+            count += 1
+    if cuda is not None and count:
+        why = cuda.load_error or (cuda.init_error.name if cuda.init_error else cuda.hung_call)
+        left.append(f"CUDA itself shows no device: {why} (see cuda.init)")
+    return UsableGpus(count, left)
+
+
 class SelectionError(Exception):
     pass
 
