@@ -264,9 +264,16 @@ def usable_gpus(facts: Facts, tf_minimum: str | None) -> UsableGpus:
         return UsableGpus(0)
     visible = set(range(len(gpus)))
     if cuda is not None and cuda.visible_devices is not None:
-        from gpusetup.visible_devices import resolve_visible_devices
+        from gpusetup.visible_devices import mig_inventory, resolve_visible_devices
 
-        visible = set(resolve_visible_devices(cuda.visible_devices, [g.uuid for g in gpus]).visible)
+        visible = set(
+            resolve_visible_devices(
+                cuda.visible_devices,
+                [g.uuid for g in gpus],
+                mig_inventory(gpus),
+                facts.nvml.driver_version if facts.nvml else None,
+            ).visible
+        )
     count, left = 0, []
     for pos, gpu in enumerate(gpus):
         label = f"GPU {gpu.index}" + (f" ({gpu.name})" if gpu.name else "")

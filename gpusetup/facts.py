@@ -112,6 +112,15 @@ class RemappedRows:
 
 
 @dataclass(frozen=True)
+class NvmlMigDevice:
+    """A MIG device (a compute instance in its GPU instance), as nvidia-smi -L lists it."""
+
+    uuid: str | None
+    gpu_instance_id: int | None = None
+    compute_instance_id: int | None = None
+
+
+@dataclass(frozen=True)
 class NvmlGpu:
     index: int
     name: str | None = None
@@ -136,6 +145,9 @@ class NvmlGpu:
     not_in_driver: list[str] = field(default_factory=list)
     #: query name -> the error it raised (other than NotSupported)
     errors: dict[str, NvmlError] = field(default_factory=dict)
+    #: the MIG devices of a GPU in MIG mode; None: not enumerated (MIG off, or facts
+    #: recorded before gpusetup listed them)
+    mig_devices: list[NvmlMigDevice] | None = None
 
     @property
     def pci_bus_id_normalised(self) -> str | None:
