@@ -95,23 +95,29 @@ def _full_doctor(profile_name: str, from_file: Path | None, no_smoke: bool, show
 
         from gpusetup.findings import Finding, Status
 
-        plan = smoke_plan(report.facts, chosen)
-        if isinstance(plan, Finding):
-            findings = [plan]
-        elif from_file is not None:
-            # recorded facts: the same verdict as on the machine, except that nothing runs
-            findings = [
-                Finding(
-                    "smoke.inference",
-                    Status.SKIP,
-                    "Smoke inference not run",
-                    detail=f"Facts replayed from {from_file}; the smoke inference "
-                    "runs on the machine itself.",
-                )
-            ]
-        else:
-            findings, _ = _run_smoke("tensorflow", 120.0, show_progress, expect=plan)
-        report = replace(report, findings=report.findings + apply_smoke_policy(findings, chosen))
+        try:
+            plan = smoke_plan(report.facts, chosen)
+            if isinstance(plan, Finding):
+                findings = [plan]
+            elif from_file is not None:
+                # recorded facts: the same verdict as on the machine, except that nothing runs
+                findings = [
+                    Finding(
+                        "smoke.inference",
+                        Status.SKIP,
+                        "Smoke inference not run",
+                        detail=f"Facts replayed from {from_file}; the smoke inference "
+                        "runs on the machine itself.",
+                    )
+                ]
+            else:
+                findings, _ = _run_smoke("tensorflow", 120.0, show_progress, expect=plan)
+            findings = apply_smoke_policy(findings, chosen)
+        except Exception as exc:  # noqa: BLE001 - like a crashed check: reported, exit 3
+            from gpusetup.findings import bug_finding
+
+            findings = [bug_finding("smoke.inference", "The smoke inference step", exc)]
+        report = replace(report, findings=report.findings + findings)
     return report, chosen
 
 

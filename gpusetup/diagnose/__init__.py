@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from gpusetup.facts import Facts, NvmlGpu
-from gpusetup.findings import Finding, Status
+from gpusetup.findings import Finding, Status, bug_finding
 from gpusetup.knowledge import (
     CudaTable,
     Profile,
@@ -168,15 +168,7 @@ def diagnose(
         try:
             findings.extend(chk.run(ctx))
         except Exception as exc:  # noqa: BLE001 - a broken check must not hide the others
-            findings.append(
-                Finding(
-                    id=chk.id,
-                    status=Status.FAIL,
-                    title=f"{chk.title}: the check itself failed",
-                    detail=f"{type(exc).__name__}: {exc}. This is a gpusetup bug; please "
-                    "report it with the output of `gpusetup collect`.",
-                )
-            )
+            findings.append(bug_finding(chk.id, chk.title, exc))
     return findings
 
 

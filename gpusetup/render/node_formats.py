@@ -8,13 +8,19 @@ files in the Prometheus text exposition format; they must be replaced atomically
 
 from __future__ import annotations
 
-from gpusetup.findings import Report, Status
+from gpusetup.findings import BUG_EVIDENCE, Report, Status
 
 NPD_OK, NPD_NONOK, NPD_UNKNOWN = 0, 1, 2
 NPD_MAX_MESSAGE = 200
 
 
 def npd_line(report: Report, strict: bool) -> tuple[int, str]:
+    if report.bugs:
+        # a crashed check is gpusetup's fault, not the node's: never NonOK for it
+        first = report.bugs[0]
+        return NPD_UNKNOWN, f"Unknown: gpusetup bug in {first.id}: {first.evidence[BUG_EVIDENCE]}"[
+            :NPD_MAX_MESSAGE
+        ]
     bad = {Status.FAIL, Status.WARN} if strict else {Status.FAIL}
     problems = [f for f in report.findings if f.status in bad]
     if not problems:
