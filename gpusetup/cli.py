@@ -1,7 +1,9 @@
 """The ``gpusetup`` command line: parse options, call the library, render, set the exit code.
 
 Exit codes: 0 no failure; 1 at least one failure (``--strict``: or a warning); 2 usage
-error (bad option, unreadable input); 3 an internal error (a bug: ``--debug`` shows it).
+error (bad option, unreadable input, a deadline out of range); 3 an internal error (a bug:
+``--debug`` shows it; a crashed check: after the report); 128 + N interrupted by signal N
+(SIGINT, SIGTERM, SIGHUP), every child process killed first.
 Heavy modules are imported inside the commands so ``gpusetup --help`` stays fast.
 """
 
