@@ -8,12 +8,8 @@ finding is made in gpusetup's source (so an id no simulated machine reaches is c
 from __future__ import annotations
 
 import ast
-import json
-import subprocess
-import sys
 
-import pytest
-from conftest import MACHINES, ROOT, base_env
+from conftest import MACHINES, ROOT
 
 FINDING_MAKERS = {"Finding", "skip", "check", "_not_required"}
 
@@ -33,33 +29,15 @@ def ids_in_source() -> set[str]:
     return {i for i in found if "." in i and " " not in i}
 
 
-@pytest.fixture(scope="module")
-def emitted(fake_driver_build) -> set[str]:
+def emitted_ids(cli) -> set[str]:
+    """Every finding id doctor and libs emit on every simulated machine, and smoke here."""
     ids = set()
-
-    def run(*args: str, **env: str) -> None:
-        proc = subprocess.run(
-            [sys.executable, "-m", "gpusetup", *args],
-            capture_output=True,
-            text=True,
-            env=base_env(**env),
-            cwd=ROOT,
-            timeout=300,
-        )
-        data = json.loads(proc.stdout)
-        ids.update(f["id"] for f in data["findings"])
-
+    deadlines = dict(GPUSETUP_NVML_TIMEOUT="2", GPUSETUP_CUDA_TIMEOUT="2")
     for machine in sorted(MACHINES.glob("*.json")):
-        missing = tuple(json.loads(machine.read_text()).get("missing_functions", ()))
-        env = dict(
-            FAKEGPU_MACHINE=str(machine),
-            LD_LIBRARY_PATH=str(fake_driver_build(missing)),
-            GPUSETUP_NVML_TIMEOUT="2",
-            GPUSETUP_CUDA_TIMEOUT="2",
-        )
-        run("doctor", "--json", **env)
-        run("libs", "--json", **env)
-    run("smoke", "--json")
+        for args in (("doctor", "--json"), ("libs", "--json")):
+            run = cli(*args, machine_file=machine, timeout=300, **deadlines)
+            ids.update(f["id"] for f in run.json()["findings"])
+    ids.update(f["id"] for f in cli("smoke", "--json", timeout=300).json()["findings"])
     return ids
 
 
@@ -67,7 +45,8 @@ def test_the_source_names_the_smoke_ids_too():
     assert {"smoke.inference", "smoke.gpu-visible", "gpu.present"} <= ids_in_source()
 
 
-def test_every_emitted_or_written_id_is_explained(cli, emitted):
+def test_every_emitted_or_written_id_is_explained(cli):
+    emitted = emitted_ids(cli)
     listing = cli("explain")
     assert listing.returncode == 0
     listed = {line.split()[0] for line in listing.stdout.splitlines()}
