@@ -1219,6 +1219,16 @@ def _only_the_invoked_command(argv: list[str]) -> None:
         app.registered_groups[:] = groups
 
 
+def _exit_now(code: int) -> None:
+    import os
+    from contextlib import suppress
+
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
 def main() -> None:
     from gpusetup.probe._deadline import (
         Interrupted,
@@ -1238,8 +1248,11 @@ def main() -> None:
             # whatever ends the run, no child (NVML, CUDA, TensorFlow) outlives it
             stop_all_children()
     except Interrupted as exc:
+        stop_all_children()  # again: the signal may have cut the first round short
         typer.echo("gpusetup: interrupted", err=True)
-        sys.exit(128 + exc.signum)
+        # every child is gone; leave now: interpreter shutdown puts the default signal
+        # handlers back, and a second signal then would kill us mid-exit
+        _exit_now(128 + exc.signum)
     except (UsageProblem, SettingError) as exc:
         typer.echo(f"gpusetup: error: {exc}", err=True)
         sys.exit(EXIT_USAGE)

@@ -186,3 +186,19 @@ def test_child_exit_codes_and_signals_come_through_the_guard(tmp_path):
     assert run_script(script, ("signal",), 30).returncode == -signal.SIGSEGV
     crashed = run_script(script, ("x",), 30)
     assert crashed.returncode == 1 and "ValueError" in crashed.stderr
+
+
+def test_a_second_signal_during_the_cleanup_does_not_cut_it_short(fake_driver_dir, hanging_machine):
+    proc = start(["doctor"], hanging_machine(True), fake_driver_dir, GPUSETUP_NVML_TIMEOUT="300")
+    try:
+        assert wait_for(lambda: len(processes_of(proc.pid)) >= 3, 30), processes_of(proc.pid)
+        os.kill(proc.pid, signal.SIGINT)
+        os.kill(proc.pid, signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode in (130, 143), stderr
+    assert stderr.count("gpusetup: interrupted") == 1 and "Traceback" not in stderr
+    assert wait_for(lambda: not processes_of(proc.pid), 3), processes_of(proc.pid)

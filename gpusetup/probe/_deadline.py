@@ -102,6 +102,19 @@ class _Box(Generic[T]):
     error: BaseException | None = None
 
 
+def join(thread: threading.Thread, seconds: float | None = None) -> bool:
+    """Wait for ``thread`` (at most ``seconds``); True if it ended. Waits in short slices:
+    a signal the kernel hands to another thread only reaches the main thread's Python
+    handler when the main thread runs, and a wait on a lock never wakes for it."""
+    end = None if seconds is None else time.monotonic() + seconds
+    while thread.is_alive():
+        left = POLL_S if end is None else min(POLL_S, end - time.monotonic())
+        if left <= 0:
+            return False
+        thread.join(left)
+    return True
+
+
 def call_with_deadline(fn: Callable[[], T], seconds: float, what: str) -> T:
     """Run ``fn`` in a daemon thread; raise DeadlineExceeded if it is not done in time.
 
@@ -118,8 +131,7 @@ def call_with_deadline(fn: Callable[[], T], seconds: float, what: str) -> T:
 
     thread = threading.Thread(target=target, name=f"probe:{what}", daemon=True)
     thread.start()
-    thread.join(seconds)
-    if thread.is_alive():
+    if not join(thread, seconds):
         raise DeadlineExceeded(what, seconds)
     if box.error is not None:
         raise box.error
@@ -129,17 +141,26 @@ def call_with_deadline(fn: Callable[[], T], seconds: float, what: str) -> T:
 # --- signals -------------------------------------------------------------------------------
 
 _defer_depth = 0
+_interrupted = False
 _pending_signals: list[int] = []
 _closing = False
 _registry_lock = threading.Lock()
 _children: set[Child] = set()
 
 
+def _interrupt(signum: int) -> Interrupted:
+    """The run ends: later interrupt signals are only noted (the cleanup is bounded, and
+    a second Ctrl-C must not cut it short)."""
+    global _interrupted
+    _interrupted = True
+    return Interrupted(signum)
+
+
 def _on_signal(signum: int, frame: object) -> None:
-    if _closing or _defer_depth:
+    if _interrupted or _closing or _defer_depth:
         _pending_signals.append(signum)
         return
-    raise Interrupted(signum)
+    raise _interrupt(signum)
 
 
 def install_signal_handlers() -> None:
@@ -161,8 +182,8 @@ def _signals_deferred() -> Iterator[None]:
         yield
     finally:
         _defer_depth -= 1
-        if not _defer_depth and _pending_signals and not _closing:
-            raise Interrupted(_pending_signals.pop(0))
+        if not _defer_depth and _pending_signals and not (_closing or _interrupted):
+            raise _interrupt(_pending_signals.pop(0))
 
 
 def stop_all_children() -> None:
