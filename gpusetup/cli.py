@@ -1,7 +1,9 @@
 """The ``gpusetup`` command line: parse options, call the library, render, set the exit code.
 
 Exit codes: 0 no failure; 1 at least one failure (``--strict``: or a warning); 2 usage
-error (bad option, unreadable input); 3 an internal error (a bug: ``--debug`` shows it).
+error (bad option, unreadable input, a deadline out of range); 3 an internal error (a bug:
+``--debug`` shows it; a crashed check: after the report); 128 + N interrupted by signal N
+(SIGINT, SIGTERM, SIGHUP), every child process killed first.
 Heavy modules are imported inside the commands so ``gpusetup --help`` stays fast.
 """
 
@@ -118,23 +120,29 @@ def _full_doctor(profile_name: str, from_file: Path | None, no_smoke: bool, show
 
         from gpusetup.findings import Finding, Status
 
-        plan = smoke_plan(report.facts, chosen)
-        if isinstance(plan, int) and from_file is not None:
-            # recorded facts: the same verdict as on the machine, except that nothing runs
-            findings = [
-                Finding(
-                    "smoke.inference",
-                    Status.SKIP,
-                    "Smoke inference not run",
-                    detail=f"Facts replayed from {from_file}; the smoke inference "
-                    "runs on the machine itself.",
-                )
-            ]
-        elif isinstance(plan, int):
-            findings, _ = _run_smoke("tensorflow", 120.0, show_progress, expect_gpus=plan)
-        else:
-            findings = [plan]
-        report = replace(report, findings=report.findings + apply_smoke_policy(findings, chosen))
+        try:
+            plan = smoke_plan(report.facts, chosen)
+            if isinstance(plan, Finding):
+                findings = [plan]
+            elif from_file is not None:
+                # recorded facts: the same verdict as on the machine, except that nothing runs
+                findings = [
+                    Finding(
+                        "smoke.inference",
+                        Status.SKIP,
+                        "Smoke inference not run",
+                        detail=f"Facts replayed from {from_file}; the smoke inference "
+                        "runs on the machine itself.",
+                    )
+                ]
+            else:
+                findings, _ = _run_smoke("tensorflow", 120.0, show_progress, expect=plan)
+            findings = apply_smoke_policy(findings, chosen)
+        except Exception as exc:  # noqa: BLE001 - like a crashed check: reported, exit 3
+            from gpusetup.findings import bug_finding
+
+            findings = [bug_finding("smoke.inference", "The smoke inference step", exc)]
+        report = replace(report, findings=report.findings + findings)
     return report, chosen
 
 
@@ -208,7 +216,8 @@ def gpus(json_out: JsonOpt = False, from_file: FromOpt = None) -> None:
     """List the NVIDIA GPUs: index, name, UUID, bus id, compute capability, memory.
 
     Without a working driver, lists the GPUs on the PCI bus and the kernel driver bound to
-    each. Exits 1 when no NVIDIA GPU is found.
+    each. Exits 1 when no NVIDIA GPU is found, when the driver stopped answering, or when
+    a GPU is lost to the driver.
     """
     facts = _facts(from_file)
     if json_out:
@@ -219,8 +228,10 @@ def gpus(json_out: JsonOpt = False, from_file: FromOpt = None) -> None:
         from gpusetup.render.console import make_console, render_gpus
 
         render_gpus(facts, make_console())
+    from gpusetup.device_map import nvml_faults
+
     found = (facts.nvml and facts.nvml.gpus) or (facts.pci and facts.pci.gpus)
-    raise typer.Exit(EXIT_OK if found else EXIT_FAILED)
+    raise typer.Exit(EXIT_OK if found and not nvml_faults(facts) else EXIT_FAILED)
 
 
 @app.command()
@@ -303,6 +314,7 @@ def map_command(
     from gpusetup.diagnose import Context
     from gpusetup.knowledge import cuda_table
 
+    _check_backend(backend)
     if from_file is not None:
         facts = _facts(from_file)
     else:
@@ -336,10 +348,10 @@ def map_command(
             _say(line)  # built from the facts: a UUID from a file could carry anything
         raise typer.Exit(EXIT_OK)
     if with_smoke_run:
-        from gpusetup.device_map import with_smoke
+        from gpusetup.device_map import usable_gpus, with_smoke
 
         _, run = _run_smoke(
-            backend, 120.0, not json_out, expect_gpus=sum(1 for r in dmap.rows if r.tf_device)
+            backend, 120.0, not json_out, expect=usable_gpus(facts, dmap.tf_minimum)
         )
         dmap = with_smoke(dmap, run.devices)
     if json_out:
@@ -351,7 +363,8 @@ def map_command(
         from gpusetup.render.console import make_console, render_map
 
         render_map(dmap, make_console())
-    raise typer.Exit(EXIT_OK if dmap.rows else EXIT_FAILED)
+    # no rows, a driver that stopped answering, a lost GPU: the map is not to be trusted
+    raise typer.Exit(EXIT_OK if dmap.rows and not dmap.faults else EXIT_FAILED)
 
 
 @app.command()
@@ -368,10 +381,8 @@ def smoke(
     memory, illegal address, cuDNN failures, wrong results, hangs) into findings. Exits 1
     when a device fails; without the framework installed, says how to install it.
     """
-    from gpusetup.smoke import BACKENDS
-
-    if backend not in BACKENDS:
-        raise UsageProblem(f"--backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    _check_backend(backend)
+    timeout = _smoke_timeout(timeout)
     findings, run = _run_smoke(backend, timeout, show_progress=not json_out)
     if json_out:
         from gpusetup.render.json import dumps
@@ -395,16 +406,35 @@ def smoke(
     raise typer.Exit(EXIT_FAILED if any(f.status is Status.FAIL for f in findings) else EXIT_OK)
 
 
-def _run_smoke(backend: str, timeout: float, show_progress: bool, expect_gpus: int | None = None):
-    """Run the smoke test (with a live display on a terminal) and judge it."""
+def _check_backend(backend: str) -> None:
+    from gpusetup.smoke import BACKENDS
+
+    if backend not in BACKENDS:
+        raise UsageProblem(f"--backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+
+
+def _smoke_timeout(seconds: float) -> float:
+    from gpusetup.probe._deadline import SettingError, parse_seconds
+    from gpusetup.smoke import MAX_DEVICE_TIMEOUT_S
+
+    try:
+        return parse_seconds(seconds, "--timeout", MAX_DEVICE_TIMEOUT_S)
+    except SettingError as exc:
+        raise UsageProblem(str(exc)) from exc
+
+
+def _run_smoke(backend: str, timeout: float, show_progress: bool, expect=None):
+    """Run the smoke test (with a live display on a terminal) and judge it. ``expect``:
+    the GPUs the framework should use (``UsableGpus``); None: find out here, while the
+    framework starts."""
     from gpusetup.smoke import run_smoke
     from gpusetup.smoke.judge import smoke_findings
 
-    if expect_gpus is None:
-        from gpusetup.probe.nvml import probe_nvml
+    pending = None
+    if expect is None:
+        from gpusetup.probe import start_collecting
 
-        nvml = probe_nvml()
-        expect_gpus = len(nvml.gpus) if nvml.ok else 0
+        pending = start_collecting()
     on_event = None
     status = None
     if show_progress and sys.stderr.isatty():
@@ -422,7 +452,17 @@ def _run_smoke(backend: str, timeout: float, show_progress: bool, expect_gpus: i
     finally:
         if status is not None:
             status.stop()
-    return smoke_findings(run, expect_gpus), run
+    if pending is not None:
+        from gpusetup.device_map import usable_gpus
+        from gpusetup.doctor import tensorflow_minimum
+
+        facts = pending.result()
+        # TensorFlow's minimum compute capability; PyTorch ships its own architecture list
+        minimum = (
+            tensorflow_minimum(facts, _profile("default")) if backend == "tensorflow" else None
+        )
+        expect = usable_gpus(facts, minimum)
+    return smoke_findings(run, expect.count, expect.left_out), run
 
 
 # the demo's options and help live with it (gpusetup/demo/command.py imports only typer)
@@ -777,12 +817,14 @@ def validate(
     (exit 0 OK, 1 NonOK, 2 Unknown; one line) or Prometheus textfile metrics. Exit codes
     as doctor (a strict profile fails on warnings too).
     """
+    from gpusetup.probe._deadline import SettingError
+
     if output_format not in FORMATS:
         raise UsageProblem(f"--format must be one of {', '.join(FORMATS)}")
     if output_format == "npd":
         try:
             report, chosen = _full_doctor(profile, None, no_smoke, show_progress=False)
-        except UsageProblem as exc:
+        except (UsageProblem, SettingError) as exc:
             typer.echo(_npd_unknown(str(exc)))
             raise typer.Exit(2) from exc
         except Exception as exc:  # noqa: BLE001 - the plugin contract: Unknown, one line
@@ -1373,16 +1415,44 @@ def _encode_anything() -> None:
                 continue
 
 
+def _exit_now(code: int) -> None:
+    import os
+    from contextlib import suppress
+
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
 def main() -> None:
     _encode_anything()
+    from gpusetup.probe._deadline import (
+        Interrupted,
+        SettingError,
+        install_signal_handlers,
+        stop_all_children,
+    )
+
+    install_signal_handlers()
     _only_the_invoked_command(sys.argv[1:])
     from gpusetup.render.text import printable
 
     try:
-        # standalone mode: click reports usage errors (exit 2) and exits with each
-        # command's code; only our own exceptions come back here
-        app()
-    except UsageProblem as exc:
+        try:
+            # standalone mode: click reports usage errors (exit 2) and exits with each
+            # command's code; only our own exceptions come back here
+            app()
+        finally:
+            # whatever ends the run, no child (NVML, CUDA, TensorFlow) outlives it
+            stop_all_children()
+    except Interrupted as exc:
+        stop_all_children()  # again: the signal may have cut the first round short
+        typer.echo("gpusetup: interrupted", err=True)
+        # every child is gone; leave now: interpreter shutdown puts the default signal
+        # handlers back, and a second signal then would kill us mid-exit
+        _exit_now(128 + exc.signum)
+    except (UsageProblem, SettingError) as exc:
         # messages quote what the user handed us (keys of a JSON file, names): escaped
         typer.echo(f"gpusetup: error: {printable(str(exc))}", err=True)
         sys.exit(EXIT_USAGE)

@@ -27,6 +27,10 @@ class MapRow:
     #: why a GPU has no CUDA ordinal or TensorFlow device, MIG, ...
     notes: list[str] = field(default_factory=list)
     smoke: str | None = None
+    #: the driver answered "GPU is lost" for it: no TensorFlow device is predicted
+    lost: bool = False
+    #: a MIG instance: the nvidia-smi index of the GPU it lives in
+    mig_of: int | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,32 @@ class DeviceMap:
     tf_minimum: str | None
     orders_differ: bool
     notes: list[str] = field(default_factory=list)
+    #: what makes the map incomplete or wrong: a driver that stopped answering, a lost GPU
+    faults: list[str] = field(default_factory=list)
+
+
+XID_HINT = "check the kernel log: sudo dmesg | grep -i -e xid -e nvrm"
+
+
+def nvml_faults(facts: Facts) -> list[str]:
+    """What the driver failed to tell: a call that hung, a probe that died, lost GPUs."""
+    nvml = facts.nvml
+    faults = []
+    if nvml is None and "nvml" in facts.failures:
+        faults.append(f"The NVML probe failed: {facts.failures['nvml'].message}")
+    if nvml is not None and nvml.hung_call:
+        faults.append(
+            f"The NVIDIA driver stopped answering: NVML call {nvml.hung_call} did not return "
+            f"within {nvml.timeout_s:g} s; {XID_HINT}"
+        )
+    for gpu in nvml.gpus if nvml else []:
+        if gpu.lost:
+            calls = ", ".join(c for c, e in gpu.errors.items() if e.error_class.endswith("Lost"))
+            faults.append(
+                f"nvidia-smi GPU {gpu.index} ({gpu.pci_bus_id_normalised or 'bus id unknown'}) "
+                f"is lost to the driver ({calls}: GPU is lost); it needs a reboot; {XID_HINT}"
+            )
+    return faults
 
 
 def _cc_text(cc: tuple[int, int] | None) -> str | None:
@@ -58,6 +88,7 @@ def build_map(facts: Facts, tf_minimum: str | None) -> DeviceMap:
     tf_by_ordinal = {g.cuda_ordinal: g for g in runtime.gpus} if tf_ran and runtime else {}
     ignored_by_ordinal = {g.cuda_ordinal: g for g in runtime.ignored} if tf_ran and runtime else {}
 
+    lost_buses = {g.pci_bus_id_normalised for g in nvml if g.lost and g.pci_bus_id}
     predicted: dict[int, str] = {}
     if not tf_ran:
         k = 0
@@ -65,10 +96,14 @@ def build_map(facts: Facts, tf_minimum: str | None) -> DeviceMap:
             cc = dev.compute_capability
             if tf_minimum and cc and tuple(cc) < parse_cc(tf_minimum):
                 continue
+            if dev.pci_bus_id and normalise_bus_id(dev.pci_bus_id) in lost_buses:
+                continue  # a lost GPU gets no TensorFlow device
             predicted[dev.ordinal] = f"/GPU:{k}"
             k += 1
 
-    def tf_for(ordinal: int, row_notes: list[str], cc: str | None) -> str | None:
+    def tf_for(
+        ordinal: int, row_notes: list[str], cc: str | None, lost: bool = False
+    ) -> str | None:
         if tf_ran:
             if ordinal in tf_by_ordinal:
                 return f"/GPU:{tf_by_ordinal[ordinal].tf_index}"
@@ -83,7 +118,10 @@ def build_map(facts: Facts, tf_minimum: str | None) -> DeviceMap:
             return None
         if ordinal in predicted:
             return predicted[ordinal]
-        row_notes.append(f"TensorFlow would ignore it: compute capability {cc} < {tf_minimum}")
+        if lost:
+            row_notes.append("lost to the driver: TensorFlow cannot use it (see gpu.nvml-query)")
+        else:
+            row_notes.append(f"TensorFlow would ignore it: compute capability {cc} < {tf_minimum}")
         return None
 
     rows: list[MapRow] = []
@@ -98,7 +136,7 @@ def build_map(facts: Facts, tf_minimum: str | None) -> DeviceMap:
         tf_device = None
         if ordinal is not None:
             seen_ordinals.add(ordinal)
-            tf_device = tf_for(ordinal, row_notes, gpu.cc_text)
+            tf_device = tf_for(ordinal, row_notes, gpu.cc_text, gpu.lost)
         elif migs:
             row_notes.append(f"shown to CUDA as {len(migs)} MIG instance(s) below")
         elif cuda is not None and cuda.ok:
@@ -107,8 +145,20 @@ def build_map(facts: Facts, tf_minimum: str | None) -> DeviceMap:
                 if cuda.visible_devices is not None
                 else "CUDA does not show it"
             )
+        if gpu.lost and ordinal is None:
+            row_notes.append("lost to the driver (see gpu.nvml-query)")
         rows.append(
-            MapRow(gpu.index, gpu.uuid, bus, gpu.name, gpu.cc_text, ordinal, tf_device, row_notes)
+            MapRow(
+                gpu.index,
+                gpu.uuid,
+                bus,
+                gpu.name,
+                gpu.cc_text,
+                ordinal,
+                tf_device,
+                row_notes,
+                lost=gpu.lost,
+            )
         )
         for mig in migs:
             seen_ordinals.add(mig.ordinal)
@@ -121,8 +171,10 @@ def build_map(facts: Facts, tf_minimum: str | None) -> DeviceMap:
                     mig.name,
                     _cc_text(mig.compute_capability),
                     mig.ordinal,
-                    tf_for(mig.ordinal, mig_notes, gpu.cc_text),
+                    tf_for(mig.ordinal, mig_notes, gpu.cc_text, gpu.lost),
                     mig_notes,
+                    lost=gpu.lost,
+                    mig_of=gpu.index,
                 )
             )
     for dev in cuda_devices:  # CUDA devices NVML did not report (NVML not working)
@@ -169,8 +221,75 @@ def build_map(facts: Facts, tf_minimum: str | None) -> DeviceMap:
             + (runtime.error or "the installed TensorFlow is not a CUDA build")
         )
     return DeviceMap(
-        rows, "tensorflow" if tf_ran else "predicted", tf_minimum, orders_differ, notes
+        rows,
+        "tensorflow" if tf_ran else "predicted",
+        tf_minimum,
+        orders_differ,
+        notes,
+        nvml_faults(facts),
     )
+
+
+@dataclass(frozen=True)
+class UsableGpus:
+    """How many GPUs the framework should use here, and why the others are left out."""
+
+    count: int
+    #: "GPU 0 (Tesla K80): TensorFlow would ignore it: compute capability 3.7 < 6.0"
+    left_out: list[str] = field(default_factory=list)
+
+
+def _row_label(row: MapRow) -> str:
+    where = f"GPU {row.smi_index}" if row.smi_index is not None else f"CUDA {row.cuda_ordinal}"
+    return where + (f" ({row.name})" if row.name else "")
+
+
+def usable_gpus(facts: Facts, tf_minimum: str | None) -> UsableGpus:
+    """The GPUs (and MIG instances) the framework should register under this environment:
+    shown by CUDA (CUDA_VISIBLE_DEVICES applied), not below ``tf_minimum``, not lost.
+    Where CUDA itself fails, what it should have shown: the NVML GPUs that qualify, less
+    those CUDA_VISIBLE_DEVICES hides."""
+    cuda = facts.cuda
+    if cuda is not None and cuda.ok:
+        dmap = build_map(facts, tf_minimum)
+        parents = {r.mig_of for r in dmap.rows if r.mig_of is not None}
+        left = [
+            f"{_row_label(r)}: {'; '.join(r.notes) or 'not shown to the framework'}"
+            for r in dmap.rows
+            if not r.tf_device and not (r.mig_of is None and r.smi_index in parents)
+        ]
+        return UsableGpus(sum(1 for r in dmap.rows if r.tf_device), left)
+    gpus = facts.nvml.gpus if facts.nvml and facts.nvml.ok else []
+    if not gpus:
+        return UsableGpus(0)
+    visible = set(range(len(gpus)))
+    if cuda is not None and cuda.visible_devices is not None:
+        from gpusetup.visible_devices import mig_inventory, resolve_visible_devices
+
+        visible = set(
+            resolve_visible_devices(
+                cuda.visible_devices,
+                [g.uuid for g in gpus],
+                mig_inventory(gpus),
+                facts.nvml.driver_version if facts.nvml else None,
+            ).visible
+        )
+    count, left = 0, []
+    for pos, gpu in enumerate(gpus):
+        label = f"GPU {gpu.index}" + (f" ({gpu.name})" if gpu.name else "")
+        cc = gpu.compute_capability
+        if gpu.lost:
+            left.append(f"{label}: lost to the driver")
+        elif pos not in visible:
+            left.append(f"{label}: hidden by CUDA_VISIBLE_DEVICES")
+        elif tf_minimum and cc and tuple(cc) < parse_cc(tf_minimum):
+            left.append(f"{label}: compute capability {gpu.cc_text} < {tf_minimum}")
+        else:
+            count += 1
+    if cuda is not None and count:
+        why = cuda.load_error or (cuda.init_error.name if cuda.init_error else cuda.hung_call)
+        left.append(f"CUDA itself shows no device: {why} (see cuda.init)")
+    return UsableGpus(count, left)
 
 
 class SelectionError(Exception):
@@ -192,6 +311,10 @@ def select_line(device_map: DeviceMap, smi_index: int) -> str:
             f"GPU {smi_index} ({row.name}) has compute capability {row.compute_capability}; "
             f"TensorFlow needs {device_map.tf_minimum} and will ignore it whatever the "
             "environment says"
+        )
+    if row.lost:
+        raise SelectionError(
+            f"GPU {smi_index} is lost to the driver: no job can use it until a reboot"
         )
     if not row.uuid:
         raise SelectionError(f"GPU {smi_index} has no UUID to select it by")

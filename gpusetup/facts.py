@@ -117,6 +117,15 @@ class RemappedRows:
 
 
 @dataclass(frozen=True)
+class NvmlMigDevice:
+    """A MIG device (a compute instance in its GPU instance), as nvidia-smi -L lists it."""
+
+    uuid: str | None
+    gpu_instance_id: int | None = None
+    compute_instance_id: int | None = None
+
+
+@dataclass(frozen=True)
 class NvmlGpu:
     index: int
     name: str | None = None
@@ -136,8 +145,14 @@ class NvmlGpu:
     inforom_valid: bool | None = None
     #: queries this GPU answered with NotSupported (a value, not an error)
     not_supported: list[str] = field(default_factory=list)
+    #: queries whose entry point this driver's libnvidia-ml lacks (FunctionNotFound: an
+    #: older driver; a value, not an error)
+    not_in_driver: list[str] = field(default_factory=list)
     #: query name -> the error it raised (other than NotSupported)
     errors: dict[str, NvmlError] = field(default_factory=dict)
+    #: the MIG devices of a GPU in MIG mode; None: not enumerated (MIG off, or facts
+    #: recorded before gpusetup listed them)
+    mig_devices: list[NvmlMigDevice] | None = None
 
     @property
     def pci_bus_id_normalised(self) -> str | None:
@@ -147,6 +162,21 @@ class NvmlGpu:
     def cc_text(self) -> str | None:
         cc = self.compute_capability
         return f"{cc[0]}.{cc[1]}" if cc else None
+
+    @property
+    def lost(self) -> bool:
+        """The driver answered "GPU is lost" (Xid 79: fallen off the bus) to some query."""
+        return any(e.error_class.endswith("GpuIsLost") for e in self.errors.values())
+
+    def why_unanswered(self, query: str) -> str | None:
+        """Why ``query`` gave no value, in words; None when it answered."""
+        if query in self.not_in_driver:
+            return "not in this driver's NVML"
+        if query in self.not_supported:
+            return "not supported by this GPU"
+        if query in self.errors:
+            return f"error: {self.errors[query].message}"
+        return None
 
 
 @dataclass(frozen=True)

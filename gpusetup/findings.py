@@ -10,6 +10,10 @@ from gpusetup.facts import Facts
 from gpusetup.serde import SchemaError, from_jsonable, to_jsonable
 
 REPORT_SCHEMA = "gpusetup.report/1"
+#: the evidence key of a finding that stands for a check that crashed (a gpusetup bug)
+BUG_EVIDENCE = "gpusetup bug"
+#: the exit code when gpusetup itself failed
+EXIT_BUG = 3
 
 
 class Status(str, enum.Enum):
@@ -35,6 +39,26 @@ class Finding:
     subject: str | None = None
 
 
+def bug_finding(check_id: str, title: str, exc: Exception) -> Finding:
+    """The failure that stands for a check (or step) that raised: a gpusetup bug."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    evidence: dict[str, Any] = {BUG_EVIDENCE: f"{type(exc).__name__}: {exc}"}
+    if frames:  # where it raised
+        where = frames[-1]
+        path = where.filename.rsplit("gpusetup/", 1)[-1]
+        evidence["where"] = f"{path}:{where.lineno} in {where.name}"
+    return Finding(
+        id=check_id,
+        status=Status.FAIL,
+        title=f"{title}: the check itself failed (a gpusetup bug)",
+        detail=f"{type(exc).__name__}: {exc}. This is a gpusetup bug; please report it with "
+        "the output of `gpusetup collect`. The other checks ran; the exit code is 3.",
+        evidence=evidence,
+    )
+
+
 @dataclass(frozen=True)
 class Report:
     tool: dict[str, str]
@@ -49,8 +73,16 @@ class Report:
             counts[f.status.value] += 1
         return counts
 
+    @property
+    def bugs(self) -> list[Finding]:
+        """Findings that stand for a check that crashed."""
+        return [f for f in self.findings if BUG_EVIDENCE in f.evidence]
+
     def exit_code(self, strict: bool = False) -> int:
-        """0: no failure; 1: at least one failure (with ``strict``: or a warning)."""
+        """0: no failure; 1: at least one failure (with ``strict``: or a warning); 3: a
+        check crashed (a gpusetup bug; the report still shows every other verdict)."""
+        if self.bugs:
+            return EXIT_BUG
         bad = {Status.FAIL, Status.WARN} if strict else {Status.FAIL}
         return 1 if any(f.status in bad for f in self.findings) else 0
 

@@ -32,28 +32,55 @@ def load_machine(name: str) -> dict:
 
 
 @pytest.fixture(scope="session")
-def fake_driver_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Build the simulated libnvidia-ml.so.1 and libcuda.so.1 (once per session)."""
+def fake_driver_build(tmp_path_factory: pytest.TempPathFactory):
+    """Build the simulated libnvidia-ml.so.1 and libcuda.so.1, once per set of NVML entry
+    points a machine lacks (its "missing_functions": a linker version script keeps them
+    out of the dynamic symbol table, so pynvml's own lookup fails as on an older driver).
+    """
     cc = shutil.which("cc") or shutil.which("gcc")
     assert cc, "a C compiler is needed to build the simulated driver (install gcc)"
-    out = tmp_path_factory.mktemp("fakegpu")
-    for soname, source in (("libnvidia-ml.so.1", "fakenvml.c"), ("libcuda.so.1", "fakecuda.c")):
-        subprocess.run(
-            [
-                cc,
-                "-shared",
-                "-fPIC",
-                "-O1",
-                "-Wall",
-                "-Werror",
-                f"-Wl,-soname,{soname}",
-                "-o",
-                str(out / soname),
-                str(FAKEGPU / source),
-            ],
-            check=True,
-        )
-    return out
+    built: dict[tuple[str, ...], Path] = {}
+
+    def build(missing: tuple[str, ...] = ()) -> Path:
+        key = tuple(sorted(missing))
+        if key in built:
+            return built[key]
+        out = tmp_path_factory.mktemp("fakegpu")
+        flags = []
+        if key:
+            script = out / "missing.map"
+            script.write_text("{ global: *; local: " + "".join(f"{f}; " for f in key) + "};\n")
+            flags = [f"-Wl,--version-script,{script}"]
+        for soname, source in (
+            ("libnvidia-ml.so.1", "fakenvml.c"),
+            ("libcuda.so.1", "fakecuda.c"),
+        ):
+            subprocess.run(
+                [
+                    cc,
+                    "-shared",
+                    "-fPIC",
+                    "-O1",
+                    "-Wall",
+                    "-Werror",
+                    f"-Wl,-soname,{soname}",
+                    *(flags if soname == "libnvidia-ml.so.1" else []),
+                    "-o",
+                    str(out / soname),
+                    str(FAKEGPU / source),
+                ],
+                check=True,
+            )
+        built[key] = out
+        return out
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def fake_driver_dir(fake_driver_build) -> Path:
+    """The simulated libnvidia-ml.so.1 and libcuda.so.1 with every entry point."""
+    return fake_driver_build()
 
 
 @dataclass
@@ -78,7 +105,7 @@ def base_env(**extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def cli(fake_driver_dir: Path):
+def cli(fake_driver_build):
     """Run ``python -m gpusetup ARGS`` on a simulated machine (or with no driver at all)."""
 
     def run(
@@ -95,7 +122,8 @@ def cli(fake_driver_dir: Path):
         if machine_file is not None:
             path = machine_file if isinstance(machine_file, Path) else machine(machine_file)
             extra["FAKEGPU_MACHINE"] = str(path)
-            dirs.append(str(lib_dir or fake_driver_dir))
+            missing = tuple(json.loads(path.read_text()).get("missing_functions", ()))
+            dirs.append(str(lib_dir or fake_driver_build(missing)))
         elif lib_dir is not None:
             dirs.append(str(lib_dir))
         dirs += [str(d) for d in extra_lib_dirs]

@@ -113,3 +113,54 @@ def test_python_dash_m_matches_the_console_script(cli):
     run = cli("--version")
     assert run.returncode == 0 and run.stdout.startswith("gpusetup ")
     assert json.loads(cli("gpus", "--json", machine_file="h100").stdout)["gpus"][0]["index"] == 0
+
+
+CRASHING_CHECK = """
+import sys
+from gpusetup.diagnose import check
+
+@check("gpu.test-crash", "A check with a bug")
+def crash(ctx):
+    '''What: x. Why it matters: x. Fix: x.'''
+    return {}["no such key"]
+
+from gpusetup.cli import main
+sys.argv = ["gpusetup", *sys.argv[1:]]
+main()
+"""
+
+
+def run_with_a_crashing_check(*args: str) -> subprocess.CompletedProcess:
+    """The real CLI, in a process where one more check is registered: one that raises.
+    Only a test can do this; nothing a user passes reaches it."""
+    return subprocess.run(
+        [sys.executable, "-c", CRASHING_CHECK, *args],
+        capture_output=True,
+        text=True,
+        env=base_env(),
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+def test_a_crashing_check_is_reported_with_the_rest_and_exits_3():
+    run = run_with_a_crashing_check("doctor", "--no-smoke")
+    assert run.returncode == 3, run.stderr
+    assert "Traceback" not in run.stderr and "internal error" not in run.stderr
+    out = " ".join(run.stdout.split())
+    assert "FAIL gpu.test-crash A check with a bug: the check itself failed (a gpusetup bug)" in out
+    assert "gpu.present" in out and "Details of a check" in out  # the whole report
+    report = json.loads(run_with_a_crashing_check("doctor", "--json", "--no-smoke").stdout)
+    bug = [f for f in report["findings"] if f["id"] == "gpu.test-crash"][0]
+    assert bug["status"] == "fail"
+    assert bug["evidence"]["gpusetup bug"] == "KeyError: 'no such key'"
+    assert bug["evidence"]["where"].endswith("in crash")
+    assert len(report["findings"]) > 10
+
+
+def test_a_crashing_check_is_unknown_to_node_problem_detector_and_3_elsewhere():
+    npd = run_with_a_crashing_check("validate", "--format", "npd", "--no-smoke")
+    assert npd.returncode == 2
+    assert npd.stdout.startswith("Unknown: gpusetup bug in gpu.test-crash: KeyError")
+    console = run_with_a_crashing_check("validate", "--no-smoke")
+    assert console.returncode == 3 and "gpu.test-crash" in console.stdout

@@ -269,6 +269,33 @@ def test_smoke_without_the_framework_skips_with_the_install_hint(tmp_path):
     assert "pip install 'tensorflow[and-cuda]'" in finding["detail"]
 
 
+def test_smoke_counts_only_the_gpus_tensorflow_can_use_and_says_why_the_rest_are_left_out(cli):
+    """Six of eight GPUs visible, one of those (a K80) below TensorFlow's minimum: five
+    usable. tensorflow-cpu uses none of them."""
+    pytest.importorskip("tensorflow", reason="install.sh --dev installs tensorflow-cpu")
+    visible = ",".join(f"GPU-1f2e3d4c-000{i}" for i in range(1, 7))
+    run = cli("smoke", "--json", machine_file="mixed8", CUDA_VISIBLE_DEVICES=visible, timeout=300)
+    assert run.returncode == 1, run.stderr
+    visible_finding = [f for f in run.json()["findings"] if f["id"] == "smoke.gpu-visible"][0]
+    assert visible_finding["status"] == "fail"
+    assert visible_finding["title"].endswith("uses 0 of 5 usable GPU(s)")
+    left = visible_finding["evidence"]["left out"]
+    assert left == [
+        "GPU 0 (Tesla K80): TensorFlow would ignore it: compute capability 3.7 < 6.0",
+        "GPU 6 (NVIDIA H100 80GB HBM3): hidden by CUDA_VISIBLE_DEVICES",
+        "GPU 7 (NVIDIA GeForce RTX 4090): hidden by CUDA_VISIBLE_DEVICES",
+    ]
+    assert "Not counted: GPU 0 (Tesla K80)" in visible_finding["detail"]
+
+
+def test_smoke_does_not_count_a_lost_gpu(cli):
+    pytest.importorskip("tensorflow", reason="install.sh --dev installs tensorflow-cpu")
+    run = cli("smoke", "--json", machine_file="lost", timeout=300)
+    finding = [f for f in run.json()["findings"] if f["id"] == "smoke.gpu-visible"][0]
+    assert finding["title"].endswith("uses 0 of 1 usable GPU(s)")
+    assert any("lost to the driver" in why for why in finding["evidence"]["left out"])
+
+
 def test_torch_backend_matches_the_same_model(cli):
     pytest.importorskip("torch", reason="PyTorch is not installed in this environment")
     data = cli("smoke", "--json", "--backend", "torch", timeout=300).json()
@@ -323,7 +350,7 @@ def test_smoke_judge_mismatch_and_missing_gpus():
         ("smoke.gpu-visible", "fail"),
     ]
     assert "gpu.health" in findings[1].fix
-    assert findings[2].title == "tensorflow 2.21.0 uses 1 of 2 GPU(s)"
+    assert findings[2].title == "tensorflow 2.21.0 uses 1 of 2 usable GPU(s)"
 
 
 def test_smoke_results_join_the_map_by_tensorflow_device_and_cuda_ordinal():

@@ -16,6 +16,11 @@ def by_id(report: dict, check_id: str) -> list[dict]:
     return found
 
 
+def flat(text: str) -> str:
+    """Console text with its line wrapping undone."""
+    return " ".join(text.split())
+
+
 def status(report: dict, check_id: str) -> set[str]:
     return {f["status"] for f in by_id(report, check_id)}
 
@@ -129,6 +134,48 @@ def test_gpu_lost_on_one_call(cli):
     assert gpu1["uuid"] == "GPU-9d3a5f5e-6b1c-4a8e-9a41-3c2f0e7b8d22" and gpu1["name"] is None
 
 
+def test_an_entry_point_the_driver_lacks_is_not_supported_not_a_failure(cli):
+    """The simulated libnvidia-ml is built without two entry points (a linker version
+    script), so the real pynvml raises FunctionNotFound through its own symbol lookup."""
+    run = cli("doctor", "--json", "--no-smoke", machine_file="old-driver")
+    report = run.json()
+    lacking = ["nvmlDeviceGetRemappedRows", "nvmlDeviceGetRetiredPages"]
+    for gpu in report["facts"]["nvml"]["gpus"]:
+        assert gpu["errors"] == {}
+        assert sorted(gpu["not_in_driver"]) == lacking
+        assert gpu["remapped_rows"] is None and gpu["retired_pages"] is None
+    query = by_id(report, "gpu.nvml-query")
+    assert [f["status"] for f in query] == ["pass"]
+    assert (
+        "this driver's NVML lacks nvmlDeviceGetRemappedRows, nvmlDeviceGetRetiredPages"
+        in (query[0]["title"])
+    )
+    health = by_id(report, "gpu.health")
+    assert [f["status"] for f in health] == ["pass"]
+    assert "clean" not in health[0]["title"]
+    assert "retired pages, row remapping (not in this driver's NVML)" in health[0]["title"]
+    assert set(health[0]["evidence"]["not read"]) == {
+        "GPU 0 (Tesla V100-SXM2-16GB, 0000:1a:00.0)",
+        "GPU 1 (Tesla V100-SXM2-16GB, 0000:1b:00.0)",
+    }
+    assert "newer driver" in health[0]["fix"]
+    # the one real failure on this machine is the driver's age, not the GPUs
+    assert {f["id"] for f in report["findings"] if f["status"] == "fail"} >= {"driver.version"}
+    assert not [
+        f for f in report["findings"] if f["id"].startswith("gpu.") and f["status"] == "fail"
+    ]
+
+
+def test_health_names_the_counters_a_gpu_does_not_support(cli):
+    """An H100 does not retire pages (it remaps rows): not read, so not called clean."""
+    health = by_id(cli("doctor", "--json", "--no-smoke", machine_file="h100").json(), "gpu.health")
+    assert [f["status"] for f in health] == ["pass"]
+    assert health[0]["title"] == (
+        "No memory health problem in the counters read; not read: retired pages, "
+        "retirement pending (not supported by this GPU)"
+    )
+
+
 def test_a_hung_driver_call_ends_at_the_deadline_as_a_finding(cli):
     started = time.monotonic()
     run = cli("doctor", "--json", machine_file="hang", GPUSETUP_NVML_TIMEOUT="2", timeout=30)
@@ -228,3 +275,61 @@ def test_doctor_from_collect_gives_the_same_findings_on_this_machine(cli, tmp_pa
     replay = cli("doctor", "--json", "--from", str(facts)).json()
     assert replay["findings"] == live["findings"]
     assert live["findings"][-1]["id"] == "smoke.inference"
+
+
+def test_nvml_hung_at_init_is_its_own_verdict_not_a_missing_gpu(cli):
+    run = cli("doctor", "--json", machine_file="hang-init", GPUSETUP_NVML_TIMEOUT="2")
+    assert run.returncode == 1
+    report = run.json()
+    present = by_id(report, "gpu.present")[0]
+    assert present["status"] == "skip"
+    assert present["title"] == (
+        "Cannot tell whether there is an NVIDIA GPU: the driver did not answer"
+    )
+    nvml = by_id(report, "driver.nvml")[0]
+    assert nvml["status"] == "fail"
+    assert nvml["title"] == "NVML call nvmlInit did not return within 2 s"
+    said = " ".join(f["title"] + " " + f["detail"] for f in report["findings"])
+    for verdict in ("has no NVIDIA GPU", "No NVIDIA GPU on this machine", "No NVIDIA GPU ("):
+        assert verdict not in said
+    assert by_id(report, "smoke.inference")[0]["detail"] == (
+        "The NVIDIA driver did not answer (see driver.nvml)."
+    )
+
+
+def test_gpus_and_map_say_the_driver_hung_and_exit_1(cli):
+    env = dict(machine_file="hang-init", GPUSETUP_NVML_TIMEOUT="2")
+    run = cli("gpus", **env)
+    assert run.returncode == 1
+    assert "NVML call nvmlInit did not return within 2 s" in flat(run.stdout)
+    assert "No NVIDIA GPU found" not in flat(run.stdout)
+    data = cli("gpus", "--json", **env).json()
+    assert data["nvml_hung_call"] == "nvmlInit" and "nvmlInit" in data["faults"][0]
+    run = cli("map", **env)
+    assert run.returncode == 1 and "NVML call nvmlInit did not return" in flat(run.stdout)
+    run = cli("map", "--json", **env)
+    assert run.returncode == 1 and "nvmlInit" in run.json()["faults"][0]
+    # a hang after the first GPU answered: the table shows it, and the exit code says
+    # the list is incomplete
+    run = cli("gpus", machine_file="hang", GPUSETUP_NVML_TIMEOUT="2")
+    assert run.returncode == 1 and "nvmlDeviceGetUUID on GPU 1" in flat(run.stdout)
+
+
+def test_a_lost_gpu_is_marked_lost_in_gpus_and_map_and_gets_no_tensorflow_device(cli):
+    run = cli("gpus", machine_file="lost")
+    assert run.returncode == 1
+    table = run.stdout.split("#  UUID")[0]
+    rows = {line.split()[0]: line for line in table.splitlines() if line[:1].isdigit()}
+    assert "LOST" in rows["1"] and "LOST" not in rows["0"]
+    assert "nvidia-smi GPU 1 (0000:5e:00.0) is lost to the driver" in " ".join(run.stdout.split())
+    data = cli("gpus", "--json", machine_file="lost").json()
+    assert [g["lost"] for g in data["gpus"]] == [False, True]
+    run = cli("map", "--json", machine_file="lost")
+    assert run.returncode == 1
+    by_smi = {r["smi_index"]: r for r in run.json()["rows"]}
+    assert by_smi[1]["lost"] is True and by_smi[1]["tf_device"] is None
+    assert any("lost to the driver" in n for n in by_smi[1]["notes"])
+    assert by_smi[0]["lost"] is False and by_smi[0]["tf_device"] == "/GPU:0"
+    assert "lost to the driver" in run.json()["faults"][0]
+    refused = cli("map", "--select", "1", machine_file="lost")
+    assert refused.returncode == 1 and "lost to the driver" in refused.stderr

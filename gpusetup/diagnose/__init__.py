@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from gpusetup.facts import Facts, NvmlGpu
-from gpusetup.findings import Finding, Status
+from gpusetup.findings import Finding, Status, bug_finding
 from gpusetup.knowledge import (
     CudaTable,
     Profile,
@@ -66,14 +66,33 @@ class Context:
         return bool(self.pci_gpus) or bool(nvml and (nvml.device_count or nvml.gpus))
 
     @property
+    def nvml_unanswered(self) -> str | None:
+        """Why NVML could not say what GPUs there are (a call that hung, a probe that
+        died), or None. A hung driver is not a missing GPU: it is its own verdict."""
+        nvml = self.facts.nvml
+        if nvml is None:
+            failure = self.facts.failures.get("nvml")
+            return f"the NVML probe failed: {failure.message}" if failure else None
+        if nvml.hung_call and not nvml.gpus:
+            return f"NVML call {nvml.hung_call} did not return within {nvml.timeout_s:g} s"
+        return None
+
+    @property
+    def gpu_unknown(self) -> bool:
+        """No GPU seen, and the driver could not be asked: whether there is one is unknown."""
+        return not self.has_gpu and self.nvml_unanswered is not None
+
+    @property
     def libraries_wanted(self) -> bool:
-        return self.force_libraries or self.has_gpu
+        return self.force_libraries or self.has_gpu or self.gpu_unknown
 
     def skip(self, check_id: str, title: str, reason: str) -> Finding:
         return Finding(id=check_id, status=Status.SKIP, title=title, detail=reason)
 
     def needs_nvml(self, check_id: str, title: str) -> Finding | None:
         """A skip finding when NVML gave no GPU data, naming the root cause."""
+        if self.gpu_unknown:
+            return self.skip(check_id, title, "The NVIDIA driver did not answer (see driver.nvml).")
         if not self.has_gpu:
             return self.skip(check_id, title, "No NVIDIA GPU on this machine (see gpu.present).")
         if not self.nvml_gpus:
@@ -95,19 +114,33 @@ class Check:
     title: str
     explanation: str
     run: CheckFn
+    #: False for an id whose verdict another step gives (the smoke inference): it is
+    #: explained and listed, but ``diagnose`` does not run it
+    runs_in_diagnose: bool = True
 
 
 CHECKS: dict[str, Check] = {}
-CHECK_MODULES = ("presence", "driver", "gpu", "cuda", "libraries", "environment", "node")
+CHECK_MODULES = (
+    "presence",
+    "driver",
+    "gpu",
+    "cuda",
+    "libraries",
+    "environment",
+    "node",
+    "smoke",
+)
 
 
-def check(check_id: str, title: str) -> Callable[[CheckFn], CheckFn]:
+def check(check_id: str, title: str, runs_in_diagnose: bool = True) -> Callable[[CheckFn], CheckFn]:
     """Register a check; its docstring becomes its explanation."""
 
     def register(fn: CheckFn) -> CheckFn:
         if check_id in CHECKS:
             raise ValueError(f"duplicate check id {check_id}")
-        CHECKS[check_id] = Check(check_id, title, inspect.cleandoc(fn.__doc__ or ""), fn)
+        CHECKS[check_id] = Check(
+            check_id, title, inspect.cleandoc(fn.__doc__ or ""), fn, runs_in_diagnose
+        )
         return fn
 
     return register
@@ -130,20 +163,12 @@ def diagnose(
     ctx = Context(facts=facts, profile=profile, cuda=cuda_table(), force_libraries=force_libraries)
     findings: list[Finding] = []
     for chk in all_checks().values():
-        if only_prefix and not chk.id.startswith(only_prefix):
+        if not chk.runs_in_diagnose or (only_prefix and not chk.id.startswith(only_prefix)):
             continue
         try:
             findings.extend(chk.run(ctx))
         except Exception as exc:  # noqa: BLE001 - a broken check must not hide the others
-            findings.append(
-                Finding(
-                    id=chk.id,
-                    status=Status.FAIL,
-                    title=f"{chk.title}: the check itself failed",
-                    detail=f"{type(exc).__name__}: {exc}. This is a gpusetup bug; please "
-                    "report it with the output of `gpusetup collect`.",
-                )
-            )
+            findings.append(bug_finding(chk.id, chk.title, exc))
     return findings
 
 

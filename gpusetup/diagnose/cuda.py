@@ -193,7 +193,7 @@ def toolchain(ctx: Context) -> list[Finding]:
     """
     title = "XLA finds ptxas and libdevice, no newer than the driver"
     libs = ctx.facts.libs
-    if libs is None or not (ctx.has_gpu or ctx.force_libraries):
+    if libs is None or not ctx.libraries_wanted:
         return [ctx.skip("cuda.toolchain", title, "No NVIDIA GPU (see gpu.present).")]
     evidence: dict[str, object] = dict(libs.toolchain)
     if libs.toolchain_versions:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gpusetup.diagnose import Context, check
 from gpusetup.findings import Finding, Status
-from gpusetup.visible_devices import resolve_visible_devices
+from gpusetup.visible_devices import mig_inventory, resolve_visible_devices
 
 
 @check("env.cuda-visible-devices", "CUDA_VISIBLE_DEVICES leaves GPUs visible")
@@ -13,8 +13,10 @@ def cuda_visible_devices(ctx: Context) -> list[Finding]:
     What: whether CUDA_VISIBLE_DEVICES, when set, names GPUs that exist.
 
     Why it matters: CUDA applies it silently. An empty value (or -1) hides every GPU;
-    an entry that matches nothing (a typo in a UUID, an ordinal past the last GPU) hides
-    itself and every entry after it, so TensorFlow sees fewer GPUs than intended, or
+    an entry that matches nothing (a typo in a UUID, an ordinal past the last GPU, a MIG
+    device in the spelling of another driver generation: MIG-<uuid> from R470,
+    MIG-GPU-<uuid>/<GPU instance>/<compute instance> before) hides itself and every entry
+    after it, so TensorFlow sees fewer GPUs than intended, or
     none, and says only "no GPU". Ordinals count in CUDA's order, which is not
     nvidia-smi's unless CUDA_DEVICE_ORDER=PCI_BUS_ID; UUIDs avoid that trap.
 
@@ -35,7 +37,8 @@ def cuda_visible_devices(ctx: Context) -> list[Finding]:
         ]
     list_fix = (
         "Unset it (unset CUDA_VISIBLE_DEVICES), or name GPUs by UUID, e.g.\n"
-        "  export CUDA_VISIBLE_DEVICES=GPU-<uuid>   # nvidia-smi -L lists them"
+        "  export CUDA_VISIBLE_DEVICES=GPU-<uuid>   # nvidia-smi -L lists them\n"
+        "(a MIG device by the name nvidia-smi -L gives it: MIG-<uuid> from driver R470)"
     )
     if not value.strip():
         return [
@@ -51,7 +54,8 @@ def cuda_visible_devices(ctx: Context) -> list[Finding]:
     if skip := ctx.needs_nvml("env.cuda-visible-devices", title):
         return [skip]
     uuids = [g.uuid for g in ctx.nvml_gpus]
-    vis = resolve_visible_devices(value, uuids)
+    driver = ctx.facts.nvml.driver_version if ctx.facts.nvml else None
+    vis = resolve_visible_devices(value, uuids, mig_inventory(ctx.nvml_gpus), driver)
     evidence: dict[str, object] = {
         "CUDA_VISIBLE_DEVICES": value,
         "GPUs": len(uuids),
@@ -77,8 +81,8 @@ def cuda_visible_devices(ctx: Context) -> list[Finding]:
         Finding(
             "env.cuda-visible-devices",
             Status.PASS,
-            f"CUDA_VISIBLE_DEVICES shows {len(vis.visible) + len(vis.mig_entries)} of "
-            f"{len(uuids)} GPU(s)",
+            f"CUDA_VISIBLE_DEVICES shows {len(vis.visible)} of {len(uuids)} GPU(s)"
+            + (f" and {len(vis.mig_entries)} MIG device(s)" if vis.mig_entries else ""),
             evidence=evidence,
         )
     ]

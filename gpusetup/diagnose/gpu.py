@@ -12,8 +12,10 @@ XID_HINT = "Check the kernel log for Xid errors: sudo dmesg | grep -i -e xid -e 
 @check("gpu.nvml-query", "Every GPU answers the driver")
 def nvml_query(ctx: Context) -> list[Finding]:
     """
-    What: whether each GPU answered every NVML query gpusetup makes (NotSupported counts
-    as an answer: many boards do not implement every counter).
+    What: whether each GPU answered every NVML query gpusetup makes. NotSupported counts
+    as an answer (many boards do not implement every counter), and so does
+    FunctionNotFound (an older driver's libnvidia-ml lacks that entry point): both are
+    listed, and the checks that needed the value say they could not tell.
 
     Why it matters: an error such as "GPU is lost" on one GPU means the driver lost
     contact with it (Xid 79, fallen off the bus); CUDA programs on that GPU will fail or
@@ -49,8 +51,29 @@ def nvml_query(ctx: Context) -> list[Finding]:
                 subject=f"GPU {gpu.index}",
             )
         )
-    return findings or [
-        Finding("gpu.nvml-query", Status.PASS, f"All {len(ctx.nvml_gpus)} GPU(s) answered")
+    if findings:
+        return findings
+    missing = sorted({q for g in ctx.nvml_gpus for q in g.not_in_driver})
+    unsupported = {
+        f"GPU {g.index}": ", ".join(g.not_supported) for g in ctx.nvml_gpus if g.not_supported
+    }
+    evidence: dict[str, object] = {}
+    if missing:
+        evidence["not in this driver's NVML"] = missing
+    if unsupported:
+        evidence["not supported by the GPU"] = unsupported
+    return [
+        Finding(
+            "gpu.nvml-query",
+            Status.PASS,
+            f"All {len(ctx.nvml_gpus)} GPU(s) answered"
+            + (f"; this driver's NVML lacks {', '.join(missing)}" if missing else ""),
+            detail="FunctionNotFound: the driver's libnvidia-ml predates these calls; the "
+            "values they give are unknown here (a newer driver has them)."
+            if missing
+            else "",
+            evidence=evidence,
+        )
     ]
 
 
@@ -91,7 +114,8 @@ def compute_capability(ctx: Context) -> list[Finding]:
     for gpu in ctx.nvml_gpus:
         cc = gpu.compute_capability
         if cc is None:
-            unknown.append(gpu_label(gpu))
+            why = gpu.why_unanswered("nvmlDeviceGetCudaComputeCapability")
+            unknown.append(gpu_label(gpu) + (f" ({why})" if why else ""))
         elif tuple(cc) < need:
             older = newest_tensorflow_for_cc(tuple(cc))
             fix = f"Use a GPU with compute capability {minimum} or higher"
@@ -130,7 +154,8 @@ def compute_capability(ctx: Context) -> list[Finding]:
                 "gpu.compute-capability",
                 Status.WARN,
                 f"Compute capability unknown for {', '.join(unknown)}",
-                detail="NVML did not report it (see gpu.nvml-query).",
+                detail="NVML did not report it (see gpu.nvml-query); TensorFlow may ignore "
+                "these GPUs.",
             )
         )
     if not findings:
@@ -143,6 +168,26 @@ def compute_capability(ctx: Context) -> list[Finding]:
             )
         )
     return findings
+
+
+#: each memory health counter and the NVML query that gives it
+HEALTH_COUNTERS = {
+    "retirement pending": "nvmlDeviceGetRetiredPagesPendingStatus",
+    "retired pages": "nvmlDeviceGetRetiredPages",
+    "row remapping": "nvmlDeviceGetRemappedRows",
+    "volatile ECC": "nvmlDeviceGetTotalEccErrors",
+    "infoROM": "nvmlDeviceValidateInforom",
+}
+
+
+def _unanswered_counters(gpu) -> dict[str, str]:
+    """Counter -> why this GPU gave no value for it."""
+    out = {}
+    for counter, query in HEALTH_COUNTERS.items():
+        why = gpu.why_unanswered(query)
+        if why:
+            out[counter] = why
+    return out
 
 
 def _severity(level: str) -> Status | None:
@@ -159,7 +204,9 @@ def health(ctx: Context) -> list[Finding]:
 
     Why it matters: pending retirements and remaps only take effect after a GPU reset;
     until then jobs can hit the bad memory. Too many retired pages or a failed remap
-    means the board needs replacing.
+    means the board needs replacing. A counter the GPU does not support, or that the
+    driver's NVML cannot give (an older driver lacks the call), is named: clean means
+    clean only for the counters read.
 
     Fix: drain the node and reset the GPU (`sudo nvidia-smi -r -i N`, with nothing
     running on it) or reboot; replace the board when the counters say so.
@@ -242,16 +289,45 @@ def health(ctx: Context) -> list[Finding]:
             )
     if findings:
         return findings
+    gaps = {
+        gpu_label(g): unanswered for g in ctx.nvml_gpus if (unanswered := _unanswered_counters(g))
+    }
+    by_reason: dict[str, set[str]] = {}
+    for unanswered in gaps.values():
+        for counter, why in unanswered.items():
+            by_reason.setdefault(why, set()).add(counter)
+    detail = "; ".join(
+        f"{label}: " + ", ".join(f"{c} ({why})" for c, why in unanswered.items())
+        for label, unanswered in gaps.items()
+    )
     if not checked:
         return [
             ctx.skip(
                 "gpu.health",
                 title,
-                "No GPU reports memory health counters (NotSupported on these boards).",
+                "No GPU gave a memory health counter: " + (detail or "none reported") + ".",
             )
         ]
+    if not gaps:
+        return [
+            Finding(
+                "gpu.health", Status.PASS, f"Memory health counters are clean on {checked} GPU(s)"
+            )
+        ]
+    not_given = "; ".join(
+        f"{', '.join(sorted(counters))} ({why})" for why, counters in sorted(by_reason.items())
+    )
     return [
-        Finding("gpu.health", Status.PASS, f"Memory health counters are clean on {checked} GPU(s)")
+        Finding(
+            "gpu.health",
+            Status.PASS,
+            f"No memory health problem in the counters read; not read: {not_given}",
+            detail=f"Not read, so not judged: {detail}.",
+            evidence={"not read": gaps},
+            fix="A newer driver's NVML gives the missing counters."
+            if "not in this driver's NVML" in by_reason
+            else "",
+        )
     ]
 
 

@@ -20,6 +20,8 @@ def gpu_present(ctx: Context) -> list[Finding]:
     Why it matters: every other GPU check needs one. NVML that works is authoritative
     (some sandboxes hide PCI devices from sysfs); the PCI view still finds a GPU when the
     driver is missing or broken, so a broken driver is not mistaken for a missing GPU.
+    When NVML hangs (or its probe dies) and the PCI bus shows nothing, whether there is a
+    GPU cannot be told: the check is skipped and driver.nvml carries the failure.
 
     Fix: use a machine with an NVIDIA GPU; in a container pass the GPUs in
     (`docker run --gpus all`, or request `nvidia.com/gpu` on Kubernetes); in a VM attach
@@ -65,6 +67,17 @@ def gpu_present(ctx: Context) -> list[Finding]:
                 Status.PASS,
                 f"{len(ctx.pci_gpus)} NVIDIA GPU(s) on the PCI bus",
                 detail="The driver does not report them yet; see driver.nvml.",
+                evidence=evidence,
+            )
+        ]
+    if ctx.gpu_unknown:
+        return [
+            Finding(
+                "gpu.present",
+                Status.SKIP,
+                "Cannot tell whether there is an NVIDIA GPU: the driver did not answer",
+                detail=f"{ctx.nvml_unanswered}, and the PCI bus shows no NVIDIA GPU here "
+                "(a container or VM may hide it). See driver.nvml.",
                 evidence=evidence,
             )
         ]

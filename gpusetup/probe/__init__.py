@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from gpusetup.facts import FACTS_SCHEMA, CudaFacts, Facts, ProbeFailure
-from gpusetup.probe._deadline import DeadlineExceeded, call_with_deadline
+from gpusetup.probe._deadline import DeadlineExceeded, call_with_deadline, join
 from gpusetup.probe.paths import sysroot
 
 #: deadline for the probes that only read files (sysfs, /proc, /dev)
@@ -46,7 +46,7 @@ class PendingFacts:
 
     def result(self) -> Facts:
         for t in self._threads:
-            t.join()
+            join(t)  # in slices: an interrupt must reach the main thread while it waits
         return self._build()
 
 

@@ -4,16 +4,17 @@ in a child process with a deadline (cuInit can hang on a broken driver)."""
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 from gpusetup.facts import CudaDevice, CudaError, CudaFacts
-from gpusetup.probe._deadline import run_child
+from gpusetup.probe._deadline import run_script, seconds_from_environment
 from gpusetup.serde import from_jsonable
 
 CHILD = Path(__file__).with_name("cuda_child.py")
 DEFAULT_TIMEOUT_S = 15.0
+MAX_TIMEOUT_S = 3600.0
+TIMEOUT_VARIABLE = "GPUSETUP_CUDA_TIMEOUT"
 
 
 class CudaProbeError(Exception):
@@ -21,15 +22,13 @@ class CudaProbeError(Exception):
 
 
 def timeout_from(environ: Mapping[str, str]) -> float:
-    try:
-        return float(environ.get("GPUSETUP_CUDA_TIMEOUT", DEFAULT_TIMEOUT_S))
-    except ValueError:
-        return DEFAULT_TIMEOUT_S
+    """GPUSETUP_CUDA_TIMEOUT, else 15 s; SettingError for a value that is no deadline."""
+    return seconds_from_environment(environ, TIMEOUT_VARIABLE, DEFAULT_TIMEOUT_S, MAX_TIMEOUT_S)
 
 
 def probe_cuda(environ: Mapping[str, str], timeout_s: float | None = None) -> CudaFacts:
     timeout_s = timeout_from(environ) if timeout_s is None else timeout_s
-    result = run_child([sys.executable, str(CHILD)], timeout_s, env=dict(environ))
+    result = run_script(CHILD, (), timeout_s, env=environ)
     facts: dict = {"devices": [], "library_path": None, "load_error": None, "init_error": None}
     last_call, done = None, False
     for line in result.stdout.splitlines():

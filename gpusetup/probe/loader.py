@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
 
 from gpusetup.facts import LoaderResult
-from gpusetup.probe._deadline import spawn
+from gpusetup.probe._deadline import Child, ShuttingDown
 
 CHILD = Path(__file__).with_name("loader_child.py")
 TIMEOUT_S = 30.0
@@ -38,42 +36,46 @@ def ask_loader(
     env = dict(environ)
     env["LD_DEBUG"] = "libs"
     env.pop("LD_DEBUG_OUTPUT", None)
-    procs = {}
+    children: dict[str, Child] = {}
     answers = []
-    for soname in sonames:
-        try:
-            procs[soname] = spawn([sys.executable, str(CHILD), soname], env)
-        except OSError as exc:
+    try:
+        for soname in sonames:
+            try:
+                children[soname] = Child(CHILD, (soname,), env)
+            except (OSError, ShuttingDown) as exc:
+                answers.append(
+                    LoaderResult(soname, False, None, f"could not start the loader probe: {exc}")
+                )
+        deadline = time.monotonic() + timeout_s
+        for soname, child in children.items():
+            code = child.wait(deadline)
+            child.close()
+            if code is None:
+                answers.append(
+                    LoaderResult(
+                        soname, False, None, f"dlopen did not return within {timeout_s:g} s"
+                    )
+                )
+                continue
+            try:
+                data = json.loads(child.stdout.strip().splitlines()[-1])
+            except (json.JSONDecodeError, IndexError):
+                data = {
+                    "ok": False,
+                    "path": None,
+                    "error": f"the loader child exited with {code} (crashed in the "
+                    "library's initialisation?)",
+                }
             answers.append(
-                LoaderResult(soname, False, None, f"could not start the loader probe: {exc}")
+                LoaderResult(
+                    soname,
+                    bool(data.get("ok")),
+                    data.get("path"),
+                    data.get("error"),
+                    parse_ld_debug(child.stderr, soname),
+                )
             )
-    deadline = time.monotonic() + timeout_s
-    for soname, proc in procs.items():
-        try:
-            out, err = proc.communicate(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
-            answers.append(
-                LoaderResult(soname, False, None, f"dlopen did not return within {timeout_s:g} s")
-            )
-            continue
-        try:
-            data = json.loads(out.strip().splitlines()[-1])
-        except (json.JSONDecodeError, IndexError):
-            data = {
-                "ok": False,
-                "path": None,
-                "error": f"the loader child exited with {proc.returncode} (crashed in the "
-                "library's initialisation?)",
-            }
-        answers.append(
-            LoaderResult(
-                soname,
-                bool(data.get("ok")),
-                data.get("path"),
-                data.get("error"),
-                parse_ld_debug(err, soname),
-            )
-        )
+    finally:
+        for child in children.values():
+            child.close()
     return answers

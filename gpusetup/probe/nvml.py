@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 from gpusetup.facts import NvmlError, NvmlFacts, NvmlGpu
-from gpusetup.probe._deadline import run_child
+from gpusetup.probe._deadline import run_script, seconds_from_environment
 from gpusetup.serde import from_jsonable
 
 DEFAULT_TIMEOUT_S = 15.0
+#: an hour: a deadline past that is a typo, not a slow driver
+MAX_TIMEOUT_S = 3600.0
+TIMEOUT_VARIABLE = "GPUSETUP_NVML_TIMEOUT"
 CHILD = Path(__file__).with_name("nvml_child.py")
 
 
@@ -25,15 +27,13 @@ class NvmlProbeError(Exception):
 
 
 def nvml_timeout() -> float:
-    try:
-        return float(os.environ.get("GPUSETUP_NVML_TIMEOUT", DEFAULT_TIMEOUT_S))
-    except ValueError:
-        return DEFAULT_TIMEOUT_S
+    """GPUSETUP_NVML_TIMEOUT, else 15 s; SettingError for a value that is no deadline."""
+    return seconds_from_environment(os.environ, TIMEOUT_VARIABLE, DEFAULT_TIMEOUT_S, MAX_TIMEOUT_S)
 
 
 def probe_nvml(timeout_s: float | None = None) -> NvmlFacts:
     timeout_s = nvml_timeout() if timeout_s is None else timeout_s
-    result = run_child([sys.executable, str(CHILD)], timeout_s)
+    result = run_script(CHILD, (), timeout_s)
     return parse_child_output(
         result.stdout, result.timed_out, result.returncode, result.stderr, timeout_s
     )

@@ -163,8 +163,54 @@ def main():
         ("nvmlDeviceValidateInforom", lambda h: {"inforom_valid": inforom(h)}),
     )
 
+    def mig_devices(index, handle, gpu):
+        """The MIG devices nvidia-smi -L lists: what CUDA_VISIBLE_DEVICES can name."""
+        devices = []
+        try:
+            slots = call(
+                "nvmlDeviceGetMaxMigDeviceCount",
+                index,
+                pynvml.nvmlDeviceGetMaxMigDeviceCount,
+                handle,
+            )
+            for slot in range(slots):
+                try:
+                    mig = call(
+                        "nvmlDeviceGetMigDeviceHandleByIndex",
+                        index,
+                        pynvml.nvmlDeviceGetMigDeviceHandleByIndex,
+                        handle,
+                        slot,
+                    )
+                except pynvml.NVMLError_NotFound:
+                    continue  # an empty slot
+                device = {
+                    "uuid": text(call("nvmlDeviceGetUUID", index, pynvml.nvmlDeviceGetUUID, mig))
+                }
+                for key, name, fn in (
+                    (
+                        "gpu_instance_id",
+                        "nvmlDeviceGetGpuInstanceId",
+                        pynvml.nvmlDeviceGetGpuInstanceId,
+                    ),
+                    (
+                        "compute_instance_id",
+                        "nvmlDeviceGetComputeInstanceId",
+                        pynvml.nvmlDeviceGetComputeInstanceId,
+                    ),
+                ):
+                    try:
+                        device[key] = call(name, index, fn, mig)
+                    except pynvml.NVMLError:
+                        device[key] = None
+                devices.append(device)
+        except pynvml.NVMLError as exc:
+            gpu["errors"]["nvmlDeviceGetMigDeviceHandleByIndex"] = error_dict(pynvml, exc)
+            return
+        gpu["mig_devices"] = devices
+
     for index in range(count):
-        gpu = {"index": index, "not_supported": [], "errors": {}}
+        gpu = {"index": index, "not_supported": [], "not_in_driver": [], "errors": {}}
         try:
             handle = call(
                 "nvmlDeviceGetHandleByIndex", index, pynvml.nvmlDeviceGetHandleByIndex, index
@@ -178,8 +224,14 @@ def main():
                 gpu.update(call(name, index, query, handle))
             except pynvml.NVMLError_NotSupported:
                 gpu["not_supported"].append(name)
+            except pynvml.NVMLError_FunctionNotFound:
+                # this driver's libnvidia-ml has no such entry point (an older release):
+                # a value like NotSupported, not a fault of the GPU
+                gpu["not_in_driver"].append(name)
             except pynvml.NVMLError as exc:
                 gpu["errors"][name] = error_dict(pynvml, exc)
+        if gpu.get("mig_current"):
+            mig_devices(index, handle, gpu)
         emit({"device": gpu})
 
     with contextlib.suppress(pynvml.NVMLError):

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 from gpusetup.facts import TensorFlowRuntime
-from gpusetup.probe._deadline import run_child
+from gpusetup.probe._deadline import run_script
 from gpusetup.tflog import cannot_dlopen, parse_created, parse_dlopen_failure, parse_ignored
 
 CHILD = Path(__file__).with_name("tensorflow_child.py")
@@ -60,7 +59,7 @@ def parse_tensorflow_run(stdout: str, stderr: str) -> TensorFlowRuntime:
 def probe_tensorflow(environ: Mapping[str, str], timeout_s: float = TIMEOUT_S) -> TensorFlowRuntime:
     if not tensorflow_importable():
         return TensorFlowRuntime(installed=False)
-    result = run_child([sys.executable, str(CHILD)], timeout_s, env=dict(environ))
+    result = run_script(CHILD, (), timeout_s, env=environ)
     runtime = parse_tensorflow_run(result.stdout, result.stderr)
     if result.timed_out:
         return TensorFlowRuntime(

@@ -16,7 +16,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from gpusetup.device_map import DeviceMap
+from gpusetup.device_map import DeviceMap, nvml_faults
 from gpusetup.facts import Facts
 from gpusetup.findings import Finding, Report, Status
 from gpusetup.render.text import printable
@@ -164,7 +164,7 @@ def render_map(dmap: DeviceMap, console: Console) -> None:
             row.pci_bus_id or "?",
             "-" if row.cuda_ordinal is None else str(row.cuda_ordinal),
             row.tf_device or "-",
-            row.name or "?",
+            "LOST: " + (row.name or "?") if row.lost else (row.name or "?"),
             row.compute_capability or "?",
         ]
         table.add_row(
@@ -182,6 +182,8 @@ def render_map(dmap: DeviceMap, console: Console) -> None:
             outside_text("; ".join(row.notes)),
         )
     console.print(uuids)
+    for fault in dmap.faults:
+        console.print(outside_text(fault, style="red"))
     for note in dmap.notes:
         console.print(Padding(outside_text(note, style="yellow"), (0, 0, 0, 0)))
     if dmap.rows:
@@ -190,6 +192,7 @@ def render_map(dmap: DeviceMap, console: Console) -> None:
 
 def render_gpus(facts: Facts, console: Console) -> None:
     nvml = facts.nvml
+    faults = nvml_faults(facts)
     if nvml and nvml.gpus:
         dot = separator(console)
         console.print(
@@ -203,7 +206,7 @@ def render_gpus(facts: Facts, console: Console) -> None:
         for col in ("#", "name", "bus id", "CC", "memory", "persist", "MIG"):
             table.add_column(col, overflow="fold")
         for g in nvml.gpus:
-            name = g.name or "?"
+            name = "LOST: " + (g.name or "?") if g.lost else (g.name or "?")
             mem = f"{g.memory_total_mib / 1024:.0f} GiB" if g.memory_total_mib else "?"
             persist = {True: "on", False: "off", None: "n/a"}[g.persistence_mode]
             mig = "n/a" if g.mig_current is None else ("on" if g.mig_current else "off")
@@ -230,10 +233,13 @@ def render_gpus(facts: Facts, console: Console) -> None:
         for g in nvml.gpus:
             uuids.add_row(str(g.index), outside_text(g.uuid or "?"))
         console.print(uuids)
-        if nvml.hung_call:
-            console.print(outside_text(f"NVML stopped answering at {nvml.hung_call}", style="red"))
+        for fault in faults:
+            console.print(outside_text(fault, style="red"))
         return
-    if nvml is not None and nvml.init_error:
+    if faults:
+        for fault in faults:
+            console.print(outside_text(fault, style="red"))
+    elif nvml is not None and nvml.init_error:
         console.print(
             outside_text(
                 f"The NVIDIA driver does not answer: {nvml.init_error.error_class}: "
@@ -241,13 +247,14 @@ def render_gpus(facts: Facts, console: Console) -> None:
                 style="yellow",
             )
         )
-    elif "nvml" in facts.failures:
-        console.print(
-            outside_text(f"The NVML probe failed: {facts.failures['nvml'].message}", style="yellow")
-        )
     pci_gpus = facts.pci.gpus if facts.pci else []
     if not pci_gpus:
-        console.print("No NVIDIA GPU found (NVML or PCI bus).")
+        console.print(
+            "Whether this machine has an NVIDIA GPU cannot be told while the driver does not "
+            "answer; the PCI bus shows none here."
+            if faults
+            else "No NVIDIA GPU found (NVML or PCI bus)."
+        )
         return
     console.print(Text(f"{len(pci_gpus)} NVIDIA GPU(s) on the PCI bus:", style="bold"))
     table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))

@@ -21,11 +21,14 @@ def report_json(report: Report) -> str:
 
 
 def gpus_json(facts: Facts) -> str:
+    from gpusetup.device_map import nvml_faults
+
     nvml = facts.nvml
     gpus = []
     for g in nvml.gpus if nvml else []:
         row = to_jsonable(g)
         row["pci_bus_id_normalised"] = g.pci_bus_id_normalised
+        row["lost"] = g.lost
         gpus.append(row)
     return dumps(
         {
@@ -33,6 +36,8 @@ def gpus_json(facts: Facts) -> str:
             "driver_version": nvml.driver_version if nvml else None,
             "cuda_driver_version": nvml.cuda_driver_version_text if nvml else None,
             "nvml_error": to_jsonable(nvml.init_error) if nvml and nvml.init_error else None,
+            "nvml_hung_call": nvml.hung_call if nvml else None,
+            "faults": nvml_faults(facts),
             "gpus": gpus,
             "pci": [to_jsonable(d) for d in (facts.pci.gpus if facts.pci else [])],
         }

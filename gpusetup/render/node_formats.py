@@ -8,7 +8,7 @@ files in the Prometheus text exposition format; they must be replaced atomically
 
 from __future__ import annotations
 
-from gpusetup.findings import Report, Status
+from gpusetup.findings import BUG_EVIDENCE, Report, Status
 from gpusetup.render.text import printable
 
 NPD_OK, NPD_NONOK, NPD_UNKNOWN = 0, 1, 2
@@ -20,6 +20,11 @@ NPD_MIN_HEAD = 100
 def npd_line(report: Report, strict: bool) -> tuple[int, str]:
     """The plugin's exit code and its one line: the worst problem first (a failure before a
     warning a strict profile promotes), then the other check ids, as many as fit whole."""
+    if report.bugs:
+        # a crashed check is gpusetup's fault, not the node's: never NonOK for it
+        first = report.bugs[0]
+        text = _one_line(f"Unknown: gpusetup bug in {first.id}: {first.evidence[BUG_EVIDENCE]}")
+        return NPD_UNKNOWN, _cut(text, NPD_MAX_MESSAGE)
     bad = {Status.FAIL, Status.WARN} if strict else {Status.FAIL}
     problems = [f for f in report.findings if f.status in bad]
     if not problems:

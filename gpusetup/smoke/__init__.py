@@ -12,15 +12,13 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import select
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from gpusetup.probe._deadline import spawn
+from gpusetup.probe._deadline import Child
 
 HERE = Path(__file__).parent
 BACKENDS = {"tensorflow": "tensorflow_child.py", "torch": "torch_child.py"}
@@ -31,6 +29,8 @@ INSTALL_HINT = {
 }
 IMPORT_TIMEOUT_S = 180.0
 DEVICE_TIMEOUT_S = 120.0
+#: a day: a per-device deadline past that is a typo
+MAX_DEVICE_TIMEOUT_S = 86400.0
 #: outputs agree when |device - cpu| <= ATOL + RTOL * max|cpu| (fp32, TF32 off)
 RTOL, ATOL = 1e-3, 1e-4
 ITERATIONS = 20
@@ -78,29 +78,6 @@ def backend_missing(backend: str) -> str | None:
     return None
 
 
-class _Lines:
-    """Complete lines from a pipe, each wait bounded."""
-
-    def __init__(self, stream) -> None:
-        self.fd = stream.fileno()
-        self.buffer = b""
-
-    def next(self, deadline: float) -> str | None:
-        while b"\n" not in self.buffer:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError
-            ready, _, _ = select.select([self.fd], [], [], left)
-            if not ready:
-                raise TimeoutError
-            chunk = os.read(self.fd, 65536)
-            if not chunk:
-                return None
-            self.buffer += chunk
-        line, _, self.buffer = self.buffer.partition(b"\n")
-        return line.decode("utf-8", "replace")
-
-
 def run_smoke(
     backend: str = "tensorflow",
     environ: Mapping[str, str] | None = None,
@@ -113,23 +90,24 @@ def run_smoke(
     if missing:
         return SmokeRun(backend, available=False, unavailable_reason=missing)
     env = dict(os.environ if environ is None else environ)
-    proc = spawn([sys.executable, str(HERE / BACKENDS[backend]), str(iterations)], env)
-    # stderr (the framework's logging) goes to a thread-free sink: read after the run
-    lines = _Lines(proc.stdout)
+    child = Child(HERE / BACKENDS[backend], (str(iterations),), env)
     framework = None
     devices: dict[str, SmokeDevice] = {}
     order: list[str] = []
     deadline = time.monotonic() + import_timeout_s
     current = None
     error = None
+    returncode = None
     try:
         while True:
-            line = lines.next(deadline)
+            line = child.read_line(deadline)
             if line is None:
                 break
             try:
                 event = json.loads(line)
             except json.JSONDecodeError:
+                continue
+            if not isinstance(event, dict):
                 continue
             if "framework" in event:
                 framework = event["framework"]
@@ -148,6 +126,8 @@ def run_smoke(
                     on_event("begin", event)
             elif "result" in event or "error" in event:
                 name = event.get("result") or event.get("error")
+                if name not in devices:
+                    continue
                 devices[name] = _judge(devices[name], event)
                 current = None
                 if on_event:
@@ -155,7 +135,6 @@ def run_smoke(
             elif event.get("done"):
                 break
     except TimeoutError:
-        proc.kill()
         if current is not None:
             devices[current] = replace(
                 devices[current],
@@ -165,17 +144,17 @@ def run_smoke(
             )
         else:
             error = f"{backend} did not start within {import_timeout_s:g} s"
+    else:
+        # a normal end: a moment to exit by itself (the framework tears down its devices)
+        returncode = child.wait(time.monotonic() + 10)
     finally:
-        try:
-            _, stderr = proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            stderr = ""
-    tail = "\n".join((stderr or "").strip().splitlines()[-15:])
+        child.close()
+    stderr = child.stderr
+    tail = "\n".join(stderr.strip().splitlines()[-15:])
     if not order and error is None:
-        error = f"{backend} exited with {proc.returncode} before listing devices"
+        error = f"{backend} exited with {returncode} before listing devices"
     run = SmokeRun(backend, True, framework, None, [devices[d] for d in order], error, tail)
-    return _attach_bus_ids(run, stderr or "") if backend == "tensorflow" else run
+    return _attach_bus_ids(run, stderr) if backend == "tensorflow" else run
 
 
 def _judge(dev: SmokeDevice, event: dict) -> SmokeDevice:

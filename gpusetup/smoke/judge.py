@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from gpusetup.findings import Finding, Status
 from gpusetup.smoke import ATOL, INSTALL_HINT, RTOL, SmokeDevice, SmokeRun
 
@@ -25,8 +27,9 @@ def _label(dev: SmokeDevice) -> str:
     return dev.device + (f" ({', '.join(parts)})" if parts else "")
 
 
-def smoke_findings(run: SmokeRun, expect_gpus: int) -> list[Finding]:
-    """``expect_gpus``: how many GPUs the framework should use (0 on a machine without)."""
+def smoke_findings(run: SmokeRun, expect_gpus: int, left_out: Sequence[str] = ()) -> list[Finding]:
+    """``expect_gpus``: how many GPUs the framework should use (0 on a machine without);
+    ``left_out``: the GPUs it should not, and why (named in the finding)."""
     if not run.available:
         return [
             Finding(
@@ -83,22 +86,32 @@ def smoke_findings(run: SmokeRun, expect_gpus: int) -> list[Finding]:
                 )
             )
     seen = len(run.gpus)
+    not_counted = " Not counted: " + "; ".join(left_out) + "." if left_out else ""
     if expect_gpus and seen < expect_gpus:
         findings.append(
             Finding(
                 "smoke.gpu-visible",
                 Status.FAIL,
-                f"{run.framework or run.backend} uses {seen} of {expect_gpus} GPU(s)",
+                f"{run.framework or run.backend} uses {seen} of {expect_gpus} usable GPU(s)",
                 detail="The framework runs on the CPU for the rest; the library and GPU checks say "
-                "why (a missing library, a CPU-only build, a GPU below the minimum compute "
-                "capability, or CUDA_VISIBLE_DEVICES).",
-                evidence={"could not load": run.dlopen_failures, "stderr": run.stderr_tail},
+                "why (a library it cannot load, a CPU-only build)." + not_counted,
+                evidence={
+                    "could not load": run.dlopen_failures,
+                    "left out": list(left_out),
+                    "stderr": run.stderr_tail,
+                },
                 fix="gpusetup libs   # and gpusetup map for which GPUs are hidden or ignored",
             )
         )
     elif expect_gpus:
         findings.append(
-            Finding("smoke.gpu-visible", Status.PASS, f"{run.framework} uses all {seen} GPU(s)")
+            Finding(
+                "smoke.gpu-visible",
+                Status.PASS,
+                f"{run.framework} uses all {seen} usable GPU(s)",
+                detail=not_counted.strip(),
+                evidence={"left out": list(left_out)} if left_out else {},
+            )
         )
     return findings
 

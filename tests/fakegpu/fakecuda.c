@@ -4,8 +4,12 @@
  * numbers devices the way CUDA does: CUDA_DEVICE_ORDER=FASTEST_FIRST (the default) sorts
  * by the description's "speed" (fastest first, ties in PCI bus order), PCI_BUS_ID by bus
  * id; then CUDA_VISIBLE_DEVICES keeps the listed entries in the listed order: ordinals,
- * GPU-<uuid> prefixes, MIG-<uuid> (a GPU's "mig_instances"); an empty value hides every
- * device and the first entry matching nothing hides itself and the rest.
+ * GPU-<uuid> prefixes, MIG devices (a GPU's "mig_instances", each with "uuid", "gi",
+ * "ci"); an empty value hides every device and the first entry matching nothing hides
+ * itself and the rest. MIG devices are named as NVIDIA's MIG user guide ("CUDA Device
+ * Enumeration", https://docs.nvidia.com/datacenter/tesla/mig-user-guide/) documents per
+ * driver: MIG-<UUID> from R470 (470.42.01), MIG-<GPU-UUID>/<GPU instance ID>/<compute
+ * instance ID> before; the other form matches nothing.
  * Build: cc -shared -fPIC -Wl,-soname,libcuda.so.1 -o libcuda.so.1 fakecuda.c
  */
 #include <ctype.h>
@@ -62,6 +66,25 @@ static int cmp_speed(const void *a, const void *b) {
     return cmp_bus(a, b);
 }
 
+/* Driver 470.42.01 or newer names MIG devices MIG-<UUID>. */
+static int mig_uuids_driver(void) {
+    int major = 0, minor = 0, patch = 0;
+    sscanf(j_str(j_get(fake_machine, "driver_version"), "0.0.0"), "%d.%d.%d", &major, &minor,
+           &patch);
+    if (major != 470) return major > 470;
+    return minor > 42 || (minor == 42 && patch >= 1);
+}
+
+/* MIG-GPU-<uuid>/<gi>/<ci>: the GPU part and the two ids; 0 when tok is not that form. */
+static int legacy_mig(const char *tok, char *gpu_uuid, size_t size, int *gi, int *ci) {
+    if (!starts_with_ci(tok, "MIG-GPU-")) return 0;
+    const char *slash = strchr(tok, '/');
+    if (!slash || (size_t)(slash - tok - 4) >= size) return 0;
+    snprintf(gpu_uuid, size, "%.*s", (int)(slash - tok - 4), tok + 4);
+    char end;
+    return sscanf(slash, "/%d/%d%c", gi, ci, &end) == 2;
+}
+
 static void enumerate(void) {
     jnode *gpus = machine_gpus();
     int n = gpus ? gpus->n : 0;
@@ -83,8 +106,21 @@ static void enumerate(void) {
         while (end > tok && isspace((unsigned char)end[-1])) *--end = 0;
         visible_t found = {NULL, NULL};
         int matches = 0;
-        if (starts_with_ci(tok, "MIG-")) {
-            for (int i = 0; i < n; i++) {
+        char gpu_uuid[128];
+        int gi, ci;
+        if (legacy_mig(tok, gpu_uuid, sizeof gpu_uuid, &gi, &ci)) {
+            for (int i = 0; i < n && !mig_uuids_driver(); i++) {
+                if (!starts_with_ci(j_str(j_get(order[i], "uuid"), ""), gpu_uuid)) continue;
+                jnode *migs = j_get(order[i], "mig_instances");
+                for (int k = 0; migs && k < migs->n; k++)
+                    if ((int)j_num(j_get(migs->kids[k], "gi"), -1) == gi &&
+                        (int)j_num(j_get(migs->kids[k], "ci"), -1) == ci) {
+                        found = (visible_t){order[i], migs->kids[k]};
+                        matches++;
+                    }
+            }
+        } else if (starts_with_ci(tok, "MIG-")) {
+            for (int i = 0; i < n && mig_uuids_driver(); i++) {
                 jnode *migs = j_get(order[i], "mig_instances");
                 for (int k = 0; migs && k < migs->n; k++)
                     if (starts_with_ci(j_str(j_get(migs->kids[k], "uuid"), ""), tok)) {

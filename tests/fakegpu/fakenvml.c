@@ -279,3 +279,40 @@ nvmlReturn_t nvmlDeviceValidateInforom(nvmlDevice_t device) {
     if (!j_present(v)) return NVML_ERROR_NOT_SUPPORTED;
     return j_num(v, 1) ? NVML_SUCCESS : NVML_ERROR_CORRUPTED_INFOROM;
 }
+
+/* MIG devices: a GPU's "mig_instances" (each with "uuid", "gi", "ci"); a MIG device
+ * handle is the instance's node, so the device calls above (nvmlDeviceGetUUID) answer
+ * for it as NVML does for a MIG handle. */
+nvmlReturn_t nvmlDeviceGetMaxMigDeviceCount(nvmlDevice_t device, unsigned int *count) {
+    DEVICE_ENTRY("nvmlDeviceGetMaxMigDeviceCount");
+    if (!j_present(j_get(gpu, "mig"))) return NVML_ERROR_NOT_SUPPORTED;
+    *count = 7; /* an A100/H100 holds at most seven */
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(nvmlDevice_t device, unsigned int index,
+                                                 nvmlDevice_t *migDevice) {
+    DEVICE_ENTRY("nvmlDeviceGetMigDeviceHandleByIndex");
+    if (!j_present(j_get(gpu, "mig"))) return NVML_ERROR_NOT_SUPPORTED;
+    jnode *mig = j_at(j_get(gpu, "mig_instances"), (int)index);
+    if (!mig) return NVML_ERROR_NOT_FOUND;
+    *migDevice = (nvmlDevice_t)mig;
+    return NVML_SUCCESS;
+}
+
+static nvmlReturn_t instance_id(nvmlDevice_t device, const char *call, const char *key,
+                                unsigned int *id) {
+    DEVICE_ENTRY(call);
+    jnode *v = j_get(gpu, key);
+    if (!j_present(v)) return NVML_ERROR_INVALID_ARGUMENT; /* not a MIG device handle */
+    *id = (unsigned int)j_num(v, 0);
+    return NVML_SUCCESS;
+}
+
+nvmlReturn_t nvmlDeviceGetGpuInstanceId(nvmlDevice_t device, unsigned int *id) {
+    return instance_id(device, "nvmlDeviceGetGpuInstanceId", "gi", id);
+}
+
+nvmlReturn_t nvmlDeviceGetComputeInstanceId(nvmlDevice_t device, unsigned int *id) {
+    return instance_id(device, "nvmlDeviceGetComputeInstanceId", "ci", id);
+}

@@ -2,8 +2,8 @@
  *
  * The simulated libnvidia-ml.so.1 (and libcuda.so.1) answer from the JSON file named by
  * FAKEGPU_MACHINE. Faults are injected per call: "faults": {"nvmlDeviceGetUUID": "hang"}
- * at the machine level or inside a GPU, with an NVML error name (e.g. "GPU_IS_LOST") or
- * "hang" (the call never returns).
+ * at the machine level or inside a GPU, with an NVML error name (e.g. "GPU_IS_LOST"),
+ * "hang" (the call never returns) or "fork-then-hang" (a helper process is forked first).
  */
 #ifndef FAKEGPU_MACHINE_H
 #define FAKEGPU_MACHINE_H
@@ -155,11 +155,16 @@ static inline int machine_gpu_count(void) {
     return g ? g->n : 0;
 }
 
-/* The fault named for `call` on `gpu` (or machine-wide), or NULL. A "hang" never returns. */
+/* The fault named for `call` on `gpu` (or machine-wide), or NULL. A "hang" never returns;
+ * "fork-then-hang" first starts a helper process that never exits either (as a driver
+ * library's helper, or what a framework forks, would), then hangs. */
 static const char *machine_fault(const char *call, const jnode *gpu) {
     const char *f = j_str(j_get(j_get(gpu, "faults"), call), NULL);
     if (!f) f = j_str(j_get(j_get(fake_machine, "faults"), call), NULL);
-    if (f && !strcmp(f, "hang")) {
+    if (f && !strcmp(f, "fork-then-hang") && fork() == 0) {
+        for (;;) pause();
+    }
+    if (f && (!strcmp(f, "hang") || !strcmp(f, "fork-then-hang"))) {
         for (;;) pause();
     }
     return f;
