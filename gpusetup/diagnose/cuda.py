@@ -193,8 +193,12 @@ def toolchain(ctx: Context) -> list[Finding]:
     """
     title = "XLA finds ptxas and libdevice, no newer than the driver"
     libs = ctx.facts.libs
-    if libs is None or not ctx.libraries_wanted:
+    if not ctx.libraries_wanted:
         return [ctx.skip("cuda.toolchain", title, "No NVIDIA GPU (see gpu.present).")]
+    if libs is None:
+        failure = ctx.facts.failures.get("libs")
+        why = failure.message if failure else "the library probe did not run"
+        return [ctx.skip("cuda.toolchain", title, f"No library facts: {why}.")]
     evidence: dict[str, object] = dict(libs.toolchain)
     if libs.toolchain_versions:
         evidence["versions"] = dict(libs.toolchain_versions)

@@ -390,6 +390,10 @@ def branch(ctx: Context) -> list[Finding]:
                 "desktop driver branch.",
             )
         ]
+    if ctx.gpu_unknown:
+        return [
+            ctx.skip("driver.branch", title, "The NVIDIA driver did not answer (see driver.nvml).")
+        ]
     if not ctx.has_gpu:
         return [ctx.skip("driver.branch", title, "No NVIDIA GPU (see gpu.present).")]
     driver = installed_driver(ctx)

@@ -1,6 +1,7 @@
 """Start of every gpusetup child: die with gpusetup, then run the child's own script.
 
-``python _child_guard.py SCRIPT ARGS...``. gpusetup kills each child's process group on
+``python _child_guard.py SCRIPT ARGS...``, or ``--exec PROGRAM ARGS...`` for a program that
+is not a gpusetup script (``ptxas --version``). gpusetup kills each child's process group on
 every exit it sees (signal, error, normal exit); the one it cannot see is its own SIGKILL
 (an OOM kill, a supervisor's ``kill -9``). For that, this process stays as a small
 supervisor: the kernel sends it SIGTERM when gpusetup dies (PR_SET_PDEATHSIG), and it
@@ -26,7 +27,18 @@ def kill_group(signum, frame):
     os.killpg(0, signal.SIGKILL)
 
 
+#: stderr line (then exit 127) when ``--exec`` cannot start PROGRAM: "<marker> errno message"
+EXEC_FAILED = "gpusetup-child-guard: exec failed:"
+
+
 def run_script():
+    if sys.argv[1] == "--exec":
+        try:
+            os.execvp(sys.argv[2], sys.argv[2:])
+        except OSError as exc:
+            sys.stderr.write(f"{EXEC_FAILED} {exc.errno} {exc.strerror}\n")
+            sys.stderr.flush()
+            os._exit(127)
     script = sys.argv[1]
     sys.argv = sys.argv[1:]
     sys.path[0] = os.path.dirname(os.path.abspath(script))

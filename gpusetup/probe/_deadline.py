@@ -236,8 +236,13 @@ class Child:
     """
 
     def __init__(
-        self, script: Path, args: Sequence[str] = (), env: Mapping[str, str] | None = None
+        self,
+        script: Path | None,
+        args: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
+        command: Sequence[str] | None = None,
     ) -> None:
+        """``script`` with ``args``, or (``script`` None) the program ``command``."""
         environ = dict(os.environ if env is None else env)
         environ[PARENT_PID_VARIABLE] = str(os.getpid())
         self._lock = threading.Lock()
@@ -250,10 +255,16 @@ class Child:
         self._output_done = False
         self._closed = False
         with _signals_deferred(), _registry_lock:
+            name = script.name if script is not None else (command or ["?"])[0]
             if _closing:
-                raise ShuttingDown(f"not starting {script.name}: gpusetup is stopping")
+                raise ShuttingDown(f"not starting {name}: gpusetup is stopping")
+            argv = (
+                [sys.executable, str(GUARD), str(script), *args]
+                if script is not None
+                else [sys.executable, str(GUARD), "--exec", *(command or ())]
+            )
             self._proc = subprocess.Popen(
-                [sys.executable, str(GUARD), str(script), *args],
+                argv,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -405,9 +416,35 @@ def run_script(
 ) -> ChildResult:
     """Run a child script; at the deadline kill it (and what it forked) and keep what it
     printed so far. Whatever it forked is killed when it exits, too."""
-    child = Child(script, args, env)
+    return run_script_or_command(script, args, seconds, env, None)
+
+
+def run_script_or_command(
+    script: Path | None,
+    args: Sequence[str],
+    seconds: float,
+    env: Mapping[str, str] | None,
+    command: Sequence[str] | None,
+) -> ChildResult:
+    child = Child(script, args, env, command)
     try:
         code = child.wait(time.monotonic() + seconds)
     finally:
         child.close()
     return ChildResult(code, child.stdout, child.stderr)
+
+
+def run_command(
+    argv: Sequence[str], seconds: float, env: Mapping[str, str] | None = None
+) -> ChildResult:
+    """Run a program (not a gpusetup script) as a guarded child, like ``run_script``.
+    Raises OSError (FileNotFoundError, PermissionError, ...) when it cannot be started."""
+    from gpusetup.probe._child_guard import EXEC_FAILED
+
+    result = run_script_or_command(None, (), seconds, env, list(argv))
+    if result.returncode == 127 and EXEC_FAILED in result.stderr:
+        tail = result.stderr.rsplit(EXEC_FAILED, 1)[1].split()
+        code = int(tail[0]) if tail and tail[0].isdigit() else 0
+        message = " ".join(tail[1:]) or "cannot be started"
+        raise OSError(code, message, argv[0])
+    return result

@@ -617,12 +617,15 @@ def _dist_info_major_matches(toolkit: Path, version: str) -> bool:
 
 
 def _version_from_ptxas(path: str, deadline: float) -> str | None:
-    from gpusetup.probe._deadline import run_child
+    from gpusetup.probe._deadline import run_command
 
     remaining = deadline - time.monotonic()
     if remaining <= 0 or not _safe_to_run(path):
         return None
-    result = run_child([path, "--version"], min(PTXAS_VERSION_TIMEOUT_S, remaining))
+    try:
+        result = run_command([path, "--version"], min(PTXAS_VERSION_TIMEOUT_S, remaining))
+    except OSError:  # cannot be started here (permissions, a broken file): version unknown
+        return None
     match = _TOOL_RELEASE.search(result.stdout[:65536])
     return match.group(2) if match else None
 

@@ -73,7 +73,7 @@ def describe_interpreter(python: str | None = None, timeout_s: float | None = No
             platform.libc_ver()[1] or None,
             [str(t) for t in tags.sys_tags()],
         )
-    from gpusetup.probe._deadline import run_child
+    from gpusetup.probe._deadline import run_command
 
     seconds = timeout_s if timeout_s is not None else python_timeout_s()
     if not os.path.exists(python):
@@ -81,7 +81,7 @@ def describe_interpreter(python: str | None = None, timeout_s: float | None = No
     if os.path.isdir(python):
         raise InterpreterError(f"--python {python} is a directory, not a Python interpreter")
     try:
-        result = run_child([python, "-c", _TAGS_SCRIPT], seconds)
+        result = run_command([python, "-c", _TAGS_SCRIPT], seconds)
     except PermissionError:
         raise InterpreterError(f"--python {python} cannot be run (permission denied)") from None
     except OSError as exc:
