@@ -361,7 +361,7 @@ class _QueryGpu:
 
     def build(self, out: ReadingBuilder) -> GpuRecord:
         def value(*path: str) -> str | None:
-            entry = self.values.get(path)
+            entry = self.values.get(tuple(part.lower() for part in path))
             if entry is None or entry[0] in ("N/A", "", "[N/A]", "Not Available"):
                 return None
             return entry[0]
@@ -380,8 +380,8 @@ class _QueryGpu:
         uncorrectable = [
             int(text)
             for path, (text, _) in self.values.items()
-            if path[0] == "ECC Errors"
-            and any("Uncorrectable" in part or "Double Bit" in part for part in path)
+            if path[0] == "ecc errors"
+            and any("uncorrectable" in part or "double bit" in part for part in path)
             and text.isdigit()
         ]
         remapped_uncorrectable = number("Remapped Rows", "Uncorrectable Error")
@@ -393,11 +393,11 @@ class _QueryGpu:
             retired = flag("Retired Pages", "Pending Page Retirement")
         if retired is None:
             retired = flag("Retired Pages", "Pending")
-        uses_remapping = any(p[0] == "Remapped Rows" and len(p) > 1 for p in self.values)
+        uses_remapping = any(p[0] == "remapped rows" and len(p) > 1 for p in self.values)
         if (
             retired is None
             and uses_remapping
-            and ("Retired Pages", "Pending Page Blacklist") in self.values
+            and ("retired pages", "pending page blacklist") in self.values
         ):
             # a GPU that remaps rows prints N/A for page retirement: nothing can be pending
             retired = False
@@ -491,17 +491,15 @@ def read_query_lines(lines: list[Line]) -> Reading:
             if key and len(path) == 1:
                 _query_global(name, key["value"], line, out)
             continue
-        if current is None or (key and path in current.values and current.bus is None):
+        lowered = tuple(p.lower() for p in path)
+        if current is None or (key and lowered in current.values and current.bus is None):
             # an excerpt without its "GPU 0000:..." line (a grep, a quoted section)
             current = _QueryGpu(line.number, None)
             gpus.append(current)
-        if path[0] == "Processes":
+        if lowered[0] == "processes":
             current.processes = True
         if key:
-            value = key["value"]
-            if value and len(path) == 1 and path[0] == "Processes":
-                current.processes = True
-            current.values.setdefault(path, (value, line.number))
+            current.values.setdefault(lowered, (key["value"], line.number))
     for gpu in gpus:
         out.gpus.append(gpu.build(out))
     count = out.facts.get("gpu_count")
