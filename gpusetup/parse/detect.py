@@ -210,6 +210,7 @@ _WEAK: dict[str, re.Pattern[str]] = {
         r"^\s*(?:name|major|pciBusID|Total memory|Free memory|totalMemory|coreClock)\b",
         r"^\s*\d+\]\s",
         r"^\s*(?:DMA|\d+):\s+[YN\d ]+$",
+        r"minimum required [Cc]uda capability",
     ),
     device_lib.KIND: _rx(
         r"^\s*(?:\[|,\s*)?name:",

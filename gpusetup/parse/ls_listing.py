@@ -9,6 +9,7 @@ ldconfig warn ``is not a symbolic link``), and two cuDNN generations side by sid
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from gpusetup.parse import _sonames
 from gpusetup.parse._text import Line, prepare
@@ -86,17 +87,27 @@ def _judge(out: ReadingBuilder) -> None:
     ends = {resolve(libraries, lib.name)[-1] for lib in libraries}
     real_names = {lib.name for lib in files} | {e for e in ends if "/" not in e}
 
-    def one(values: set[str | None]) -> str | None:
-        values.discard(None)
-        return values.pop() if len(values) == 1 else None
+    def one(read: Callable[[str], str | None], fact: str) -> None:
+        """The fact when the real files give exactly one value, on the first line that
+        names such a file (the file, or a link to it)."""
+        values = {v for v in (read(n) for n in real_names) if v}
+        if len(values) != 1:
+            return
+        value = values.pop()
+        named = [
+            lib.line
+            for lib in libraries
+            if value in (read(lib.name), read(_sonames.basename(lib.target or "")))
+        ]
+        chained = [lib.line for lib in libraries if read(resolve(libraries, lib.name)[-1]) == value]
+        line = (named or chained)[0]
+        out.set(fact, value, line)
 
     def first_line(prefix: str) -> int:
         return next((lib.line for lib in libraries if lib.name.startswith(prefix)), 1)
 
-    runtime = one({_sonames.runtime_version(n) for n in real_names})
-    out.set("runtime_version", runtime, first_line("libcudart.so"))
-    driver = one({_sonames.driver_version(n) for n in real_names})
-    out.set("driver_version", driver, first_line("libcuda.so"))
+    one(_sonames.runtime_version, "runtime_version")
+    one(_sonames.driver_version, "driver_version")
     generations = {g for g in (_sonames.cudnn_generation(lib.name) for lib in libraries) if g}
     if len(generations) > 1:
         out.problem(
@@ -105,11 +116,7 @@ def _judge(out: ReadingBuilder) -> None:
             first_line("libcudnn.so"),
         )
     else:
-        out.set(
-            "cudnn_version",
-            one({_sonames.cudnn_version(n) for n in real_names}),
-            first_line("libcudnn.so"),
-        )
+        one(_sonames.cudnn_version, "cudnn_version")
     # a soname (libcuda.so.1) that is a file while a longer-versioned file of the same
     # library sits beside it: it should be a link to that file
     names = {lib.name for lib in files}

@@ -73,6 +73,7 @@ class GpuRecord:
     ignored: bool | None = None  # TensorFlow ignores it (compute capability too low)
     minimum_cc: str | None = None  # the minimum TensorFlow printed beside "Ignoring"
     tf_device: int | None = None  # TensorFlow's /GPU:k
+    tf_memory_mb: int | None = None  # the memory TensorFlow gave /GPU:k (not the GPU's)
     ecc_mode: bool | None = None
     ecc_uncorrectable: int | None = None  # the largest uncorrectable ECC count shown
     retired_pages_pending: bool | None = None

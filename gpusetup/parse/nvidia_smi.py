@@ -675,14 +675,14 @@ def read_csv_lines(lines: list[Line], *, columns: list[str] | None = None) -> Re
                 + fields[at + surplus + 1 :]
             )
         if len(fields) != len(columns):
-            kind = CUT if line.number == last else UNREADABLE
+            # the last row of a cut paste is short; any other is not a row of this table
+            kind = CUT if line.number == last and len(fields) < len(columns) else UNREADABLE
             out.note(
                 kind,
                 f"line {line.number} has {len(fields)} values for {len(columns)} columns",
                 line.number,
             )
-            if kind == UNREADABLE or len(fields) > len(columns):
-                continue
+            continue
         out.gpus.append(_csv_gpu(dict(zip(columns, fields, strict=False)), line, out))
     return out.build()
 

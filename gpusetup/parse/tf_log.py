@@ -122,16 +122,20 @@ def read_lines(lines: list[Line]) -> Reading:
         position += 1
         created = _CREATED.search(text) or _CREATING.search(text)
         if created:
-            gpus.add(_description(created, line.number, tf_device=int(created["tf"])))
+            memory = int(created["mb"]) if "mb" in created.groupdict() else None
+            gpus.add(
+                _description(
+                    created, line.number, tf_device=int(created["tf"]), tf_memory_mb=memory
+                )
+            )
             continue
         ignoring = _IGNORING.search(text)
         if ignoring is None and _IGNORING_START.search(text):
             ignoring = _IGNORING.search(_joined(lines, position - 1))
         if ignoring:
             record = _description(ignoring, line.number, ignored=True, minimum_cc=ignoring["need"])
-            record = replace(
-                record, compute_capability=record.compute_capability or ignoring["have"]
-            )
+            # the capability TensorFlow judged ("with Cuda compute capability X")
+            record = replace(record, compute_capability=ignoring["have"])
             gpus.add(record)
             out.problem(
                 "cc-too-low",
