@@ -268,6 +268,9 @@ _STARTS = {
     proc_version.KIND: re.compile(r"NVRM version:"),
     nvcc.KIND: nvcc._HEADER,
 }
+#: Lines strong for another kind that this kind prints as well (deviceQuery ends with the
+#: same "Peer access from" lines as simpleP2P).
+_ALSO_PRINTS = {device_query.KIND: {p2p.KIND}}
 #: Kinds whose neighbouring blocks of the same kind are one output (a log with a
 #: program's prints between its lines; two get_device_name one-liners).
 _JOINABLE = {tf_log.KIND, torch_devices.KIND, cudnn_header.KIND}
@@ -405,7 +408,11 @@ def split(text: str) -> list[tuple[str, list[Line]]]:
             hint, hint_at = command_kind(command), position
             continue
         strong = [k for k in _PRIORITY + (nvidia_smi.CSV,) if kinds.get(k) == STRONG]
-        if current is not None and current.kind in kinds:
+        fits = current is not None and current.kind in kinds
+        if fits and kinds[current.kind] == WEAK and strong:  # type: ignore[union-attr]
+            # a line only another output prints ends this one, unless this one prints it too
+            fits = bool(_ALSO_PRINTS.get(current.kind, set()) & set(strong))  # type: ignore[union-attr]
+        if fits:
             restart = _STARTS.get(current.kind)
             starts = restart is not None and restart.search(text) is not None
             if starts and current.started:
@@ -448,8 +455,10 @@ def split(text: str) -> list[tuple[str, list[Line]]]:
             stray.append(line)
             stray_count += 1
             if stray_count > MAX_STRAY:
+                # the block ended at its last fitting line: what came after is free again
+                first_stray = next(s for s in stray if not is_blank(s))
                 close()
-                floor = position
+                floor = position - (line.number - first_stray.number)
     close()
     return _joined(blocks)
 
