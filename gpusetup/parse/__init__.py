@@ -1,0 +1,39 @@
+"""Pure readers of what people paste: nvidia-smi in every form, deviceQuery, the p2p
+samples, TensorFlow logs and device lists, PyTorch listings, lspci, the driver's version
+file, nvcc, cuDNN headers, ldconfig and ``ls -l`` of library directories.
+
+Text in, frozen dataclasses out (``model.Reading``): no file, no process, no platform
+call. ``detect.detect(paste)`` recognises each output by its content and reads it;
+``read(kind, text)`` reads a text known to be of one kind.
+"""
+
+from __future__ import annotations
+
+from gpusetup.parse.model import Reading
+
+__all__ = ["KINDS", "Reading", "detect", "read"]
+
+
+def read(kind: str, text: str, *, first_line: int = 1) -> Reading:
+    """``text`` read as output of ``kind`` (one of ``KINDS``)."""
+    from gpusetup.parse._text import prepare
+    from gpusetup.parse.detect import READERS
+
+    if kind not in READERS:
+        raise ValueError(f"unknown kind {kind!r}; known: {', '.join(READERS)}")
+    return READERS[kind](prepare(text, first_line))
+
+
+def detect(text: str):  # type: ignore[no-untyped-def]
+    """Every output in a paste (``detect.Paste``)."""
+    from gpusetup.parse.detect import detect as _detect
+
+    return _detect(text)
+
+
+def __getattr__(name: str):  # type: ignore[no-untyped-def]
+    if name == "KINDS":
+        from gpusetup.parse.detect import KINDS
+
+        return KINDS
+    raise AttributeError(name)

@@ -1,0 +1,366 @@
+"""Which nvidia-smi GPU is which CUDA device, from pasted listings: the join of an
+nvidia-smi reading with a CUDA-order reading (deviceQuery, p2p, a TensorFlow log or device
+list), CUDA's default FASTEST_FIRST order predicted from nvidia-smi alone, and the
+environment line that makes a chosen nvidia-smi GPU the framework's device 0.
+
+The rules are those of ``gpusetup.device_map`` (the live-machine join), whose DeviceMap
+this returns: GPUs are joined on the normalised PCI bus id, then on UUID when both
+listings print one, never on an index.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from gpusetup.device_map import DeviceMap, MapRow, SelectionError, select_line
+from gpusetup.knowledge import parse_cc
+from gpusetup.parse.model import CONTEXT, CUT, PARTIAL, GpuRecord, Reading
+
+#: Readings whose numbers are CUDA ordinals.
+CUDA_ORDER_KINDS = ("deviceQuery", "p2p", "tf-log", "tf-device-lib", "torch-devices")
+CONFIRM = (
+    "deviceQuery, p2pBandwidthLatencyTest or TensorFlow's log ('Found device N' or 'Created "
+    "TensorFlow device' lines) print the CUDA order with bus ids; with "
+    "CUDA_DEVICE_ORDER=PCI_BUS_ID CUDA follows nvidia-smi's order instead"
+)
+
+
+def _is_mig(gpu: GpuRecord) -> bool:
+    return bool(
+        (gpu.uuid and gpu.uuid.startswith("MIG-"))
+        or (gpu.name and re.search(r"\bMIG \d+g\.\d+gb", gpu.name))
+    )
+
+
+def _complete(reading: Reading) -> bool:
+    """Whether a listing shows every GPU: not cut inside its GPU list, no fewer than it says."""
+    if reading.gpu_count is not None and len(reading.gpus) < reading.gpu_count:
+        return False
+    return not any(
+        note.kind == PARTIAL or (note.kind == CUT and "GPU list" in note.text)
+        for note in reading.notes
+    )
+
+
+def join(smi: Reading, cuda: Reading, tf_minimum: str | None = None) -> DeviceMap:
+    """The device map of two listings taken on one machine."""
+    cuda_gpus = list(cuda.gpus)
+    tf_listed = cuda.kind in ("tf-log", "tf-device-lib") and any(
+        g.tf_device is not None or g.ignored for g in cuda_gpus
+    )
+    notes: list[str] = []
+    predicted: dict[int, str] = {}
+    if not tf_listed:
+        k = 0
+        for gpu in sorted((g for g in cuda_gpus if g.index is not None), key=lambda g: g.index):
+            if _below(gpu.compute_capability, tf_minimum):
+                continue
+            predicted[gpu.index] = f"/GPU:{k}"  # type: ignore[index]
+            k += 1
+
+    def tf_for(gpu: GpuRecord, row_notes: list[str]) -> str | None:
+        if tf_listed:
+            if gpu.tf_device is not None:
+                return f"/GPU:{gpu.tf_device}"
+            if gpu.ignored:
+                row_notes.append(
+                    f"TensorFlow ignores it: compute capability {gpu.compute_capability} "
+                    f"< {gpu.minimum_cc}"
+                )
+            else:
+                row_notes.append("the TensorFlow listing does not give its /GPU number")
+            return None
+        if gpu.index in predicted:
+            return predicted[gpu.index]
+        row_notes.append(
+            f"TensorFlow would ignore it: compute capability {gpu.compute_capability} "
+            f"< {tf_minimum}"
+        )
+        return None
+
+    rows: list[MapRow] = []
+    used: set[int] = set()
+    for gpu in smi.gpus:
+        matches, by = _matches(gpu, cuda_gpus)
+        whole = [d for d in matches if not _is_mig(d)]
+        migs = [d for d in matches if _is_mig(d)]
+        row_notes: list[str] = [f"joined by {by}"] if matches else []
+        device = whole[0] if whole else None
+        tf_device = None
+        if device is not None:
+            used.add(id(device))
+            tf_device = tf_for(device, row_notes)
+        elif migs:
+            row_notes.append(f"shown to CUDA as {len(migs)} MIG instance(s) below")
+        elif gpu.bus_id is None and gpu.uuid is None:
+            row_notes.append("the nvidia-smi listing gives no bus id or UUID to join it by")
+        elif not _complete(cuda):
+            row_notes.append("not in the CUDA listing, which is cut: it may be further on")
+        else:
+            row_notes.append("the CUDA listing does not show it")
+        cc = (device.compute_capability if device else None) or gpu.compute_capability
+        rows.append(
+            MapRow(
+                gpu.index,
+                gpu.uuid or (device.uuid if device else None),
+                gpu.bus_id or (device.bus_id if device else None),
+                gpu.name or (device.name if device else None),
+                cc,
+                device.index if device else None,
+                tf_device,
+                row_notes,
+            )
+        )
+        for mig in migs:
+            used.add(id(mig))
+            mig_notes = [f"MIG instance of nvidia-smi GPU {gpu.index}"]
+            rows.append(
+                MapRow(
+                    None,
+                    mig.uuid,
+                    mig.bus_id,
+                    mig.name,
+                    mig.compute_capability,
+                    mig.index,
+                    tf_for(mig, mig_notes),
+                    mig_notes,
+                )
+            )
+    for device in cuda_gpus:
+        if id(device) not in used:
+            row_notes = ["not in the nvidia-smi listing"]
+            if not _complete(smi):
+                row_notes.append("(the nvidia-smi listing is cut)")
+            rows.append(
+                MapRow(
+                    None,
+                    device.uuid,
+                    device.bus_id,
+                    device.name,
+                    device.compute_capability,
+                    device.index,
+                    tf_for(device, row_notes),
+                    row_notes,
+                )
+            )
+    in_cuda_order = [
+        r.smi_index
+        for r in sorted(rows, key=lambda r: (r.cuda_ordinal is None, r.cuda_ordinal or 0))
+        if r.cuda_ordinal is not None and r.smi_index is not None
+    ]
+    orders_differ = in_cuda_order != sorted(in_cuda_order)
+    if orders_differ:
+        notes.append(
+            "CUDA numbers these GPUs differently from nvidia-smi (CUDA_DEVICE_ORDER unset: "
+            "FASTEST_FIRST). Export CUDA_DEVICE_ORDER=PCI_BUS_ID so CUDA ordinals follow "
+            "nvidia-smi's, or select GPUs by UUID."
+        )
+    return DeviceMap(
+        rows, "tensorflow" if tf_listed else "predicted", tf_minimum, orders_differ, notes
+    )
+
+
+def _matches(gpu: GpuRecord, devices: list[GpuRecord]) -> tuple[list[GpuRecord], str]:
+    if gpu.bus_id is not None:
+        by_bus = [d for d in devices if d.bus_id == gpu.bus_id]
+        if by_bus:
+            agree = [d for d in by_bus if d.uuid is None or gpu.uuid is None or d.uuid == gpu.uuid]
+            return agree, "bus id"
+    if gpu.uuid is not None:
+        by_uuid = [d for d in devices if d.uuid is not None and d.uuid == gpu.uuid]
+        if by_uuid:
+            return by_uuid, "UUID"
+    return [], ""
+
+
+def mapping(device_map: DeviceMap) -> dict[int, int]:
+    """nvidia-smi index -> CUDA ordinal, for the GPUs both listings show."""
+    return {
+        row.smi_index: row.cuda_ordinal
+        for row in device_map.rows
+        if row.smi_index is not None and row.cuda_ordinal is not None
+    }
+
+
+# --- CUDA's default order, predicted from nvidia-smi alone ----------------------------------
+
+#: FP32 cores per multiprocessor by compute capability (the CUDA samples' _ConvertSMVer2Cores).
+_CORES_PER_SM = {
+    (1, 0): 8, (1, 1): 8, (1, 2): 8, (1, 3): 8, (2, 0): 32, (2, 1): 48,
+    (3, 0): 192, (3, 2): 192, (3, 5): 192, (3, 7): 192, (5, 0): 128, (5, 2): 128, (5, 3): 128,
+    (6, 0): 64, (6, 1): 128, (6, 2): 128, (7, 0): 64, (7, 2): 64, (7, 5): 64, (8, 0): 64,
+    (8, 6): 128, (8, 7): 128, (8, 9): 128, (9, 0): 128, (10, 0): 128, (12, 0): 128,
+}  # fmt: skip
+#: (compute capability, multiprocessors) of GPUs by the name nvidia-smi prints (NVIDIA's
+#: specifications; deviceQuery prints both). A model missing here leaves a mixed machine's
+#: order unpredicted rather than guessed.
+_MODELS: dict[str, tuple[str, int]] = {
+    "GeForce 8400 GS": ("1.1", 1),
+    "GeForce GTX 460": ("2.1", 7),
+    "NVS 315": ("2.1", 1),
+    "GeForce GTX 680": ("3.0", 8),
+    "GeForce GTX 690": ("3.0", 8),
+    "GeForce GTX 780": ("3.5", 12),
+    "GeForce GTX 780 Ti": ("3.5", 15),
+    "GeForce GTX TITAN": ("3.5", 14),
+    "Tesla K20c": ("3.5", 13),
+    "Tesla K40c": ("3.5", 15),
+    "Tesla K40m": ("3.5", 15),
+    "Tesla K80": ("3.7", 13),
+    "GeForce 840M": ("5.0", 3),
+    "Tesla M40 24GB": ("5.2", 24),
+    "GeForce GTX 1050 Ti": ("6.1", 6),
+    "GeForce GTX 1060 6GB": ("6.1", 10),
+    "GeForce GTX 1070": ("6.1", 15),
+    "GeForce GTX 1080": ("6.1", 20),
+    "GeForce GTX 1080 Ti": ("6.1", 28),
+    "TITAN X (Pascal)": ("6.1", 28),
+    "Quadro P1000": ("6.1", 5),
+    "Tesla P4": ("6.1", 20),
+    "Tesla P100-PCIE-16GB": ("6.0", 56),
+    "Tesla V100-SXM2-16GB": ("7.0", 80),
+    "Tesla V100-SXM2-32GB": ("7.0", 80),
+    "GeForce GTX 1660 SUPER": ("7.5", 22),
+    "GeForce RTX 2080 Ti": ("7.5", 68),
+    "TITAN RTX": ("7.5", 72),
+    "Tesla T4": ("7.5", 40),
+    "GeForce RTX 3060": ("8.6", 28),
+    "GeForce RTX 3090": ("8.6", 82),
+    "RTX A5000": ("8.6", 64),
+    "RTX A6000": ("8.6", 84),
+    "A40": ("8.6", 84),
+    "A10G": ("8.6", 80),
+    "A100-SXM4-80GB": ("8.0", 108),
+    "A100-SXM4-40GB": ("8.0", 108),
+    "A100 80GB PCIe": ("8.0", 108),
+    "A800-SXM4-80GB": ("8.0", 108),
+    "GeForce RTX 4090": ("8.9", 128),
+    "L4": ("8.9", 58),
+    "L40S": ("8.9", 142),
+    "RTX 2000 Ada Generation": ("8.9", 22),
+    "H100 80GB HBM3": ("9.0", 132),
+    "B200": ("10.0", 148),
+    "GeForce RTX 5070": ("12.0", 48),
+    "GeForce RTX 5070 Ti": ("12.0", 70),
+    "GeForce RTX 5090": ("12.0", 170),
+}
+#: Two models whose estimated speeds differ by less than this factor may come in either
+#: order: NVIDIA documents FASTEST_FIRST only as "a simple heuristic".
+CLOSE = 1.5
+
+
+@dataclass(frozen=True)
+class OrderPrediction:
+    #: nvidia-smi indices in the predicted CUDA order (CUDA ordinal k is order[k]); None
+    #: when the listing does not allow a prediction
+    order: tuple[int, ...] | None
+    certain: bool
+    reasons: tuple[str, ...]
+    confirm_with: str = CONFIRM
+
+
+def _model(name: str | None) -> tuple[str, int] | None:
+    if not name or name.endswith("..."):
+        return None
+    bare = re.sub(r"^NVIDIA\s+", "", name.strip())
+    return _MODELS.get(bare)
+
+
+def _speed(model: tuple[str, int]) -> int:
+    major, minor = parse_cc(model[0])
+    return _CORES_PER_SM.get((major, minor), 64) * model[1]
+
+
+def predict_cuda_order(smi: Reading) -> OrderPrediction:
+    """CUDA's default order (FASTEST_FIRST) for the GPUs of an nvidia-smi listing: a
+    faster device first, equal ones in PCI bus order."""
+    gpus = [g for g in smi.gpus if g.index is not None]
+    if not gpus:
+        return OrderPrediction(None, False, ("the listing numbers no GPU",))
+    if not _complete(smi) or len(gpus) < len(smi.gpus):
+        return OrderPrediction(
+            None,
+            False,
+            ("the listing is cut: the GPUs after it are not known, and they take part",),
+        )
+    reasons: list[str] = []
+    if all(g.bus_id for g in gpus):
+        bus_order = sorted(gpus, key=lambda g: g.bus_id or "")
+    else:
+        bus_order = sorted(gpus, key=lambda g: g.index or 0)
+        reasons.append("no bus ids: nvidia-smi's index order stands in for the PCI order")
+    names = {g.name for g in gpus}
+    if len(names) == 1 and None not in names:
+        reasons.append("one model only: CUDA keeps PCI bus order")
+        order = tuple(g.index for g in bus_order)  # type: ignore[misc]
+        return OrderPrediction(order, True, tuple(reasons))
+    unknown = sorted({g.name or f"GPU {g.index}" for g in gpus if _model(g.name) is None})
+    if unknown:
+        reasons.append("no speed known for " + ", ".join(unknown))
+        return OrderPrediction(None, False, tuple(reasons))
+    speeds = {g.index: _speed(_model(g.name)) for g in gpus}  # type: ignore[arg-type]
+    ranked = sorted(bus_order, key=lambda g: -speeds[g.index])
+    certain = True
+    for a, b in zip(ranked, ranked[1:], strict=False):
+        if a.name != b.name and speeds[a.index] < CLOSE * speeds[b.index]:
+            certain = False
+            reasons.append(
+                f"{a.name} and {b.name} are close in speed: CUDA may order them either way"
+            )
+    reasons.append("estimated speed: multiprocessors x cores per multiprocessor")
+    return OrderPrediction(tuple(g.index for g in ranked), certain, tuple(reasons))  # type: ignore[misc]
+
+
+# --- the line that makes a GPU device 0 -----------------------------------------------------
+
+
+def visible_devices_line(
+    smi: Reading, smi_index: int, cuda: Reading | None = None, tf_minimum: str | None = None
+) -> str:
+    """The environment line that makes nvidia-smi GPU ``smi_index`` the framework's device 0.
+
+    With a UUID: ``gpusetup.device_map.select_line``'s answer (``CUDA_VISIBLE_DEVICES=GPU-...``).
+    Without one (a table, a csv without uuid): ``CUDA_DEVICE_ORDER=PCI_BUS_ID`` with the
+    GPU's position in PCI bus order, when the listing shows every GPU and its bus id.
+    Raises ``SelectionError`` when neither is known.
+    """
+    device_map = join(smi, cuda, tf_minimum) if cuda is not None else _smi_only_map(smi, tf_minimum)
+    try:
+        return select_line(device_map, smi_index)
+    except SelectionError:
+        row = next((r for r in device_map.rows if r.smi_index == smi_index), None)
+        # select_line refuses a missing GPU and a too-low compute capability before a
+        # missing UUID: only the last has another answer here
+        if row is None or row.uuid or _below(row.compute_capability, tf_minimum):
+            raise
+    gpus = [g for g in smi.gpus if g.index is not None]
+    if _complete(smi) and gpus and all(g.bus_id for g in gpus):
+        # PCI bus order is stable whatever CUDA's speed heuristic does
+        position = sorted(g.bus_id or "" for g in gpus).index(row.pci_bus_id or "")
+        return f"export CUDA_DEVICE_ORDER=PCI_BUS_ID CUDA_VISIBLE_DEVICES={position}"
+    if cuda is not None and row.cuda_ordinal is not None and _unrestricted(cuda):
+        # the CUDA listing's ordinal, in the order it was numbered with
+        return f"export CUDA_DEVICE_ORDER=FASTEST_FIRST CUDA_VISIBLE_DEVICES={row.cuda_ordinal}"
+    raise SelectionError(
+        f"GPU {smi_index} has no UUID in this listing, and neither its position in PCI bus "
+        "order (the listing is cut or prints no bus ids) nor its CUDA ordinal is known: "
+        "paste nvidia-smi -L"
+    )
+
+
+def _unrestricted(cuda: Reading) -> bool:
+    """Whether a CUDA listing was taken with every GPU visible (no CUDA_VISIBLE_DEVICES)."""
+    return not any(note.kind == CONTEXT for note in cuda.notes)
+
+
+def _below(cc: str | None, minimum: str | None) -> bool:
+    return bool(cc and minimum and parse_cc(cc) < parse_cc(minimum))
+
+
+def _smi_only_map(smi: Reading, tf_minimum: str | None) -> DeviceMap:
+    rows = [
+        MapRow(g.index, g.uuid, g.bus_id, g.name, g.compute_capability, None, None, [])
+        for g in smi.gpus
+    ]
+    return DeviceMap(rows, "predicted", tf_minimum, False, [])

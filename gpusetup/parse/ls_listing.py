@@ -1,0 +1,129 @@
+"""``ls -l`` (``-la``, ``-lh``) of library directories read from text: each file or link
+with its target, symlink chains followed within the listing, and the versions the real
+files' names give (cuDNN, the driver's libcuda, the CUDA runtime).
+
+Problems it can see: a soname that is a regular file where a link belongs (what makes
+ldconfig warn ``is not a symbolic link``), and two cuDNN generations side by side.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from gpusetup.parse import _sonames
+from gpusetup.parse._text import Line, prepare
+from gpusetup.parse.model import Library, Reading, ReadingBuilder
+
+KIND = "ls-l"
+
+_ENTRY = re.compile(
+    r"^(?P<mode>[-lbcdps][rwxsStT-]{9})[.+@]?\s+(?P<links>\d+)\s+(?P<owner>\S+)\s+(?P<group>\S+)\s+"
+    r"(?P<size>\d[\d.,]*[KMGTPE]?|\d+,\s*\d+)\s+"
+    r"(?P<date>\d{4}-\d{2}-\d{2}\s+\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s+[+-]\d{4})?"
+    r"|\S+\s+\S+\s+(?:\d{1,2}:\d{2}|\d{4}))\s+"
+    r"(?P<name>.+?)(?:\s+->\s+(?P<target>.+?))?\s*$"
+)
+_DIRECTORY = re.compile(r"^(?P<dir>/[^:]*):\s*$")
+#: Chains longer than this are loops in a listing (ls shows each link once).
+_MAX_CHAIN = 40
+
+
+def read(text: str, *, first_line: int = 1) -> Reading:
+    return read_lines(prepare(text, first_line))
+
+
+def read_lines(lines: list[Line]) -> Reading:
+    out = ReadingBuilder(KIND)
+    directory: str | None = None
+    for line in lines:
+        header = _DIRECTORY.match(line.text)
+        if header:
+            directory = header["dir"].rstrip("/")
+            continue
+        entry = _ENTRY.match(line.text.strip())
+        if not entry or entry["mode"][0] not in "-l":
+            continue
+        shown = entry["name"].strip().strip("'\"")
+        name = _sonames.basename(shown)
+        if not name.startswith("lib") or ".so" not in name and not name.endswith(".a"):
+            continue
+        if name.endswith(".a"):
+            continue  # static archives are never loaded
+        out.libraries.append(
+            Library(
+                line.number,
+                name,
+                path=shown if "/" in shown else None,
+                target=(entry["target"] or "").strip().strip("'\"") or None,
+                directory=shown.rsplit("/", 1)[0] if "/" in shown else directory,
+                symlink=entry["mode"][0] == "l",
+            )
+        )
+    _judge(out)
+    return out.build()
+
+
+def resolve(libraries: list[Library] | tuple[Library, ...], name: str) -> list[str]:
+    """The chain of names from ``name`` through the listing's links (``libcudnn.so`` ->
+    ``libcudnn.so.4`` -> ``libcudnn.so.4.0.7``); it stops at a target the listing does not
+    show (``/etc/alternatives/...``) or at a loop."""
+    by_name = {lib.name: lib for lib in libraries}
+    chain = [name]
+    while len(chain) < _MAX_CHAIN:
+        lib = by_name.get(chain[-1])
+        if lib is None or not lib.symlink or not lib.target:
+            break
+        target = _sonames.basename(lib.target) if "/" not in lib.target.lstrip("./") else lib.target
+        if target in chain:
+            break
+        chain.append(target)
+    return chain
+
+
+def _judge(out: ReadingBuilder) -> None:
+    libraries = out.libraries
+    files = [lib for lib in libraries if lib.symlink is False]
+    ends = {resolve(libraries, lib.name)[-1] for lib in libraries}
+    real_names = {lib.name for lib in files} | {e for e in ends if "/" not in e}
+
+    def one(read: Callable[[str], str | None], fact: str) -> None:
+        """The fact when the real files give exactly one value, on the first line that
+        names such a file (the file, or a link to it)."""
+        values = {v for v in (read(n) for n in real_names) if v}
+        if len(values) != 1:
+            return
+        value = values.pop()
+        named = [
+            lib.line
+            for lib in libraries
+            if value in (read(lib.name), read(_sonames.basename(lib.target or "")))
+        ]
+        chained = [lib.line for lib in libraries if read(resolve(libraries, lib.name)[-1]) == value]
+        line = (named or chained)[0]
+        out.set(fact, value, line)
+
+    def first_line(prefix: str) -> int:
+        return next((lib.line for lib in libraries if lib.name.startswith(prefix)), 1)
+
+    one(_sonames.runtime_version, "runtime_version")
+    one(_sonames.driver_version, "driver_version")
+    generations = {g for g in (_sonames.cudnn_generation(lib.name) for lib in libraries) if g}
+    if len(generations) > 1:
+        out.problem(
+            "two-cudnn",
+            "cuDNN generations " + ", ".join(sorted(generations)) + " side by side",
+            first_line("libcudnn.so"),
+        )
+    else:
+        one(_sonames.cudnn_version, "cudnn_version")
+    # a soname (libcuda.so.1) that is a file while a longer-versioned file of the same
+    # library sits beside it: it should be a link to that file
+    names = {lib.name for lib in files}
+    for lib in files:
+        if any(other.startswith(lib.name + ".") for other in names):
+            out.problem(
+                "not-a-symlink",
+                f"{lib.path or lib.name} is a regular file; it should link to the versioned one",
+                lib.line,
+            )

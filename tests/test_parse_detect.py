@@ -1,0 +1,142 @@
+"""Splitting a whole paste: several real outputs one after another with a poster's prose
+between them, markdown fences and quotes, CRLF, shell prompts. Each output comes back as
+one block of its kind, read as its reader reads it alone, with the paste's line numbers.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import pytest
+from readers_corpus import cases, load, text
+
+from gpusetup.parse import read
+from gpusetup.parse.detect import detect
+
+PROSE = [
+    "Here is what I get on the second machine:",
+    "Any idea what is wrong here?",
+    "I also ran this, in case it helps",
+    "Thanks in advance!",
+    "Edit - forgot the rest, see below",
+]
+# Outputs that are one block whatever stands next to them: an nvidia-smi error alone
+# joins a neighbouring /proc version (they are judged together); logs join logs.
+_LONE_NVML = {"proc-version-580-mismatch"}
+
+
+def _shifted(reading, offset: int):
+    return [replace(g, line=g.line + offset) for g in reading.gpus]
+
+
+def _paste(names: list[str], rng: random.Random, *, fence: bool, quote: bool, crlf: bool):
+    """The paste and, per output, the line number its first line gets."""
+    parts: list[str] = []
+    starts: list[int] = []
+    line = 1
+    for name in names:
+        for _ in range(rng.randint(1, 2)):
+            parts.append(rng.choice(PROSE))
+            line += 1
+        parts.append("")
+        line += 1
+        body = text(name).rstrip("\n").split("\n")
+        if quote:
+            body = ["> " + b for b in body]
+        if fence:
+            parts.append("```")
+            line += 1
+        starts.append(line)
+        parts.extend(body)
+        line += len(body)
+        if fence:
+            parts.append("```")
+            line += 1
+        parts.append("")
+        line += 1
+    paste = "\n".join(parts) + "\n"
+    return (paste.replace("\n", "\r\n") if crlf else paste), starts
+
+
+def _sequences(count: int, seed: int) -> list[list[str]]:
+    """Runs of 2-4 corpus outputs whose neighbours differ in kind."""
+    rng = random.Random(seed)
+    names = [n for n in cases() if n not in _LONE_NVML]
+    out = []
+    while len(out) < count:
+        run = rng.sample(names, rng.randint(2, 4))
+        kinds = [load(n)["kind"] for n in run]
+        if all(a != b for a, b in zip(kinds, kinds[1:], strict=False)):
+            out.append(run)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(int(__import__("os").environ.get("SEEDS", "60"))))
+def test_outputs_one_after_another_with_prose_are_split_and_read(seed):
+    rng = random.Random(seed)
+    names = _sequences(1, seed)[0]
+    paste, starts = _paste(
+        names, rng, fence=rng.random() < 0.4, quote=rng.random() < 0.3, crlf=rng.random() < 0.3
+    )
+    blocks = detect(paste).blocks
+    assert [b.kind for b in blocks] == [load(n)["kind"] for n in names], names
+    for block, name, start in zip(blocks, names, starts, strict=True):
+        alone = read(load(name)["kind"], text(name))
+        assert list(block.reading.gpus) == _shifted(alone, start - 1), name
+        assert block.reading.problem_ids == alone.problem_ids, name
+        assert block.reading.driver_version == alone.driver_version, name
+        assert block.first_line >= start - 1  # a prompt line may lead it
+
+
+def test_a_github_comment_with_prompts_and_prose_between_three_outputs():
+    paste = (
+        "I have two GPUs but TensorFlow only uses one.\r\n"
+        "\r\n"
+        "```\r\n"
+        "user@host:~$ nvidia-smi -L\r\n"
+        "GPU 0: NVIDIA GeForce RTX 3090 (UUID: GPU-e1924eea-b9bb-d537-39f2-b345087fa145)\r\n"
+        "GPU 1: NVIDIA GeForce RTX 3090 (UUID: GPU-899c71bf-27be-b6a0-ae8f-d8afe5ba0f85)\r\n"
+        "user@host:~$ cat /proc/driver/nvidia/version\r\n"
+        + text("proc-version-open-565").replace("\n", "\r\n")
+        + "```\r\n"
+        "and the cuDNN header says\r\n"
+        "> #define CUDNN_MAJOR 8\r\n"
+        "> #define CUDNN_MINOR 9\r\n"
+        "> #define CUDNN_PATCHLEVEL 7\r\n"
+    )
+    paste_kinds = detect(paste).kinds
+    assert paste_kinds == ["nvidia-smi-L", "proc-version", "cudnn-header"]
+    blocks = detect(paste).blocks
+    assert [g.uuid[:12] for g in blocks[0].reading.gpus] == ["GPU-e1924eea", "GPU-899c71bf"]
+    assert blocks[0].reading.gpus[0].line == 5
+    assert blocks[1].reading.driver_version == "565.57.01"
+    assert blocks[2].reading.cudnn_version == "8.9.7"
+
+
+def test_a_csv_after_its_command_uses_the_command_columns():
+    paste = (
+        "$ nvidia-smi --query-gpu=memory.total,index,name --format=csv,noheader\n"
+        "24576 MiB, 1, NVIDIA GeForce RTX 3090\n"
+        "6144 MiB, 0, NVIDIA GeForce GTX 1660 SUPER\n"
+    )
+    (block,) = detect(paste).blocks
+    assert block.kind == "nvidia-smi-csv"
+    assert [(g.index, g.name, g.memory_mib) for g in block.reading.gpus] == [
+        (1, "NVIDIA GeForce RTX 3090", 24576),
+        (0, "NVIDIA GeForce GTX 1660 SUPER", 6144),
+    ]
+    assert any("--query-gpu command" in n.text for n in block.reading.notes)
+
+
+def test_two_tables_of_two_machines_are_two_blocks():
+    table = text("smi-table-560-3090x2")
+    paste = table + "\nand the other box:\n" + text("smi-table-550-l40s")
+    blocks = detect(paste).blocks
+    assert [b.kind for b in blocks] == ["nvidia-smi-table", "nvidia-smi-table"]
+    assert [len(b.reading.gpus) for b in blocks] == [2, 1]
+
+
+def test_nothing_recognisable_gives_no_block():
+    assert detect("Hello,\nmy GPU does not work. Any idea?\n").blocks == ()
+    assert detect("").blocks == ()
