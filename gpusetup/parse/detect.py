@@ -87,14 +87,15 @@ def _rx(*patterns: str) -> re.Pattern[str]:
 
 
 _LOG_PREFIX = (
-    r"^\s*(?:\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?:?\s+)?[IWEF](?:\d{4}\s+[\d:.]+\s+\d+)?\s+"
-    r"[\w./\\:-]+\.(?:cc|cpp|h|py):\d+\]"
+    r"^\s*(?:\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d{1,12})?:?\s+)?"
+    r"[IWEF](?:\d{4}\s+[\d:.]+\s+\d{1,12})?\s+"
+    r"[\w./\\:-]+\.(?:cc|cpp|h|py):\d{1,12}\]"
 )
 _STRONG: dict[str, re.Pattern[str]] = {
     nvidia_smi.TABLE: _rx(
         r"NVIDIA-SMI\s+[\w.]+\s+(?:Driver|KMD)\s+Version:",
         r"^\s*\|\s*GPU\s+Name\b",
-        r"^\s*\|\s*\d+\s+.*\|\s*(?:[0-9A-Fa-f]{4,8}:)[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-7]\s",
+        r"^\s*\|\s*\d{1,12}\s.*\|\s*(?:[0-9A-Fa-f]{4,8}:)[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-7]\s",
         r"^\s*\|\s*MIG devices:",
         r"^\s*\|\s*GPU instances:",
         r"Unable to determine the device handle for (?:GPU|gpu)",
@@ -103,8 +104,8 @@ _STRONG: dict[str, re.Pattern[str]] = {
         r"^\s*NVML library version:",
     ),
     nvidia_smi.LIST: _rx(
-        r"^\s*GPU\s+\d+:\s*.*\(UUID:\s*GPU-",
-        r"^\s*MIG\s+\S+\s+Device\s+\d+:\s*\(UUID:",
+        r"^\s*GPU\s+\d{1,12}:.*\(UUID:\s*GPU-",
+        r"^\s*MIG\s+\S+\s+Device\s+\d{1,12}:\s*\(UUID:",
     ),
     nvidia_smi.QUERY: _rx(
         r"=+\s*NVSMI LOG\s*=+",
@@ -126,7 +127,7 @@ _STRONG: dict[str, re.Pattern[str]] = {
         device_query._CC.pattern,
         device_query._PCI.pattern,
         device_query._SUMMARY.pattern,
-        r"cudaGetDeviceCount returned \d+",
+        r"cudaGetDeviceCount returned \d{1,12}",
     ),
     p2p.KIND: _rx(
         r"\[P2P \(Peer-to-Peer\) GPU Bandwidth Latency Test\]",
@@ -135,7 +136,7 @@ _STRONG: dict[str, re.Pattern[str]] = {
         r"simpleP2P\] - Starting",
         p2p._COUNT.pattern,
         p2p._OLD_GPU.pattern,
-        p2p._PEER_FROM.pattern,
+        r"Peer access from ",
         r"^\s*Checking GPU\(s\) for support of peer to peer memory access",
         r"^\s*P2P Connectivity Matrix",
         r"Bandwidth Matrix \(GB/s\)|Latency Matrix \(us\)",
@@ -149,15 +150,15 @@ _STRONG: dict[str, re.Pattern[str]] = {
         r"Could not load dynamic library",
         tf_log._CANNOT_DLOPEN.pattern,
         _LOG_PREFIX + r".*",
-        r"^\s*name:\s*(?!\")\S.*\smajor:\s*\d+\s+minor:\s*\d+",
+        r"^\s*name:\s*(?!\")\S.*\smajor:\s*\d{1,12}\s+minor:\s*\d{1,12}",
         r"^\s*pciBusID:\s*\S+\s+name:.*computeCapability:",
-        r"tensorflow/(?:core|stream_executor|compiler|tsl)/\S+\.cc:\d+\]",
+        r"tensorflow/(?:core|stream_executor|compiler|tsl)/\S{1,300}?\.cc:\d{1,12}\]",
     ),
     device_lib.KIND: _rx(
         r"physical_device_desc:",
         r"name:\s*\"/device:",
         r"device_type:\s*\"(?:GPU|CPU|XLA_GPU|XLA_CPU)\"",
-        r"['\"]device: \d+, name: .+?, pci bus id: ",
+        r"['\"]device: \d{1,12}, name: .{1,200}?, pci bus id: ",
     ),
     torch_devices.KIND: _rx(
         r"^\s*PyTorch version:",
@@ -173,10 +174,10 @@ _STRONG: dict[str, re.Pattern[str]] = {
     ldconfig.KIND_P: _rx(ldconfig.CACHE_LINE.pattern, ldconfig._CACHE_COUNT.pattern),
     ldconfig.KIND_V: _rx(
         r"^\s*\S*ldconfig(?:\.real)?: ",
-        r"^\s+[\w.+-]+\.so[\w.+-]* -> \S+(?:\s+\([^)]*\))?\s*$",
-        r"^[\w.+-]+\.so\.\d[\w.+-]* -> [\w.+-]+\.so[\w.+-]*\s*$",
+        r"^\s+[\w.+-]{1,200}?\.so[\w.+-]{0,100} -> \S+(?:\s+\([^)]*\))?\s*$",
+        r"^[\w.+-]{1,200}?\.so\.\d[\w.+-]{0,100} -> [\w.+-]{1,200}?\.so[\w.+-]{0,100}\s*$",
     ),
-    ls_listing.KIND: _rx(r"^\s*[-lbcdps][rwxsStT-]{9}[.+@]?\s+\d+\s+\S+\s+\S+\s+\S+\s+\S+"),
+    ls_listing.KIND: _rx(r"^\s*[-lbcdps][rwxsStT-]{9}[.+@]?\s+\d{1,12}\s+\S+\s+\S+\s+\S+\s+\S+"),
 }
 _WEAK: dict[str, re.Pattern[str]] = {
     nvidia_smi.TABLE: _rx(
@@ -184,10 +185,10 @@ _WEAK: dict[str, re.Pattern[str]] = {
         r"^\s*\w{3}\s+\w{3}\s+\d{1,2}\s+\d\d:\d\d:\d\d\s+\d{4}\s*$",
         r"^\s*the system to recover this GPU",
     ),
-    nvidia_smi.LIST: _rx(r"^\s*GPU\s+\d+:\s*\S"),
+    nvidia_smi.LIST: _rx(r"^\s*GPU\s+\d{1,12}:\s*\S"),
     nvidia_smi.QUERY: _rx(
-        r"^\s+\S[^:]*?\s+:\s?.*$",
-        r"^\s+[A-Za-z][\w .()/+-]*\s*$",
+        r"^\s+\S[^:]*\s:",
+        r"^\s+[A-Za-z][\w .()/+\t-]*$",
         r"^\s*\[(?:\.\.\.|…)\]\s*$",
         r"^\s*(?:Timestamp|Driver Version|CUDA Version)\s+:",
         r"^\s*vGPU Driver Capability",
@@ -200,7 +201,7 @@ _WEAK: dict[str, re.Pattern[str]] = {
     ),
     p2p.KIND: _rx(
         r"^\s*D\\D",
-        r"^\s*\d+\s+[-\d.\s]+$",
+        r"^\s*\d{1,12}(?:\s+[-\d.]+)+\s*$",
         r"Matrix|NOTE|lesser Bandwidth|Checking for multiple GPUs|peer access|Allocating buffers|"
         r"Creating event handles|cudaMemcpyPeer|Preparing host buffer|Run kernel on GPU|"
         r"Copy data back|Shutting down|Test (?:passed|failed)|CPU\s+\d|^\s*GPU\s+\d|"
@@ -208,8 +209,8 @@ _WEAK: dict[str, re.Pattern[str]] = {
     ),
     tf_log.KIND: _rx(
         r"^\s*(?:name|major|pciBusID|Total memory|Free memory|totalMemory|coreClock)\b",
-        r"^\s*\d+\]\s",
-        r"^\s*(?:DMA|\d+):\s+[YN\d ]+$",
+        r"^\s*\d{1,12}\]\s",
+        r"^\s*(?:DMA|\d{1,12}):\s+[YN\d ]+$",
         r"minimum required [Cc]uda capability",
     ),
     device_lib.KIND: _rx(
@@ -217,11 +218,11 @@ _WEAK: dict[str, re.Pattern[str]] = {
         r"^\s*(?:device_type|memory_limit|incarnation|bus_id|device_id|type|strength|numa_node):",
         r"^\s*(?:locality|links|link)\s*\{",
         r"^\s*[{}\]]\s*$",
-        r"^\s*\d+\s*$",
+        r"^\s*\d{1,12}\s*$",
         r"^\s*\[?'device: ",
     ),
     torch_devices.KIND: _rx(
-        r"^\s*GPU \d+:\s*\S",
+        r"^\s*GPU \d{1,12}:\s*\S",
         r"^\s*/\S+/lib\S*\.so",
         r"^[A-Z][\w ./()-]*:\s",
         r"^\s*\[(?:pip3?|conda)\]\s",
@@ -239,7 +240,7 @@ _WEAK: dict[str, re.Pattern[str]] = {
     ),
     ldconfig.KIND_P: _rx(r"^\s*Cache generated by:"),
     ldconfig.KIND_V: _rx(r"^/[^:\s][^:]*:(?:\s+\(from [^)]*\))?\s*$"),
-    ls_listing.KIND: _rx(r"^\s*total\s+\d+\s*$", r"^/[^:]*:\s*$"),
+    ls_listing.KIND: _rx(r"^\s*total\s+\d{1,12}\s*$", r"^/[^:]*:\s*$"),
 }
 #: When a line is strong for several kinds, the first of these wins.
 _PRIORITY = (
@@ -287,7 +288,7 @@ def _csv_strength(text: str) -> int:
         busid.normalise(f) and f.count(":") >= 2 for f in fields
     ):
         return STRONG
-    if any(re.fullmatch(r"\d+ MiB", f) for f in fields) and any(
+    if any(re.fullmatch(r"\d{1,12} MiB", f) for f in fields) and any(
         re.search(r"NVIDIA|GeForce|Tesla|Quadro|TITAN|RTX|GTX", f) for f in fields
     ):
         return STRONG
@@ -503,7 +504,7 @@ def _joined(blocks: list[tuple[str, list[Line], int]]) -> list[tuple[str, list[L
             last_kind, last_lines = out[-1]
             gap = lines[0].number - last_lines[-1].number - 1
             if kind == last_kind and kind in _JOINABLE and gap <= MAX_STRAY:
-                out[-1] = (kind, last_lines + lines)
+                last_lines.extend(lines)  # in place: a long log of many pieces stays linear
                 continue
             pair = {kind, last_kind}
             if pair == {nvidia_smi.TABLE, proc_version.KIND} and gap <= MAX_STRAY:

@@ -184,6 +184,7 @@ class ReadingBuilder:
         self.extra: dict[str, str] = {}
         self.problems: list[Problem] = []
         self.notes: list[Note] = []
+        self._seen: set[tuple[str, str, str]] = set()  # problems and notes, once each
 
     def set(self, fact: str, value: Any, line: int, *, overwrite: bool = False) -> None:
         """A top-level fact (driver_version, ...); the first reading wins unless told."""
@@ -199,11 +200,13 @@ class ReadingBuilder:
         self.fact_lines.setdefault(fact, line)
 
     def problem(self, problem_id: str, detail: str, line: int | None) -> None:
-        if not any(p.id == problem_id and p.detail == detail for p in self.problems):
+        if ("problem", problem_id, detail) not in self._seen:
+            self._seen.add(("problem", problem_id, detail))
             self.problems.append(Problem(problem_id, detail, line))
 
     def note(self, kind: str, text: str, line: int | None = None) -> None:
-        if not any(n.kind == kind and n.text == text for n in self.notes):
+        if ("note", kind, text) not in self._seen:
+            self._seen.add(("note", kind, text))
             self.notes.append(Note(kind, text, line))
 
     def build(self) -> Reading:
