@@ -54,8 +54,10 @@ READERS: dict[str, Callable[[list[Line]], Reading]] = {
 KINDS = tuple(READERS)
 
 STRONG, WEAK = 2, 1
-#: Lines that fit nothing, in a row, after which a block ends.
+#: Lines that fit nothing, in a row, after which a block ends: a log carries a program's
+#: own prints between its lines; any other output ends at the first line that is not its.
 MAX_STRAY = 3
+_STRAY_ALLOWED = {"tf-log": MAX_STRAY, "torch-devices": 1}
 #: Prompt lines before a block that travel with it (the command tells a reader about
 #: columns, selections, CUDA_VISIBLE_DEVICES).
 MAX_PROMPTS = 3
@@ -88,7 +90,7 @@ def _rx(*patterns: str) -> re.Pattern[str]:
 
 _LOG_PREFIX = (
     r"^\s*(?:\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d{1,12})?:?\s+)?"
-    r"[IWEF](?:\d{4}\s+[\d:.]+\s+\d{1,12})?\s+"
+    r"[IWEF](?:\d{4}\s+[\d:.]+\s+\d{1,20})?\s+"
     r"[\w./\\:-]+\.(?:cc|cpp|h|py):\d{1,12}\]"
 )
 _STRONG: dict[str, re.Pattern[str]] = {
@@ -209,6 +211,7 @@ _WEAK: dict[str, re.Pattern[str]] = {
     ),
     tf_log.KIND: _rx(
         r"^\s*(?:name|major|pciBusID|Total memory|Free memory|totalMemory|coreClock)\b",
+        r"^\s*\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{1,9}: [IWEF] ",
         r"^\s*\d{1,12}\]\s",
         r"^\s*(?:DMA|\d{1,12}):\s+[YN\d ]+$",
         r"minimum required [Cc]uda capability",
@@ -224,7 +227,7 @@ _WEAK: dict[str, re.Pattern[str]] = {
     torch_devices.KIND: _rx(
         r"^\s*GPU \d{1,12}:\s*\S",
         r"^\s*/\S+/lib\S*\.so",
-        r"^[A-Z][\w ./()-]*:\s",
+        r"^[A-Za-z][\w ./()-]*:\s",
         r"^\s*\[(?:pip3?|conda)\]\s",
         r"^\s*Versions of relevant libraries:",
     ),
@@ -274,7 +277,7 @@ _STARTS = {
 _ALSO_PRINTS = {device_query.KIND: {p2p.KIND}}
 #: Kinds whose neighbouring blocks of the same kind are one output (a log with a
 #: program's prints between its lines; two get_device_name one-liners).
-_JOINABLE = {tf_log.KIND, torch_devices.KIND, cudnn_header.KIND}
+_JOINABLE = {tf_log.KIND, torch_devices.KIND}
 
 
 def _csv_strength(text: str) -> int:
@@ -308,6 +311,29 @@ def classify(text: str) -> dict[str, int]:
     if csv:
         kinds[nvidia_smi.CSV] = csv
     return kinds
+
+
+def _strength(kind: str, text: str) -> int:
+    """How surely a line belongs to one kind (classify, for that kind alone)."""
+    if kind == nvidia_smi.CSV:
+        return _csv_strength(text)
+    if _STRONG[kind].search(text):
+        return STRONG
+    return WEAK if _WEAK[kind].search(text) else 0
+
+
+#: Per kind, one pattern for every other kind's strong lines.
+_OTHERS_STRONG = {
+    kind: _rx(*(p.pattern for other, p in _STRONG.items() if other != kind)) for kind in _STRONG
+}
+_OTHERS_STRONG[nvidia_smi.CSV] = _rx(*(p.pattern for p in _STRONG.values()))
+
+
+def _claimed_elsewhere(kind: str, text: str) -> bool:
+    """Whether a line is strong for some other kind (it may end the open block)."""
+    if _OTHERS_STRONG[kind].search(text):
+        return True
+    return kind != nvidia_smi.CSV and "," in text and _csv_strength(text) == STRONG
 
 
 def command_kind(command: str) -> str | None:
@@ -402,23 +428,31 @@ def split(text: str) -> list[tuple[str, list[Line]]]:
                 stray.append(line)
             continue
         command = command_of(text)
-        kinds = classify(text) if command is None else {}
-        if command is not None and not kinds:
+        if command is not None:
             close()
             floor = position
             hint, hint_at = command_kind(command), position
             continue
-        strong = [k for k in _PRIORITY + (nvidia_smi.CSV,) if kinds.get(k) == STRONG]
-        fits = current is not None and current.kind in kinds
-        if fits and kinds[current.kind] == WEAK and strong:  # type: ignore[union-attr]
-            # a line only another output prints ends this one, unless this one prints it too
-            fits = bool(_ALSO_PRINTS.get(current.kind, set()) & set(strong))  # type: ignore[union-attr]
-        if fits:
+        kinds: dict[str, int] = {}
+        strong: list[str] = []
+        # the common case first: a line of the open block's kind that no other kind claims
+        own = _strength(current.kind, text) if current is not None else 0
+        fits = own == STRONG or (own == WEAK and not _claimed_elsewhere(current.kind, text))  # type: ignore[union-attr]
+        if not fits:
+            kinds = classify(text)
+            strong = [k for k in _PRIORITY + (nvidia_smi.CSV,) if kinds.get(k) == STRONG]
+            fits = current is not None and current.kind in kinds
+            if fits and kinds[current.kind] == WEAK and strong:  # type: ignore[union-attr]
+                # a line only another output prints ends this one, unless this one prints it
+                fits = bool(_ALSO_PRINTS.get(current.kind, set()) & set(strong))  # type: ignore[union-attr]
+        if fits and current is not None:
             restart = _STARTS.get(current.kind)
             starts = restart is not None and restart.search(text) is not None
             if starts and current.started:
                 close()
                 floor = position
+                kinds = classify(text)
+                strong = [k for k in _PRIORITY + (nvidia_smi.CSV,) if kinds.get(k) == STRONG]
             else:
                 current.lines.extend(stray)
                 current.lines.append(line)
@@ -455,7 +489,7 @@ def split(text: str) -> list[tuple[str, list[Line]]]:
         if current is not None:
             stray.append(line)
             stray_count += 1
-            if stray_count > MAX_STRAY:
+            if stray_count > _STRAY_ALLOWED.get(current.kind, 0):
                 # the block ended at its last fitting line: what came after is free again
                 first_stray = next(s for s in stray if not is_blank(s))
                 close()
