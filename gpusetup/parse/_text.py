@@ -26,12 +26,14 @@ class Line:
 _QUOTE = re.compile(r"^[ ]{0,3}(?:>(?!>>(?: |$))[ ]?)+")
 _FENCE = re.compile(r"^\s*(?:```+|~~~+)")
 _HTML = re.compile(r"^\s*<(?:pre|code)[^>]*>|</(?:pre|code)>\s*$", re.IGNORECASE)
-# C0 controls other than tab: pasted binary noise, never part of an output.
+# Terminal colour sequences (a log captured from a console), then C0 controls other than
+# tab: pasted noise, never part of an output.
+_ANSI = re.compile(r"\x1b\[[0-9;?]{0,32}[A-Za-z]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def clean_line(raw: str) -> str:
-    text = _CONTROL.sub("", raw)
+    text = _CONTROL.sub("", _ANSI.sub("", raw))
     text = _QUOTE.sub("", text, count=1)
     fence = _FENCE.match(text)
     if fence:
