@@ -154,3 +154,11 @@ def test_a_long_line_of_blanks_or_separators_is_read_in_linear_time():
         start = time.perf_counter()
         _every_reader(line)
         assert time.perf_counter() - start < 5, repr(line[:10])
+
+
+def test_a_line_longer_than_the_readers_look_at_is_noted():
+    uuid = "GPU-e1924eea-b9bb-d537-39f2-b345087fa145"
+    paste = "GPU 0: " + "x" * 70000 + f" (UUID: {uuid})\nGPU 1: NVIDIA A40 (UUID: {uuid})\n"
+    for reading in (read("nvidia-smi-L", paste), detect(paste).blocks[0].reading):
+        assert [g.index for g in reading.gpus] == [1]  # line 1's end (its UUID) is not read
+        assert any(n.kind == "long-line" and n.line == 1 for n in reading.notes)

@@ -18,10 +18,12 @@ def read(kind: str, text: str, *, first_line: int = 1) -> Reading:
     """``text`` read as output of ``kind`` (one of ``KINDS``)."""
     from gpusetup.parse._text import prepare
     from gpusetup.parse.detect import READERS
+    from gpusetup.parse.model import with_long_lines
 
     if kind not in READERS:
         raise ValueError(f"unknown kind {kind!r}; known: {', '.join(READERS)}")
-    return READERS[kind](prepare(text, first_line))
+    lines = prepare(text, first_line)
+    return with_long_lines(READERS[kind](lines), [line.number for line in lines if line.long])
 
 
 def detect(text: str):  # type: ignore[no-untyped-def]

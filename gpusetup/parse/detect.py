@@ -30,7 +30,7 @@ from gpusetup.parse import (
     torch_devices,
 )
 from gpusetup.parse._text import Line, command_of, is_blank, prepare
-from gpusetup.parse.model import Reading
+from gpusetup.parse.model import Reading, with_long_lines
 
 #: Every kind a block can have, and the reader of each.
 READERS: dict[str, Callable[[list[Line]], Reading]] = {
@@ -563,7 +563,7 @@ def detect(text: str) -> Paste:
     """Every output in a paste, recognised by content and read by its kind's reader."""
     blocks = []
     for kind, lines in split(text):
-        reading = READERS[kind](lines)
+        reading = with_long_lines(READERS[kind](lines), [ln.number for ln in lines if ln.long])
         if reading.kind != kind and kind in (ldconfig.KIND_P, ldconfig.KIND_V):
             kind = reading.kind
         blocks.append(Block(kind, lines[0].number, lines[-1].number, reading))

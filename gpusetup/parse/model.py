@@ -227,6 +227,15 @@ class ReadingBuilder:
         )
 
 
+def with_long_lines(reading: Reading, numbers: list[int]) -> Reading:
+    """``reading`` with a note for the lines that were longer than the readers look at."""
+    if not numbers:
+        return reading
+    shown = ", ".join(str(n) for n in numbers[:5]) + (" ..." if len(numbers) > 5 else "")
+    note = Note(LONG_LINE, f"line(s) {shown} are longer than 64 KiB: read up to 64 KiB", numbers[0])
+    return replace(reading, notes=reading.notes + (note,))
+
+
 def merged(old: GpuRecord, new: GpuRecord) -> GpuRecord:
     """``old`` with the fields ``new`` knows and ``old`` does not (line stays ``old``'s)."""
     changes = {
