@@ -152,3 +152,9 @@ def test_a_gpu_below_the_minimum_is_refused_as_device_map_refuses_it():
         visible_devices_line(smi, 0, cuda, tf_minimum="9.0")
     with pytest.raises(SelectionError, match="there is no nvidia-smi GPU 3"):
         visible_devices_line(smi, 3, cuda)
+
+
+def test_collect_env_says_its_gpu_numbers_are_nvidia_smis():
+    """torch.utils.collect_env prints nvidia-smi -L without the UUIDs (its get_gpu_info)."""
+    reading = _reading("torch-collect-env-111-two-cudnn")
+    assert any("nvidia-smi's, not CUDA's" in note.text for note in reading.notes)

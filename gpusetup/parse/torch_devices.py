@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from gpusetup.parse._text import Line, command_of, prepare
-from gpusetup.parse.model import CUT, GpuRecord, Library, Reading, ReadingBuilder
+from gpusetup.parse.model import CONTEXT, CUT, GpuRecord, Library, Reading, ReadingBuilder
 
 KIND = "torch-devices"
 
@@ -77,6 +77,12 @@ def read_lines(lines: list[Line]) -> Reading:
         models = _GPU_MODELS.match(text)
         if models:
             section = "gpus"
+            out.note(
+                CONTEXT,
+                "collect_env lists the GPUs of nvidia-smi -L: these numbers are nvidia-smi's, "
+                "not CUDA's",
+                line.number,
+            )
             rest = _GPU_LINE.match(models["rest"])
             if rest and rest["name"].strip():
                 out.gpus.append(
