@@ -162,3 +162,41 @@ def test_a_line_longer_than_the_readers_look_at_is_noted():
     for reading in (read("nvidia-smi-L", paste), detect(paste).blocks[0].reading):
         assert [g.index for g in reading.gpus] == [1]  # line 1's end (its UUID) is not read
         assert any(n.kind == "long-line" and n.line == 1 for n in reading.notes)
+
+
+def test_readers_are_pure():
+    """No reader opens a file, runs a process or asks the platform: text in, data out.
+    (join.py reuses gpusetup.device_map's rules and is checked by its own tests.)"""
+    import ast
+    from pathlib import Path
+
+    import gpusetup.parse as package
+
+    banned = {"os", "io", "pathlib", "subprocess", "shutil", "platform", "socket", "ctypes"}
+    for path in sorted(Path(package.__file__).parent.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                assert not {a.name.split(".")[0] for a in node.names} & banned, path.name
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                assert node.module.split(".")[0] not in banned, path.name
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                assert node.func.id not in ("open", "exec", "eval", "__import__"), path.name
+
+
+def test_err_cells_of_a_failing_gpu_are_a_problem_not_a_name():
+    """nvidia-smi fills a failing GPU's cells with ERR! (constructed from that format: the
+    corpus holds the "GPU is lost" lines, not such a row)."""
+    table = (
+        "| NVIDIA-SMI 470.82.01    Driver Version: 470.82.01    CUDA Version: 11.4     |\n"
+        "|   0  NVIDIA A100-SXM...  On   | 00000000:07:00.0 Off |                    0 |\n"
+        "| N/A   30C    P0    60W / 400W |      0MiB / 40536MiB |      0%      Default |\n"
+        "|   1  ERR!                ERR! | ERR!            ERR! |                 ERR! |\n"
+        "|ERR!  ERR! ERR!    ERR! / ERR! |   ERR! /  ERR!       |    ERR!      ERR! |\n"
+    )
+    reading = read("nvidia-smi-table", table)
+    assert [(g.index, g.name, g.bus_id) for g in reading.gpus] == [
+        (0, "NVIDIA A100-SXM...", "0000:07:00.0"),
+        (1, None, None),
+    ]
+    assert "gpu-err" in reading.problem_ids
