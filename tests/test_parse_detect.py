@@ -12,7 +12,7 @@ import pytest
 from readers_corpus import cases, load, text
 
 from gpusetup.parse import read
-from gpusetup.parse.detect import detect
+from gpusetup.parse.detect import _JOINABLE, detect
 
 PROSE = [
     "Here is what I get on the second machine:",
@@ -135,6 +135,36 @@ def test_two_tables_of_two_machines_are_two_blocks():
     blocks = detect(paste).blocks
     assert [b.kind for b in blocks] == ["nvidia-smi-table", "nvidia-smi-table"]
     assert [len(b.reading.gpus) for b in blocks] == [2, 1]
+    assert [b.reading.driver_version for b in blocks] == ["560.35.03", "550.127.05"]
+
+
+def test_the_same_kind_twice_in_a_row_is_two_whole_blocks():
+    paste = text("dq-5090x2-cc120") + "\nHere is another one:\n" + text("dq-a100x4")
+    blocks = detect(paste).blocks
+    assert [b.kind for b in blocks] == ["deviceQuery", "deviceQuery"]
+    assert [b.reading.gpu_count for b in blocks] == [2, 4]
+    assert blocks[1].reading.runtime_version == "12.4"
+
+
+def test_the_whole_corpus_in_one_paste_is_one_block_per_output():
+    """Every case one after another, same kinds side by side too: one block each (logs and
+    PyTorch one-liners next to each other may be one output: they are compared collapsed)."""
+    names = cases()
+    paste = "\n\nHere is another one:\n\n".join(text(name) for name in names)
+    blocks = detect(paste).blocks
+
+    def collapsed(kinds: list[str]) -> list[str]:
+        out: list[str] = []
+        for kind in kinds:
+            if not (out and out[-1] == kind and kind in _JOINABLE):
+                out.append(kind)
+        return out
+
+    assert collapsed([b.kind for b in blocks]) == collapsed([load(n)["kind"] for n in names])
+    whole = [b for b in blocks if b.kind not in _JOINABLE]
+    alone = [read(load(n)["kind"], text(n)) for n in names if load(n)["kind"] not in _JOINABLE]
+    assert [len(b.reading.gpus) for b in whole] == [len(r.gpus) for r in alone]
+    assert [b.reading.driver_version for b in whole] == [r.driver_version for r in alone]
 
 
 def test_nothing_recognisable_gives_no_block():

@@ -3,35 +3,31 @@ samples, TensorFlow logs and device lists, PyTorch listings, lspci, the driver's
 file, nvcc, cuDNN headers, ldconfig and ``ls -l`` of library directories.
 
 Text in, frozen dataclasses out (``model.Reading``): no file, no process, no platform
-call. ``detect.detect(paste)`` recognises each output by its content and reads it;
-``read(kind, text)`` reads a text known to be of one kind.
+call. ``gpusetup.parse.detect.detect(paste)`` recognises each output by its content and
+reads it; ``read(kind, text)`` reads a text known to be of one kind.
 """
 
 from __future__ import annotations
 
 from gpusetup.parse.model import Reading
 
-__all__ = ["KINDS", "Reading", "detect", "read"]
+# (detect is the module gpusetup.parse.detect: its detect() reads a whole paste)
+__all__ = ["KINDS", "Reading", "read"]
 
 
 def read(kind: str, text: str, *, first_line: int = 1) -> Reading:
     """``text`` read as output of ``kind`` (one of ``KINDS``)."""
     from gpusetup.parse._text import prepare
     from gpusetup.parse.detect import READERS
+    from gpusetup.parse.model import with_long_lines
 
     if kind not in READERS:
         raise ValueError(f"unknown kind {kind!r}; known: {', '.join(READERS)}")
-    return READERS[kind](prepare(text, first_line))
+    lines = prepare(text, first_line)
+    return with_long_lines(READERS[kind](lines), [line.number for line in lines if line.long])
 
 
-def detect(text: str):  # type: ignore[no-untyped-def]
-    """Every output in a paste (``detect.Paste``)."""
-    from gpusetup.parse.detect import detect as _detect
-
-    return _detect(text)
-
-
-def __getattr__(name: str):  # type: ignore[no-untyped-def]
+def __getattr__(name: str) -> object:
     if name == "KINDS":
         from gpusetup.parse.detect import KINDS
 

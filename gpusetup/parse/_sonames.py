@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import re
 
-_CUDNN = re.compile(r"^libcudnn\.so\.(?P<v>\d+(?:\.\d+)*)$")
-_DRIVER = re.compile(r"^libcuda\.so\.(?P<v>(?P<major>\d{3,})\.\d+(?:\.\d+)?)$")
-_CUDART = re.compile(r"^libcudart\.so\.(?P<major>\d+)\.(?P<minor>\d+)(?:\.(?P<patch>\d+))?$")
+_CUDNN = re.compile(r"^libcudnn\.so\.(?P<v>\d{1,12}(?:\.\d{1,12})*)$")
+_DRIVER = re.compile(r"^libcuda\.so\.(?P<v>(?P<major>\d{3,})\.\d{1,12}(?:\.\d{1,12})?)$")
+_CUDART = re.compile(
+    r"^libcudart\.so\.(?P<major>\d{1,12})\.(?P<minor>\d{1,12})(?:\.(?P<patch>\d{1,12}))?$"
+)
 
 
 def cudnn_generation(name: str) -> str | None:

@@ -25,21 +25,24 @@ class Line:
 # "> " quote prefixes (possibly nested); not Python's ">>> " prompt.
 _QUOTE = re.compile(r"^[ ]{0,3}(?:>(?!>>(?: |$))[ ]?)+")
 _FENCE = re.compile(r"^\s*(?:```+|~~~+)")
-_FENCE_TAIL = re.compile(r"(?:```+|~~~+)\s*$")
 _HTML = re.compile(r"^\s*<(?:pre|code)[^>]*>|</(?:pre|code)>\s*$", re.IGNORECASE)
-# C0 controls other than tab: pasted binary noise, never part of an output.
+# Terminal colour sequences (a log captured from a console), then C0 controls other than
+# tab: pasted noise, never part of an output.
+_ANSI = re.compile(r"\x1b\[[0-9;?]{0,32}[A-Za-z]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def clean_line(raw: str) -> str:
-    text = _CONTROL.sub("", raw)
+    text = _CONTROL.sub("", _ANSI.sub("", raw))
     text = _QUOTE.sub("", text, count=1)
     fence = _FENCE.match(text)
     if fence:
         rest = text[fence.end() :]
         # "```bash" opens a fence; "```[P2P (Peer-to-Peer)..." is a fence glued to output
         text = "" if re.fullmatch(r"[\w+.-]*\s*", rest) else rest
-    text = _FENCE_TAIL.sub("", text)
+    stripped = text.rstrip()
+    if stripped.endswith(("```", "~~~")):  # a fence closed at the end of an output line
+        text = stripped.rstrip("`~")
     text = _HTML.sub("", text)
     stripped = text.strip()
     if stripped.startswith("**"):
@@ -81,12 +84,12 @@ _PROMPTS = [
     # Python's REPL
     re.compile(r"^\s*>>>\s?(?P<cmd>.*)$"),
     # zsh/oh-my-zsh themes: "➜  ~ cmd", "╰─○ cmd", "❯ cmd"
-    re.compile(r"^\s*[^\x00-\x7f]+[^\x00-\x7f\s]*\s+(?:~\S*\s+)?(?P<cmd>.*)$"),
+    re.compile(r"^\s*[^\x00-\x7f]{1,8}[^\x00-\x7f\s]{0,8}\s+(?:~\S*\s+)?(?P<cmd>.*)$"),
 ]
 # A command pasted without its prompt: the command word, then arguments (not "nvcc: NVIDIA",
 # "ldconfig: warning", "deviceQuery Starting...", "deviceQuery, CUDA Driver = ...").
 _BARE = re.compile(
-    r"^\s*(?:(?:sudo|time|env)\s+)?\"?(?:[A-Za-z]:)?(?:[\w .~()-]*[/\\])*(?P<word>"
+    r"^\s*(?=\S)(?:(?:sudo|time|env)\s+)?\"?(?:[A-Za-z]:)?(?:[\w .~()-]*[/\\])*(?P<word>"
     + _COMMANDS
     + r")\"?"
     r"(?:\s+(?!Starting)\S.*)?\s*$"

@@ -22,7 +22,9 @@ BUS_ID_TEXT = r"(?:[0-9A-Fa-f]{4,8}:)?[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-7]"
 
 def from_parts(domain: int, bus: int, device: int, function: int = 0) -> str | None:
     """A bus id from numbers (deviceQuery's decimal, p2p's hex, already converted)."""
-    if not (0 <= domain <= 0xFFFFFFFF and 0 <= bus <= 0xFF and 0 <= device <= 0x1F):
+    # (a PCI device number has 5 bits; two hex digits are accepted as facts.normalise_bus_id
+    # accepts them, so both give one answer for every printed id)
+    if not (0 <= domain <= 0xFFFFFFFF and 0 <= bus <= 0xFF and 0 <= device <= 0xFF):
         return None
     if not 0 <= function <= 7:
         return None

@@ -17,12 +17,12 @@ from gpusetup.parse.model import CUT, Reading, ReadingBuilder
 KIND = "cudnn-header"
 
 #: The pattern gpusetup/probe/libraries.py reads headers with (its answers are kept).
-_CUDNN_DEFINE = re.compile(r"#define\s+CUDNN_(MAJOR|MINOR|PATCHLEVEL)\s+(\d+)")
-_FORMULA = re.compile(r"#define\s+CUDNN_VERSION\s+\(\s*CUDNN_MAJOR\s*\*\s*(?P<factor>\d+)")
-_LITERAL = re.compile(r"#define\s+CUDNN_VERSION\s+(?P<value>\d+)\s*$")
+_CUDNN_DEFINE = re.compile(r"#define\s+CUDNN_(MAJOR|MINOR|PATCHLEVEL)\s+(\d{1,12})")
+_FORMULA = re.compile(r"#define\s+CUDNN_VERSION\s+\(\s*CUDNN_MAJOR\s*\*\s*(?P<factor>\d{1,12})")
+_LITERAL = re.compile(r"#define\s+CUDNN_VERSION\s+(?P<value>\d{1,12})\s*$")
 _OPEN = re.compile(r"^\s*#\s*if(?:n?def)?\b")
 _CLOSE = re.compile(r"^\s*#\s*endif\b")
-_MAX_SM = re.compile(r"#define\s+CUDNN_MAX_SM_(?P<part>MAJOR|MINOR)_NUMBER\s+(?P<n>\d+)")
+_MAX_SM = re.compile(r"#define\s+CUDNN_MAX_SM_(?P<part>MAJOR|MINOR)_NUMBER\s+(?P<n>\d{1,12})")
 
 
 def header_version(text: str) -> str | None:

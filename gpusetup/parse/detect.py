@@ -30,7 +30,7 @@ from gpusetup.parse import (
     torch_devices,
 )
 from gpusetup.parse._text import Line, command_of, is_blank, prepare
-from gpusetup.parse.model import Reading
+from gpusetup.parse.model import Reading, with_long_lines
 
 #: Every kind a block can have, and the reader of each.
 READERS: dict[str, Callable[[list[Line]], Reading]] = {
@@ -54,8 +54,10 @@ READERS: dict[str, Callable[[list[Line]], Reading]] = {
 KINDS = tuple(READERS)
 
 STRONG, WEAK = 2, 1
-#: Lines that fit nothing, in a row, after which a block ends.
+#: Lines that fit nothing, in a row, after which a block ends: a log carries a program's
+#: own prints between its lines; any other output ends at the first line that is not its.
 MAX_STRAY = 3
+_STRAY_ALLOWED = {"tf-log": MAX_STRAY, "torch-devices": 1}
 #: Prompt lines before a block that travel with it (the command tells a reader about
 #: columns, selections, CUDA_VISIBLE_DEVICES).
 MAX_PROMPTS = 3
@@ -87,14 +89,15 @@ def _rx(*patterns: str) -> re.Pattern[str]:
 
 
 _LOG_PREFIX = (
-    r"^\s*(?:\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?:?\s+)?[IWEF](?:\d{4}\s+[\d:.]+\s+\d+)?\s+"
-    r"[\w./\\:-]+\.(?:cc|cpp|h|py):\d+\]"
+    r"^\s*(?:\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d{1,12})?:?\s+)?"
+    r"[IWEF](?:\d{4}\s+[\d:.]+\s+\d{1,20})?\s+"
+    r"[\w./\\:-]+\.(?:cc|cpp|h|py):\d{1,12}\]"
 )
 _STRONG: dict[str, re.Pattern[str]] = {
     nvidia_smi.TABLE: _rx(
         r"NVIDIA-SMI\s+[\w.]+\s+(?:Driver|KMD)\s+Version:",
         r"^\s*\|\s*GPU\s+Name\b",
-        r"^\s*\|\s*\d+\s+.*\|\s*(?:[0-9A-Fa-f]{4,8}:)[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-7]\s",
+        r"^\s*\|\s*\d{1,12}\s.*\|\s*(?:[0-9A-Fa-f]{4,8}:)[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-7]\s",
         r"^\s*\|\s*MIG devices:",
         r"^\s*\|\s*GPU instances:",
         r"Unable to determine the device handle for (?:GPU|gpu)",
@@ -103,8 +106,8 @@ _STRONG: dict[str, re.Pattern[str]] = {
         r"^\s*NVML library version:",
     ),
     nvidia_smi.LIST: _rx(
-        r"^\s*GPU\s+\d+:\s*.*\(UUID:\s*GPU-",
-        r"^\s*MIG\s+\S+\s+Device\s+\d+:\s*\(UUID:",
+        r"^\s*GPU\s+\d{1,12}:.*\(UUID:\s*GPU-",
+        r"^\s*MIG\s+\S+\s+Device\s+\d{1,12}:\s*\(UUID:",
     ),
     nvidia_smi.QUERY: _rx(
         r"=+\s*NVSMI LOG\s*=+",
@@ -126,7 +129,7 @@ _STRONG: dict[str, re.Pattern[str]] = {
         device_query._CC.pattern,
         device_query._PCI.pattern,
         device_query._SUMMARY.pattern,
-        r"cudaGetDeviceCount returned \d+",
+        r"cudaGetDeviceCount returned \d{1,12}",
     ),
     p2p.KIND: _rx(
         r"\[P2P \(Peer-to-Peer\) GPU Bandwidth Latency Test\]",
@@ -135,7 +138,7 @@ _STRONG: dict[str, re.Pattern[str]] = {
         r"simpleP2P\] - Starting",
         p2p._COUNT.pattern,
         p2p._OLD_GPU.pattern,
-        p2p._PEER_FROM.pattern,
+        r"Peer access from ",
         r"^\s*Checking GPU\(s\) for support of peer to peer memory access",
         r"^\s*P2P Connectivity Matrix",
         r"Bandwidth Matrix \(GB/s\)|Latency Matrix \(us\)",
@@ -149,15 +152,15 @@ _STRONG: dict[str, re.Pattern[str]] = {
         r"Could not load dynamic library",
         tf_log._CANNOT_DLOPEN.pattern,
         _LOG_PREFIX + r".*",
-        r"^\s*name:\s*(?!\")\S.*\smajor:\s*\d+\s+minor:\s*\d+",
+        r"^\s*name:\s*(?!\")\S.*\smajor:\s*\d{1,12}\s+minor:\s*\d{1,12}",
         r"^\s*pciBusID:\s*\S+\s+name:.*computeCapability:",
-        r"tensorflow/(?:core|stream_executor|compiler|tsl)/\S+\.cc:\d+\]",
+        r"tensorflow/(?:core|stream_executor|compiler|tsl)/\S{1,300}?\.cc:\d{1,12}\]",
     ),
     device_lib.KIND: _rx(
         r"physical_device_desc:",
         r"name:\s*\"/device:",
         r"device_type:\s*\"(?:GPU|CPU|XLA_GPU|XLA_CPU)\"",
-        r"['\"]device: \d+, name: .+?, pci bus id: ",
+        r"['\"]device: \d{1,12}, name: .{1,200}?, pci bus id: ",
     ),
     torch_devices.KIND: _rx(
         r"^\s*PyTorch version:",
@@ -173,10 +176,10 @@ _STRONG: dict[str, re.Pattern[str]] = {
     ldconfig.KIND_P: _rx(ldconfig.CACHE_LINE.pattern, ldconfig._CACHE_COUNT.pattern),
     ldconfig.KIND_V: _rx(
         r"^\s*\S*ldconfig(?:\.real)?: ",
-        r"^\s+[\w.+-]+\.so[\w.+-]* -> \S+(?:\s+\([^)]*\))?\s*$",
-        r"^[\w.+-]+\.so\.\d[\w.+-]* -> [\w.+-]+\.so[\w.+-]*\s*$",
+        r"^\s+[\w.+-]{1,200}?\.so[\w.+-]{0,100} -> \S+(?:\s+\([^)]*\))?\s*$",
+        r"^[\w.+-]{1,200}?\.so\.\d[\w.+-]{0,100} -> [\w.+-]{1,200}?\.so[\w.+-]{0,100}\s*$",
     ),
-    ls_listing.KIND: _rx(r"^\s*[-lbcdps][rwxsStT-]{9}[.+@]?\s+\d+\s+\S+\s+\S+\s+\S+\s+\S+"),
+    ls_listing.KIND: _rx(r"^\s*[-lbcdps][rwxsStT-]{9}[.+@]?\s+\d{1,12}\s+\S+\s+\S+\s+\S+\s+\S+"),
 }
 _WEAK: dict[str, re.Pattern[str]] = {
     nvidia_smi.TABLE: _rx(
@@ -184,10 +187,10 @@ _WEAK: dict[str, re.Pattern[str]] = {
         r"^\s*\w{3}\s+\w{3}\s+\d{1,2}\s+\d\d:\d\d:\d\d\s+\d{4}\s*$",
         r"^\s*the system to recover this GPU",
     ),
-    nvidia_smi.LIST: _rx(r"^\s*GPU\s+\d+:\s*\S"),
+    nvidia_smi.LIST: _rx(r"^\s*GPU\s+\d{1,12}:\s*\S"),
     nvidia_smi.QUERY: _rx(
-        r"^\s+\S[^:]*?\s+:\s?.*$",
-        r"^\s+[A-Za-z][\w .()/+-]*\s*$",
+        r"^\s+\S[^:]*\s:",
+        r"^\s+[A-Za-z][\w .()/+\t-]*$",
         r"^\s*\[(?:\.\.\.|…)\]\s*$",
         r"^\s*(?:Timestamp|Driver Version|CUDA Version)\s+:",
         r"^\s*vGPU Driver Capability",
@@ -200,7 +203,7 @@ _WEAK: dict[str, re.Pattern[str]] = {
     ),
     p2p.KIND: _rx(
         r"^\s*D\\D",
-        r"^\s*\d+\s+[-\d.\s]+$",
+        r"^\s*\d{1,12}(?:\s+[-\d.]+)+\s*$",
         r"Matrix|NOTE|lesser Bandwidth|Checking for multiple GPUs|peer access|Allocating buffers|"
         r"Creating event handles|cudaMemcpyPeer|Preparing host buffer|Run kernel on GPU|"
         r"Copy data back|Shutting down|Test (?:passed|failed)|CPU\s+\d|^\s*GPU\s+\d|"
@@ -208,8 +211,9 @@ _WEAK: dict[str, re.Pattern[str]] = {
     ),
     tf_log.KIND: _rx(
         r"^\s*(?:name|major|pciBusID|Total memory|Free memory|totalMemory|coreClock)\b",
-        r"^\s*\d+\]\s",
-        r"^\s*(?:DMA|\d+):\s+[YN\d ]+$",
+        r"^\s*\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{1,9}: [IWEF] ",
+        r"^\s*\d{1,12}\]\s",
+        r"^\s*(?:DMA|\d{1,12}):\s+[YN\d ]+$",
         r"minimum required [Cc]uda capability",
     ),
     device_lib.KIND: _rx(
@@ -217,13 +221,13 @@ _WEAK: dict[str, re.Pattern[str]] = {
         r"^\s*(?:device_type|memory_limit|incarnation|bus_id|device_id|type|strength|numa_node):",
         r"^\s*(?:locality|links|link)\s*\{",
         r"^\s*[{}\]]\s*$",
-        r"^\s*\d+\s*$",
+        r"^\s*\d{1,12}\s*$",
         r"^\s*\[?'device: ",
     ),
     torch_devices.KIND: _rx(
-        r"^\s*GPU \d+:\s*\S",
+        r"^\s*GPU \d{1,12}:\s*\S",
         r"^\s*/\S+/lib\S*\.so",
-        r"^[A-Z][\w ./()-]*:\s",
+        r"^[A-Za-z][\w ./()-]*:\s",
         r"^\s*\[(?:pip3?|conda)\]\s",
         r"^\s*Versions of relevant libraries:",
     ),
@@ -239,7 +243,7 @@ _WEAK: dict[str, re.Pattern[str]] = {
     ),
     ldconfig.KIND_P: _rx(r"^\s*Cache generated by:"),
     ldconfig.KIND_V: _rx(r"^/[^:\s][^:]*:(?:\s+\(from [^)]*\))?\s*$"),
-    ls_listing.KIND: _rx(r"^\s*total\s+\d+\s*$", r"^/[^:]*:\s*$"),
+    ls_listing.KIND: _rx(r"^\s*total\s+\d{1,12}\s*$", r"^/[^:]*:\s*$"),
 }
 #: When a line is strong for several kinds, the first of these wins.
 _PRIORITY = (
@@ -273,7 +277,7 @@ _STARTS = {
 _ALSO_PRINTS = {device_query.KIND: {p2p.KIND}}
 #: Kinds whose neighbouring blocks of the same kind are one output (a log with a
 #: program's prints between its lines; two get_device_name one-liners).
-_JOINABLE = {tf_log.KIND, torch_devices.KIND, cudnn_header.KIND}
+_JOINABLE = {tf_log.KIND, torch_devices.KIND}
 
 
 def _csv_strength(text: str) -> int:
@@ -287,7 +291,7 @@ def _csv_strength(text: str) -> int:
         busid.normalise(f) and f.count(":") >= 2 for f in fields
     ):
         return STRONG
-    if any(re.fullmatch(r"\d+ MiB", f) for f in fields) and any(
+    if any(re.fullmatch(r"\d{1,12} MiB", f) for f in fields) and any(
         re.search(r"NVIDIA|GeForce|Tesla|Quadro|TITAN|RTX|GTX", f) for f in fields
     ):
         return STRONG
@@ -307,6 +311,29 @@ def classify(text: str) -> dict[str, int]:
     if csv:
         kinds[nvidia_smi.CSV] = csv
     return kinds
+
+
+def _strength(kind: str, text: str) -> int:
+    """How surely a line belongs to one kind (classify, for that kind alone)."""
+    if kind == nvidia_smi.CSV:
+        return _csv_strength(text)
+    if _STRONG[kind].search(text):
+        return STRONG
+    return WEAK if _WEAK[kind].search(text) else 0
+
+
+#: Per kind, one pattern for every other kind's strong lines.
+_OTHERS_STRONG = {
+    kind: _rx(*(p.pattern for other, p in _STRONG.items() if other != kind)) for kind in _STRONG
+}
+_OTHERS_STRONG[nvidia_smi.CSV] = _rx(*(p.pattern for p in _STRONG.values()))
+
+
+def _claimed_elsewhere(kind: str, text: str) -> bool:
+    """Whether a line is strong for some other kind (it may end the open block)."""
+    if _OTHERS_STRONG[kind].search(text):
+        return True
+    return kind != nvidia_smi.CSV and "," in text and _csv_strength(text) == STRONG
 
 
 def command_kind(command: str) -> str | None:
@@ -401,23 +428,31 @@ def split(text: str) -> list[tuple[str, list[Line]]]:
                 stray.append(line)
             continue
         command = command_of(text)
-        kinds = classify(text) if command is None else {}
-        if command is not None and not kinds:
+        if command is not None:
             close()
             floor = position
             hint, hint_at = command_kind(command), position
             continue
-        strong = [k for k in _PRIORITY + (nvidia_smi.CSV,) if kinds.get(k) == STRONG]
-        fits = current is not None and current.kind in kinds
-        if fits and kinds[current.kind] == WEAK and strong:  # type: ignore[union-attr]
-            # a line only another output prints ends this one, unless this one prints it too
-            fits = bool(_ALSO_PRINTS.get(current.kind, set()) & set(strong))  # type: ignore[union-attr]
-        if fits:
+        kinds: dict[str, int] = {}
+        strong: list[str] = []
+        # the common case first: a line of the open block's kind that no other kind claims
+        own = _strength(current.kind, text) if current is not None else 0
+        fits = own == STRONG or (own == WEAK and not _claimed_elsewhere(current.kind, text))  # type: ignore[union-attr]
+        if not fits:
+            kinds = classify(text)
+            strong = [k for k in _PRIORITY + (nvidia_smi.CSV,) if kinds.get(k) == STRONG]
+            fits = current is not None and current.kind in kinds
+            if fits and kinds[current.kind] == WEAK and strong:  # type: ignore[union-attr]
+                # a line only another output prints ends this one, unless this one prints it
+                fits = bool(_ALSO_PRINTS.get(current.kind, set()) & set(strong))  # type: ignore[union-attr]
+        if fits and current is not None:
             restart = _STARTS.get(current.kind)
             starts = restart is not None and restart.search(text) is not None
             if starts and current.started:
                 close()
                 floor = position
+                kinds = classify(text)
+                strong = [k for k in _PRIORITY + (nvidia_smi.CSV,) if kinds.get(k) == STRONG]
             else:
                 current.lines.extend(stray)
                 current.lines.append(line)
@@ -454,7 +489,7 @@ def split(text: str) -> list[tuple[str, list[Line]]]:
         if current is not None:
             stray.append(line)
             stray_count += 1
-            if stray_count > MAX_STRAY:
+            if stray_count > _STRAY_ALLOWED.get(current.kind, 0):
                 # the block ended at its last fitting line: what came after is free again
                 first_stray = next(s for s in stray if not is_blank(s))
                 close()
@@ -503,7 +538,7 @@ def _joined(blocks: list[tuple[str, list[Line], int]]) -> list[tuple[str, list[L
             last_kind, last_lines = out[-1]
             gap = lines[0].number - last_lines[-1].number - 1
             if kind == last_kind and kind in _JOINABLE and gap <= MAX_STRAY:
-                out[-1] = (kind, last_lines + lines)
+                last_lines.extend(lines)  # in place: a long log of many pieces stays linear
                 continue
             pair = {kind, last_kind}
             if pair == {nvidia_smi.TABLE, proc_version.KIND} and gap <= MAX_STRAY:
@@ -528,7 +563,7 @@ def detect(text: str) -> Paste:
     """Every output in a paste, recognised by content and read by its kind's reader."""
     blocks = []
     for kind, lines in split(text):
-        reading = READERS[kind](lines)
+        reading = with_long_lines(READERS[kind](lines), [ln.number for ln in lines if ln.long])
         if reading.kind != kind and kind in (ldconfig.KIND_P, ldconfig.KIND_V):
             kind = reading.kind
         blocks.append(Block(kind, lines[0].number, lines[-1].number, reading))

@@ -18,7 +18,7 @@ from gpusetup.parse.tf_log import DESCRIPTION
 
 KIND = "tf-device-lib"
 
-_DEVICE_NAME = re.compile(r'name:\s*"/device:(?P<type>[A-Z_]+):(?P<k>\d+)"')
+_DEVICE_NAME = re.compile(r'name:\s*"/device:(?P<type>[A-Z_]+):(?P<k>\d{1,12})"')
 _DESC = re.compile(DESCRIPTION)
 
 

@@ -14,31 +14,30 @@ from dataclasses import replace
 from gpusetup.parse import busid
 from gpusetup.parse._text import Line, prepare
 from gpusetup.parse.model import CUT, PARTIAL, GpuRecord, PeerAccess, Reading, ReadingBuilder
+from gpusetup.parse.p2p import peer_line
 
 KIND = "deviceQuery"
 
-_DETECTED = re.compile(r"Detected (?P<n>\d+) CUDA Capable device\(s\)")
-_DEVICE = re.compile(r'^\s*Device (?P<idx>\d+):\s*"(?P<name>[^"]*)"')
+_DETECTED = re.compile(r"Detected (?P<n>\d{1,12}) CUDA Capable device\(s\)")
+_DEVICE = re.compile(r'^\s*Device (?P<idx>\d{1,12}):\s*"(?P<name>[^"]*)"')
 _VERSIONS = re.compile(
-    r"CUDA Driver Version / Runtime Version\s+(?P<driver>\d+\.\d+)\s*/\s*(?P<runtime>\d+\.\d+)"
+    r"CUDA Driver Version / Runtime Version\s+(?P<driver>\d{1,12}\.\d{1,12})\s*/\s*"
+    r"(?P<runtime>\d{1,12}\.\d{1,12})"
 )
-_CC = re.compile(r"CUDA Capability Major/Minor version number:\s+(?P<cc>\d+\.\d+)")
+_CC = re.compile(r"CUDA Capability Major/Minor version number:\s+(?P<cc>\d{1,12}\.\d{1,12})")
 _MEMORY = re.compile(
-    r"Total amount of global memory:\s+(?:(?P<mb>\d+) MBytes|(?P<bytes>\d+) bytes)"
+    r"Total amount of global memory:\s+(?:(?P<mb>\d{1,12}) MBytes|(?P<bytes>\d{1,12}) bytes)"
 )
 _PCI = re.compile(
     r"Device PCI (?:Domain ID / Bus ID / location ID|Bus ID / PCI location ID):\s+"
-    r"(?P<a>\d+)\s*/\s*(?P<b>\d+)(?:\s*/\s*(?P<c>\d+))?"
+    r"(?P<a>\d{1,12})\s*/\s*(?P<b>\d{1,12})(?:\s*/\s*(?P<c>\d{1,12}))?"
 )
 _SUMMARY = re.compile(
     r"deviceQuery, CUDA Driver = CUDART, CUDA Driver Version = (?P<driver>[\d.]+), "
-    r"CUDA Runtime Version = (?P<runtime>[\d.]+), NumDevs = (?P<n>\d+)"
+    r"CUDA Runtime Version = (?P<runtime>[\d.]+), NumDevs = (?P<n>\d{1,12})"
 )
 _RESULT = re.compile(r"^\s*Result = (?P<result>PASS|FAIL)")
-_PEER = re.compile(
-    r"Peer access from .+? \(GPU(?P<a>\d+)\) -> .+? \(GPU(?P<b>\d+)\) : (?P<ok>Yes|No)"
-)
-_FAILED = re.compile(r"cudaGetDeviceCount returned (?P<code>\d+)")
+_FAILED = re.compile(r"cudaGetDeviceCount returned (?P<code>\d{1,12})")
 _FAILED_WHY = re.compile(r"^\s*-> (?P<why>.+)$")
 _NO_DEVICE = re.compile(
     r"There (?:is|are) no (?:available )?device\(?s?\)? (?:that )?support(?:ing|s)? CUDA"
@@ -97,11 +96,9 @@ def read_lines(lines: list[Line]) -> Reading:
                 ecc = {"Enabled": True, "Disabled": False}.get(enabled)
                 out.gpus[current] = replace(gpu, ecc_mode=ecc)
                 continue
-        peer = _PEER.search(text)
+        peer = peer_line(text)
         if peer:
-            out.peer_access.append(
-                PeerAccess(line.number, int(peer["a"]), int(peer["b"]), peer["ok"] == "Yes")
-            )
+            out.peer_access.append(PeerAccess(line.number, peer[1], peer[3], peer[4]))
             continue
         summary = _SUMMARY.search(text)
         if summary:

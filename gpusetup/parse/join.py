@@ -29,7 +29,7 @@ CONFIRM = (
 def _is_mig(gpu: GpuRecord) -> bool:
     return bool(
         (gpu.uuid and gpu.uuid.startswith("MIG-"))
-        or (gpu.name and re.search(r"\bMIG \d+g\.\d+gb", gpu.name))
+        or (gpu.name and re.search(r"\bMIG \d{1,12}g\.\d{1,12}gb", gpu.name))
     )
 
 

@@ -23,12 +23,13 @@ KIND_V = "ldconfig-v"
 
 #: The cache line pattern of gpusetup/ldconf.py's parse_ldconfig_p (its answers are kept).
 CACHE_LINE = re.compile(r"^\s*(\S+)\s+\(([^)]*)\)(?:\s+OS ABI:[^=]*)?\s*=>\s*(.+)$")
-_CACHE_COUNT = re.compile(r"^\s*(?P<n>\d+) libs found in cache [`'](?P<cache>[^'`]+)'")
+_CACHE_COUNT = re.compile(r"^\s*(?P<n>\d{1,12}) libs found in cache [`'](?P<cache>[^'`]+)'")
 _DIRECTORY = re.compile(r"^(?P<dir>/[^:\s][^:]*?):(?:\s+\(from (?P<source>[^)]*)\))?\s*$")
 _ENTRY = re.compile(
-    r"^\s*(?P<soname>[\w.+-]+\.so[\w.+-]*) -> (?P<target>\S+)(?:\s+\((?P<note>[^)]*)\))?\s*$"
+    r"^\s*(?P<soname>[\w.+-]{1,200}?\.so[\w.+-]{0,100}) -> (?P<target>\S+)"
+    r"(?:\s+\((?P<note>[^)]*)\))?\s*$"
 )
-_WARNING = re.compile(r"^\s*(?P<prog>\S*ldconfig(?:\.real)?):\s+(?P<message>.+?)\s*$")
+_WARNING = re.compile(r"^\s*(?P<prog>\S*ldconfig(?:\.real)?):\s+(?P<message>.*)$")
 _NOT_LINK = re.compile(r"^(?P<path>\S+) is not a symbolic link$")
 _WARNING_PATH = re.compile(r"(?:`(?P<a>/[^']+)'|(?P<b>/\S+?)(?::|,| is| given|$))")
 
@@ -57,7 +58,7 @@ def read_lines(lines: list[Line]) -> Reading:
             continue
         warning = _WARNING.match(text)
         if warning:
-            message = warning["message"]
+            message = warning["message"].strip()
             not_link = _NOT_LINK.match(message)
             if not_link:
                 path = not_link["path"]
@@ -65,7 +66,7 @@ def read_lines(lines: list[Line]) -> Reading:
                     Library(line.number, _sonames.basename(path), path=path, symlink=False)
                 )
             else:
-                found = _WARNING_PATH.search(message)
+                found = _WARNING_PATH.search(message[:1024])
                 path = (found["a"] or found["b"]) if found else None
             warnings.append(ToolWarning(line.number, message, path))
             continue

@@ -8,6 +8,7 @@ ldconfig warn ``is not a symbolic link``), and two cuDNN generations side by sid
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
 
@@ -18,11 +19,10 @@ from gpusetup.parse.model import Library, Reading, ReadingBuilder
 KIND = "ls-l"
 
 _ENTRY = re.compile(
-    r"^(?P<mode>[-lbcdps][rwxsStT-]{9})[.+@]?\s+(?P<links>\d+)\s+(?P<owner>\S+)\s+(?P<group>\S+)\s+"
-    r"(?P<size>\d[\d.,]*[KMGTPE]?|\d+,\s*\d+)\s+"
-    r"(?P<date>\d{4}-\d{2}-\d{2}\s+\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s+[+-]\d{4})?"
-    r"|\S+\s+\S+\s+(?:\d{1,2}:\d{2}|\d{4}))\s+"
-    r"(?P<name>.+?)(?:\s+->\s+(?P<target>.+?))?\s*$"
+    r"^(?P<mode>[-lbcdps][rwxsStT-]{9})[.+@]?\s+(?P<links>\d{1,12})\s+(?P<owner>\S+)\s+(?P<group>\S+)\s+"
+    r"(?P<size>\d[\d.,]*[KMGTPE]?|\d{1,12},\s*\d{1,12})\s+"
+    r"(?P<date>\d{4}-\d{2}-\d{2}\s+\d{2}:\d{2}(?::\d{2}(?:\.\d{1,12})?)?(?:\s+[+-]\d{4})?"
+    r"|\S+\s+\S+\s+(?:\d{1,2}:\d{2}|\d{4}))\s"
 )
 _DIRECTORY = re.compile(r"^(?P<dir>/[^:]*):\s*$")
 #: Chains longer than this are loops in a listing (ls shows each link once).
@@ -44,7 +44,9 @@ def read_lines(lines: list[Line]) -> Reading:
         entry = _ENTRY.match(line.text.strip())
         if not entry or entry["mode"][0] not in "-l":
             continue
-        shown = entry["name"].strip().strip("'\"")
+        # name and target split with string operations (a lazy pattern backtracks on blanks)
+        name_part, arrow, target_part = line.text.strip()[entry.end() :].partition(" -> ")
+        shown = name_part.strip().strip("'\"")
         name = _sonames.basename(shown)
         if not name.startswith("lib") or ".so" not in name and not name.endswith(".a"):
             continue
@@ -55,7 +57,7 @@ def read_lines(lines: list[Line]) -> Reading:
                 line.number,
                 name,
                 path=shown if "/" in shown else None,
-                target=(entry["target"] or "").strip().strip("'\"") or None,
+                target=target_part.strip().strip("'\"") or None if arrow else None,
                 directory=shown.rsplit("/", 1)[0] if "/" in shown else directory,
                 symlink=entry["mode"][0] == "l",
             )
@@ -68,7 +70,10 @@ def resolve(libraries: list[Library] | tuple[Library, ...], name: str) -> list[s
     """The chain of names from ``name`` through the listing's links (``libcudnn.so`` ->
     ``libcudnn.so.4`` -> ``libcudnn.so.4.0.7``); it stops at a target the listing does not
     show (``/etc/alternatives/...``) or at a loop."""
-    by_name = {lib.name: lib for lib in libraries}
+    return _chain({lib.name: lib for lib in libraries}, name)
+
+
+def _chain(by_name: dict[str, Library], name: str) -> list[str]:
     chain = [name]
     while len(chain) < _MAX_CHAIN:
         lib = by_name.get(chain[-1])
@@ -83,9 +88,10 @@ def resolve(libraries: list[Library] | tuple[Library, ...], name: str) -> list[s
 
 def _judge(out: ReadingBuilder) -> None:
     libraries = out.libraries
+    by_name = {lib.name: lib for lib in libraries}
     files = [lib for lib in libraries if lib.symlink is False]
-    ends = {resolve(libraries, lib.name)[-1] for lib in libraries}
-    real_names = {lib.name for lib in files} | {e for e in ends if "/" not in e}
+    ends = {lib.line: _chain(by_name, lib.name)[-1] for lib in libraries}
+    real_names = {lib.name for lib in files} | {e for e in ends.values() if "/" not in e}
 
     def one(read: Callable[[str], str | None], fact: str) -> None:
         """The fact when the real files give exactly one value, on the first line that
@@ -99,9 +105,8 @@ def _judge(out: ReadingBuilder) -> None:
             for lib in libraries
             if value in (read(lib.name), read(_sonames.basename(lib.target or "")))
         ]
-        chained = [lib.line for lib in libraries if read(resolve(libraries, lib.name)[-1]) == value]
-        line = (named or chained)[0]
-        out.set(fact, value, line)
+        chained = [lib.line for lib in libraries if read(ends[lib.line]) == value]
+        out.set(fact, value, (named or chained)[0])
 
     def first_line(prefix: str) -> int:
         return next((lib.line for lib in libraries if lib.name.startswith(prefix)), 1)
@@ -119,9 +124,10 @@ def _judge(out: ReadingBuilder) -> None:
         one(_sonames.cudnn_version, "cudnn_version")
     # a soname (libcuda.so.1) that is a file while a longer-versioned file of the same
     # library sits beside it: it should be a link to that file
-    names = {lib.name for lib in files}
+    names = sorted({lib.name for lib in files})
     for lib in files:
-        if any(other.startswith(lib.name + ".") for other in names):
+        after = bisect.bisect_left(names, lib.name + ".")
+        if after < len(names) and names[after].startswith(lib.name + "."):
             out.problem(
                 "not-a-symlink",
                 f"{lib.path or lib.name} is a regular file; it should link to the versioned one",

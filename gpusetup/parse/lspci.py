@@ -19,7 +19,7 @@ KIND = "lspci"
 
 _DEVICE = re.compile(
     r"^(?P<bus>(?:[0-9a-fA-F]{4,8}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7])\s+"
-    r"(?P<class>[^:\[]+?)(?:\s*\[(?P<class_id>[0-9a-fA-F]{4})\])?:\s*(?P<rest>.*)$"
+    r"(?P<class>[^:\[]+)(?:\[(?P<class_id>[0-9a-fA-F]{4})\])?:(?P<rest>.*)$"
 )
 _GPU_CLASSES = ("vga compatible controller", "3d controller", "display controller")
 _GPU_CLASS_IDS = ("0300", "0302", "0380")
@@ -36,7 +36,7 @@ def read(text: str, *, first_line: int = 1) -> Reading:
 def _name(rest: str) -> str | None:
     """``NVIDIA Corporation GA102 [GeForce RTX 3090] [10de:2204] (rev a1)`` -> the bracket
     after the chip name; None when lspci knows no marketing name (``Device 2204``)."""
-    rest = re.sub(r"\s*\(rev [0-9a-fA-F]+\).*$", "", rest)
+    rest = re.sub(r"\(rev [0-9a-fA-F]+\).*$", "", rest)
     rest = _PCI_ID.sub("", rest).strip()
     names = re.findall(r"\[([^\]]+)\]", rest)
     return names[-1].strip() if names else None

@@ -184,6 +184,7 @@ class ReadingBuilder:
         self.extra: dict[str, str] = {}
         self.problems: list[Problem] = []
         self.notes: list[Note] = []
+        self._seen: set[tuple[str, str, str]] = set()  # problems and notes, once each
 
     def set(self, fact: str, value: Any, line: int, *, overwrite: bool = False) -> None:
         """A top-level fact (driver_version, ...); the first reading wins unless told."""
@@ -199,11 +200,13 @@ class ReadingBuilder:
         self.fact_lines.setdefault(fact, line)
 
     def problem(self, problem_id: str, detail: str, line: int | None) -> None:
-        if not any(p.id == problem_id and p.detail == detail for p in self.problems):
+        if ("problem", problem_id, detail) not in self._seen:
+            self._seen.add(("problem", problem_id, detail))
             self.problems.append(Problem(problem_id, detail, line))
 
     def note(self, kind: str, text: str, line: int | None = None) -> None:
-        if not any(n.kind == kind and n.text == text for n in self.notes):
+        if ("note", kind, text) not in self._seen:
+            self._seen.add(("note", kind, text))
             self.notes.append(Note(kind, text, line))
 
     def build(self) -> Reading:
@@ -222,6 +225,15 @@ class ReadingBuilder:
             extra=tuple(self.extra.items()),
             **facts,
         )
+
+
+def with_long_lines(reading: Reading, numbers: list[int]) -> Reading:
+    """``reading`` with a note for the lines that were longer than the readers look at."""
+    if not numbers:
+        return reading
+    shown = ", ".join(str(n) for n in numbers[:5]) + (" ..." if len(numbers) > 5 else "")
+    note = Note(LONG_LINE, f"line(s) {shown} are longer than 64 KiB: read up to 64 KiB", numbers[0])
+    return replace(reading, notes=reading.notes + (note,))
 
 
 def merged(old: GpuRecord, new: GpuRecord) -> GpuRecord:

@@ -14,7 +14,7 @@ KIND = "nvcc-version"
 
 _HEADER = re.compile(r"nvcc: NVIDIA \(R\) Cuda compiler driver")
 _RELEASE = re.compile(
-    r"Cuda compilation tools, release (?P<release>\d+\.\d+)(?:,\s*V(?P<build>[\d.]+))?"
+    r"Cuda compilation tools, release (?P<release>\d{1,12}\.\d{1,12})(?:,\s*V(?P<build>[\d.]+))?"
 )
 _BUILT = re.compile(r"^\s*Built on (?P<built>\S+)")
 _BUILD = re.compile(r"^\s*Build (?P<build>cuda_\S+)")

@@ -38,8 +38,10 @@ _BUS = busid.BUS_ID_TEXT
 _UUID = re.compile(
     r"^GPU-[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
-_MIG_UUID = re.compile(r"^MIG-(?:GPU-)?[0-9a-fA-F-]{8,}(?:/\d+/\d+)?$")
-_VERSION = r"\d+\.\d+(?:\.\d+)?"
+_MIG_UUID = re.compile(r"^MIG-(?:GPU-)?[0-9a-fA-F-]{8,}(?:/\d{1,12}/\d{1,12})?$")
+#: A count or index as printed: ASCII digits, few enough to be a real value.
+_COUNT = re.compile(r"[0-9]{1,12}")
+_VERSION = r"\d{1,12}\.\d{1,12}(?:\.\d{1,12})?"
 
 
 def _uuid(text: str | None) -> str | None:
@@ -66,6 +68,7 @@ _NO_DRIVER = re.compile(
 
 def read_errors(lines: list[Line], out: ReadingBuilder) -> None:
     """The error lines of nvidia-smi (shared by every nvidia-smi form and by proc-version)."""
+    lost_buses = {g.bus_id for g in out.gpus}
     for position, line in enumerate(lines):
         text = line.text
         lost = _LOST.search(text)
@@ -75,7 +78,8 @@ def read_errors(lines: list[Line], out: ReadingBuilder) -> None:
             if position + 1 < len(lines) and not why.rstrip().endswith(("GPU", ".")):
                 why = why + " " + lines[position + 1].text.strip()
             bus = busid.normalise(lost["bus"])
-            if bus and not any(g.bus_id == bus for g in out.gpus):
+            if bus and bus not in lost_buses:
+                lost_buses.add(bus)
                 out.gpus.append(GpuRecord(line=line.number, bus_id=bus))
             if "lost" in why.lower():
                 out.problem("gpu-lost", f"GPU {bus} is lost: {_sentence(why)}", line.number)
@@ -118,20 +122,19 @@ _HEADER = re.compile(
     + _VERSION
     + r"|ERR!|N/A|Not Found))?"
 )
-_ROW1 = re.compile(
-    r"^\s*\|\s*(?P<idx>\d+)\s+(?P<name>.*?)\s*(?P<pm>\bOn|\bOff|\bTCC|\bWDDM|N/A|ERR!)\s*\|\s*"
-    r"(?P<bus>" + _BUS + r"|ERR!)\s*(?P<disp>On|Off|N/A|ERR!)?\s*\|\s*(?P<ecc>[^|]*?)\s*\|?\s*$"
-)
+_BUS_CELL = re.compile(_BUS)
+_PERSISTENCE = ("On", "Off", "TCC", "WDDM", "N/A", "ERR!")
+_DISPLAY = ("On", "Off", "N/A", "ERR!")
 _ROW2 = re.compile(
-    r"^\s*\|[^|]*\|\s*(?:(?P<used>\d+)\s*MiB\s*/\s*(?P<total>\d+)\s*MiB|(?P<err>ERR!|N/A))\s*\|"
+    r"^\s*\|[^|]*\|\s*(?:(?P<used>\d{1,12})\s*MiB\s*/\s*(?P<total>\d{1,12})\s*MiB|(?P<err>ERR!|N/A))\s*\|"
 )
 _ROW3_MIG = re.compile(r"^\s*\|\s*\|\s*\|\s*(?P<mig>Enabled|Disabled|N/A)\*?\s*\|\s*$")
 _MIG_SECTION = re.compile(r"^\s*\|\s*MIG devices:")
 _MIG_ROW = re.compile(
-    r"^\s*\|\s*(?P<gpu>\d+)\s+(?P<gi>\d+)\s+(?P<ci>\d+)\s+(?P<dev>\d+)\s*\|\s*"
-    r"(?P<used>\d+)\s*MiB\s*/\s*(?P<total>\d+)\s*MiB\s*\|"
+    r"^\s*\|\s*(?P<gpu>\d{1,12})\s+(?P<gi>\d{1,12})\s+(?P<ci>\d{1,12})\s+(?P<dev>\d{1,12})\s*\|\s*"
+    r"(?P<used>\d{1,12})\s*MiB\s*/\s*(?P<total>\d{1,12})\s*MiB\s*\|"
 )
-_BORDER = re.compile(r"^\s*[|+][-=+|]*[-=][-=+|]*[|+]\s*$")
+_BORDER = re.compile(r"^\s*[|+](?=[-=+|]*[-=])[-=+|]*[|+]\s*$")
 _SEPARATOR = re.compile(r"^\s*\|=+[=+|]*\|\s*$")
 _PROCESSES = re.compile(r"^\s*\|\s*(?:Compute )?[Pp]rocesses:")
 
@@ -199,7 +202,7 @@ def read_table_lines(lines: list[Line]) -> Reading:
                     )
                 )
             continue
-        row1 = _ROW1.match(text)
+        row1 = _row1(text)
         if row1:
             saw_table = True
             last_gpu = _gpu_row(row1, line, out)
@@ -243,7 +246,29 @@ def _version(text: str | None) -> str | None:
     return text if text and re.fullmatch(_VERSION, text) else None
 
 
-def _gpu_row(row: re.Match[str], line: Line, out: ReadingBuilder) -> GpuRecord:
+def _row1(text: str) -> dict[str, str] | None:
+    """A GPU's first table row, ``|   0  NAME   On  | 00000000:3B:00.0 Off |   0 |``, read
+    cell by cell with string operations: a pattern over the whole row backtracks badly on
+    a long line of blanks."""
+    cells = text.strip().split("|")
+    if len(cells) < 4 or cells[0]:
+        return None
+    head = cells[1].split(None, 1)
+    if len(head) != 2 or not _COUNT.fullmatch(head[0]):
+        return None
+    rest = head[1].rsplit(None, 1)
+    name, pm = (rest[0], rest[1]) if len(rest) == 2 else ("", rest[0])
+    if pm not in _PERSISTENCE:
+        return None
+    bus_cell = cells[2].split()
+    if not bus_cell or not (bus_cell[0] == "ERR!" or _BUS_CELL.fullmatch(bus_cell[0])):
+        return None
+    if len(bus_cell) > 2 or (len(bus_cell) == 2 and bus_cell[1] not in _DISPLAY):
+        return None
+    return {"idx": head[0], "name": name, "pm": pm, "bus": bus_cell[0], "ecc": cells[3].strip()}
+
+
+def _gpu_row(row: dict[str, str], line: Line, out: ReadingBuilder) -> GpuRecord:
     name: str | None = row["name"].strip() or None
     if name and _redacted_name(name):
         out.note(REDACTED, f"GPU {row['idx']}'s name is masked", line.number)
@@ -256,7 +281,7 @@ def _gpu_row(row: re.Match[str], line: Line, out: ReadingBuilder) -> GpuRecord:
         out.problem("gpu-err", f"nvidia-smi shows ERR! for GPU {row['idx']}", line.number)
     ecc_text = row["ecc"].strip()
     ecc_mode = None
-    if ecc_text.isdigit():
+    if _COUNT.fullmatch(ecc_text):
         ecc_mode = True
         if int(ecc_text) > 0:
             out.problem(
@@ -274,18 +299,15 @@ def _gpu_row(row: re.Match[str], line: Line, out: ReadingBuilder) -> GpuRecord:
         persistence_mode={"On": True, "Off": False}.get(pm),
         driver_model=pm if pm in ("TCC", "WDDM") else None,
         ecc_mode=ecc_mode,
-        ecc_uncorrectable=int(ecc_text) if ecc_text.isdigit() else None,
+        ecc_uncorrectable=int(ecc_text) if _COUNT.fullmatch(ecc_text) else None,
     )
 
 
 # --- nvidia-smi -L -----------------------------------------------------------------------------
 
-_LIST_GPU = re.compile(
-    r"^\s*GPU\s+(?P<idx>\d+):\s*(?P<name>.*?)\s*\(UUID:\s*(?P<uuid>[^)\s]*)\s*\)\s*$"
-)
-_LIST_GPU_PARTIAL = re.compile(r"^\s*GPU\s+(?P<idx>\d+):\s*(?P<name>.*?)\s*(?:\(UUID:?[^)]*)?$")
+_LIST_GPU = re.compile(r"^\s*GPU\s+(?P<idx>\d{1,12}):(?P<rest>.*)$")
 _LIST_MIG = re.compile(
-    r"^\s*MIG\s+(?P<profile>\S+)\s+Device\s+(?P<dev>\d+):\s*\(UUID:\s*(?P<uuid>[^)\s]*)\s*\)\s*$"
+    r"^\s*MIG\s+(?P<profile>\S+)\s+Device\s+(?P<dev>\d{1,12}):\s*\(UUID:\s*(?P<uuid>[^)\s]*)\s*\)\s*$"
 )
 
 
@@ -301,13 +323,17 @@ def read_list_lines(lines: list[Line]) -> Reading:
     last_number = content[-1].number if content else None
     for line in lines:
         gpu = _LIST_GPU.match(line.text)
-        if gpu:
-            uuid = gpu["uuid"]
+        named = gpu["rest"].rstrip().rpartition("(UUID:") if gpu else None
+        if gpu and named and named[1] and named[2].endswith(")"):
+            uuid = named[2][:-1].strip()
             if not _uuid(uuid):
                 out.note(REDACTED, f"GPU {gpu['idx']}'s UUID is masked or unreadable", line.number)
             out.gpus.append(
                 GpuRecord(
-                    line.number, index=int(gpu["idx"]), name=gpu["name"] or None, uuid=_uuid(uuid)
+                    line.number,
+                    index=int(gpu["idx"]),
+                    name=named[0].strip() or None,  # type: ignore[index]
+                    uuid=_uuid(uuid),
                 )
             )
             parent = len(out.gpus) - 1
@@ -327,9 +353,7 @@ def read_list_lines(lines: list[Line]) -> Reading:
                 )
             )
             continue
-        if line.number == last_number and (
-            _LIST_GPU_PARTIAL.match(line.text) or line.text.lstrip().startswith("MIG")
-        ):
+        if line.number == last_number and (gpu or line.text.lstrip().startswith("MIG")):
             out.note(CUT, "the last line is cut off", line.number)
     return out.build()
 
@@ -338,8 +362,8 @@ def read_list_lines(lines: list[Line]) -> Reading:
 
 _LOG_HEADER = re.compile(r"=+\s*NVSMI LOG\s*=+")
 _Q_GPU = re.compile(r"^\s*GPU\s+(?P<bus>" + _BUS + r")\s*$")
-_Q_KEY = re.compile(r"^(?P<indent>[ \t]*)(?P<key>[^:\s][^:]*?)\s*:\s?(?P<value>.*?)\s*$")
-_Q_SECTION = re.compile(r"^(?P<indent>[ \t]*)(?P<key>[A-Za-z][\w .()/+-]*?)\s*$")
+_Q_KEY = re.compile(r"^(?P<indent>[ \t]*)(?P<key>[^:\s][^:]*):(?P<value>.*)$")
+_Q_SECTION = re.compile(r"^(?P<indent>[ \t]*)(?P<key>[A-Za-z][\w .()/+\t-]*)$")
 _GLOBAL_KEYS = {
     "Timestamp",
     "Driver Version",
@@ -372,7 +396,7 @@ class _QueryGpu:
 
         def number(*path: str) -> int | None:
             text = value(*path)
-            match = re.match(r"^(\d+)", text) if text else None
+            match = re.match(r"^(\d{1,12})", text) if text else None
             return int(match[1]) if match else None
 
         bus = self.bus or busid.normalise(value("PCI", "Bus Id") or "")
@@ -382,7 +406,7 @@ class _QueryGpu:
             for path, (text, _) in self.values.items()
             if path[0] == "ecc errors"
             and any("uncorrectable" in part or "double bit" in part for part in path)
-            and text.isdigit()
+            and _COUNT.fullmatch(text)
         ]
         remapped_uncorrectable = number("Remapped Rows", "Uncorrectable Error")
         worst = max([*uncorrectable, remapped_uncorrectable or 0], default=0)
@@ -499,7 +523,7 @@ def read_query_lines(lines: list[Line]) -> Reading:
         if lowered[0] == "processes":
             current.processes = True
         if key:
-            current.values.setdefault(lowered, (key["value"], line.number))
+            current.values.setdefault(lowered, (key["value"].strip(), line.number))
     for gpu in gpus:
         out.gpus.append(gpu.build(out))
     count = out.facts.get("gpu_count")
@@ -521,7 +545,7 @@ def _query_global(name: str, value: str, line: Line, out: ReadingBuilder) -> Non
             out.problem("cuda-version-na", f"CUDA Version reads {value}", line.number)
         else:
             out.set("cuda_version", _version(value), line.number)
-    elif name == "Attached GPUs" and value.isdigit():
+    elif name == "Attached GPUs" and _COUNT.fullmatch(value):
         out.set("gpu_count", int(value), line.number)
     elif name == "Timestamp":
         out.set_extra("timestamp", value, line.number)
@@ -692,6 +716,7 @@ def _infer_columns(rows: list[list[str]]) -> list[str]:
     capability, a 0..n-1 index, one text column as the name; the rest ``unknown``."""
     width = max(len(r) for r in rows)
     columns: list[str] = []
+    taken: set[str] = set()
     for i in range(width):
         values = [r[i] for r in rows if i < len(r) and not _NOT_A_VALUE.match(r[i])]
         guess = "unknown"
@@ -699,21 +724,22 @@ def _infer_columns(rows: list[list[str]]) -> list[str]:
             guess = "uuid"
         elif values and all(busid.normalise(v) and ":" in v and "." in v for v in values):
             guess = "pci.bus_id"
-        elif values and all(re.fullmatch(r"\d+ MiB", v) for v in values):
-            guess = "memory.total" if "memory.total" not in columns else "unknown"
-        elif values and all(re.fullmatch(r"\d{3}\.\d+(?:\.\d+)?", v) for v in values):
+        elif values and all(re.fullmatch(r"\d{1,12} MiB", v) for v in values):
+            guess = "memory.total"
+        elif values and all(re.fullmatch(r"\d{3}\.\d{1,12}(?:\.\d{1,12})?", v) for v in values):
             guess = "driver_version"
         elif values and all(re.fullmatch(r"\d{1,2}\.\d", v) for v in values):
             guess = "compute_cap"
         elif (
             values
-            and all(v.isdigit() for v in values)
+            and all(_COUNT.fullmatch(v) for v in values)
             and sorted(int(v) for v in values) == list(range(len(values)))
         ):
             guess = "index"
-        elif values and all(re.search(r"[A-Za-z]{2}", v) for v in values) and "name" not in columns:
+        elif values and all(re.search(r"[A-Za-z]{2}", v) for v in values):
             guess = "name"
-        columns.append(guess if guess not in columns else "unknown")
+        columns.append(guess if guess not in taken else "unknown")
+        taken.add(guess)
     return columns
 
 
@@ -739,7 +765,7 @@ def _csv_gpu(row: dict[str, str], line: Line, out: ReadingBuilder) -> GpuRecord:
 
     def number(column: str) -> int | None:
         text = value(column)
-        match = re.match(r"^(\d+)(?:\s*MiB)?$", text) if text else None
+        match = re.match(r"^(\d{1,12})(?:\s*MiB)?$", text) if text else None
         return int(match[1]) if match else None
 
     def flag(column: str) -> bool | None:
@@ -765,7 +791,7 @@ def _csv_gpu(row: dict[str, str], line: Line, out: ReadingBuilder) -> GpuRecord:
         name=value("name"),
         bus_id=busid.normalise(bus) if bus else None,
         uuid=_uuid(value("uuid")),
-        compute_capability=cc if cc and re.fullmatch(r"\d+\.\d+", cc) else None,
+        compute_capability=cc if cc and re.fullmatch(r"\d{1,12}\.\d{1,12}", cc) else None,
         memory_mib=number("memory.total"),
         mig=flag("mig.mode.current"),
         mig_pending=flag("mig.mode.pending"),

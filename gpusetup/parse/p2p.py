@@ -19,22 +19,36 @@ from gpusetup.parse.model import CONTEXT, CUT, GpuRecord, PeerAccess, Reading, R
 KIND = "p2p"
 
 _DEVICE = re.compile(
-    r"^\s*Device:\s*(?P<idx>\d+),\s*(?P<name>.+?),\s*pciBusID:\s*(?P<bus>[0-9a-fA-F]+),\s*"
+    r"^\s*Device:\s*(?P<idx>\d{1,12}),\s{0,8}(?P<name>.{1,200}?),\s{0,8}pciBusID:\s*(?P<bus>[0-9a-fA-F]+),\s*"
     r"pciDeviceID:\s*(?P<dev>[0-9a-fA-F]+),\s*pciDomainID:\s*(?P<dom>[0-9a-fA-F]+)"
 )
-_OLD_GPU = re.compile(r'^\s*GPU(?P<idx>\d+)\s*=\s*"(?P<name>[^"]*)"\s*(?P<cap>IS|NOT)\s')
-_COUNT = re.compile(r"CUDA-capable device count:\s*(?P<n>\d+)")
-_PEER_FROM = re.compile(
-    r"Peer access from (?P<a_name>.+?) \(GPU(?P<a>\d+)\) -> (?P<b_name>.+?) \(GPU(?P<b>\d+)\)"
-    r"\s*:\s*(?P<ok>Yes|No)"
+_OLD_GPU = re.compile(r'^\s*GPU(?P<idx>\d{1,12})\s*=\s*"(?P<name>[^"]*)"\s*(?P<cap>IS|NOT)\s')
+_COUNT = re.compile(r"CUDA-capable device count:\s*(?P<n>\d{1,12})")
+_PEER_TAIL = re.compile(r"(\d{1,12})\)\s{0,8}:\s{0,8}(Yes|No)\b")
+_PEER_MATRIX = re.compile(
+    r"Device=(?P<a>\d{1,12}) (?P<ok>CAN|CANNOT) Access Peer Device=(?P<b>\d{1,12})"
 )
-_PEER_MATRIX = re.compile(r"Device=(?P<a>\d+) (?P<ok>CAN|CANNOT) Access Peer Device=(?P<b>\d+)")
 _END = re.compile(
     r"NOTE: The CUDA Samples are not meant for performance measurements|"
     r"^\s*Test (?:passed|failed)|"
     r"^\s*Two or more GPUs with Peer-to-Peer access capability are required"
 )
 _VISIBLE = re.compile(r"CUDA_VISIBLE_DEVICES=(?P<value>\S*)")
+
+
+def peer_line(text: str) -> tuple[str, int, str, int, bool] | None:
+    """``> Peer access from A (GPU0) -> B (GPU1) : Yes`` (simpleP2P, deviceQuery) ->
+    ("A", 0, "B", 1, True); split with string operations, names may hold parentheses."""
+    at = text.find("Peer access from ")
+    if at < 0:
+        return None
+    left, arrow, right = text[at + len("Peer access from ") :].partition(") -> ")
+    a_name, sep_a, a = left.rpartition(" (GPU")
+    b_name, sep_b, tail = right.rpartition(" (GPU")
+    end = _PEER_TAIL.match(tail)
+    if not (arrow and sep_a and sep_b and re.fullmatch("[0-9]{1,12}", a) and end):
+        return None
+    return a_name.strip(), int(a), b_name.strip(), int(end[1]), end[2] == "Yes"
 
 
 def read(text: str, *, first_line: int = 1) -> Reading:
@@ -84,12 +98,12 @@ def read_lines(lines: list[Line]) -> Reading:
         if count:
             out.set("gpu_count", int(count["n"]), line.number)
             continue
-        peer = _PEER_FROM.search(text)
+        peer = peer_line(text)
         if peer:
-            a, b = int(peer["a"]), int(peer["b"])
-            add(a, line.number, name=peer["a_name"].strip())
-            add(b, line.number, name=peer["b_name"].strip())
-            out.peer_access.append(PeerAccess(line.number, a, b, peer["ok"] == "Yes"))
+            a_name, a, b_name, b, allowed = peer
+            add(a, line.number, name=a_name)
+            add(b, line.number, name=b_name)
+            out.peer_access.append(PeerAccess(line.number, a, b, allowed))
             continue
         matrix = _PEER_MATRIX.search(text)
         if matrix:

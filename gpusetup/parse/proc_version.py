@@ -20,13 +20,13 @@ from gpusetup.parse.nvidia_smi import read_errors
 KIND = "proc-version"
 
 #: The pattern gpusetup/probe/kernel.py reads the version with; kept so both agree.
-_VERSION_RE = re.compile(r"Kernel Module(?: for [\w.]+)?\s+(\d+\.\d+(?:\.\d+)?)")
+_VERSION_RE = re.compile(r"Kernel Module(?: for [\w.]+)?\s+(\d{1,12}\.\d{1,12}(?:\.\d{1,12})?)")
 _NVRM = re.compile(
     r"NVRM version:\s*NVIDIA UNIX\s+(?:(?!Open\b)(?P<arch1>[\w.]+)\s+)?(?P<open>Open\s+)?"
     r"Kernel Module"
-    r"(?:\s+for\s+(?P<arch2>[\w.]+))?\s+(?P<version>\d+\.\d+(?:\.\d+)?)"
+    r"(?:\s+for\s+(?P<arch2>[\w.]+))?\s+(?P<version>\d{1,12}\.\d{1,12}(?:\.\d{1,12})?)"
 )
-_GCC = re.compile(r"^\s*GCC version:\s*(?P<gcc>.+?)\s*$")
+_GCC = re.compile(r"^\s*GCC version:(?P<gcc>.*)$")
 #: Jetson (L4T) releases are numbered 28-38; desktop drivers 100 and up.
 _L4T_MAJOR_BELOW = 100
 
@@ -63,7 +63,7 @@ def read_lines(lines: list[Line]) -> Reading:
             continue
         gcc = _GCC.match(line.text)
         if gcc:
-            out.set_extra("gcc_version", gcc["gcc"], line.number)
+            out.set_extra("gcc_version", gcc["gcc"].strip() or None, line.number)
     library = out.extra.get("nvml_library_version")
     module = out.facts.get("driver_version")
     for problem in list(out.problems):

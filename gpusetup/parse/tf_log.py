@@ -26,30 +26,55 @@ KIND = "tf-log"
 #: The device description of gpu_device.cc: "device: 0, name: X, pci bus id: B[, compute
 #: capability: C]".
 DESCRIPTION = (
-    r"device: (?P<ordinal>\d+), name: (?P<name>.+?), pci bus id: (?P<bus>[0-9A-Fa-f:.]+?)"
-    r"(?:, compute capability: (?P<cc>\d+\.\d+))?(?=\)|\"|'|,|\s*$)"
+    r"device: (?P<ordinal>\d{1,12}), name: (?P<name>.{1,200}?), pci bus id: "
+    r"(?P<bus>[0-9A-Fa-f:.]{1,20}?)"
+    r"(?:, compute capability: (?P<cc>\d{1,12}\.\d{1,12}))?(?=\)|\"|'|,|\s*$)"
 )
 _CREATED = re.compile(
-    r"Created (?:TensorFlow )?device \(?(?:/job:[^/]+/replica:\d+/task:\d+)?"
-    r"/device:GPU:(?P<tf>\d+) "
-    r"with (?P<mb>\d+) MB memory\)?:?\s*-> (?:physical GPU \()?" + DESCRIPTION
+    r"Created (?:TensorFlow )?device \(?(?:/job:[^/]+/replica:\d{1,12}/task:\d{1,12})?"
+    r"/device:GPU:(?P<tf>\d{1,12}) "
+    r"with (?P<mb>\d{1,12}) MB memory\)?:?\s*-> (?:physical GPU \()?" + DESCRIPTION
 )
-_CREATING = re.compile(r"Creating TensorFlow device \(/gpu:(?P<tf>\d+)\) -> \(" + DESCRIPTION)
+_CREATING = re.compile(r"Creating TensorFlow device \(/gpu:(?P<tf>\d{1,12})\) -> \(" + DESCRIPTION)
 _IGNORING = re.compile(
     r"Ignoring (?:visible )?gpu device \(" + DESCRIPTION + r"\) with [Cc]uda compute capability "
-    r"(?P<have>\d+\.\d+)\. The minimum required [Cc]uda capability is (?P<need>\d+\.\d+)"
+    r"(?P<have>\d{1,12}\.\d{1,12})\. The minimum required [Cc]uda capability is "
+    r"(?P<need>\d{1,12}\.\d{1,12})"
 )
 _IGNORING_START = re.compile(r"Ignoring (?:visible )?gpu device \(")
-_FOUND = re.compile(r"Found device (?P<ordinal>\d+) with properties:?")
+_FOUND = re.compile(r"Found device (?P<ordinal>\d{1,12}) with properties:?")
 # the property lines below "Found device": 0.x, 1.x and 2.1+ layouts
-_NAME_LINE = re.compile(
-    r"^\s*name:\s*(?!\")(?P<name>.+?)(?:\s+major:\s*(?P<major>\d+)\s+minor:\s*(?P<minor>\d+).*)?\s*$"
-)
-_MAJOR_MINOR = re.compile(r"^\s*major:\s*(?P<major>\d+)\s+minor:\s*(?P<minor>\d+)")
-_PCI_LINE = re.compile(
-    r"^\s*pciBusID:?\s*(?P<bus>" + busid.BUS_ID_TEXT + r")"
-    r"(?:\s+name:\s*(?P<name>.+?)\s+computeCapability:\s*(?P<cc>\d+\.\d+))?\s*$"
-)
+# (the name and the rest are split with string operations: lazy patterns over a long line
+# of blanks backtrack quadratically)
+_NAME_LINE = re.compile(r"^\s*name:\s*(?!\")(?P<rest>\S.*)$")
+_MAJOR_MINOR = re.compile(r"^\s*major:\s*(?P<major>\d{1,12})\s+minor:\s*(?P<minor>\d{1,12})")
+_PCI_LINE = re.compile(r"^\s*pciBusID:?\s*(?P<bus>" + busid.BUS_ID_TEXT + r")(?P<rest>(?:\s.*)?)$")
+_CC_VALUE = re.compile(r"\s*(\d{1,12}\.\d{1,12})")
+
+
+def _name_line(text: str) -> tuple[str, str | None, str | None] | None:
+    """``name: GeForce GTX 1070 major: 6 minor: 1 memoryClockRate...`` -> name, major, minor."""
+    match = _NAME_LINE.match(text)
+    if not match:
+        return None
+    name, found, tail = match["rest"].partition(" major:")
+    pair = _MAJOR_MINOR.match("major:" + tail) if found else None
+    return name.strip(), pair["major"] if pair else None, pair["minor"] if pair else None
+
+
+def _pci_line(text: str) -> tuple[str, str | None, str | None] | None:
+    """``pciBusID: 0000:01:00.0 name: Tesla T4 computeCapability: 7.5`` -> bus, name, cc."""
+    match = _PCI_LINE.match(text)
+    if not match:
+        return None
+    rest = match["rest"]
+    before, found, after = rest.rpartition("computeCapability:")
+    cc = _CC_VALUE.match(after) if found else None
+    if found and cc and "name:" in before:
+        return match["bus"], before.split("name:", 1)[1].strip(), cc[1]
+    return match["bus"], None, None
+
+
 _DLOPEN_OK = re.compile(r"Successfully opened (?:dynamic|CUDA) library (?P<lib>\S+)")
 _DLOPEN_FAILED = re.compile(
     r"Could not load dynamic library '(?P<lib>[^']+)'; dlerror: (?P<err>.*)"
@@ -66,30 +91,52 @@ def read(text: str, *, first_line: int = 1) -> Reading:
 class _Gpus:
     """GPU records merged by CUDA ordinal and bus id: one GPU found, created and ignored
     across several lines (or sessions) is one record; another process's different GPU with
-    the same ordinal is another."""
+    the same ordinal is another. Lookups go through dicts, so a long log stays linear."""
 
     def __init__(self) -> None:
         self.records: list[GpuRecord] = []
+        self._by_pair: dict[tuple[int, str], int] = {}
+        self._by_index: dict[int, int] = {}  # the first record of each ordinal
+        self._by_bus: dict[str, int] = {}  # the first record of each bus id
+
+    def _remember(self, position: int) -> None:
+        record = self.records[position]
+        if record.index is not None and record.bus_id is not None:
+            self._by_pair.setdefault((record.index, record.bus_id), position)
+        if record.index is not None:
+            self._by_index.setdefault(record.index, position)
+        if record.bus_id is not None:
+            self._by_bus.setdefault(record.bus_id, position)
+
+    def _find(self, record: GpuRecord) -> int | None:
+        candidates = []
+        if record.index is not None and record.bus_id is not None:
+            candidates.append(self._by_pair.get((record.index, record.bus_id)))
+        if record.index is not None:
+            at = self._by_index.get(record.index)
+            if at is not None and (record.bus_id is None or self.records[at].bus_id is None):
+                candidates.append(at)
+        if record.bus_id is not None:
+            at = self._by_bus.get(record.bus_id)
+            if at is not None and (record.index is None or self.records[at].index is None):
+                candidates.append(at)
+        matching = [
+            at for at in candidates if at is not None and compatible(self.records[at], record)
+        ]
+        return min(matching) if matching else None
 
     def add(self, record: GpuRecord) -> None:
-        for position, old in enumerate(self.records):
-            same_identity = (
-                old.index is not None
-                and record.index is not None
-                and old.index == record.index
-                or old.index is None
-                and old.bus_id is not None
-                and old.bus_id == record.bus_id
-                or record.index is None
-                and record.bus_id is not None
-                and old.bus_id == record.bus_id
-            )
-            if same_identity and compatible(old, record):
-                self.records[position] = merged(old, record)
-                if old.index is None and record.index is not None:
-                    self.records[position] = replace(self.records[position], index=record.index)
-                return
-        self.records.append(record)
+        position = self._find(record)
+        if position is None:
+            self.records.append(record)
+            self._remember(len(self.records) - 1)
+            return
+        old = self.records[position]
+        new = merged(old, record)
+        if old.index is None and record.index is not None:
+            new = replace(new, index=record.index)
+        self.records[position] = new
+        self._remember(position)
 
 
 def _description(match: re.Match[str], line: int, **extra: object) -> GpuRecord:
@@ -180,17 +227,17 @@ def _properties(lines: list[Line], start: int, number: int) -> tuple[GpuRecord, 
     used = 0
     for later in lines[start : start + _LOOKAHEAD]:
         text = later.text
-        name_line = _NAME_LINE.match(text)
-        pci_line = _PCI_LINE.match(text)
+        name_line = _name_line(text)
+        pci_line = _pci_line(text)
         pair = _MAJOR_MINOR.match(text)
         if name_line and name is None:
-            name = name_line["name"]
-            if name_line["major"]:
-                major, minor = name_line["major"], name_line["minor"]
+            name = name_line[0]
+            if name_line[1]:
+                major, minor = name_line[1], name_line[2]
         elif pci_line and bus is None:
-            bus = busid.normalise(pci_line["bus"])
-            if pci_line["name"]:
-                name, cc = pci_line["name"], pci_line["cc"]
+            bus = busid.normalise(pci_line[0])
+            if pci_line[1]:
+                name, cc = pci_line[1], pci_line[2]
         elif pair and major is None:
             major, minor = pair["major"], pair["minor"]
         elif used and not re.match(r"^\s*(?:Total memory|Free memory|totalMemory|coreClock)", text):

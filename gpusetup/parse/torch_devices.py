@@ -12,22 +12,23 @@ from __future__ import annotations
 import re
 
 from gpusetup.parse._text import Line, command_of, prepare
-from gpusetup.parse.model import CUT, GpuRecord, Library, Reading, ReadingBuilder
+from gpusetup.parse.model import CONTEXT, CUT, GpuRecord, Library, Reading, ReadingBuilder
 
 KIND = "torch-devices"
 
-_GET_NAME = re.compile(r"get_device_name\(\s*(?P<idx>\d+)\s*\)")
+_GET_NAME = re.compile(r"get_device_name\(\s*(?P<idx>\d{1,12})\s*\)")
 _PROPERTIES = re.compile(
-    r"_?CudaDeviceProperties\(name='(?P<name>[^']*)', major=(?P<major>\d+), minor=(?P<minor>\d+), "
-    r"total_memory=(?P<mb>\d+)MB"
+    r"_?CudaDeviceProperties\(name='(?P<name>[^']*)', major=(?P<major>\d{1,12}), "
+    r"minor=(?P<minor>\d{1,12}), "
+    r"total_memory=(?P<mb>\d{1,12})MB"
 )
 _GPU_MODELS = re.compile(r"^\s*GPU models and configuration:\s*(?P<rest>.*)$")
-_GPU_LINE = re.compile(r"^\s*GPU (?P<idx>\d+):\s*(?P<name>.+?)\s*$")
-_DRIVER = re.compile(r"^\s*Nvidia driver version:\s*(?P<v>\d+\.\d+(?:\.\d+)?)")
-_RUNTIME = re.compile(r"^\s*CUDA runtime version:\s*(?P<v>\d+\.\d+(?:\.\d+)?)")
+_GPU_LINE = re.compile(r"^\s*GPU (?P<idx>\d{1,12}):(?P<name>.*)$")
+_DRIVER = re.compile(r"^\s*Nvidia driver version:\s*(?P<v>\d{1,12}\.\d{1,12}(?:\.\d{1,12})?)")
+_RUNTIME = re.compile(r"^\s*CUDA runtime version:\s*(?P<v>\d{1,12}\.\d{1,12}(?:\.\d{1,12})?)")
 _CUDNN = re.compile(r"^\s*cuDNN version:\s*(?P<rest>.*)$")
 _CUDNN_PATH = re.compile(
-    r"^\s*(?P<path>/\S*/(?P<name>libcudnn[\w]*\.so\.(?P<v>\d+(?:\.\d+)*)))\s*$"
+    r"^\s*(?P<path>/\S*/(?P<name>libcudnn[\w]*\.so\.(?P<v>\d{1,12}(?:\.\d{1,12})*)))\s*$"
 )
 _KEY = re.compile(r"^[A-Z][\w ./()-]*:\s")
 
@@ -76,16 +77,26 @@ def read_lines(lines: list[Line]) -> Reading:
         models = _GPU_MODELS.match(text)
         if models:
             section = "gpus"
+            out.note(
+                CONTEXT,
+                "collect_env lists the GPUs of nvidia-smi -L: these numbers are nvidia-smi's, "
+                "not CUDA's",
+                line.number,
+            )
             rest = _GPU_LINE.match(models["rest"])
-            if rest:
-                out.gpus.append(GpuRecord(line.number, index=int(rest["idx"]), name=rest["name"]))
+            if rest and rest["name"].strip():
+                out.gpus.append(
+                    GpuRecord(line.number, index=int(rest["idx"]), name=rest["name"].strip())
+                )
             elif models["rest"].strip() and not models["rest"].strip().startswith("GPU"):
                 out.gpus.append(GpuRecord(line.number, name=models["rest"].strip()))
             continue
         if section == "gpus":
             gpu = _GPU_LINE.match(text)
-            if gpu:
-                out.gpus.append(GpuRecord(line.number, index=int(gpu["idx"]), name=gpu["name"]))
+            if gpu and gpu["name"].strip():
+                out.gpus.append(
+                    GpuRecord(line.number, index=int(gpu["idx"]), name=gpu["name"].strip())
+                )
                 continue
             section = None
         driver = _DRIVER.match(text)
@@ -103,7 +114,7 @@ def read_lines(lines: list[Line]) -> Reading:
             single = _CUDNN_PATH.match(rest)
             if single:
                 cudnn_paths.append(Library(line.number, single["name"], path=single["path"]))
-            elif re.fullmatch(r"\d+\.\d+\.\d+", rest):
+            elif re.fullmatch(r"\d{1,12}\.\d{1,12}\.\d{1,12}", rest):
                 out.set("cudnn_version", rest, line.number)
             continue
         if section == "cudnn":
@@ -125,7 +136,7 @@ def _judge_cudnn(paths: list[Library], out: ReadingBuilder) -> None:
     generations side by side."""
     versions = {}
     for library in paths:
-        match = re.fullmatch(r"libcudnn\.so\.(\d+)\.(\d+)\.(\d+)", library.name)
+        match = re.fullmatch(r"libcudnn\.so\.(\d{1,12})\.(\d{1,12})\.(\d{1,12})", library.name)
         if match:
             versions[match[1]] = (".".join(match.groups()), library.line)
     if len(versions) > 1:
