@@ -18,7 +18,7 @@ from gpusetup import tflog
 from gpusetup.facts import normalise_bus_id
 from gpusetup.ldconf import parse_ldconfig_p
 from gpusetup.parse import busid, cudnn_header, proc_version, read
-from gpusetup.probe.kernel import parse_driver_version
+from gpusetup.probe.kernel import parse_driver_version, parse_version_line
 from gpusetup.probe.libraries import cudnn_header_version
 
 LOGS = Path(__file__).resolve().parent / "data" / "logs"
@@ -127,18 +127,24 @@ def test_ldconfig_p_lines_with_hwcap_and_os_abi_read_as_before():
 def test_kernel_module_version_reads_as_the_probe_reads_it():
     checked = 0
     for line in LINES:
-        old = parse_driver_version(line)
-        assert proc_version.module_version(line) == old, line
-        if old is not None:
+        old = parse_version_line(line)
+        # the probe calls a Jetson's number its L4T release, never a driver version
+        assert proc_version.module_version(line) == (old.driver_version or old.l4t_release), line
+        reading = read("proc-version", line)
+        if reading.driver_version or reading.l4t_release:
             checked += 1
-            assert read("proc-version", line).fact("module_version") == old, line
+            assert (reading.driver_version, reading.l4t_release) == (
+                old.driver_version,
+                old.l4t_release,
+            ), line
     assert checked >= 4
 
 
 def test_the_jetson_module_number_is_kept_but_not_called_a_driver_version():
     version_file = text("proc-version-jetson-l4t-3531")
     reading = read("proc-version", version_file)
-    assert parse_driver_version(version_file) == reading.fact("module_version") == "35.3.1"
+    assert parse_driver_version(version_file) is None
+    assert parse_version_line(version_file).l4t_release == reading.fact("module_version")
     assert reading.driver_version is None and reading.l4t_release == "35.3.1"
 
 
