@@ -1,0 +1,328 @@
+"""From the messages a log holds to its root causes: which message is the cause, which are
+its symptoms and which are benign, the evidence other lines add, and for each root cause a
+diagnosis and a fix for the platform and framework the log comes from.
+
+The rules, in order:
+
+1. Benign lines (start-up notices, optional TensorRT) are never root causes.
+2. A load failure whose loader error names another library than the one asked for is that
+   other library's failure: the missing dependency decides the family.
+3. A symptom is explained by a cause that lists it, or by any cause of its family, or (for
+   the generic consequences: a backend that did not start, a GPU not registered) by any
+   cause at all. Causes come first, in the order the log printed them; a symptom that no
+   cause explains stands as a root cause after them, the more specific first.
+4. What the log says about its origin can change the verdict: TensorFlow 2.11+ on native
+   Windows has no GPU build, so "no GPU" there is a CPU-only build.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from gpusetup.logtriage import explain
+from gpusetup.logtriage.catalogue import Entry, catalogue
+from gpusetup.logtriage.context import Context, infer
+from gpusetup.logtriage.scan import Match, Scan
+
+#: symptoms that any cause in the same log explains: consequences that name no reason
+_ANY_CAUSE = {
+    "tf.gpu.cannot-dlopen",
+    "tf.cudart-stub.no-cuda-drivers",
+    "tf.cuinit.failed",
+    "tf.dnn.not-found",
+    "tf.conv.algorithm-failed",
+    "tf.user.no-gpu",
+    "jax.backend-init-failed",
+    "jax.cuda-backend-failed",
+    "jax.backend-failed-to-initialize",
+    "jax.no-gpu-found",
+    "cuda.err.not-initialized",
+    "cuda.err.shared-object-init",
+    "nvml.init-failed",
+    "nvidia-container-cli.init-error",
+    "torch.no-cuda-gpus",
+    "torch.cuda-init-failed",
+    "nccl.unhandled-system-error",
+    "cudnn.invalid-handle-symbol",
+    "cudnn8.please-make-sure",
+    "nvidia-smi.no-devices",
+    "nvrm.no-devices-probed",
+}
+#: on one line, a message of the first family explains one of the second (the more
+#: specific reading of the same line)
+_SAME_LINE_PRECEDENCE = (("stub-library", "glibc-abi"), ("stub-library", "driver-missing"))
+_LIB = re.compile(r"(?P<name>(?:lib[\w.+-]*?\.so(?:\.[\w]+)*|[\w.+-]+\.dll))\b")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One message of the log, judged."""
+
+    id: str
+    family: str
+    role: str  # cause | symptom | benign
+    root_cause: bool
+    line: int
+    count: int
+    text: str
+    facts: dict[str, str] = field(hash=False)
+    diagnosis: str = ""
+    fix: str = ""
+    platform: str | None = None
+    framework: str | None = None
+    source: dict[str, str] = field(default_factory=dict, hash=False)
+    explained_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Triage:
+    lines: int
+    items: tuple[Item, ...]
+    context: Context
+    more_matches: int = 0
+
+    @property
+    def root_causes(self) -> tuple[Item, ...]:
+        return tuple(i for i in self.items if i.root_cause)
+
+
+def judge(scan: Scan) -> Triage:
+    """The root causes, symptoms and benign lines of a scanned log."""
+    matches = [_reinterpret(m) for m in scan.matches]
+    allowed = tuple(sorted({f for m, _ in matches for f in m.entry.frameworks}))
+    ctx = infer(scan.context, allowed)
+    matches = [_in_context(m, family, ctx) for m, family in matches]
+    live = [(m, fam) for m, fam in matches if m.entry.role != "benign" and fam != "healthy"]
+    causes = [(m, fam) for m, fam in live if _role(m) == "cause"]
+    causes = _drop_same_line_readings(causes)
+    items: list[Item] = []
+    cause_ids = {m.entry.id for m, _ in causes}
+    for m, fam in sorted(causes, key=lambda x: x[0].line):
+        items.append(_item(m, fam, ctx, root=True))
+    symptoms = [(m, fam) for m, fam in live if _role(m) == "symptom"]
+    standing: list[Item] = []
+    for m, fam in symptoms:
+        by = sorted(
+            {
+                c.entry.id
+                for c, cfam in causes
+                if c.entry.id in m.entry.explained_by or cfam == fam or m.entry.id in _ANY_CAUSE
+            }
+        )
+        if by:
+            items.append(_item(m, fam, ctx, root=False, explained_by=tuple(by)))
+        else:
+            standing.append(_item(m, fam, ctx, root=True))
+    # unexplained symptoms: the specific before the generic, then in log order
+    standing.sort(key=lambda i: (catalogue().by_id[i.id].generic, i.id in _ANY_CAUSE, i.line))
+    if standing and not cause_ids:
+        # the first standing symptom is the reading of the log; the others are its symptoms
+        head = standing[0]
+        rest = [replace(s, root_cause=False, explained_by=(head.id,)) for s in standing[1:] if s.family == head.family or s.id in _ANY_CAUSE]
+        alone = [s for s in standing[1:] if not (s.family == head.family or s.id in _ANY_CAUSE)]
+        standing = [head, *alone, *rest]
+    roots = [i for i in items if i.root_cause] + [s for s in standing if s.root_cause]
+    others = [i for i in items if not i.root_cause] + [s for s in standing if not s.root_cause]
+    benign = [_item(m, fam, ctx, root=False) for m, fam in matches if m.entry.role == "benign" or fam == "healthy"]
+    return Triage(scan.lines, tuple(roots + sorted(others, key=lambda i: i.line) + benign), ctx, scan.more_matches)
+
+
+def _role(m: Match) -> str:
+    return m.entry.role
+
+
+def _dependency(m: Match) -> str | None:
+    """The library a loader error blames when it is not the one asked for."""
+    err = m.facts.get("dlerror")
+    asked = m.facts.get("soname") or m.facts.get("dll") or m.facts.get("path") or ""
+    if not err:
+        return None
+    found = _LIB.search(err.split(":", 1)[0]) or _LIB.search(err)
+    if not found:
+        return None
+    blamed = found["name"]
+    base = lambda n: n.rsplit("/", 1)[-1].rsplit("\\", 1)[-1].split(".so")[0].split(".dll")[0]  # noqa: E731
+    if not asked or base(blamed) == base(asked):
+        return None
+    return blamed
+
+
+def _family_of_library(name: str) -> str:
+    low = name.lower()
+    if "cudnn" in low:
+        return "cudnn-missing"
+    if low.startswith(("libcuda.so", "nvcuda", "libnvidia-ml")):
+        return "driver-missing"
+    return "library-missing"
+
+
+def _reinterpret(m: Match) -> tuple[Match, str]:
+    """Rule 2: the family of a match, read from what it captured."""
+    family = m.entry.family
+    dep = _dependency(m)
+    if dep and m.entry.role == "cause":
+        return Match(m.entry, m.line, m.text, {**m.facts, "dependency": dep}, m.count), _family_of_library(dep)
+    return m, family
+
+
+def _tf_version(ctx: Context) -> tuple[int, int] | None:
+    clue = ctx.versions.get("tensorflow")
+    if not clue:
+        return None
+    parts = clue.value.split(".")
+    try:
+        return int(parts[0]), int(parts[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
+    """Rule 4: TensorFlow 2.11+ on native Windows (or a build the log shows no GPU for)."""
+    if m.entry.id in ("tf.gpu.cannot-dlopen", "tf.user.no-gpu"):
+        version = _tf_version(ctx)
+        windows = ctx.platform is not None and ctx.platform.value == "windows"
+        if version and version >= (2, 11) and (windows or m.entry.id == "tf.user.no-gpu"):
+            return m, "cpu-only-build"
+    return m, family
+
+
+def _drop_same_line_readings(causes: list[tuple[Match, str]]) -> list[tuple[Match, str]]:
+    """Two causes read from one line: keep the more specific family's."""
+    out = []
+    for m, fam in causes:
+        beaten = any(
+            other.line == m.line and (ofam, fam) in _SAME_LINE_PRECEDENCE for other, ofam in causes if other is not m
+        )
+        if not beaten:
+            out.append((m, fam))
+    return out
+
+
+def _source(entry: Entry) -> dict[str, str]:
+    if not entry.sources:
+        return {"catalogue": f"checks/data/messages/{entry.file}"}
+    s = entry.sources[0]
+    out = {"upstream": f"{s.where}: {s.path} ({s.era})", "catalogue": f"checks/data/messages/{entry.file}"}
+    if s.url:
+        out["url"] = s.url
+    return out
+
+
+def _framework(entry: Entry, ctx: Context) -> str | None:
+    if ctx.framework and (not entry.frameworks or ctx.framework.value in entry.frameworks):
+        return ctx.framework.value
+    if len(entry.frameworks) >= 1 and entry.frameworks[0] != "pip":
+        return entry.frameworks[0] if not ctx.framework else (ctx.framework.value if ctx.framework.value in entry.frameworks else entry.frameworks[0])
+    if ctx.framework:
+        return ctx.framework.value
+    return "pip" if "pip" in entry.frameworks else None
+
+
+def _quote(m: Match) -> str:
+    """The message as the log printed it, from where the entry matched to the line's end."""
+    found = m.entry.regex.search(m.text)
+    start = found.start() if found else 0
+    text = " ".join(m.text[start:].split())
+    return text if len(text) <= 240 else text[:239] + "…"
+
+
+def _item(m: Match, family: str, ctx: Context, *, root: bool, explained_by: tuple[str, ...] = ()) -> Item:
+    entry = m.entry
+    platform = ctx.platform.value if ctx.platform else None
+    framework = _framework(entry, ctx)
+    facts = dict(m.facts)
+    words = [explain.fill(entry.diagnosis, facts)]
+    extra_family = family if family != entry.family else entry.family
+    words.extend(explain.decoded(entry, extra_family, facts, ctx))
+    if family != entry.family:
+        words.append(_reread(entry, family, facts, ctx))
+    if root:
+        words.append(explain.inferred(ctx, framework, platform))
+    words.append(f'Log line {m.line}: "{_quote(m)}"')
+    fix = explain.fill(explain.fix_template(entry, framework, platform, ctx.conda is not None), facts)
+    if family != entry.family:
+        fix = _fix_for(family, entry, facts, ctx, framework, platform) or fix
+    return Item(
+        id=entry.id,
+        family=family,
+        role=entry.role,
+        root_cause=root,
+        line=m.line,
+        count=m.count,
+        text=m.text,
+        facts=facts,
+        diagnosis=" ".join(w for w in words if w),
+        fix=fix,
+        platform=platform,
+        framework=framework,
+        source=_source(entry),
+        explained_by=explained_by,
+    )
+
+
+def _reread(entry: Entry, family: str, facts: dict[str, str], ctx: Context) -> str:
+    if family == "cpu-only-build":
+        version = ctx.versions.get("tensorflow")
+        shown = f"TensorFlow {version.value}" if version else "This TensorFlow"
+        return (
+            f"{shown} has no GPU support here: from 2.11 TensorFlow publishes no CUDA build for "
+            "native Windows (2.10 was the last), and tensorflow-cpu or a macOS build never has one."
+        )
+    return ""
+
+
+def _fix_for(family: str, entry: Entry, facts: dict[str, str], ctx: Context, framework: str | None, platform: str | None) -> str:
+    """The fix of a family the rules moved a message to (rules 2 and 4)."""
+    dep = facts.get("dependency", "")
+    if family == "cpu-only-build":
+        return (
+            "On native Windows use WSL2 with pip install 'tensorflow[and-cuda]', or TensorFlow 2.10 "
+            "(pip install 'tensorflow<2.11') with CUDA 11.2 and cuDNN 8.1; elsewhere install the "
+            "GPU build (pip install 'tensorflow[and-cuda]' on Linux), not tensorflow-cpu."
+        )
+    if family == "cudnn-missing" and dep:
+        return (
+            f"Install the cuDNN that provides {dep} (cuDNN {explain.cudnn_major_of(dep) or 'of that major'}) for the "
+            "program's CUDA and put its directory on the loader's path (LD_LIBRARY_PATH or "
+            "/etc/ld.so.conf.d/, PATH on Windows)."
+        )
+    if family == "driver-missing" and dep:
+        return "Install the NVIDIA driver (it provides libcuda.so.1 and libnvidia-ml.so.1) and check nvidia-smi works; in a container start it with --gpus all."
+    if family == "library-missing" and dep:
+        name = dep.rsplit("/", 1)[-1]
+        pip = _pip_package(name)
+        how = f" (pip install {pip})" if pip else ""
+        return (
+            f"Install the library {name}{how} and put its directory on the loader's path "
+            "(LD_LIBRARY_PATH or /etc/ld.so.conf.d/ then ldconfig; PATH on Windows)."
+        )
+    return ""
+
+
+_PIP = {
+    "libnvjitlink": "nvidia-nvjitlink-cu{major}",
+    "libnvrtc": "nvidia-cuda-nvrtc-cu{major}",
+    "libcublaslt": "nvidia-cublas-cu{major}",
+    "libcublas": "nvidia-cublas-cu{major}",
+    "libcudart": "nvidia-cuda-runtime-cu{major}",
+    "libcufft": "nvidia-cufft-cu{major}",
+    "libcurand": "nvidia-curand-cu{major}",
+    "libcusolver": "nvidia-cusolver-cu{major}",
+    "libcusparse": "nvidia-cusparse-cu{major}",
+}
+
+
+def _pip_package(soname: str) -> str | None:
+    """The NVIDIA pip wheel that ships ``soname`` (CUDA 11/12 sonames)."""
+    m = re.match(r"(lib\w+?)\.so(?:\.(\d+))?", soname)
+    if not m:
+        return None
+    stem, number = m.group(1).lower(), m.group(2)
+    template = _PIP.get(stem)
+    if not template:
+        return None
+    major = {"libnvjitlink": number, "libnvrtc": number, "libcudart": number, "libcublas": number, "libcublaslt": number}.get(stem)
+    if not major:
+        major = "12" if number in ("11", "12") and stem in ("libcufft", "libcusolver") else number
+    return template.format(major=major or "12") if major in ("11", "12", "13") else template.format(major="12")

@@ -1,0 +1,205 @@
+"""Reading a log for the catalogue's messages: a byte-speed prefilter over each piece of the
+log, then each line it points at cleaned (``parse.log``) and tried against the entries whose
+needle it holds, with the lines that follow for messages split over lines and the next line
+for a line a terminal wrapped.
+
+The log streams through in pieces (any size: memory stays bounded); each distinct message is
+kept once with its count. The first CONTEXT_BYTES of the log are kept whole, and beyond that
+the lines around each message: the rules read the platform, the framework and pasted
+outputs from them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from gpusetup.logtriage.catalogue import Entry, anchor_hits, catalogue
+from gpusetup.parse.log import LogLine, decode, iter_chunks, split_lines, strip_decorations, unwrapped, window
+
+#: distinct messages kept (the rest only counted)
+MAX_MATCHES = 200
+#: the start of the log kept whole for the rules
+CONTEXT_BYTES = 2 << 20
+#: lines kept before and after each message beyond CONTEXT_BYTES, and at most in all
+AROUND = 20
+MAX_CONTEXT_LINES = 20000
+#: lines looked at after a candidate line (the longest message split over lines)
+_AFTER = 5
+
+
+@dataclass(frozen=True)
+class Match:
+    entry: Entry
+    line: int  # of the first occurrence
+    text: str  # the line (or lines) it matched, cleaned
+    facts: dict[str, str] = field(hash=False)
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class Scan:
+    lines: int
+    matches: tuple[Match, ...]
+    context: tuple[LogLine, ...]
+    more_matches: int = 0  # occurrences of messages past MAX_MATCHES
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.found: dict[tuple, Match] = {}
+        self.counts: dict[tuple, int] = {}
+        self.more = 0
+        self.context: dict[int, LogLine] = {}
+        self.kept_bytes = 0
+        self.lines = 0
+
+    def add(self, entry: Entry, line: int, text: str, facts: dict[str, str]) -> None:
+        key = (entry.id, tuple(sorted(facts.items())))
+        if key in self.found:
+            self.counts[key] += 1
+        elif len(self.found) < MAX_MATCHES:
+            self.found[key] = Match(entry, line, text, facts)
+            self.counts[key] = 1
+        else:
+            self.more += 1
+
+    def keep(self, lines: Iterable[LogLine]) -> None:
+        for line in lines:
+            if len(self.context) >= MAX_CONTEXT_LINES:
+                return
+            self.context.setdefault(line.number, line)
+
+    def result(self) -> Scan:
+        matches = tuple(
+            Match(m.entry, m.line, m.text, m.facts, self.counts[key]) for key, m in self.found.items()
+        )
+        context = tuple(self.context[n] for n in sorted(self.context))
+        return Scan(self.lines, tuple(sorted(matches, key=lambda m: m.line)), context, self.more)
+
+
+def scan_text(text: str) -> Scan:
+    """The messages in a log held as text."""
+    return scan_chunks([text.encode("utf-8", "surrogateescape")])
+
+
+def scan_chunks(source: Iterable[bytes]) -> Scan:
+    """The messages in a log read as byte chunks (a file, stdin)."""
+    out = _Collector()
+    for body, before in iter_chunks(source):
+        out.lines = before + body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
+        hits = anchor_hits(body)
+        if out.kept_bytes < CONTEXT_BYTES:
+            out.kept_bytes += len(body)
+            lines = split_lines(decode(body), before + 1)
+            out.keep(lines)
+            for index, _, groups in _hit_lines(body, hits):
+                _match_line(lines, index, groups, out)
+            continue
+        if hits:
+            _match_sparse(body, before, hits, out)
+    return out.result()
+
+
+def _hit_lines(body: bytes, hits: list[tuple[int, int]]) -> list[tuple[int, int, set[int]]]:
+    """(line index within ``body``, its start offset, prefilter groups) for the lines
+    holding hits."""
+    out: list[tuple[int, int, set[int]]] = []
+    pos = index = 0
+    for offset, group in hits:
+        index += body.count(b"\n", pos, offset)
+        pos = offset
+        if out and out[-1][0] == index:
+            out[-1][2].add(group)
+        else:
+            out.append((index, body.rfind(b"\n", 0, offset) + 1, {group}))
+    return out
+
+
+def _match_sparse(body: bytes, before: int, hits: list[tuple[int, int]], out: _Collector) -> None:
+    """Match the hit lines of a piece past the context, decoding only the lines near them."""
+    for index, start, groups in _hit_lines(body, hits):
+        # the line before (a wrapped message may start there) and _AFTER lines after
+        lo = body.rfind(b"\n", 0, max(start - 1, 0)) + 1 if start else 0
+        first = index - (1 if start else 0)
+        hi = start
+        for _ in range(_AFTER + 1):
+            nxt = body.find(b"\n", hi)
+            if nxt < 0:
+                hi = len(body)
+                break
+            hi = nxt + 1
+        lines = split_lines(decode(body[lo:hi]), before + first + 1)
+        found = _match_line(lines, index - first, groups, out)
+        if found:
+            _keep_around(body, before, index, start, out)
+
+
+def _keep_around(body: bytes, before: int, index: int, start: int, out: _Collector) -> None:
+    """Keep the AROUND lines before and after line ``index`` (which starts at ``start``)."""
+    first = index
+    while first > index - AROUND and start > 0:
+        start = body.rfind(b"\n", 0, start - 1) + 1
+        first -= 1
+    end = start
+    for _ in range(index - first + AROUND + 1):
+        nxt = body.find(b"\n", end)
+        if nxt < 0:
+            end = len(body)
+            break
+        end = nxt + 1
+    out.keep(split_lines(decode(body[start:end]), before + first + 1))
+
+
+def _match_line(lines: list[LogLine], index: int, groups: set[int], out: _Collector) -> bool:
+    """Try the entries whose needles line ``index`` holds; True when one matched."""
+    if index >= len(lines):
+        return False
+    cat = catalogue()
+    text = lines[index].text
+    needles = [n for g in groups for n in cat.prefilter[g][1] if n in text]
+    joined = None
+    if not needles:
+        # a message a terminal wrapped: the needle spans this line and the next (or the
+        # previous line and this one)
+        for start in (index, index - 1):
+            if start < 0:
+                continue
+            candidate = unwrapped(lines, start)
+            if candidate is None:
+                continue
+            found = [n for g in groups for n in cat.prefilter[g][1] if n in candidate]
+            if found:
+                needles, joined, index = found, candidate, start
+                break
+        if not needles:
+            return False
+    entries: dict[str, Entry] = {}
+    for needle in needles:
+        for entry in cat.by_needle[needle]:
+            entries.setdefault(entry.id, entry)
+    specific = [e for e in entries.values() if not e.generic]
+    generic = [e for e in entries.values() if e.generic]
+    matched = False
+    for batch in (specific, generic):
+        for entry in batch:
+            if joined is not None:
+                subject = joined
+            elif entry.lines > 1:
+                subject = window(lines, index, entry.lines)
+            else:
+                subject = text
+            m = entry.regex.search(subject)
+            if m is None:
+                continue
+            facts = {k: v.strip() for k, v in m.groupdict().items() if v and v.strip()}
+            out.add(entry, lines[index].number, subject, facts)
+            matched = True
+        if matched:
+            break
+    return matched
+
+
+def clean(raw: str) -> str:
+    """One raw line as the entries see it (for tests and callers with single lines)."""
+    return strip_decorations(raw)
