@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))
 
 from gpusetup.logtriage import triage_text  # noqa: E402
 
-_QUOTE = re.compile(r' Log line \d+: ".*"$', re.S)
+_QUOTE = re.compile(r' Log line \d+: ".*$', re.S)
 
 
 def evaluate(case_dir: Path) -> list[dict]:

@@ -80,7 +80,8 @@ _PLATFORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\b[A-Za-z]:\\(?:Users|Program Files|ProgramData|Windows|Python\d*|Anaconda|"
             r"miniconda|tools|dev|src|work|projects?)\b|\b[A-Za-z]:\\\S+\\|"
             r"\b\w+64_\d+\.dll\b|\bnvcuda\.dll\b|\.dll\b|\bwin_amd64\b|\bwin32\b|WinError|"
-            r"Microsoft Windows|\bWindows[- ](?:10|11|Server)\b|^PS [A-Za-z]:\\|\bOS: Windows"
+            r"Microsoft Windows|(?i:\bwindows[- ]?(?:10|11|7|8\.1|server)\b|\bos: ?windows)|^PS [A-Za-z]:\\|"
+            r"\b(?:[Ii]n|[Oo]n|under) [Ww]indows\b|\.\.\\\w+\\"
         ),
     ),
     ("jetson", re.compile(r"\btegra\b|\bTegra\b|\bL4T\b|\bJetson\b|\bJetPack\b|nvgpu\b")),
@@ -125,18 +126,41 @@ _VERSIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("jax", re.compile(r"\bjax(?:==|-|\s+|\s*version:?\s*)(?P<v>0\.\d+\.\d+)")),
     ("ctranslate2", re.compile(r"ctranslate2(?:==|-|\s+)(?P<v>\d+\.\d+(?:\.\d+)?)", re.I)),
     ("onnxruntime", re.compile(r"onnxruntime(?:-gpu)?(?:==|-|\s+)(?P<v>1\.\d+(?:\.\d+)?)", re.I)),
+    ("cudnn", re.compile(r"\bcu[dD][nN][nN](?: version)?:?\s*v?(?P<v>[5-9]\.\d+\.\d+)\b")),
+    (
+        "cuda",
+        re.compile(
+            r"(?:/usr/local/cuda-|\\CUDA\\v|\bCUDA[ -]?(?:[Tt]oolkit )?(?:version )?|\bcuda_?)(?P<v>(?:[7-9]|1[0-3])\.\d)\b(?!\.\d+\.so)"
+        ),
+    ),
+    ("library_path", re.compile(r"LD_LIBRARY_PATH(?::|=)\s*['\"]?(?P<v>[^\s'\";]*/[^\s'\";]*)")),
     (
         "python",
         re.compile(
-            r"(?:Python version:\s*|\bPython\s+|/python|\\Python|\bpy)(?P<v>[23]\.\d{1,2}(?:\.\d+)?)\b|"
-            r"(?:^|\s)Python (?P<v2>[23]\.\d+\.\d+)"
+            r"/python(?P<v>[23]\.\d{1,2})/|(?i:\bpython)(?:\s*version)?[:\s=]*v?(?P<v2>[23]\.\d{1,2}(?:\.\d+)?)\b"
         ),
     ),
+    ("visible_devices", re.compile(r"CUDA_VISIBLE_DEVICES\s*[=:]\s*(?P<v>\S*)")),
+    ("machine", re.compile(r"\b(?P<v>i[3-6]86|armv7l|aarch64|ppc64le|32-bit|32 bit)\b")),
 )
 _DRIVER = re.compile(r"(?:Driver Version:?\s*|NVIDIA driver version:?\s*|Nvidia driver version:\s*|Kernel Module\s+)(?P<v>\d{3}\.\d+(?:\.\d+)?)", re.I)
 _CUDA_SMI = re.compile(r"CUDA Version:\s*(?P<v>\d+\.\d+)")
 _NVCC = re.compile(r"Cuda compilation tools, release (?P<v>\d+\.\d+)|CUDA runtime version:\s*(?P<v2>\d+\.\d+)")
-_MODULE = re.compile(r"NVRM version: NVIDIA UNIX .*?Kernel Module\s+(?P<v>\d{3}\.\d+(?:\.\d+)?)|loading NVIDIA UNIX .*?Kernel Module for \S+\s+(?P<v2>\d{3}\.\d+(?:\.\d+)?)")
+_MODULE = re.compile(
+    r"NVRM version: NVIDIA UNIX .*?Kernel Module\s+(?P<v>\d{3}\.\d+(?:\.\d+)?)|"
+    r"loading NVIDIA UNIX .*?Kernel Module for \S+\s+(?P<v2>\d{3}\.\d+(?:\.\d+)?)|"
+    r"kernel reported version is:?\s*(?P<v3>\d{3}\.\d+(?:\.\d+)?)"
+)
+# GPU names as programs and people write them, for logs without a readable listing
+_GPU_NAME = re.compile(
+    r"\b(?P<v>(?:NVIDIA )?(?:"
+    r"GeForce (?:GTX |RTX |GT |MX )?\d{3,4}(?: Ti| SUPER| Laptop GPU)*|"
+    r"(?:GTX|RTX|GT) ?\d{3,4}(?: Ti| SUPER)?|"
+    r"(?:Tesla |GRID )?[KMPVT]\d{1,3}[a-z]?(?:[- ](?:SXM\d?|PCIE|PCIe|\d+GB))*|"
+    r"(?:RTX )?A\d{2,4}(?:[- ](?:SXM\d?|PCIE|PCIe|\d+GB))*|"
+    r"[HBL]\d{2,3}[a-z]?(?: NVL| PCIe| SXM\d?| \d+GB(?: HBM\d)?)*|"
+    r"Quadro \w+|TITAN \w+|Jetson \w+|Tegra X\d))\b"
+)
 _NVML_LIB = re.compile(r"NVML library version:\s*(?P<v>\d{3}\.\d+(?:\.\d+)?)")
 _SONAME = re.compile(r"\b(lib[\w+-]+\.so(?:\.\d+)*)\b")
 _CUDNN_PRESENT = re.compile(r"\blibcudnn(?:_\w+)?\.so\.(?P<major>\d+)")
@@ -165,6 +189,10 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
         gpus, libraries, smi_driver, smi_cuda = _pasted_outputs(lines)
         driver = driver or smi_driver
         driver_cuda = driver_cuda or smi_cuda
+    if not gpus:
+        named = _first_value(lines, _GPU_NAME, "gpu")
+        if named:
+            gpus = [Gpu(named.value, None, None, named.line)]
     present = sorted({m["major"] for name in libraries for m in [_CUDNN_PRESENT.search(name)] if m})
     return Context(
         platform=platform,

@@ -148,7 +148,7 @@ def fix_template(entry: Entry, framework: str | None, platform: str | None, cond
     return ""
 
 
-def decoded(entry: Entry, family: str, facts: dict[str, str], ctx: Context) -> list[str]:
+def decoded(entry: Entry, family: str, facts: dict[str, str], ctx: Context, text: str = "") -> list[str]:
     """Sentences that decode what the message carries and add what the rest of the log
     shows, for the diagnosis."""
     out: list[str] = []
@@ -202,12 +202,35 @@ def decoded(entry: Entry, family: str, facts: dict[str, str], ctx: Context) -> l
             out.append(f"User-space driver/NVML {client}, loaded kernel module {kernel}.")
         elif client and not facts.get("client"):
             out.append(f"NVML library version {client} (line {ctx.nvml_library.line}) is not the loaded module's version." if ctx.nvml_library else "")
-    if family in ("driver-too-old", "toolchain") and ctx.driver:
-        cuda = f", which supports CUDA up to {ctx.driver_cuda.value}" if ctx.driver_cuda else ""
-        out.append(f"The log shows driver {ctx.driver.value}{cuda} (line {ctx.driver.line}).")
+    if family in ("driver-too-old", "toolchain", "driver-missing", "kernel-module", "container", "fabric-manager"):
+        if ctx.driver:
+            cuda = f", which supports CUDA up to {ctx.driver_cuda.value}" if ctx.driver_cuda else ""
+            out.append(f"The log shows driver {ctx.driver.value}{cuda} (line {ctx.driver.line}).")
+        elif ctx.kernel_module and family != "driver-mismatch":
+            out.append(f"The loaded kernel module is {ctx.kernel_module.value} (line {ctx.kernel_module.line}).")
+    if entry.cuda_error is not None or family == "visibility":
+        call = _CUDA_CALL.search(text)
+        if call:
+            out.append(f"It failed in {call.group(1)}.")
+    if family == "visibility" and (vis := ctx.versions.get("visible_devices")):
+        out.append(f"The log sets CUDA_VISIBLE_DEVICES={vis.value} (line {vis.line}): {_visible_devices_words(vis.value)}")
     if family == "wheel":
         out.extend(_wheel_facts(entry, facts, ctx))
     return [s for s in out if s]
+
+
+_CUDA_CALL = re.compile(r"\b(cu(?:da)?[A-Z]\w+)\(")
+
+
+def _visible_devices_words(value: str) -> str:
+    """What a CUDA_VISIBLE_DEVICES value does (CUDA programming guide, environment variables)."""
+    value = value.strip("'\"")
+    if value in ("", "-1") or value.startswith("-"):
+        return "it hides every GPU."
+    entries = value.split(",")
+    if all(e.isdigit() or e.startswith(("GPU-", "MIG-")) for e in entries):
+        return "only these GPUs are visible, renumbered from 0."
+    return "an entry that is not an index or a GPU-/MIG- UUID hides itself and every GPU after it."
 
 
 def _wheel_facts(entry: Entry, facts: dict[str, str], ctx: Context) -> list[str]:
@@ -235,6 +258,12 @@ def _wheel_facts(entry: Entry, facts: dict[str, str], ctx: Context) -> list[str]
         out.append(sentence)
     elif python and entry.id.startswith("pip."):
         out.append(f"The log shows Python {python.value} (line {python.line}).")
+    machine = ctx.versions.get("machine")
+    if machine and machine.value in ("i386", "i486", "i586", "i686", "32-bit", "32 bit", "armv7l"):
+        out.append(
+            f"The log shows a 32-bit system or Python ({machine.value}, line {machine.line}): "
+            "TensorFlow and PyTorch publish 64-bit wheels only."
+        )
     requirement = facts.get("requirement", "")
     if requirement.lower().startswith(("tensorflow", "tensorflow-gpu")):
         out.extend(_tensorflow_release(requirement, ctx))
@@ -273,3 +302,25 @@ def inferred(ctx: Context, framework: str | None, platform: str | None) -> str:
         version = ctx.versions.get({"pytorch": "torch"}.get(framework, framework))
         bits.append(f"{name}{' ' + version.value if version else ''}")
     return ("Inferred from the log: " + "; ".join(bits) + ".") if bits else ""
+
+
+_LIBRARY_FAMILIES = {"library-missing", "cudnn-missing", "cudnn-version", "driver-missing", "stub-library", "library-symlink"}
+
+
+def context_sentence(family: str, facts: dict[str, str], ctx: Context, said: str) -> str:
+    """What else the log shows that bears on this root cause: the GPU, the CUDA and cuDNN
+    releases it names, the library path."""
+    out = []
+    if ctx.gpus and family not in ("wheel", "healthy"):
+        g = ctx.gpus[0]
+        if g.name and g.name not in said:
+            bits = [g.name] + ([f"compute capability {g.cc}"] if g.cc else []) + ([g.bus_id] if g.bus_id else [])
+            out.append(f"GPU in the log: {', '.join(bits)} (line {g.line}).")
+    for key, label in (("cuda", "CUDA"), ("cudnn", "cuDNN")):
+        clue = ctx.versions.get(key)
+        if clue and clue.evidence not in said and family != "wheel":
+            out.append(f"The log names {label} {clue.value} (line {clue.line}: {clue.evidence}).")
+    path = ctx.versions.get("library_path")
+    if path and family in _LIBRARY_FAMILIES and path.value not in said:
+        out.append(f"Library path in the log: {path.value} (line {path.line}).")
+    return " ".join(out)

@@ -52,6 +52,9 @@ _ANY_CAUSE = {
 #: on one line, a message of the first family explains one of the second (the more
 #: specific reading of the same line)
 _SAME_LINE_PRECEDENCE = (("stub-library", "glibc-abi"), ("stub-library", "driver-missing"))
+#: families whose root causes are read together (several libraries that failed to load)
+_LOADING = {"library-missing", "cudnn-missing", "driver-missing"}
+_KIN = {family: _LOADING for family in _LOADING}
 _LIB = re.compile(r"(?P<name>(?:lib[\w.+-]*?\.so(?:\.[\w]+)*|[\w.+-]+\.dll))\b")
 
 
@@ -124,8 +127,23 @@ def judge(scan: Scan) -> Triage:
         standing = [head, *alone, *rest]
     roots = [i for i in items if i.root_cause] + [s for s in standing if s.root_cause]
     others = [i for i in items if not i.root_cause] + [s for s in standing if not s.root_cause]
+    roots = [_with_related(root, roots, others) for root in roots]
     benign = [_item(m, fam, ctx, root=False) for m, fam in matches if m.entry.role == "benign" or fam == "healthy"]
     return Triage(scan.lines, tuple(roots + sorted(others, key=lambda i: i.line) + benign), ctx, scan.more_matches)
+
+
+def _with_related(root: Item, roots: list[Item], others: list[Item]) -> Item:
+    """The root cause with the lines that belong to it: the other causes of its family and
+    the symptoms it explains (evidence combined across lines)."""
+    kin = _KIN.get(root.family, {root.family})
+    related = [r for r in roots if r is not root and r.family in kin and r.line != root.line]
+    related += [o for o in others if root.id in o.explained_by]
+    if not related:
+        return root
+    shown = "; ".join(
+        f'line {r.line}: "{_quote(catalogue().by_id[r.id], r.text, 120)}"' for r in sorted(related, key=lambda r: r.line)[:4]
+    )
+    return replace(root, diagnosis=f"{root.diagnosis} Related: {shown}.")
 
 
 def _role(m: Match) -> str:
@@ -162,7 +180,7 @@ def _reinterpret(m: Match) -> tuple[Match, str]:
     family = m.entry.family
     dep = _dependency(m)
     if dep and m.entry.role == "cause":
-        return Match(m.entry, m.line, m.text, {**m.facts, "dependency": dep}, m.count), _family_of_library(dep)
+        return replace(m, facts={**m.facts, "dependency": dep}), _family_of_library(dep)
     return m, family
 
 
@@ -219,12 +237,16 @@ def _framework(entry: Entry, ctx: Context) -> str | None:
     return "pip" if "pip" in entry.frameworks else None
 
 
-def _quote(m: Match) -> str:
-    """The message as the log printed it, from where the entry matched to the line's end."""
-    found = m.entry.regex.search(m.text)
-    start = found.start() if found else 0
-    text = " ".join(m.text[start:].split())
-    return text if len(text) <= 240 else text[:239] + "…"
+def _quote(entry: Entry, text: str, width: int = 240) -> str:
+    """The message as the log printed it (the line, or the part of a long line around where
+    the entry matched)."""
+    flat = " ".join(text.split())
+    if len(flat) <= width:
+        return flat
+    found = entry.regex.search(flat)
+    start = max(0, (found.start() if found else 0) - width // 4)
+    piece = flat[start : start + width - 2]
+    return ("…" if start else "") + piece + "…"
 
 
 def _item(m: Match, family: str, ctx: Context, *, root: bool, explained_by: tuple[str, ...] = ()) -> Item:
@@ -234,12 +256,16 @@ def _item(m: Match, family: str, ctx: Context, *, root: bool, explained_by: tupl
     facts = dict(m.facts)
     words = [explain.fill(entry.diagnosis, facts)]
     extra_family = family if family != entry.family else entry.family
-    words.extend(explain.decoded(entry, extra_family, facts, ctx))
+    words.extend(explain.decoded(entry, extra_family, facts, ctx, m.text))
     if family != entry.family:
         words.append(_reread(entry, family, facts, ctx))
     if root:
+        words.append(explain.context_sentence(family, facts, ctx, " ".join(words)))
         words.append(explain.inferred(ctx, framework, platform))
-    words.append(f'Log line {m.line}: "{_quote(m)}"')
+    words.append(f'Log line {m.line}: "{_quote(entry, m.text)}"')
+    others = [o for o in m.others if o.text != m.text][:3]
+    if others:
+        words.append("Also: " + "; ".join(f'line {o.line}: "{_quote(entry, o.text, 120)}"' for o in others) + ".")
     fix = explain.fill(explain.fix_template(entry, framework, platform, ctx.conda is not None), facts)
     if family != entry.family:
         fix = _fix_for(family, entry, facts, ctx, framework, platform) or fix

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from gpusetup.logtriage.catalogue import Entry, anchor_hits, catalogue
 from gpusetup.parse.log import LogLine, decode, iter_chunks, split_lines, strip_decorations, unwrapped, window
 
-#: distinct messages kept (the rest only counted)
+#: distinct messages kept (the rest only counted), and the occurrences with other facts kept
+#: for each
 MAX_MATCHES = 200
+MAX_OTHERS = 8
 #: the start of the log kept whole for the rules
 CONTEXT_BYTES = 2 << 20
 #: lines kept before and after each message beyond CONTEXT_BYTES, and at most in all
@@ -29,12 +31,23 @@ _AFTER = 5
 
 
 @dataclass(frozen=True)
+class Occurrence:
+    line: int
+    text: str
+    facts: dict[str, str] = field(hash=False)
+
+
+@dataclass(frozen=True)
 class Match:
+    """One catalogue entry found in the log: its first occurrence, and the others that
+    carry other facts (another library, another Xid)."""
+
     entry: Entry
     line: int  # of the first occurrence
     text: str  # the line (or lines) it matched, cleaned
     facts: dict[str, str] = field(hash=False)
     count: int = 1
+    others: tuple[Occurrence, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -45,22 +58,40 @@ class Scan:
     more_matches: int = 0  # occurrences of messages past MAX_MATCHES
 
 
+#: facts that differ between occurrences of one failure without making it another one
+_INCIDENTAL = {"pid", "process", "detail", "size", "bytes", "path", "ordinal"}
+
+
+def _signature(facts: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, v) for k, v in facts.items() if k not in _INCIDENTAL))
+
+
 class _Collector:
     def __init__(self) -> None:
-        self.found: dict[tuple, Match] = {}
-        self.counts: dict[tuple, int] = {}
+        self.found: dict[str, Match] = {}
+        self.counts: dict[str, int] = {}
+        self.others: dict[str, list[Occurrence]] = {}
         self.more = 0
         self.context: dict[int, LogLine] = {}
         self.kept_bytes = 0
         self.lines = 0
 
     def add(self, entry: Entry, line: int, text: str, facts: dict[str, str]) -> None:
-        key = (entry.id, tuple(sorted(facts.items())))
+        key = entry.id
         if key in self.found:
             self.counts[key] += 1
+            others = self.others[key]
+            mark = _signature(facts)
+            if (
+                mark != _signature(self.found[key].facts)
+                and len(others) < MAX_OTHERS
+                and all(_signature(o.facts) != mark for o in others)
+            ):
+                others.append(Occurrence(line, text, facts))
         elif len(self.found) < MAX_MATCHES:
             self.found[key] = Match(entry, line, text, facts)
             self.counts[key] = 1
+            self.others[key] = []
         else:
             self.more += 1
 
@@ -72,7 +103,8 @@ class _Collector:
 
     def result(self) -> Scan:
         matches = tuple(
-            Match(m.entry, m.line, m.text, m.facts, self.counts[key]) for key, m in self.found.items()
+            Match(m.entry, m.line, m.text, m.facts, self.counts[key], tuple(self.others[key]))
+            for key, m in self.found.items()
         )
         context = tuple(self.context[n] for n in sorted(self.context))
         return Scan(self.lines, tuple(sorted(matches, key=lambda m: m.line)), context, self.more)
