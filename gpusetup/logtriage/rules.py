@@ -12,7 +12,8 @@ The rules, in order:
    cause at all. Causes come first, in the order the log printed them; a symptom that no
    cause explains stands as a root cause after them, the more specific first.
 4. What the log says about its origin can change the verdict: TensorFlow 2.11+ on native
-   Windows has no GPU build, so "no GPU" there is a CPU-only build.
+   Windows has no GPU build, so "no GPU" there is a CPU-only build; nvidia-smi that cannot
+   reach the driver inside a container means the container got no GPU.
 """
 
 from __future__ import annotations
@@ -168,6 +169,8 @@ def _dependency(m: Match) -> str | None:
 
 def _family_of_library(name: str) -> str:
     low = name.lower()
+    if low == "libcuda.so":
+        return "library-symlink"  # the development name only: loader.unversioned-libcuda-missing
     if "cudnn" in low:
         return "cudnn-missing"
     if low.startswith(("libcuda.so", "nvcuda", "libnvidia-ml")):
@@ -196,7 +199,11 @@ def _tf_version(ctx: Context) -> tuple[int, int] | None:
 
 
 def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
-    """Rule 4: TensorFlow 2.11+ on native Windows (or a build the log shows no GPU for)."""
+    """Rule 4: TensorFlow 2.11+ on native Windows (or a build the log shows no GPU for); a
+    container's nvidia-smi that cannot reach the driver (the container got no GPU)."""
+    inside = ctx.platform is not None and ctx.platform.value in ("container", "kubernetes")
+    if m.entry.id == "nvidia-smi.couldnt-communicate" and inside:
+        return m, "container"
     if m.entry.id in ("tf.gpu.cannot-dlopen", "tf.user.no-gpu"):
         version = _tf_version(ctx)
         windows = ctx.platform is not None and ctx.platform.value == "windows"
@@ -240,7 +247,7 @@ def _framework(entry: Entry, ctx: Context) -> str | None:
 def _quote(entry: Entry, text: str, width: int = 240) -> str:
     """The message as the log printed it (the line, or the part of a long line around where
     the entry matched)."""
-    flat = " ".join(text.split())
+    flat = text.replace("\n", " ").strip()
     if len(flat) <= width:
         return flat
     found = entry.regex.search(flat)

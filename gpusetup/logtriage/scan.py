@@ -15,7 +15,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from gpusetup.logtriage.catalogue import Entry, anchor_hits, catalogue
-from gpusetup.parse.log import LogLine, decode, iter_chunks, split_lines, strip_decorations, unwrapped, window
+from gpusetup.parse.log import (
+    LogLine,
+    decode,
+    iter_chunks,
+    nvrm_message,
+    split_lines,
+    strip_decorations,
+    unwrapped,
+    window,
+)
 
 #: distinct messages kept (the rest only counted), and the occurrences with other facts kept
 #: for each
@@ -225,7 +234,10 @@ def _match_line(lines: list[LogLine], index: int, groups: set[int], out: _Collec
             if m is None:
                 continue
             facts = {k: v.strip() for k, v in m.groupdict().items() if v and v.strip()}
-            out.add(entry, lines[index].number, subject, facts)
+            shown = subject
+            if subject is text and text.startswith("NVRM: "):
+                _, shown = nvrm_message(lines, index)
+            out.add(entry, lines[index].number, shown, facts)
             matched = True
         if matched:
             break

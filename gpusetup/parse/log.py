@@ -48,6 +48,7 @@ _PREFIXES = (
 class LogLine:
     number: int  # 1-based, in the whole log
     text: str  # the message: decorations taken off
+    prefixed: bool = False  # a log tool's prefix (timestamp, host) stood before it
 
 
 def decode(data: bytes) -> str:
@@ -65,6 +66,11 @@ def utf16_decoder(head: bytes) -> codecs.IncrementalDecoder | None:
 def strip_decorations(raw: str) -> str:
     """The message of one raw line: colour codes, control characters, quote prefixes,
     fences, backticks, bold markers and log-tool prefixes taken off."""
+    return _strip(raw)[0]
+
+
+def _strip(raw: str) -> tuple[str, bool]:
+    """The message of one raw line, and whether a log tool's prefix stood before it."""
     text = raw
     if "\x1b" in text:
         text = _ANSI.sub("", text)
@@ -75,7 +81,7 @@ def strip_decorations(raw: str) -> str:
         text = _CONTROL.sub("", text)
     text = _QUOTE.sub("", text, count=1)
     if _FENCE.match(text):
-        return ""
+        return "", False
     stripped = text.strip()
     # `message` or ``message`` (markdown inline code), **message** (bold)
     while len(stripped) >= 2 and stripped[0] in "`*" and stripped[0] in stripped[1:]:
@@ -88,15 +94,17 @@ def strip_decorations(raw: str) -> str:
         if not stripped or stripped[0] not in "`*":
             break
     stripped = stripped.strip("`")
+    prefixed = False
     for _ in range(3):
         for prefix in _PREFIXES:
             match = prefix.match(stripped)
             if match:
                 stripped = stripped[match.end() :]
+                prefixed = True
                 break
         else:
             break
-    return stripped.strip()
+    return stripped.strip(), prefixed
 
 
 def split_lines(text: str, first_number: int = 1) -> list[LogLine]:
@@ -105,7 +113,11 @@ def split_lines(text: str, first_number: int = 1) -> list[LogLine]:
     lines = text.split("\n")
     if lines and lines[-1] == "" and text.endswith("\n"):
         lines.pop()
-    return [LogLine(first_number + i, strip_decorations(raw[:MAX_LINE])) for i, raw in enumerate(lines)]
+    out = []
+    for i, raw in enumerate(lines):
+        text, prefixed = _strip(raw[:MAX_LINE])
+        out.append(LogLine(first_number + i, text, prefixed))
+    return out
 
 
 def window(lines: list[LogLine], index: int, count: int) -> str:
@@ -135,6 +147,40 @@ def unwrapped(lines: list[LogLine], index: int) -> str | None:
     if nxt.number != line.number + 1 or not nxt.text or nxt.text[0] in " \t[" or nxt.text[:4].isdigit():
         return None
     return line.text + nxt.text
+
+
+_NVRM = "NVRM: "
+_NVRM_START = re.compile(r"^NVRM: (?:Xid |GPU at |GPU \S+: |loading |API mismatch|The NVIDIA GPU |RmInitAdapter|No NVIDIA|This PCI I/O)")
+
+
+def nvrm_message(lines: list[LogLine], index: int) -> tuple[int, str]:
+    """The kernel message line ``index`` belongs to, when NVRM split it over lines: the index
+    of its first line and its text with the ``NVRM:`` of the continuation lines taken off.
+
+    A continuation line is an NVRM line without the log tool's prefix under a prefixed one
+    (dmesg and journalctl indent continuations), or, in a paste without prefixes, an NVRM
+    line under one that does not end a sentence."""
+    if not lines[index].text.startswith(_NVRM):
+        return index, lines[index].text
+
+    def continues(i: int) -> bool:
+        line, above = lines[i], lines[i - 1]
+        if not (line.text.startswith(_NVRM) and above.text.startswith(_NVRM)):
+            return False
+        if line.number != above.number + 1 or _NVRM_START.match(line.text):
+            return False
+        if any(x.prefixed for x in (line, above)):
+            return not line.prefixed
+        return not above.text.rstrip().endswith((".", "!"))
+
+    first = index
+    while first > 0 and index - first < 5 and continues(first):
+        first -= 1
+    last = index
+    while last + 1 < len(lines) and last - first < 5 and continues(last + 1):
+        last += 1
+    parts = [lines[first].text] + [lines[i].text[len(_NVRM) :] for i in range(first + 1, last + 1)]
+    return first, " ".join(p.strip() for p in parts)
 
 
 _TRACEBACK = "Traceback (most recent call last):"
