@@ -210,6 +210,14 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
     )
 
 
+def _evidence(text: str, m: re.Match[str]) -> str:
+    """What shows a clue: the matched text, with some of the line when it is short."""
+    found = m.group(0).strip()
+    if len(found) >= 8:
+        return found if len(found) <= 80 else found[:79] + "…"
+    return _short(text, m.start())
+
+
 def _short(text: str, at: int = 0, width: int = 60) -> str:
     start = max(0, at - width // 3)
     piece = text[start : start + width].strip()
@@ -220,7 +228,7 @@ def _first(lines: tuple[LogLine, ...], pattern: re.Pattern[str], value: str) -> 
     for line in lines:
         m = pattern.search(line.text)
         if m:
-            return Clue(value, line.number, _short(line.text, m.start()))
+            return Clue(value, line.number, _evidence(line.text, m))
     return None
 
 
@@ -242,7 +250,7 @@ def _platform(lines: tuple[LogLine, ...]) -> Clue | None:
                 continue
             m = pattern.search(line.text)
             if m:
-                found[name] = Clue(name, line.number, _short(line.text, m.start()))
+                found[name] = Clue(name, line.number, _evidence(line.text, m))
     for name, _ in _PLATFORMS:
         if name in found:
             return found[name]
@@ -257,7 +265,7 @@ def _framework(lines: tuple[LogLine, ...], allowed: tuple[str, ...]) -> Clue | N
             m = pattern.search(line.text)
             if m:
                 counts[name] = counts.get(name, 0) + 1
-                first.setdefault(name, Clue(name, line.number, _short(line.text, m.start())))
+                first.setdefault(name, Clue(name, line.number, _evidence(line.text, m)))
     candidates = [n for n in counts if not allowed or n in allowed] or list(counts)
     if not candidates:
         return None

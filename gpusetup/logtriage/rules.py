@@ -50,9 +50,20 @@ _ANY_CAUSE = {
     "nvidia-smi.no-devices",
     "nvrm.no-devices-probed",
 }
+#: causes that another cause in the same log explains: TensorFlow's CUDA diagnostics say
+#: why cuInit failed, so the error cuInit returned is their consequence
+_CAUSE_EXPLAINS = {
+    "tf.cuda-diagnostics.kernel-driver-not-running": {"cuda.err.no-device", "cuda.err.unknown", "tf.cuinit.unknown-error-303"},
+    "tf.cuda-diagnostics.version-mismatch": {"cuda.err.no-device", "cuda.err.unknown", "cuda.err.system-driver-mismatch"},
+}
 #: on one line, a message of the first family explains one of the second (the more
 #: specific reading of the same line)
 _SAME_LINE_PRECEDENCE = (("stub-library", "glibc-abi"), ("stub-library", "driver-missing"))
+#: the prefix glog/absl put before TensorFlow's and XLA's messages, left out of quotes
+_GLOG = re.compile(
+    r"^(?:\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?:?\s+)?[IWEF](?:\d{4}\s+[\d:.]+\s+\d+)?\s+"
+    r"[\w./\\:-]+\.(?:cc|cpp|h|py):\d+\]\s*"
+)
 #: families whose root causes are read together (several libraries that failed to load)
 _LOADING = {"library-missing", "cudnn-missing", "driver-missing"}
 _KIN = {family: _LOADING for family in _LOADING}
@@ -100,7 +111,16 @@ def judge(scan: Scan) -> Triage:
     live = [(m, fam) for m, fam in matches if m.entry.role != "benign" and fam != "healthy"]
     causes = [(m, fam) for m, fam in live if _role(m) == "cause"]
     causes = _drop_same_line_readings(causes)
+    present = {m.entry.id for m, _ in causes}
+    demoted = {
+        m.entry.id: tuple(sorted(c for c in present if m.entry.id in _CAUSE_EXPLAINS.get(c, ())))
+        for m, _ in causes
+    }
     items: list[Item] = []
+    for m, fam in causes:
+        if demoted[m.entry.id]:
+            items.append(_item(m, fam, ctx, root=False, explained_by=demoted[m.entry.id]))
+    causes = [(m, fam) for m, fam in causes if not demoted[m.entry.id]]
     cause_ids = {m.entry.id for m, _ in causes}
     for m, fam in sorted(causes, key=lambda x: x[0].line):
         items.append(_item(m, fam, ctx, root=True))
@@ -227,10 +247,13 @@ def _drop_same_line_readings(causes: list[tuple[Match, str]]) -> list[tuple[Matc
 def _source(entry: Entry) -> dict[str, str]:
     if not entry.sources:
         return {"catalogue": f"checks/data/messages/{entry.file}"}
-    s = entry.sources[0]
-    out = {"upstream": f"{s.where}: {s.path} ({s.era})", "catalogue": f"checks/data/messages/{entry.file}"}
-    if s.url:
-        out["url"] = s.url
+    out = {
+        "upstream": "; ".join(f"{s.where}: {s.path} ({s.era})" for s in entry.sources),
+        "catalogue": f"checks/data/messages/{entry.file}",
+    }
+    url = next((s.url for s in entry.sources if s.url), None)
+    if url:
+        out["url"] = url
     return out
 
 
@@ -247,7 +270,7 @@ def _framework(entry: Entry, ctx: Context) -> str | None:
 def _quote(entry: Entry, text: str, width: int = 240) -> str:
     """The message as the log printed it (the line, or the part of a long line around where
     the entry matched)."""
-    flat = text.replace("\n", " ").strip()
+    flat = _GLOG.sub("", text.replace("\n", " ").strip(), count=1)
     if len(flat) <= width:
         return flat
     found = entry.regex.search(flat)
@@ -274,7 +297,7 @@ def _item(m: Match, family: str, ctx: Context, *, root: bool, explained_by: tupl
     if others:
         words.append("Also: " + "; ".join(f'line {o.line}: "{_quote(entry, o.text, 120)}"' for o in others) + ".")
     fix = explain.fill(explain.fix_template(entry, framework, platform, ctx.conda is not None), facts)
-    if family != entry.family:
+    if family != entry.family or "dependency" in facts:
         fix = _fix_for(family, entry, facts, ctx, framework, platform) or fix
     return Item(
         id=entry.id,

@@ -221,8 +221,8 @@ def _match_line(lines: list[LogLine], index: int, groups: set[int], out: _Collec
             entries.setdefault(entry.id, entry)
     specific = [e for e in entries.values() if not e.generic]
     generic = [e for e in entries.values() if e.generic]
-    matched = False
     for batch in (specific, generic):
+        found = []
         for entry in batch:
             if joined is not None:
                 subject = joined
@@ -231,17 +231,23 @@ def _match_line(lines: list[LogLine], index: int, groups: set[int], out: _Collec
             else:
                 subject = text
             m = entry.regex.search(subject)
-            if m is None:
+            if m is not None:
+                found.append((m.start(), entry, m, subject))
+        if not found:
+            continue
+        # one line, several readings: the message that starts first is the one the line
+        # prints; what it quotes (the loader's error inside TensorFlow's) is part of it
+        first = min(start for start, _, _, _ in found)
+        for start, entry, m, subject in found:
+            if start != first:
                 continue
             facts = {k: v.strip() for k, v in m.groupdict().items() if v and v.strip()}
             shown = subject
             if subject is text and text.startswith("NVRM: "):
                 _, shown = nvrm_message(lines, index)
             out.add(entry, lines[index].number, shown, facts)
-            matched = True
-        if matched:
-            break
-    return matched
+        return True
+    return False
 
 
 def clean(raw: str) -> str:
