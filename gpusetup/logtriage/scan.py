@@ -35,6 +35,7 @@ CONTEXT_BYTES = 2 << 20
 #: lines kept before and after each message beyond CONTEXT_BYTES, and at most in all
 AROUND = 20
 MAX_CONTEXT_LINES = 20000
+_RANK = {"cause": 0, "symptom": 1, "benign": 2}
 #: lines looked at after a candidate line (the longest message split over lines)
 _AFTER = 5
 
@@ -235,11 +236,12 @@ def _match_line(lines: list[LogLine], index: int, groups: set[int], out: _Collec
                 found.append((m.start(), entry, m, subject))
         if not found:
             continue
-        # one line, several readings: the message that starts first is the one the line
-        # prints; what it quotes (the loader's error inside TensorFlow's) is part of it
-        first = min(start for start, _, _, _ in found)
+        # one line, several readings: a cause before a symptom (JAX's "CUDA backend failed
+        # to initialize: <cause>"), then the message that starts first, which is the one the
+        # line prints (the loader's error inside TensorFlow's is part of it)
+        best = min((_RANK[entry.role], start) for start, entry, _, _ in found)
         for start, entry, m, subject in found:
-            if start != first:
+            if (_RANK[entry.role], start) != best:
                 continue
             facts = {k: v.strip() for k, v in m.groupdict().items() if v and v.strip()}
             shown = subject
