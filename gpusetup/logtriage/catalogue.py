@@ -31,6 +31,18 @@ _FREQUENT = (
 )
 #: Anchor length: long enough to be rare, short enough that a terminal's wrap rarely cuts it.
 _ANCHOR = 5
+#: Words every GPU log is full of (paths of TensorFlow, XLA, PyTorch, glog prefixes, training
+#: output): an anchor inside one of them would stop the scan on most lines of a healthy log.
+_COMMON = (
+    "tensorflow/core/common_runtime/gpu/gpu_device.cc stream_executor/platform/default/"
+    "dso_loader.cc external/local_xla/xla/tsl/cuda/cudart_stub.cc third_party/xla/xla/"
+    "service/service.cc tensorflow/compiler/xla/stream_executor/cuda/cuda_gpu_executor.cc "
+    "site-packages/torch/nn/modules/module.py dist-packages/tensorflow/python/keras/engine/"
+    "training.py Successfully opened dynamic library Created TensorFlow device loss accuracy "
+    "epoch Epoch step/step val_loss learning_rate Traceback (most recent call last): File "
+    "line in <module> return self._call_impl(*args, **kwargs) INFO WARNING ERROR DEBUG "
+    "Downloading Collecting Requirement already satisfied: Installing collected packages"
+)
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,8 @@ class Catalogue:
     prefilter: tuple[tuple[re.Pattern[bytes], tuple[str, ...]], ...] = ()
     #: entries per needle, specific entries first
     by_needle: dict[str, tuple[Entry, ...]] = field(hash=False, compare=False, default_factory=dict)
+    #: the needles of each prefilter group, as bytes
+    prefilter_bytes: tuple[tuple[bytes, ...], ...] = ()
 
 
 def _needles(row: dict[str, Any]) -> tuple[str, ...]:
@@ -117,11 +131,13 @@ def catalogue() -> Catalogue:
     for e in entries:
         for n in e.needles:
             by_needle.setdefault(n, []).append(e)
+    prefilter = _prefilter(sorted(by_needle))
     return Catalogue(
         entries=tuple(entries),
         by_id={e.id: e for e in entries},
         facts=read_toml(folder / "facts.toml"),
-        prefilter=_prefilter(sorted(by_needle)),
+        prefilter=prefilter,
+        prefilter_bytes=tuple(tuple(n.encode() for n in needles) for _, needles in prefilter),
         by_needle={n: tuple(sorted(es, key=lambda e: e.generic)) for n, es in by_needle.items()},
     )
 
@@ -134,8 +150,11 @@ def _rank(ch: str) -> int:
 
 def _starts(needle: str) -> list[int]:
     """Where an anchor can start in ``needle``: positions with ``_ANCHOR`` characters after
-    them (all positions of a shorter needle: its first)."""
-    return list(range(max(1, len(needle) - _ANCHOR + 1)))
+    them (all positions of a shorter needle: its first) whose anchor is not part of a common
+    word (when some position qualifies)."""
+    every = list(range(max(1, len(needle) - _ANCHOR + 1)))
+    rare = [i for i in every if needle[i : i + _ANCHOR] not in _COMMON]
+    return rare or every
 
 
 def _prefilter(needles: list[str]) -> tuple[tuple[re.Pattern[bytes], tuple[str, ...]], ...]:

@@ -106,7 +106,7 @@ def judge(scan: Scan) -> Triage:
     """The root causes, symptoms and benign lines of a scanned log."""
     matches = [_reinterpret(m) for m in scan.matches]
     allowed = tuple(sorted({f for m, _ in matches for f in m.entry.frameworks}))
-    ctx = infer(scan.context, allowed)
+    ctx = infer(scan.context, allowed) if matches else Context()
     matches = [_in_context(m, family, ctx) for m, family in matches]
     live = [(m, fam) for m, fam in matches if m.entry.role != "benign" and fam != "healthy"]
     causes = [(m, fam) for m, fam in live if _role(m) == "cause"]

@@ -30,11 +30,13 @@ from gpusetup.parse.log import (
 #: for each
 MAX_MATCHES = 200
 MAX_OTHERS = 8
-#: the start of the log kept whole for the rules
+#: the part of the log read line by line (beyond it only lines with a needle are decoded)
 CONTEXT_BYTES = 2 << 20
-#: lines kept before and after each message beyond CONTEXT_BYTES, and at most in all
-AROUND = 20
-MAX_CONTEXT_LINES = 20000
+#: lines kept for the rules: the first HEAD_LINES (commands, versions, pasted outputs), the
+#: AROUND lines before and after each message, and at most MAX_CONTEXT_LINES in all
+HEAD_LINES = 400
+AROUND = 40
+MAX_CONTEXT_LINES = 6000
 _RANK = {"cause": 0, "symptom": 1, "benign": 2}
 #: lines looked at after a candidate line (the longest message split over lines)
 _AFTER = 5
@@ -134,9 +136,11 @@ def scan_chunks(source: Iterable[bytes]) -> Scan:
         if out.kept_bytes < CONTEXT_BYTES:
             out.kept_bytes += len(body)
             lines = split_lines(decode(body), before + 1)
-            out.keep(lines)
+            if before < HEAD_LINES:
+                out.keep(lines[: HEAD_LINES - before])
             for index, _, groups in _hit_lines(body, hits):
-                _match_line(lines, index, groups, out)
+                if _match_line(lines, index, groups, out):
+                    out.keep(lines[max(0, index - AROUND) : index + AROUND + 1])
             continue
         if hits:
             _match_sparse(body, before, hits, out)
@@ -160,7 +164,17 @@ def _hit_lines(body: bytes, hits: list[tuple[int, int]]) -> list[tuple[int, int,
 
 def _match_sparse(body: bytes, before: int, hits: list[tuple[int, int]], out: _Collector) -> None:
     """Match the hit lines of a piece past the context, decoding only the lines near them."""
+    cat = catalogue()
     for index, start, groups in _hit_lines(body, hits):
+        # most hits past the context are in lines holding no needle: look at the raw bytes
+        # (the line and the next, for a wrapped message) before decoding anything
+        end = body.find(b"\n", start)
+        end = len(body) if end < 0 else end
+        after = body.find(b"\n", end + 1)
+        raw = body[max(0, body.rfind(b"\n", 0, max(start - 1, 0))) : len(body) if after < 0 else after]
+        flat = raw.replace(b"\n", b"")
+        if not any(n in raw or n in flat for g in groups for n in cat.prefilter_bytes[g]):
+            continue
         # the line before (a wrapped message may start there) and _AFTER lines after
         lo = body.rfind(b"\n", 0, max(start - 1, 0)) + 1 if start else 0
         first = index - (1 if start else 0)
