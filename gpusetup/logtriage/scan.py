@@ -87,8 +87,11 @@ class _Collector:
         self.context: dict[int, LogLine] = {}
         self.kept_bytes = 0
         self.lines = 0
+        #: raw line -> what it held (entry, facts, text), for lines past the context
+        self.cache: dict[bytes, tuple[tuple[Entry, dict[str, str], str], ...]] = {}
 
-    def add(self, entry: Entry, line: int, text: str, facts: dict[str, str]) -> None:
+    def add(self, entry: Entry, line: int, text: str, facts: dict[str, str]) -> bool:
+        """Count an occurrence; True when it is news (a new entry, or new facts for one)."""
         key = entry.id
         if key in self.found:
             self.counts[key] += 1
@@ -100,12 +103,15 @@ class _Collector:
                 and all(_signature(o.facts) != mark for o in others)
             ):
                 others.append(Occurrence(line, text, facts))
-        elif len(self.found) < MAX_MATCHES:
+                return True
+            return False
+        if len(self.found) < MAX_MATCHES:
             self.found[key] = Match(entry, line, text, facts)
             self.counts[key] = 1
             self.others[key] = []
-        else:
-            self.more += 1
+            return True
+        self.more += 1
+        return False
 
     def keep(self, lines: Iterable[LogLine]) -> None:
         for line in lines:
@@ -162,19 +168,33 @@ def _hit_lines(body: bytes, hits: list[tuple[int, int]]) -> list[tuple[int, int,
     return out
 
 
+#: lines remembered with what they held (logs repeat the same lines over and over)
+_CACHE_LINES = 20000
+
+
 def _match_sparse(body: bytes, before: int, hits: list[tuple[int, int]], out: _Collector) -> None:
     """Match the hit lines of a piece past the context, decoding only the lines near them."""
     cat = catalogue()
     for index, start, groups in _hit_lines(body, hits):
-        # most hits past the context are in lines holding no needle: look at the raw bytes
-        # (the line and the next, for a wrapped message) before decoding anything
         end = body.find(b"\n", start)
         end = len(body) if end < 0 else end
-        after = body.find(b"\n", end + 1)
-        raw = body[max(0, body.rfind(b"\n", 0, max(start - 1, 0))) : len(body) if after < 0 else after]
-        flat = raw.replace(b"\n", b"")
-        if not any(n in raw or n in flat for g in groups for n in cat.prefilter_bytes[g]):
+        line = body[start:end]
+        known = out.cache.get(line)
+        if known is not None:
+            for entry, facts, shown in known:
+                out.add(entry, before + index + 1, shown, facts)
             continue
+        # most hits past the context are in lines holding no needle: look at the raw bytes
+        # (with the lines around, for a wrapped message) before decoding anything
+        needles = [n for g in groups for n in cat.prefilter_bytes[g]]
+        if not any(n in line for n in needles):
+            after = body.find(b"\n", end + 1)
+            prev = body.rfind(b"\n", 0, max(start - 1, 0)) + 1 if start else 0
+            around = body[prev : len(body) if after < 0 else after].replace(b"\n", b"")
+            if not any(n in around for n in needles):
+                if len(out.cache) < _CACHE_LINES:
+                    out.cache[line] = ()
+                continue
         # the line before (a wrapped message may start there) and _AFTER lines after
         lo = body.rfind(b"\n", 0, max(start - 1, 0)) + 1 if start else 0
         first = index - (1 if start else 0)
@@ -186,8 +206,12 @@ def _match_sparse(body: bytes, before: int, hits: list[tuple[int, int]], out: _C
                 break
             hi = nxt + 1
         lines = split_lines(decode(body[lo:hi]), before + first + 1)
-        found = _match_line(lines, index - first, groups, out)
-        if found:
+        readings: list[tuple[Entry, dict[str, str], str]] = []
+        news = _match_line(lines, index - first, groups, out, readings)
+        if readings and all(entry.lines == 1 and shown == lines[index - first].text for entry, _, shown in readings):
+            if len(out.cache) < _CACHE_LINES:
+                out.cache[line] = tuple(readings)
+        if news:
             _keep_around(body, before, index, start, out)
 
 
@@ -207,8 +231,15 @@ def _keep_around(body: bytes, before: int, index: int, start: int, out: _Collect
     out.keep(split_lines(decode(body[start:end]), before + first + 1))
 
 
-def _match_line(lines: list[LogLine], index: int, groups: set[int], out: _Collector) -> bool:
-    """Try the entries whose needles line ``index`` holds; True when one matched."""
+def _match_line(
+    lines: list[LogLine],
+    index: int,
+    groups: set[int],
+    out: _Collector,
+    readings: list[tuple[Entry, dict[str, str], str]] | None = None,
+) -> bool:
+    """Try the entries whose needles line ``index`` holds; True when one matched with news
+    (a message, or facts, not seen before: its surroundings are worth keeping)."""
     if index >= len(lines):
         return False
     cat = catalogue()
@@ -254,6 +285,7 @@ def _match_line(lines: list[LogLine], index: int, groups: set[int], out: _Collec
         # to initialize: <cause>"), then the message that starts first, which is the one the
         # line prints (the loader's error inside TensorFlow's is part of it)
         best = min((_RANK[entry.role], start) for start, entry, _, _ in found)
+        news = False
         for start, entry, m, subject in found:
             if (_RANK[entry.role], start) != best:
                 continue
@@ -261,8 +293,10 @@ def _match_line(lines: list[LogLine], index: int, groups: set[int], out: _Collec
             shown = subject
             if subject is text and text.startswith("NVRM: "):
                 _, shown = nvrm_message(lines, index)
-            out.add(entry, lines[index].number, shown, facts)
-        return True
+            news = out.add(entry, lines[index].number, shown, facts) or news
+            if readings is not None and joined is None:
+                readings.append((entry, facts, shown))
+        return news
     return False
 
 
