@@ -45,7 +45,8 @@ def evaluate(case_dir: Path) -> list[dict]:
                 "family": family,
                 "got": got,
                 "right": got == family,
-                "complete": got == family and (family == "healthy" or bool(first and first.diagnosis and first.fix)),
+                "complete": got == family
+                and (family == "healthy" or bool(first and first.diagnosis and first.fix)),
                 "mentions": got == family and all(m in said for m in mentions),
                 "mentions_sentence": got == family and all(m in sentence for m in mentions),
                 "first": first.id if first else None,
@@ -59,7 +60,10 @@ def table(rows: list[dict]) -> str:
     for row in rows:
         per[row["family"]].append(row)
     lines = [
-        "| family | cases | family right | + diagnosis and fix | + mentions (with quote) | + mentions (sentence only) |",
+        (
+            "| family | cases | family right | + diagnosis and fix | + mentions "
+            "(with quote) | + mentions (sentence only) |"
+        ),
         "|---|---|---|---|---|---|",
     ]
 
@@ -90,8 +94,10 @@ def main() -> int:
     if args.show_wrong:
         for row in rows:
             if not row["mentions"]:
-                print(f"{row['case']}: want {row['family']}, got {row['got']} ({row['first']})"
-                      + ("" if not row["right"] else "  [mentions missing]"))
+                print(
+                    f"{row['case']}: want {row['family']}, got {row['got']} ({row['first']})"
+                    + ("" if not row["right"] else "  [mentions missing]")
+                )
     return 0
 
 

@@ -21,8 +21,13 @@ sys.path.insert(0, str(REPO))
 
 #: a TensorFlow training log's ordinary line, and prose: neither names a GPU problem
 FILLERS = {
-    "tf-info": b"2026-03-05 10:11:12.000000: I tensorflow/core/whatever.cc:1] step done, loss 0.42\n",
-    "keras-progress": b"1875/1875 [==============================] - 3s 1ms/step - loss: 0.2975 - accuracy: 0.9139\n",
+    "tf-info": (
+        b"2026-03-05 10:11:12.000000: I tensorflow/core/whatever.cc:1] step done, loss 0.42\n"
+    ),
+    "keras-progress": (
+        b"1875/1875 [==============================] - 3s 1ms/step - loss: "
+        b"0.2975 - accuracy: 0.9139\n"
+    ),
 }
 
 
@@ -57,11 +62,11 @@ def main() -> int:
             log = Path(tmp) / f"{name}.log"
             write_log(log, filler, args.mb)
 
-            def engine() -> None:
+            def engine(log: Path = log) -> None:
                 result = triage_chunks(InputChunks(log, 256 << 20))
                 assert not result.items, [i.id for i in result.items]
 
-            def command() -> None:
+            def command(log: Path = log) -> None:
                 proc = subprocess.run(
                     [sys.executable, "-m", "gpusetup", "triage", str(log)],
                     capture_output=True,
@@ -72,7 +77,10 @@ def main() -> int:
 
             e = median_seconds(engine, args.runs)
             c = median_seconds(command, args.runs)
-            print(f"{name}: {args.mb} MB, no match: engine {e:.2f} s, command {c:.2f} s (medians of {args.runs})")
+            print(
+                f"{name}: {args.mb} MB, no match: engine {e:.2f} s, command {c:.2f} s "
+                f"(medians of {args.runs})"
+            )
     return 0
 
 

@@ -927,7 +927,8 @@ def triage(
     elsewhere: Annotated[
         bool,
         typer.Option(
-            "--elsewhere", help="The log comes from another machine: read it only, probe nothing here."
+            "--elsewhere",
+            help="The log comes from another machine: read it only, probe nothing here.",
         ),
     ] = False,
     json_out: JsonOpt = False,

@@ -60,7 +60,7 @@ class TriageReport:
     def still_broken(self) -> bool:
         return any(
             item.root_cause and (v is None or v.fixed_here is not True)
-            for item, v in zip(self.triage.items, self.verdicts)
+            for item, v in zip(self.triage.items, self.verdicts, strict=True)
         )
 
 
@@ -90,7 +90,9 @@ def run(log: str, *, elsewhere: bool = False, profile: Any = None) -> TriageRepo
         )
     roots = result.root_causes
     if why is not None or not roots:
-        return TriageReport(result, tuple(None for _ in result.items), "elsewhere" if why else "here", why, cut)
+        return TriageReport(
+            result, tuple(None for _ in result.items), "elsewhere" if why else "here", why, cut
+        )
     findings = _findings_here(roots, profile)
     verdicts = tuple(_verdict(item, findings) if item.root_cause else None for item in result.items)
     return TriageReport(result, verdicts, "here", None, cut)
@@ -118,10 +120,14 @@ def _verdict(item: Item, findings: list[Finding]) -> Verdict:
     for f in findings:
         if f.id not in ids:
             continue
-        if f.id == "libs.required" and wanted and f.subject:
-            # a per-library finding about this library (or the summary without a subject)
-            if not any(f.subject.startswith(w.split(".so")[0] + ".so") for w in wanted):
-                continue
+        # a per-library finding about this library (or the summary without a subject)
+        if (
+            f.id == "libs.required"
+            and wanted
+            and f.subject
+            and not any(f.subject.startswith(w.split(".so")[0] + ".so") for w in wanted)
+        ):
+            continue
         here.append(f)
     judged = [f for f in here if f.status is not Status.SKIP]
     fixed = all(f.status is Status.PASS for f in judged) if judged else None
@@ -159,7 +165,7 @@ def report_json(report: TriageReport) -> dict[str, Any]:
         return None if c is None else {"value": c.value, "line": c.line, "evidence": c.evidence}
 
     items = []
-    for item, verdict in zip(report.triage.items, report.verdicts):
+    for item, verdict in zip(report.triage.items, report.verdicts, strict=True):
         row = item_json(item)
         row["here"] = to_jsonable(list(verdict.here)) if verdict else []
         row["fixed_here"] = verdict.fixed_here if verdict else None

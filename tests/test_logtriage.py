@@ -15,7 +15,6 @@ from gpusetup.logtriage import SCHEMA, item_json, triage_chunks, triage_text
 from gpusetup.logtriage.catalogue import anchor_hits, catalogue
 from gpusetup.logtriage.scan import scan_chunks
 from gpusetup.parse.log import (
-    LogLine,
     iter_chunks,
     nvrm_message,
     split_lines,
@@ -30,15 +29,30 @@ from gpusetup.parse.log import (
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        ("[ 1843.308145] NVRM: Xid (PCI:0000:3b:00): 79, GPU has fallen off the bus.", "NVRM: Xid (PCI:0000:3b:00): 79, GPU has fallen off the bus."),
+        (
+            "[ 1843.308145] NVRM: Xid (PCI:0000:3b:00): 79, GPU has fallen off the bus.",
+            "NVRM: Xid (PCI:0000:3b:00): 79, GPU has fallen off the bus.",
+        ),
         ("[Mon Jan  1 00:00:00 2024] NVRM: API mismatch", "NVRM: API mismatch"),
-        ("Jan 18 10:05:01 gpu7 kernel: NVRM: GPU at PCI:0000:01:00: GPU-1", "NVRM: GPU at PCI:0000:01:00: GPU-1"),
-        ("2023-10-19T11:11:54.957587844+08:00 stderr F 2023/10/19 03:11:54 Loading NVML", "2023/10/19 03:11:54 Loading NVML"),
+        (
+            "Jan 18 10:05:01 gpu7 kernel: NVRM: GPU at PCI:0000:01:00: GPU-1",
+            "NVRM: GPU at PCI:0000:01:00: GPU-1",
+        ),
+        (
+            "2023-10-19T11:11:54.957587844+08:00 stderr F 2023/10/19 03:11:54 Loading NVML",
+            "2023/10/19 03:11:54 Loading NVML",
+        ),
         ("\x1b[31mRuntimeError: CUDA error\x1b[0m\r", "RuntimeError: CUDA error"),
         ("> > `Torch not compiled with CUDA enabled`", "Torch not compiled with CUDA enabled"),
-        ("**ImportError: libcudnn.so.8: cannot open shared object file**", "ImportError: libcudnn.so.8: cannot open shared object file"),
+        (
+            "**ImportError: libcudnn.so.8: cannot open shared object file**",
+            "ImportError: libcudnn.so.8: cannot open shared object file",
+        ),
         ("```bash", ""),
-        ("dalle-backend-1  | nvidia-container-cli: initialization error", "nvidia-container-cli: initialization error"),
+        (
+            "dalle-backend-1  | nvidia-container-cli: initialization error",
+            "nvidia-container-cli: initialization error",
+        ),
         ("50%|#####     |\r100%|##########| done\x00", "50%|#####     | 100%|##########| done"),
     ],
 )
@@ -64,13 +78,17 @@ def test_nvrm_continuation_lines_make_one_message() -> None:
 
 
 def test_consecutive_xid_lines_stay_apart() -> None:
-    lines = split_lines("NVRM: Xid (PCI:0000:3d:00): 43, pid=1, Ch 8\nNVRM: Xid (PCI:0000:3d:00): 31, pid=2, MMU Fault\n")
+    lines = split_lines(
+        "NVRM: Xid (PCI:0000:3d:00): 43, pid=1, Ch 8\nNVRM: Xid "
+        "(PCI:0000:3d:00): 31, pid=2, MMU Fault\n"
+    )
     assert nvrm_message(lines, 1) == (1, lines[1].text)
 
 
 def test_a_wrapped_line_is_joined_with_its_continuation() -> None:
     lines = split_lines(
-        "tensorflow_gpu-1.1.0-cp35-cp35m-win_amd64.whl is not a supported wheel on this p\nlatform.\n"
+        "tensorflow_gpu-1.1.0-cp35-cp35m-win_amd64.whl is not a supported "
+        "wheel on this p\nlatform.\n"
     )
     assert unwrapped(lines, 0) == (
         "tensorflow_gpu-1.1.0-cp35-cp35m-win_amd64.whl is not a supported wheel on this platform."
@@ -159,7 +177,9 @@ def test_every_catalogue_example_is_read_by_the_engine(entry_id: str, line: str)
         def key(e):  # type: ignore[no-untyped-def]
             return (rank[e.role], e.regex.search(line).start())
 
-        assert entry.generic or any(o.regex.search(line) and key(o) < key(entry) for o in others), found
+        assert entry.generic or any(o.regex.search(line) and key(o) < key(entry) for o in others), (
+            found
+        )
         return
     item = next(i for i in result.items if i.id == entry_id)
     if entry.role == "benign":
@@ -178,7 +198,8 @@ def ids(text: str) -> list[str]:
 
 def test_a_missing_dependency_decides_the_family() -> None:
     first = triage_text(
-        "Could not load library libcudnn_cnn_infer.so.8. Error: libnvrtc.so: cannot open shared object file: No such file or directory\n"
+        "Could not load library libcudnn_cnn_infer.so.8. Error: libnvrtc.so: "
+        "cannot open shared object file: No such file or directory\n"
     ).root_causes[0]
     assert (first.family, first.facts["dependency"]) == ("library-missing", "libnvrtc.so")
     assert "libnvrtc.so" in first.fix
@@ -186,9 +207,13 @@ def test_a_missing_dependency_decides_the_family() -> None:
 
 def test_tensorrt_is_never_the_root_cause() -> None:
     log = (
-        "W tensorflow/compiler/xla/stream_executor/platform/default/dso_loader.cc:64] Could not load dynamic library "
-        "'libnvinfer.so.7'; dlerror: libnvinfer.so.7: cannot open shared object file: No such file or directory\n"
-        "W tensorflow/compiler/tf2tensorrt/utils/py_utils.cc:38] TF-TRT Warning: Cannot dlopen some TensorRT libraries.\n"
+        "W "
+        "tensorflow/compiler/xla/stream_executor/platform/default/dso_loader.cc:64] "
+        "Could not load dynamic library "
+        "'libnvinfer.so.7'; dlerror: libnvinfer.so.7: cannot open shared "
+        "object file: No such file or directory\n"
+        "W tensorflow/compiler/tf2tensorrt/utils/py_utils.cc:38] TF-TRT "
+        "Warning: Cannot dlopen some TensorRT libraries.\n"
     )
     assert ids(log) == []
 
@@ -196,12 +221,20 @@ def test_tensorrt_is_never_the_root_cause() -> None:
 def test_tensorflow_after_2_10_on_native_windows_is_a_cpu_only_build() -> None:
     log = "C:\\Users\\me> python train.py\nTensorFlow version: 2.12.0\nNum GPUs Available:  0\n"
     first = triage_text(log).root_causes[0]
-    assert (first.id, first.family, first.platform) == ("tf.user.no-gpu", "cpu-only-build", "windows")
+    assert (first.id, first.family, first.platform) == (
+        "tf.user.no-gpu",
+        "cpu-only-build",
+        "windows",
+    )
     assert "WSL2" in first.fix
 
 
 def test_nvidia_smi_without_a_driver_in_a_container_is_the_container() -> None:
-    smi = "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.\n"
+    smi = (
+        "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA "
+        "driver. Make sure that the latest NVIDIA driver is installed and "
+        "running.\n"
+    )
     assert triage_text(smi).root_causes[0].family == "kernel-module"
     inside = triage_text("$ docker run --rm -it ubuntu nvidia-smi\n" + smi).root_causes[0]
     assert (inside.family, inside.platform) == ("container", "container")
@@ -210,8 +243,11 @@ def test_nvidia_smi_without_a_driver_in_a_container_is_the_container() -> None:
 
 def test_tensorflows_cuda_diagnostics_explain_the_cuinit_error() -> None:
     log = (
-        "E tensorflow/stream_executor/cuda/cuda_driver.cc:351] failed call to cuInit: CUDA_ERROR_NO_DEVICE\n"
-        "I tensorflow/stream_executor/cuda/cuda_diagnostics.cc:163] kernel driver does not appear to be running on this host (node3): /proc/driver/nvidia/version does not exist\n"
+        "E tensorflow/stream_executor/cuda/cuda_driver.cc:351] failed call to "
+        "cuInit: CUDA_ERROR_NO_DEVICE\n"
+        "I tensorflow/stream_executor/cuda/cuda_diagnostics.cc:163] kernel "
+        "driver does not appear to be running on this host (node3): "
+        "/proc/driver/nvidia/version does not exist\n"
     )
     result = triage_text(log)
     assert [i.id for i in result.root_causes] == ["tf.cuda-diagnostics.kernel-driver-not-running"]
@@ -220,12 +256,17 @@ def test_tensorflows_cuda_diagnostics_explain_the_cuinit_error() -> None:
 
 
 def test_a_symptom_alone_stands_as_the_root_cause_and_is_linked_when_a_cause_is_there() -> None:
-    cannot = "W tensorflow/core/common_runtime/gpu/gpu_device.cc:2256] Cannot dlopen some GPU libraries. Please make sure the missing libraries mentioned above are installed properly if you would like to use GPU.\n"
+    cannot = (
+        "W tensorflow/core/common_runtime/gpu/gpu_device.cc:2256] Cannot "
+        "dlopen some GPU libraries. Please make sure the missing libraries "
+        "mentioned above are installed properly if you would like to use GPU.\n"
+    )
     assert ids(cannot) == ["tf.gpu.cannot-dlopen"]
     with_cause = (
-        "W tensorflow/stream_executor/platform/default/dso_loader.cc:64] Could not load dynamic library 'libcudnn.so.8'; dlerror: libcudnn.so.8: cannot open shared object file: No such file or directory\n"
-        + cannot
-    )
+        "W tensorflow/stream_executor/platform/default/dso_loader.cc:64] Could "
+        "not load dynamic library 'libcudnn.so.8'; dlerror: libcudnn.so.8: "
+        "cannot open shared object file: No such file or directory\n"
+    ) + cannot
     result = triage_text(with_cause)
     assert [i.id for i in result.root_causes] == ["tf.dso.dlopen-failed.cudnn"]
     symptom = next(i for i in result.items if i.id == "tf.gpu.cannot-dlopen")
@@ -235,8 +276,13 @@ def test_a_symptom_alone_stands_as_the_root_cause_and_is_linked_when_a_cause_is_
 
 def test_a_healthy_start_has_no_root_cause() -> None:
     log = (
-        "I tensorflow/core/platform/cpu_feature_guard.cc:182] This TensorFlow binary is optimized to use available CPU instructions in performance-critical operations.\n"
-        "I tensorflow/core/common_runtime/gpu/gpu_device.cc:1418] Created TensorFlow device (/job:localhost/replica:0/task:0/device:GPU:0 with 3469 MB memory) -> physical GPU (device: 0, name: NVIDIA GeForce RTX 3060 Laptop GPU, pci bus id: 0000:01:00.0, compute capability: 8.6)\n"
+        "I tensorflow/core/platform/cpu_feature_guard.cc:182] This TensorFlow "
+        "binary is optimized to use available CPU instructions in "
+        "performance-critical operations.\n"
+        "I tensorflow/core/common_runtime/gpu/gpu_device.cc:1418] Created "
+        "TensorFlow device (/job:localhost/replica:0/task:0/device:GPU:0 with "
+        "3469 MB memory) -> physical GPU (device: 0, name: NVIDIA GeForce RTX "
+        "3060 Laptop GPU, pci bus id: 0000:01:00.0, compute capability: 8.6)\n"
     )
     result = triage_text(log)
     assert result.root_causes == ()
@@ -249,7 +295,8 @@ def test_a_healthy_start_has_no_root_cause() -> None:
 def test_pytorchs_driver_number_is_decoded_and_the_pasted_smi_driver_named() -> None:
     log = (
         "| NVIDIA-SMI 470.82.01    Driver Version: 470.82.01    CUDA Version: 11.4     |\n"
-        "AssertionError: The NVIDIA driver on your system is too old (found version 11040). Please update your GPU driver\n"
+        "AssertionError: The NVIDIA driver on your system is too old (found "
+        "version 11040). Please update your GPU driver\n"
     )
     first = triage_text(log).root_causes[0]
     assert first.family == "driver-too-old"
@@ -258,7 +305,11 @@ def test_pytorchs_driver_number_is_decoded_and_the_pasted_smi_driver_named() -> 
 
 
 def test_an_xid_is_explained_from_the_table_and_each_other_xid_is_shown() -> None:
-    log = "NVRM: Xid (PCI:0000:3d:00): 43, pid=1, Ch 8\nNVRM: Xid (PCI:0000:3d:00): 43, pid=2, Ch 8\nNVRM: Xid (PCI:0000:db:00): 31, pid=3, MMU Fault\n"
+    log = (
+        "NVRM: Xid (PCI:0000:3d:00): 43, pid=1, Ch 8\nNVRM: Xid "
+        "(PCI:0000:3d:00): 43, pid=2, Ch 8\nNVRM: Xid (PCI:0000:db:00): 31, "
+        "pid=3, MMU Fault\n"
+    )
     first = triage_text(log).root_causes[0]
     assert "Xid 43 (ROBUST_CHANNEL_RESETCHANNEL_VERIF_ERROR)" in first.diagnosis
     assert "Xid (PCI:0000:db:00): 31" in first.diagnosis
@@ -267,7 +318,9 @@ def test_an_xid_is_explained_from_the_table_and_each_other_xid_is_shown() -> Non
 
 def test_a_pasted_ldconfig_listing_shows_cudnn_9_where_8_is_wanted() -> None:
     log = (
-        "Could not load library libcudnn_ops_infer.so.8. Error: libcudnn_ops_infer.so.8: cannot open shared object file: No such file or directory\n"
+        "Could not load library libcudnn_ops_infer.so.8. Error: "
+        "libcudnn_ops_infer.so.8: cannot open shared object file: No such file "
+        "or directory\n"
         "$ ldconfig -p | grep cudnn\n"
         "\tlibcudnn_ops.so.9 (libc6,x86-64) => /lib/x86_64-linux-gnu/libcudnn_ops.so.9\n"
         "\tlibcudnn.so.9 (libc6,x86-64) => /lib/x86_64-linux-gnu/libcudnn.so.9\n"
@@ -278,15 +331,22 @@ def test_a_pasted_ldconfig_listing_shows_cudnn_9_where_8_is_wanted() -> None:
 
 
 def test_the_wheel_is_judged_for_the_python_the_log_shows() -> None:
-    log = "$ python --version\nPython 3.5.1\n$ pip install tensorflow-0.6.0-cp34-none-linux_x86_64.whl\ntensorflow-0.6.0-cp34-none-linux_x86_64.whl is not a supported wheel on this platform.\n"
+    log = (
+        "$ python --version\nPython 3.5.1\n$ pip install "
+        "tensorflow-0.6.0-cp34-none-linux_x86_64.whl\ntensorflow-0.6.0-cp34-none-linux_x86_64.whl "
+        "is not a supported wheel on this platform.\n"
+    )
     first = triage_text(log).root_causes[0]
     assert "CPython 3.4" in first.diagnosis and "Python 3.5.1" in first.diagnosis
 
 
 def test_what_was_inferred_is_said_with_its_evidence() -> None:
     log = (
-        "File \"C:\\Users\\me\\venv\\lib\\site-packages\\torch\\__init__.py\", line 1\n"
-        "OSError: [WinError 126] The specified module could not be found. Error loading \"C:\\Users\\me\\venv\\lib\\site-packages\\torch\\lib\\cudnn_cnn_infer64_8.dll\" or one of its dependencies.\n"
+        'File "C:\\Users\\me\\venv\\lib\\site-packages\\torch\\__init__.py", line 1\n'
+        "OSError: [WinError 126] The specified module could not be found. "
+        "Error loading "
+        '"C:\\Users\\me\\venv\\lib\\site-packages\\torch\\lib\\cudnn_cnn_infer64_8.dll" '
+        "or one of its dependencies.\n"
     )
     first = triage_text(log).root_causes[0]
     assert (first.platform, first.framework) == ("windows", "pytorch")
@@ -317,7 +377,17 @@ def test_the_json_item_has_the_documented_fields() -> None:
         ("Could not load dynamic library '" * 3000).encode(),
         bytes(range(256)) * 4000,
     ],
-    ids=["empty", "random", "nul", "utf16-junk", "cr", "newlines", "nvrm-repeated", "needle-repeated", "all-bytes"],
+    ids=[
+        "empty",
+        "random",
+        "nul",
+        "utf16-junk",
+        "cr",
+        "newlines",
+        "nvrm-repeated",
+        "needle-repeated",
+        "all-bytes",
+    ],
 )
 def test_hostile_input_never_crashes_and_names_no_root_cause(data: bytes) -> None:
     result = triage_chunks([data])
@@ -327,12 +397,30 @@ def test_hostile_input_never_crashes_and_names_no_root_cause(data: bytes) -> Non
 def test_a_needle_split_between_two_reads_is_still_found() -> None:
     log = b"x" * 5000 + b"\nRuntimeError: Torch not compiled with CUDA enabled\n"
     cut = log.index(b"compiled") + 3
-    assert [m.entry.id for m in scan_chunks([log[:cut], log[cut:]]).matches] == ["torch.not-compiled-with-cuda"]
+    assert [m.entry.id for m in scan_chunks([log[:cut], log[cut:]]).matches] == [
+        "torch.not-compiled-with-cuda"
+    ]
 
 
 def test_random_text_with_real_messages_inside_finds_them_all() -> None:
     rng = random.Random(3)
-    words = "the model step loss epoch done GPU cuda nvidia driver library error failed not found".split()
+    words = [
+        "the",
+        "model",
+        "step",
+        "loss",
+        "epoch",
+        "done",
+        "GPU",
+        "cuda",
+        "nvidia",
+        "driver",
+        "library",
+        "error",
+        "failed",
+        "not",
+        "found",
+    ]
     messages = [
         "RuntimeError: CUDA error: an illegal memory access was encountered",
         "Failed to initialize NVML: Driver/library version mismatch",

@@ -25,15 +25,40 @@ def root_causes(report: dict) -> list[str]:
 @pytest.mark.parametrize(
     ("log", "roots", "here", "diagnosis"),
     [
-        ("tf215-cudnn8-missing.log", ["tf.dso.dlopen-failed.cudnn"], "libs.required", "libcudnn.so.8 belongs to cuDNN 8"),
-        ("tf221-nvjitlink.log", ["tf.dso.dlopen-failed"], "libs.required", "it needs libnvJitLink.so.12"),
+        (
+            "tf215-cudnn8-missing.log",
+            ["tf.dso.dlopen-failed.cudnn"],
+            "libs.required",
+            "libcudnn.so.8 belongs to cuDNN 8",
+        ),
+        (
+            "tf221-nvjitlink.log",
+            ["tf.dso.dlopen-failed"],
+            "libs.required",
+            "it needs libnvJitLink.so.12",
+        ),
         ("nvidia-smi-mismatch.log", ["nvml.version-mismatch"], "driver.nvml", "580.95"),
         ("cuda-insufficient.log", ["cuda.err.insufficient-driver"], "driver.version", ""),
-        ("cudnn-runtime-older.log", ["tf.cudnn.version-mismatch"], "libs.cudnn", "(8.1.0) is older than the one TensorFlow was built with (8.6.0)"),
-        ("k80-ignored.log", ["tf.gpu.ignoring-device-cc"], "gpu.compute-capability", "compute capability 3.7"),
+        (
+            "cudnn-runtime-older.log",
+            ["tf.cudnn.version-mismatch"],
+            "libs.cudnn",
+            "(8.1.0) is older than the one TensorFlow was built with (8.6.0)",
+        ),
+        (
+            "k80-ignored.log",
+            ["tf.gpu.ignoring-device-cc"],
+            "gpu.compute-capability",
+            "compute capability 3.7",
+        ),
         ("pip-cp34.log", ["pip.unsupported-wheel"], None, "CPython 3.4"),
         ("torch-no-driver.log", ["torch.no-driver"], "gpu.present", ""),
-        ("tf1-importerror.log", ["loader.shared-object-missing"], "libs.required", "libcublas.so.9.0"),
+        (
+            "tf1-importerror.log",
+            ["loader.shared-object-missing"],
+            "libs.required",
+            "libcublas.so.9.0",
+        ),
         ("tf-no-device.log", ["tf.cuda-diagnostics.kernel-driver-not-running"], "driver.nvml", ""),
     ],
 )
@@ -65,7 +90,9 @@ def test_symptoms_are_linked_to_their_cause(cli):
     assert cause["facts"]["dependency"] == "libnvJitLink.so.12"
     assert "nvidia-nvjitlink-cu12" in cause["fix"]
     console = " ".join(cli("triage", str(LOGS / "tf221-nvjitlink.log")).stdout.split())
-    assert "consequence: tf.gpu.cannot-dlopen (line 4) is explained by tf.dso.dlopen-failed" in console
+    assert (
+        "consequence: tf.gpu.cannot-dlopen (line 4) is explained by tf.dso.dlopen-failed" in console
+    )
 
 
 def test_already_fixed_on_this_machine(cli, cuda12_tree):
@@ -138,7 +165,11 @@ def test_a_log_from_native_windows_is_triaged_elsewhere_by_itself(cli):
     assert report["platform"]["value"] == "windows"
     assert "native Windows" in report["elsewhere_reason"]
     first = report["items"][0]
-    assert (first["family"], first["platform"], first["framework"]) == ("library-missing", "windows", "tensorflow")
+    assert (first["family"], first["platform"], first["framework"]) == (
+        "library-missing",
+        "windows",
+        "tensorflow",
+    )
     assert "cudart64_101.dll" in first["diagnosis"] and "PATH" in first["fix"]
     console = cli("triage", str(REAL / "tf21-windows-cuda101-dlls-missing-rtx2060.log"))
     assert "not from this machine: it was not probed" in " ".join(console.stdout.split())

@@ -26,7 +26,9 @@ REAL = Path(__file__).resolve().parent / "data" / "logs" / "real"
 WRONG = {
     "docker-plain-run-smi-no-driver": "nothing in the paste shows it runs inside a container",
     "go-cu-init-unknown-nvidia-uvm-not-loaded": "a Go panic 'Unknown' names no CUDA message",
-    "pip-tensorflow-gpu-2120-not-found-windows": "a wording of an installer front-end the catalogue lacks",
+    "pip-tensorflow-gpu-2120-not-found-windows": (
+        "a wording of an installer front-end the catalogue lacks"
+    ),
 }
 
 

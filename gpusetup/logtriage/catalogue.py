@@ -26,9 +26,7 @@ from gpusetup.knowledge import KnowledgeError, checks_dir, read_toml
 #: How often each character appears in logs and prose, most frequent first (estimated from
 #: the healthy logs of the corpus, Python sources and English text): anchors prefer the end
 #: of this list. Characters not listed count as rare.
-_FREQUENT = (
-    " etaosinrlcd\n0u1mp.h2f:/g-53_4=y6bw,879v)(IkE'\"xTSCAFWNRDLPM>O|UB[]"
-)
+_FREQUENT = " etaosinrlcd\n0u1mp.h2f:/g-53_4=y6bw,879v)(IkE'\"xTSCAFWNRDLPM>O|UB[]"
 #: Anchor length: long enough to be rare, short enough that a terminal's wrap rarely cuts it.
 _ANCHOR = 5
 #: Words every GPU log is full of (paths of TensorFlow, XLA, PyTorch, glog prefixes, training
@@ -91,7 +89,9 @@ def _needles(row: dict[str, Any]) -> tuple[str, ...]:
 
 def _entry(row: dict[str, Any], file: str) -> Entry:
     sources = tuple(
-        Source(s.get("repo") or s.get("package", ""), s.get("path", ""), s.get("era", ""), s.get("url"))
+        Source(
+            s.get("repo") or s.get("package", ""), s.get("path", ""), s.get("era", ""), s.get("url")
+        )
         for s in row.get("source", [])
     )
     return Entry(
@@ -161,7 +161,9 @@ def _prefilter(needles: list[str]) -> tuple[tuple[re.Pattern[bytes], tuple[str, 
     """Anchor expressions that together find every needle (see the module's docstring)."""
     # cost of an anchor character: a pass over the log, plus a hit wherever the character
     # stands (frequency falls with rank about as 1/rank, 15% for the space)
-    weight = {ch: 0.004 + (0.15 / _rank(ch) if _rank(ch) > 0 else 0.0005) for ch in set("".join(needles))}
+    weight = {
+        ch: 0.004 + (0.15 / _rank(ch) if _rank(ch) > 0 else 0.0005) for ch in set("".join(needles))
+    }
     left = set(needles)
     groups: list[tuple[str, list[str]]] = []
     while left:

@@ -38,10 +38,16 @@ class Gpu:
 
 @dataclass(frozen=True)
 class Context:
-    platform: Clue | None = None  # windows | wsl | container | kubernetes | colab | jetson | macos | linux
+    platform: Clue | None = (
+        None  # windows | wsl | container | kubernetes | colab | jetson | macos | linux
+    )
     conda: Clue | None = None
-    framework: Clue | None = None  # tensorflow | pytorch | jax | ctranslate2 | onnxruntime | paddle | ...
-    versions: dict[str, Clue] = field(default_factory=dict, hash=False)  # tensorflow, torch, jax, python ...
+    framework: Clue | None = (
+        None  # tensorflow | pytorch | jax | ctranslate2 | onnxruntime | paddle | ...
+    )
+    versions: dict[str, Clue] = field(
+        default_factory=dict, hash=False
+    )  # tensorflow, torch, jax, python ...
     driver: Clue | None = None  # the driver release a pasted output shows
     driver_cuda: Clue | None = None  # the highest CUDA the driver supports (nvidia-smi)
     kernel_module: Clue | None = None  # /proc/driver/nvidia/version, NVRM lines
@@ -56,7 +62,10 @@ class Context:
 # the order of this table is the precedence when several match.
 _PLATFORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("wsl", re.compile(r"/usr/lib/wsl/|microsoft-standard|\bWSL ?2?\b|wsl\.exe|\\\\wsl")),
-    ("colab", re.compile(r"google\.colab|/content/(?:drive|sample_data)|\bColab\b|colab\.research")),
+    (
+        "colab",
+        re.compile(r"google\.colab|/content/(?:drive|sample_data)|\bColab\b|colab\.research"),
+    ),
     (
         "kubernetes",
         re.compile(
@@ -80,14 +89,17 @@ _PLATFORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\b[A-Za-z]:\\(?:Users|Program Files|ProgramData|Windows|Python\d*|Anaconda|"
             r"miniconda|tools|dev|src|work|projects?)\b|\b[A-Za-z]:\\\S+\\|"
             r"\b\w+64_\d+\.dll\b|\bnvcuda\.dll\b|\.dll\b|\bwin_amd64\b|\bwin32\b|WinError|"
-            r"Microsoft Windows|(?i:\bwindows[- ]?(?:10|11|7|8\.1|server)\b|\bos: ?windows)|^PS [A-Za-z]:\\|"
+            r"Microsoft Windows|(?i:\bwindows[- ]?(?:10|11|7|8\.1|server)\b|\bos: "
+            r"?windows)|^PS [A-Za-z]:\\|"
             r"\b(?:[Ii]n|[Oo]n|under) [Ww]indows\b|\.\.\\\w+\\"
         ),
     ),
     ("jetson", re.compile(r"\btegra\b|\bTegra\b|\bL4T\b|\bJetson\b|\bJetPack\b|nvgpu\b")),
     (
         "macos",
-        re.compile(r"\bmacOS\b|\bmacosx_\d|\bDarwin\b|\bOS X\b|-mac\d*:|\bMacBook\b|/Users/\w+/(?!AppData)"),
+        re.compile(
+            r"\bmacOS\b|\bmacosx_\d|\bDarwin\b|\bOS X\b|-mac\d*:|\bMacBook\b|/Users/\w+/(?!AppData)"
+        ),
     ),
 )
 _CONDA = re.compile(
@@ -98,12 +110,21 @@ _CONDA = re.compile(
 # (framework, pattern): a line naming the framework; counted, the most named wins among
 # those the matched messages allow.
 _FRAMEWORKS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("ctranslate2", re.compile(r"ctranslate2|faster[_-]whisper|whisperx|WhisperModel|stable[_-]ts|\bCTranslate2\b", re.I)),
+    (
+        "ctranslate2",
+        re.compile(
+            r"ctranslate2|faster[_-]whisper|whisperx|WhisperModel|stable[_-]ts|\bCTranslate2\b",
+            re.I,
+        ),
+    ),
     ("onnxruntime", re.compile(r"onnxruntime|CUDAExecutionProvider|\bORT\b|onnx runtime", re.I)),
     ("paddle", re.compile(r"\bpaddle(?:paddle)?\b", re.I)),
     ("jax", re.compile(r"\bjax(?:lib)?\b|\bflax\b|xla_bridge")),
     ("pytorch", re.compile(r"\btorch\b|\bPyTorch\b|torchvision|\bcuda:\d\b|libtorch|torch/")),
-    ("tensorflow", re.compile(r"tensorflow|\bkeras\b|\btf\.(?:config|test|keras)|TensorFlow|\bTF_")),
+    (
+        "tensorflow",
+        re.compile(r"tensorflow|\bkeras\b|\btf\.(?:config|test|keras)|TensorFlow|\bTF_"),
+    ),
     ("mxnet", re.compile(r"\bmxnet\b", re.I)),
     ("cupy", re.compile(r"\bcupy\b", re.I)),
     ("nccl", re.compile(r"\bNCCL (?:WARN|INFO)\b|\bnccl-tests\b")),
@@ -113,14 +134,18 @@ _VERSIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "tensorflow",
         re.compile(
-            r"(?:tensorflow(?:[-_]gpu|[-_]cpu|[-_]intel)?(?:==|-|\s+)|Tensor ?[Ff]low(?: version| Version)?:?\s*|"
+            r"(?:tensorflow(?:[-_]gpu|[-_]cpu|[-_]intel)?(?:==|-|\s+)|Tensor "
+            r"?[Ff]low(?: version| Version)?:?\s*|"
             r"tf\.__version__\W*|\btf\s+version:?\s*)(?P<v>[12]\.\d+(?:\.\d+)?)(?![\w.]*\.so)",
             re.I,
         ),
     ),
     (
         "torch",
-        re.compile(r"(?:PyTorch version:\s*|torch(?:==|-|\s+)|torch\.__version__\W*)(?P<v>\d+\.\d+(?:\.\d+)?(?:\+\w+)?)"),
+        re.compile(
+            r"(?:PyTorch "
+            r"version:\s*|torch(?:==|-|\s+)|torch\.__version__\W*)(?P<v>\d+\.\d+(?:\.\d+)?(?:\+\w+)?)"
+        ),
     ),
     ("jaxlib", re.compile(r"jaxlib(?:==|-|\s+|\s*version:?\s*)(?P<v>0\.\d+\.\d+)")),
     ("jax", re.compile(r"\bjax(?:==|-|\s+|\s*version:?\s*)(?P<v>0\.\d+\.\d+)")),
@@ -130,7 +155,8 @@ _VERSIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "cuda",
         re.compile(
-            r"(?:/usr/local/cuda-|\\CUDA\\v|\bCUDA[ -]?(?:[Tt]oolkit )?(?:version )?|\bcuda_?)(?P<v>(?:[7-9]|1[0-3])\.\d)\b(?!\.\d+\.so)"
+            r"(?:/usr/local/cuda-|\\CUDA\\v|\bCUDA[ -]?(?:[Tt]oolkit )?(?:version "
+            r")?|\bcuda_?)(?P<v>(?:[7-9]|1[0-3])\.\d)\b(?!\.\d+\.so)"
         ),
     ),
     ("library_path", re.compile(r"LD_LIBRARY_PATH(?::|=)\s*['\"]?(?P<v>[^\s'\";]*/[^\s'\";]*)")),
@@ -143,9 +169,17 @@ _VERSIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("visible_devices", re.compile(r"CUDA_VISIBLE_DEVICES\s*[=:]\s*(?P<v>\S*)")),
     ("machine", re.compile(r"\b(?P<v>i[3-6]86|armv7l|aarch64|ppc64le|32-bit|32 bit)\b")),
 )
-_DRIVER = re.compile(r"(?:Driver Version:?\s*|NVIDIA driver version:?\s*|Nvidia driver version:\s*|Kernel Module\s+)(?P<v>\d{3}\.\d+(?:\.\d+)?)", re.I)
+_DRIVER = re.compile(
+    (
+        r"(?:Driver Version:?\s*|NVIDIA driver version:?\s*|Nvidia driver "
+        r"version:\s*|Kernel Module\s+)(?P<v>\d{3}\.\d+(?:\.\d+)?)"
+    ),
+    re.I,
+)
 _CUDA_SMI = re.compile(r"CUDA Version:\s*(?P<v>\d+\.\d+)")
-_NVCC = re.compile(r"Cuda compilation tools, release (?P<v>\d+\.\d+)|CUDA runtime version:\s*(?P<v2>\d+\.\d+)")
+_NVCC = re.compile(
+    r"Cuda compilation tools, release (?P<v>\d+\.\d+)|CUDA runtime version:\s*(?P<v2>\d+\.\d+)"
+)
 _MODULE = re.compile(
     r"NVRM version: NVIDIA UNIX .*?Kernel Module\s+(?P<v>\d{3}\.\d+(?:\.\d+)?)|"
     r"loading NVIDIA UNIX .*?Kernel Module for \S+\s+(?P<v2>\d{3}\.\d+(?:\.\d+)?)|"
@@ -272,11 +306,15 @@ def _framework(lines: tuple[LogLine, ...], allowed: tuple[str, ...]) -> Clue | N
     # the more specific applications (CTranslate2, ONNX Runtime) print through PyTorch or
     # TensorFlow paths too: the table's order breaks ties in their favour
     order = [name for name, _ in _FRAMEWORKS]
-    best = max(candidates, key=lambda n: (counts[n] * (3 if order.index(n) < 3 else 1), -order.index(n)))
+    best = max(
+        candidates, key=lambda n: (counts[n] * (3 if order.index(n) < 3 else 1), -order.index(n))
+    )
     return first[best]
 
 
-def _pasted_outputs(lines: tuple[LogLine, ...]) -> tuple[list[Gpu], list[str], Clue | None, Clue | None]:
+def _pasted_outputs(
+    lines: tuple[LogLine, ...],
+) -> tuple[list[Gpu], list[str], Clue | None, Clue | None]:
     """GPUs, libraries, driver and CUDA versions from the command outputs in the paste."""
     from gpusetup.parse.detect import detect
 
@@ -296,7 +334,9 @@ def _pasted_outputs(lines: tuple[LogLine, ...]) -> tuple[list[Gpu], list[str], C
             if lib.status in (None, "opened") and lib.name not in libraries:
                 libraries.append(lib.name)
         if reading.driver_version and driver is None:
-            driver = Clue(reading.driver_version, where, f"{block.kind}: driver {reading.driver_version}")
+            driver = Clue(
+                reading.driver_version, where, f"{block.kind}: driver {reading.driver_version}"
+            )
         if reading.cuda_version and cuda is None:
             cuda = Clue(reading.cuda_version, where, f"{block.kind}: CUDA {reading.cuda_version}")
     return gpus, libraries, driver, cuda

@@ -148,7 +148,9 @@ def fix_template(entry: Entry, framework: str | None, platform: str | None, cond
     return ""
 
 
-def decoded(entry: Entry, family: str, facts: dict[str, str], ctx: Context, text: str = "") -> list[str]:
+def decoded(
+    entry: Entry, family: str, facts: dict[str, str], ctx: Context, text: str = ""
+) -> list[str]:
     """Sentences that decode what the message carries and add what the rest of the log
     shows, for the diagnosis."""
     out: list[str] = []
@@ -156,16 +158,28 @@ def decoded(entry: Entry, family: str, facts: dict[str, str], ctx: Context, text
     if "found" in facts and (v := cuda_version_of(facts["found"])):
         out.append(f"Found version {facts['found']} means the driver supports CUDA up to {v}.")
     for key in ("loaded", "built", "value"):
-        if key in facts and len(facts[key]) >= 4 and (v := cudnn_version_of(facts[key])) and "cudnn" in entry.id:
+        if (
+            key in facts
+            and len(facts[key]) >= 4
+            and (v := cudnn_version_of(facts[key]))
+            and "cudnn" in entry.id
+        ):
             out.append(f"{key} {facts[key]} = cuDNN {v}.")
     if entry.cuda_error is not None:
-        row = next((r for r in tables.get("cuda_runtime_error", []) if r["code"] == entry.cuda_error), None)
+        row = next(
+            (r for r in tables.get("cuda_runtime_error", []) if r["code"] == entry.cuda_error), None
+        )
         if row:
-            out.append(f"CUDA error {row['code']} is {row['name']} (\"{row['string'].rstrip('.')}\").")
+            out.append(
+                f'CUDA error {row["code"]} is {row["name"]} ("{row["string"].rstrip(".")}").'
+            )
     if "xid" in facts:
         xid = tables.get("xid", {}).get(facts["xid"])
         if isinstance(xid, dict):
-            out.append(f"Xid {facts['xid']} ({xid['mnemonic']}): {xid['meaning']}; first action: {xid['action']}.")
+            out.append(
+                f"Xid {facts['xid']} ({xid['mnemonic']}): {xid['meaning']}; "
+                f"first action: {xid['action']}."
+            )
     for key in ("soname", "dll", "path"):
         name = facts.get(key)
         if not name:
@@ -186,7 +200,8 @@ def decoded(entry: Entry, family: str, facts: dict[str, str], ctx: Context, text
     if "dependency" in facts:
         out.append(
             f"{facts.get('soname', 'The library')} itself may be present: it needs "
-            f"{facts['dependency']}, which the loader cannot find; that dependency is what is missing."
+            f"{facts['dependency']}, which the loader cannot find; "
+            "that dependency is what is missing."
         )
     if "sm" in facts and facts.get("sm_list"):
         out.append(f"This build has {facts['sm_list']}; sm_{facts['sm']} is not among them.")
@@ -201,19 +216,37 @@ def decoded(entry: Entry, family: str, facts: dict[str, str], ctx: Context, text
         if client and kernel and client != kernel:
             out.append(f"User-space driver/NVML {client}, loaded kernel module {kernel}.")
         elif client and not facts.get("client"):
-            out.append(f"NVML library version {client} (line {ctx.nvml_library.line}) is not the loaded module's version." if ctx.nvml_library else "")
-    if family in ("driver-too-old", "toolchain", "driver-missing", "kernel-module", "container", "fabric-manager"):
+            out.append(
+                f"NVML library version {client} (line {ctx.nvml_library.line}) "
+                "is not the loaded module's version."
+                if ctx.nvml_library
+                else ""
+            )
+    if family in (
+        "driver-too-old",
+        "toolchain",
+        "driver-missing",
+        "kernel-module",
+        "container",
+        "fabric-manager",
+    ):
         if ctx.driver:
             cuda = f", which supports CUDA up to {ctx.driver_cuda.value}" if ctx.driver_cuda else ""
             out.append(f"The log shows driver {ctx.driver.value}{cuda} (line {ctx.driver.line}).")
         elif ctx.kernel_module and family != "driver-mismatch":
-            out.append(f"The loaded kernel module is {ctx.kernel_module.value} (line {ctx.kernel_module.line}).")
+            out.append(
+                f"The loaded kernel module is {ctx.kernel_module.value} "
+                f"(line {ctx.kernel_module.line})."
+            )
     if entry.cuda_error is not None or family == "visibility":
         call = _CUDA_CALL.search(text)
         if call:
             out.append(f"It failed in {call.group(1)}.")
     if family == "visibility" and (vis := ctx.versions.get("visible_devices")):
-        out.append(f"The log sets CUDA_VISIBLE_DEVICES={vis.value} (line {vis.line}): {_visible_devices_words(vis.value)}")
+        out.append(
+            f"The log sets CUDA_VISIBLE_DEVICES={vis.value} (line {vis.line}): "
+            f"{_visible_devices_words(vis.value)}"
+        )
     if family == "wheel":
         out.extend(_wheel_facts(entry, facts, ctx))
     return [s for s in out if s]
@@ -250,9 +283,13 @@ def _wheel_facts(entry: Entry, facts: dict[str, str], ctx: Context) -> list[str]
         if python:
             have = ".".join(python.value.split(".")[:2])
             if need and have != need:
-                sentence += f" The log shows Python {python.value} (line {python.line}): a {py} wheel cannot install there."
+                sentence += (
+                    f" The log shows Python {python.value} (line {python.line}): "
+                    f"a {py} wheel cannot install there."
+                )
         if ctx.platform and ctx.platform.value in ("windows", "macos") and "linux" in plat:
-            sentence += f" It is a Linux wheel, and the log comes from {PLATFORM_NAMES[ctx.platform.value]}."
+            where = PLATFORM_NAMES[ctx.platform.value]
+            sentence += f" It is a Linux wheel, and the log comes from {where}."
         if ctx.platform and ctx.platform.value != "windows" and plat.startswith("win"):
             sentence += " It is a Windows wheel."
         out.append(sentence)
@@ -274,7 +311,10 @@ def _tensorflow_release(requirement: str, ctx: Context) -> list[str]:
     name = re.split(r"[<>=!~\[;]", requirement, maxsplit=1)[0].lower()
     out = []
     if name == "tensorflow-gpu":
-        out.append("tensorflow-gpu is no longer published (its last releases are empty placeholders): install tensorflow.")
+        out.append(
+            "tensorflow-gpu is no longer published (its last releases are empty "
+            "placeholders): install tensorflow."
+        )
     python = ctx.versions.get("python")
     if python and name.startswith("tensorflow"):
         from gpusetup.knowledge import KnowledgeError, tensorflow_builds
@@ -284,9 +324,15 @@ def _tensorflow_release(requirement: str, ctx: Context) -> list[str]:
         except (KnowledgeError, ValueError):
             builds = []
         if builds:
-            out.append(f"TensorFlow releases with wheels for Python {python.value}: {builds[-1].version}-{builds[0].version}.")
+            out.append(
+                f"TensorFlow releases with wheels for Python {python.value}: "
+                f"{builds[-1].version}-{builds[0].version}."
+            )
         else:
-            out.append(f"No TensorFlow 2.10+ release ships wheels for Python {python.value} (see checks/data/tensorflow.toml).")
+            out.append(
+                f"No TensorFlow 2.10+ release ships wheels for Python {python.value} "
+                "(see checks/data/tensorflow.toml)."
+            )
     return out
 
 
@@ -294,7 +340,10 @@ def inferred(ctx: Context, framework: str | None, platform: str | None) -> str:
     """A sentence saying what was inferred about the log's origin, and from what."""
     bits = []
     if platform and ctx.platform and ctx.platform.value == platform:
-        bits.append(f"{PLATFORM_NAMES.get(platform, platform)} (line {ctx.platform.line}: {ctx.platform.evidence})")
+        bits.append(
+            f"{PLATFORM_NAMES.get(platform, platform)} "
+            f"(line {ctx.platform.line}: {ctx.platform.evidence})"
+        )
     if ctx.conda:
         bits.append(f"a conda environment (line {ctx.conda.line})")
     if framework:
@@ -304,7 +353,14 @@ def inferred(ctx: Context, framework: str | None, platform: str | None) -> str:
     return ("Inferred from the log: " + "; ".join(bits) + ".") if bits else ""
 
 
-_LIBRARY_FAMILIES = {"library-missing", "cudnn-missing", "cudnn-version", "driver-missing", "stub-library", "library-symlink"}
+_LIBRARY_FAMILIES = {
+    "library-missing",
+    "cudnn-missing",
+    "cudnn-version",
+    "driver-missing",
+    "stub-library",
+    "library-symlink",
+}
 
 
 def context_sentence(family: str, facts: dict[str, str], ctx: Context, said: str) -> str:
@@ -314,7 +370,11 @@ def context_sentence(family: str, facts: dict[str, str], ctx: Context, said: str
     if ctx.gpus and family not in ("wheel", "healthy"):
         g = ctx.gpus[0]
         if g.name and g.name not in said:
-            bits = [g.name] + ([f"compute capability {g.cc}"] if g.cc else []) + ([g.bus_id] if g.bus_id else [])
+            bits = (
+                [g.name]
+                + ([f"compute capability {g.cc}"] if g.cc else [])
+                + ([g.bus_id] if g.bus_id else [])
+            )
             out.append(f"GPU in the log: {', '.join(bits)} (line {g.line}).")
     for key, label in (("cuda", "CUDA"), ("cudnn", "cuDNN")):
         clue = ctx.versions.get(key)

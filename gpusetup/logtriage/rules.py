@@ -53,8 +53,16 @@ _ANY_CAUSE = {
 #: causes that another cause in the same log explains: TensorFlow's CUDA diagnostics say
 #: why cuInit failed, so the error cuInit returned is their consequence
 _CAUSE_EXPLAINS = {
-    "tf.cuda-diagnostics.kernel-driver-not-running": {"cuda.err.no-device", "cuda.err.unknown", "tf.cuinit.unknown-error-303"},
-    "tf.cuda-diagnostics.version-mismatch": {"cuda.err.no-device", "cuda.err.unknown", "cuda.err.system-driver-mismatch"},
+    "tf.cuda-diagnostics.kernel-driver-not-running": {
+        "cuda.err.no-device",
+        "cuda.err.unknown",
+        "tf.cuinit.unknown-error-303",
+    },
+    "tf.cuda-diagnostics.version-mismatch": {
+        "cuda.err.no-device",
+        "cuda.err.unknown",
+        "cuda.err.system-driver-mismatch",
+    },
 }
 #: on one line, a message of the first family explains one of the second (the more
 #: specific reading of the same line)
@@ -143,14 +151,27 @@ def judge(scan: Scan) -> Triage:
     if standing and not cause_ids:
         # the first standing symptom is the reading of the log; the others are its symptoms
         head = standing[0]
-        rest = [replace(s, root_cause=False, explained_by=(head.id,)) for s in standing[1:] if s.family == head.family or s.id in _ANY_CAUSE]
+        rest = [
+            replace(s, root_cause=False, explained_by=(head.id,))
+            for s in standing[1:]
+            if s.family == head.family or s.id in _ANY_CAUSE
+        ]
         alone = [s for s in standing[1:] if not (s.family == head.family or s.id in _ANY_CAUSE)]
         standing = [head, *alone, *rest]
     roots = [i for i in items if i.root_cause] + [s for s in standing if s.root_cause]
     others = [i for i in items if not i.root_cause] + [s for s in standing if not s.root_cause]
     roots = [_with_related(root, roots, others) for root in roots]
-    benign = [_item(m, fam, ctx, root=False) for m, fam in matches if m.entry.role == "benign" or fam == "healthy"]
-    return Triage(scan.lines, tuple(roots + sorted(others, key=lambda i: i.line) + benign), ctx, scan.more_matches)
+    benign = [
+        _item(m, fam, ctx, root=False)
+        for m, fam in matches
+        if m.entry.role == "benign" or fam == "healthy"
+    ]
+    return Triage(
+        scan.lines,
+        tuple(roots + sorted(others, key=lambda i: i.line) + benign),
+        ctx,
+        scan.more_matches,
+    )
 
 
 def _with_related(root: Item, roots: list[Item], others: list[Item]) -> Item:
@@ -162,7 +183,8 @@ def _with_related(root: Item, roots: list[Item], others: list[Item]) -> Item:
     if not related:
         return root
     shown = "; ".join(
-        f'line {r.line}: "{_quote(catalogue().by_id[r.id], r.text, 120)}"' for r in sorted(related, key=lambda r: r.line)[:4]
+        f'line {r.line}: "{_quote(catalogue().by_id[r.id], r.text, 120)}"'
+        for r in sorted(related, key=lambda r: r.line)[:4]
     )
     return replace(root, diagnosis=f"{root.diagnosis} Related: {shown}.")
 
@@ -237,7 +259,9 @@ def _drop_same_line_readings(causes: list[tuple[Match, str]]) -> list[tuple[Matc
     out = []
     for m, fam in causes:
         beaten = any(
-            other.line == m.line and (ofam, fam) in _SAME_LINE_PRECEDENCE for other, ofam in causes if other is not m
+            other.line == m.line and (ofam, fam) in _SAME_LINE_PRECEDENCE
+            for other, ofam in causes
+            if other is not m
         )
         if not beaten:
             out.append((m, fam))
@@ -261,7 +285,15 @@ def _framework(entry: Entry, ctx: Context) -> str | None:
     if ctx.framework and (not entry.frameworks or ctx.framework.value in entry.frameworks):
         return ctx.framework.value
     if len(entry.frameworks) >= 1 and entry.frameworks[0] != "pip":
-        return entry.frameworks[0] if not ctx.framework else (ctx.framework.value if ctx.framework.value in entry.frameworks else entry.frameworks[0])
+        return (
+            entry.frameworks[0]
+            if not ctx.framework
+            else (
+                ctx.framework.value
+                if ctx.framework.value in entry.frameworks
+                else entry.frameworks[0]
+            )
+        )
     if ctx.framework:
         return ctx.framework.value
     return "pip" if "pip" in entry.frameworks else None
@@ -279,7 +311,9 @@ def _quote(entry: Entry, text: str, width: int = 240) -> str:
     return ("…" if start else "") + piece + "…"
 
 
-def _item(m: Match, family: str, ctx: Context, *, root: bool, explained_by: tuple[str, ...] = ()) -> Item:
+def _item(
+    m: Match, family: str, ctx: Context, *, root: bool, explained_by: tuple[str, ...] = ()
+) -> Item:
     entry = m.entry
     platform = ctx.platform.value if ctx.platform else None
     framework = _framework(entry, ctx)
@@ -295,8 +329,14 @@ def _item(m: Match, family: str, ctx: Context, *, root: bool, explained_by: tupl
     words.append(f'Log line {m.line}: "{_quote(entry, m.text)}"')
     others = [o for o in m.others if o.text != m.text][:3]
     if others:
-        words.append("Also: " + "; ".join(f'line {o.line}: "{_quote(entry, o.text, 120)}"' for o in others) + ".")
-    fix = explain.fill(explain.fix_template(entry, framework, platform, ctx.conda is not None), facts)
+        words.append(
+            "Also: "
+            + "; ".join(f'line {o.line}: "{_quote(entry, o.text, 120)}"' for o in others)
+            + "."
+        )
+    fix = explain.fill(
+        explain.fix_template(entry, framework, platform, ctx.conda is not None), facts
+    )
     if family != entry.family or "dependency" in facts:
         fix = _fix_for(family, entry, facts, ctx, framework, platform) or fix
     return Item(
@@ -328,23 +368,36 @@ def _reread(entry: Entry, family: str, facts: dict[str, str], ctx: Context) -> s
     return ""
 
 
-def _fix_for(family: str, entry: Entry, facts: dict[str, str], ctx: Context, framework: str | None, platform: str | None) -> str:
+def _fix_for(
+    family: str,
+    entry: Entry,
+    facts: dict[str, str],
+    ctx: Context,
+    framework: str | None,
+    platform: str | None,
+) -> str:
     """The fix of a family the rules moved a message to (rules 2 and 4)."""
     dep = facts.get("dependency", "")
     if family == "cpu-only-build":
         return (
-            "On native Windows use WSL2 with pip install 'tensorflow[and-cuda]', or TensorFlow 2.10 "
+            "On native Windows use WSL2 with pip install 'tensorflow[and-cuda]', "
+            "or TensorFlow 2.10 "
             "(pip install 'tensorflow<2.11') with CUDA 11.2 and cuDNN 8.1; elsewhere install the "
             "GPU build (pip install 'tensorflow[and-cuda]' on Linux), not tensorflow-cpu."
         )
     if family == "cudnn-missing" and dep:
         return (
-            f"Install the cuDNN that provides {dep} (cuDNN {explain.cudnn_major_of(dep) or 'of that major'}) for the "
+            f"Install the cuDNN that provides {dep} "
+            f"(cuDNN {explain.cudnn_major_of(dep) or 'of that major'}) for the "
             "program's CUDA and put its directory on the loader's path (LD_LIBRARY_PATH or "
             "/etc/ld.so.conf.d/, PATH on Windows)."
         )
     if family == "driver-missing" and dep:
-        return "Install the NVIDIA driver (it provides libcuda.so.1 and libnvidia-ml.so.1) and check nvidia-smi works; in a container start it with --gpus all."
+        return (
+            "Install the NVIDIA driver (it provides libcuda.so.1 and "
+            "libnvidia-ml.so.1) and check nvidia-smi works; in a container start "
+            "it with --gpus all."
+        )
     if family == "library-missing" and dep:
         name = dep.rsplit("/", 1)[-1]
         pip = _pip_package(name)
@@ -378,7 +431,17 @@ def _pip_package(soname: str) -> str | None:
     template = _PIP.get(stem)
     if not template:
         return None
-    major = {"libnvjitlink": number, "libnvrtc": number, "libcudart": number, "libcublas": number, "libcublaslt": number}.get(stem)
+    major = {
+        "libnvjitlink": number,
+        "libnvrtc": number,
+        "libcudart": number,
+        "libcublas": number,
+        "libcublaslt": number,
+    }.get(stem)
     if not major:
         major = "12" if number in ("11", "12") and stem in ("libcufft", "libcusolver") else number
-    return template.format(major=major or "12") if major in ("11", "12", "13") else template.format(major="12")
+    return (
+        template.format(major=major or "12")
+        if major in ("11", "12", "13")
+        else template.format(major="12")
+    )

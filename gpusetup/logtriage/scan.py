@@ -208,9 +208,13 @@ def _match_sparse(body: bytes, before: int, hits: list[tuple[int, int]], out: _C
         lines = split_lines(decode(body[lo:hi]), before + first + 1)
         readings: list[tuple[Entry, dict[str, str], str]] = []
         news = _match_line(lines, index - first, groups, out, readings)
-        if readings and all(entry.lines == 1 and shown == lines[index - first].text for entry, _, shown in readings):
-            if len(out.cache) < _CACHE_LINES:
-                out.cache[line] = tuple(readings)
+        alone = lines[index - first].text
+        if (
+            readings
+            and len(out.cache) < _CACHE_LINES
+            and all(entry.lines == 1 and shown == alone for entry, _, shown in readings)
+        ):
+            out.cache[line] = tuple(readings)
         if news:
             _keep_around(body, before, index, start, out)
 

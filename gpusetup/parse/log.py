@@ -21,14 +21,18 @@ from dataclasses import dataclass
 #: Lines are cut at this many bytes: every pattern then costs a bounded time per line.
 MAX_LINE = 8192
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]")
+_ANSI = re.compile(
+    r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]"
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _QUOTE = re.compile(r"^[ ]{0,3}(?:>(?!>>(?: |$))[ ]?)+")
 _FENCE = re.compile(r"^\s*(?:```+|~~~+)[\w+.-]*\s*$")
 # Prefixes that log tools put before a message, tried in order, repeatedly.
 _PREFIXES = (
     # containerd/CRI: 2023-10-19T11:11:54.957587844+08:00 stderr F
-    re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?\s+(?:stdout|stderr)\s+[FP]\s"),
+    re.compile(
+        r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?\s+(?:stdout|stderr)\s+[FP]\s"
+    ),
     # dmesg: [ 1843.308145]   and dmesg -T: [Mon Jan  1 00:00:00 2024]
     re.compile(r"^\s*\[\s*\d+\.\d+\]\s?"),
     re.compile(r"^\s*\[\w{3} \w{3}\s+\d+ \d\d:\d\d:\d\d \d{4}\]\s?"),
@@ -144,13 +148,21 @@ def unwrapped(lines: list[LogLine], index: int) -> str | None:
     if len(line.text) < _MIN_WRAPPED or index + 1 >= len(lines):
         return None
     nxt = lines[index + 1]
-    if nxt.number != line.number + 1 or not nxt.text or nxt.text[0] in " \t[" or nxt.text[:4].isdigit():
+    if (
+        nxt.number != line.number + 1
+        or not nxt.text
+        or nxt.text[0] in " \t["
+        or nxt.text[:4].isdigit()
+    ):
         return None
     return line.text + nxt.text
 
 
 _NVRM = "NVRM: "
-_NVRM_START = re.compile(r"^NVRM: (?:Xid |GPU at |GPU \S+: |loading |API mismatch|The NVIDIA GPU |RmInitAdapter|No NVIDIA|This PCI I/O)")
+_NVRM_START = re.compile(
+    r"^NVRM: (?:Xid |GPU at |GPU \S+: |loading |API mismatch|The NVIDIA GPU "
+    r"|RmInitAdapter|No NVIDIA|This PCI I/O)"
+)
 
 
 def nvrm_message(lines: list[LogLine], index: int) -> tuple[int, str]:
@@ -184,7 +196,9 @@ def nvrm_message(lines: list[LogLine], index: int) -> tuple[int, str]:
 
 
 _TRACEBACK = "Traceback (most recent call last):"
-_EXCEPTION = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Warning|Exit|Interrupt)\b")
+_EXCEPTION = re.compile(
+    r"^(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Warning|Exit|Interrupt)\b"
+)
 
 
 def traceback_finals(lines: list[LogLine]) -> list[int]:

@@ -14,7 +14,7 @@ from gpusetup.triage_here import TriageReport
 
 def render_triage(report: TriageReport, console: Console) -> None:
     result = report.triage
-    roots = [(i, v) for i, v in zip(result.items, report.verdicts) if i.root_cause]
+    roots = [(i, v) for i, v in zip(result.items, report.verdicts, strict=True) if i.root_cause]
     if not roots:
         console.print(
             f"Nothing in the {result.lines} line(s) names a GPU, CUDA, driver, library or "
@@ -37,18 +37,25 @@ def render_triage(report: TriageReport, console: Console) -> None:
             console.print(Padding(outside_text(f"fix: {item.fix}", "cyan"), (0, 0, 0, 3)))
         if verdict is not None:
             if verdict.fixed_here is True:
-                console.print(Padding(Text("already fixed on this machine", style="green"), (0, 0, 0, 3)))
+                console.print(
+                    Padding(Text("already fixed on this machine", style="green"), (0, 0, 0, 3))
+                )
             for f in verdict.here:
                 if f.status in (Status.FAIL, Status.WARN):
                     line = f"here: {LABEL[f.status]} {f.id}: {f.title}"
                     console.print(Padding(outside_text(line, style=STYLE[f.status]), (0, 0, 0, 3)))
                     if f.fix:
-                        console.print(Padding(outside_text(f.fix, "cyan", keep_newlines=True), (0, 0, 0, 5)))
+                        console.print(
+                            Padding(outside_text(f.fix, "cyan", keep_newlines=True), (0, 0, 0, 5))
+                        )
             if verdict.note:
                 console.print(Padding(outside_text(f"here: {verdict.note}"), (0, 0, 0, 3)))
             if verdict.fixed_here is None and not verdict.here and not verdict.note:
                 console.print(
-                    Padding(Text("this machine cannot tell (no check here judges it)", style="dim"), (0, 0, 0, 3))
+                    Padding(
+                        Text("this machine cannot tell (no check here judges it)", style="dim"),
+                        (0, 0, 0, 3),
+                    )
                 )
         source = item.source.get("upstream") or item.source.get("catalogue", "")
         if source:
