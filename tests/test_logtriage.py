@@ -205,17 +205,30 @@ def test_a_missing_dependency_decides_the_family() -> None:
     assert "libnvrtc.so" in first.fix
 
 
-def test_tensorrt_is_never_the_root_cause() -> None:
-    log = (
-        "W "
-        "tensorflow/compiler/xla/stream_executor/platform/default/dso_loader.cc:64] "
-        "Could not load dynamic library "
-        "'libnvinfer.so.7'; dlerror: libnvinfer.so.7: cannot open shared "
-        "object file: No such file or directory\n"
-        "W tensorflow/compiler/tf2tensorrt/utils/py_utils.cc:38] TF-TRT "
-        "Warning: Cannot dlopen some TensorRT libraries.\n"
+TRT = (
+    "W tensorflow/compiler/xla/stream_executor/platform/default/dso_loader.cc:64] Could not load "
+    "dynamic library 'libnvinfer.so.7'; dlerror: libnvinfer.so.7: cannot open shared object "
+    "file: No such file or directory\n"
+)
+
+
+def test_tensorrt_alone_is_the_missing_library_and_beside_anything_else_not_the_problem() -> None:
+    alone = triage_text(TRT).root_causes
+    assert [(i.id, i.family) for i in alone] == [
+        ("tf.dso.dlopen-failed.tensorrt", "library-missing")
+    ]
+    assert alone[0].fix.startswith("Nothing to do unless the program uses TF-TRT")
+    works = (
+        "I tensorflow/core/common_runtime/gpu/gpu_device.cc:1418] Created TensorFlow device "
+        "(/job:localhost/replica:0/task:0/device:GPU:0 with 3469 MB memory) -> physical GPU "
+        "(device: 0, name: NVIDIA GeForce RTX 3060, pci bus id: 0000:01:00.0, compute "
+        "capability: 8.6)\n"
     )
-    assert ids(log) == []
+    assert triage_text(TRT + works).root_causes == ()
+    oom = "RuntimeError: CUDA error: out of memory\n"
+    result = triage_text(TRT + oom)
+    assert [i.id for i in result.root_causes] == ["cuda.err.out-of-memory"]
+    assert next(i for i in result.items if i.id == "tf.dso.dlopen-failed.tensorrt").role == "benign"
 
 
 def test_tensorflow_after_2_10_on_native_windows_is_a_cpu_only_build() -> None:

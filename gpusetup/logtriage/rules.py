@@ -50,6 +50,11 @@ _ANY_CAUSE = {
     "nvidia-smi.no-devices",
     "nvrm.no-devices-probed",
 }
+#: symptoms about optional libraries: not the problem when anything else is wrong or the log
+#: shows a GPU that works
+_OPTIONAL = {"tf.dso.dlopen-failed.tensorrt"}
+#: benign lines that show a GPU at work
+_GPU_WORKS = {"tf.benign.device-created", "tf.benign.xla-service"}
 #: causes that another cause in the same log explains: TensorFlow's CUDA diagnostics say
 #: why cuInit failed, so the error cuInit returned is their consequence
 _CAUSE_EXPLAINS = {
@@ -117,6 +122,12 @@ def judge(scan: Scan) -> Triage:
     ctx = infer(scan.context, allowed) if matches else Context()
     matches = [_in_context(m, family, ctx) for m, family in matches]
     live = [(m, fam) for m, fam in matches if m.entry.role != "benign" and fam != "healthy"]
+    works = any(m.entry.id in _GPU_WORKS for m, _ in matches)
+    if works or any(m.entry.id not in _OPTIONAL for m, _ in live):
+        optional = [(m, fam) for m, fam in live if m.entry.id in _OPTIONAL]
+        live = [(m, fam) for m, fam in live if m.entry.id not in _OPTIONAL]
+    else:
+        optional = []
     causes = [(m, fam) for m, fam in live if _role(m) == "cause"]
     causes = _drop_same_line_readings(causes)
     present = {m.entry.id for m, _ in causes}
@@ -166,6 +177,7 @@ def judge(scan: Scan) -> Triage:
         for m, fam in matches
         if m.entry.role == "benign" or fam == "healthy"
     ]
+    benign += [replace(_item(m, fam, ctx, root=False), role="benign") for m, fam in optional]
     return Triage(
         scan.lines,
         tuple(roots + sorted(others, key=lambda i: i.line) + benign),
@@ -281,22 +293,27 @@ def _source(entry: Entry) -> dict[str, str]:
     return out
 
 
+#: the framework an entry's own prefix names (who prints the message)
+_PRINTER = {
+    "tf.": "tensorflow",
+    "torch.": "pytorch",
+    "jax.": "jax",
+    "pip.": "pip",
+    "paddle.": "paddle",
+}
+
+
 def _framework(entry: Entry, ctx: Context) -> str | None:
+    """The framework the log shows (among those that print the message), else the one that
+    prints it; never a guess among several."""
     if ctx.framework and (not entry.frameworks or ctx.framework.value in entry.frameworks):
         return ctx.framework.value
-    if len(entry.frameworks) >= 1 and entry.frameworks[0] != "pip":
-        return (
-            entry.frameworks[0]
-            if not ctx.framework
-            else (
-                ctx.framework.value
-                if ctx.framework.value in entry.frameworks
-                else entry.frameworks[0]
-            )
-        )
-    if ctx.framework:
-        return ctx.framework.value
-    return "pip" if "pip" in entry.frameworks else None
+    if len(entry.frameworks) == 1:
+        return entry.frameworks[0]
+    printer = next((f for prefix, f in _PRINTER.items() if entry.id.startswith(prefix)), None)
+    if printer:
+        return printer
+    return ctx.framework.value if ctx.framework else None
 
 
 def _quote(entry: Entry, text: str, width: int = 240) -> str:
@@ -379,34 +396,30 @@ def _fix_for(
     """The fix of a family the rules moved a message to (rules 2 and 4)."""
     dep = facts.get("dependency", "")
     if family == "cpu-only-build":
-        return (
-            "On native Windows use WSL2 with pip install 'tensorflow[and-cuda]', "
-            "or TensorFlow 2.10 "
-            "(pip install 'tensorflow<2.11') with CUDA 11.2 and cuDNN 8.1; elsewhere install the "
-            "GPU build (pip install 'tensorflow[and-cuda]' on Linux), not tensorflow-cpu."
-        )
-    if family == "cudnn-missing" and dep:
-        return (
-            f"Install the cuDNN that provides {dep} "
-            f"(cuDNN {explain.cudnn_major_of(dep) or 'of that major'}) for the "
-            "program's CUDA and put its directory on the loader's path (LD_LIBRARY_PATH or "
-            "/etc/ld.so.conf.d/, PATH on Windows)."
-        )
-    if family == "driver-missing" and dep:
-        return (
-            "Install the NVIDIA driver (it provides libcuda.so.1 and "
-            "libnvidia-ml.so.1) and check nvidia-smi works; in a container start "
-            "it with --gpus all."
-        )
-    if family == "library-missing" and dep:
-        name = dep.rsplit("/", 1)[-1]
-        pip = _pip_package(name)
-        how = f" (pip install {pip})" if pip else ""
-        return (
-            f"Install the library {name}{how} and put its directory on the loader's path "
-            "(LD_LIBRARY_PATH or /etc/ld.so.conf.d/ then ldconfig; PATH on Windows)."
-        )
+        # the fix the catalogue gives TensorFlow's own "no GPU" (the same build problem)
+        other = catalogue().by_id["tf.user.no-gpu"]
+        return explain.fix_template(other, framework, platform, ctx.conda is not None)
+    if dep:
+        shown = _DEPENDENCY_ENTRY.get(family)
+        fix = ""
+        if shown in catalogue().by_id:
+            other = catalogue().by_id[shown]
+            template = explain.fix_template(other, framework, platform, ctx.conda is not None)
+            fix = explain.fill(template, {**facts, "soname": dep})
+        pip = _pip_package(dep.rsplit("/", 1)[-1]) if family == "library-missing" else None
+        if pip:
+            fix = f"{fix} It ships in the pip package {pip}.".strip()
+        return fix
     return ""
+
+
+#: the catalogue entry whose fix fits a missing dependency of each family
+_DEPENDENCY_ENTRY = {
+    "cudnn-missing": "loader.shared-object-missing.cudnn",
+    "driver-missing": "loader.shared-object-missing.libcuda",
+    "library-symlink": "loader.unversioned-libcuda-missing",
+    "library-missing": "loader.shared-object-missing",
+}
 
 
 _PIP = {
