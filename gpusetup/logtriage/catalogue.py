@@ -57,7 +57,7 @@ class Entry:
     family: str
     role: str  # cause | symptom | benign
     needles: tuple[str, ...]
-    regex: re.Pattern[str]
+    pattern: str  # compiled on first use (most entries never meet a line)
     lines: int
     generic: bool
     explained_by: tuple[str, ...]
@@ -67,6 +67,20 @@ class Entry:
     sources: tuple[Source, ...] = ()
     cuda_error: int | None = None
     file: str = ""
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        try:
+            return _compiled(self.pattern)
+        except re.error as exc:  # the catalogue's tests compile every entry: a broken install
+            raise KnowledgeError(
+                f"checks/data/messages/{self.file}: {self.id}: bad regex ({exc})"
+            ) from exc
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 @dataclass(frozen=True)
@@ -99,7 +113,7 @@ def _entry(row: dict[str, Any], file: str) -> Entry:
         family=row["family"],
         role=row["role"],
         needles=_needles(row),
-        regex=re.compile(row["regex"]),
+        pattern=str(row["regex"]),
         lines=int(row.get("lines", 1)),
         generic=bool(row.get("generic")),
         explained_by=tuple(row.get("explained_by", ())),
