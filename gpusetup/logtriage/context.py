@@ -70,7 +70,7 @@ _PLATFORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "kubernetes",
         re.compile(
             r"\bkubectl\b|\bkubelet\b|\bk8s[-.]|k8s-device-plugin|nvidia-device-plugin|"
-            r"\bDaemonSet\b|\bmicrok8s\b|\bOpenShift\b|gpu-operator|\bpod/|"
+            r"\bDaemonSet\b|\bmicrok8s\b|\bOpenShift\b|gpu-operator|\bpod/|FailedScheduling|nvidia\.com/gpu|"
             r"^\d{4}-\d\d-\d\dT\S+\s+(?:stdout|stderr)\s+[FP]\s"
         ),
     ),

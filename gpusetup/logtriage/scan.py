@@ -3,10 +3,10 @@ log, then each line it points at cleaned (``parse.log``) and tried against the e
 needle it holds, with the lines that follow for messages split over lines and the next line
 for a line a terminal wrapped.
 
-The log streams through in pieces (any size: memory stays bounded); each distinct message is
-kept once with its count. The first CONTEXT_BYTES of the log are kept whole, and beyond that
-the lines around each message: the rules read the platform, the framework and pasted
-outputs from them.
+The log streams through in pieces (any size: memory stays bounded); only the lines the
+prefilter points at are decoded, and each distinct message is kept once with its count. The
+first HEAD_LINES lines and the lines around each message are kept for the rules, which read
+the platform, the framework and pasted outputs from them.
 """
 
 from __future__ import annotations
@@ -30,16 +30,15 @@ from gpusetup.parse.log import (
 #: for each
 MAX_MATCHES = 200
 MAX_OTHERS = 8
-#: the part of the log read line by line (beyond it only lines with a needle are decoded)
-CONTEXT_BYTES = 2 << 20
 #: lines kept for the rules: the first HEAD_LINES (commands, versions, pasted outputs), the
 #: AROUND lines before and after each message, and at most MAX_CONTEXT_LINES in all
 HEAD_LINES = 400
 AROUND = 40
 MAX_CONTEXT_LINES = 6000
 _RANK = {"cause": 0, "symptom": 1, "benign": 2}
-#: lines looked at after a candidate line (the longest message split over lines)
+#: lines looked at after and before a candidate line (the longest message split over lines)
 _AFTER = 5
+_BEFORE = 5
 
 
 @dataclass(frozen=True)
@@ -85,7 +84,6 @@ class _Collector:
         self.others: dict[str, list[Occurrence]] = {}
         self.more = 0
         self.context: dict[int, LogLine] = {}
-        self.kept_bytes = 0
         self.lines = 0
         #: raw line -> what it held (entry, facts, text), for lines past the context
         self.cache: dict[bytes, tuple[tuple[Entry, dict[str, str], str], ...]] = {}
@@ -138,19 +136,23 @@ def scan_chunks(source: Iterable[bytes]) -> Scan:
     out = _Collector()
     for body, before in iter_chunks(source):
         out.lines = before + body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
+        if before < HEAD_LINES:
+            out.keep(split_lines(decode(_first_lines(body, HEAD_LINES - before)), before + 1))
         hits = anchor_hits(body)
-        if out.kept_bytes < CONTEXT_BYTES:
-            out.kept_bytes += len(body)
-            lines = split_lines(decode(body), before + 1)
-            if before < HEAD_LINES:
-                out.keep(lines[: HEAD_LINES - before])
-            for index, _, groups in _hit_lines(body, hits):
-                if _match_line(lines, index, groups, out):
-                    out.keep(lines[max(0, index - AROUND) : index + AROUND + 1])
-            continue
         if hits:
             _match_sparse(body, before, hits, out)
     return out.result()
+
+
+def _first_lines(body: bytes, count: int) -> bytes:
+    """The first ``count`` lines of ``body``."""
+    end = 0
+    for _ in range(count):
+        nxt = body.find(b"\n", end)
+        if nxt < 0:
+            return body
+        end = nxt + 1
+    return body[:end]
 
 
 def _hit_lines(body: bytes, hits: list[tuple[int, int]]) -> list[tuple[int, int, set[int]]]:
@@ -195,9 +197,12 @@ def _match_sparse(body: bytes, before: int, hits: list[tuple[int, int]], out: _C
                 if len(out.cache) < _CACHE_LINES:
                     out.cache[line] = ()
                 continue
-        # the line before (a wrapped message may start there) and _AFTER lines after
-        lo = body.rfind(b"\n", 0, max(start - 1, 0)) + 1 if start else 0
-        first = index - (1 if start else 0)
+        # _BEFORE lines before (a wrapped message, NVRM's continued one, starts there) and
+        # _AFTER lines after
+        lo, first = start, index
+        while lo > 0 and index - first < _BEFORE:
+            lo = body.rfind(b"\n", 0, lo - 1) + 1
+            first -= 1
         hi = start
         for _ in range(_AFTER + 1):
             nxt = body.find(b"\n", hi)
