@@ -443,3 +443,66 @@ def test_random_text_with_real_messages_inside_finds_them_all() -> None:
     found = {m.entry.id for m in scan_chunks([("\n".join(lines) + "\n").encode()]).matches}
     assert {"cuda.err.illegal-address", "nvml.version-mismatch"} <= found
     assert not any(re.match(r"tf\.|torch\.", i) for i in found)
+
+
+@pytest.mark.parametrize(
+    ("text", "entry_id", "family"),
+    [
+        (
+            "docker: Error response from daemon: Unknown runtime specified nvidia.",
+            "docker.unknown-runtime",
+            "container",
+        ),
+        (
+            "0/3 nodes are available: 3 Insufficient nvidia.com/gpu.",
+            "k8s.insufficient-gpu",
+            "container",
+        ),
+        (
+            "nvcc fatal   : Unsupported gpu architecture 'compute_86'",
+            "nvcc.unsupported-arch",
+            "toolchain",
+        ),
+        (
+            "RuntimeError: CUDA error: CUDA-capable device(s) is/are busy or unavailable",
+            "cuda.err.devices-unavailable",
+            "permission",
+        ),
+        (
+            "RuntimeError: Library libcudnn_ops.so.9 is not found or cannot be loaded",
+            "ctranslate2.library-not-found.cudnn",
+            "cudnn-missing",
+        ),
+        (
+            (
+                "OSError: CUDA_HOME environment variable is not set. Please set it to "
+                "your CUDA install root."
+            ),
+            "torch.cpp-extension.no-cuda-home",
+            "toolchain",
+        ),
+        (
+            "RuntimeError:\nThe detected CUDA version (11.8) mismatches the "
+            "version that was used to compile\n"
+            "PyTorch (12.1). Please make sure to use the same CUDA versions.",
+            "torch.cpp-extension.cuda-mismatch",
+            "toolchain",
+        ),
+        (
+            "WARNING:jax._src.xla_bridge:CUDA backend failed to initialize: Unable "
+            "to load cuDNN. (Set "
+            "TF_CPP_MIN_LOG_LEVEL=0 and rerun for more info.)",
+            "jax.unable-to-load.cudnn",
+            "cudnn-missing",
+        ),
+        (
+            "NVRM: Xid (PCI:0000:3b:00): 79, pid=1234, GPU has fallen off the bus.",
+            "nvrm.xid",
+            "gpu-fault",
+        ),
+    ],
+)
+def test_formats_without_a_real_example_are_read(text: str, entry_id: str, family: str) -> None:
+    first = triage_text(text + "\n").root_causes[0]
+    assert (first.id, first.family) == (entry_id, family)
+    assert first.diagnosis and first.fix
