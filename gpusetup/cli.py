@@ -924,60 +924,43 @@ def triage(
     log: Annotated[
         str, typer.Argument(metavar="FILE|-", help="The log (a regular file); - for stdin.")
     ] = "-",
+    elsewhere: Annotated[
+        bool,
+        typer.Option(
+            "--elsewhere",
+            help="The log comes from another machine: read it only, probe nothing here.",
+        ),
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Diagnose a pasted error log against this machine.
+    """Diagnose a pasted error log: its root causes, with a diagnosis and a fix.
 
-    Recognises the known messages of TensorFlow, PyTorch, JAX, pip, nvidia-smi/NVML and the
-    dynamic loader (up to 256 MiB, lines cut at 8 KiB, any encoding junk), then runs the
-    matching checks here and
-    reports the root cause first, with the consequences it explains and the fix; says when
-    the problem is already fixed on this machine. Exits 1 while a root cause persists.
+    Recognises the messages of TensorFlow, PyTorch, JAX, CTranslate2, ONNX Runtime, CUDA,
+    cuDNN, NCCL, the NVIDIA kernel module, nvidia-smi/NVML, the container stack, the loader
+    and pip (up to 256 MiB, lines cut at 8 KiB, any encoding junk), infers the platform and
+    framework the log comes from, and reports each root cause with the consequences it
+    explains. On this machine it also shows the matching checks' verdicts and says when the
+    problem is already fixed here; --elsewhere (chosen by itself for a log from native
+    Windows, macOS or Colab) probes nothing. Exits 1 while a root cause persists.
     """
-    from gpusetup.probe.inputs import InputChunks, InputError, describe_size
-    from gpusetup.triage import MAX_LOG_BYTES, iter_lines, scan, sonames_in
-    from gpusetup.triage import triage as run_triage
+    from gpusetup import triage_here
+    from gpusetup.probe.inputs import InputError
 
     if log == "-":
         _say_reading_stdin("the log")
     try:
-        chunks = InputChunks(log, MAX_LOG_BYTES, allow_stdin=True)
-        matches, lines = scan(iter_lines(chunks))
+        report = triage_here.run(log, elsewhere=elsewhere, profile=_profile("default"))
     except InputError as exc:
         raise UsageProblem(str(exc)) from exc
-    cut = None
-    if chunks.cut:
-        cut = (
-            f"only the first {describe_size(MAX_LOG_BYTES)} of {chunks.shown} were read "
-            f"({lines} lines); the rest was not looked at"
-        )
-        if not json_out:
-            _say(f"gpusetup: note: {cut}", err=True)
-    findings = None
-    if matches:
-        from gpusetup.diagnose import diagnose
-        from gpusetup.probe import collect_facts
-
-        facts = collect_facts(extra_libraries=tuple(sonames_in(matches)))
-        findings = diagnose(facts, _profile("default"), force_libraries=True)
-    report = run_triage(matches, lines, findings)
+    if report.cut and not json_out:
+        _say(f"gpusetup: note: {report.cut}", err=True)
     if json_out:
         from gpusetup.render.json import dumps
-        from gpusetup.serde import to_jsonable
 
-        sys.stdout.write(
-            dumps(
-                {
-                    "schema": "gpusetup.triage/1",
-                    "lines": report.lines,
-                    "cut": cut,
-                    "still_broken": report.still_broken,
-                    "items": to_jsonable(report.items),
-                }
-            )
-        )
+        sys.stdout.write(dumps(triage_here.report_json(report)))
     else:
-        from gpusetup.render.console import make_console, render_triage
+        from gpusetup.render.console import make_console
+        from gpusetup.render.triage_view import render_triage
 
         render_triage(report, make_console())
     raise typer.Exit(EXIT_FAILED if report.still_broken else EXIT_OK)

@@ -310,7 +310,9 @@ def test_triage_of_a_file_past_the_cap_reads_the_start_and_says_what_was_cut(tmp
     log.write_bytes((LOGS / "k80-ignored.log").read_bytes())
     os.truncate(log, (256 << 20) + 4096)  # the rest: a hole of zero bytes
     run = _run(["triage", str(log)], timeout=120)
-    assert run.returncode == 1 and "Tesla K80 has compute capability 3.7" in run.stdout
+    assert run.returncode == 1 and "Tesla K80, 0000:04:00.0): compute capability 3.7" in " ".join(
+        run.stdout.split()
+    )
     assert f"only the first 256 MiB of {log} were read" in run.stderr
 
 
@@ -318,7 +320,7 @@ def test_triage_finds_the_cause_after_a_line_of_ten_megabytes(tmp_path):
     log = tmp_path / "long-line.log"
     log.write_bytes(b"x" * (10 << 20) + b"\n" + (LOGS / "k80-ignored.log").read_bytes())
     report = json.loads(_run(["triage", str(log), "--json"], timeout=120).stdout)
-    assert [i["match"]["pattern"] for i in report["items"]] == ["tf.cc-too-low"]
+    assert [i["id"] for i in report["items"]] == ["tf.gpu.ignoring-device-cc"]
     assert report["cut"] is None
 
 

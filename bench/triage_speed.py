@@ -1,0 +1,88 @@
+"""How long `gpusetup triage` takes on 50 MB of log in which nothing matches: the engine
+alone (in this process) and the whole command (a new Python process, start-up included).
+Medians of several runs; measure when the machine is quiet.
+
+    .venv/bin/python bench/triage_speed.py [--runs 5] [--mb 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+#: a TensorFlow training log's ordinary line, and prose: neither names a GPU problem
+FILLERS = {
+    "tf-info": (
+        b"2026-03-05 10:11:12.000000: I tensorflow/core/whatever.cc:1] step done, loss 0.42\n"
+    ),
+    "keras-progress": (
+        b"1875/1875 [==============================] - 3s 1ms/step - loss: "
+        b"0.2975 - accuracy: 0.9139\n"
+    ),
+}
+
+
+def write_log(path: Path, filler: bytes, mb: int) -> None:
+    with path.open("wb") as out:
+        block = filler * (1_000_000 // len(filler) + 1)
+        for _ in range(mb):
+            out.write(block[:1_000_000])
+
+
+def median_seconds(run, runs: int) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--mb", type=int, default=50)
+    args = parser.parse_args()
+    from gpusetup.logtriage import triage_chunks
+    from gpusetup.logtriage.catalogue import catalogue
+    from gpusetup.probe.inputs import InputChunks
+
+    catalogue()  # the command loads it once too; here it is not what is measured
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, filler in FILLERS.items():
+            log = Path(tmp) / f"{name}.log"
+            write_log(log, filler, args.mb)
+
+            def engine(log: Path = log) -> None:
+                result = triage_chunks(InputChunks(log, 256 << 20))
+                assert not result.items, [i.id for i in result.items]
+
+            def command(log: Path = log) -> None:
+                proc = subprocess.run(
+                    [sys.executable, "-m", "gpusetup", "triage", str(log)],
+                    capture_output=True,
+                    cwd=REPO,
+                    env={**os.environ, "PYTHONPATH": str(REPO)},
+                )
+                assert proc.returncode == 0, proc.stderr
+
+            e = median_seconds(engine, args.runs)
+            c = median_seconds(command, args.runs)
+            print(
+                f"{name}: {args.mb} MB, no match: engine {e:.2f} s, command {c:.2f} s "
+                f"(medians of {args.runs})"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

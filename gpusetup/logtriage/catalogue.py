@@ -1,0 +1,229 @@
+"""The message catalogue (``checks/data/messages/``) as the engine uses it: entries with
+compiled expressions, the decoding tables of ``facts.toml``, and the prefilter that finds
+the lines worth a closer look at the speed of a byte scan.
+
+Everything loads on first use (``catalogue()``), so importing gpusetup costs nothing.
+
+The prefilter: every entry's needle is a literal part of every line it can match, so a line
+holding no needle needs no further look. Testing 250 needles one by one costs a pass over
+the log each, and one regular expression of all of them costs far more (Python's engine
+tries each alternative at each position). Instead each needle gets an anchor: a short piece
+of it that starts at one of a few rare characters, chosen so that a handful of characters
+cover every needle. Each such character makes one expression ``X(?:abcd|efgh|...)``, which
+Python's engine scans for its literal first character at the speed of a byte search; a log
+without any needle then costs about a dozen fast passes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from gpusetup.knowledge import KnowledgeError, checks_dir, read_toml
+
+#: How often each character appears in logs and prose, most frequent first (estimated from
+#: the healthy logs of the corpus, Python sources and English text): anchors prefer the end
+#: of this list. Characters not listed count as rare.
+_FREQUENT = " etaosinrlcd\n0u1mp.h2f:/g-53_4=y6bw,879v)(IkE'\"xTSCAFWNRDLPM>O|UB[]"
+#: Anchor length: long enough to be rare, short enough that a terminal's wrap rarely cuts it.
+_ANCHOR = 5
+#: Words every GPU log is full of (paths of TensorFlow, XLA, PyTorch, glog prefixes, training
+#: output): an anchor inside one of them would stop the scan on most lines of a healthy log.
+_COMMON = (
+    "tensorflow/core/common_runtime/gpu/gpu_device.cc stream_executor/platform/default/"
+    "dso_loader.cc external/local_xla/xla/tsl/cuda/cudart_stub.cc third_party/xla/xla/"
+    "service/service.cc tensorflow/compiler/xla/stream_executor/cuda/cuda_gpu_executor.cc "
+    "site-packages/torch/nn/modules/module.py dist-packages/tensorflow/python/keras/engine/"
+    "training.py Successfully opened dynamic library Created TensorFlow device loss accuracy "
+    "epoch Epoch step/step val_loss learning_rate Traceback (most recent call last): File "
+    "line in <module> return self._call_impl(*args, **kwargs) INFO WARNING ERROR DEBUG "
+    "Downloading Collecting Requirement already satisfied: Installing collected packages"
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    where: str  # repo or package
+    path: str
+    era: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    family: str
+    role: str  # cause | symptom | benign
+    needles: tuple[str, ...]
+    pattern: str  # compiled on first use (most entries never meet a line)
+    lines: int
+    generic: bool
+    explained_by: tuple[str, ...]
+    frameworks: tuple[str, ...]
+    diagnosis: str
+    fixes: dict[str, str] = field(hash=False, compare=False)
+    sources: tuple[Source, ...] = ()
+    cuda_error: int | None = None
+    file: str = ""
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        try:
+            return _compiled(self.pattern)
+        except re.error as exc:  # the catalogue's tests compile every entry: a broken install
+            raise KnowledgeError(
+                f"checks/data/messages/{self.file}: {self.id}: bad regex ({exc})"
+            ) from exc
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    entries: tuple[Entry, ...]
+    by_id: dict[str, Entry] = field(hash=False, compare=False)
+    facts: dict[str, Any] = field(hash=False, compare=False)
+    #: (anchor expression, needles it stands for) per anchor character
+    prefilter: tuple[tuple[re.Pattern[bytes], tuple[str, ...]], ...] = ()
+    #: entries per needle, specific entries first
+    by_needle: dict[str, tuple[Entry, ...]] = field(hash=False, compare=False, default_factory=dict)
+    #: the needles of each prefilter group, as bytes
+    prefilter_bytes: tuple[tuple[bytes, ...], ...] = ()
+
+
+def _needles(row: dict[str, Any]) -> tuple[str, ...]:
+    needle = row["needle"]
+    return (needle,) if isinstance(needle, str) else tuple(needle)
+
+
+def _entry(row: dict[str, Any], file: str) -> Entry:
+    sources = tuple(
+        Source(
+            s.get("repo") or s.get("package", ""), s.get("path", ""), s.get("era", ""), s.get("url")
+        )
+        for s in row.get("source", [])
+    )
+    return Entry(
+        id=row["id"],
+        family=row["family"],
+        role=row["role"],
+        needles=_needles(row),
+        pattern=str(row["regex"]),
+        lines=int(row.get("lines", 1)),
+        generic=bool(row.get("generic")),
+        explained_by=tuple(row.get("explained_by", ())),
+        frameworks=tuple(row.get("frameworks", ())),
+        diagnosis=row["diagnosis"],
+        fixes=dict(row.get("fix", {})),
+        sources=sources,
+        cuda_error=row.get("cuda_error"),
+        file=file,
+    )
+
+
+@cache
+def catalogue() -> Catalogue:
+    """Every entry of ``checks/data/messages/*.toml`` and the tables of ``facts.toml``."""
+    folder = checks_dir() / "data" / "messages"
+    entries: list[Entry] = []
+    for path in sorted(folder.glob("*.toml")):
+        if path.name == "facts.toml":
+            continue
+        for i, row in enumerate(read_toml(path).get("message", [])):
+            try:
+                entries.append(_entry(row, path.name))
+            except (KeyError, TypeError, re.error) as exc:
+                raise KnowledgeError(f"{path}: message #{i + 1} is malformed ({exc})") from exc
+    if not entries:
+        raise KnowledgeError(f"{folder} holds no messages; reinstall gpusetup")
+    by_needle: dict[str, list[Entry]] = {}
+    for e in entries:
+        for n in e.needles:
+            by_needle.setdefault(n, []).append(e)
+    prefilter = _prefilter(sorted(by_needle))
+    return Catalogue(
+        entries=tuple(entries),
+        by_id={e.id: e for e in entries},
+        facts=read_toml(folder / "facts.toml"),
+        prefilter=prefilter,
+        prefilter_bytes=tuple(tuple(n.encode() for n in needles) for _, needles in prefilter),
+        by_needle={n: tuple(sorted(es, key=lambda e: e.generic)) for n, es in by_needle.items()},
+    )
+
+
+def _rank(ch: str) -> int:
+    """How common a character is (higher: more common)."""
+    i = _FREQUENT.find(ch)
+    return -1 if i < 0 else i + 1
+
+
+def _starts(needle: str) -> list[int]:
+    """Where an anchor can start in ``needle``: positions with ``_ANCHOR`` characters after
+    them (all positions of a shorter needle: its first) whose anchor is not part of a common
+    word (when some position qualifies)."""
+    every = list(range(max(1, len(needle) - _ANCHOR + 1)))
+    rare = [i for i in every if needle[i : i + _ANCHOR] not in _COMMON]
+    return rare or every
+
+
+def _prefilter(needles: list[str]) -> tuple[tuple[re.Pattern[bytes], tuple[str, ...]], ...]:
+    """Anchor expressions that together find every needle (see the module's docstring)."""
+    # cost of an anchor character: a pass over the log, plus a hit wherever the character
+    # stands (frequency falls with rank about as 1/rank, 15% for the space)
+    weight = {
+        ch: 0.004 + (0.15 / _rank(ch) if _rank(ch) > 0 else 0.0005) for ch in set("".join(needles))
+    }
+    left = set(needles)
+    groups: list[tuple[str, list[str]]] = []
+    while left:
+        counts: dict[str, int] = {}
+        for n in left:
+            for ch in {n[i] for i in _starts(n)}:
+                counts[ch] = counts.get(ch, 0) + 1
+        best = min(counts, key=lambda ch: (weight[ch] / counts[ch], ch))
+        members = sorted(n for n in left if best in {n[i] for i in _starts(n)})
+        groups.append((best, members))
+        left -= set(members)
+    out = []
+    for ch, members in groups:
+        anchors = set()
+        for n in members:
+            i = next(i for i in _starts(n) if n[i] == ch)
+            anchors.add(n[i : i + _ANCHOR].encode())
+        out.append((re.compile(_trie(sorted(anchors))), tuple(members)))
+    return tuple(out)
+
+
+def _trie(words: list[bytes]) -> bytes:
+    """One expression matching any of ``words``, as a trie, so that it starts with one
+    literal character when all words do."""
+    root: dict[int, dict] = {}
+    for word in words:
+        node = root
+        for byte in word:
+            node = node.setdefault(byte, {})
+        node[-1] = {}
+
+    def emit(node: dict[int, dict]) -> bytes:
+        if -1 in node:  # a word ends here: a shorter anchor already decides
+            return b""
+        alternatives = [re.escape(bytes([b])) + emit(child) for b, child in sorted(node.items())]
+        if len(alternatives) == 1:
+            return alternatives[0]
+        return b"(?:" + b"|".join(alternatives) + b")"
+
+    return emit(root)
+
+
+def anchor_hits(block: bytes) -> list[tuple[int, int]]:
+    """(offset, prefilter group) of every anchor in ``block``, sorted by offset."""
+    hits: list[tuple[int, int]] = []
+    for group, (expression, _) in enumerate(catalogue().prefilter):
+        hits.extend((match.start(), group) for match in expression.finditer(block))
+    hits.sort()
+    return hits

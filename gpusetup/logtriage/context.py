@@ -1,0 +1,342 @@
+"""What a log tells about where it comes from: the platform (native Windows, WSL, a
+container, Kubernetes, Colab, a Jetson, macOS, Linux), a conda environment, the framework and
+its version, the Python version, and what pasted command outputs show (nvidia-smi's driver
+and CUDA version, TensorFlow's GPU descriptions, an ``ldconfig -p`` listing, PyTorch's
+collect_env, the driver's version file), each with the line that shows it.
+
+Inferred from the text only: nothing here asks the machine it runs on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from gpusetup.parse.log import LogLine
+
+#: pasted outputs are read (parse.detect) when the kept context is at most this long
+MAX_DETECT_CHARS = 1 << 20
+
+
+@dataclass(frozen=True)
+class Clue:
+    value: str
+    line: int
+    evidence: str  # the text that shows it
+
+    def shown(self) -> str:
+        return f"{self.value} (line {self.line}: {self.evidence})"
+
+
+@dataclass(frozen=True)
+class Gpu:
+    name: str | None
+    cc: str | None
+    bus_id: str | None
+    line: int
+
+
+@dataclass(frozen=True)
+class Context:
+    platform: Clue | None = (
+        None  # windows | wsl | container | kubernetes | colab | jetson | macos | linux
+    )
+    conda: Clue | None = None
+    framework: Clue | None = (
+        None  # tensorflow | pytorch | jax | ctranslate2 | onnxruntime | paddle | ...
+    )
+    versions: dict[str, Clue] = field(
+        default_factory=dict, hash=False
+    )  # tensorflow, torch, jax, python ...
+    driver: Clue | None = None  # the driver release a pasted output shows
+    driver_cuda: Clue | None = None  # the highest CUDA the driver supports (nvidia-smi)
+    kernel_module: Clue | None = None  # /proc/driver/nvidia/version, NVRM lines
+    nvml_library: Clue | None = None
+    toolkit: Clue | None = None  # nvcc / CUDA runtime version
+    gpus: tuple[Gpu, ...] = ()
+    libraries: tuple[str, ...] = ()  # sonames a pasted listing shows present (ldconfig -p, ls)
+    cudnn_present: tuple[str, ...] = ()  # cuDNN majors the listings show present
+
+
+# (platform, pattern): the first line matching any pattern of a platform is its evidence;
+# the order of this table is the precedence when several match.
+_PLATFORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("wsl", re.compile(r"/usr/lib/wsl/|microsoft-standard|\bWSL ?2?\b|wsl\.exe|\\\\wsl")),
+    (
+        "colab",
+        re.compile(r"google\.colab|/content/(?:drive|sample_data)|\bColab\b|colab\.research"),
+    ),
+    (
+        "kubernetes",
+        re.compile(
+            r"\bkubectl\b|\bkubelet\b|\bk8s[-.]|k8s-device-plugin|nvidia-device-plugin|"
+            r"\bDaemonSet\b|\bmicrok8s\b|\bOpenShift\b|gpu-operator|\bpod/|FailedScheduling|nvidia\.com/gpu|"
+            r"^\d{4}-\d\d-\d\dT\S+\s+(?:stdout|stderr)\s+[FP]\s"
+        ),
+    ),
+    (
+        "container",
+        re.compile(
+            r"\bdocker (?:run|exec|compose)\b|\bnvidia-docker\b|\bdocker-compose\b|\bpodman\b|"
+            r"Error response from daemon|nvidia-container-cli|nvidia-container-runtime|"
+            r"/\.dockerenv|NVIDIA Release \d|== CUDA ==|\bDockerfile\b|\bdocker\.io/|"
+            r"\bnvcr\.io/|--gpus\b|\bcontainer\b"
+        ),
+    ),
+    (
+        "windows",
+        re.compile(
+            r"\b[A-Za-z]:\\(?:Users|Program Files|ProgramData|Windows|Python\d*|Anaconda|"
+            r"miniconda|tools|dev|src|work|projects?)\b|\b[A-Za-z]:\\\S+\\|"
+            r"\b\w+64_\d+\.dll\b|\bnvcuda\.dll\b|\.dll\b|\bwin_amd64\b|\bwin32\b|WinError|"
+            r"Microsoft Windows|(?i:\bwindows[- ]?(?:10|11|7|8\.1|server)\b|\bos: "
+            r"?windows)|^PS [A-Za-z]:\\|"
+            r"\b(?:[Ii]n|[Oo]n|under) [Ww]indows\b|\.\.\\\w+\\"
+        ),
+    ),
+    ("jetson", re.compile(r"\btegra\b|\bTegra\b|\bL4T\b|\bJetson\b|\bJetPack\b|nvgpu\b")),
+    (
+        "macos",
+        re.compile(
+            r"\bmacOS\b|\bmacosx_\d|\bDarwin\b|\bOS X\b|-mac\d*:|\bMacBook\b|/Users/\w+/(?!AppData)"
+        ),
+    ),
+)
+_CONDA = re.compile(
+    r"/(?:ana|mini|micro)conda\d?/|/mambaforge/|/miniforge\d?/|\\(?:ana|mini)conda\d?\\|"
+    r"\bconda (?:install|activate|create|env)\b|\$CONDA_PREFIX|/envs/[\w.-]+/(?:lib|bin)"
+)
+
+# (framework, pattern): a line naming the framework; counted, the most named wins among
+# those the matched messages allow.
+_FRAMEWORKS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "ctranslate2",
+        re.compile(
+            r"ctranslate2|faster[_-]whisper|whisperx|WhisperModel|stable[_-]ts|\bCTranslate2\b",
+            re.I,
+        ),
+    ),
+    ("onnxruntime", re.compile(r"onnxruntime|CUDAExecutionProvider|\bORT\b|onnx runtime", re.I)),
+    ("paddle", re.compile(r"\bpaddle(?:paddle)?\b", re.I)),
+    ("jax", re.compile(r"\bjax(?:lib)?\b|\bflax\b|xla_bridge")),
+    ("pytorch", re.compile(r"\btorch\b|\bPyTorch\b|torchvision|\bcuda:\d\b|libtorch|torch/")),
+    (
+        "tensorflow",
+        re.compile(r"tensorflow|\bkeras\b|\btf\.(?:config|test|keras)|TensorFlow|\bTF_"),
+    ),
+    ("mxnet", re.compile(r"\bmxnet\b", re.I)),
+    ("cupy", re.compile(r"\bcupy\b", re.I)),
+    ("nccl", re.compile(r"\bNCCL (?:WARN|INFO)\b|\bnccl-tests\b")),
+)
+
+_VERSIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "tensorflow",
+        re.compile(
+            r"(?:tensorflow(?:[-_]gpu|[-_]cpu|[-_]intel)?(?:==|-|\s+)|Tensor "
+            r"?[Ff]low(?: version| Version)?:?\s*|"
+            r"tf\.__version__\W*|\btf\s+version:?\s*)(?P<v>[12]\.\d+(?:\.\d+)?)(?![\w.]*\.so)",
+            re.I,
+        ),
+    ),
+    (
+        "torch",
+        re.compile(
+            r"(?:PyTorch "
+            r"version:\s*|torch(?:==|-|\s+)|torch\.__version__\W*)(?P<v>\d+\.\d+(?:\.\d+)?(?:\+\w+)?)"
+        ),
+    ),
+    ("jaxlib", re.compile(r"jaxlib(?:==|-|\s+|\s*version:?\s*)(?P<v>0\.\d+\.\d+)")),
+    ("jax", re.compile(r"\bjax(?:==|-|\s+|\s*version:?\s*)(?P<v>0\.\d+\.\d+)")),
+    ("ctranslate2", re.compile(r"ctranslate2(?:==|-|\s+)(?P<v>\d+\.\d+(?:\.\d+)?)", re.I)),
+    ("onnxruntime", re.compile(r"onnxruntime(?:-gpu)?(?:==|-|\s+)(?P<v>1\.\d+(?:\.\d+)?)", re.I)),
+    ("cudnn", re.compile(r"\bcu[dD][nN][nN](?: version)?:?\s*v?(?P<v>[5-9]\.\d+\.\d+)\b")),
+    (
+        "cuda",
+        re.compile(
+            r"(?:/usr/local/cuda-|\\CUDA\\v|\bCUDA[ -]?(?:[Tt]oolkit )?(?:version "
+            r")?|\bcuda_?)(?P<v>(?:[7-9]|1[0-3])\.\d)\b(?!\.\d+\.so)"
+        ),
+    ),
+    ("library_path", re.compile(r"LD_LIBRARY_PATH(?::|=)\s*['\"]?(?P<v>[^\s'\";]*/[^\s'\";]*)")),
+    (
+        "python",
+        re.compile(
+            r"/python(?P<v>[23]\.\d{1,2})/|(?i:\bpython)(?:\s*version)?[:\s=]*v?(?P<v2>[23]\.\d{1,2}(?:\.\d+)?)\b"
+        ),
+    ),
+    ("visible_devices", re.compile(r"CUDA_VISIBLE_DEVICES\s*[=:]\s*(?P<v>\S*)")),
+    ("machine", re.compile(r"\b(?P<v>i[3-6]86|armv7l|aarch64|ppc64le|32-bit|32 bit)\b")),
+)
+_DRIVER = re.compile(
+    (
+        r"(?:Driver Version:?\s*|NVIDIA driver version:?\s*|Nvidia driver "
+        r"version:\s*|Kernel Module\s+)(?P<v>\d{3}\.\d+(?:\.\d+)?)"
+    ),
+    re.I,
+)
+_CUDA_SMI = re.compile(r"CUDA Version:\s*(?P<v>\d+\.\d+)")
+_NVCC = re.compile(
+    r"Cuda compilation tools, release (?P<v>\d+\.\d+)|CUDA runtime version:\s*(?P<v2>\d+\.\d+)"
+)
+_MODULE = re.compile(
+    r"NVRM version: NVIDIA UNIX .*?Kernel Module\s+(?P<v>\d{3}\.\d+(?:\.\d+)?)|"
+    r"loading NVIDIA UNIX .*?Kernel Module for \S+\s+(?P<v2>\d{3}\.\d+(?:\.\d+)?)|"
+    r"kernel reported version is:?\s*(?P<v3>\d{3}\.\d+(?:\.\d+)?)"
+)
+# GPU names as programs and people write them, for logs without a readable listing
+_GPU_NAME = re.compile(
+    r"\b(?P<v>(?:NVIDIA )?(?:"
+    r"GeForce (?:GTX |RTX |GT |MX )?\d{3,4}(?: Ti| SUPER| Laptop GPU)*|"
+    r"(?:GTX|RTX|GT) ?\d{3,4}(?: Ti| SUPER)?|"
+    r"(?:Tesla |GRID )?[KMPVT]\d{1,3}[a-z]?(?:[- ](?:SXM\d?|PCIE|PCIe|\d+GB))*|"
+    r"(?:RTX )?A\d{2,4}(?:[- ](?:SXM\d?|PCIE|PCIe|\d+GB))*|"
+    r"[HBL]\d{2,3}[a-z]?(?: NVL| PCIe| SXM\d?| \d+GB(?: HBM\d)?)*|"
+    r"Quadro \w+|TITAN \w+|Jetson \w+|Tegra X\d))\b"
+)
+_NVML_LIB = re.compile(r"NVML library version:\s*(?P<v>\d{3}\.\d+(?:\.\d+)?)")
+_SONAME = re.compile(r"\b(lib[\w+-]+\.so(?:\.\d+)*)\b")
+_CUDNN_PRESENT = re.compile(r"\blibcudnn(?:_\w+)?\.so\.(?P<major>\d+)")
+
+
+def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
+    """The context of a log from its kept lines; ``allowed``: the frameworks the matched
+    messages come from (empty: any)."""
+    platform = _platform(lines)
+    conda = _first(lines, _CONDA, "conda")
+    framework = _framework(lines, allowed)
+    versions: dict[str, Clue] = {}
+    for name, pattern in _VERSIONS:
+        clue = _first_value(lines, pattern, name)
+        if clue:
+            versions[name] = clue
+    driver = _first_value(lines, _DRIVER, "driver")
+    driver_cuda = _first_value(lines, _CUDA_SMI, "cuda")
+    toolkit = _first_value(lines, _NVCC, "toolkit")
+    module = _first_value(lines, _MODULE, "module")
+    nvml = _first_value(lines, _NVML_LIB, "nvml")
+    gpus: list[Gpu] = []
+    libraries: list[str] = []
+    text_size = sum(len(line.text) + 1 for line in lines)
+    if text_size <= MAX_DETECT_CHARS and lines:
+        gpus, libraries, smi_driver, smi_cuda = _pasted_outputs(lines)
+        driver = driver or smi_driver
+        driver_cuda = driver_cuda or smi_cuda
+    if not gpus:
+        named = _first_value(lines, _GPU_NAME, "gpu")
+        if named:
+            gpus = [Gpu(named.value, None, None, named.line)]
+    present = sorted({m["major"] for name in libraries for m in [_CUDNN_PRESENT.search(name)] if m})
+    return Context(
+        platform=platform,
+        conda=conda,
+        framework=framework,
+        versions=versions,
+        driver=driver,
+        driver_cuda=driver_cuda,
+        kernel_module=module,
+        nvml_library=nvml,
+        toolkit=toolkit,
+        gpus=tuple(gpus),
+        libraries=tuple(libraries),
+        cudnn_present=tuple(present),
+    )
+
+
+def _evidence(text: str, m: re.Match[str]) -> str:
+    """What shows a clue: the matched text, with some of the line when it is short."""
+    found = m.group(0).strip()
+    if len(found) >= 8:
+        return found if len(found) <= 80 else found[:79] + "…"
+    return _short(text, m.start())
+
+
+def _short(text: str, at: int = 0, width: int = 60) -> str:
+    start = max(0, at - width // 3)
+    piece = text[start : start + width].strip()
+    return ("…" if start else "") + piece + ("…" if start + width < len(text) else "")
+
+
+def _first(lines: tuple[LogLine, ...], pattern: re.Pattern[str], value: str) -> Clue | None:
+    for line in lines:
+        m = pattern.search(line.text)
+        if m:
+            return Clue(value, line.number, _evidence(line.text, m))
+    return None
+
+
+def _first_value(lines: tuple[LogLine, ...], pattern: re.Pattern[str], _name: str) -> Clue | None:
+    for line in lines:
+        m = pattern.search(line.text)
+        if m:
+            value = next((v for v in m.groups() if v), None)
+            if value:
+                return Clue(value, line.number, _short(line.text, m.start()))
+    return None
+
+
+def _platform(lines: tuple[LogLine, ...]) -> Clue | None:
+    found: dict[str, Clue] = {}
+    for line in lines:
+        for name, pattern in _PLATFORMS:
+            if name in found:
+                continue
+            m = pattern.search(line.text)
+            if m:
+                found[name] = Clue(name, line.number, _evidence(line.text, m))
+    for name, _ in _PLATFORMS:
+        if name in found:
+            return found[name]
+    return None
+
+
+def _framework(lines: tuple[LogLine, ...], allowed: tuple[str, ...]) -> Clue | None:
+    counts: dict[str, int] = {}
+    first: dict[str, Clue] = {}
+    for line in lines:
+        for name, pattern in _FRAMEWORKS:
+            m = pattern.search(line.text)
+            if m:
+                counts[name] = counts.get(name, 0) + 1
+                first.setdefault(name, Clue(name, line.number, _evidence(line.text, m)))
+    candidates = [n for n in counts if not allowed or n in allowed] or list(counts)
+    if not candidates:
+        return None
+    # the more specific applications (CTranslate2, ONNX Runtime) print through PyTorch or
+    # TensorFlow paths too: the table's order breaks ties in their favour
+    order = [name for name, _ in _FRAMEWORKS]
+    best = max(
+        candidates, key=lambda n: (counts[n] * (3 if order.index(n) < 3 else 1), -order.index(n))
+    )
+    return first[best]
+
+
+def _pasted_outputs(
+    lines: tuple[LogLine, ...],
+) -> tuple[list[Gpu], list[str], Clue | None, Clue | None]:
+    """GPUs, libraries, driver and CUDA versions from the command outputs in the paste."""
+    from gpusetup.parse.detect import detect
+
+    # detect numbers lines from 1: map them back to the log's numbers
+    numbers = [line.number for line in lines]
+    paste = detect("\n".join(line.text for line in lines))
+    gpus: list[Gpu] = []
+    libraries: list[str] = []
+    driver = cuda = None
+    for block in paste.blocks:
+        reading = block.reading
+        where = numbers[min(block.first_line, len(numbers)) - 1]
+        for gpu in reading.gpus:
+            at = numbers[min(gpu.line, len(numbers)) - 1] if gpu.line else where
+            gpus.append(Gpu(gpu.name, gpu.compute_capability, gpu.bus_id, at))
+        for lib in reading.libraries:
+            if lib.status in (None, "opened") and lib.name not in libraries:
+                libraries.append(lib.name)
+        if reading.driver_version and driver is None:
+            driver = Clue(
+                reading.driver_version, where, f"{block.kind}: driver {reading.driver_version}"
+            )
+        if reading.cuda_version and cuda is None:
+            cuda = Clue(reading.cuda_version, where, f"{block.kind}: CUDA {reading.cuda_version}")
+    return gpus, libraries, driver, cuda

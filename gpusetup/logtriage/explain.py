@@ -1,0 +1,386 @@
+"""The words of a finding: a diagnosis sentence built from the log's own facts (what the
+message captured, decoded with ``facts.toml``, and what the rest of the log shows) and the
+fix for the platform and framework the log comes from.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from typing import Any
+
+from gpusetup.logtriage.catalogue import Entry, catalogue
+from gpusetup.logtriage.context import Context
+
+#: what a placeholder says when the log did not fill it
+_NEUTRAL = {
+    "soname": "the library",
+    "dll": "the DLL",
+    "path": "the library",
+    "dlerror": "the loader's error",
+    "version": "the required version",
+    "found": "the version found",
+    "built": "the build's version",
+    "loaded": "the loaded version",
+    "driver": "the installed driver",
+    "kernel": "another version",
+    "client": "one version",
+    "code": "its code",
+    "name": "the component",
+    "error": "the error",
+    "status": "the status",
+    "reason": "the reason it gives",
+    "cc": "its compute capability",
+    "min_cc": "the minimum",
+    "sm": "XX",
+    "gpu": "the GPU",
+    "bus_id": "the GPU",
+    "ordinal": "0",
+    "count": "some",
+    "xid": "an Xid",
+    "detail": "see the log",
+    "size": "the allocation",
+    "bytes": "the requested number of",
+    "requirement": "the package",
+    "wheel": "the wheel",
+    "package": "the package",
+    "extra": "the extra",
+    "python": "this Python",
+    "symbol": "a symbol",
+    "module": "the module",
+    "value": "the value",
+    "process": "a process",
+    "pid": "?",
+    "capabilities": "[[gpu]]",
+    "condition": "a newer CUDA",
+    "library": "a library",
+    "pci_id": "its PCI ID",
+}
+
+FRAMEWORK_NAMES = {
+    "tensorflow": "TensorFlow",
+    "pytorch": "PyTorch",
+    "jax": "JAX",
+    "ctranslate2": "CTranslate2",
+    "onnxruntime": "ONNX Runtime",
+    "paddle": "PaddlePaddle",
+    "mxnet": "MXNet",
+    "cupy": "CuPy",
+    "nccl": "NCCL",
+    "pip": "pip",
+}
+PLATFORM_NAMES = {
+    "windows": "native Windows",
+    "wsl": "WSL2",
+    "container": "a container",
+    "kubernetes": "Kubernetes",
+    "colab": "Google Colab",
+    "jetson": "a Jetson",
+    "macos": "macOS",
+    "linux": "Linux",
+}
+
+
+def fill(template: str, facts: dict[str, str]) -> str:
+    """``template`` with the log's facts; a fact the log did not show reads neutrally and a
+    parenthesis made of it alone is left out."""
+    names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    missing = names - set(facts)
+    for name in missing:
+        template = re.sub(r"\s*\([^(){}]*\{" + name + r"\}[^(){}]*\)", "", template)
+    values = {name: facts.get(name, _NEUTRAL.get(name, name)) for name in names}
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return template
+
+
+def cuda_version_of(number: str) -> str | None:
+    """CUDA's integer version (11040) as 11.4 (facts.toml [cuda_version])."""
+    if not number.isdigit() or len(number) < 4:
+        return None
+    n = int(number)
+    return f"{n // 1000}.{(n % 1000) // 10}"
+
+
+def cudnn_version_of(number: str) -> str | None:
+    """cuDNN's CUDNN_VERSION integer (7103, 90300) as 7.1.3 / 9.3.0 (facts.toml)."""
+    if not number.isdigit() or len(number) < 4:
+        return None
+    n = int(number)
+    major, rest = (n // 10000, n % 10000) if n >= 10000 else (n // 1000, n % 1000)
+    return f"{major}.{rest // 100}.{rest % 100}"
+
+
+def cudnn_major_of(name: str) -> str | None:
+    """The cuDNN major a library or DLL name belongs to (facts.toml [cudnn_sublibraries])."""
+    table = catalogue().facts.get("cudnn_sublibraries", {})
+    base = name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    for key, names in table.items():
+        if key == "source":
+            continue
+        major = key.rsplit("_", 1)[-1]
+        if any(base == n or base.startswith(n + ".") for n in names):
+            return major
+    m = re.search(r"cudnn[\w]*?(?:64_|\.so\.)(\d+)", base)
+    return m.group(1) if m else None
+
+
+def fix_template(entry: Entry, framework: str | None, platform: str | None, conda: bool) -> str:
+    """The most specific fix the entry has for this framework and platform."""
+    keys: list[str] = []
+    if framework and platform:
+        keys.append(f"{framework}/{platform}")
+    if framework and conda:
+        keys.append(f"{framework}/conda")
+    if platform and platform != "linux":
+        keys.append(platform)
+    if framework:
+        keys.append(framework)
+    if conda:
+        keys.append("conda")
+    if platform == "linux":
+        keys.append("linux")
+    keys.append("generic")
+    for key in keys:
+        if key in entry.fixes:
+            return entry.fixes[key]
+    return ""
+
+
+def decoded(
+    entry: Entry, family: str, facts: dict[str, str], ctx: Context, text: str = ""
+) -> list[str]:
+    """Sentences that decode what the message carries and add what the rest of the log
+    shows, for the diagnosis."""
+    out: list[str] = []
+    tables: dict[str, Any] = catalogue().facts
+    if "found" in facts and (v := cuda_version_of(facts["found"])):
+        out.append(f"Found version {facts['found']} means the driver supports CUDA up to {v}.")
+    for key in ("loaded", "built", "value"):
+        if (
+            key in facts
+            and len(facts[key]) >= 4
+            and (v := cudnn_version_of(facts[key]))
+            and "cudnn" in entry.id
+        ):
+            out.append(f"{key} {facts[key]} = cuDNN {v}.")
+    if entry.cuda_error is not None:
+        row = next(
+            (r for r in tables.get("cuda_runtime_error", []) if r["code"] == entry.cuda_error), None
+        )
+        if row:
+            out.append(
+                f'CUDA error {row["code"]} is {row["name"]} ("{row["string"].rstrip(".")}").'
+            )
+    if "xid" in facts:
+        xid = tables.get("xid", {}).get(facts["xid"])
+        if isinstance(xid, dict):
+            out.append(
+                f"Xid {facts['xid']} ({xid['mnemonic']}): {xid['meaning']}; "
+                f"first action: {xid['action']}."
+            )
+    for key in ("soname", "dll", "path"):
+        name = facts.get(key)
+        if not name:
+            continue
+        dll = tables.get("windows_dlls", {}).get(name.rsplit("\\", 1)[-1])
+        if dll:
+            out.append(f"{name.rsplit(chr(92), 1)[-1]} is {dll}.")
+        major = cudnn_major_of(name) if "cudnn" in name.lower() else None
+        if major:
+            out.append(f"{name.rsplit('/', 1)[-1]} belongs to cuDNN {major}.")
+            present = [m for m in ctx.cudnn_present if m != major]
+            if present:
+                out.append(
+                    f"The pasted library listing shows cuDNN {', '.join(present)} installed, "
+                    f"not cuDNN {major}: the program needs cuDNN {major} exactly."
+                )
+        break
+    if "dependency" in facts:
+        out.append(
+            f"{facts.get('soname', 'The library')} itself may be present: it needs "
+            f"{facts['dependency']}, which the loader cannot find; "
+            "that dependency is what is missing."
+        )
+    if "sm" in facts and facts.get("sm_list"):
+        out.append(f"This build has {facts['sm_list']}; sm_{facts['sm']} is not among them.")
+    if family == "compute-capability" and ctx.gpus and "gpu" not in facts:
+        g = ctx.gpus[0]
+        bits = [b for b in (g.name, f"compute capability {g.cc}" if g.cc else None, g.bus_id) if b]
+        if bits:
+            out.append(f"The log's GPU: {', '.join(bits)} (line {g.line}).")
+    if family == "driver-mismatch":
+        client = facts.get("client") or (ctx.nvml_library.value if ctx.nvml_library else None)
+        kernel = facts.get("kernel") or (ctx.kernel_module.value if ctx.kernel_module else None)
+        if client and kernel and client != kernel:
+            out.append(f"User-space driver/NVML {client}, loaded kernel module {kernel}.")
+        elif client and not facts.get("client"):
+            out.append(
+                f"NVML library version {client} (line {ctx.nvml_library.line}) "
+                "is not the loaded module's version."
+                if ctx.nvml_library
+                else ""
+            )
+    if family in (
+        "driver-too-old",
+        "toolchain",
+        "driver-missing",
+        "kernel-module",
+        "container",
+        "fabric-manager",
+    ):
+        if ctx.driver:
+            cuda = f", which supports CUDA up to {ctx.driver_cuda.value}" if ctx.driver_cuda else ""
+            out.append(f"The log shows driver {ctx.driver.value}{cuda} (line {ctx.driver.line}).")
+        elif ctx.kernel_module and family != "driver-mismatch":
+            out.append(
+                f"The loaded kernel module is {ctx.kernel_module.value} "
+                f"(line {ctx.kernel_module.line})."
+            )
+    if entry.cuda_error is not None or family == "visibility":
+        call = _CUDA_CALL.search(text)
+        if call:
+            out.append(f"It failed in {call.group(1)}.")
+    if family == "visibility" and (vis := ctx.versions.get("visible_devices")):
+        out.append(
+            f"The log sets CUDA_VISIBLE_DEVICES={vis.value} (line {vis.line}): "
+            f"{_visible_devices_words(vis.value)}"
+        )
+    if family == "wheel":
+        out.extend(_wheel_facts(entry, facts, ctx))
+    return [s for s in out if s]
+
+
+_CUDA_CALL = re.compile(r"\b(cu(?:da)?[A-Z]\w+)\(")
+
+
+def _visible_devices_words(value: str) -> str:
+    """What a CUDA_VISIBLE_DEVICES value does (CUDA programming guide, environment variables)."""
+    value = value.strip("'\"")
+    if value in ("", "-1") or value.startswith("-"):
+        return "it hides every GPU."
+    entries = value.split(",")
+    if all(e.isdigit() or e.startswith(("GPU-", "MIG-")) for e in entries):
+        return "only these GPUs are visible, renumbered from 0."
+    return "an entry that is not an index or a GPU-/MIG- UUID hides itself and every GPU after it."
+
+
+def _wheel_facts(entry: Entry, facts: dict[str, str], ctx: Context) -> list[str]:
+    out: list[str] = []
+    python = ctx.versions.get("python")
+    wheel = facts.get("wheel", "")
+    m = re.search(r"-(?P<py>(?:cp|py)\d+)-(?P<abi>[\w.]+)-(?P<plat>[\w.]+)\.whl$", wheel)
+    if m:
+        py, plat = m["py"], m["plat"]
+        need = f"{py[2]}.{py[3:]}" if py.startswith("cp") and len(py) > 3 else None
+        parts = [f"it is built for {py}"]
+        if need:
+            parts[0] += f" (CPython {need})"
+        if plat != "any":
+            parts.append(f"platform {plat}")
+        sentence = "The wheel's tags: " + ", ".join(parts) + "."
+        if python:
+            have = ".".join(python.value.split(".")[:2])
+            if need and have != need:
+                sentence += (
+                    f" The log shows Python {python.value} (line {python.line}): "
+                    f"a {py} wheel cannot install there."
+                )
+        if ctx.platform and ctx.platform.value in ("windows", "macos") and "linux" in plat:
+            where = PLATFORM_NAMES[ctx.platform.value]
+            sentence += f" It is a Linux wheel, and the log comes from {where}."
+        if ctx.platform and ctx.platform.value != "windows" and plat.startswith("win"):
+            sentence += " It is a Windows wheel."
+        out.append(sentence)
+    elif python and entry.id.startswith("pip."):
+        out.append(f"The log shows Python {python.value} (line {python.line}).")
+    machine = ctx.versions.get("machine")
+    if machine and machine.value in ("i386", "i486", "i586", "i686", "32-bit", "32 bit", "armv7l"):
+        out.append(
+            f"The log shows a 32-bit system or Python ({machine.value}, line {machine.line}): "
+            "TensorFlow and PyTorch publish 64-bit wheels only."
+        )
+    requirement = facts.get("requirement", "")
+    if requirement.lower().startswith(("tensorflow", "tensorflow-gpu")):
+        out.extend(_tensorflow_release(requirement, ctx))
+    return out
+
+
+def _tensorflow_release(requirement: str, ctx: Context) -> list[str]:
+    name = re.split(r"[<>=!~\[;]", requirement, maxsplit=1)[0].lower()
+    out = []
+    if name == "tensorflow-gpu":
+        out.append(
+            "tensorflow-gpu is no longer published (its last releases are empty "
+            "placeholders): install tensorflow."
+        )
+    python = ctx.versions.get("python")
+    if python and name.startswith("tensorflow"):
+        from gpusetup.knowledge import KnowledgeError, tensorflow_builds
+
+        try:
+            builds = [b for b in tensorflow_builds() if b.supports_python(python.value)]
+        except (KnowledgeError, ValueError):
+            builds = []
+        if builds:
+            out.append(
+                f"TensorFlow releases with wheels for Python {python.value}: "
+                f"{builds[-1].version}-{builds[0].version}."
+            )
+        else:
+            out.append(
+                f"No TensorFlow 2.10+ release ships wheels for Python {python.value} "
+                "(see checks/data/tensorflow.toml)."
+            )
+    return out
+
+
+def inferred(ctx: Context, framework: str | None, platform: str | None) -> str:
+    """A sentence saying what was inferred about the log's origin, and from what."""
+    bits = []
+    if platform and ctx.platform and ctx.platform.value == platform:
+        bits.append(
+            f"{PLATFORM_NAMES.get(platform, platform)} "
+            f"(line {ctx.platform.line}: {ctx.platform.evidence})"
+        )
+    if ctx.conda:
+        bits.append(f"a conda environment (line {ctx.conda.line})")
+    if framework:
+        name = FRAMEWORK_NAMES.get(framework, framework)
+        version = ctx.versions.get({"pytorch": "torch"}.get(framework, framework))
+        bits.append(f"{name}{' ' + version.value if version else ''}")
+    return ("Inferred from the log: " + "; ".join(bits) + ".") if bits else ""
+
+
+_LIBRARY_FAMILIES = {
+    "library-missing",
+    "cudnn-missing",
+    "cudnn-version",
+    "driver-missing",
+    "stub-library",
+    "library-symlink",
+}
+
+
+def context_sentence(family: str, facts: dict[str, str], ctx: Context, said: str) -> str:
+    """What else the log shows that bears on this root cause: the GPU, the CUDA and cuDNN
+    releases it names, the library path."""
+    out = []
+    if ctx.gpus and family not in ("wheel", "healthy"):
+        g = ctx.gpus[0]
+        if g.name and g.name not in said:
+            bits = (
+                [g.name]
+                + ([f"compute capability {g.cc}"] if g.cc else [])
+                + ([g.bus_id] if g.bus_id else [])
+            )
+            out.append(f"GPU in the log: {', '.join(bits)} (line {g.line}).")
+    for key, label in (("cuda", "CUDA"), ("cudnn", "cuDNN")):
+        clue = ctx.versions.get(key)
+        if clue and clue.evidence not in said and family != "wheel":
+            out.append(f"The log names {label} {clue.value} (line {clue.line}: {clue.evidence}).")
+    path = ctx.versions.get("library_path")
+    if path and family in _LIBRARY_FAMILIES and path.value not in said:
+        out.append(f"Library path in the log: {path.value} (line {path.line}).")
+    return " ".join(out)

@@ -1,0 +1,460 @@
+"""From the messages a log holds to its root causes: which message is the cause, which are
+its symptoms and which are benign, the evidence other lines add, and for each root cause a
+diagnosis and a fix for the platform and framework the log comes from.
+
+The rules, in order:
+
+1. Benign lines (start-up notices, optional TensorRT) are never root causes.
+2. A load failure whose loader error names another library than the one asked for is that
+   other library's failure: the missing dependency decides the family.
+3. A symptom is explained by a cause that lists it, or by any cause of its family, or (for
+   the generic consequences: a backend that did not start, a GPU not registered) by any
+   cause at all. Causes come first, in the order the log printed them; a symptom that no
+   cause explains stands as a root cause after them, the more specific first.
+4. What the log says about its origin can change the verdict: TensorFlow 2.11+ on native
+   Windows has no GPU build, so "no GPU" there is a CPU-only build; nvidia-smi that cannot
+   reach the driver inside a container means the container got no GPU.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from gpusetup.logtriage import explain
+from gpusetup.logtriage.catalogue import Entry, catalogue
+from gpusetup.logtriage.context import Context, infer
+from gpusetup.logtriage.scan import Match, Scan
+
+#: symptoms that any cause in the same log explains: consequences that name no reason
+_ANY_CAUSE = {
+    "tf.gpu.cannot-dlopen",
+    "tf.cudart-stub.no-cuda-drivers",
+    "tf.cuinit.failed",
+    "tf.dnn.not-found",
+    "tf.conv.algorithm-failed",
+    "tf.user.no-gpu",
+    "jax.backend-init-failed",
+    "jax.cuda-backend-failed",
+    "jax.backend-failed-to-initialize",
+    "jax.no-gpu-found",
+    "cuda.err.not-initialized",
+    "cuda.err.shared-object-init",
+    "nvml.init-failed",
+    "nvidia-container-cli.init-error",
+    "torch.no-cuda-gpus",
+    "torch.cuda-init-failed",
+    "nccl.unhandled-system-error",
+    "cudnn.invalid-handle-symbol",
+    "cudnn8.please-make-sure",
+    "nvidia-smi.no-devices",
+    "nvrm.no-devices-probed",
+}
+#: symptoms about optional libraries: not the problem when anything else is wrong or the log
+#: shows a GPU that works
+_OPTIONAL = {"tf.dso.dlopen-failed.tensorrt"}
+#: benign lines that show a GPU at work
+_GPU_WORKS = {"tf.benign.device-created", "tf.benign.xla-service"}
+#: causes that another cause in the same log explains: TensorFlow's CUDA diagnostics say
+#: why cuInit failed, so the error cuInit returned is their consequence
+_CAUSE_EXPLAINS = {
+    "tf.cuda-diagnostics.kernel-driver-not-running": {
+        "cuda.err.no-device",
+        "cuda.err.unknown",
+        "tf.cuinit.unknown-error-303",
+    },
+    "tf.cuda-diagnostics.version-mismatch": {
+        "cuda.err.no-device",
+        "cuda.err.unknown",
+        "cuda.err.system-driver-mismatch",
+    },
+}
+#: on one line, a message of the first family explains one of the second (the more
+#: specific reading of the same line)
+_SAME_LINE_PRECEDENCE = (("stub-library", "glibc-abi"), ("stub-library", "driver-missing"))
+#: the prefix glog/absl put before TensorFlow's and XLA's messages, left out of quotes
+_GLOG = re.compile(
+    r"^(?:\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?:?\s+)?[IWEF](?:\d{4}\s+[\d:.]+\s+\d+)?\s+"
+    r"[\w./\\:-]+\.(?:cc|cpp|h|py):\d+\]\s*"
+)
+#: families whose root causes are read together (several libraries that failed to load)
+_LOADING = {"library-missing", "cudnn-missing", "driver-missing"}
+_KIN = {family: _LOADING for family in _LOADING}
+_LIB = re.compile(r"(?P<name>(?:lib[\w.+-]*?\.so(?:\.[\w]+)*|[\w.+-]+\.dll))\b")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One message of the log, judged."""
+
+    id: str
+    family: str
+    role: str  # cause | symptom | benign
+    root_cause: bool
+    line: int
+    count: int
+    text: str
+    facts: dict[str, str] = field(hash=False)
+    diagnosis: str = ""
+    fix: str = ""
+    platform: str | None = None
+    framework: str | None = None
+    source: dict[str, str] = field(default_factory=dict, hash=False)
+    explained_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Triage:
+    lines: int
+    items: tuple[Item, ...]
+    context: Context
+    more_matches: int = 0
+
+    @property
+    def root_causes(self) -> tuple[Item, ...]:
+        return tuple(i for i in self.items if i.root_cause)
+
+
+def judge(scan: Scan) -> Triage:
+    """The root causes, symptoms and benign lines of a scanned log."""
+    matches = [_reinterpret(m) for m in scan.matches]
+    allowed = tuple(sorted({f for m, _ in matches for f in m.entry.frameworks}))
+    ctx = infer(scan.context, allowed) if matches else Context()
+    matches = [_in_context(m, family, ctx) for m, family in matches]
+    live = [(m, fam) for m, fam in matches if m.entry.role != "benign" and fam != "healthy"]
+    works = any(m.entry.id in _GPU_WORKS for m, _ in matches)
+    if works or any(m.entry.id not in _OPTIONAL for m, _ in live):
+        optional = [(m, fam) for m, fam in live if m.entry.id in _OPTIONAL]
+        live = [(m, fam) for m, fam in live if m.entry.id not in _OPTIONAL]
+    else:
+        optional = []
+    causes = [(m, fam) for m, fam in live if _role(m) == "cause"]
+    causes = _drop_same_line_readings(causes)
+    present = {m.entry.id for m, _ in causes}
+    demoted = {
+        m.entry.id: tuple(sorted(c for c in present if m.entry.id in _CAUSE_EXPLAINS.get(c, ())))
+        for m, _ in causes
+    }
+    items: list[Item] = []
+    for m, fam in causes:
+        if demoted[m.entry.id]:
+            items.append(_item(m, fam, ctx, root=False, explained_by=demoted[m.entry.id]))
+    causes = [(m, fam) for m, fam in causes if not demoted[m.entry.id]]
+    cause_ids = {m.entry.id for m, _ in causes}
+    for m, fam in sorted(causes, key=lambda x: x[0].line):
+        items.append(_item(m, fam, ctx, root=True))
+    symptoms = [(m, fam) for m, fam in live if _role(m) == "symptom"]
+    standing: list[Item] = []
+    for m, fam in symptoms:
+        by = sorted(
+            {
+                c.entry.id
+                for c, cfam in causes
+                if c.entry.id in m.entry.explained_by or cfam == fam or m.entry.id in _ANY_CAUSE
+            }
+        )
+        if by:
+            items.append(_item(m, fam, ctx, root=False, explained_by=tuple(by)))
+        else:
+            standing.append(_item(m, fam, ctx, root=True))
+    # unexplained symptoms: the specific before the generic, then in log order
+    standing.sort(key=lambda i: (catalogue().by_id[i.id].generic, i.id in _ANY_CAUSE, i.line))
+    if standing and not cause_ids:
+        # the first standing symptom is the reading of the log; the others are its symptoms
+        head = standing[0]
+        rest = [
+            replace(s, root_cause=False, explained_by=(head.id,))
+            for s in standing[1:]
+            if s.family == head.family or s.id in _ANY_CAUSE
+        ]
+        alone = [s for s in standing[1:] if not (s.family == head.family or s.id in _ANY_CAUSE)]
+        standing = [head, *alone, *rest]
+    roots = [i for i in items if i.root_cause] + [s for s in standing if s.root_cause]
+    others = [i for i in items if not i.root_cause] + [s for s in standing if not s.root_cause]
+    roots = [_with_related(root, roots, others) for root in roots]
+    benign = [
+        _item(m, fam, ctx, root=False)
+        for m, fam in matches
+        if m.entry.role == "benign" or fam == "healthy"
+    ]
+    benign += [replace(_item(m, fam, ctx, root=False), role="benign") for m, fam in optional]
+    return Triage(
+        scan.lines,
+        tuple(roots + sorted(others, key=lambda i: i.line) + benign),
+        ctx,
+        scan.more_matches,
+    )
+
+
+def _with_related(root: Item, roots: list[Item], others: list[Item]) -> Item:
+    """The root cause with the lines that belong to it: the other causes of its family and
+    the symptoms it explains (evidence combined across lines)."""
+    kin = _KIN.get(root.family, {root.family})
+    related = [r for r in roots if r is not root and r.family in kin and r.line != root.line]
+    related += [o for o in others if root.id in o.explained_by]
+    if not related:
+        return root
+    shown = "; ".join(
+        f'line {r.line}: "{_quote(catalogue().by_id[r.id], r.text, 120)}"'
+        for r in sorted(related, key=lambda r: r.line)[:4]
+    )
+    return replace(root, diagnosis=f"{root.diagnosis} Related: {shown}.")
+
+
+def _role(m: Match) -> str:
+    return m.entry.role
+
+
+def _dependency(m: Match) -> str | None:
+    """The library a loader error blames when it is not the one asked for."""
+    err = m.facts.get("dlerror")
+    asked = m.facts.get("soname") or m.facts.get("dll") or m.facts.get("path") or ""
+    if not err:
+        return None
+    found = _LIB.search(err.split(":", 1)[0]) or _LIB.search(err)
+    if not found:
+        return None
+    blamed = found["name"]
+    base = lambda n: n.rsplit("/", 1)[-1].rsplit("\\", 1)[-1].split(".so")[0].split(".dll")[0]  # noqa: E731
+    if not asked or base(blamed) == base(asked):
+        return None
+    return blamed
+
+
+def _family_of_library(name: str) -> str:
+    low = name.lower()
+    if low == "libcuda.so":
+        return "library-symlink"  # the development name only: loader.unversioned-libcuda-missing
+    if "cudnn" in low:
+        return "cudnn-missing"
+    if low.startswith(("libcuda.so", "nvcuda", "libnvidia-ml")):
+        return "driver-missing"
+    return "library-missing"
+
+
+def _reinterpret(m: Match) -> tuple[Match, str]:
+    """Rule 2: the family of a match, read from what it captured."""
+    family = m.entry.family
+    dep = _dependency(m)
+    if dep and m.entry.role == "cause":
+        return replace(m, facts={**m.facts, "dependency": dep}), _family_of_library(dep)
+    return m, family
+
+
+def _tf_version(ctx: Context) -> tuple[int, int] | None:
+    clue = ctx.versions.get("tensorflow")
+    if not clue:
+        return None
+    parts = clue.value.split(".")
+    try:
+        return int(parts[0]), int(parts[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
+    """Rule 4: TensorFlow 2.11+ on native Windows (or a build the log shows no GPU for); a
+    container's nvidia-smi that cannot reach the driver (the container got no GPU)."""
+    inside = ctx.platform is not None and ctx.platform.value in ("container", "kubernetes")
+    if m.entry.id == "nvidia-smi.couldnt-communicate" and inside:
+        return m, "container"
+    if m.entry.id in ("tf.gpu.cannot-dlopen", "tf.user.no-gpu"):
+        version = _tf_version(ctx)
+        windows = ctx.platform is not None and ctx.platform.value == "windows"
+        if version and version >= (2, 11) and (windows or m.entry.id == "tf.user.no-gpu"):
+            return m, "cpu-only-build"
+    return m, family
+
+
+def _drop_same_line_readings(causes: list[tuple[Match, str]]) -> list[tuple[Match, str]]:
+    """Two causes read from one line: keep the more specific family's."""
+    out = []
+    for m, fam in causes:
+        beaten = any(
+            other.line == m.line and (ofam, fam) in _SAME_LINE_PRECEDENCE
+            for other, ofam in causes
+            if other is not m
+        )
+        if not beaten:
+            out.append((m, fam))
+    return out
+
+
+def _source(entry: Entry) -> dict[str, str]:
+    if not entry.sources:
+        return {"catalogue": f"checks/data/messages/{entry.file}"}
+    out = {
+        "upstream": "; ".join(f"{s.where}: {s.path} ({s.era})" for s in entry.sources),
+        "catalogue": f"checks/data/messages/{entry.file}",
+    }
+    url = next((s.url for s in entry.sources if s.url), None)
+    if url:
+        out["url"] = url
+    return out
+
+
+#: the framework an entry's own prefix names (who prints the message)
+_PRINTER = {
+    "tf.": "tensorflow",
+    "torch.": "pytorch",
+    "jax.": "jax",
+    "pip.": "pip",
+    "paddle.": "paddle",
+}
+
+
+def _framework(entry: Entry, ctx: Context) -> str | None:
+    """The framework the log shows (among those that print the message), else the one that
+    prints it; never a guess among several."""
+    if ctx.framework and (not entry.frameworks or ctx.framework.value in entry.frameworks):
+        return ctx.framework.value
+    if len(entry.frameworks) == 1:
+        return entry.frameworks[0]
+    printer = next((f for prefix, f in _PRINTER.items() if entry.id.startswith(prefix)), None)
+    if printer:
+        return printer
+    return ctx.framework.value if ctx.framework else None
+
+
+def _quote(entry: Entry, text: str, width: int = 240) -> str:
+    """The message as the log printed it (the line, or the part of a long line around where
+    the entry matched)."""
+    flat = _GLOG.sub("", text.replace("\n", " ").strip(), count=1)
+    if len(flat) <= width:
+        return flat
+    found = entry.regex.search(flat)
+    start = max(0, (found.start() if found else 0) - width // 4)
+    piece = flat[start : start + width - 2]
+    return ("…" if start else "") + piece + "…"
+
+
+def _item(
+    m: Match, family: str, ctx: Context, *, root: bool, explained_by: tuple[str, ...] = ()
+) -> Item:
+    entry = m.entry
+    platform = ctx.platform.value if ctx.platform else None
+    framework = _framework(entry, ctx)
+    facts = dict(m.facts)
+    words = [explain.fill(entry.diagnosis, facts)]
+    extra_family = family if family != entry.family else entry.family
+    words.extend(explain.decoded(entry, extra_family, facts, ctx, m.text))
+    if family != entry.family:
+        words.append(_reread(entry, family, facts, ctx))
+    if root:
+        words.append(explain.context_sentence(family, facts, ctx, " ".join(words)))
+        words.append(explain.inferred(ctx, framework, platform))
+    words.append(f'Log line {m.line}: "{_quote(entry, m.text)}"')
+    others = [o for o in m.others if o.text != m.text][:3]
+    if others:
+        words.append(
+            "Also: "
+            + "; ".join(f'line {o.line}: "{_quote(entry, o.text, 120)}"' for o in others)
+            + "."
+        )
+    fix = explain.fill(
+        explain.fix_template(entry, framework, platform, ctx.conda is not None), facts
+    )
+    if family != entry.family or "dependency" in facts:
+        fix = _fix_for(family, entry, facts, ctx, framework, platform) or fix
+    return Item(
+        id=entry.id,
+        family=family,
+        role=entry.role,
+        root_cause=root,
+        line=m.line,
+        count=m.count,
+        text=m.text,
+        facts=facts,
+        diagnosis=" ".join(w for w in words if w),
+        fix=fix,
+        platform=platform,
+        framework=framework,
+        source=_source(entry),
+        explained_by=explained_by,
+    )
+
+
+def _reread(entry: Entry, family: str, facts: dict[str, str], ctx: Context) -> str:
+    if family == "cpu-only-build":
+        version = ctx.versions.get("tensorflow")
+        shown = f"TensorFlow {version.value}" if version else "This TensorFlow"
+        return (
+            f"{shown} has no GPU support here: from 2.11 TensorFlow publishes no CUDA build for "
+            "native Windows (2.10 was the last), and tensorflow-cpu or a macOS build never has one."
+        )
+    return ""
+
+
+def _fix_for(
+    family: str,
+    entry: Entry,
+    facts: dict[str, str],
+    ctx: Context,
+    framework: str | None,
+    platform: str | None,
+) -> str:
+    """The fix of a family the rules moved a message to (rules 2 and 4)."""
+    dep = facts.get("dependency", "")
+    if family == "cpu-only-build":
+        # the fix the catalogue gives TensorFlow's own "no GPU" (the same build problem)
+        other = catalogue().by_id["tf.user.no-gpu"]
+        return explain.fix_template(other, framework, platform, ctx.conda is not None)
+    if dep:
+        shown = _DEPENDENCY_ENTRY.get(family)
+        fix = ""
+        if shown in catalogue().by_id:
+            other = catalogue().by_id[shown]
+            template = explain.fix_template(other, framework, platform, ctx.conda is not None)
+            fix = explain.fill(template, {**facts, "soname": dep})
+        pip = _pip_package(dep.rsplit("/", 1)[-1]) if family == "library-missing" else None
+        if pip:
+            fix = f"{fix} It ships in the pip package {pip}.".strip()
+        return fix
+    return ""
+
+
+#: the catalogue entry whose fix fits a missing dependency of each family
+_DEPENDENCY_ENTRY = {
+    "cudnn-missing": "loader.shared-object-missing.cudnn",
+    "driver-missing": "loader.shared-object-missing.libcuda",
+    "library-symlink": "loader.unversioned-libcuda-missing",
+    "library-missing": "loader.shared-object-missing",
+}
+
+
+_PIP = {
+    "libnvjitlink": "nvidia-nvjitlink-cu{major}",
+    "libnvrtc": "nvidia-cuda-nvrtc-cu{major}",
+    "libcublaslt": "nvidia-cublas-cu{major}",
+    "libcublas": "nvidia-cublas-cu{major}",
+    "libcudart": "nvidia-cuda-runtime-cu{major}",
+    "libcufft": "nvidia-cufft-cu{major}",
+    "libcurand": "nvidia-curand-cu{major}",
+    "libcusolver": "nvidia-cusolver-cu{major}",
+    "libcusparse": "nvidia-cusparse-cu{major}",
+}
+
+
+def _pip_package(soname: str) -> str | None:
+    """The NVIDIA pip wheel that ships ``soname`` (CUDA 11/12 sonames)."""
+    m = re.match(r"(lib\w+?)\.so(?:\.(\d+))?", soname)
+    if not m:
+        return None
+    stem, number = m.group(1).lower(), m.group(2)
+    template = _PIP.get(stem)
+    if not template:
+        return None
+    major = {
+        "libnvjitlink": number,
+        "libnvrtc": number,
+        "libcudart": number,
+        "libcublas": number,
+        "libcublaslt": number,
+    }.get(stem)
+    if not major:
+        major = "12" if number in ("11", "12") and stem in ("libcufft", "libcusolver") else number
+    return (
+        template.format(major=major or "12")
+        if major in ("11", "12", "13")
+        else template.format(major="12")
+    )

@@ -1,0 +1,314 @@
+"""Reading a log for the catalogue's messages: a byte-speed prefilter over each piece of the
+log, then each line it points at cleaned (``parse.log``) and tried against the entries whose
+needle it holds, with the lines that follow for messages split over lines and the next line
+for a line a terminal wrapped.
+
+The log streams through in pieces (any size: memory stays bounded); only the lines the
+prefilter points at are decoded, and each distinct message is kept once with its count. The
+first HEAD_LINES lines and the lines around each message are kept for the rules, which read
+the platform, the framework and pasted outputs from them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from gpusetup.logtriage.catalogue import Entry, anchor_hits, catalogue
+from gpusetup.parse.log import (
+    LogLine,
+    decode,
+    iter_chunks,
+    nvrm_message,
+    split_lines,
+    strip_decorations,
+    unwrapped,
+    window,
+)
+
+#: distinct messages kept (the rest only counted), and the occurrences with other facts kept
+#: for each
+MAX_MATCHES = 200
+MAX_OTHERS = 8
+#: lines kept for the rules: the first HEAD_LINES (commands, versions, pasted outputs), the
+#: AROUND lines before and after each message, and at most MAX_CONTEXT_LINES in all
+HEAD_LINES = 400
+AROUND = 40
+MAX_CONTEXT_LINES = 6000
+_RANK = {"cause": 0, "symptom": 1, "benign": 2}
+#: lines looked at after and before a candidate line (the longest message split over lines)
+_AFTER = 5
+_BEFORE = 5
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    line: int
+    text: str
+    facts: dict[str, str] = field(hash=False)
+
+
+@dataclass(frozen=True)
+class Match:
+    """One catalogue entry found in the log: its first occurrence, and the others that
+    carry other facts (another library, another Xid)."""
+
+    entry: Entry
+    line: int  # of the first occurrence
+    text: str  # the line (or lines) it matched, cleaned
+    facts: dict[str, str] = field(hash=False)
+    count: int = 1
+    others: tuple[Occurrence, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scan:
+    lines: int
+    matches: tuple[Match, ...]
+    context: tuple[LogLine, ...]
+    more_matches: int = 0  # occurrences of messages past MAX_MATCHES
+
+
+#: facts that differ between occurrences of one failure without making it another one
+_INCIDENTAL = {"pid", "process", "detail", "size", "bytes", "path", "ordinal"}
+
+
+def _signature(facts: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, v) for k, v in facts.items() if k not in _INCIDENTAL))
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.found: dict[str, Match] = {}
+        self.counts: dict[str, int] = {}
+        self.others: dict[str, list[Occurrence]] = {}
+        self.more = 0
+        self.context: dict[int, LogLine] = {}
+        self.lines = 0
+        #: raw line -> what it held (entry, facts, text), for lines past the context
+        self.cache: dict[bytes, tuple[tuple[Entry, dict[str, str], str], ...]] = {}
+
+    def add(self, entry: Entry, line: int, text: str, facts: dict[str, str]) -> bool:
+        """Count an occurrence; True when it is news (a new entry, or new facts for one)."""
+        key = entry.id
+        if key in self.found:
+            self.counts[key] += 1
+            others = self.others[key]
+            mark = _signature(facts)
+            if (
+                mark != _signature(self.found[key].facts)
+                and len(others) < MAX_OTHERS
+                and all(_signature(o.facts) != mark for o in others)
+            ):
+                others.append(Occurrence(line, text, facts))
+                return True
+            return False
+        if len(self.found) < MAX_MATCHES:
+            self.found[key] = Match(entry, line, text, facts)
+            self.counts[key] = 1
+            self.others[key] = []
+            return True
+        self.more += 1
+        return False
+
+    def keep(self, lines: Iterable[LogLine]) -> None:
+        for line in lines:
+            if len(self.context) >= MAX_CONTEXT_LINES:
+                return
+            self.context.setdefault(line.number, line)
+
+    def result(self) -> Scan:
+        matches = tuple(
+            Match(m.entry, m.line, m.text, m.facts, self.counts[key], tuple(self.others[key]))
+            for key, m in self.found.items()
+        )
+        context = tuple(self.context[n] for n in sorted(self.context))
+        return Scan(self.lines, tuple(sorted(matches, key=lambda m: m.line)), context, self.more)
+
+
+def scan_text(text: str) -> Scan:
+    """The messages in a log held as text."""
+    return scan_chunks([text.encode("utf-8", "surrogateescape")])
+
+
+def scan_chunks(source: Iterable[bytes]) -> Scan:
+    """The messages in a log read as byte chunks (a file, stdin)."""
+    out = _Collector()
+    for body, before in iter_chunks(source):
+        out.lines = before + body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
+        if before < HEAD_LINES:
+            out.keep(split_lines(decode(_first_lines(body, HEAD_LINES - before)), before + 1))
+        hits = anchor_hits(body)
+        if hits:
+            _match_sparse(body, before, hits, out)
+    return out.result()
+
+
+def _first_lines(body: bytes, count: int) -> bytes:
+    """The first ``count`` lines of ``body``."""
+    end = 0
+    for _ in range(count):
+        nxt = body.find(b"\n", end)
+        if nxt < 0:
+            return body
+        end = nxt + 1
+    return body[:end]
+
+
+def _hit_lines(body: bytes, hits: list[tuple[int, int]]) -> list[tuple[int, int, set[int]]]:
+    """(line index within ``body``, its start offset, prefilter groups) for the lines
+    holding hits."""
+    out: list[tuple[int, int, set[int]]] = []
+    pos = index = 0
+    for offset, group in hits:
+        index += body.count(b"\n", pos, offset)
+        pos = offset
+        if out and out[-1][0] == index:
+            out[-1][2].add(group)
+        else:
+            out.append((index, body.rfind(b"\n", 0, offset) + 1, {group}))
+    return out
+
+
+#: lines remembered with what they held (logs repeat the same lines over and over)
+_CACHE_LINES = 20000
+
+
+def _match_sparse(body: bytes, before: int, hits: list[tuple[int, int]], out: _Collector) -> None:
+    """Match the hit lines of a piece past the context, decoding only the lines near them."""
+    cat = catalogue()
+    for index, start, groups in _hit_lines(body, hits):
+        end = body.find(b"\n", start)
+        end = len(body) if end < 0 else end
+        line = body[start:end]
+        known = out.cache.get(line)
+        if known is not None:
+            for entry, facts, shown in known:
+                out.add(entry, before + index + 1, shown, facts)
+            continue
+        # most hits past the context are in lines holding no needle: look at the raw bytes
+        # (with the lines around, for a wrapped message) before decoding anything
+        needles = [n for g in groups for n in cat.prefilter_bytes[g]]
+        if not any(n in line for n in needles):
+            after = body.find(b"\n", end + 1)
+            prev = body.rfind(b"\n", 0, max(start - 1, 0)) + 1 if start else 0
+            around = body[prev : len(body) if after < 0 else after].replace(b"\n", b"")
+            if not any(n in around for n in needles):
+                if len(out.cache) < _CACHE_LINES:
+                    out.cache[line] = ()
+                continue
+        # _BEFORE lines before (a wrapped message, NVRM's continued one, starts there) and
+        # _AFTER lines after
+        lo, first = start, index
+        while lo > 0 and index - first < _BEFORE:
+            lo = body.rfind(b"\n", 0, lo - 1) + 1
+            first -= 1
+        hi = start
+        for _ in range(_AFTER + 1):
+            nxt = body.find(b"\n", hi)
+            if nxt < 0:
+                hi = len(body)
+                break
+            hi = nxt + 1
+        lines = split_lines(decode(body[lo:hi]), before + first + 1)
+        readings: list[tuple[Entry, dict[str, str], str]] = []
+        news = _match_line(lines, index - first, groups, out, readings)
+        alone = lines[index - first].text
+        if (
+            readings
+            and len(out.cache) < _CACHE_LINES
+            and all(entry.lines == 1 and shown == alone for entry, _, shown in readings)
+        ):
+            out.cache[line] = tuple(readings)
+        if news:
+            _keep_around(body, before, index, start, out)
+
+
+def _keep_around(body: bytes, before: int, index: int, start: int, out: _Collector) -> None:
+    """Keep the AROUND lines before and after line ``index`` (which starts at ``start``)."""
+    first = index
+    while first > index - AROUND and start > 0:
+        start = body.rfind(b"\n", 0, start - 1) + 1
+        first -= 1
+    end = start
+    for _ in range(index - first + AROUND + 1):
+        nxt = body.find(b"\n", end)
+        if nxt < 0:
+            end = len(body)
+            break
+        end = nxt + 1
+    out.keep(split_lines(decode(body[start:end]), before + first + 1))
+
+
+def _match_line(
+    lines: list[LogLine],
+    index: int,
+    groups: set[int],
+    out: _Collector,
+    readings: list[tuple[Entry, dict[str, str], str]] | None = None,
+) -> bool:
+    """Try the entries whose needles line ``index`` holds; True when one matched with news
+    (a message, or facts, not seen before: its surroundings are worth keeping)."""
+    if index >= len(lines):
+        return False
+    cat = catalogue()
+    text = lines[index].text
+    needles = [n for g in groups for n in cat.prefilter[g][1] if n in text]
+    joined = None
+    if not needles:
+        # a message a terminal wrapped: the needle spans this line and the next (or the
+        # previous line and this one)
+        for start in (index, index - 1):
+            if start < 0:
+                continue
+            candidate = unwrapped(lines, start)
+            if candidate is None:
+                continue
+            found = [n for g in groups for n in cat.prefilter[g][1] if n in candidate]
+            if found:
+                needles, joined, index = found, candidate, start
+                break
+        if not needles:
+            return False
+    entries: dict[str, Entry] = {}
+    for needle in needles:
+        for entry in cat.by_needle[needle]:
+            entries.setdefault(entry.id, entry)
+    specific = [e for e in entries.values() if not e.generic]
+    generic = [e for e in entries.values() if e.generic]
+    for batch in (specific, generic):
+        found = []
+        for entry in batch:
+            if joined is not None:
+                subject = joined
+            elif entry.lines > 1:
+                subject = window(lines, index, entry.lines)
+            else:
+                subject = text
+            m = entry.regex.search(subject)
+            if m is not None:
+                found.append((m.start(), entry, m, subject))
+        if not found:
+            continue
+        # one line, several readings: a cause before a symptom (JAX's "CUDA backend failed
+        # to initialize: <cause>"), then the message that starts first, which is the one the
+        # line prints (the loader's error inside TensorFlow's is part of it)
+        best = min((_RANK[entry.role], start) for start, entry, _, _ in found)
+        news = False
+        for start, entry, m, subject in found:
+            if (_RANK[entry.role], start) != best:
+                continue
+            facts = {k: v.strip() for k, v in m.groupdict().items() if v and v.strip()}
+            shown = subject
+            if subject is text and text.startswith("NVRM: "):
+                _, shown = nvrm_message(lines, index)
+            news = out.add(entry, lines[index].number, shown, facts) or news
+            if readings is not None and joined is None:
+                readings.append((entry, facts, shown))
+        return news
+    return False
+
+
+def clean(raw: str) -> str:
+    """One raw line as the entries see it (for tests and callers with single lines)."""
+    return strip_decorations(raw)
