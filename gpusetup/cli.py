@@ -111,8 +111,8 @@ def _full_doctor(profile_name: str, from_file: Path | None, no_smoke: bool, show
     chosen = _profile(profile_name)
     pending = _start_facts(from_file, chosen.required_libraries)
     # imported while the probes run
-    from gpusetup.doctor import run_doctor, smoke_plan
-    from gpusetup.smoke.judge import apply_smoke_policy
+    from gpusetup.diagnose.smoke import apply_smoke_policy
+    from gpusetup.tasks.doctor import run_doctor, smoke_plan
 
     report = run_doctor(pending.result(), chosen)
     if not no_smoke:
@@ -228,7 +228,7 @@ def gpus(json_out: JsonOpt = False, from_file: FromOpt = None) -> None:
         from gpusetup.render.console import make_console, render_gpus
 
         render_gpus(facts, make_console())
-    from gpusetup.device_map import nvml_faults
+    from gpusetup.devices.map import nvml_faults
 
     found = (facts.nvml and facts.nvml.gpus) or (facts.pci and facts.pci.gpus)
     raise typer.Exit(EXIT_OK if found and not nvml_faults(facts) else EXIT_FAILED)
@@ -248,7 +248,7 @@ def collect(
 
     data = collect_facts().to_json()
     if redact:
-        from gpusetup.redact import redact_facts_json
+        from gpusetup.render.redact import redact_facts_json
 
         data = redact_facts_json(data)
     text = dumps(data)
@@ -310,7 +310,7 @@ def map_command(
     CUDA_DEVICE_ORDER) and TensorFlow (run in a child when installed, else predicted from
     its minimum compute capability) by PCI bus id and UUID, never by index.
     """
-    from gpusetup.device_map import SelectionError, build_map, select_line
+    from gpusetup.devices.map import SelectionError, build_map, select_line
     from gpusetup.diagnose import Context
     from gpusetup.knowledge import cuda_table
 
@@ -348,7 +348,7 @@ def map_command(
             _say(line)  # built from the facts: a UUID from a file could carry anything
         raise typer.Exit(EXIT_OK)
     if with_smoke_run:
-        from gpusetup.device_map import usable_gpus, with_smoke
+        from gpusetup.devices.map import usable_gpus, with_smoke
 
         _, run = _run_smoke(
             backend, 120.0, not json_out, expect=usable_gpus(facts, dmap.tf_minimum)
@@ -407,7 +407,7 @@ def smoke(
 
 
 def _check_backend(backend: str) -> None:
-    from gpusetup.smoke import BACKENDS
+    from gpusetup.probe.smoke import BACKENDS
 
     if backend not in BACKENDS:
         raise UsageProblem(f"--backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
@@ -415,7 +415,7 @@ def _check_backend(backend: str) -> None:
 
 def _smoke_timeout(seconds: float) -> float:
     from gpusetup.probe._deadline import SettingError, parse_seconds
-    from gpusetup.smoke import MAX_DEVICE_TIMEOUT_S
+    from gpusetup.probe.smoke import MAX_DEVICE_TIMEOUT_S
 
     try:
         return parse_seconds(seconds, "--timeout", MAX_DEVICE_TIMEOUT_S)
@@ -427,8 +427,8 @@ def _run_smoke(backend: str, timeout: float, show_progress: bool, expect=None):
     """Run the smoke test (with a live display on a terminal) and judge it. ``expect``:
     the GPUs the framework should use (``UsableGpus``); None: find out here, while the
     framework starts."""
-    from gpusetup.smoke import run_smoke
-    from gpusetup.smoke.judge import smoke_findings
+    from gpusetup.diagnose.smoke import smoke_findings
+    from gpusetup.probe.smoke import run_smoke
 
     pending = None
     if expect is None:
@@ -453,8 +453,8 @@ def _run_smoke(backend: str, timeout: float, show_progress: bool, expect=None):
         if status is not None:
             status.stop()
     if pending is not None:
-        from gpusetup.device_map import usable_gpus
-        from gpusetup.doctor import tensorflow_minimum
+        from gpusetup.devices.map import usable_gpus
+        from gpusetup.tasks.doctor import tensorflow_minimum
 
         facts = pending.result()
         # TensorFlow's minimum compute capability; PyTorch ships its own architecture list
@@ -758,7 +758,7 @@ def _npd_unknown(message: str) -> str:
 
 
 def _redacted(report):
-    from gpusetup.redact import redact_report
+    from gpusetup.render.redact import redact_report
 
     return redact_report(report)
 
@@ -892,7 +892,7 @@ def fleet_merge(
     foreign or wrongly typed files are skipped with a warning. A node counts once: a file
     named twice is read once, and of two reports from one hostname the newer is used.
     Exits 1 when a node fails, 2 when no file was a report."""
-    from gpusetup.fleet import merge
+    from gpusetup.tasks.fleet import merge
 
     summary = merge(reports)
     for path, why in summary.skipped.items():
@@ -935,8 +935,8 @@ def triage(
     the problem is already fixed on this machine. Exits 1 while a root cause persists.
     """
     from gpusetup.probe.inputs import InputChunks, InputError, describe_size
-    from gpusetup.triage import MAX_LOG_BYTES, iter_lines, scan, sonames_in
-    from gpusetup.triage import triage as run_triage
+    from gpusetup.tasks.triage import MAX_LOG_BYTES, iter_lines, scan, sonames_in
+    from gpusetup.tasks.triage import triage as run_triage
 
     if log == "-":
         _say_reading_stdin("the log")

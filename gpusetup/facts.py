@@ -6,17 +6,13 @@ collected. Facts recorded on one machine can be diagnosed on another (``doctor -
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from packaging.version import InvalidVersion, Version
-
-from gpusetup.elf import ElfInfo
-from gpusetup.ldconf import CacheEntry, LdConf
 from gpusetup.serde import SchemaError, from_jsonable, to_jsonable
-from gpusetup.tflog import TfDlopenFailure, TfGpu, TfIgnoredGpu
 
 FACTS_SCHEMA = "gpusetup.facts/1"
 
@@ -40,7 +36,7 @@ RISKY_CUDA_VARIABLES = (
 class ProbeFailure:
     """Why a section of facts is missing: the probe raised, or ran past its deadline."""
 
-    kind: str  # "error" | "timeout"
+    kind: Literal["error", "timeout"]
     message: str
 
 
@@ -94,7 +90,7 @@ class KernelFacts:
     modules: list[str]  # loaded modules among KERNEL_MODULES
     device_nodes: list[DeviceNode]  # /dev/nvidiaN (per-GPU nodes only)
     control_nodes: list[DeviceNode]  # /dev/nvidiactl, /dev/nvidia-uvm
-    kernel_module: str | None = None  # "proprietary", "open", or "l4t" (a Jetson)
+    kernel_module: Literal["proprietary", "open", "l4t"] | None = None  # l4t: a Jetson
     #: a Jetson's L4T release (35.3.1), which its version file shows instead of a driver
     l4t_release: str | None = None
 
@@ -209,6 +205,81 @@ class EnvFacts:
     cuda_device_order: str | None
     ld_library_path: str | None
     risky_variables: dict[str, str]
+
+
+class ElfClass(enum.IntEnum):
+    """EI_CLASS of the ELF identification bytes."""
+
+    ELF32 = 1
+    ELF64 = 2
+
+
+@dataclass(frozen=True)
+class ElfInfo:
+    """What the dynamic loader reads from a shared object (System V gABI, "Dynamic
+    Section"): class, machine, SONAME, DT_NEEDED, DT_RPATH and DT_RUNPATH."""
+
+    elf_class: Literal[32, 64] | None = None
+    machine: str | None = None  # EM_X86_64
+    soname: str | None = None
+    needed: list[str] = field(default_factory=list)
+    rpath: list[str] = field(default_factory=list)
+    runpath: list[str] = field(default_factory=list)
+    #: why the file could not be read as a shared object (None: it could)
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ConfDirectory:
+    """A directory the linker cache configuration names (ld.so.conf and its includes)."""
+
+    path: str  # as written (absolute, inside the system root)
+    source: str  # the file and line that configures it
+    exists: bool
+    world_writable: bool
+    owner_uid: int | None
+
+
+def _glob_component(name: str, pattern: str) -> bool:
+    """One path component against one pattern component, as glob(3) matches them: ``*``
+    never crosses a ``/``, and a leading dot is matched only by a pattern that has one."""
+    import fnmatch
+
+    if name.startswith(".") and not pattern.startswith("."):
+        return False
+    return fnmatch.fnmatchcase(name, pattern)
+
+
+@dataclass(frozen=True)
+class LdConf:
+    """/etc/ld.so.conf with its includes, as ldconfig(8) reads it."""
+
+    directories: list[ConfDirectory] = field(default_factory=list)
+    #: include loops, missing includes, lines that are not directories
+    problems: list[str] = field(default_factory=list)
+    #: the absolute patterns of every ``include`` line read, in order
+    includes: list[str] = field(default_factory=list)
+
+    def includes_file(self, path: str) -> bool:
+        """Whether ldconfig would read the configuration file ``path`` (once it exists).
+        ldconfig expands an include with glob(3): each component on its own."""
+        parts = [p for p in path.split("/") if p]
+        for pattern in self.includes:
+            wanted = [p for p in pattern.split("/") if p]
+            if len(wanted) == len(parts) and all(
+                _glob_component(name, want) for name, want in zip(parts, wanted, strict=True)
+            ):
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One line of ``ldconfig -p``: a soname, its ABI flags and the file."""
+
+    soname: str
+    flags: str  # "libc6,x86-64"
+    path: str
 
 
 @dataclass(frozen=True)
@@ -359,6 +430,37 @@ class CudaFacts:
 
 
 @dataclass(frozen=True)
+class TfGpu:
+    """A GPU TensorFlow created a device for (its log's "Created device" line)."""
+
+    tf_index: int  # /GPU:k
+    cuda_ordinal: int
+    name: str
+    pci_bus_id: str
+    compute_capability: str | None
+    memory_mb: int | None = None
+
+
+@dataclass(frozen=True)
+class TfIgnoredGpu:
+    """A GPU TensorFlow ignored ("Ignoring visible gpu device"), with the minimum it named."""
+
+    cuda_ordinal: int
+    name: str
+    pci_bus_id: str
+    compute_capability: str
+    minimum: str
+
+
+@dataclass(frozen=True)
+class TfDlopenFailure:
+    """A library TensorFlow could not load ("Could not load dynamic library")."""
+
+    library: str
+    error: str
+
+
+@dataclass(frozen=True)
 class TensorFlowRuntime:
     """TensorFlow run for real (``map``, ``smoke``): what it registered and what it logged."""
 
@@ -403,6 +505,44 @@ class Facts:
         facts = from_jsonable(cls, data, where)
         check_facts(facts, where)
         return facts
+
+
+SmokeStatus = Literal["pass", "fail", "timeout", "not-run"]
+
+
+@dataclass(frozen=True)
+class SmokeDevice:
+    """One device of a smoke run: what ran, how fast, and how far from the CPU's output."""
+
+    device: str  # "CPU:0", "GPU:1", "cuda:0"
+    name: str | None = None
+    compute_capability: str | None = None
+    pci_bus_id: str | None = None
+    status: SmokeStatus = "not-run"
+    latency_ms: float | None = None
+    throughput: float | None = None  # images per second
+    max_abs_diff: float | None = None
+    error: str | None = None
+    error_kind: str | None = None  # out-of-memory, illegal-address, cudnn, mismatch, ...
+
+
+@dataclass(frozen=True)
+class SmokeRun:
+    """A smoke inference run: the framework, and each device in the order it ran."""
+
+    backend: str
+    available: bool
+    framework: str | None = None
+    unavailable_reason: str | None = None
+    devices: list[SmokeDevice] = field(default_factory=list)
+    error: str | None = None  # the child failed before any device ran
+    stderr_tail: str = ""
+    #: libraries the framework said it could not load ("Could not load dynamic library")
+    dlopen_failures: list[str] = field(default_factory=list)
+
+    @property
+    def gpus(self) -> list[SmokeDevice]:
+        return [d for d in self.devices if not d.device.upper().startswith("CPU")]
 
 
 class FactsFileError(Exception):
@@ -452,6 +592,8 @@ def check_facts(facts: Facts, where: str = "$") -> None:
             raise SchemaError(f"{where}: {value!r} is not a PCI bus id (such as 0000:3b:00.0)")
 
     if facts.host is not None:
+        from packaging.version import InvalidVersion, Version
+
         try:
             Version(facts.host.python_version)
         except InvalidVersion:

@@ -11,7 +11,7 @@ import sys
 import pytest
 from conftest import ROOT, TESTS, base_env, build_library
 
-from gpusetup.triage import iter_lines, load_patterns, scan
+from gpusetup.tasks.triage import iter_lines, load_patterns, scan
 
 LOGS = TESTS / "data" / "logs"
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from gpusetup.device_map import DeviceMap
+    from gpusetup.devices.map import DeviceMap
 
 CPU = "cpu"
 
@@ -58,7 +58,7 @@ def probe_devices(backend: str) -> DeviceTable:
     import os
     from dataclasses import replace
 
-    from gpusetup.device_map import build_map
+    from gpusetup.devices.map import build_map
     from gpusetup.diagnose import Context
     from gpusetup.knowledge import cuda_table, load_profile
     from gpusetup.probe import collect_facts
@@ -77,7 +77,7 @@ def probe_devices(backend: str) -> DeviceTable:
 
 
 def device_table(dmap: DeviceMap, backend: str) -> DeviceTable:
-    """The demo's devices from a ``gpusetup.device_map.DeviceMap``: whole GPUs with an
+    """The demo's devices from a ``gpusetup.devices.map.DeviceMap``: whole GPUs with an
     nvidia-smi index; MIG instances and GPUs NVML did not report go into the notes."""
     devices = [DemoDevice(CPU, name="CPU", tf_device="/CPU:0")]
     notes = list(dmap.notes)

@@ -117,6 +117,8 @@ class Check:
     #: False for an id whose verdict another step gives (the smoke inference): it is
     #: explained and listed, but ``diagnose`` does not run it
     runs_in_diagnose: bool = True
+    #: the module that declares it (reports list modules in CHECK_MODULES' order)
+    module: str = ""
 
 
 CHECKS: dict[str, Check] = {}
@@ -139,7 +141,7 @@ def check(check_id: str, title: str, runs_in_diagnose: bool = True) -> Callable[
         if check_id in CHECKS:
             raise ValueError(f"duplicate check id {check_id}")
         CHECKS[check_id] = Check(
-            check_id, title, inspect.cleandoc(fn.__doc__ or ""), fn, runs_in_diagnose
+            check_id, title, inspect.cleandoc(fn.__doc__ or ""), fn, runs_in_diagnose, fn.__module__
         )
         return fn
 
@@ -153,7 +155,17 @@ def _load_checks() -> None:
 
 
 def all_checks() -> dict[str, Check]:
+    """Every check by id, in report order: CHECK_MODULES' order, then each module's (a
+    module imported early, by a test or a library user, does not move its checks up)."""
     _load_checks()
+    order = {f"gpusetup.diagnose.{name}": i for i, name in enumerate(CHECK_MODULES)}
+    ranked = sorted(
+        enumerate(CHECKS.values()),
+        key=lambda item: (order.get(item[1].module, len(order)), item[0]),
+    )
+    if [chk.id for _, chk in ranked] != list(CHECKS):
+        CHECKS.clear()
+        CHECKS.update((chk.id, chk) for _, chk in ranked)
     return CHECKS
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gpusetup.device_map import build_map
+from gpusetup.devices.map import build_map
 from gpusetup.diagnose import Context, check
 from gpusetup.findings import Finding, Status
 from gpusetup.knowledge import tensorflow_sonames

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from gpusetup.devices.visibility import mig_inventory, resolve_visible_devices
 from gpusetup.diagnose import Context, check
 from gpusetup.findings import Finding, Status
-from gpusetup.visible_devices import mig_inventory, resolve_visible_devices
 
 
 @check("env.cuda-visible-devices", "CUDA_VISIBLE_DEVICES leaves GPUs visible")

@@ -277,7 +277,7 @@ def _dependency_requirement(
     """A dependency as a requirement, with its pip package for the target's CUDA major."""
     from dataclasses import replace
 
-    from gpusetup.probe.libraries import extra_requirement, target_cuda_major
+    from gpusetup.libs.requirements import extra_requirement, target_cuda_major
 
     return replace(
         extra_requirement(soname, target_cuda_major(requirements)), needed_by=parent.soname

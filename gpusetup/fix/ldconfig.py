@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gpusetup.facts import LibraryFacts
-from gpusetup.ldconf import read_ld_so_conf
 from gpusetup.probe.inputs import InputError, read_input
+from gpusetup.probe.ldconf import read_ld_so_conf
 from gpusetup.probe.libraries import find_ldconfig
 from gpusetup.probe.paths import HOST, Resolved, resolve_inside
 from gpusetup.render.text import printable

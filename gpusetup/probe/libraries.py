@@ -22,25 +22,26 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from gpusetup.elf import expand_origin, read_elf, read_interpreter
 from gpusetup.facts import (
+    CacheEntry,
     CudnnHeader,
     LibraryCopy,
     LibraryFacts,
     LibraryFile,
     LinkingObject,
-    Requirement,
     TensorFlowInstall,
 )
-from gpusetup.knowledge import (
-    KnowledgeError,
-    TensorFlowBuild,
-    default_tensorflow_build,
-    find_tensorflow_build,
-    tensorflow_sonames,
+from gpusetup.knowledge import tensorflow_distribution
+from gpusetup.libs.requirements import (
+    choose_requirements,
+    extra_requirement,
+    library_stem,
+    target_cuda_major,
 )
-from gpusetup.ldconf import CacheEntry, cache_flags_for, parse_ldconfig_p, read_ld_so_conf
-from gpusetup.libs.resolve import CACHE, LoaderModel
+from gpusetup.libs.resolve import CACHE, LoaderModel, cache_flags_for, expand_origin
+from gpusetup.probe.elf import read_elf, read_interpreter
+from gpusetup.probe.ldconf import read_ld_so_conf
+from gpusetup.probe.modules import find_module
 from gpusetup.probe.paths import (
     HOST,
     glob_inside,
@@ -91,12 +92,8 @@ def _literal_build_info(text: str) -> dict:
 
 
 def find_tensorflow() -> TensorFlowInstall | None:
-    import importlib.util
-
-    try:
-        spec = importlib.util.find_spec("tensorflow")
-    except (ImportError, ValueError):
-        return None
+    """The installed TensorFlow, read from its files (never imported)."""
+    spec = find_module("tensorflow")
     if spec is None or not spec.submodule_search_locations:
         return None
     location = Path(list(spec.submodule_search_locations)[0])
@@ -122,110 +119,14 @@ def find_tensorflow() -> TensorFlowInstall | None:
     )
 
 
-#: distributions that install the ``tensorflow`` package
-TENSORFLOW_DISTRIBUTIONS = (
-    "tensorflow",
-    "tensorflow_cpu",
-    "tensorflow_gpu",
-    "tensorflow_intel",
-    "tf_nightly",
-    "tf_nightly_cpu",
-)
-
-
 def _distribution_of(package_dir: Path) -> tuple[str | None, str | None]:
     """(name, version) of the distribution that installed TensorFlow, from the
     ``<name>-<version>.dist-info`` beside it (no importlib.metadata scan: start-up time)."""
     for dist_info in sorted(package_dir.parent.glob("*.dist-info")):
         name, _, version = dist_info.name[: -len(".dist-info")].partition("-")
-        if name.lower() in TENSORFLOW_DISTRIBUTIONS:
+        if tensorflow_distribution(name) is not None:
             return name.replace("_", "-").lower(), version or None
     return None, None
-
-
-def requirements_for(
-    cuda: str, cudnn: str, needed_by: str, also_loads: tuple[str, ...] = ()
-) -> list[Requirement]:
-    major = cuda.split(".")[0]
-    table = tensorflow_sonames()
-    names = table.libraries.get(major)
-    if names is None:
-        raise KnowledgeError(f"no soname table for CUDA {major} in checks/data/cuda.toml")
-    packages = table.pip_packages.get(major, {})
-    reqs = [
-        Requirement(names[component], component, needed_by, packages.get(component))
-        for component in table.components + tuple(c for c in also_loads if c in names)
-        if component in names
-    ]
-    reqs.append(
-        Requirement(f"libcudnn.so.{cudnn.split('.')[0]}", "cudnn", needed_by, packages.get("cudnn"))
-    )
-    reqs.append(Requirement(table.driver, "driver", "the NVIDIA driver (every CUDA program)"))
-    return reqs
-
-
-def extra_requirement(soname: str, cuda_major: str | None = None) -> Requirement:
-    """A library asked for by name (a profile, a pasted log, a missing dependency), with its
-    pip package when the table knows it. The CUDA major comes from the soname table, not
-    from the library's own number: libcufft.so.11 is CUDA 12's (nvidia-cufft-cu12). Where
-    several majors ship the soname (libcusolver.so.11: 11 and 12), ``cuda_major`` (the
-    target's) decides, else the newest."""
-    table = tensorflow_sonames()
-    majors = table.majors_of(soname)
-    component = table.component_of(soname)
-    if component is None:
-        component = soname[3:].split(".so", 1)[0] if soname.startswith("lib") else soname
-    major = cuda_major if cuda_major in majors else (majors[0] if majors else None)
-    package = table.pip_packages.get(major, {}).get(component) if major else None
-    return Requirement(soname, component, "asked for by name", package)
-
-
-def target_cuda_major(requirements: list[Requirement]) -> str | None:
-    """The CUDA major the requirements were made for (from their cudart's soname)."""
-    table = tensorflow_sonames()
-    for req in requirements:
-        if req.component == "cudart":
-            majors = table.majors_of(req.soname)
-            return majors[0] if majors else None
-    return None
-
-
-def _table_build(version: str | None) -> TensorFlowBuild | None:
-    if not version:
-        return None
-    try:
-        return find_tensorflow_build(version)
-    except KnowledgeError:
-        return None
-
-
-def choose_requirements(
-    spec: str | None, python_version: str, tf: TensorFlowInstall | None
-) -> tuple[str, list[Requirement]]:
-    if spec:
-        build = find_tensorflow_build(spec.split("==", 1)[-1] if "==" in spec else spec)
-        label = f"TensorFlow {build.version} (CUDA {build.cuda}, cuDNN {build.cudnn})"
-        return f"{label}, from gpusetup's table", requirements_for(
-            build.cuda, build.cudnn, label, build.also_loads
-        )
-    if tf and tf.is_cuda_build and tf.cuda_version and tf.cudnn_version:
-        label = f"TensorFlow {tf.version} (CUDA {tf.cuda_version}, cuDNN {tf.cudnn_version})"
-        row = _table_build(tf.version)
-        return f"installed {label}", requirements_for(
-            tf.cuda_version, tf.cudnn_version, label, row.also_loads if row else ()
-        )
-    build = _table_build(tf.version) if tf else None
-    if build is None:
-        build = default_tensorflow_build(python_version)
-    if build is None:
-        return f"no TensorFlow release for Python {python_version}", []
-    label = f"TensorFlow {build.version} (CUDA {build.cuda}, cuDNN {build.cudnn})"
-    how = "gpusetup's table"
-    if tf is not None:
-        how += f"; the installed {tf.distribution or 'tensorflow'} {tf.version} is a CPU-only build"
-    return f"{label}, from {how}", requirements_for(
-        build.cuda, build.cudnn, label, build.also_loads
-    )
 
 
 # --- the machine ---------------------------------------------------------------------------
@@ -345,11 +246,22 @@ def read_cache(root: Path) -> tuple[str, list, str | None]:
         return cache_file, [], f"`{' '.join(argv)}` failed: {exc.strerror}"
     if proc.returncode != 0:
         return cache_file, [], f"`{' '.join(argv)}` failed: {proc.stderr.strip()[:200]}"
-    entries = parse_ldconfig_p(proc.stdout)
+    entries = cache_entries(proc.stdout)
     if root != Path("/"):
         # the cache of a system root names files as seen from inside it
         entries = [CacheEntry(e.soname, e.flags, str(under(root, e.path))) for e in entries]
     return cache_file, entries, None
+
+
+def cache_entries(text: str) -> list[CacheEntry]:
+    """The cache lines of ``ldconfig -p`` (read by gpusetup.parse.ldconfig)."""
+    from gpusetup.parse import ldconfig
+
+    return [
+        CacheEntry(lib.name, lib.arch, lib.path)
+        for lib in ldconfig.read(text).libraries
+        if lib.arch is not None and lib.path is not None
+    ]
 
 
 def _site_packages() -> list[Path]:
@@ -553,6 +465,8 @@ def find_toolchain(
 
 
 PTXAS_VERSION_TIMEOUT_S = 5.0
+#: cudnn_version.h is 4 KiB, cudnn.h (cuDNN 7) about 100 KiB
+HEADER_READ_LIMIT = 4 << 20
 VERSION_FILE_LIMIT = 1 << 20
 #: ``Cuda compilation tools, release 13.0, V13.0.88`` (ptxas --version, nvcc --version)
 _TOOL_RELEASE = re.compile(r"release (\d+\.\d+), V(\d+\.\d+(?:\.\d+)?)")
@@ -657,23 +571,16 @@ def _world_writable(path: str) -> bool:
         return False
 
 
-def stem_of(soname: str) -> str:
-    """libcudart.so.12 -> libcudart.so"""
-    return soname.split(".so", 1)[0] + ".so"
-
-
-_CUDNN_DEFINE = re.compile(r"#define\s+CUDNN_(MAJOR|MINOR|PATCHLEVEL)\s+(\d+)")
-
-
 def cudnn_header_version(path: Path) -> str | None:
+    """cuDNN's version from a header file (read by gpusetup.parse.cudnn_header)."""
+    from gpusetup.parse.cudnn_header import header_version
+    from gpusetup.probe.inputs import InputError, read_input
+
     try:
-        text = path.read_text(errors="replace")
-    except OSError:
+        text = read_input(path, HEADER_READ_LIMIT, "a cuDNN header")
+    except InputError:
         return None
-    parts = dict(_CUDNN_DEFINE.findall(text))
-    if "MAJOR" not in parts:
-        return None
-    return ".".join(parts.get(k, "0") for k in ("MAJOR", "MINOR", "PATCHLEVEL"))
+    return header_version(text.decode("utf-8", "replace"))
 
 
 def find_cudnn_headers(
@@ -746,7 +653,7 @@ def probe_libraries(
         model.resolve(req.soname, caller, recorder)
 
     # every copy of every required library, on the search path and off it
-    stems = {stem_of(r.soname) for r in requirements}
+    stems = {library_stem(r.soname) for r in requirements}
     search_dirs: dict[str, str] = {}
     for directory, source in model.steps(caller):
         if directory is not None:
@@ -771,7 +678,7 @@ def probe_libraries(
         copies[stem].append(LibraryCopy(path, soname, pip_files.get(path, where), on_path))
 
     for entry in cache:
-        stem = stem_of(entry.soname)
+        stem = library_stem(entry.soname)
         if stem in copies and entry.flags.startswith(model.cache_flags):
             add_copy(stem, entry.path, CACHE, True)
     for places, on_path in ((search_dirs, True), (off_path, False)):
@@ -811,7 +718,9 @@ def probe_libraries(
         system_dirs=model.system_dirs,
         cache_file=cache_file,
         cache=[
-            e for e in cache if stem_of(e.soname) in stems or e.soname in _needed_names(recorder)
+            e
+            for e in cache
+            if library_stem(e.soname) in stems or e.soname in _needed_names(recorder)
         ],
         cache_error=cache_error,
         ld_so_conf=conf,

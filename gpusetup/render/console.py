@@ -16,7 +16,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from gpusetup.device_map import DeviceMap, nvml_faults
+from gpusetup.devices.map import DeviceMap, nvml_faults
 from gpusetup.facts import Facts
 from gpusetup.findings import Finding, Report, Status
 from gpusetup.render.text import printable

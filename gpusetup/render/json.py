@@ -21,7 +21,7 @@ def report_json(report: Report) -> str:
 
 
 def gpus_json(facts: Facts) -> str:
-    from gpusetup.device_map import nvml_faults
+    from gpusetup.devices.map import nvml_faults
 
     nvml = facts.nvml
     gpus = []

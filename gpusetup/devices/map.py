@@ -264,7 +264,7 @@ def usable_gpus(facts: Facts, tf_minimum: str | None) -> UsableGpus:
         return UsableGpus(0)
     visible = set(range(len(gpus)))
     if cuda is not None and cuda.visible_devices is not None:
-        from gpusetup.visible_devices import mig_inventory, resolve_visible_devices
+        from gpusetup.devices.visibility import mig_inventory, resolve_visible_devices
 
         visible = set(
             resolve_visible_devices(

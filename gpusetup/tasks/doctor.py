@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 
 from gpusetup import version
-from gpusetup.device_map import UsableGpus
+from gpusetup.devices.map import UsableGpus
 from gpusetup.facts import Facts
 from gpusetup.findings import Finding, Report
 from gpusetup.knowledge import Profile, load_profile
@@ -22,11 +22,10 @@ def tensorflow_minimum(facts: Facts, profile: Profile) -> str | None:
 
 def smoke_plan(facts: Facts, profile: Profile) -> UsableGpus | Finding:
     """Which GPUs the doctor's TensorFlow smoke run should see, or why it is skipped."""
-    from gpusetup.device_map import usable_gpus
+    from gpusetup.devices.map import usable_gpus
     from gpusetup.diagnose import Context
     from gpusetup.findings import Finding, Status
-    from gpusetup.knowledge import cuda_table
-    from gpusetup.smoke import INSTALL_HINT
+    from gpusetup.knowledge import INSTALL_HINT, cuda_table
 
     ctx = Context(facts=facts, profile=profile, cuda=cuda_table())
 
