@@ -9,7 +9,6 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 from gpusetup.serde import SchemaError, from_jsonable, to_jsonable
@@ -545,43 +544,8 @@ class SmokeRun:
         return [d for d in self.devices if not d.device.upper().startswith("CPU")]
 
 
-class FactsFileError(Exception):
-    """A facts file that cannot be read or is not gpusetup facts."""
-
-
-#: the most gpusetup reads of a facts file or a report (a real one is well under 1 MiB)
-FACTS_FILE_LIMIT = 32 << 20
-
 #: a PCI address as NVML, sysfs, CUDA and TensorFlow print it: [domain:]bus:device.function
 _BUS_ID = re.compile(r"(?:[0-9a-fA-F]{1,8}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]")
-
-
-def load_document(path: Path | str, what: str = "a facts file", allow_stdin: bool = True) -> Any:
-    """The JSON in ``path`` (``-``: standard input), bounded. Raises FactsFileError."""
-    from gpusetup.probe.inputs import InputError, read_input
-    from gpusetup.serde import JsonDocumentError, load_json_document
-
-    shown = "standard input" if allow_stdin and str(path) == "-" else str(path)
-    try:
-        raw = read_input(path, FACTS_FILE_LIMIT, what, allow_stdin)
-    except InputError as exc:
-        raise FactsFileError(str(exc)) from exc
-    try:
-        return load_json_document(raw)
-    except JsonDocumentError as exc:
-        raise FactsFileError(f"{shown} is {exc}") from exc
-
-
-def load_facts(path: Path | str) -> Facts:
-    """Read facts written by ``collect``, or the facts inside a ``doctor --json`` report."""
-    data = load_document(path)
-    if isinstance(data, dict) and isinstance(data.get("facts"), dict):
-        data = data["facts"]
-    try:
-        return Facts.from_json(data)
-    except SchemaError as exc:
-        shown = "standard input" if str(path) == "-" else str(path)
-        raise FactsFileError(f"{shown} is not a gpusetup facts file: {exc}") from exc
 
 
 def check_facts(facts: Facts, where: str = "$") -> None:

@@ -188,6 +188,10 @@ def from_jsonable(tp: Any, data: Any, where: str = "$") -> Any:
     if kind == "literal":
         if any(type(data) is type(value) and data == value for value in detail):
             return data
+        kinds = {type(value) for value in detail}
+        if len(kinds) == 1 and type(data) not in kinds:
+            (kind,) = kinds
+            raise SchemaError(f"{where}: expected {kind.__name__}, got {type(data).__name__}")
         allowed = ", ".join(repr(v) for v in detail)
         raise SchemaError(f"{where}: {data!r} is not one of {allowed}")
     if kind == "enum":

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import platform
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -28,24 +27,48 @@ from gpusetup.knowledge import (
 
 @dataclass(frozen=True)
 class Context:
-    """What every check may read: the facts, the profile and the compatibility tables."""
+    """What every check may read: the facts, the profile and the compatibility tables.
+    Nothing else: a check never asks the machine that runs the diagnosis, so facts
+    recorded on one machine get the same verdicts on any other."""
 
     facts: Facts
     profile: Profile
-    cuda: CudaTable
+    cuda_table: CudaTable
     #: `gpusetup libs`: judge the libraries even on a machine without a GPU
     force_libraries: bool = False
 
     @cached_property
-    def python_version(self) -> str:
-        return self.facts.host.python_version if self.facts.host else platform.python_version()
+    def python_version(self) -> str | None:
+        """The Python the facts were recorded with (None: the host was not probed)."""
+        return self.facts.host.python_version if self.facts.host else None
+
+    @property
+    def python_shown(self) -> str:
+        return self.python_version or "(not recorded)"
+
+    def runs_on_python(self, build: TensorFlowBuild) -> bool | None:
+        """Whether ``build`` ships wheels for the facts' Python (None: not recorded)."""
+        if self.python_version is None:
+            return None
+        return build.supports_python(self.python_version)
 
     @cached_property
-    def tensorflow(self) -> TensorFlowBuild | None:
-        """The TensorFlow release the machine is judged against."""
+    def target(self) -> TensorFlowBuild | None:
+        """The TensorFlow release (a row of checks/data/tensorflow.toml) the machine is
+        judged against: the profile's target, else the newest for the facts' Python."""
         if self.profile.tensorflow:
             return find_tensorflow_build(self.profile.tensorflow)
+        if self.python_version is None:
+            return None
         return default_tensorflow_build(self.python_version)
+
+    @property
+    def min_compute_capability(self) -> str | None:
+        """The compute capability TensorFlow needs here: the profile's, else the target's."""
+        target = self.target
+        return self.profile.min_compute_capability or (
+            target.min_compute_capability if target else None
+        )
 
     @property
     def nvml_ok(self) -> bool:
@@ -98,6 +121,11 @@ class Context:
         if not self.nvml_gpus:
             return self.skip(check_id, title, "NVML gave no GPU data (see driver.nvml).")
         return None
+
+
+def tensorflow_minimum(facts: Facts, profile: Profile) -> str | None:
+    """The compute capability TensorFlow needs on the machine of ``facts``."""
+    return Context(facts=facts, profile=profile, cuda_table=cuda_table()).min_compute_capability
 
 
 def gpu_label(gpu: NvmlGpu) -> str:
@@ -172,7 +200,9 @@ def all_checks() -> dict[str, Check]:
 def diagnose(
     facts: Facts, profile: Profile, only_prefix: str | None = None, force_libraries: bool = False
 ) -> list[Finding]:
-    ctx = Context(facts=facts, profile=profile, cuda=cuda_table(), force_libraries=force_libraries)
+    ctx = Context(
+        facts=facts, profile=profile, cuda_table=cuda_table(), force_libraries=force_libraries
+    )
     findings: list[Finding] = []
     for chk in all_checks().values():
         if not chk.runs_in_diagnose or (only_prefix and not chk.id.startswith(only_prefix)):

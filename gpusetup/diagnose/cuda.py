@@ -203,7 +203,7 @@ def toolchain(ctx: Context) -> list[Finding]:
     if libs.toolchain_versions:
         evidence["versions"] = dict(libs.toolchain_versions)
     missing = [k for k in ("ptxas", "libdevice") if not libs.toolchain.get(k)]
-    major = ctx.tensorflow.cuda_major if ctx.tensorflow else "12"
+    major = ctx.target.cuda_major if ctx.target else "12"
     if missing:
         return [
             Finding(
@@ -226,7 +226,7 @@ def toolchain(ctx: Context) -> list[Finding]:
         driver_text = f"{driver[0]}.{driver[1]}"
         toolkit_text = f"{toolkit[0]}.{toolkit[1]}"
         # ptxas carries its component version (13.0.88), not the toolkit update: X.Y's row
-        floor = ctx.cuda.min_driver_for(toolkit_text)
+        floor = ctx.cuda_table.min_driver_for(toolkit_text)
         newer = f" (CUDA {floor[0]} needs driver {floor[1]} or newer)" if floor else ""
         return [
             Finding(

@@ -451,12 +451,8 @@ def branch(ctx: Context) -> list[Finding]:
 
 def _newest_tensorflow_for_driver(ctx: Context, driver: str) -> TensorFlowBuild | None:
     for build in tensorflow_builds():
-        needed = ctx.cuda.min_driver_for(build.cuda)
-        if (
-            needed
-            and driver_at_least(driver, needed[1])
-            and build.supports_python(ctx.python_version)
-        ):
+        needed = ctx.cuda_table.min_driver_for(build.cuda)
+        if needed and driver_at_least(driver, needed[1]) and ctx.runs_on_python(build):
             return build
     return None
 
@@ -466,11 +462,11 @@ def _newest_tensorflow_on_this_driver(ctx: Context, driver: str) -> TensorFlowBu
     for this Python, whose wheels reach every GPU's compute capability."""
     ccs = [g.compute_capability for g in ctx.nvml_gpus if g.compute_capability]
     for build in tensorflow_builds():
-        floor = ctx.cuda.major_floor_driver.get(build.cuda_major)
+        floor = ctx.cuda_table.major_floor_driver.get(build.cuda_major)
         if (
             floor
             and driver_at_least(driver, floor)
-            and build.supports_python(ctx.python_version)
+            and ctx.runs_on_python(build)
             and all(tuple(cc) >= parse_cc(build.min_compute_capability) for cc in ccs)
         ):
             return build
@@ -518,20 +514,20 @@ def driver_version(ctx: Context) -> list[Finding]:
     driver = installed_driver(ctx)
     if not driver:
         return [ctx.skip("driver.version", title, "No driver version known (see driver.nvml).")]
-    tf = ctx.tensorflow
+    tf = ctx.target
     if tf is None:
         return [
             ctx.skip(
                 "driver.version",
                 title,
                 f"No TensorFlow release in gpusetup's table ships wheels for "
-                f"Python {ctx.python_version}.",
+                f"Python {ctx.python_shown}.",
             )
         ]
     major = tf.cuda_major
-    row = ctx.cuda.min_driver_for(tf.cuda)
+    row = ctx.cuda_table.min_driver_for(tf.cuda)
     needed = row[1] if row else None
-    floor = ctx.cuda.major_floor_driver.get(major)
+    floor = ctx.cuda_table.major_floor_driver.get(major)
     evidence = {
         "driver": driver,
         "TensorFlow target": tf.version,
@@ -557,14 +553,14 @@ def driver_version(ctx: Context) -> list[Finding]:
         if within and within.version != tf.version:
             upgrade += (
                 f"\nUse TensorFlow {within.version} (CUDA {within.cuda}): the newest release for "
-                f"Python {ctx.python_version} that driver {driver} runs (at least through "
+                f"Python {ctx.python_shown} that driver {driver} runs (at least through "
                 "minor-version compatibility) and whose wheels include every GPU here."
             )
     older = _newest_tensorflow_for_driver(ctx, driver)
     if older and older.version != tf.version:
         upgrade += (
             f"\nOr use TensorFlow {older.version} (CUDA {older.cuda}), the newest release "
-            f"for Python {ctx.python_version} that this driver runs fully."
+            f"for Python {ctx.python_shown} that this driver runs fully."
         )
     if floor and not driver_at_least(driver, floor):
         return [

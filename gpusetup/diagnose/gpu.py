@@ -93,7 +93,7 @@ def compute_capability(ctx: Context) -> list[Finding]:
     title = "Each GPU's compute capability is high enough"
     if skip := ctx.needs_nvml("gpu.compute-capability", title):
         return [skip]
-    tf = ctx.tensorflow
+    tf = ctx.target
     if ctx.profile.min_compute_capability:
         minimum, source = ctx.profile.min_compute_capability, f"profile {ctx.profile.name}"
     elif tf is not None:
@@ -105,7 +105,7 @@ def compute_capability(ctx: Context) -> list[Finding]:
             ctx.skip(
                 "gpu.compute-capability",
                 title,
-                f"No TensorFlow target for Python {ctx.python_version}; set "
+                f"No TensorFlow target for Python {ctx.python_shown}; set "
                 "gpu.min_compute_capability in a profile.",
             )
         ]
@@ -124,10 +124,10 @@ def compute_capability(ctx: Context) -> list[Finding]:
                     f", or TensorFlow {older.version} (the newest release whose wheels include "
                     f"CC {gpu.cc_text}"
                 )
-                if not older.supports_python(ctx.python_version):
+                if ctx.runs_on_python(older) is False:
                     fix += (
                         f"; it ships wheels for Python {older.python}, so it needs another "
-                        f"Python than {ctx.python_version}"
+                        f"Python than {ctx.python_shown}"
                     )
                 fix += ")"
             findings.append(

@@ -58,7 +58,7 @@ def _target_build(ctx: Context, libs: LibraryFacts) -> TensorFlowBuild | None:
             return find_tensorflow_build(installed)
         except KnowledgeError:
             return None
-    return ctx.tensorflow
+    return ctx.target
 
 
 def _machine(ctx: Context) -> str | None:
@@ -145,7 +145,7 @@ def tensorflow_build(ctx: Context) -> list[Finding]:
         return [libs]
     tf = libs.tensorflow
     if tf is None:
-        machine = cpu_only_platform(ctx, ctx.tensorflow) if ctx.has_gpu else None
+        machine = cpu_only_platform(ctx, ctx.target) if ctx.has_gpu else None
         if machine:
             return [
                 Finding(

@@ -55,6 +55,11 @@ def smoke_gpu_visible(ctx: Context) -> list[Finding]:
     return []
 
 
+def smoke_not_run(reason: str) -> Finding:
+    """The skip that says why the smoke inference did not run."""
+    return Finding("smoke.inference", Status.SKIP, "Smoke inference not run", detail=reason)
+
+
 KIND_FIX = {
     "out-of-memory": "Free the GPU (nvidia-smi shows what holds its memory), or give the job a "
     "GPU of its own.",
@@ -79,14 +84,7 @@ def smoke_findings(run: SmokeRun, expect_gpus: int, left_out: Sequence[str] = ()
     """``expect_gpus``: how many GPUs the framework should use (0 on a machine without);
     ``left_out``: the GPUs it should not, and why (named in the finding)."""
     if not run.available:
-        return [
-            Finding(
-                "smoke.inference",
-                Status.SKIP,
-                "Smoke inference not run",
-                detail=f"{run.unavailable_reason}. Install it: {INSTALL_HINT[run.backend]}",
-            )
-        ]
+        return [smoke_not_run(f"{run.unavailable_reason}. Install it: {INSTALL_HINT[run.backend]}")]
     if run.error:
         return [
             Finding(

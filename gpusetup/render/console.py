@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import IO
+from typing import IO, Any
 
 from rich.console import Console, Group
 from rich.padding import Padding
@@ -152,6 +152,18 @@ def render_findings(findings: list[Finding], console: Console, verbose: bool = F
     console.print(Text("Details of a check: gpusetup explain <check>", style="dim"))
 
 
+def render_smoke(result: Any, console: Console) -> None:
+    """A SmokeResult's findings (gpusetup.tasks.smoke; the run itself is in the JSON)."""
+    render_findings(result.findings, console)
+
+
+def render_select(smi_index: int, line: str, console: Console) -> None:
+    """``map --select``: the line alone, escaped (a UUID from a file could carry anything)."""
+    from gpusetup.render.text import say
+
+    say(line)
+
+
 def render_map(dmap: DeviceMap, console: Console) -> None:
     tf_head = "TF device" if dmap.tf_source == "tensorflow" else "TF (pred.)"
     table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
@@ -267,7 +279,12 @@ def render_gpus(facts: Facts, console: Console) -> None:
     console.print(table)
 
 
-def render_triage(report, console: Console) -> None:
+def render_triage(report: Any, cut: str | None, console: Console) -> None:
+    """A TriageReport (gpusetup.tasks.triage), after a note on stderr when the log was cut."""
+    if cut:
+        from gpusetup.render.text import say
+
+        say(f"gpusetup: note: {cut}", err=True)
     if not report.items:
         console.print(
             f"Nothing in the {report.lines} line(s) matched a known GPU, CUDA, "

@@ -1,5 +1,7 @@
 """Triage from an error message: recognise the known messages in a pasted log, then judge
-the matching checks on this machine, root causes first.
+the matching checks on this machine, root causes first. ``triage_log``/``triage_text`` are
+the task; ``scan`` and ``triage`` the pure steps (what this machine is comes in as facts
+and an interpreter description, never read while judging).
 
 Patterns live in ``checks/data/log_patterns.toml``. The scan streams the log (any size,
 any encoding junk: undecodable bytes are replaced, terminal colour codes stripped), so a
@@ -9,14 +11,24 @@ pattern's literal needle meet its regular expression.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from gpusetup.findings import Finding, Status
-from gpusetup.knowledge import KnowledgeError, checks_dir, read_toml
+from gpusetup.knowledge import (
+    KnowledgeError,
+    checks_dir,
+    read_toml,
+    split_requirement,
+    tensorflow_distribution,
+)
+
+if TYPE_CHECKING:
+    from gpusetup.wheels.compat import Interpreter
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 MAX_LINE = 8192
@@ -206,7 +218,7 @@ class TriageReport:
         return any(i.is_root_cause and i.fixed_here is not True for i in self.items)
 
 
-def _diagnose_text(m: LogMatch, interp_tags: list[str] | None) -> str:
+def _diagnose_text(m: LogMatch, interp: Interpreter | None, python_version: str | None) -> str:
     f = m.facts
     if m.pattern == "tf.dlopen-failed":
         blamed = _dlerror_soname(m)
@@ -232,24 +244,21 @@ def _diagnose_text(m: LogMatch, interp_tags: list[str] | None) -> str:
             f"{f.get('name')} has compute capability {f.get('have')}; this TensorFlow needs "
             f"{f.get('need')}"
         )
-    if m.pattern == "pip.unsupported-wheel":
-        return _wheel_text(f.get("wheel", ""), interp_tags)
+    if m.pattern == "pip.unsupported-wheel" and interp is not None:
+        return _wheel_text(f.get("wheel", ""), interp)
     if m.pattern == "pip.no-matching-distribution":
-        return _release_text(f.get("requirement", ""))
+        return _release_text(f.get("requirement", ""), python_version)
     return ""
 
 
-def _wheel_text(filename: str, interp_tags: list[str] | None) -> str:
-    from gpusetup.wheels.archive import WheelError, parse_filename
-    from gpusetup.wheels.compat import describe_interpreter, judge
+def _wheel_text(filename: str, interp: Interpreter) -> str:
+    from gpusetup.wheels.archive import WheelError, WheelInfo, parse_filename
+    from gpusetup.wheels.compat import judge
 
     try:
         name, version, build, tags = parse_filename(filename)
     except WheelError as exc:
         return str(exc)
-    from gpusetup.wheels.archive import WheelInfo
-
-    interp = describe_interpreter()
     info = WheelInfo("", filename, name, version, build, tags, tags, False, None)
     verdict = judge(info, interp)
     if verdict.compatible:
@@ -262,19 +271,18 @@ def _wheel_text(filename: str, interp_tags: list[str] | None) -> str:
     )
 
 
-def _release_text(requirement: str) -> str:
-    import platform
-
+def _release_text(requirement: str, here: str | None) -> str:
     from gpusetup.knowledge import find_tensorflow_build
 
-    name, _, version = requirement.partition("==")
-    if name.lower().split("[")[0] not in ("tensorflow", "tensorflow-gpu", "tensorflow-cpu"):
+    name, version = split_requirement(requirement)
+    if tensorflow_distribution(name) is None:
         return f"no release of {requirement} fits this Python and platform"
     try:
-        build = find_tensorflow_build(version)
+        build = find_tensorflow_build(version or "")
     except KnowledgeError:
         return f"{requirement}: not a release gpusetup knows"
-    here = platform.python_version()
+    if here is None:
+        return f"TensorFlow {build.version} ships wheels for Python {build.python}"
     if build.supports_python(here):
         return (
             f"TensorFlow {build.version} ships wheels for Python {build.python}, which "
@@ -297,13 +305,18 @@ CAUSE_EXPLAINS = {
 }
 
 
-def triage(matches: list[LogMatch], lines: int, findings: list[Finding] | None) -> TriageReport:
+def triage(
+    matches: list[LogMatch],
+    lines: int,
+    findings: list[Finding] | None,
+    interpreter: Interpreter | None = None,
+    python_version: str | None = None,
+) -> TriageReport:
     """Order the log's messages (root causes first) and attach this machine's verdicts.
 
-    ``findings``: this machine's findings (None when the machine was not probed)."""
-    from gpusetup.wheels.compat import describe_interpreter
-
-    tags = describe_interpreter().tags if any(m.category == "wheel" for m in matches) else None
+    ``findings``: this machine's findings (None when the machine was not probed);
+    ``interpreter``: the Python a wheel message is judged for (None: not judged);
+    ``python_version``: the machine's Python, for a release that has no wheel for it."""
     causes = [m for m in matches if m.role == "cause"]
     fixes = {p.id: p.fix for p in load_patterns()}
     items = []
@@ -319,14 +332,15 @@ def triage(matches: list[LogMatch], lines: int, findings: list[Finding] | None) 
             judged = [f for f in here if f.status is not Status.SKIP]
             if judged:
                 fixed = all(f.status is Status.PASS for f in judged)
-        if m.category == "wheel" and "fixed here" in _diagnose_text(m, tags):
+        diagnosis = _diagnose_text(m, interpreter, python_version)
+        if m.category == "wheel" and "fixed here" in diagnosis:
             fixed = True
         items.append(
             TriageItem(
                 m,
                 is_root,
                 explained,
-                _diagnose_text(m, tags),
+                diagnosis,
                 here,
                 fixed,
                 fixes.get(m.pattern, ""),
@@ -337,6 +351,8 @@ def triage(matches: list[LogMatch], lines: int, findings: list[Finding] | None) 
 
 
 def _findings_for(m: LogMatch, findings: list[Finding]) -> list[Finding]:
+    from gpusetup.libs.requirements import library_stem
+
     ids = CATEGORY_CHECKS.get(m.category, [])
     sonames = set(filter(None, [m.facts.get("soname"), _dlerror_soname(m)]))
     out = []
@@ -347,7 +363,59 @@ def _findings_for(m: LogMatch, findings: list[Finding]) -> list[Finding]:
             wanted = sonames or {"libcudart"}
             subject = f.subject or ""
             # a per-library finding about this library, or the overall pass
-            if subject and not any(subject.startswith(s.split(".so")[0] + ".so") for s in wanted):
+            if subject and not any(subject.startswith(library_stem(s)) for s in wanted):
                 continue
         out.append(f)
     return out
+
+
+@dataclass(frozen=True)
+class TriageRun:
+    report: TriageReport
+    #: what was left unread of a log larger than MAX_LOG_BYTES (None: read whole)
+    cut: str | None = None
+
+
+def _judged(matches: list[LogMatch], lines: int, cut: str | None) -> TriageRun:
+    """The log's messages judged on this machine: its facts probed (with the libraries
+    the log names), every check run, and the interpreter described for wheel messages."""
+    if not matches:
+        return TriageRun(triage(matches, lines, None), cut)
+    from gpusetup.diagnose import diagnose
+    from gpusetup.knowledge import load_profile
+    from gpusetup.probe import collect_facts
+
+    facts = collect_facts(extra_libraries=tuple(sonames_in(matches)))
+    findings = diagnose(facts, load_profile(), force_libraries=True)
+    interp = None
+    if any(m.category == "wheel" for m in matches):
+        from gpusetup.probe.interpreter import describe_interpreter
+
+        interp = describe_interpreter()
+    python = facts.host.python_version if facts.host else None
+    return TriageRun(triage(matches, lines, findings, interp, python), cut)
+
+
+def triage_log(path: str | os.PathLike[str]) -> TriageRun:
+    """``gpusetup triage FILE`` (``-``: stdin): the log read (at most MAX_LOG_BYTES, lines
+    cut at MAX_LINE), its messages judged on this machine. Raises InputError."""
+    from gpusetup.probe.inputs import InputChunks, describe_size
+
+    chunks = InputChunks(path, MAX_LOG_BYTES, allow_stdin=True)
+    matches, lines = scan(iter_lines(chunks))
+    cut = None
+    if chunks.cut:
+        cut = (
+            f"only the first {describe_size(MAX_LOG_BYTES)} of {chunks.shown} were read "
+            f"({lines} lines); the rest was not looked at"
+        )
+    return _judged(matches, lines, cut)
+
+
+def triage_text(text: str) -> TriageRun:
+    """A pasted log (text) triaged as ``gpusetup triage`` does: root causes first, each
+    with this machine's verdict on it."""
+    data = text.encode("utf-8", "surrogateescape")
+    matches, lines = scan(iter_lines([data[:MAX_LOG_BYTES]]))
+    cut = None if len(data) <= MAX_LOG_BYTES else f"only the first {MAX_LOG_BYTES} bytes were read"
+    return _judged(matches, lines, cut)
