@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gpusetup.diagnose import Context, check
+from gpusetup.diagnose import Context, check, verdict_of
 from gpusetup.facts import SmokeDevice, SmokeRun
 from gpusetup.findings import Finding, Status
 from gpusetup.knowledge import INSTALL_HINT, SMOKE_ATOL, SMOKE_RTOL, Profile
@@ -55,9 +55,13 @@ def smoke_gpu_visible(ctx: Context) -> list[Finding]:
     return []
 
 
+INFERENCE = verdict_of(smoke_inference)
+GPU_VISIBLE = verdict_of(smoke_gpu_visible)
+
+
 def smoke_not_run(reason: str) -> Finding:
     """The skip that says why the smoke inference did not run."""
-    return Finding("smoke.inference", Status.SKIP, "Smoke inference not run", detail=reason)
+    return INFERENCE.skip(reason, title="Smoke inference not run")
 
 
 KIND_FIX = {
@@ -87,9 +91,7 @@ def smoke_findings(run: SmokeRun, expect_gpus: int, left_out: Sequence[str] = ()
         return [smoke_not_run(f"{run.unavailable_reason}. Install it: {INSTALL_HINT[run.backend]}")]
     if run.error:
         return [
-            Finding(
-                "smoke.inference",
-                Status.FAIL,
+            INFERENCE.fail(
                 f"The {run.backend} smoke run failed",
                 detail=run.error,
                 evidence={"stderr": run.stderr_tail},
@@ -100,9 +102,7 @@ def smoke_findings(run: SmokeRun, expect_gpus: int, left_out: Sequence[str] = ()
     for dev in run.devices:
         if dev.status == "pass":
             findings.append(
-                Finding(
-                    "smoke.inference",
-                    Status.PASS,
+                INFERENCE.passed(
                     f"{_label(dev)}: {dev.latency_ms:.2f} ms per batch, "
                     f"{dev.throughput:,.0f} img/s",
                     detail=f"Output matches the CPU's (max difference {dev.max_abs_diff:.2g}).",
@@ -117,9 +117,7 @@ def smoke_findings(run: SmokeRun, expect_gpus: int, left_out: Sequence[str] = ()
             )
         else:
             findings.append(
-                Finding(
-                    "smoke.inference",
-                    Status.FAIL,
+                INFERENCE.fail(
                     f"{_label(dev)}: "
                     + (
                         {"not-run": "not run (an earlier device hung)"}.get(dev.status)
@@ -135,9 +133,7 @@ def smoke_findings(run: SmokeRun, expect_gpus: int, left_out: Sequence[str] = ()
     not_counted = " Not counted: " + "; ".join(left_out) + "." if left_out else ""
     if expect_gpus and seen < expect_gpus:
         findings.append(
-            Finding(
-                "smoke.gpu-visible",
-                Status.FAIL,
+            GPU_VISIBLE.fail(
                 f"{run.framework or run.backend} uses {seen} of {expect_gpus} usable GPU(s)",
                 detail="The framework runs on the CPU for the rest; the library and GPU checks say "
                 "why (a library it cannot load, a CPU-only build)." + not_counted,
@@ -151,9 +147,7 @@ def smoke_findings(run: SmokeRun, expect_gpus: int, left_out: Sequence[str] = ()
         )
     elif expect_gpus:
         findings.append(
-            Finding(
-                "smoke.gpu-visible",
-                Status.PASS,
+            GPU_VISIBLE.passed(
                 f"{run.framework} uses all {seen} usable GPU(s)",
                 detail=not_counted.strip(),
                 evidence={"left out": list(left_out)} if left_out else {},
@@ -167,9 +161,7 @@ def apply_smoke_policy(findings: list[Finding], profile: Profile) -> list[Findin
     out = []
     for f in findings:
         if f.id == "smoke.inference" and f.status is Status.SKIP and profile.smoke_required:
-            f = Finding(
-                "smoke.inference",
-                Status.FAIL,
+            f = INFERENCE.fail(
                 f"Smoke inference required by profile {profile.name} but not run",
                 detail=f.detail,
                 fix="Make the smoke inference possible: " + (f.detail or ""),
@@ -182,9 +174,7 @@ def apply_smoke_policy(findings: list[Finding], profile: Profile) -> list[Findin
             and not f.subject.upper().startswith("CPU")
             and (f.evidence.get("latency_ms") or 0) > profile.max_latency_ms
         ):
-            f = Finding(
-                "smoke.inference",
-                Status.FAIL,
+            f = INFERENCE.fail(
                 f"{f.subject}: {f.evidence['latency_ms']} ms per batch is over the "
                 f"profile's {profile.max_latency_ms:g} ms",
                 detail=f.title,

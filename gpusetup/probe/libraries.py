@@ -706,6 +706,10 @@ def probe_libraries(
         from gpusetup.probe.loader import ask_loader
 
         loader = ask_loader([r.soname for r in requirements], environ)
+        for answer in loader:
+            if answer.ok and answer.path:
+                # its realpath is recorded, for the check that compares it with the search
+                recorder(answer.path)
     return LibraryFacts(
         target=target,
         tensorflow=tf,
