@@ -53,8 +53,7 @@ from gpusetup.probe.paths import (
 )
 
 LDCONFIG_TIMEOUT_S = 10.0
-#: the whole library probe, the real loader's answers included
-LIBRARY_PROBE_TIMEOUT_S = 45.0
+
 OPT_WALK_MAX_DIRS = 4000
 OPT_WALK_MAX_DEPTH = 5
 HWCAPS = ("x86-64-v4", "x86-64-v3", "x86-64-v2")
@@ -64,10 +63,12 @@ class LibraryProbeError(Exception):
     pass
 
 
-def find_ldconfig() -> str | None:
+def find_ldconfig(environ: Mapping[str, str] | None = None) -> str | None:
+    """ldconfig on ``environ``'s PATH (default: this process's), else in the sbin dirs."""
+    env = os.environ if environ is None else environ
     return shutil.which(
         "ldconfig",
-        path=os.pathsep.join([os.environ.get("PATH", ""), "/sbin", "/usr/sbin", "/usr/local/sbin"]),
+        path=os.pathsep.join([env.get("PATH", ""), "/sbin", "/usr/sbin", "/usr/local/sbin"]),
     )
 
 
@@ -226,9 +227,11 @@ def _program_interpreter(path: str) -> str | None:
     return read_interpreter(path)
 
 
-def read_cache(root: Path) -> tuple[str, list, str | None]:
+def read_cache(
+    root: Path, environ: Mapping[str, str] | None = None
+) -> tuple[str, list, str | None]:
     cache_file = str(under(root, "/etc/ld.so.cache"))
-    ldconfig = find_ldconfig()
+    ldconfig = find_ldconfig(environ)
     if ldconfig is None:
         return cache_file, [], "ldconfig was not found (looked on PATH, /sbin, /usr/sbin)"
     try:
@@ -254,14 +257,17 @@ def read_cache(root: Path) -> tuple[str, list, str | None]:
 
 
 def cache_entries(text: str) -> list[CacheEntry]:
-    """The cache lines of ``ldconfig -p`` (read by gpusetup.parse.ldconfig)."""
-    from gpusetup.parse import ldconfig
+    """The cache lines of ``ldconfig -p``, matched by the reader's own pattern
+    (gpusetup.parse.ldconfig.CACHE_LINE; the rest of that reader judges pasted listings,
+    which a probe does not need: it runs on every doctor)."""
+    from gpusetup.parse.ldconfig import CACHE_LINE
 
-    return [
-        CacheEntry(lib.name, lib.arch, lib.path)
-        for lib in ldconfig.read(text).libraries
-        if lib.arch is not None and lib.path is not None
-    ]
+    entries = []
+    for line in text.splitlines():
+        match = CACHE_LINE.match(line)
+        if match:
+            entries.append(CacheEntry(match.group(1), match.group(2), match.group(3).strip()))
+    return entries
 
 
 def _site_packages() -> list[Path]:
@@ -344,7 +350,7 @@ def _listdir(root: Path, directory: str) -> list[str]:
     return os.listdir(host_path(root, directory))
 
 
-def walk_opt(root: Path, stems: set[str], deadline: float) -> dict[str, str]:
+def find_under_opt(root: Path, stems: set[str], deadline: float) -> dict[str, str]:
     """Directories under /opt holding any of the libraries, bounded in depth, size and time."""
     found: dict[str, str] = {}
     try:
@@ -622,7 +628,12 @@ def probe_libraries(
     confirm: bool = False,
     budget_s: float = 10.0,
     extra: tuple[str, ...] = (),
+    walk_opt: bool = True,
 ) -> LibraryFacts:
+    """Every library ``spec`` (default: the installed TensorFlow, else the newest for
+    ``python_version``) and ``extra`` need, searched as the loader searches from the tree at
+    ``root`` under ``environ``; copies elsewhere (``walk_opt``: under /opt too, bounded);
+    the cache and its configuration; with ``confirm``, the real loader's answers."""
     deadline = time.monotonic() + budget_s
     tf = find_tensorflow() if root == Path("/") else None
     target, requirements = choose_requirements(spec, python_version, tf)
@@ -637,7 +648,7 @@ def probe_libraries(
     )
     caller = linking_object(tf.caller) if tf and tf.caller else None
     ld_path = [d for d in environ.get("LD_LIBRARY_PATH", "").split(":") if d]
-    cache_file, cache, cache_error = read_cache(root)
+    cache_file, cache, cache_error = read_cache(root, environ)
     model = LoaderModel(
         interpreter=interpreter,
         ld_library_path=ld_path,
@@ -663,7 +674,9 @@ def probe_libraries(
     # the environment's pip nvidia-* packages (read once: their RECORD files name owners)
     pip_dirs, pip_files = pip_library_owners() if root == Path("/") else ({}, {})
     off_path = off_path_directories(environ, root, pip_dirs)
-    off_path.update({k: v for k, v in walk_opt(root, stems, deadline).items() if k not in off_path})
+    if walk_opt:
+        found = find_under_opt(root, stems, deadline)
+        off_path.update({k: v for k, v in found.items() if k not in off_path})
     copies: dict[str, list[LibraryCopy]] = {s: [] for s in stems}
     seen_real: dict[str, set[str]] = {s: set() for s in stems}
 

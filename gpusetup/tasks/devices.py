@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from gpusetup.devices.map import DeviceMap, nvml_faults
 from gpusetup.facts import Facts
 from gpusetup.knowledge import Profile
 from gpusetup.tasks.smoke import SmokeEvents
-from gpusetup.tasks.source import FactsSource, ProbeOptions, start_facts
+from gpusetup.tasks.source import ProbeOptions, start_facts
+
+if TYPE_CHECKING:
+    from gpusetup.tasks.source import FactsSource
 
 
 def device_map(

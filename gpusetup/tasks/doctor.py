@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import platform
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from gpusetup import version
-from gpusetup.devices.map import UsableGpus
-from gpusetup.diagnose import Check
-from gpusetup.facts import Facts
-from gpusetup.findings import Finding, Report
 from gpusetup.knowledge import Profile, load_profile
 from gpusetup.tasks.errors import BadInput
-from gpusetup.tasks.smoke import SmokeEvents
-from gpusetup.tasks.source import FactsSource, ProbeOptions, start_facts
+from gpusetup.tasks.source import ProbeOptions, start_facts
+
+if TYPE_CHECKING:  # imported while the probes run (start-up time)
+    from gpusetup.devices.map import UsableGpus
+    from gpusetup.diagnose import Check
+    from gpusetup.facts import Facts
+    from gpusetup.findings import Finding, Report
+    from gpusetup.tasks.smoke import SmokeEvents
+    from gpusetup.tasks.source import FactsSource
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ def smoke_plan(facts: Facts, profile: Profile) -> UsableGpus | Finding:
 def diagnosis(facts: Facts, profile: Profile) -> Report:
     """The checks alone: ``facts`` judged under ``profile``."""
     from gpusetup.diagnose import diagnose
+    from gpusetup.findings import Report
 
     return Report(
         tool={"name": "gpusetup", "version": version(), "python": platform.python_version()},
@@ -81,15 +86,16 @@ def doctor(
     """The doctor's whole run: facts (``source``: see ``tasks.source``; probing also looks
     for the profile's libraries), the checks, then the smoke step: run on this machine
     when its facts were probed here, a skip that says why otherwise."""
-    from gpusetup.diagnose.smoke import apply_smoke_policy, smoke_not_run
-    from gpusetup.findings import bug_finding
-
     chosen = profile_named(profile)
     options = replace(
         probe or ProbeOptions(),
         extra_libraries=(*(probe.extra_libraries if probe else ()), *chosen.required_libraries),
     )
     pending = start_facts(source, options)
+    # imported while the probes run
+    from gpusetup.diagnose.smoke import apply_smoke_policy, smoke_not_run
+    from gpusetup.findings import Finding, bug_finding
+
     report = diagnosis(pending.result(), chosen)
     if not smoke:
         return DoctorRun(report, chosen)

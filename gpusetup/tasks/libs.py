@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gpusetup.facts import LibraryFacts
 from gpusetup.findings import Finding, Status
 from gpusetup.tasks.errors import BadInput
-from gpusetup.tasks.source import FactsSource, ProbeOptions, start_facts
+from gpusetup.tasks.source import ProbeOptions, start_facts
+
+if TYPE_CHECKING:
+    from gpusetup.tasks.source import FactsSource
 
 
 @dataclass(frozen=True)
@@ -65,8 +69,9 @@ def library_facts(root: Path, spec: str | None) -> LibraryFacts:
     import os
     import platform
 
+    from gpusetup.probe import LIBRARY_PROBE_TIMEOUT_S
     from gpusetup.probe._deadline import DeadlineExceeded, call_with_deadline
-    from gpusetup.probe.libraries import LIBRARY_PROBE_TIMEOUT_S, probe_libraries
+    from gpusetup.probe.libraries import probe_libraries
 
     release = tensorflow_release(spec)
     try:

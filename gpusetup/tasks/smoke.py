@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from gpusetup.devices.map import UsableGpus
-from gpusetup.facts import SmokeRun
-from gpusetup.findings import Finding, Status
 from gpusetup.tasks.errors import BadInput
+
+if TYPE_CHECKING:
+    from gpusetup.devices.map import UsableGpus
+    from gpusetup.facts import SmokeRun
+    from gpusetup.findings import Finding
 
 #: what a progress display hears: ("devices" | "begin" | "result", the child's event)
 SmokeEvents = Callable[[str, dict], None]
@@ -22,6 +25,8 @@ class SmokeResult:
 
     @property
     def failed(self) -> bool:
+        from gpusetup.findings import Status
+
         return any(f.status is Status.FAIL for f in self.findings)
 
 

@@ -9,13 +9,16 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gpusetup.facts import Facts
 from gpusetup.tasks.errors import BadInput
 
-#: None: probe this machine; Facts: these; a path (``-``: stdin): a recorded facts file or
-#: report; a sequence of paths: input files (today exactly one recorded facts file)
-FactsSource = Facts | str | os.PathLike | Sequence[str | os.PathLike] | None
+if TYPE_CHECKING:  # imported once the probes run (start-up time)
+    from gpusetup.facts import Facts
+
+    #: None: probe this machine; Facts: these; a path (``-``: stdin): a recorded facts
+    #: file or report; a sequence of paths: input files (today one recorded facts file)
+    FactsSource = Facts | str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ def start_facts(source: FactsSource, options: ProbeOptions | None = None) -> Pen
             extra_libraries=options.extra_libraries,
         )
         return PendingFacts(pending.result, probed=True)
+    from gpusetup.facts import Facts
+
     if isinstance(source, Facts):
         return PendingFacts(lambda: source, probed=False, origin="the given facts")
     paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)
