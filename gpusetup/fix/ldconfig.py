@@ -25,7 +25,6 @@ import shlex
 import stat
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,7 +81,9 @@ class PlannedFile:
     links: tuple[tuple[str, str], ...] = ()  # links followed to reach it
     mode: int | None = 0o644  # None: keep the file's mode
     keep_owner: bool = False  # as root, give the new file the old one's owner
-    make_dirs: bool = False  # create missing parent directories
+    #: how many missing directories right above the file may be created (the tree's own
+    #: /etc/ld.so.conf.d: 1; anything above it must exist)
+    make_dirs: int = 0
 
 
 @dataclass(frozen=True)
@@ -235,7 +236,7 @@ def _sort_directories(
 
 
 def _plan_file(
-    root: Path, path: str, change, *, make_dirs: bool, must_exist: bool = False, **kw
+    root: Path, path: str, change, *, make_dirs: int, must_exist: bool = False, **kw
 ) -> PlannedFile:
     """A PlannedFile for ``path`` of the tree, ``change(old text or None)`` -> (content,
     shown). Raises FixError when the path cannot be written safely."""
@@ -271,7 +272,7 @@ def _plan_file(
         before,
         tuple(shown),
         found.links,
-        make_dirs=make_dirs and not found.links,
+        make_dirs=0 if found.links else make_dirs,
         **kw,
     )
 
@@ -288,9 +289,11 @@ def write_planned(root: Path, planned: PlannedFile) -> None:
         fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as exc:
         raise FixError(f"cannot open {root}: {exc.strerror}") from exc
+    directories = parts[:-1]
+    creatable = len(directories) - planned.make_dirs
     try:
-        for name in parts[:-1]:
-            child = _enter(fd, name, planned.make_dirs, where)
+        for depth, name in enumerate(directories):
+            child = _enter(fd, name, depth >= creatable, where)
             os.close(fd)
             fd = child
         _replace_in(fd, parts[-1], planned, where)
@@ -398,7 +401,8 @@ def plan_ldconfig(directories: list[str], root: Path = HOST) -> LdconfigPlan:
             content = text + "".join(f"{d}\n" for d in add)
             return content, [("will read", content)]
 
-        files.append(_plan_file(root, CONF_FILE, add_lines, make_dirs=True))
+        # /etc/ld.so.conf.d may be made; the tree's /etc must be there already
+        files.append(_plan_file(root, CONF_FILE, add_lines, make_dirs=1))
         if not conf.includes_file(CONF_FILE):
             # a bare tree: its ld.so.conf does not read ld.so.conf.d yet
 
@@ -407,7 +411,7 @@ def plan_ldconfig(directories: list[str], root: Path = HOST) -> LdconfigPlan:
                 content = (text if not text or text.endswith("\n") else text + "\n") + INCLUDE_LINE
                 return content, [("does not include /etc/ld.so.conf.d; it will read", content)]
 
-            files.append(_plan_file(root, MAIN_CONF, add_include, make_dirs=True))
+            files.append(_plan_file(root, MAIN_CONF, add_include, make_dirs=0))
     ldconfig = find_ldconfig() or "ldconfig"
     argv = [ldconfig] if root == HOST else [ldconfig, "-r", str(root)]
     return LdconfigPlan(str(root), add, already, refused, files, argv)
@@ -435,21 +439,6 @@ def apply_ldconfig(plan: LdconfigPlan) -> str:
     if proc.returncode != 0:
         raise FixError(f"`{shown}` failed: {proc.stderr.strip()}")
     return (proc.stdout + proc.stderr).strip()
-
-
-def write_atomically(path: Path, content: str, mode: int = 0o644) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fchmod(fh.fileno(), mode)
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _gpusetup_argv() -> list[str]:
@@ -543,7 +532,8 @@ def plan_user_hook(directories: list[str], environ: dict[str, str]) -> HookPlan:
                 HOST,
                 f"{base}/{step}.d/{HOOK_FILE}",
                 lambda old, text=text: (text, [("new content", text)]),
-                make_dirs=True,
+                # the environment's own etc/conda/activate.d (or deactivate.d)
+                make_dirs=3,
             )
             for step, text in (("activate", activate), ("deactivate", restore))
         ]
@@ -559,9 +549,7 @@ def plan_user_hook(directories: list[str], environ: dict[str, str]) -> HookPlan:
         return text, shown
 
     path = f"{os.path.abspath(venv)}/bin/activate"
-    planned = _plan_file(
-        HOST, path, edit, make_dirs=False, must_exist=True, mode=None, keep_owner=True
-    )
+    planned = _plan_file(HOST, path, edit, make_dirs=0, must_exist=True, mode=None, keep_owner=True)
     return HookPlan("venv", keep, refused, [planned], notes)
 
 
