@@ -7,7 +7,7 @@ import re
 
 from gpusetup.diagnose import NVML_GPUS, Context, Verdict, check
 from gpusetup.findings import Finding
-from gpusetup.knowledge import driver_at_least
+from gpusetup.knowledge import XID_LOG_COMMAND, driver_at_least
 
 
 def _not_required(ctx: Context, v: Verdict, key: str) -> Finding:
@@ -36,7 +36,7 @@ def gpu_count(ctx: Context, v: Verdict) -> list[Finding]:
         v.fail(
             f"{have} GPU(s), expected {want}",
             evidence={"NVML": have, "PCI": len(ctx.pci_gpus), "expected": want},
-            fix="nvidia-smi; lspci | grep -i nvidia; sudo dmesg | grep -i xid\n"
+            fix=f"nvidia-smi; lspci | grep -i nvidia; {XID_LOG_COMMAND}\n"
             "A GPU the PCI bus shows but NVML does not is lost to the driver: reboot, "
             "then reseat or replace it.",
         )

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from gpusetup.diagnose import Context, check, verdict_of
 from gpusetup.facts import SmokeDevice, SmokeRun
 from gpusetup.findings import Finding, Status
-from gpusetup.knowledge import INSTALL_HINT, SMOKE_ATOL, SMOKE_RTOL, Profile
+from gpusetup.knowledge import INSTALL_HINT, SMOKE_ATOL, SMOKE_RTOL, XID_LOG_COMMAND, Profile
 
 
 @check("smoke.inference", "The smoke inference runs on every device", runs_in_diagnose=False)
@@ -68,14 +68,14 @@ KIND_FIX = {
     "out-of-memory": "Free the GPU (nvidia-smi shows what holds its memory), or give the job a "
     "GPU of its own.",
     "illegal-address": "An illegal memory access is a driver, hardware or library fault: check "
-    "`sudo dmesg | grep -i xid`, update the driver, and reset the GPU.",
+    f"`{XID_LOG_COMMAND}`, update the driver, and reset the GPU.",
     "cudnn": "cuDNN failed: see `gpusetup libs` (libs.required, libs.cudnn) for the cuDNN that "
     "loads and the one TensorFlow needs.",
     "unsupported-architecture": "The framework was not built for this GPU's architecture: see "
     "gpu.compute-capability.",
     "mismatch": "Wrong results without an error: reset the GPU and run again; if it repeats, "
     "check gpu.health and replace the GPU.",
-    "timeout": "The device did not answer: check `sudo dmesg | grep -i xid` and gpu.health.",
+    "timeout": f"The device did not answer: check `{XID_LOG_COMMAND}` and gpu.health.",
 }
 
 

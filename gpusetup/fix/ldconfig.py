@@ -32,7 +32,7 @@ from gpusetup.facts import LibraryFacts
 from gpusetup.probe.inputs import InputError, read_input
 from gpusetup.probe.ldconf import read_ld_so_conf
 from gpusetup.probe.libraries import find_ldconfig
-from gpusetup.probe.paths import HOST, Resolved, resolve_inside
+from gpusetup.probe.paths import HOST, Resolved, resolve_inside, rooted
 from gpusetup.render.text import printable
 
 CONF_FILE = "/etc/ld.so.conf.d/gpusetup-cuda.conf"
@@ -113,9 +113,8 @@ def directories_to_configure(libs: LibraryFacts, root: Path = HOST) -> list[str]
     for copies in libs.copies.values():
         for copy in copies:
             if copy.soname in wanted and not copy.on_path:
-                directory = os.path.dirname(copy.path)
-                if root != HOST:
-                    directory = "/" + os.path.relpath(directory, root)
+                # as the tree sees it (the copies were found through the tree's root)
+                directory = rooted(root, os.path.dirname(copy.path)) or os.path.dirname(copy.path)
                 if directory not in found:
                     found.append(directory)
     return found
