@@ -359,6 +359,8 @@ class LoaderResult:
 @dataclass(frozen=True)
 class LibraryFacts:
     target: str  # what the requirements come from, in words
+    #: the TensorFlow installed here, read from its files (not the one run: that is
+    #: Facts.tensorflow; nor the release judged against: diagnose's Context.target)
     tensorflow: TensorFlowInstall | None
     requirements: list[Requirement]
     interpreter: LinkingObject  # the Python executable
@@ -485,8 +487,11 @@ class Facts:
     kernel: KernelFacts | None = None
     nvml: NvmlFacts | None = None
     env: EnvFacts | None = None
+    #: the libraries (JSON key "libs", kept: the schema is API)
     libs: LibraryFacts | None = None
+    #: the CUDA driver API's devices (the compatibility table is diagnose's cuda_table)
     cuda: CudaFacts | None = None
+    #: TensorFlow run for real (map, smoke); what is installed is libs.tensorflow
     tensorflow: TensorFlowRuntime | None = None
     failures: dict[str, ProbeFailure] = field(default_factory=dict)
 

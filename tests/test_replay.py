@@ -217,21 +217,20 @@ def test_an_unusable_python_deadline_is_a_usage_error(cli, tmp_path, value):
     assert "GPUSETUP_PYTHON_TIMEOUT" in run.stderr
 
 
-def test_the_ldconfig_fix_creates_ld_so_conf_d_but_not_the_tree_above_it(tmp_path):
+def test_the_ldconfig_fix_creates_the_trees_etc_ld_so_conf_d_and_nothing_above(tmp_path):
     from gpusetup.fix.ldconfig import CONF_FILE, FixError, PlannedFile, write_planned
 
-    def planned(root):
-        return PlannedFile(CONF_FILE, str(root / CONF_FILE.lstrip("/")), "/x\n", None, make_dirs=1)
+    def planned(root, path):
+        return PlannedFile(path, str(root / path.lstrip("/")), "/x\n", None, make_dirs=2)
 
-    bare = tmp_path / "bare"
+    bare = tmp_path / "bare"  # an image being built: no /etc yet
     bare.mkdir()
-    with pytest.raises(FixError, match="etc"):
-        write_planned(bare, planned(bare))
-    assert list(bare.iterdir()) == []  # nothing made in a tree without /etc
-    tree = tmp_path / "tree"
-    (tree / "etc").mkdir(parents=True)
-    write_planned(tree, planned(tree))
-    assert (tree / CONF_FILE.lstrip("/")).read_text() == "/x\n"
+    write_planned(bare, planned(bare, CONF_FILE))
+    assert (bare / CONF_FILE.lstrip("/")).read_text() == "/x\n"
+    deeper = "/usr/local/etc/ld.so.conf.d/gpusetup-cuda.conf"
+    with pytest.raises(FixError, match="usr"):
+        write_planned(bare, planned(bare, deeper))
+    assert sorted(p.name for p in bare.iterdir()) == ["etc"]  # no /usr made
 
 
 def test_replayed_reports_keep_their_verdicts(cli, tmp_path):

@@ -82,7 +82,7 @@ class PlannedFile:
     mode: int | None = 0o644  # None: keep the file's mode
     keep_owner: bool = False  # as root, give the new file the old one's owner
     #: how many missing directories right above the file may be created (the tree's own
-    #: /etc/ld.so.conf.d: 1; anything above it must exist)
+    #: /etc/ld.so.conf.d: 2; anything above them, the tree itself, must exist)
     make_dirs: int = 0
 
 
@@ -400,8 +400,8 @@ def plan_ldconfig(directories: list[str], root: Path = HOST) -> LdconfigPlan:
             content = text + "".join(f"{d}\n" for d in add)
             return content, [("will read", content)]
 
-        # /etc/ld.so.conf.d may be made; the tree's /etc must be there already
-        files.append(_plan_file(root, CONF_FILE, add_lines, make_dirs=1))
+        # a bare tree (an image being built) gets its own /etc/ld.so.conf.d, nothing more
+        files.append(_plan_file(root, CONF_FILE, add_lines, make_dirs=2))
         if not conf.includes_file(CONF_FILE):
             # a bare tree: its ld.so.conf does not read ld.so.conf.d yet
 
@@ -410,7 +410,7 @@ def plan_ldconfig(directories: list[str], root: Path = HOST) -> LdconfigPlan:
                 content = (text if not text or text.endswith("\n") else text + "\n") + INCLUDE_LINE
                 return content, [("does not include /etc/ld.so.conf.d; it will read", content)]
 
-            files.append(_plan_file(root, MAIN_CONF, add_include, make_dirs=0))
+            files.append(_plan_file(root, MAIN_CONF, add_include, make_dirs=1))
     ldconfig = find_ldconfig() or "ldconfig"
     argv = [ldconfig] if root == HOST else [ldconfig, "-r", str(root)]
     return LdconfigPlan(str(root), add, already, refused, files, argv)
