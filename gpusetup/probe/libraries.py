@@ -18,9 +18,11 @@ import shutil
 import stat
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from gpusetup.facts import (
     CacheEntry,
@@ -131,6 +133,32 @@ def _distribution_of(package_dir: Path) -> tuple[str | None, str | None]:
 
 
 # --- the machine ---------------------------------------------------------------------------
+
+
+class _Background:
+    """A call run in a thread of its own; ``result()`` waits for it (and raises what it
+    raised)."""
+
+    def __init__(self, call: Callable[[], Any]) -> None:
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._value = call()
+            except BaseException as exc:  # noqa: BLE001 - raised again by result()
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+
+    def result(self) -> Any:
+        from gpusetup.probe._deadline import join
+
+        join(self._thread)
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 class FileRecorder:
@@ -635,6 +663,11 @@ def probe_libraries(
     ``root`` under ``environ``; copies elsewhere (``walk_opt``: under /opt too, bounded);
     the cache and its configuration; with ``confirm``, the real loader's answers."""
     deadline = time.monotonic() + budget_s
+    # the toolchain's versions may need `ptxas --version` (a child): asked first, in the
+    # background, so the child runs while the search below works
+    pip_dirs, pip_files = pip_library_owners() if root == Path("/") else ({}, {})
+    toolchain = find_toolchain(root, environ, pip_dirs)
+    versions = _Background(lambda: toolchain_versions(toolchain["ptxas"], root, deadline))
     tf = find_tensorflow() if root == Path("/") else None
     target, requirements = choose_requirements(spec, python_version, tf)
     known = {r.soname for r in requirements}
@@ -672,7 +705,6 @@ def probe_libraries(
     for d in conf.directories:
         search_dirs.setdefault(str(under(root, d.path)), f"ld.so.conf ({d.source})")
     # the environment's pip nvidia-* packages (read once: their RECORD files name owners)
-    pip_dirs, pip_files = pip_library_owners() if root == Path("/") else ({}, {})
     off_path = off_path_directories(environ, root, pip_dirs)
     if walk_opt:
         found = find_under_opt(root, stems, deadline)
@@ -707,8 +739,7 @@ def probe_libraries(
 
     uncached = find_uncached(root, conf, cache) if cache_error is None else {}
 
-    toolchain = find_toolchain(root, environ, pip_dirs)
-    tool_versions = toolchain_versions(toolchain["ptxas"], root, deadline)
+    tool_versions = versions.result()
     writable = [d for d in ld_path if _world_writable(d)]
     writable += [f"{d.path} ({d.source})" for d in conf.directories if d.world_writable]
 
