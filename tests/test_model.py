@@ -8,9 +8,9 @@ import pytest
 
 from gpusetup.devices.visibility import resolve_visible_devices
 from gpusetup.facts import Facts, normalise_bus_id
-from gpusetup.probe.recorded import FactsFileError, load_facts
 from gpusetup.probe import collect_facts
 from gpusetup.probe.kernel import parse_driver_version
+from gpusetup.probe.recorded import FactsFileError, load_facts
 
 
 @pytest.mark.parametrize(
