@@ -3,9 +3,9 @@
 # one, else into ./.venv (created here). Safe to run again.
 #
 #   ./install.sh         gpusetup and its runtime dependencies
-#   ./install.sh --dev   plus what the tests need (pytest, tensorflow-cpu, prometheus-client,
-#                        selenium, ruff) and, where apt exists, Chromium and its driver for
-#                        the demo's browser test; a C compiler must exist
+#   ./install.sh --dev   plus what the tests need (pytest, tensorflow-cpu, selenium, ruff)
+#                        and, where apt exists, Chromium and its driver for the demo's
+#                        browser test; a C compiler must exist
 set -euo pipefail
 
 usage() { sed -n '2,9s/^# \{0,1\}//p' "$0"; }
@@ -84,4 +84,6 @@ if [ "$dev" = 1 ]; then
 fi
 
 "$py" -m pip install --disable-pip-version-check -q -e "$spec"
+# precompiled now, so that no run (the doctor on every node) pays for compiling gpusetup
+"$py" -m compileall -q gpusetup
 echo "install.sh: done. Run: $(dirname "$py")/gpusetup doctor"

@@ -36,7 +36,7 @@ def main() -> None:
             path.write_text(json.dumps(report))
             paths.append(path)
         size = sum(p.stat().st_size for p in paths) / 2**20
-        from gpusetup.fleet import merge
+        from gpusetup.tasks.fleet import merge
 
         start = time.perf_counter()
         summary = merge(paths)

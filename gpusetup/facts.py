@@ -6,17 +6,12 @@ collected. Facts recorded on one machine can be diagnosed on another (``doctor -
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from packaging.version import InvalidVersion, Version
-
-from gpusetup.elf import ElfInfo
-from gpusetup.ldconf import CacheEntry, LdConf
 from gpusetup.serde import SchemaError, from_jsonable, to_jsonable
-from gpusetup.tflog import TfDlopenFailure, TfGpu, TfIgnoredGpu
 
 FACTS_SCHEMA = "gpusetup.facts/1"
 
@@ -40,7 +35,7 @@ RISKY_CUDA_VARIABLES = (
 class ProbeFailure:
     """Why a section of facts is missing: the probe raised, or ran past its deadline."""
 
-    kind: str  # "error" | "timeout"
+    kind: Literal["error", "timeout"]
     message: str
 
 
@@ -94,7 +89,7 @@ class KernelFacts:
     modules: list[str]  # loaded modules among KERNEL_MODULES
     device_nodes: list[DeviceNode]  # /dev/nvidiaN (per-GPU nodes only)
     control_nodes: list[DeviceNode]  # /dev/nvidiactl, /dev/nvidia-uvm
-    kernel_module: str | None = None  # "proprietary", "open", or "l4t" (a Jetson)
+    kernel_module: Literal["proprietary", "open", "l4t"] | None = None  # l4t: a Jetson
     #: a Jetson's L4T release (35.3.1), which its version file shows instead of a driver
     l4t_release: str | None = None
 
@@ -211,6 +206,81 @@ class EnvFacts:
     risky_variables: dict[str, str]
 
 
+class ElfClass(enum.IntEnum):
+    """EI_CLASS of the ELF identification bytes."""
+
+    ELF32 = 1
+    ELF64 = 2
+
+
+@dataclass(frozen=True)
+class ElfInfo:
+    """What the dynamic loader reads from a shared object (System V gABI, "Dynamic
+    Section"): class, machine, SONAME, DT_NEEDED, DT_RPATH and DT_RUNPATH."""
+
+    elf_class: Literal[32, 64] | None = None
+    machine: str | None = None  # EM_X86_64
+    soname: str | None = None
+    needed: list[str] = field(default_factory=list)
+    rpath: list[str] = field(default_factory=list)
+    runpath: list[str] = field(default_factory=list)
+    #: why the file could not be read as a shared object (None: it could)
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ConfDirectory:
+    """A directory the linker cache configuration names (ld.so.conf and its includes)."""
+
+    path: str  # as written (absolute, inside the system root)
+    source: str  # the file and line that configures it
+    exists: bool
+    world_writable: bool
+    owner_uid: int | None
+
+
+def _glob_component(name: str, pattern: str) -> bool:
+    """One path component against one pattern component, as glob(3) matches them: ``*``
+    never crosses a ``/``, and a leading dot is matched only by a pattern that has one."""
+    import fnmatch
+
+    if name.startswith(".") and not pattern.startswith("."):
+        return False
+    return fnmatch.fnmatchcase(name, pattern)
+
+
+@dataclass(frozen=True)
+class LdConf:
+    """/etc/ld.so.conf with its includes, as ldconfig(8) reads it."""
+
+    directories: list[ConfDirectory] = field(default_factory=list)
+    #: include loops, missing includes, lines that are not directories
+    problems: list[str] = field(default_factory=list)
+    #: the absolute patterns of every ``include`` line read, in order
+    includes: list[str] = field(default_factory=list)
+
+    def includes_file(self, path: str) -> bool:
+        """Whether ldconfig would read the configuration file ``path`` (once it exists).
+        ldconfig expands an include with glob(3): each component on its own."""
+        parts = [p for p in path.split("/") if p]
+        for pattern in self.includes:
+            wanted = [p for p in pattern.split("/") if p]
+            if len(wanted) == len(parts) and all(
+                _glob_component(name, want) for name, want in zip(parts, wanted, strict=True)
+            ):
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One line of ``ldconfig -p``: a soname, its ABI flags and the file."""
+
+    soname: str
+    flags: str  # "libc6,x86-64"
+    path: str
+
+
 @dataclass(frozen=True)
 class LibraryFile:
     """A file the library search looked at (only existing paths and dangling links)."""
@@ -289,6 +359,8 @@ class LoaderResult:
 @dataclass(frozen=True)
 class LibraryFacts:
     target: str  # what the requirements come from, in words
+    #: the TensorFlow installed here, read from its files (not the one run: that is
+    #: Facts.tensorflow; nor the release judged against: diagnose's Context.target)
     tensorflow: TensorFlowInstall | None
     requirements: list[Requirement]
     interpreter: LinkingObject  # the Python executable
@@ -359,6 +431,37 @@ class CudaFacts:
 
 
 @dataclass(frozen=True)
+class TfGpu:
+    """A GPU TensorFlow created a device for (its log's "Created device" line)."""
+
+    tf_index: int  # /GPU:k
+    cuda_ordinal: int
+    name: str
+    pci_bus_id: str
+    compute_capability: str | None
+    memory_mb: int | None = None
+
+
+@dataclass(frozen=True)
+class TfIgnoredGpu:
+    """A GPU TensorFlow ignored ("Ignoring visible gpu device"), with the minimum it named."""
+
+    cuda_ordinal: int
+    name: str
+    pci_bus_id: str
+    compute_capability: str
+    minimum: str
+
+
+@dataclass(frozen=True)
+class TfDlopenFailure:
+    """A library TensorFlow could not load ("Could not load dynamic library")."""
+
+    library: str
+    error: str
+
+
+@dataclass(frozen=True)
 class TensorFlowRuntime:
     """TensorFlow run for real (``map``, ``smoke``): what it registered and what it logged."""
 
@@ -384,8 +487,11 @@ class Facts:
     kernel: KernelFacts | None = None
     nvml: NvmlFacts | None = None
     env: EnvFacts | None = None
+    #: the libraries (JSON key "libs", kept: the schema is API)
     libs: LibraryFacts | None = None
+    #: the CUDA driver API's devices (the compatibility table is diagnose's cuda_table)
     cuda: CudaFacts | None = None
+    #: TensorFlow run for real (map, smoke); what is installed is libs.tensorflow
     tensorflow: TensorFlowRuntime | None = None
     failures: dict[str, ProbeFailure] = field(default_factory=dict)
 
@@ -405,43 +511,46 @@ class Facts:
         return facts
 
 
-class FactsFileError(Exception):
-    """A facts file that cannot be read or is not gpusetup facts."""
+SmokeStatus = Literal["pass", "fail", "timeout", "not-run"]
 
 
-#: the most gpusetup reads of a facts file or a report (a real one is well under 1 MiB)
-FACTS_FILE_LIMIT = 32 << 20
+@dataclass(frozen=True)
+class SmokeDevice:
+    """One device of a smoke run: what ran, how fast, and how far from the CPU's output."""
+
+    device: str  # "CPU:0", "GPU:1", "cuda:0"
+    name: str | None = None
+    compute_capability: str | None = None
+    pci_bus_id: str | None = None
+    status: SmokeStatus = "not-run"
+    latency_ms: float | None = None
+    throughput: float | None = None  # images per second
+    max_abs_diff: float | None = None
+    error: str | None = None
+    error_kind: str | None = None  # out-of-memory, illegal-address, cudnn, mismatch, ...
+
+
+@dataclass(frozen=True)
+class SmokeRun:
+    """A smoke inference run: the framework, and each device in the order it ran."""
+
+    backend: str
+    available: bool
+    framework: str | None = None
+    unavailable_reason: str | None = None
+    devices: list[SmokeDevice] = field(default_factory=list)
+    error: str | None = None  # the child failed before any device ran
+    stderr_tail: str = ""
+    #: libraries the framework said it could not load ("Could not load dynamic library")
+    dlopen_failures: list[str] = field(default_factory=list)
+
+    @property
+    def gpus(self) -> list[SmokeDevice]:
+        return [d for d in self.devices if not d.device.upper().startswith("CPU")]
+
 
 #: a PCI address as NVML, sysfs, CUDA and TensorFlow print it: [domain:]bus:device.function
 _BUS_ID = re.compile(r"(?:[0-9a-fA-F]{1,8}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]")
-
-
-def load_document(path: Path | str, what: str = "a facts file", allow_stdin: bool = True) -> Any:
-    """The JSON in ``path`` (``-``: standard input), bounded. Raises FactsFileError."""
-    from gpusetup.probe.inputs import InputError, read_input
-    from gpusetup.serde import JsonDocumentError, load_json_document
-
-    shown = "standard input" if allow_stdin and str(path) == "-" else str(path)
-    try:
-        raw = read_input(path, FACTS_FILE_LIMIT, what, allow_stdin)
-    except InputError as exc:
-        raise FactsFileError(str(exc)) from exc
-    try:
-        return load_json_document(raw)
-    except JsonDocumentError as exc:
-        raise FactsFileError(f"{shown} is {exc}") from exc
-
-
-def load_facts(path: Path | str) -> Facts:
-    """Read facts written by ``collect``, or the facts inside a ``doctor --json`` report."""
-    data = load_document(path)
-    if isinstance(data, dict) and isinstance(data.get("facts"), dict):
-        data = data["facts"]
-    try:
-        return Facts.from_json(data)
-    except SchemaError as exc:
-        shown = "standard input" if str(path) == "-" else str(path)
-        raise FactsFileError(f"{shown} is not a gpusetup facts file: {exc}") from exc
 
 
 def check_facts(facts: Facts, where: str = "$") -> None:
@@ -452,6 +561,8 @@ def check_facts(facts: Facts, where: str = "$") -> None:
             raise SchemaError(f"{where}: {value!r} is not a PCI bus id (such as 0000:3b:00.0)")
 
     if facts.host is not None:
+        from packaging.version import InvalidVersion, Version
+
         try:
             Version(facts.host.python_version)
         except InvalidVersion:

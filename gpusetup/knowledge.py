@@ -353,6 +353,30 @@ def find_tensorflow_build(version: str) -> TensorFlowBuild:
     raise KnowledgeError(f"TensorFlow {version} is not in gpusetup's table (known: {known})")
 
 
+#: the distributions that install the ``tensorflow`` package (PyPI names)
+TENSORFLOW_DISTRIBUTIONS = (
+    "tensorflow",
+    "tensorflow-cpu",
+    "tensorflow-gpu",
+    "tensorflow-intel",
+    "tf-nightly",
+    "tf-nightly-cpu",
+)
+
+
+def tensorflow_distribution(name: str) -> str | None:
+    """The TensorFlow distribution ``name`` names (``tensorflow_cpu`` as a dist-info spells
+    it, ``TensorFlow[and-cuda]`` as a requirement does), or None for another project."""
+    canonical = name.split("[", 1)[0].strip().lower().replace("_", "-")
+    return canonical if canonical in TENSORFLOW_DISTRIBUTIONS else None
+
+
+def split_requirement(text: str) -> tuple[str, str | None]:
+    """``tensorflow==2.21`` -> (``tensorflow``, ``2.21``); ``2.21`` -> (``2.21``, None)."""
+    name, sep, version = text.partition("==")
+    return (name.strip(), version.strip()) if sep else (text.strip(), None)
+
+
 def default_tensorflow_build(python_version: str) -> TensorFlowBuild | None:
     """The newest TensorFlow release that ships wheels for this Python."""
     for build in tensorflow_builds():
@@ -391,6 +415,17 @@ def _driver_key(version: str) -> tuple[int, ...]:
 def parse_cc(text: str) -> tuple[int, int]:
     major, _, minor = text.strip().partition(".")
     return int(major), int(minor or 0)
+
+
+#: the command that installs each smoke backend
+INSTALL_HINT = {
+    "tensorflow": "python -m pip install 'tensorflow[and-cuda]'   (CPU only: tensorflow-cpu)",
+    "torch": "python -m pip install torch",
+}
+#: smoke outputs agree when |device - cpu| <= ATOL + RTOL * max|cpu| (fp32, TF32 off)
+SMOKE_RTOL, SMOKE_ATOL = 1e-3, 1e-4
+#: where the kernel log says what happened to a GPU (Xid errors) and to the driver (NVRM)
+XID_LOG_COMMAND = "sudo dmesg | grep -i -e xid -e nvrm"
 
 
 # --- profiles ------------------------------------------------------------------------------

@@ -123,6 +123,8 @@ def _shape(tp: Any) -> tuple[str, Any]:
     origin = typing.get_origin(tp)
     if tp is Any:
         return "any", None
+    if origin is typing.Literal:
+        return "literal", typing.get_args(tp)
     if origin in (Union, types.UnionType):
         args = typing.get_args(tp)
         return "union", (type(None) in args, tuple(a for a in args if a is not type(None)))
@@ -183,6 +185,15 @@ def from_jsonable(tp: Any, data: Any, where: str = "$") -> Any:
             elif required:
                 raise SchemaError(f"{where}: missing field {name!r}")
         return tp(**kwargs)
+    if kind == "literal":
+        if any(type(data) is type(value) and data == value for value in detail):
+            return data
+        kinds = {type(value) for value in detail}
+        if len(kinds) == 1 and type(data) not in kinds:
+            (kind,) = kinds
+            raise SchemaError(f"{where}: expected {kind.__name__}, got {type(data).__name__}")
+        allowed = ", ".join(repr(v) for v in detail)
+        raise SchemaError(f"{where}: {data!r} is not one of {allowed}")
     if kind == "enum":
         try:
             return tp(data)

@@ -368,8 +368,7 @@ def test_jetpack_6_nvml_driver_540_is_not_judged_by_desktop_minimums():
 
 
 def _libs(ptxas: dict[str, str], libdevice: bool = True):
-    from gpusetup.facts import LibraryFacts, LinkingObject
-    from gpusetup.ldconf import LdConf
+    from gpusetup.facts import LdConf, LibraryFacts, LinkingObject
 
     return LibraryFacts(
         target="TensorFlow 2.21",

@@ -235,13 +235,13 @@ def test_tensorflow_2_18_and_later_are_judged_by_cuda_12_5_1():
     ],
 )
 def test_pip_package_of_a_library_follows_its_cuda_major(soname, major, package):
-    from gpusetup.probe.libraries import extra_requirement
+    from gpusetup.libs.requirements import extra_requirement
 
     assert extra_requirement(soname, major).pip_package == package
 
 
 def test_tensorflow_2_14_and_cuda_maps_to_the_cu11_packages():
-    from gpusetup.probe.libraries import choose_requirements
+    from gpusetup.libs.requirements import choose_requirements
 
     _, reqs = choose_requirements("2.14", "3.11.7", None)
     packages = {r.soname: r.pip_package for r in reqs}
@@ -253,7 +253,7 @@ def test_tensorflow_2_14_and_cuda_maps_to_the_cu11_packages():
 
 @pytest.mark.parametrize("version", ["2.10", "2.11", "2.12", "2.13"])
 def test_tensorflow_2_10_to_2_13_also_need_curand(version):
-    from gpusetup.probe.libraries import choose_requirements
+    from gpusetup.libs.requirements import choose_requirements
 
     _, reqs = choose_requirements(version, "3.10.12", None)
     curand = [r for r in reqs if r.component == "curand"]

@@ -352,7 +352,7 @@ def test_caller_rpath_and_runpath_order_matches_the_real_loader(tmp_path, dtags,
 
 
 def test_ld_so_conf_include_loop_and_missing_include(tmp_path):
-    from gpusetup.ldconf import read_ld_so_conf
+    from gpusetup.probe.ldconf import read_ld_so_conf
 
     etc = tmp_path / "etc"
     (etc / "ld.so.conf.d").mkdir(parents=True)
@@ -519,7 +519,7 @@ def test_fast_elf_reader_agrees_with_pyelftools(tmp_path):
 
     from elftools.elf.elffile import ELFFile
 
-    from gpusetup.elf import _dynamic_elf64le
+    from gpusetup.probe.elf import _dynamic_elf64le
 
     build_library(tmp_path / "a", "libx.so.1", needed=["liby.so.2"], runpath="$ORIGIN/../lib")
     build_library(tmp_path / "b", "libz.so.3", rpath="/opt/z:/opt/w")

@@ -14,13 +14,25 @@ import sys
 import pytest
 from conftest import ROOT, base_env, load_machine, minimal_site
 
-from gpusetup.device_map import build_map
-from gpusetup.facts import FACTS_SCHEMA, CudaDevice, CudaFacts, Facts, NvmlFacts, NvmlGpu
-from gpusetup.probe.tfruntime import parse_tensorflow_run
-from gpusetup.smoke import SmokeDevice, SmokeRun
-from gpusetup.smoke.judge import smoke_findings
-from gpusetup.smoke.model_spec import classify_error
-from gpusetup.tflog import parse_created, parse_dlopen_failure, parse_ignored
+from gpusetup.devices.map import build_map
+from gpusetup.diagnose.smoke import smoke_findings
+from gpusetup.facts import (
+    FACTS_SCHEMA,
+    CudaDevice,
+    CudaFacts,
+    Facts,
+    NvmlFacts,
+    NvmlGpu,
+    SmokeDevice,
+    SmokeRun,
+)
+from gpusetup.probe.smoke.model_spec import classify_error
+from gpusetup.probe.tfruntime import (
+    parse_created,
+    parse_dlopen_failure,
+    parse_ignored,
+    parse_tensorflow_run,
+)
 
 
 def fastest_first(machine: dict) -> list[int]:
@@ -354,7 +366,7 @@ def test_smoke_judge_mismatch_and_missing_gpus():
 
 
 def test_smoke_results_join_the_map_by_tensorflow_device_and_cuda_ordinal():
-    from gpusetup.device_map import DeviceMap, MapRow, with_smoke
+    from gpusetup.devices.map import DeviceMap, MapRow, with_smoke
 
     dmap = DeviceMap(
         [

@@ -6,10 +6,11 @@ import json
 
 import pytest
 
-from gpusetup.facts import Facts, FactsFileError, load_facts, normalise_bus_id
+from gpusetup.devices.visibility import resolve_visible_devices
+from gpusetup.facts import Facts, normalise_bus_id
 from gpusetup.probe import collect_facts
 from gpusetup.probe.kernel import parse_driver_version
-from gpusetup.visible_devices import resolve_visible_devices
+from gpusetup.probe.recorded import FactsFileError, load_facts
 
 
 @pytest.mark.parametrize(

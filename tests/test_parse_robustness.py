@@ -166,7 +166,7 @@ def test_a_line_longer_than_the_readers_look_at_is_noted():
 
 def test_readers_are_pure():
     """No reader opens a file, runs a process or asks the platform: text in, data out.
-    (join.py reuses gpusetup.device_map's rules and is checked by its own tests.)"""
+    (join.py reuses gpusetup.devices.map's rules and is checked by its own tests.)"""
     import ast
     from pathlib import Path
 

@@ -21,8 +21,8 @@ from conftest import ROOT, base_env, machine, unshare_problem
 
 from gpusetup.facts import FACTS_SCHEMA, Facts
 from gpusetup.findings import Finding, Report, Status
-from gpusetup.redact import Redactor
 from gpusetup.render.node_formats import NPD_MAX_MESSAGE, npd_line
+from gpusetup.render.redact import Redactor
 
 #: outputs written for each host name: file -> command
 OUTPUTS = {

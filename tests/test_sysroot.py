@@ -303,7 +303,7 @@ def test_library_probe_survives_link_loops_in_the_tree(cli, tmp_path):
 def test_ld_so_conf_is_read_through_the_trees_links_like_ldconfig(tmp_path):
     """A conf.d that is an absolute link, a directory named through one, names with
     spaces, commas and colons: our reader and the real ldconfig -r agree."""
-    from gpusetup.ldconf import read_ld_so_conf
+    from gpusetup.probe.ldconf import read_ld_so_conf
 
     decoy = tmp_path / "host-conf.d"
     decoy.mkdir()

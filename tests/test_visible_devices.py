@@ -14,8 +14,8 @@ import json
 import pytest
 from conftest import load_machine
 
+from gpusetup.devices.visibility import resolve_visible_devices
 from gpusetup.facts import NvmlMigDevice
-from gpusetup.visible_devices import resolve_visible_devices
 
 GPU = "GPU-5d5ba0d6-d33d-2b2c-524d-9e3d8d2b8a77"
 MIG1 = "MIG-c6d4f1ef-42e4-5de3-91c7-45d71c87eb3f"  # GPU instance 1, compute instance 0

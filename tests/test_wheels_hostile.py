@@ -184,7 +184,11 @@ def test_a_wheel_path_that_is_not_a_regular_file_is_refused_without_reading(cli,
         assert run.returncode == 2, run.stderr
         assert str(path) in run.stderr or path.name in run.stderr
     if kind != "dev-zero":
-        expected = {"fifo": "a FIFO", "link-to-dev-zero": "character device", "directory": "a directory"}
+        expected = {
+            "fifo": "a FIFO",
+            "link-to-dev-zero": "character device",
+            "directory": "a directory",
+        }
         assert expected[kind] in run.stderr
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from gpusetup.device_map import DeviceMap
+    from gpusetup.devices.map import DeviceMap
 
 CPU = "cpu"
 
@@ -55,29 +55,13 @@ class DeviceChoiceError(Exception):
 def probe_devices(backend: str) -> DeviceTable:
     """This machine's device map, gathered as ``gpusetup map`` gathers it: the probes, then
     TensorFlow's own numbering when a CUDA build is installed (the TensorFlow backend)."""
-    import os
-    from dataclasses import replace
+    from gpusetup.tasks.devices import device_map
 
-    from gpusetup.device_map import build_map
-    from gpusetup.diagnose import Context
-    from gpusetup.knowledge import cuda_table, load_profile
-    from gpusetup.probe import collect_facts
-    from gpusetup.probe.tfruntime import probe_tensorflow
-
-    facts = collect_facts()
-    installed = facts.libs.tensorflow if facts.libs else None
-    if backend == "tensorflow" and installed is not None and installed.is_cuda_build:
-        facts = replace(facts, tensorflow=probe_tensorflow(dict(os.environ)))
-    ctx = Context(facts=facts, profile=load_profile("default"), cuda=cuda_table())
-    tf = ctx.tensorflow
-    dmap = build_map(
-        facts, ctx.profile.min_compute_capability or (tf.min_compute_capability if tf else None)
-    )
-    return device_table(dmap, backend)
+    return device_table(device_map(with_tensorflow=backend == "tensorflow"), backend)
 
 
 def device_table(dmap: DeviceMap, backend: str) -> DeviceTable:
-    """The demo's devices from a ``gpusetup.device_map.DeviceMap``: whole GPUs with an
+    """The demo's devices from a ``gpusetup.devices.map.DeviceMap``: whole GPUs with an
     nvidia-smi index; MIG instances and GPUs NVML did not report go into the notes."""
     devices = [DemoDevice(CPU, name="CPU", tf_device="/CPU:0")]
     notes = list(dmap.notes)

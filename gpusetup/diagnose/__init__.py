@@ -1,20 +1,23 @@
 """Checks: pure functions of (Facts, Profile) that return Findings.
 
-No check opens a file or calls a library, so every check is tested with Facts alone. Each
-check registers under a stable id; its docstring is the long explanation that
-``gpusetup explain ID`` prints.
+No check opens a file, calls a library or asks the platform, so every check is tested
+with Facts alone and facts recorded on one machine are judged the same on any other.
+``@check(id, title, needs=...)`` declares a check once: its stable id and title (bound in
+the ``Verdict`` every finding of it is made with), the facts it needs (``Precondition``:
+when one is missing the check is a skip that names the root cause) and, in its
+docstring, the long explanation that ``gpusetup explain ID`` prints.
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
-import platform
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
-from gpusetup.facts import Facts, NvmlGpu
+from gpusetup.facts import Facts, LibraryFacts, NvmlGpu
 from gpusetup.findings import Finding, Status, bug_finding
 from gpusetup.knowledge import (
     CudaTable,
@@ -28,24 +31,48 @@ from gpusetup.knowledge import (
 
 @dataclass(frozen=True)
 class Context:
-    """What every check may read: the facts, the profile and the compatibility tables."""
+    """What every check may read: the facts, the profile and the compatibility tables.
+    Nothing else: a check never asks the machine that runs the diagnosis, so facts
+    recorded on one machine get the same verdicts on any other."""
 
     facts: Facts
     profile: Profile
-    cuda: CudaTable
+    cuda_table: CudaTable
     #: `gpusetup libs`: judge the libraries even on a machine without a GPU
     force_libraries: bool = False
 
     @cached_property
-    def python_version(self) -> str:
-        return self.facts.host.python_version if self.facts.host else platform.python_version()
+    def python_version(self) -> str | None:
+        """The Python the facts were recorded with (None: the host was not probed)."""
+        return self.facts.host.python_version if self.facts.host else None
+
+    @property
+    def python_shown(self) -> str:
+        return self.python_version or "(not recorded)"
+
+    def runs_on_python(self, build: TensorFlowBuild) -> bool | None:
+        """Whether ``build`` ships wheels for the facts' Python (None: not recorded)."""
+        if self.python_version is None:
+            return None
+        return build.supports_python(self.python_version)
 
     @cached_property
-    def tensorflow(self) -> TensorFlowBuild | None:
-        """The TensorFlow release the machine is judged against."""
+    def target(self) -> TensorFlowBuild | None:
+        """The TensorFlow release (a row of checks/data/tensorflow.toml) the machine is
+        judged against: the profile's target, else the newest for the facts' Python."""
         if self.profile.tensorflow:
             return find_tensorflow_build(self.profile.tensorflow)
+        if self.python_version is None:
+            return None
         return default_tensorflow_build(self.python_version)
+
+    @property
+    def min_compute_capability(self) -> str | None:
+        """The compute capability TensorFlow needs here: the profile's, else the target's."""
+        target = self.target
+        return self.profile.min_compute_capability or (
+            target.min_compute_capability if target else None
+        )
 
     @property
     def nvml_ok(self) -> bool:
@@ -86,18 +113,85 @@ class Context:
     def libraries_wanted(self) -> bool:
         return self.force_libraries or self.has_gpu or self.gpu_unknown
 
-    def skip(self, check_id: str, title: str, reason: str) -> Finding:
-        return Finding(id=check_id, status=Status.SKIP, title=title, detail=reason)
+    @property
+    def libs(self) -> LibraryFacts:
+        """The library facts, for a check that declares ``needs=(LIBRARIES,)``."""
+        assert self.facts.libs is not None, "a check that reads libs must need LIBRARIES"
+        return self.facts.libs
 
-    def needs_nvml(self, check_id: str, title: str) -> Finding | None:
-        """A skip finding when NVML gave no GPU data, naming the root cause."""
-        if self.gpu_unknown:
-            return self.skip(check_id, title, "The NVIDIA driver did not answer (see driver.nvml).")
-        if not self.has_gpu:
-            return self.skip(check_id, title, "No NVIDIA GPU on this machine (see gpu.present).")
-        if not self.nvml_gpus:
-            return self.skip(check_id, title, "NVML gave no GPU data (see driver.nvml).")
+
+@dataclass(frozen=True)
+class Precondition:
+    """Facts a check needs: ``unmet`` says why they are missing (the skip's reason, naming
+    the root cause), or None when they are there."""
+
+    name: str
+    unmet: Callable[[Context], str | None]
+
+
+def _nvml_unmet(ctx: Context) -> str | None:
+    if ctx.gpu_unknown:
+        return "The NVIDIA driver did not answer (see driver.nvml)."
+    if not ctx.has_gpu:
+        return "No NVIDIA GPU on this machine (see gpu.present)."
+    if not ctx.nvml_gpus:
+        return "NVML gave no GPU data (see driver.nvml)."
+    return None
+
+
+def _libraries_unmet(ctx: Context) -> str | None:
+    if ctx.facts.libs is None:
+        failure = ctx.facts.failures.get("libs")
+        return failure.message if failure else "Libraries were not probed."
+    if not ctx.libraries_wanted:
+        return (
+            "No NVIDIA GPU on this machine (see gpu.present); "
+            "`gpusetup libs` checks the libraries anyway."
+        )
+    return None
+
+
+#: NVML answered with GPU data (a machine with a GPU whose driver answers)
+NVML_GPUS = Precondition("NVML answered with GPUs", _nvml_unmet)
+#: the library probe ran, and the libraries matter here (a GPU, or `gpusetup libs`)
+LIBRARIES = Precondition("the libraries were probed", _libraries_unmet)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A check's id and title, bound once: every finding of the check is made here."""
+
+    id: str
+    title: str
+
+    def finding(self, status: Status, title: str | None = None, **details: Any) -> Finding:
+        return Finding(self.id, status, title or self.title, **details)
+
+    def passed(self, title: str | None = None, **details: Any) -> Finding:
+        return self.finding(Status.PASS, title, **details)
+
+    def warn(self, title: str, **details: Any) -> Finding:
+        return self.finding(Status.WARN, title, **details)
+
+    def fail(self, title: str, **details: Any) -> Finding:
+        return self.finding(Status.FAIL, title, **details)
+
+    def skip(self, reason: str, title: str | None = None) -> Finding:
+        return self.finding(Status.SKIP, title, detail=reason)
+
+    def unless(self, ctx: Context, *needs: Precondition) -> Finding | None:
+        """The skip for the first of ``needs`` that is unmet, or None (for a check whose
+        other verdicts come before its preconditions)."""
+        for need in needs:
+            reason = need.unmet(ctx)
+            if reason is not None:
+                return self.skip(reason)
         return None
+
+
+def tensorflow_minimum(facts: Facts, profile: Profile) -> str | None:
+    """The compute capability TensorFlow needs on the machine of ``facts``."""
+    return Context(facts=facts, profile=profile, cuda_table=cuda_table()).min_compute_capability
 
 
 def gpu_label(gpu: NvmlGpu) -> str:
@@ -106,6 +200,8 @@ def gpu_label(gpu: NvmlGpu) -> str:
 
 
 CheckFn = Callable[[Context], list[Finding]]
+#: a check as written: ``def name(ctx, v)`` (or ``def name(ctx)``)
+CheckBody = Callable[..., list[Finding]]
 
 
 @dataclass(frozen=True)
@@ -113,10 +209,14 @@ class Check:
     id: str
     title: str
     explanation: str
+    #: the check with its preconditions applied: facts in, findings out
     run: CheckFn
     #: False for an id whose verdict another step gives (the smoke inference): it is
     #: explained and listed, but ``diagnose`` does not run it
     runs_in_diagnose: bool = True
+    #: the module that declares it (reports list modules in CHECK_MODULES' order)
+    module: str = ""
+    needs: tuple[Precondition, ...] = ()
 
 
 CHECKS: dict[str, Check] = {}
@@ -132,18 +232,45 @@ CHECK_MODULES = (
 )
 
 
-def check(check_id: str, title: str, runs_in_diagnose: bool = True) -> Callable[[CheckFn], CheckFn]:
-    """Register a check; its docstring becomes its explanation."""
+def check(
+    check_id: str,
+    title: str,
+    needs: tuple[Precondition, ...] = (),
+    runs_in_diagnose: bool = True,
+) -> Callable[[CheckBody], CheckBody]:
+    """Register a check under ``check_id``: its findings come from the Verdict bound to
+    the id and ``title`` (passed as the second argument), it is skipped with the reason
+    when one of ``needs`` is unmet, and its docstring is its explanation."""
+    verdict = Verdict(check_id, title)
 
-    def register(fn: CheckFn) -> CheckFn:
+    def register(fn: CheckBody) -> CheckBody:
         if check_id in CHECKS:
             raise ValueError(f"duplicate check id {check_id}")
+        takes_verdict = len(inspect.signature(fn).parameters) > 1
+
+        def run(ctx: Context) -> list[Finding]:
+            skipped = verdict.unless(ctx, *needs)
+            if skipped is not None:
+                return [skipped]
+            return fn(ctx, verdict) if takes_verdict else fn(ctx)
+
+        explanation = inspect.cleandoc(fn.__doc__ or "")
+        _VERDICTS[fn] = verdict
         CHECKS[check_id] = Check(
-            check_id, title, inspect.cleandoc(fn.__doc__ or ""), fn, runs_in_diagnose
+            check_id, title, explanation, run, runs_in_diagnose, fn.__module__, needs
         )
         return fn
 
     return register
+
+
+_VERDICTS: dict[CheckBody, Verdict] = {}
+
+
+def verdict_of(fn: CheckBody) -> Verdict:
+    """The Verdict bound to the check ``fn`` (for a step outside ``diagnose`` that gives
+    the check's findings, the smoke inference)."""
+    return _VERDICTS[fn]
 
 
 def _load_checks() -> None:
@@ -153,14 +280,29 @@ def _load_checks() -> None:
 
 
 def all_checks() -> dict[str, Check]:
+    """Every check by id, in report order: CHECK_MODULES' order, then each module's (a
+    module imported early, by a test or a library user, does not move its checks up)."""
     _load_checks()
+    order = {f"gpusetup.diagnose.{name}": i for i, name in enumerate(CHECK_MODULES)}
+    ranked = sorted(
+        enumerate(CHECKS.values()),
+        key=lambda item: (order.get(item[1].module, len(order)), item[0]),
+    )
+    if [chk.id for _, chk in ranked] != list(CHECKS):
+        CHECKS.clear()
+        CHECKS.update((chk.id, chk) for _, chk in ranked)
     return CHECKS
 
 
 def diagnose(
     facts: Facts, profile: Profile, only_prefix: str | None = None, force_libraries: bool = False
 ) -> list[Finding]:
-    ctx = Context(facts=facts, profile=profile, cuda=cuda_table(), force_libraries=force_libraries)
+    """Every check's findings on ``facts`` under ``profile``, in report order (``only_prefix``:
+    the checks whose id starts with it; ``force_libraries``: judge the libraries on a
+    machine without a GPU too). A check that raises is a failing finding, not a crash."""
+    ctx = Context(
+        facts=facts, profile=profile, cuda_table=cuda_table(), force_libraries=force_libraries
+    )
     findings: list[Finding] = []
     for chk in all_checks().values():
         if not chk.runs_in_diagnose or (only_prefix and not chk.id.startswith(only_prefix)):
@@ -172,4 +314,15 @@ def diagnose(
     return findings
 
 
-__all__ = ["CHECKS", "Check", "Context", "all_checks", "check", "diagnose", "find_tensorflow_build"]
+__all__ = [
+    "CHECKS",
+    "LIBRARIES",
+    "NVML_GPUS",
+    "Check",
+    "Context",
+    "Precondition",
+    "Verdict",
+    "all_checks",
+    "check",
+    "diagnose",
+]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from gpusetup.device_map import build_map
-from gpusetup.diagnose import Context, check
-from gpusetup.findings import Finding, Status
-from gpusetup.knowledge import tensorflow_sonames
+from gpusetup.devices.map import build_map
+from gpusetup.diagnose import NVML_GPUS, Context, Verdict, check
+from gpusetup.findings import Finding
+from gpusetup.knowledge import XID_LOG_COMMAND, tensorflow_sonames
 
 CUDA_ERROR_HINTS = {
     "CUDA_ERROR_NO_DEVICE": "CUDA sees no device",
@@ -16,8 +16,8 @@ CUDA_ERROR_HINTS = {
 }
 
 
-@check("cuda.init", "CUDA initialises (cuInit) and shows the GPUs")
-def cuda_init(ctx: Context) -> list[Finding]:
+@check("cuda.init", "CUDA initialises (cuInit) and shows the GPUs", needs=(NVML_GPUS,))
+def cuda_init(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether the driver's libcuda.so.1 loads, cuInit succeeds, and which devices CUDA
     shows under this environment (CUDA_VISIBLE_DEVICES, CUDA_DEVICE_ORDER); run in a child
@@ -30,21 +30,16 @@ def cuda_init(ctx: Context) -> list[Finding]:
     Fix: as the finding says: unset or correct CUDA_VISIBLE_DEVICES, reinstall the driver
     so libcuda and the kernel module match, or reboot after a driver upgrade.
     """
-    title = "CUDA initialises (cuInit) and shows the GPUs"
-    if skip := ctx.needs_nvml("cuda.init", title):
-        return [skip]
     if not ctx.nvml_ok:
-        return [ctx.skip("cuda.init", title, "The driver does not answer (see driver.nvml).")]
+        return [v.skip("The driver does not answer (see driver.nvml).")]
     cuda = ctx.facts.cuda
     if cuda is None:
         failure = ctx.facts.failures.get("cuda")
         return [
-            Finding(
-                "cuda.init",
-                Status.FAIL,
+            v.fail(
                 "The CUDA probe failed",
                 detail=failure.message if failure else "CUDA was not probed.",
-                fix="sudo dmesg | grep -i -e xid -e nvrm",
+                fix=XID_LOG_COMMAND,
             )
         ]
     evidence: dict[str, object] = {
@@ -54,22 +49,17 @@ def cuda_init(ctx: Context) -> list[Finding]:
     }
     if cuda.load_error:
         return [
-            ctx.skip(
-                "cuda.init",
-                title,
+            v.skip(
                 f"libcuda.so.1 does not load ({cuda.load_error}); see libs.required.",
             )
         ]
     if cuda.hung_call:
         return [
-            Finding(
-                "cuda.init",
-                Status.FAIL,
+            v.fail(
                 f"CUDA call {cuda.hung_call} did not return within {cuda.timeout_s:g} s",
                 detail="The driver is wedged or a GPU fell off the bus.",
                 evidence=evidence,
-                fix="sudo dmesg | grep -i -e xid -e nvrm   # then reboot; Xid 79 means a "
-                "GPU fell off the bus",
+                fix=f"{XID_LOG_COMMAND}   # then reboot; Xid 79 means a GPU fell off the bus",
             )
         ]
     if cuda.init_error:
@@ -83,9 +73,7 @@ def cuda_init(ctx: Context) -> list[Finding]:
             "from one release, then reboot."
         )
         return [
-            Finding(
-                "cuda.init",
-                Status.FAIL,
+            v.fail(
                 f"cuInit failed: {name}" + (f" ({hint})" if hint else ""),
                 detail=(
                     "CUDA_VISIBLE_DEVICES hides every GPU."
@@ -100,9 +88,7 @@ def cuda_init(ctx: Context) -> list[Finding]:
     version = cuda.driver_version or 0
     api = f"{version // 1000}.{(version % 1000) // 10}"
     return [
-        Finding(
-            "cuda.init",
-            Status.PASS,
+        v.passed(
             f"CUDA shows {len(cuda.devices)} device(s) (driver API {api})",
             evidence=evidence,
         )
@@ -110,7 +96,7 @@ def cuda_init(ctx: Context) -> list[Finding]:
 
 
 @check("gpu.device-order", "CUDA numbers GPUs as nvidia-smi does")
-def device_order(ctx: Context) -> list[Finding]:
+def device_order(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether the CUDA ordinal of each GPU (what TensorFlow's /GPU:k and
     CUDA_VISIBLE_DEVICES=N count in) follows nvidia-smi's index.
@@ -122,14 +108,9 @@ def device_order(ctx: Context) -> list[Finding]:
     Fix: export CUDA_DEVICE_ORDER=PCI_BUS_ID (in the job's environment), or select GPUs by
     UUID: `gpusetup map --select N` prints the line.
     """
-    title = "CUDA numbers GPUs as nvidia-smi does"
     cuda = ctx.facts.cuda
     if not ctx.nvml_gpus or cuda is None or not cuda.ok:
-        return [
-            ctx.skip(
-                "gpu.device-order", title, "Needs both NVML and CUDA (see driver.nvml, cuda.init)."
-            )
-        ]
+        return [v.skip("Needs both NVML and CUDA (see driver.nvml, cuda.init).")]
     dmap = build_map(ctx.facts, None)
     pairs = [
         f"nvidia-smi {r.smi_index} = CUDA {r.cuda_ordinal}"
@@ -138,9 +119,7 @@ def device_order(ctx: Context) -> list[Finding]:
     ]
     if dmap.orders_differ:
         return [
-            Finding(
-                "gpu.device-order",
-                Status.WARN,
+            v.warn(
                 "CUDA device numbers differ from nvidia-smi's",
                 detail="; ".join(pairs),
                 evidence={"mapping": pairs},
@@ -148,7 +127,7 @@ def device_order(ctx: Context) -> list[Finding]:
                 "or select by UUID: gpusetup map --select <nvidia-smi index>",
             )
         ]
-    return [Finding("gpu.device-order", Status.PASS, title, evidence={"mapping": pairs})]
+    return [v.passed(evidence={"mapping": pairs})]
 
 
 def _driver_cuda(ctx: Context) -> tuple[int, int] | None:
@@ -172,7 +151,7 @@ def _release(version: str) -> tuple[int, int] | None:
 
 
 @check("cuda.toolchain", "XLA finds ptxas and libdevice, no newer than the driver")
-def toolchain(ctx: Context) -> list[Finding]:
+def toolchain(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether ptxas and libdevice.10.bc, which XLA (TensorFlow's and JAX's compiler)
     uses to build GPU kernels at run time, are where it looks: beside a pip-installed
@@ -191,24 +170,21 @@ def toolchain(ctx: Context) -> list[Finding]:
     a toolkit: XLA_FLAGS=--xla_gpu_cuda_data_dir=/usr/local/cuda. For a toolkit newer than
     the driver: upgrade the driver, or use a toolkit no newer than the driver's CUDA.
     """
-    title = "XLA finds ptxas and libdevice, no newer than the driver"
     libs = ctx.facts.libs
     if not ctx.libraries_wanted:
-        return [ctx.skip("cuda.toolchain", title, "No NVIDIA GPU (see gpu.present).")]
+        return [v.skip("No NVIDIA GPU (see gpu.present).")]
     if libs is None:
         failure = ctx.facts.failures.get("libs")
         why = failure.message if failure else "the library probe did not run"
-        return [ctx.skip("cuda.toolchain", title, f"No library facts: {why}.")]
+        return [v.skip(f"No library facts: {why}.")]
     evidence: dict[str, object] = dict(libs.toolchain)
     if libs.toolchain_versions:
         evidence["versions"] = dict(libs.toolchain_versions)
     missing = [k for k in ("ptxas", "libdevice") if not libs.toolchain.get(k)]
-    major = ctx.tensorflow.cuda_major if ctx.tensorflow else "12"
+    major = ctx.target.cuda_major if ctx.target else "12"
     if missing:
         return [
-            Finding(
-                "cuda.toolchain",
-                Status.WARN,
+            v.warn(
                 f"XLA cannot find {' and '.join(missing)}",
                 detail="Models that XLA compiles for the GPU fail or run slower.",
                 evidence=evidence,
@@ -226,12 +202,10 @@ def toolchain(ctx: Context) -> list[Finding]:
         driver_text = f"{driver[0]}.{driver[1]}"
         toolkit_text = f"{toolkit[0]}.{toolkit[1]}"
         # ptxas carries its component version (13.0.88), not the toolkit update: X.Y's row
-        floor = ctx.cuda.min_driver_for(toolkit_text)
+        floor = ctx.cuda_table.min_driver_for(toolkit_text)
         newer = f" (CUDA {floor[0]} needs driver {floor[1]} or newer)" if floor else ""
         return [
-            Finding(
-                "cuda.toolchain",
-                Status.WARN,
+            v.warn(
                 f"ptxas {version} is newer than the driver's CUDA {driver_text}",
                 detail=f"{ptxas} is CUDA {toolkit_text}; the driver runs CUDA {driver_text}, so "
                 'the PTX this toolkit writes cannot be JIT-compiled by the driver ("the '
@@ -245,4 +219,4 @@ def toolchain(ctx: Context) -> list[Finding]:
                 f"XLA_FLAGS=--xla_gpu_cuda_data_dir=/usr/local/cuda-{driver_text}.",
             )
         ]
-    return [Finding("cuda.toolchain", Status.PASS, title, evidence=evidence)]
+    return [v.passed(evidence=evidence)]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 
-from gpusetup.diagnose import Context, check, gpu_label
+from gpusetup.diagnose import Context, Verdict, check, gpu_label
 from gpusetup.facts import Facts, normalise_bus_id
 from gpusetup.findings import Finding, Status
 from gpusetup.knowledge import (
+    XID_LOG_COMMAND,
     Architecture,
     TensorFlowBuild,
     architecture_table,
@@ -40,7 +41,7 @@ def _stub_loaded(ctx: Context) -> bool:
 
 
 @check("driver.nouveau", "nouveau does not hold the GPU")
-def nouveau(ctx: Context) -> list[Finding]:
+def nouveau(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether the open-source nouveau driver is bound to an NVIDIA GPU.
 
@@ -50,18 +51,15 @@ def nouveau(ctx: Context) -> list[Finding]:
 
     Fix: blacklist nouveau in /etc/modprobe.d, rebuild the initramfs and reboot.
     """
-    title = "nouveau does not hold the GPU"
     pci, kernel = ctx.facts.pci, ctx.facts.kernel
     if pci is None or not pci.sysfs_present:
-        return [ctx.skip("driver.nouveau", title, "The PCI bus could not be read.")]
+        return [v.skip("The PCI bus could not be read.")]
     if not pci.gpus:
-        return [ctx.skip("driver.nouveau", title, "No NVIDIA GPU on the PCI bus.")]
+        return [v.skip("No NVIDIA GPU on the PCI bus.")]
     held = [d for d in pci.gpus if d.driver == "nouveau"]
     if held:
         return [
-            Finding(
-                "driver.nouveau",
-                Status.FAIL,
+            v.fail(
                 "The nouveau driver holds the NVIDIA GPU",
                 detail="nouveau is bound to "
                 + ", ".join(d.address for d in held)
@@ -74,17 +72,14 @@ def nouveau(ctx: Context) -> list[Finding]:
             )
         ]
     return [
-        Finding(
-            "driver.nouveau",
-            Status.PASS,
-            title,
+        v.passed(
             evidence={"bound": {d.address: d.driver or "none" for d in pci.gpus}},
         )
     ]
 
 
 @check("driver.nvml-stub", "The real NVML library is loaded, not the toolkit stub")
-def nvml_stub(ctx: Context) -> list[Finding]:
+def nvml_stub(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether the libnvidia-ml.so.1 that loads is the CUDA toolkit's link-time stub
     (…/lib64/stubs/libnvidia-ml.so) instead of the driver's library.
@@ -96,16 +91,13 @@ def nvml_stub(ctx: Context) -> list[Finding]:
     Fix: remove the stubs directory from LD_LIBRARY_PATH and /etc/ld.so.conf.d, then run
     `sudo ldconfig`.
     """
-    title = "The real NVML library is loaded, not the toolkit stub"
     nvml = ctx.facts.nvml
     if nvml is None or not nvml.library_path:
-        return [ctx.skip("driver.nvml-stub", title, "No NVML library was loaded.")]
+        return [v.skip("No NVML library was loaded.")]
     if _stub_loaded(ctx):
         stub_dir = os.path.dirname(nvml.library_path)
         return [
-            Finding(
-                "driver.nvml-stub",
-                Status.FAIL,
+            v.fail(
                 "The CUDA toolkit's stub NVML library is loaded",
                 detail=f"{nvml.library_path} is a link-time stub that answers every call with an "
                 "error; the driver's libnvidia-ml.so.1 must be found first.",
@@ -117,7 +109,7 @@ def nvml_stub(ctx: Context) -> list[Finding]:
                 "then run `sudo ldconfig`).",
             )
         ]
-    return [Finding("driver.nvml-stub", Status.PASS, title, evidence={"loaded": nvml.library_path})]
+    return [v.passed(evidence={"loaded": nvml.library_path})]
 
 
 def _library_version(path: str | None) -> str | None:
@@ -134,7 +126,7 @@ def _library_version(path: str | None) -> str | None:
 
 
 @check("driver.nvml", "The NVIDIA driver answers (NVML)")
-def nvml(ctx: Context) -> list[Finding]:
+def nvml(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether NVML, the driver's management library that nvidia-smi uses, loads and
     initialises, and answers every call within the deadline.
@@ -149,19 +141,16 @@ def nvml(ctx: Context) -> list[Finding]:
     Fix: as the finding says for its cause: install the driver, load the module, reboot
     after an upgrade, or fix device node permissions.
     """
-    title = "The NVIDIA driver answers (NVML)"
     facts = ctx.facts
     info = facts.nvml
     kernel = facts.kernel
     if info is None:
         failure = facts.failures.get("nvml")
         return [
-            Finding(
-                "driver.nvml",
-                Status.FAIL,
+            v.fail(
                 "The NVML probe failed",
                 detail=failure.message if failure else "NVML was not probed.",
-                fix="Look for Xid errors: sudo dmesg | grep -i -e xid -e nvrm",
+                fix=f"Look for Xid errors: {XID_LOG_COMMAND}",
             )
         ]
     evidence: dict[str, object] = {
@@ -173,14 +162,12 @@ def nvml(ctx: Context) -> list[Finding]:
     if info.hung_call:
         done = ", ".join(str(g.index) for g in info.gpus) or "none"
         return [
-            Finding(
-                "driver.nvml",
-                Status.FAIL,
+            v.fail(
                 f"NVML call {info.hung_call} did not return within {info.timeout_s:g} s",
                 detail="The driver stopped answering; this usually means a GPU fell off the bus or "
                 f"the driver is wedged. GPUs fully queried before the hang: {done}.",
                 evidence=evidence,
-                fix="Check the kernel log for Xid errors: sudo dmesg | grep -i -e xid -e nvrm\n"
+                fix=f"Check the kernel log for Xid errors: {XID_LOG_COMMAND}\n"
                 "Xid 79 (fallen off the bus) needs a reboot; if it repeats, reseat or replace the "
                 "GPU. Raise the deadline with GPUSETUP_NVML_TIMEOUT=SECONDS if the driver is "
                 "only slow.",
@@ -191,9 +178,7 @@ def nvml(ctx: Context) -> list[Finding]:
         evidence["driver"] = info.driver_version
         evidence["CUDA (driver)"] = info.cuda_driver_version_text
         return [
-            Finding(
-                "driver.nvml",
-                Status.PASS,
+            v.passed(
                 f"Driver {info.driver_version} answers (CUDA {info.cuda_driver_version_text}, "
                 f"{info.device_count} GPU(s))",
                 evidence=evidence,
@@ -201,12 +186,10 @@ def nvml(ctx: Context) -> list[Finding]:
         ]
     evidence["error"] = f"{err.error_class} ({err.code}): {err.message}"
     if _stub_loaded(ctx):
-        return [ctx.skip("driver.nvml", title, "The stub library answered (see driver.nvml-stub).")]
+        return [v.skip("The stub library answered (see driver.nvml-stub).")]
     if err.error_class == "ImportError":
         return [
-            Finding(
-                "driver.nvml",
-                Status.FAIL,
+            v.fail(
                 "The NVML Python binding is not installed",
                 detail=err.message,
                 evidence=evidence,
@@ -217,16 +200,12 @@ def nvml(ctx: Context) -> list[Finding]:
     if cls == "LibraryNotFound":
         if not ctx.has_gpu:
             return [
-                ctx.skip(
-                    "driver.nvml",
-                    title,
+                v.skip(
                     "No NVIDIA GPU and no NVIDIA driver library (see gpu.present).",
                 )
             ]
         return [
-            Finding(
-                "driver.nvml",
-                Status.FAIL,
+            v.fail(
                 "The NVIDIA driver is not installed",
                 detail="libnvidia-ml.so.1, the driver's user-space library, was not found by the "
                 "dynamic loader, so the GPU cannot be used.",
@@ -248,9 +227,7 @@ def nvml(ctx: Context) -> list[Finding]:
             detail += f" nouveau holds {', '.join(nouveau_held)}: fix driver.nouveau first."
             fix = NOUVEAU_FIX
         return [
-            Finding(
-                "driver.nvml",
-                Status.FAIL,
+            v.fail(
                 "The NVIDIA kernel module is not loaded",
                 detail=detail,
                 evidence=evidence,
@@ -264,9 +241,7 @@ def nvml(ctx: Context) -> list[Finding]:
         if lib_version:
             evidence["library version"] = lib_version
         return [
-            Finding(
-                "driver.nvml",
-                Status.FAIL,
+            v.fail(
                 "Driver/library version mismatch: the kernel module and libnvidia-ml differ",
                 detail=f"The loaded kernel module is {module_version}{library_part}; this happens "
                 "after a driver upgrade without a reboot.",
@@ -282,9 +257,7 @@ def nvml(ctx: Context) -> list[Finding]:
         if denied:
             evidence["not accessible"] = denied
         return [
-            Finding(
-                "driver.nvml",
-                Status.FAIL,
+            v.fail(
                 "No permission to talk to the NVIDIA driver",
                 detail="NVML was refused access; this user cannot open the /dev/nvidia* device "
                 "nodes.",
@@ -295,13 +268,11 @@ def nvml(ctx: Context) -> list[Finding]:
             )
         ]
     return [
-        Finding(
-            "driver.nvml",
-            Status.FAIL,
+        v.fail(
             f"NVML failed to initialise: {err.message}",
             detail=f"The driver answered {err.error_class} (code {err.code}).",
             evidence=evidence,
-            fix="Check the kernel log: sudo dmesg | grep -i -e xid -e nvrm\n"
+            fix=f"Check the kernel log: {XID_LOG_COMMAND}\n"
             "and what nvidia-smi says; a reboot clears most transient driver states.",
         )
     ]
@@ -364,7 +335,7 @@ def _architectures(ctx: Context) -> list[tuple[str, str, Architecture | None, st
 
 
 @check("driver.branch", "The driver branch still supports every GPU")
-def branch(ctx: Context) -> list[Finding]:
+def branch(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: each GPU's architecture (from its compute capability, or its PCI device id when
     the driver does not list it) against the last driver branch that supports it: Kepler
@@ -380,26 +351,21 @@ def branch(ctx: Context) -> list[Finding]:
     Fix: install the last driver of the branch that supports it (and the newest CUDA and
     TensorFlow that branch runs), or move the work to a newer GPU.
     """
-    title = "The driver branch still supports every GPU"
     if where := jetson(ctx.facts):
         return [
-            ctx.skip(
-                "driver.branch",
-                title,
+            v.skip(
                 f"This is a Jetson ({where}): its driver comes with L4T, not from a "
                 "desktop driver branch.",
             )
         ]
     if ctx.gpu_unknown:
-        return [
-            ctx.skip("driver.branch", title, "The NVIDIA driver did not answer (see driver.nvml).")
-        ]
+        return [v.skip("The NVIDIA driver did not answer (see driver.nvml).")]
     if not ctx.has_gpu:
-        return [ctx.skip("driver.branch", title, "No NVIDIA GPU (see gpu.present).")]
+        return [v.skip("No NVIDIA GPU (see gpu.present).")]
     driver = installed_driver(ctx)
     number = driver_branch(driver) if driver else None
     if number is None:
-        return [ctx.skip("driver.branch", title, "No driver version known (see driver.nvml).")]
+        return [v.skip("No driver version known (see driver.nvml).")]
     findings, known = [], []
     for subject, label, arch, how in _architectures(ctx):
         if arch is None:
@@ -410,8 +376,7 @@ def branch(ctx: Context) -> list[Finding]:
             continue
         unverified = " (unverified)" if arch.unverified else ""
         findings.append(
-            Finding(
-                "driver.branch",
+            v.finding(
                 Status.WARN if arch.unverified else Status.FAIL,
                 f"{label}: {arch.name} is supported only up to driver branch R{last}; "
                 f"this driver is R{number} ({driver}){unverified}",
@@ -438,11 +403,9 @@ def branch(ctx: Context) -> list[Finding]:
     if findings:
         return findings
     if not known:
-        return [ctx.skip("driver.branch", title, "No GPU's architecture is known here.")]
+        return [v.skip("No GPU's architecture is known here.")]
     return [
-        Finding(
-            "driver.branch",
-            Status.PASS,
+        v.passed(
             f"Driver {driver} (R{number}) supports every GPU",
             evidence={"GPUs": known},
         )
@@ -451,12 +414,8 @@ def branch(ctx: Context) -> list[Finding]:
 
 def _newest_tensorflow_for_driver(ctx: Context, driver: str) -> TensorFlowBuild | None:
     for build in tensorflow_builds():
-        needed = ctx.cuda.min_driver_for(build.cuda)
-        if (
-            needed
-            and driver_at_least(driver, needed[1])
-            and build.supports_python(ctx.python_version)
-        ):
+        needed = ctx.cuda_table.min_driver_for(build.cuda)
+        if needed and driver_at_least(driver, needed[1]) and ctx.runs_on_python(build):
             return build
     return None
 
@@ -466,11 +425,11 @@ def _newest_tensorflow_on_this_driver(ctx: Context, driver: str) -> TensorFlowBu
     for this Python, whose wheels reach every GPU's compute capability."""
     ccs = [g.compute_capability for g in ctx.nvml_gpus if g.compute_capability]
     for build in tensorflow_builds():
-        floor = ctx.cuda.major_floor_driver.get(build.cuda_major)
+        floor = ctx.cuda_table.major_floor_driver.get(build.cuda_major)
         if (
             floor
             and driver_at_least(driver, floor)
-            and build.supports_python(ctx.python_version)
+            and ctx.runs_on_python(build)
             and all(tuple(cc) >= parse_cc(build.min_compute_capability) for cc in ccs)
         ):
             return build
@@ -487,7 +446,7 @@ def _branch_limits(ctx: Context) -> list[tuple[str, Architecture]]:
 
 
 @check("driver.version", "The driver is new enough for the TensorFlow target's CUDA")
-def driver_version(ctx: Context) -> list[Finding]:
+def driver_version(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether the installed driver supports the CUDA version that the target
     TensorFlow release was built with (the profile's target.tensorflow, else the newest
@@ -504,12 +463,9 @@ def driver_version(ctx: Context) -> list[Finding]:
     Where a GPU is supported only up to an older driver branch (a Kepler K80: R470), the
     upgrade would drop that GPU: the older TensorFlow is the fix.
     """
-    title = "The driver is new enough for the TensorFlow target's CUDA"
     if where := jetson(ctx.facts):
         return [
-            ctx.skip(
-                "driver.version",
-                title,
+            v.skip(
                 f"This is a Jetson ({where}): its CUDA comes with JetPack, and desktop "
                 "driver minimums do not apply.",
             )
@@ -517,21 +473,19 @@ def driver_version(ctx: Context) -> list[Finding]:
     nvml = ctx.facts.nvml
     driver = installed_driver(ctx)
     if not driver:
-        return [ctx.skip("driver.version", title, "No driver version known (see driver.nvml).")]
-    tf = ctx.tensorflow
+        return [v.skip("No driver version known (see driver.nvml).")]
+    tf = ctx.target
     if tf is None:
         return [
-            ctx.skip(
-                "driver.version",
-                title,
+            v.skip(
                 f"No TensorFlow release in gpusetup's table ships wheels for "
-                f"Python {ctx.python_version}.",
+                f"Python {ctx.python_shown}.",
             )
         ]
     major = tf.cuda_major
-    row = ctx.cuda.min_driver_for(tf.cuda)
+    row = ctx.cuda_table.min_driver_for(tf.cuda)
     needed = row[1] if row else None
-    floor = ctx.cuda.major_floor_driver.get(major)
+    floor = ctx.cuda_table.major_floor_driver.get(major)
     evidence = {
         "driver": driver,
         "TensorFlow target": tf.version,
@@ -557,20 +511,18 @@ def driver_version(ctx: Context) -> list[Finding]:
         if within and within.version != tf.version:
             upgrade += (
                 f"\nUse TensorFlow {within.version} (CUDA {within.cuda}): the newest release for "
-                f"Python {ctx.python_version} that driver {driver} runs (at least through "
+                f"Python {ctx.python_shown} that driver {driver} runs (at least through "
                 "minor-version compatibility) and whose wheels include every GPU here."
             )
     older = _newest_tensorflow_for_driver(ctx, driver)
     if older and older.version != tf.version:
         upgrade += (
             f"\nOr use TensorFlow {older.version} (CUDA {older.cuda}), the newest release "
-            f"for Python {ctx.python_version} that this driver runs fully."
+            f"for Python {ctx.python_shown} that this driver runs fully."
         )
     if floor and not driver_at_least(driver, floor):
         return [
-            Finding(
-                "driver.version",
-                Status.FAIL,
+            v.fail(
                 f"Driver {driver} is too old for TensorFlow {tf.version} (CUDA {tf.cuda})",
                 detail=f"CUDA {major}.x needs driver {floor} or newer; TensorFlow will fail with "
                 "'CUDA driver version is insufficient for CUDA runtime version'.",
@@ -580,9 +532,7 @@ def driver_version(ctx: Context) -> list[Finding]:
         ]
     if needed and not driver_at_least(driver, needed):
         return [
-            Finding(
-                "driver.version",
-                Status.WARN,
+            v.warn(
                 f"Driver {driver} runs CUDA {tf.cuda} only through minor-version compatibility",
                 detail=f"CUDA {tf.cuda} lists driver {needed}; from {floor} it runs with limited "
                 "features, and JIT compilation of newer PTX can fail.",
@@ -591,9 +541,7 @@ def driver_version(ctx: Context) -> list[Finding]:
             )
         ]
     return [
-        Finding(
-            "driver.version",
-            Status.PASS,
+        v.passed(
             f"Driver {driver} supports CUDA {tf.cuda} (TensorFlow {tf.version})",
             evidence=evidence,
         )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from gpusetup.diagnose import Context, check
+from gpusetup.devices.visibility import mig_inventory, resolve_visible_devices
+from gpusetup.diagnose import NVML_GPUS, Context, Verdict, check
 from gpusetup.findings import Finding, Status
-from gpusetup.visible_devices import mig_inventory, resolve_visible_devices
 
 
 @check("env.cuda-visible-devices", "CUDA_VISIBLE_DEVICES leaves GPUs visible")
-def cuda_visible_devices(ctx: Context) -> list[Finding]:
+def cuda_visible_devices(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether CUDA_VISIBLE_DEVICES, when set, names GPUs that exist.
 
@@ -22,16 +22,13 @@ def cuda_visible_devices(ctx: Context) -> list[Finding]:
 
     Fix: unset the variable, or list GPUs by UUID (`nvidia-smi -L` prints them).
     """
-    title = "CUDA_VISIBLE_DEVICES leaves GPUs visible"
     env = ctx.facts.env
     if env is None:
-        return [ctx.skip("env.cuda-visible-devices", title, "The environment was not read.")]
+        return [v.skip("The environment was not read.")]
     value = env.cuda_visible_devices
     if value is None:
         return [
-            Finding(
-                "env.cuda-visible-devices",
-                Status.PASS,
+            v.passed(
                 "CUDA_VISIBLE_DEVICES is not set: CUDA sees every GPU",
             )
         ]
@@ -42,16 +39,14 @@ def cuda_visible_devices(ctx: Context) -> list[Finding]:
     )
     if not value.strip():
         return [
-            Finding(
-                "env.cuda-visible-devices",
-                Status.FAIL,
+            v.fail(
                 "CUDA_VISIBLE_DEVICES is empty: every GPU is hidden",
                 detail="CUDA treats an empty list as 'no devices'; TensorFlow will run on the CPU.",
                 evidence={"CUDA_VISIBLE_DEVICES": value},
                 fix=list_fix,
             )
         ]
-    if skip := ctx.needs_nvml("env.cuda-visible-devices", title):
+    if skip := v.unless(ctx, NVML_GPUS):
         return [skip]
     uuids = [g.uuid for g in ctx.nvml_gpus]
     driver = ctx.facts.nvml.driver_version if ctx.facts.nvml else None
@@ -67,8 +62,7 @@ def cuda_visible_devices(ctx: Context) -> list[Finding]:
         hidden = [vis.invalid_entry, *vis.ignored]
         status = Status.FAIL if not (vis.visible or vis.mig_entries) else Status.WARN
         return [
-            Finding(
-                "env.cuda-visible-devices",
+            v.finding(
                 status,
                 f"CUDA_VISIBLE_DEVICES entry {vis.invalid_entry!r} {vis.invalid_reason}",
                 detail=f"CUDA ignores it and every entry after it ({', '.join(hidden)}); "
@@ -78,9 +72,7 @@ def cuda_visible_devices(ctx: Context) -> list[Finding]:
             )
         ]
     return [
-        Finding(
-            "env.cuda-visible-devices",
-            Status.PASS,
+        v.passed(
             f"CUDA_VISIBLE_DEVICES shows {len(vis.visible)} of {len(uuids)} GPU(s)"
             + (f" and {len(vis.mig_entries)} MIG device(s)" if vis.mig_entries else ""),
             evidence=evidence,
@@ -89,7 +81,7 @@ def cuda_visible_devices(ctx: Context) -> list[Finding]:
 
 
 @check("env.cuda-debug-variables", "No CUDA debugging or profiling variables are set")
-def cuda_debug_variables(ctx: Context) -> list[Finding]:
+def cuda_debug_variables(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether variables that attach debuggers or profilers to every CUDA program are
     set (NSIGHT_CUDA_DEBUGGER, CUDA_INJECTION32_PATH, CUDA_INJECTION64_PATH,
@@ -103,17 +95,14 @@ def cuda_debug_variables(ctx: Context) -> list[Finding]:
 
     Fix: unset them in the shell profile or job environment that sets them.
     """
-    title = "No CUDA debugging or profiling variables are set"
     env = ctx.facts.env
     if env is None:
-        return [ctx.skip("env.cuda-debug-variables", title, "The environment was not read.")]
+        return [v.skip("The environment was not read.")]
     if not env.risky_variables:
-        return [Finding("env.cuda-debug-variables", Status.PASS, title)]
+        return [v.passed()]
     names = sorted(env.risky_variables)
     return [
-        Finding(
-            "env.cuda-debug-variables",
-            Status.WARN,
+        v.warn(
             f"CUDA debugging/profiling variable(s) set: {', '.join(names)}",
             detail="Every CUDA program started from this environment is slowed or altered.",
             evidence=dict(env.risky_variables),

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from gpusetup.diagnose import Context, check, gpu_label
+from gpusetup.diagnose import NVML_GPUS, Context, Verdict, check, gpu_label
 from gpusetup.findings import Finding, Status
-from gpusetup.knowledge import newest_tensorflow_for_cc, parse_cc
+from gpusetup.knowledge import XID_LOG_COMMAND, newest_tensorflow_for_cc, parse_cc
 
-XID_HINT = "Check the kernel log for Xid errors: sudo dmesg | grep -i -e xid -e nvrm"
+XID_HINT = f"Check the kernel log for Xid errors: {XID_LOG_COMMAND}"
 
 
-@check("gpu.nvml-query", "Every GPU answers the driver")
-def nvml_query(ctx: Context) -> list[Finding]:
+@check("gpu.nvml-query", "Every GPU answers the driver", needs=(NVML_GPUS,))
+def nvml_query(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether each GPU answered every NVML query gpusetup makes. NotSupported counts
     as an answer (many boards do not implement every counter), and so does
@@ -24,9 +24,6 @@ def nvml_query(ctx: Context) -> list[Finding]:
     Fix: read the kernel log for Xid errors; a lost GPU needs a reboot, and a reseat or
     replacement if it happens again.
     """
-    title = "Every GPU answers the driver"
-    if skip := ctx.needs_nvml("gpu.nvml-query", title):
-        return [skip]
     findings = []
     for gpu in ctx.nvml_gpus:
         if not gpu.errors:
@@ -34,9 +31,7 @@ def nvml_query(ctx: Context) -> list[Finding]:
         lost = any(e.error_class.endswith("GpuIsLost") for e in gpu.errors.values())
         calls = "; ".join(f"{call}: {e.message}" for call, e in gpu.errors.items())
         findings.append(
-            Finding(
-                "gpu.nvml-query",
-                Status.FAIL,
+            v.fail(
                 f"{gpu_label(gpu)} is lost to the driver"
                 if lost
                 else f"{gpu_label(gpu)} did not answer every query",
@@ -63,9 +58,7 @@ def nvml_query(ctx: Context) -> list[Finding]:
     if unsupported:
         evidence["not supported by the GPU"] = unsupported
     return [
-        Finding(
-            "gpu.nvml-query",
-            Status.PASS,
+        v.passed(
             f"All {len(ctx.nvml_gpus)} GPU(s) answered"
             + (f"; this driver's NVML lacks {', '.join(missing)}" if missing else ""),
             detail="FunctionNotFound: the driver's libnvidia-ml predates these calls; the "
@@ -77,8 +70,8 @@ def nvml_query(ctx: Context) -> list[Finding]:
     ]
 
 
-@check("gpu.compute-capability", "Each GPU's compute capability is high enough")
-def compute_capability(ctx: Context) -> list[Finding]:
+@check("gpu.compute-capability", "Each GPU's compute capability is high enough", needs=(NVML_GPUS,))
+def compute_capability(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: each GPU's CUDA compute capability (CC) against the minimum: the profile's
     gpu.min_compute_capability, else the lowest CC the TensorFlow target's release wheels
@@ -90,10 +83,7 @@ def compute_capability(ctx: Context) -> list[Finding]:
     Fix: use a newer GPU, an older TensorFlow release whose wheels still include the
     architecture, or build TensorFlow from source for it.
     """
-    title = "Each GPU's compute capability is high enough"
-    if skip := ctx.needs_nvml("gpu.compute-capability", title):
-        return [skip]
-    tf = ctx.tensorflow
+    tf = ctx.target
     if ctx.profile.min_compute_capability:
         minimum, source = ctx.profile.min_compute_capability, f"profile {ctx.profile.name}"
     elif tf is not None:
@@ -102,10 +92,8 @@ def compute_capability(ctx: Context) -> list[Finding]:
             source += " (table value not yet verified)"
     else:
         return [
-            ctx.skip(
-                "gpu.compute-capability",
-                title,
-                f"No TensorFlow target for Python {ctx.python_version}; set "
+            v.skip(
+                f"No TensorFlow target for Python {ctx.python_shown}; set "
                 "gpu.min_compute_capability in a profile.",
             )
         ]
@@ -124,16 +112,14 @@ def compute_capability(ctx: Context) -> list[Finding]:
                     f", or TensorFlow {older.version} (the newest release whose wheels include "
                     f"CC {gpu.cc_text}"
                 )
-                if not older.supports_python(ctx.python_version):
+                if ctx.runs_on_python(older) is False:
                     fix += (
                         f"; it ships wheels for Python {older.python}, so it needs another "
-                        f"Python than {ctx.python_version}"
+                        f"Python than {ctx.python_shown}"
                     )
                 fix += ")"
             findings.append(
-                Finding(
-                    "gpu.compute-capability",
-                    Status.FAIL,
+                v.fail(
                     f"{gpu_label(gpu)}: compute capability {gpu.cc_text} is below {minimum}",
                     detail=f"{source} needs compute capability {minimum}; TensorFlow will ignore "
                     "this GPU.",
@@ -150,9 +136,7 @@ def compute_capability(ctx: Context) -> list[Finding]:
             ok.append(f"GPU {gpu.index}: {gpu.cc_text}")
     if unknown:
         findings.append(
-            Finding(
-                "gpu.compute-capability",
-                Status.WARN,
+            v.warn(
                 f"Compute capability unknown for {', '.join(unknown)}",
                 detail="NVML did not report it (see gpu.nvml-query); TensorFlow may ignore "
                 "these GPUs.",
@@ -160,9 +144,7 @@ def compute_capability(ctx: Context) -> list[Finding]:
         )
     if not findings:
         findings.append(
-            Finding(
-                "gpu.compute-capability",
-                Status.PASS,
+            v.passed(
                 f"All GPUs have compute capability {minimum} or higher",
                 evidence={"minimum": minimum, "from": source, "GPUs": ok},
             )
@@ -195,7 +177,7 @@ def _severity(level: str) -> Status | None:
 
 
 @check("gpu.health", "GPU memory health (retired pages, row remapping, ECC, infoROM)")
-def health(ctx: Context) -> list[Finding]:
+def health(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: the memory health counters NVML reports, judged with DCGM's thresholds: a page
     retirement pending, 63 or more retired pages, a row remap pending or failed, an
@@ -211,17 +193,17 @@ def health(ctx: Context) -> list[Finding]:
     Fix: drain the node and reset the GPU (`sudo nvidia-smi -r -i N`, with nothing
     running on it) or reboot; replace the board when the counters say so.
     """
-    title = "GPU memory health"
-    if skip := ctx.needs_nvml("gpu.health", title):
-        return [skip]
+    title = "GPU memory health"  # the findings' title, shorter than the check's
+    if (reason := NVML_GPUS.unmet(ctx)) is not None:
+        return [v.skip(reason, title=title)]
     profile = ctx.profile
     findings = []
     checked = 0
     for gpu in ctx.nvml_gpus:
         problems: list[tuple[Status, str, str]] = []
         known = any(
-            v is not None
-            for v in (
+            counter is not None
+            for counter in (
                 gpu.retired_pages_pending,
                 gpu.retired_pages,
                 gpu.remapped_rows,
@@ -266,8 +248,7 @@ def health(ctx: Context) -> list[Finding]:
             )
         for status, what, fix in problems:
             findings.append(
-                Finding(
-                    "gpu.health",
+                v.finding(
                     status,
                     f"{gpu_label(gpu)}: {what}",
                     evidence={
@@ -302,25 +283,18 @@ def health(ctx: Context) -> list[Finding]:
     )
     if not checked:
         return [
-            ctx.skip(
-                "gpu.health",
-                title,
+            v.skip(
                 "No GPU gave a memory health counter: " + (detail or "none reported") + ".",
+                title=title,
             )
         ]
     if not gaps:
-        return [
-            Finding(
-                "gpu.health", Status.PASS, f"Memory health counters are clean on {checked} GPU(s)"
-            )
-        ]
+        return [v.passed(f"Memory health counters are clean on {checked} GPU(s)")]
     not_given = "; ".join(
         f"{', '.join(sorted(counters))} ({why})" for why, counters in sorted(by_reason.items())
     )
     return [
-        Finding(
-            "gpu.health",
-            Status.PASS,
+        v.passed(
             f"No memory health problem in the counters read; not read: {not_given}",
             detail=f"Not read, so not judged: {detail}.",
             evidence={"not read": gaps},
@@ -331,8 +305,8 @@ def health(ctx: Context) -> list[Finding]:
     ]
 
 
-@check("gpu.mig-mode", "No MIG mode change is pending")
-def mig_mode(ctx: Context) -> list[Finding]:
+@check("gpu.mig-mode", "No MIG mode change is pending", needs=(NVML_GPUS,))
+def mig_mode(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether a GPU's pending MIG (Multi-Instance GPU) mode differs from its current
     mode.
@@ -342,16 +316,11 @@ def mig_mode(ctx: Context) -> list[Finding]:
 
     Fix: reset the GPU (`sudo nvidia-smi -r -i N`, nothing running on it) or reboot.
     """
-    title = "No MIG mode change is pending"
-    if skip := ctx.needs_nvml("gpu.mig-mode", title):
-        return [skip]
     capable = [g for g in ctx.nvml_gpus if g.mig_current is not None]
     if not capable:
-        return [ctx.skip("gpu.mig-mode", title, "No GPU here supports MIG.")]
+        return [v.skip("No GPU here supports MIG.")]
     findings = [
-        Finding(
-            "gpu.mig-mode",
-            Status.WARN,
+        v.warn(
             f"{gpu_label(g)}: MIG mode change pending "
             f"({'on' if g.mig_current else 'off'} -> {'on' if g.mig_pending else 'off'})",
             detail="The new MIG mode takes effect only after a GPU reset.",
@@ -364,17 +333,14 @@ def mig_mode(ctx: Context) -> list[Finding]:
     ]
     enabled = [f"GPU {g.index}" for g in capable if g.mig_current]
     return findings or [
-        Finding(
-            "gpu.mig-mode",
-            Status.PASS,
-            title,
+        v.passed(
             evidence={"MIG enabled on": enabled or "none"},
         )
     ]
 
 
 @check("gpu.persistence-mode", "Persistence mode is on")
-def persistence_mode(ctx: Context) -> list[Finding]:
+def persistence_mode(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether the driver keeps each GPU initialised when no program uses it.
 
@@ -386,20 +352,16 @@ def persistence_mode(ctx: Context) -> list[Finding]:
     or `sudo nvidia-smi -pm 1` until the next reboot. A profile can make this a failure
     or turn it off (checks.persistence_mode).
     """
-    title = "Persistence mode is on"
     level = _severity(ctx.profile.persistence_mode)
     if level is None:
-        return [
-            ctx.skip("gpu.persistence-mode", title, f"Turned off by profile {ctx.profile.name}.")
-        ]
-    if skip := ctx.needs_nvml("gpu.persistence-mode", title):
+        return [v.skip(f"Turned off by profile {ctx.profile.name}.")]
+    if skip := v.unless(ctx, NVML_GPUS):
         return [skip]
     off = [g for g in ctx.nvml_gpus if g.persistence_mode is False]
     if not off:
-        return [Finding("gpu.persistence-mode", Status.PASS, title)]
+        return [v.passed()]
     return [
-        Finding(
-            "gpu.persistence-mode",
+        v.finding(
             level,
             f"Persistence mode is off on {len(off)} GPU(s)",
             detail="Each CUDA start re-initialises these GPUs: "
@@ -411,8 +373,8 @@ def persistence_mode(ctx: Context) -> list[Finding]:
     ]
 
 
-@check("gpu.device-nodes", "Every GPU has a usable /dev/nvidiaN node")
-def device_nodes(ctx: Context) -> list[Finding]:
+@check("gpu.device-nodes", "Every GPU has a usable /dev/nvidiaN node", needs=(NVML_GPUS,))
+def device_nodes(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether each GPU's device node /dev/nvidiaN (N = its minor number) exists and
     this user can read and write it.
@@ -425,12 +387,9 @@ def device_nodes(ctx: Context) -> list[Finding]:
     root), fix their mode (0666 by default), or pass every /dev/nvidia* into the
     container.
     """
-    title = "Every GPU has a usable /dev/nvidiaN node"
-    if skip := ctx.needs_nvml("gpu.device-nodes", title):
-        return [skip]
     kernel = ctx.facts.kernel
     if kernel is None:
-        return [ctx.skip("gpu.device-nodes", title, "/dev could not be read.")]
+        return [v.skip("/dev could not be read.")]
     nodes = {n.path.rsplit("/", 1)[-1]: n for n in kernel.device_nodes}
     usable = [n for n in kernel.device_nodes if n.readable and n.writable]
     missing: list[str] = []
@@ -451,9 +410,7 @@ def device_nodes(ctx: Context) -> list[Finding]:
     )
     if problems or len(usable) < count:
         return [
-            Finding(
-                "gpu.device-nodes",
-                Status.WARN,
+            v.warn(
                 f"{len(usable)} usable /dev/nvidiaN node(s) for {count} GPU(s)",
                 detail="; ".join(problems) or "Fewer usable nodes than GPUs.",
                 evidence=evidence,
@@ -463,9 +420,7 @@ def device_nodes(ctx: Context) -> list[Finding]:
             )
         ]
     return [
-        Finding(
-            "gpu.device-nodes",
-            Status.PASS,
+        v.passed(
             f"{len(usable)} usable node(s) for {count} GPU(s)",
             evidence=evidence,
         )

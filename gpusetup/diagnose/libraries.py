@@ -6,10 +6,11 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 
-from gpusetup.diagnose import Context, check
+from gpusetup.diagnose import LIBRARIES, Context, Verdict, check
 from gpusetup.facts import LibraryFacts, Requirement
 from gpusetup.findings import Finding, Status
 from gpusetup.knowledge import KnowledgeError, TensorFlowBuild, find_tensorflow_build
+from gpusetup.libs.requirements import library_stem
 from gpusetup.libs.resolve import Resolution, resolve_from_facts, search_lines
 
 LDCONFIG_LASTING = (
@@ -18,32 +19,14 @@ LDCONFIG_LASTING = (
 )
 
 
-def _libs_or_skip(ctx: Context, check_id: str, title: str) -> LibraryFacts | Finding:
-    libs = ctx.facts.libs
-    if libs is None:
-        failure = ctx.facts.failures.get("libs")
-        return ctx.skip(
-            check_id, title, failure.message if failure else "Libraries were not probed."
-        )
-    if not ctx.libraries_wanted:
-        return ctx.skip(
-            check_id,
-            title,
-            "No NVIDIA GPU on this machine (see gpu.present); "
-            "`gpusetup libs` checks the libraries anyway.",
-        )
-    return libs
-
-
 def _version(libs: LibraryFacts, path: str | None) -> str | None:
     file = libs.files.get(path) if path else None
     return file.version if file else None
 
 
 def _copies_text(libs: LibraryFacts, soname: str) -> list[str]:
-    stem = soname.split(".so", 1)[0] + ".so"
     out = []
-    for copy in libs.copies.get(stem, []):
+    for copy in libs.copies.get(library_stem(soname), []):
         kind = "on the search path" if copy.on_path else "off the search path"
         out.append(f"{copy.soname} at {copy.path} ({copy.where}; {kind})")
     return out
@@ -58,7 +41,7 @@ def _target_build(ctx: Context, libs: LibraryFacts) -> TensorFlowBuild | None:
             return find_tensorflow_build(installed)
         except KnowledgeError:
             return None
-    return ctx.tensorflow
+    return ctx.target
 
 
 def _machine(ctx: Context) -> str | None:
@@ -124,8 +107,8 @@ def _install_fix(ctx: Context, libs: LibraryFacts, req: Requirement) -> str:
     return "\n".join(lines)
 
 
-@check("libs.tensorflow-build", "The installed TensorFlow is a GPU build")
-def tensorflow_build(ctx: Context) -> list[Finding]:
+@check("libs.tensorflow-build", "The installed TensorFlow is a GPU build", needs=(LIBRARIES,))
+def tensorflow_build(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether the installed TensorFlow was built with CUDA (its build_info says
     is_cuda_build), read without importing TensorFlow.
@@ -139,18 +122,13 @@ def tensorflow_build(ctx: Context) -> list[Finding]:
     `pip install 'tensorflow[and-cuda]'`; on aarch64, a build made for the platform
     (NVIDIA's TensorFlow for JetPack on a Jetson) or one built from source.
     """
-    title = "The installed TensorFlow is a GPU build"
-    libs = _libs_or_skip(ctx, "libs.tensorflow-build", title)
-    if isinstance(libs, Finding):
-        return [libs]
+    libs = ctx.libs
     tf = libs.tensorflow
     if tf is None:
-        machine = cpu_only_platform(ctx, ctx.tensorflow) if ctx.has_gpu else None
+        machine = cpu_only_platform(ctx, ctx.target) if ctx.has_gpu else None
         if machine:
             return [
-                Finding(
-                    "libs.tensorflow-build",
-                    Status.WARN,
+                v.warn(
                     f"TensorFlow from PyPI cannot use the GPU on Linux {machine}",
                     detail="TensorFlow is not installed in this Python environment, and "
                     "`pip install tensorflow` would install a CPU-only build here.",
@@ -159,17 +137,13 @@ def tensorflow_build(ctx: Context) -> list[Finding]:
                 )
             ]
         return [
-            ctx.skip(
-                "libs.tensorflow-build",
-                title,
+            v.skip(
                 "TensorFlow is not installed in this Python environment.",
             )
         ]
     if tf.is_cuda_build:
         return [
-            Finding(
-                "libs.tensorflow-build",
-                Status.PASS,
+            v.passed(
                 f"{tf.distribution} {tf.version} is built with CUDA {tf.cuda_version}",
                 evidence={"location": tf.location},
             )
@@ -182,9 +156,7 @@ def tensorflow_build(ctx: Context) -> list[Finding]:
         f"python -m pip install 'tensorflow[and-cuda]=={tf.version}'"
     )
     return [
-        Finding(
-            "libs.tensorflow-build",
-            Status.FAIL,
+        v.fail(
             f"{tf.distribution or 'tensorflow'} {tf.version} is a CPU-only build",
             detail="It will never use the GPU, whatever the libraries."
             + (f" PyPI has no GPU build of TensorFlow for Linux {machine}." if machine else ""),
@@ -194,15 +166,15 @@ def tensorflow_build(ctx: Context) -> list[Finding]:
     ]
 
 
-def _describe_miss(ctx: Context, libs: LibraryFacts, req: Requirement, res: Resolution) -> Finding:
+def _describe_miss(
+    ctx: Context, v: Verdict, libs: LibraryFacts, req: Requirement, res: Resolution
+) -> Finding:
     evidence: dict[str, object] = {"searched": search_lines(res)}
     copies = _copies_text(libs, req.soname)
     if copies:
         evidence["copies found"] = copies
     if res.fatal:
-        return Finding(
-            "libs.required",
-            Status.FAIL,
+        return v.fail(
             f"{req.soname} cannot be loaded: {res.fatal}",
             detail=f"The loader stops at {res.path}, which is not a shared library.",
             evidence=evidence,
@@ -215,9 +187,7 @@ def _describe_miss(ctx: Context, libs: LibraryFacts, req: Requirement, res: Reso
         evidence["dependencies searched"] = dep_lines
         first = next(iter(res.missing_dependencies))
         dep_fix = _install_fix(ctx, libs, _dependency_requirement(first, req, libs.requirements))
-        return Finding(
-            "libs.required",
-            Status.FAIL,
+        return v.fail(
             f"{req.soname} fails because {missing} is missing",
             detail=f"{req.soname} is at {res.path}, but it needs {missing}, which the loader "
             "does not find; dlopen reports the missing dependency's name.",
@@ -225,16 +195,9 @@ def _describe_miss(ctx: Context, libs: LibraryFacts, req: Requirement, res: Reso
             fix=dep_fix,
             subject=req.soname,
         )
-    same = [
-        c
-        for c in libs.copies.get(req.soname.split(".so", 1)[0] + ".so", [])
-        if c.soname == req.soname and not c.on_path
-    ]
-    other = [
-        c
-        for c in libs.copies.get(req.soname.split(".so", 1)[0] + ".so", [])
-        if c.soname != req.soname
-    ]
+    copies = libs.copies.get(library_stem(req.soname), [])
+    same = [c for c in copies if c.soname == req.soname and not c.on_path]
+    other = [c for c in copies if c.soname != req.soname]
     detail = (
         f"Needed by {req.needed_by}; the loader looked in every place listed and "
         f"found no {req.soname}."
@@ -260,9 +223,7 @@ def _describe_miss(ctx: Context, libs: LibraryFacts, req: Requirement, res: Reso
         )
     else:
         fix = _install_fix(ctx, libs, req)
-    return Finding(
-        "libs.required",
-        Status.FAIL,
+    return v.fail(
         f"{req.soname} not found",
         detail=detail,
         evidence=evidence,
@@ -277,15 +238,35 @@ def _dependency_requirement(
     """A dependency as a requirement, with its pip package for the target's CUDA major."""
     from dataclasses import replace
 
-    from gpusetup.probe.libraries import extra_requirement, target_cuda_major
+    from gpusetup.libs.requirements import extra_requirement, target_cuda_major
 
     return replace(
         extra_requirement(soname, target_cuda_major(requirements)), needed_by=parent.soname
     )
 
 
-@check("libs.required", "Every library TensorFlow needs is found and loads")
-def required(ctx: Context) -> list[Finding]:
+def _profile_libraries_not_probed(ctx: Context, v: Verdict, libs: LibraryFacts) -> list[Finding]:
+    """The profile's libraries.required that the facts do not cover: probing this machine
+    looks for them, but facts recorded without the profile (``collect``) never did, and a
+    library nobody looked for can be judged neither found nor missing."""
+    probed = {r.soname for r in libs.requirements}
+    return [
+        v.warn(
+            f"{soname} not probed",
+            detail=f"Profile {ctx.profile.name} requires {soname}, but these facts were "
+            "recorded without looking for it, so whether it loads is unknown.",
+            evidence={"required by": f"profile {ctx.profile.name} (libraries.required)"},
+            fix=f"Record the facts with the profile: gpusetup doctor --profile "
+            f"{ctx.profile.name} --json > facts.json (or run the doctor on the machine).",
+            subject=soname,
+        )
+        for soname in ctx.profile.required_libraries
+        if soname not in probed
+    ]
+
+
+@check("libs.required", "Every library TensorFlow needs is found and loads", needs=(LIBRARIES,))
+def required(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: for each library TensorFlow opens (libcudart, libcublas, libcublasLt, libcufft,
     libcusolver, libcusparse, libcudnn, and the driver's libcuda.so.1), the search the
@@ -302,12 +283,9 @@ def required(ctx: Context) -> list[Finding]:
     pip packages), or, when they exist off the loader's path, add their directory with
     `gpusetup fix ldconfig DIR --apply`.
     """
-    title = "Every library TensorFlow needs is found and loads"
-    libs = _libs_or_skip(ctx, "libs.required", title)
-    if isinstance(libs, Finding):
-        return [libs]
+    libs = ctx.libs
     if not libs.requirements:
-        return [ctx.skip("libs.required", title, f"Nothing to check: {libs.target}.")]
+        return [v.skip(f"Nothing to check: {libs.target}.")]
     findings, ok = [], []
     for req in libs.requirements:
         if req.component == "driver" and not ctx.has_gpu and not ctx.force_libraries:
@@ -319,13 +297,8 @@ def required(ctx: Context) -> list[Finding]:
             and nvml.init_error is not None
             and not ctx.force_libraries
         ):
-            findings.append(
-                ctx.skip(
-                    "libs.required",
-                    f"{req.soname} (driver)",
-                    "The NVIDIA driver does not work (see driver.nvml).",
-                )
-            )
+            reason = "The NVIDIA driver does not work (see driver.nvml)."
+            findings.append(v.skip(reason, title=f"{req.soname} (driver)"))
             continue
         res = resolve_from_facts(libs, req.soname)
         if res.loads:
@@ -334,13 +307,12 @@ def required(ctx: Context) -> list[Finding]:
                 + (f", version {_version(libs, res.path)})" if _version(libs, res.path) else ")")
             )
         else:
-            findings.append(_describe_miss(ctx, libs, req, res))
+            findings.append(_describe_miss(ctx, v, libs, req, res))
+    findings += _profile_libraries_not_probed(ctx, v, libs)
     if not any(f.status is Status.FAIL for f in findings):
         findings.insert(
             0,
-            Finding(
-                "libs.required",
-                Status.PASS,
+            v.passed(
                 f"All {len(ok)} required libraries load ({libs.target})",
                 evidence={"found": ok},
             ),
@@ -348,8 +320,8 @@ def required(ctx: Context) -> list[Finding]:
     return findings
 
 
-@check("libs.readable", "Libraries on the search path are readable")
-def readable(ctx: Context) -> list[Finding]:
+@check("libs.readable", "Libraries on the search path are readable", needs=(LIBRARIES,))
+def readable(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether the library files the loader meets can be read by this user.
 
@@ -359,17 +331,12 @@ def readable(ctx: Context) -> list[Finding]:
 
     Fix: `sudo chmod a+r` on the files (the real files, not only the symlinks).
     """
-    title = "Libraries on the search path are readable"
-    libs = _libs_or_skip(ctx, "libs.readable", title)
-    if isinstance(libs, Finding):
-        return [libs]
+    libs = ctx.libs
     bad = sorted({f.realpath for f in libs.files.values() if not f.dangling and not f.readable})
     if not bad:
-        return [Finding("libs.readable", Status.PASS, title)]
+        return [v.passed()]
     return [
-        Finding(
-            "libs.readable",
-            Status.FAIL,
+        v.fail(
             f"{len(bad)} library file(s) not readable by this user",
             detail="The loader cannot open them, so they count as missing for this user.",
             evidence={"not readable": bad},
@@ -378,8 +345,8 @@ def readable(ctx: Context) -> list[Finding]:
     ]
 
 
-@check("libs.elf-class", "Libraries match this Python's architecture")
-def elf_class(ctx: Context) -> list[Finding]:
+@check("libs.elf-class", "Libraries match this Python's architecture", needs=(LIBRARIES,))
+def elf_class(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether a library file with the right name but the wrong ELF class (32-bit)
     or machine (another CPU architecture) sits where the loader looks.
@@ -390,10 +357,7 @@ def elf_class(ctx: Context) -> list[Finding]:
 
     Fix: install the build for this architecture and remove the wrong one.
     """
-    title = "Libraries match this Python's architecture"
-    libs = _libs_or_skip(ctx, "libs.elf-class", title)
-    if isinstance(libs, Finding):
-        return [libs]
+    libs = ctx.libs
     wrong = []
     for f in libs.files.values():
         elf = f.elf
@@ -402,11 +366,9 @@ def elf_class(ctx: Context) -> list[Finding]:
         if elf.elf_class != libs.interpreter_class or elf.machine != libs.interpreter_machine:
             wrong.append(f"{f.path}: {elf.elf_class}-bit {elf.machine}")
     if not wrong:
-        return [Finding("libs.elf-class", Status.PASS, title)]
+        return [v.passed()]
     return [
-        Finding(
-            "libs.elf-class",
-            Status.FAIL,
+        v.fail(
             f"{len(wrong)} library file(s) are for another architecture",
             detail=f"This Python is {libs.interpreter_class}-bit {libs.interpreter_machine}; the "
             "loader skips these files.",
@@ -417,8 +379,8 @@ def elf_class(ctx: Context) -> list[Finding]:
     ]
 
 
-@check("libs.symlinks", "Library symlink chains are intact")
-def symlinks(ctx: Context) -> list[Finding]:
+@check("libs.symlinks", "Library symlink chains are intact", needs=(LIBRARIES,))
+def symlinks(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether a library directory holds several real copies of one library where
     there should be one file and symlinks (libX.so.9 -> libX.so.9.3.0), and whether a
@@ -431,10 +393,7 @@ def symlinks(ctx: Context) -> list[Finding]:
     Fix: remove the copies and recreate the links (`ln -sf libX.so.9.3.0 libX.so.9`),
     then run `sudo ldconfig`; reinstall the package whose link is dangling.
     """
-    title = "Library symlink chains are intact"
-    libs = _libs_or_skip(ctx, "libs.symlinks", title)
-    if isinstance(libs, Finding):
-        return [libs]
+    libs = ctx.libs
     by_dir: dict[tuple[str, str], list[str]] = defaultdict(list)
     for f in libs.files.values():
         if f.is_symlink or f.dangling or f.elf is None or not f.elf.soname:
@@ -452,11 +411,9 @@ def symlinks(ctx: Context) -> list[Finding]:
         if f.dangling:
             problems.append(f"{f.path} -> {f.realpath}: dangling symlink")
     if not problems:
-        return [Finding("libs.symlinks", Status.PASS, title)]
+        return [v.passed()]
     return [
-        Finding(
-            "libs.symlinks",
-            Status.WARN,
+        v.warn(
             f"{len(problems)} broken library link(s) or copies",
             detail="; ".join(problems),
             evidence={"problems": problems},
@@ -467,8 +424,8 @@ def symlinks(ctx: Context) -> list[Finding]:
     ]
 
 
-@check("libs.ldconfig-cache", "The linker cache is up to date")
-def ldconfig_cache(ctx: Context) -> list[Finding]:
+@check("libs.ldconfig-cache", "The linker cache is up to date", needs=(LIBRARIES,))
+def ldconfig_cache(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether every library in a directory that /etc/ld.so.conf configures is in
     /etc/ld.so.cache.
@@ -478,21 +435,14 @@ def ldconfig_cache(ctx: Context) -> list[Finding]:
 
     Fix: `sudo ldconfig`.
     """
-    title = "The linker cache is up to date"
-    libs = _libs_or_skip(ctx, "libs.ldconfig-cache", title)
-    if isinstance(libs, Finding):
-        return [libs]
+    libs = ctx.libs
     if libs.cache_error:
-        return [ctx.skip("libs.ldconfig-cache", title, libs.cache_error)]
+        return [v.skip(libs.cache_error)]
     if not libs.uncached:
-        return [
-            Finding("libs.ldconfig-cache", Status.PASS, title, evidence={"cache": libs.cache_file})
-        ]
+        return [v.passed(evidence={"cache": libs.cache_file})]
     listing = [f"{d}: {', '.join(names)}" for d, names in sorted(libs.uncached.items())]
     return [
-        Finding(
-            "libs.ldconfig-cache",
-            Status.FAIL,
+        v.fail(
             "The linker cache is stale: run ldconfig",
             detail="These libraries sit in configured directories but the cache does not list "
             "them, so the loader does not find them: " + "; ".join(listing),
@@ -502,8 +452,8 @@ def ldconfig_cache(ctx: Context) -> list[Finding]:
     ]
 
 
-@check("libs.search-path", "The library search path is safe")
-def search_path(ctx: Context) -> list[Finding]:
+@check("libs.search-path", "The library search path is safe", needs=(LIBRARIES,))
+def search_path(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether a directory the loader searches (LD_LIBRARY_PATH, ld.so.conf) can be
     written by anyone, and whether the CUDA toolkit's `stubs` directory is on the runtime
@@ -516,16 +466,11 @@ def search_path(ctx: Context) -> list[Finding]:
     Fix: `chmod o-w` the directory or take it off the path; remove `.../stubs` from
     LD_LIBRARY_PATH and ld.so.conf.d, then `sudo ldconfig`.
     """
-    title = "The library search path is safe"
-    libs = _libs_or_skip(ctx, "libs.search-path", title)
-    if isinstance(libs, Finding):
-        return [libs]
+    libs = ctx.libs
     findings = []
     if libs.world_writable_dirs:
         findings.append(
-            Finding(
-                "libs.search-path",
-                Status.FAIL,
+            v.fail(
                 "World-writable directory on the library search path",
                 detail="Anyone can put a library there that programs then load.",
                 evidence={"world-writable": libs.world_writable_dirs},
@@ -539,9 +484,7 @@ def search_path(ctx: Context) -> list[Finding]:
     stubs = [d for d in searched if d.rstrip("/").endswith("/stubs")]
     if stubs:
         findings.append(
-            Finding(
-                "libs.search-path",
-                Status.FAIL,
+            v.fail(
                 "The CUDA toolkit's stubs directory is on the runtime library path",
                 detail="The stub libcuda.so/libnvidia-ml.so there answer every call with an error.",
                 evidence={"stubs": stubs},
@@ -551,9 +494,7 @@ def search_path(ctx: Context) -> list[Finding]:
         )
     if libs.ld_so_conf.problems:
         findings.append(
-            Finding(
-                "libs.search-path",
-                Status.WARN,
+            v.warn(
                 "Problems in the ld.so.conf files",
                 detail="; ".join(libs.ld_so_conf.problems),
                 evidence={"problems": libs.ld_so_conf.problems},
@@ -561,11 +502,11 @@ def search_path(ctx: Context) -> list[Finding]:
                 "then: sudo ldconfig",
             )
         )
-    return findings or [Finding("libs.search-path", Status.PASS, title)]
+    return findings or [v.passed()]
 
 
-@check("libs.cudnn", "cuDNN is consistent")
-def cudnn(ctx: Context) -> list[Finding]:
+@check("libs.cudnn", "cuDNN is consistent", needs=(LIBRARIES,))
+def cudnn(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: the cuDNN that loads (version from its file name) against its headers
     (cudnn_version.h for cuDNN 8 and later, cudnn.h before), and how many copies of
@@ -579,23 +520,18 @@ def cudnn(ctx: Context) -> list[Finding]:
     Fix: keep one cuDNN per major version on the path, with its own headers; install it
     as a package (pip nvidia-cudnn-cu12, or the distribution's), not by copying files.
     """
-    title = "cuDNN is consistent"
-    libs = _libs_or_skip(ctx, "libs.cudnn", title)
-    if isinstance(libs, Finding):
-        return [libs]
+    libs = ctx.libs
     req = next((r for r in libs.requirements if r.component == "cudnn"), None)
     copies = libs.copies.get("libcudnn.so", [])
     if req is None or not copies:
-        return [ctx.skip("libs.cudnn", title, "No cuDNN found (see libs.required).")]
+        return [v.skip("No cuDNN found (see libs.required).")]
     res = resolve_from_facts(libs, req.soname)
     loaded = _version(libs, res.path) if res.found else None
     findings = []
     on_path = [c for c in copies if c.on_path and c.soname == req.soname]
     if len(on_path) > 1:
         findings.append(
-            Finding(
-                "libs.cudnn",
-                Status.WARN,
+            v.warn(
                 f"{len(on_path)} copies of {req.soname} on the search path",
                 detail=f"The loader takes {res.path}" if res.found else "None of them loads.",
                 evidence={"copies": [f"{c.path} ({c.where})" for c in on_path]},
@@ -616,9 +552,7 @@ def cudnn(ctx: Context) -> list[Finding]:
         if mismatched or (other_major and not any(h.version == loaded for h in headers)):
             bad = mismatched or other_major
             findings.append(
-                Finding(
-                    "libs.cudnn",
-                    Status.WARN,
+                v.warn(
                     f"cuDNN headers ({', '.join(h.version or '?' for h in bad)}) differ from the "
                     f"library that loads ({loaded})",
                     evidence={
@@ -631,17 +565,22 @@ def cudnn(ctx: Context) -> list[Finding]:
     if findings:
         return findings
     return [
-        Finding(
-            "libs.cudnn",
-            Status.PASS,
-            f"cuDNN {loaded or '?'} loads from {res.path}" if res.found else title,
+        v.passed(
+            f"cuDNN {loaded or '?'} loads from {res.path}" if res.found else v.title,
             evidence={"headers": [f"{h.path}: {h.version}" for h in headers]},
         )
     ]
 
 
+def _recorded_file(libs: LibraryFacts, path: str) -> str:
+    """The file ``path`` finally named where the facts were recorded (the probe's realpath;
+    this machine's links say nothing about that one)."""
+    file = libs.files.get(path)
+    return file.realpath if file is not None else os.path.normpath(path)
+
+
 @check("libs.loader-agreement", "gpusetup's search agrees with the real loader")
-def loader_agreement(ctx: Context) -> list[Finding]:
+def loader_agreement(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: `gpusetup libs` asks the real dynamic loader to open each library (a child
     process with LD_DEBUG=libs) and compares its answer with gpusetup's own simulation of
@@ -660,18 +599,18 @@ def loader_agreement(ctx: Context) -> list[Finding]:
         sim = resolve_from_facts(libs, answer.soname, caller=libs.interpreter)
         sim_path = sim.path if sim.loads else None
         real_path = answer.path if answer.ok else None
-        if (
-            sim_path and real_path and os.path.realpath(sim_path) != os.path.realpath(real_path)
-        ) or bool(sim_path) != bool(real_path):
+        if bool(sim_path) != bool(real_path) or (
+            sim_path
+            and real_path
+            and _recorded_file(libs, sim_path) != _recorded_file(libs, real_path)
+        ):
             differ.append(
                 f"{answer.soname}: simulated {sim_path or 'not loadable'}, loader "
                 f"{real_path or answer.error}"
             )
     if differ:
         return [
-            Finding(
-                "libs.loader-agreement",
-                Status.FAIL,
+            v.fail(
                 "gpusetup's simulation disagrees with the real loader",
                 detail="; ".join(differ),
                 evidence={"differences": differ},
@@ -679,9 +618,7 @@ def loader_agreement(ctx: Context) -> list[Finding]:
             )
         ]
     return [
-        Finding(
-            "libs.loader-agreement",
-            Status.PASS,
+        v.passed(
             f"Simulation and the real loader agree on {len(libs.loader)} libraries",
         )
     ]

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import re
 
-from gpusetup.diagnose import Context, check
-from gpusetup.findings import Finding, Status
-from gpusetup.knowledge import driver_at_least
+from gpusetup.diagnose import NVML_GPUS, Context, Verdict, check
+from gpusetup.findings import Finding
+from gpusetup.knowledge import XID_LOG_COMMAND, driver_at_least
 
 
-def _not_required(ctx: Context, check_id: str, title: str, key: str) -> Finding:
-    return ctx.skip(check_id, title, f"Not required by profile {ctx.profile.name} ({key}).")
+def _not_required(ctx: Context, v: Verdict, key: str) -> Finding:
+    return v.skip(f"Not required by profile {ctx.profile.name} ({key}).")
 
 
 @check("node.gpu-count", "The node has the expected number of GPUs")
-def gpu_count(ctx: Context) -> list[Finding]:
+def gpu_count(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: the number of GPUs NVML reports against the profile's gpu.expected_count.
 
@@ -25,21 +25,18 @@ def gpu_count(ctx: Context) -> list[Finding]:
     Fix: find the missing GPU (`nvidia-smi`, `lspci | grep -i nvidia`, `dmesg | grep -i
     xid`); reseat, reboot or replace it, or correct the profile.
     """
-    title = "The node has the expected number of GPUs"
     want = ctx.profile.expected_count
     if not want:
-        return [_not_required(ctx, "node.gpu-count", title, "gpu.expected_count")]
+        return [_not_required(ctx, v, "gpu.expected_count")]
     nvml = ctx.facts.nvml
     have = (nvml.device_count or 0) if nvml and nvml.init_error is None else 0
     if have == want:
-        return [Finding("node.gpu-count", Status.PASS, f"{have} GPU(s), as expected")]
+        return [v.passed(f"{have} GPU(s), as expected")]
     return [
-        Finding(
-            "node.gpu-count",
-            Status.FAIL,
+        v.fail(
             f"{have} GPU(s), expected {want}",
             evidence={"NVML": have, "PCI": len(ctx.pci_gpus), "expected": want},
-            fix="nvidia-smi; lspci | grep -i nvidia; sudo dmesg | grep -i xid\n"
+            fix=f"nvidia-smi; lspci | grep -i nvidia; {XID_LOG_COMMAND}\n"
             "A GPU the PCI bus shows but NVML does not is lost to the driver: reboot, "
             "then reseat or replace it.",
         )
@@ -47,7 +44,7 @@ def gpu_count(ctx: Context) -> list[Finding]:
 
 
 @check("node.gpu-model", "Every GPU is the expected model")
-def gpu_model(ctx: Context) -> list[Finding]:
+def gpu_model(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: every GPU's name against the profile's gpu.model_pattern (a regular expression).
 
@@ -56,31 +53,28 @@ def gpu_model(ctx: Context) -> list[Finding]:
 
     Fix: move the node to the right pool, or correct the profile.
     """
-    title = "Every GPU is the expected model"
     pattern = ctx.profile.model_pattern
     if not pattern:
-        return [_not_required(ctx, "node.gpu-model", title, "gpu.model_pattern")]
-    if skip := ctx.needs_nvml("node.gpu-model", title):
+        return [_not_required(ctx, v, "gpu.model_pattern")]
+    if skip := v.unless(ctx, NVML_GPUS):
         return [skip]
     wrong = [
         f"GPU {g.index}: {g.name}" for g in ctx.nvml_gpus if not re.search(pattern, g.name or "")
     ]
     if wrong:
         return [
-            Finding(
-                "node.gpu-model",
-                Status.FAIL,
+            v.fail(
                 f"{len(wrong)} GPU(s) do not match {pattern!r}",
                 detail="; ".join(wrong),
                 evidence={"pattern": pattern, "not matching": wrong},
                 fix="Move the node to the pool for its GPUs, or correct gpu.model_pattern.",
             )
         ]
-    return [Finding("node.gpu-model", Status.PASS, f"Every GPU matches {pattern!r}")]
+    return [v.passed(f"Every GPU matches {pattern!r}")]
 
 
 @check("driver.minimum", "The driver is at least the profile's minimum")
-def driver_minimum(ctx: Context) -> list[Finding]:
+def driver_minimum(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: the driver version against the profile's driver.min_version.
 
@@ -89,20 +83,17 @@ def driver_minimum(ctx: Context) -> list[Finding]:
 
     Fix: upgrade the driver on this node and reboot.
     """
-    title = "The driver is at least the profile's minimum"
     minimum = ctx.profile.min_driver
     if not minimum:
-        return [_not_required(ctx, "driver.minimum", title, "driver.min_version")]
+        return [_not_required(ctx, v, "driver.min_version")]
     nvml = ctx.facts.nvml
     driver = nvml.driver_version if nvml else None
     if not driver:
-        return [ctx.skip("driver.minimum", title, "No driver version known (see driver.nvml).")]
+        return [v.skip("No driver version known (see driver.nvml).")]
     if driver_at_least(driver, minimum):
-        return [Finding("driver.minimum", Status.PASS, f"Driver {driver} >= {minimum}")]
+        return [v.passed(f"Driver {driver} >= {minimum}")]
     return [
-        Finding(
-            "driver.minimum",
-            Status.FAIL,
+        v.fail(
             f"Driver {driver} is older than {minimum}",
             fix=f"Upgrade the NVIDIA driver to {minimum} or newer and reboot.",
         )
@@ -110,7 +101,7 @@ def driver_minimum(ctx: Context) -> list[Finding]:
 
 
 @check("framework.installed", "The required framework is installed (as a GPU build)")
-def framework_installed(ctx: Context) -> list[Finding]:
+def framework_installed(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether the framework the profile requires (framework.required) is installed in
     the Python environment gpusetup runs in, and is a GPU build when framework.gpu_build.
@@ -120,32 +111,25 @@ def framework_installed(ctx: Context) -> list[Finding]:
 
     Fix: install it: `gpusetup install tensorflow`.
     """
-    title = "The required framework is installed (as a GPU build)"
     if not ctx.profile.framework:
-        return [_not_required(ctx, "framework.installed", title, "framework.required")]
+        return [_not_required(ctx, v, "framework.required")]
     tf = ctx.facts.libs.tensorflow if ctx.facts.libs else None
     if tf is None:
         return [
-            Finding(
-                "framework.installed",
-                Status.FAIL,
+            v.fail(
                 "TensorFlow is not installed",
                 fix="gpusetup install tensorflow",
             )
         ]
     if ctx.profile.framework_gpu_build and not tf.is_cuda_build:
         return [
-            Finding(
-                "framework.installed",
-                Status.FAIL,
+            v.fail(
                 f"{tf.distribution} {tf.version} is not a GPU build",
                 fix=f"python -m pip uninstall -y {tf.distribution}\ngpusetup install tensorflow",
             )
         ]
     return [
-        Finding(
-            "framework.installed",
-            Status.PASS,
+        v.passed(
             f"{tf.distribution} {tf.version} is installed"
             + (" (GPU build)" if tf.is_cuda_build else ""),
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gpusetup.diagnose import Context, check
+from gpusetup.diagnose import Context, Verdict, check
 from gpusetup.findings import Finding, Status
 
 CONTAINER_HINT = (
@@ -12,7 +12,7 @@ CONTAINER_HINT = (
 
 
 @check("gpu.present", "NVIDIA GPU present")
-def gpu_present(ctx: Context) -> list[Finding]:
+def gpu_present(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether this machine has an NVIDIA GPU, as NVML (the driver) or the PCI bus
     (/sys/bus/pci/devices, vendor 0x10de, display or 3D controller) sees it.
@@ -57,14 +57,10 @@ def gpu_present(ctx: Context) -> list[Finding]:
         count = nvml.device_count if nvml and nvml.device_count is not None else len(ctx.nvml_gpus)
         what = ", ".join(models) if len(models) <= 2 else f"{len(models)} models"
         evidence["models"] = models
-        return [
-            Finding("gpu.present", Status.PASS, f"{count} NVIDIA GPU(s): {what}", evidence=evidence)
-        ]
+        return [v.passed(f"{count} NVIDIA GPU(s): {what}", evidence=evidence)]
     if ctx.pci_gpus:
         return [
-            Finding(
-                "gpu.present",
-                Status.PASS,
+            v.passed(
                 f"{len(ctx.pci_gpus)} NVIDIA GPU(s) on the PCI bus",
                 detail="The driver does not report them yet; see driver.nvml.",
                 evidence=evidence,
@@ -72,8 +68,7 @@ def gpu_present(ctx: Context) -> list[Finding]:
         ]
     if ctx.gpu_unknown:
         return [
-            Finding(
-                "gpu.present",
+            v.finding(
                 Status.SKIP,
                 "Cannot tell whether there is an NVIDIA GPU: the driver did not answer",
                 detail=f"{ctx.nvml_unanswered}, and the PCI bus shows no NVIDIA GPU here "
@@ -83,9 +78,7 @@ def gpu_present(ctx: Context) -> list[Finding]:
         ]
     if nvml is not None and nvml.init_error is None and nvml.device_count == 0:
         return [
-            Finding(
-                "gpu.present",
-                Status.FAIL,
+            v.fail(
                 "The NVIDIA driver works but sees no GPU",
                 detail="NVML initialised and reports 0 devices: the GPUs are not visible to this "
                 "system (a container without GPUs passed in, or a GPU that is not attached).",
@@ -94,9 +87,7 @@ def gpu_present(ctx: Context) -> list[Finding]:
             )
         ]
     return [
-        Finding(
-            "gpu.present",
-            Status.FAIL,
+        v.fail(
             "This machine has no NVIDIA GPU",
             detail="Neither the PCI bus nor the NVIDIA driver shows an NVIDIA GPU, so TensorFlow "
             "can only run on the CPU here.",

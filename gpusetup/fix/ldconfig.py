@@ -25,15 +25,14 @@ import shlex
 import stat
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from gpusetup.facts import LibraryFacts
-from gpusetup.ldconf import read_ld_so_conf
 from gpusetup.probe.inputs import InputError, read_input
+from gpusetup.probe.ldconf import read_ld_so_conf
 from gpusetup.probe.libraries import find_ldconfig
-from gpusetup.probe.paths import HOST, Resolved, resolve_inside
+from gpusetup.probe.paths import HOST, Resolved, resolve_inside, rooted
 from gpusetup.render.text import printable
 
 CONF_FILE = "/etc/ld.so.conf.d/gpusetup-cuda.conf"
@@ -82,7 +81,9 @@ class PlannedFile:
     links: tuple[tuple[str, str], ...] = ()  # links followed to reach it
     mode: int | None = 0o644  # None: keep the file's mode
     keep_owner: bool = False  # as root, give the new file the old one's owner
-    make_dirs: bool = False  # create missing parent directories
+    #: how many missing directories right above the file may be created (the tree's own
+    #: /etc/ld.so.conf.d: 2; anything above them, the tree itself, must exist)
+    make_dirs: int = 0
 
 
 @dataclass(frozen=True)
@@ -112,9 +113,8 @@ def directories_to_configure(libs: LibraryFacts, root: Path = HOST) -> list[str]
     for copies in libs.copies.values():
         for copy in copies:
             if copy.soname in wanted and not copy.on_path:
-                directory = os.path.dirname(copy.path)
-                if root != HOST:
-                    directory = "/" + os.path.relpath(directory, root)
+                # as the tree sees it (the copies were found through the tree's root)
+                directory = rooted(root, os.path.dirname(copy.path)) or os.path.dirname(copy.path)
                 if directory not in found:
                     found.append(directory)
     return found
@@ -235,7 +235,7 @@ def _sort_directories(
 
 
 def _plan_file(
-    root: Path, path: str, change, *, make_dirs: bool, must_exist: bool = False, **kw
+    root: Path, path: str, change, *, make_dirs: int, must_exist: bool = False, **kw
 ) -> PlannedFile:
     """A PlannedFile for ``path`` of the tree, ``change(old text or None)`` -> (content,
     shown). Raises FixError when the path cannot be written safely."""
@@ -271,7 +271,7 @@ def _plan_file(
         before,
         tuple(shown),
         found.links,
-        make_dirs=make_dirs and not found.links,
+        make_dirs=0 if found.links else make_dirs,
         **kw,
     )
 
@@ -288,9 +288,11 @@ def write_planned(root: Path, planned: PlannedFile) -> None:
         fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as exc:
         raise FixError(f"cannot open {root}: {exc.strerror}") from exc
+    directories = parts[:-1]
+    creatable = len(directories) - planned.make_dirs
     try:
-        for name in parts[:-1]:
-            child = _enter(fd, name, planned.make_dirs, where)
+        for depth, name in enumerate(directories):
+            child = _enter(fd, name, depth >= creatable, where)
             os.close(fd)
             fd = child
         _replace_in(fd, parts[-1], planned, where)
@@ -398,7 +400,8 @@ def plan_ldconfig(directories: list[str], root: Path = HOST) -> LdconfigPlan:
             content = text + "".join(f"{d}\n" for d in add)
             return content, [("will read", content)]
 
-        files.append(_plan_file(root, CONF_FILE, add_lines, make_dirs=True))
+        # a bare tree (an image being built) gets its own /etc/ld.so.conf.d, nothing more
+        files.append(_plan_file(root, CONF_FILE, add_lines, make_dirs=2))
         if not conf.includes_file(CONF_FILE):
             # a bare tree: its ld.so.conf does not read ld.so.conf.d yet
 
@@ -407,7 +410,7 @@ def plan_ldconfig(directories: list[str], root: Path = HOST) -> LdconfigPlan:
                 content = (text if not text or text.endswith("\n") else text + "\n") + INCLUDE_LINE
                 return content, [("does not include /etc/ld.so.conf.d; it will read", content)]
 
-            files.append(_plan_file(root, MAIN_CONF, add_include, make_dirs=True))
+            files.append(_plan_file(root, MAIN_CONF, add_include, make_dirs=1))
     ldconfig = find_ldconfig() or "ldconfig"
     argv = [ldconfig] if root == HOST else [ldconfig, "-r", str(root)]
     return LdconfigPlan(str(root), add, already, refused, files, argv)
@@ -435,21 +438,6 @@ def apply_ldconfig(plan: LdconfigPlan) -> str:
     if proc.returncode != 0:
         raise FixError(f"`{shown}` failed: {proc.stderr.strip()}")
     return (proc.stdout + proc.stderr).strip()
-
-
-def write_atomically(path: Path, content: str, mode: int = 0o644) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fchmod(fh.fileno(), mode)
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _gpusetup_argv() -> list[str]:
@@ -543,7 +531,8 @@ def plan_user_hook(directories: list[str], environ: dict[str, str]) -> HookPlan:
                 HOST,
                 f"{base}/{step}.d/{HOOK_FILE}",
                 lambda old, text=text: (text, [("new content", text)]),
-                make_dirs=True,
+                # the environment's own etc/conda/activate.d (or deactivate.d)
+                make_dirs=3,
             )
             for step, text in (("activate", activate), ("deactivate", restore))
         ]
@@ -559,9 +548,7 @@ def plan_user_hook(directories: list[str], environ: dict[str, str]) -> HookPlan:
         return text, shown
 
     path = f"{os.path.abspath(venv)}/bin/activate"
-    planned = _plan_file(
-        HOST, path, edit, make_dirs=False, must_exist=True, mode=None, keep_owner=True
-    )
+    planned = _plan_file(HOST, path, edit, make_dirs=0, must_exist=True, mode=None, keep_owner=True)
     return HookPlan("venv", keep, refused, [planned], notes)
 
 

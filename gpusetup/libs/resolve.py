@@ -16,12 +16,11 @@ same way with the library that needs them as the caller. The same code runs in t
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from gpusetup.elf import expand_origin
-from gpusetup.facts import LibraryFacts, LibraryFile, LinkingObject
-from gpusetup.ldconf import CacheEntry
+from gpusetup.facts import CacheEntry, LibraryFacts, LibraryFile, LinkingObject
 
 FileLookup = Callable[[str], "LibraryFile | None"]
 
@@ -40,6 +39,21 @@ ALWAYS_LOADED = frozenset(
 )
 
 CACHE = "ld.so.cache"
+
+
+def expand_origin(entries: list[str], object_path: str) -> list[str]:
+    """Replace $ORIGIN / ${ORIGIN} with the directory of the object (ld.so(8))."""
+    origin = os.path.dirname(object_path) or "."
+    return [e.replace("${ORIGIN}", origin).replace("$ORIGIN", origin) for e in entries]
+
+
+def cache_flags_for(machine: str | None, elf_class: int | None) -> str:
+    """The flags ``ldconfig -p`` shows for libraries this interpreter can load."""
+    if machine == "EM_X86_64":
+        return "libc6,x86-64"
+    if machine == "EM_AARCH64":
+        return "libc6,AArch64"
+    return "libc6"
 
 
 @dataclass(frozen=True)
@@ -184,8 +198,7 @@ class LoaderModel:
 
 
 def model_from_facts(libs: LibraryFacts) -> LoaderModel:
-    from gpusetup.ldconf import cache_flags_for
-
+    """The loader's search as the facts recorded it (same answers on any machine)."""
     return LoaderModel(
         interpreter=libs.interpreter,
         ld_library_path=libs.ld_library_path,

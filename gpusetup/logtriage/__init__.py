@@ -2,7 +2,7 @@
 (``checks/data/messages/``) found in it, its root causes with a diagnosis built from the
 log's own facts and a fix for the platform and framework the log comes from.
 
-Pure: nothing here probes the machine it runs on (``gpusetup.triage_here`` adds that).
+Pure: nothing here probes the machine it runs on (``gpusetup.tasks.triage`` adds that).
 """
 
 from __future__ import annotations

@@ -9,16 +9,20 @@ from __future__ import annotations
 import os
 import platform
 import threading
-from collections.abc import Callable
-from datetime import datetime, timezone
-from typing import Any
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from gpusetup.facts import FACTS_SCHEMA, CudaFacts, Facts, ProbeFailure
 from gpusetup.probe._deadline import DeadlineExceeded, call_with_deadline, join
-from gpusetup.probe.paths import sysroot
+from gpusetup.probe.paths import sysroot, under
+
+if TYPE_CHECKING:  # the fact types are imported once the children run
+    from gpusetup.facts import CudaFacts, Facts, ProbeFailure
 
 #: deadline for the probes that only read files (sysfs, /proc, /dev)
 FILE_PROBE_TIMEOUT_S = 5.0
+#: the whole library probe, the real loader's answers included
+LIBRARY_PROBE_TIMEOUT_S = 45.0
 
 
 def collect_facts(
@@ -29,6 +33,12 @@ def collect_facts(
     ask_loader: bool = False,
     extra_libraries: tuple[str, ...] = (),
 ) -> Facts:
+    """This machine's facts, every probe at once, each under its deadline: the tree at
+    ``root`` (default: GPUSETUP_SYSROOT, else /) as seen under ``environ`` (default: this
+    process's environment; it also reaches the NVML, CUDA and loader children).
+    ``libs_for`` names the TensorFlow release whose libraries to look for (default: the
+    installed one, else the newest for this Python), ``extra_libraries`` more sonames, and
+    ``ask_loader`` also asks the real dynamic loader (one child per library)."""
     return start_collecting(
         root, environ, nvml_timeout_s, libs_for, ask_loader, extra_libraries
     ).result()
@@ -50,6 +60,31 @@ class PendingFacts:
         return self._build()
 
 
+def driver_in_sight(root: Path, environ: Mapping[str, str]) -> bool:
+    """Whether an NVIDIA driver may be here, from what costs nothing to look at: the kernel
+    module's /proc entry, or the driver's libcuda on LD_LIBRARY_PATH. (Without either,
+    NVML still decides: a driver in the linker cache is found by the NVML child.)"""
+    if os.path.exists(under(root, "/proc/driver/nvidia")):
+        return True
+    paths = [d for d in environ.get("LD_LIBRARY_PATH", "").split(":") if d]
+    return any(os.path.exists(os.path.join(d, "libcuda.so.1")) for d in paths)
+
+
+def _started(start: Callable[[], Any]) -> Callable[[], Any]:
+    """Start a child now; the returned call gives it (or raises, in the probe's thread, the
+    error that kept it from starting: that probe then fails on its own)."""
+    try:
+        child = start()
+    except Exception as exc:  # noqa: BLE001 - raised again where the probe is run
+        error = exc
+
+        def fail() -> Any:
+            raise error
+
+        return fail
+    return lambda: child
+
+
 def start_collecting(
     root: str | os.PathLike[str] | None = None,
     environ: dict[str, str] | None = None,
@@ -58,36 +93,68 @@ def start_collecting(
     ask_loader: bool = False,
     extra_libraries: tuple[str, ...] = (),
 ) -> PendingFacts:
-    """Start every probe; ``libs_for`` names the TensorFlow release whose libraries to
-    look for (default: the installed one, else the newest for this Python), and
-    ``ask_loader`` also asks the real dynamic loader (slower: one process per library)."""
-    from gpusetup.probe.cuda import probe_cuda
-    from gpusetup.probe.cuda import timeout_from as cuda_timeout
-    from gpusetup.probe.environment import probe_env
-    from gpusetup.probe.host import probe_host
-    from gpusetup.probe.kernel import probe_kernel
-    from gpusetup.probe.libraries import LIBRARY_PROBE_TIMEOUT_S, probe_libraries
-    from gpusetup.probe.nvml import nvml_timeout, probe_nvml
-    from gpusetup.probe.pci import probe_pci
+    """Start every probe (see ``collect_facts``); ``result()`` of the answer waits for them."""
+    from gpusetup.probe import cuda, nvml
 
-    base = sysroot(root)
     env = dict(os.environ if environ is None else environ)
-    nvml_deadline = nvml_timeout() if nvml_timeout_s is None else nvml_timeout_s
+    base = sysroot(root, env)
+    nvml_deadline = nvml.nvml_timeout(env) if nvml_timeout_s is None else nvml_timeout_s
+    cuda_deadline = cuda.timeout_from(env)
+    # the children first: they take longest, and run while this process imports the rest;
+    # with a driver in sight CUDA is asked alongside NVML, otherwise after it (and not at
+    # all when NVML finds no driver library: nothing to wait for)
+    nvml_child = _started(lambda: nvml.start_nvml(env))
+    cuda_child = _started(lambda: cuda.start_cuda(env)) if driver_in_sight(base, env) else None
+
+    asked = ask_loader or bool(extra_libraries) or libs_for is not None
+
+    # each probe imports its own module in its own thread: the threads start at once
+    def host() -> Any:
+        from gpusetup.probe.host import probe_host
+
+        return probe_host(base)
+
+    def pci() -> Any:
+        from gpusetup.probe.pci import probe_pci
+
+        return probe_pci(base)
+
+    def kernel() -> Any:
+        from gpusetup.probe.kernel import probe_kernel
+
+        return probe_kernel(base)
+
+    def environment() -> Any:
+        from gpusetup.probe.environment import probe_env
+
+        return probe_env(env)
+
+    def libraries() -> Any:
+        from gpusetup.probe.libraries import probe_libraries
+        from gpusetup.probe.pci import nvidia_on_pci
+
+        # /opt is walked for copies only where they can matter: a GPU or a driver in sight,
+        # or libraries asked for (a machine without a GPU skips the library checks)
+        walk = asked or cuda_child is not None or nvidia_on_pci(base)
+        return probe_libraries(
+            base,
+            env,
+            platform.python_version(),
+            libs_for,
+            ask_loader,
+            extra=extra_libraries,
+            walk_opt=walk,
+        )
+
     probes: dict[str, tuple[Callable[[], Any], float]] = {
         # the NVML probe kills its own child at its deadline; the margin covers that
-        "nvml": (lambda: probe_nvml(nvml_deadline), nvml_deadline + 5),
-        "host": (lambda: probe_host(base), FILE_PROBE_TIMEOUT_S),
-        "pci": (lambda: probe_pci(base), FILE_PROBE_TIMEOUT_S),
-        "kernel": (lambda: probe_kernel(base), FILE_PROBE_TIMEOUT_S),
-        "env": (lambda: probe_env(env), FILE_PROBE_TIMEOUT_S),
-        # after NVML: without a driver there is no CUDA to ask (and nothing to wait for)
-        "cuda": (lambda: cuda_unless_no_driver(), nvml_deadline + cuda_timeout(env) + 10),
-        "libs": (
-            lambda: probe_libraries(
-                base, env, platform.python_version(), libs_for, ask_loader, extra=extra_libraries
-            ),
-            LIBRARY_PROBE_TIMEOUT_S,
-        ),
+        "nvml": (lambda: nvml.finish_nvml(nvml_child(), nvml_deadline), nvml_deadline + 5),
+        "host": (host, FILE_PROBE_TIMEOUT_S),
+        "pci": (pci, FILE_PROBE_TIMEOUT_S),
+        "kernel": (kernel, FILE_PROBE_TIMEOUT_S),
+        "env": (environment, FILE_PROBE_TIMEOUT_S),
+        "cuda": (lambda: cuda_unless_no_driver(), nvml_deadline + cuda_deadline + 10),
+        "libs": (libraries, LIBRARY_PROBE_TIMEOUT_S),
     }
     sections: dict[str, Any] = {}
     failures: dict[str, ProbeFailure] = {}
@@ -95,9 +162,12 @@ def start_collecting(
     nvml_done = threading.Event()
 
     def cuda_unless_no_driver() -> CudaFacts:
+        from gpusetup.facts import CudaFacts
+
+        early = cuda.finish_cuda(cuda_child(), env, cuda_deadline) if cuda_child else None
         nvml_done.wait(nvml_deadline + 5)
-        nvml = sections.get("nvml")
-        error = nvml.init_error.error_class if nvml is not None and nvml.init_error else None
+        answer = sections.get("nvml")
+        error = answer.init_error.error_class if answer is not None and answer.init_error else None
         if error == "NVMLError_LibraryNotFound":
             return CudaFacts(
                 None,
@@ -106,9 +176,11 @@ def start_collecting(
                 visible_devices=env.get("CUDA_VISIBLE_DEVICES"),
                 device_order=env.get("CUDA_DEVICE_ORDER"),
             )
-        return probe_cuda(env)
+        return early if early is not None else cuda.probe_cuda(env, cuda_deadline)
 
     def run(name: str, fn: Callable[[], Any], seconds: float) -> None:
+        from gpusetup.facts import ProbeFailure
+
         try:
             value = call_with_deadline(fn, seconds, f"the {name} probe")
         except DeadlineExceeded as exc:
@@ -131,6 +203,10 @@ def start_collecting(
     ]
     for t in threads:
         t.start()
+    from datetime import datetime, timezone
+
+    from gpusetup.facts import FACTS_SCHEMA, Facts
+
     return PendingFacts(
         threads,
         lambda: Facts(

@@ -186,6 +186,15 @@ def _signals_deferred() -> Iterator[None]:
             raise _interrupt(_pending_signals.pop(0))
 
 
+def exit_now(code: int) -> None:
+    """Leave at once (every child already gone): interpreter shutdown would put the
+    default signal handlers back, and a second signal then would kill us mid-exit."""
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
 def stop_all_children() -> None:
     """Kill every child (and what it forked) that is still running; start no new one."""
     global _closing
@@ -197,6 +206,25 @@ def stop_all_children() -> None:
 
 
 atexit.register(stop_all_children)
+
+
+def run_guarded(run: Callable[[], object]) -> None:
+    """Run the whole command under the signal handlers: whatever ends it, no child (NVML,
+    CUDA, TensorFlow) outlives it; on SIGINT, SIGTERM or SIGHUP every child is killed and
+    the process leaves with 128 + N (130 for a KeyboardInterrupt)."""
+    install_signal_handlers()
+    try:
+        try:
+            run()
+        finally:
+            stop_all_children()
+    except Interrupted as exc:
+        stop_all_children()  # again: the signal may have cut the first round short
+        sys.stderr.write("gpusetup: interrupted\n")
+        exit_now(128 + exc.signum)  # every child is gone
+    except KeyboardInterrupt:
+        sys.stderr.write("gpusetup: interrupted\n")
+        sys.exit(130)
 
 
 # --- children ------------------------------------------------------------------------------

@@ -4,12 +4,15 @@ in a child process with a deadline (cuInit can hang on a broken driver)."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gpusetup.facts import CudaDevice, CudaError, CudaFacts
-from gpusetup.probe._deadline import run_script, seconds_from_environment
-from gpusetup.serde import from_jsonable
+from gpusetup.probe._deadline import Child, seconds_from_environment
+
+if TYPE_CHECKING:
+    from gpusetup.facts import CudaFacts
 
 CHILD = Path(__file__).with_name("cuda_child.py")
 DEFAULT_TIMEOUT_S = 15.0
@@ -27,8 +30,29 @@ def timeout_from(environ: Mapping[str, str]) -> float:
 
 
 def probe_cuda(environ: Mapping[str, str], timeout_s: float | None = None) -> CudaFacts:
+    """The CUDA driver API's devices, asked in a child under ``environ`` (its
+    CUDA_VISIBLE_DEVICES and CUDA_DEVICE_ORDER are what the numbering is made under)."""
+    return finish_cuda(start_cuda(environ), environ, timeout_s)
+
+
+def start_cuda(environ: Mapping[str, str]) -> Child:
+    return Child(CHILD, (), environ)
+
+
+def finish_cuda(
+    child: Child, environ: Mapping[str, str], timeout_s: float | None = None
+) -> CudaFacts:
+    """Wait for ``child`` (from ``start_cuda``) at most ``timeout_s`` from now and read it."""
+    from gpusetup.facts import CudaDevice, CudaError, CudaFacts
+    from gpusetup.probe._deadline import ChildResult
+    from gpusetup.serde import from_jsonable
+
     timeout_s = timeout_from(environ) if timeout_s is None else timeout_s
-    result = run_script(CHILD, (), timeout_s, env=environ)
+    try:
+        code = child.wait(time.monotonic() + timeout_s)
+    finally:
+        child.close()
+    result = ChildResult(code, child.stdout, child.stderr)
     facts: dict = {"devices": [], "library_path": None, "load_error": None, "init_error": None}
     last_call, done = None, False
     for line in result.stdout.splitlines():

@@ -11,11 +11,7 @@ from gpusetup.facts import DeviceNode, KernelFacts
 from gpusetup.probe.paths import inside, under
 
 KERNEL_MODULES = ("nvidia", "nvidia_uvm", "nvidia_modeset", "nvidia_drm", "nouveau", "vfio_pci")
-_VERSION_RE = re.compile(r"(Open )?Kernel Module(?: for [\w.]+)?\s+(\d+\.\d+(?:\.\d+)?)")
 _GPU_NODE_RE = re.compile(r"nvidia\d+")
-#: desktop and data-center driver branches have three digits (R470, R580); a Jetson's
-#: L4T release (35.3.1) stands in the same place with two
-L4T_MAJOR_BELOW = 100
 
 
 @dataclass(frozen=True)
@@ -32,14 +28,12 @@ def parse_version_line(text: str) -> VersionLine:
     """``NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.95.05  Tue ...`` -> 580.95.05,
     proprietary; ``... Open Kernel Module for x86_64  565.57.01  Release Build ...`` -> open;
     a Jetson's ``... Open Kernel Module for aarch64  35.3.1  Release Build ...`` is L4T
-    35.3.1, not a driver release (never judged against desktop driver minimums)."""
-    match = _VERSION_RE.search(text)
-    if not match:
-        return VersionLine(None, None, None)
-    version = match.group(2)
-    if int(version.split(".", 1)[0]) < L4T_MAJOR_BELOW:
-        return VersionLine(None, "l4t", version)
-    return VersionLine(version, "open" if match.group(1) else "proprietary", None)
+    35.3.1, not a driver release (never judged against desktop driver minimums). Read by
+    gpusetup.parse.proc_version."""
+    from gpusetup.parse import proc_version
+
+    reading = proc_version.read(text)
+    return VersionLine(reading.driver_version, reading.kernel_module, reading.l4t_release)
 
 
 def parse_driver_version(text: str) -> str | None:

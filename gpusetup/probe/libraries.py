@@ -18,29 +18,32 @@ import shutil
 import stat
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
-from gpusetup.elf import expand_origin, read_elf, read_interpreter
 from gpusetup.facts import (
+    CacheEntry,
     CudnnHeader,
     LibraryCopy,
     LibraryFacts,
     LibraryFile,
     LinkingObject,
-    Requirement,
     TensorFlowInstall,
 )
-from gpusetup.knowledge import (
-    KnowledgeError,
-    TensorFlowBuild,
-    default_tensorflow_build,
-    find_tensorflow_build,
-    tensorflow_sonames,
+from gpusetup.knowledge import tensorflow_distribution
+from gpusetup.libs.requirements import (
+    choose_requirements,
+    extra_requirement,
+    library_stem,
+    target_cuda_major,
 )
-from gpusetup.ldconf import CacheEntry, cache_flags_for, parse_ldconfig_p, read_ld_so_conf
-from gpusetup.libs.resolve import CACHE, LoaderModel
+from gpusetup.libs.resolve import CACHE, LoaderModel, cache_flags_for, expand_origin
+from gpusetup.probe.elf import read_elf, read_interpreter
+from gpusetup.probe.ldconf import read_ld_so_conf
+from gpusetup.probe.modules import find_module
 from gpusetup.probe.paths import (
     HOST,
     glob_inside,
@@ -52,8 +55,7 @@ from gpusetup.probe.paths import (
 )
 
 LDCONFIG_TIMEOUT_S = 10.0
-#: the whole library probe, the real loader's answers included
-LIBRARY_PROBE_TIMEOUT_S = 45.0
+
 OPT_WALK_MAX_DIRS = 4000
 OPT_WALK_MAX_DEPTH = 5
 HWCAPS = ("x86-64-v4", "x86-64-v3", "x86-64-v2")
@@ -63,10 +65,12 @@ class LibraryProbeError(Exception):
     pass
 
 
-def find_ldconfig() -> str | None:
+def find_ldconfig(environ: Mapping[str, str] | None = None) -> str | None:
+    """ldconfig on ``environ``'s PATH (default: this process's), else in the sbin dirs."""
+    env = os.environ if environ is None else environ
     return shutil.which(
         "ldconfig",
-        path=os.pathsep.join([os.environ.get("PATH", ""), "/sbin", "/usr/sbin", "/usr/local/sbin"]),
+        path=os.pathsep.join([env.get("PATH", ""), "/sbin", "/usr/sbin", "/usr/local/sbin"]),
     )
 
 
@@ -91,12 +95,8 @@ def _literal_build_info(text: str) -> dict:
 
 
 def find_tensorflow() -> TensorFlowInstall | None:
-    import importlib.util
-
-    try:
-        spec = importlib.util.find_spec("tensorflow")
-    except (ImportError, ValueError):
-        return None
+    """The installed TensorFlow, read from its files (never imported)."""
+    spec = find_module("tensorflow")
     if spec is None or not spec.submodule_search_locations:
         return None
     location = Path(list(spec.submodule_search_locations)[0])
@@ -122,113 +122,43 @@ def find_tensorflow() -> TensorFlowInstall | None:
     )
 
 
-#: distributions that install the ``tensorflow`` package
-TENSORFLOW_DISTRIBUTIONS = (
-    "tensorflow",
-    "tensorflow_cpu",
-    "tensorflow_gpu",
-    "tensorflow_intel",
-    "tf_nightly",
-    "tf_nightly_cpu",
-)
-
-
 def _distribution_of(package_dir: Path) -> tuple[str | None, str | None]:
     """(name, version) of the distribution that installed TensorFlow, from the
     ``<name>-<version>.dist-info`` beside it (no importlib.metadata scan: start-up time)."""
     for dist_info in sorted(package_dir.parent.glob("*.dist-info")):
         name, _, version = dist_info.name[: -len(".dist-info")].partition("-")
-        if name.lower() in TENSORFLOW_DISTRIBUTIONS:
+        if tensorflow_distribution(name) is not None:
             return name.replace("_", "-").lower(), version or None
     return None, None
 
 
-def requirements_for(
-    cuda: str, cudnn: str, needed_by: str, also_loads: tuple[str, ...] = ()
-) -> list[Requirement]:
-    major = cuda.split(".")[0]
-    table = tensorflow_sonames()
-    names = table.libraries.get(major)
-    if names is None:
-        raise KnowledgeError(f"no soname table for CUDA {major} in checks/data/cuda.toml")
-    packages = table.pip_packages.get(major, {})
-    reqs = [
-        Requirement(names[component], component, needed_by, packages.get(component))
-        for component in table.components + tuple(c for c in also_loads if c in names)
-        if component in names
-    ]
-    reqs.append(
-        Requirement(f"libcudnn.so.{cudnn.split('.')[0]}", "cudnn", needed_by, packages.get("cudnn"))
-    )
-    reqs.append(Requirement(table.driver, "driver", "the NVIDIA driver (every CUDA program)"))
-    return reqs
-
-
-def extra_requirement(soname: str, cuda_major: str | None = None) -> Requirement:
-    """A library asked for by name (a profile, a pasted log, a missing dependency), with its
-    pip package when the table knows it. The CUDA major comes from the soname table, not
-    from the library's own number: libcufft.so.11 is CUDA 12's (nvidia-cufft-cu12). Where
-    several majors ship the soname (libcusolver.so.11: 11 and 12), ``cuda_major`` (the
-    target's) decides, else the newest."""
-    table = tensorflow_sonames()
-    majors = table.majors_of(soname)
-    component = table.component_of(soname)
-    if component is None:
-        component = soname[3:].split(".so", 1)[0] if soname.startswith("lib") else soname
-    major = cuda_major if cuda_major in majors else (majors[0] if majors else None)
-    package = table.pip_packages.get(major, {}).get(component) if major else None
-    return Requirement(soname, component, "asked for by name", package)
-
-
-def target_cuda_major(requirements: list[Requirement]) -> str | None:
-    """The CUDA major the requirements were made for (from their cudart's soname)."""
-    table = tensorflow_sonames()
-    for req in requirements:
-        if req.component == "cudart":
-            majors = table.majors_of(req.soname)
-            return majors[0] if majors else None
-    return None
-
-
-def _table_build(version: str | None) -> TensorFlowBuild | None:
-    if not version:
-        return None
-    try:
-        return find_tensorflow_build(version)
-    except KnowledgeError:
-        return None
-
-
-def choose_requirements(
-    spec: str | None, python_version: str, tf: TensorFlowInstall | None
-) -> tuple[str, list[Requirement]]:
-    if spec:
-        build = find_tensorflow_build(spec.split("==", 1)[-1] if "==" in spec else spec)
-        label = f"TensorFlow {build.version} (CUDA {build.cuda}, cuDNN {build.cudnn})"
-        return f"{label}, from gpusetup's table", requirements_for(
-            build.cuda, build.cudnn, label, build.also_loads
-        )
-    if tf and tf.is_cuda_build and tf.cuda_version and tf.cudnn_version:
-        label = f"TensorFlow {tf.version} (CUDA {tf.cuda_version}, cuDNN {tf.cudnn_version})"
-        row = _table_build(tf.version)
-        return f"installed {label}", requirements_for(
-            tf.cuda_version, tf.cudnn_version, label, row.also_loads if row else ()
-        )
-    build = _table_build(tf.version) if tf else None
-    if build is None:
-        build = default_tensorflow_build(python_version)
-    if build is None:
-        return f"no TensorFlow release for Python {python_version}", []
-    label = f"TensorFlow {build.version} (CUDA {build.cuda}, cuDNN {build.cudnn})"
-    how = "gpusetup's table"
-    if tf is not None:
-        how += f"; the installed {tf.distribution or 'tensorflow'} {tf.version} is a CPU-only build"
-    return f"{label}, from {how}", requirements_for(
-        build.cuda, build.cudnn, label, build.also_loads
-    )
-
-
 # --- the machine ---------------------------------------------------------------------------
+
+
+class _Background:
+    """A call run in a thread of its own; ``result()`` waits for it (and raises what it
+    raised)."""
+
+    def __init__(self, call: Callable[[], Any]) -> None:
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._value = call()
+            except BaseException as exc:  # noqa: BLE001 - raised again by result()
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+
+    def result(self) -> Any:
+        from gpusetup.probe._deadline import join
+
+        join(self._thread)
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 class FileRecorder:
@@ -325,9 +255,11 @@ def _program_interpreter(path: str) -> str | None:
     return read_interpreter(path)
 
 
-def read_cache(root: Path) -> tuple[str, list, str | None]:
+def read_cache(
+    root: Path, environ: Mapping[str, str] | None = None
+) -> tuple[str, list, str | None]:
     cache_file = str(under(root, "/etc/ld.so.cache"))
-    ldconfig = find_ldconfig()
+    ldconfig = find_ldconfig(environ)
     if ldconfig is None:
         return cache_file, [], "ldconfig was not found (looked on PATH, /sbin, /usr/sbin)"
     try:
@@ -345,11 +277,25 @@ def read_cache(root: Path) -> tuple[str, list, str | None]:
         return cache_file, [], f"`{' '.join(argv)}` failed: {exc.strerror}"
     if proc.returncode != 0:
         return cache_file, [], f"`{' '.join(argv)}` failed: {proc.stderr.strip()[:200]}"
-    entries = parse_ldconfig_p(proc.stdout)
+    entries = cache_entries(proc.stdout)
     if root != Path("/"):
         # the cache of a system root names files as seen from inside it
         entries = [CacheEntry(e.soname, e.flags, str(under(root, e.path))) for e in entries]
     return cache_file, entries, None
+
+
+def cache_entries(text: str) -> list[CacheEntry]:
+    """The cache lines of ``ldconfig -p``, matched by the reader's own pattern
+    (gpusetup.parse.ldconfig.CACHE_LINE; the rest of that reader judges pasted listings,
+    which a probe does not need: it runs on every doctor)."""
+    from gpusetup.parse.ldconfig import CACHE_LINE
+
+    entries = []
+    for line in text.splitlines():
+        match = CACHE_LINE.match(line)
+        if match:
+            entries.append(CacheEntry(match.group(1), match.group(2), match.group(3).strip()))
+    return entries
 
 
 def _site_packages() -> list[Path]:
@@ -432,7 +378,7 @@ def _listdir(root: Path, directory: str) -> list[str]:
     return os.listdir(host_path(root, directory))
 
 
-def walk_opt(root: Path, stems: set[str], deadline: float) -> dict[str, str]:
+def find_under_opt(root: Path, stems: set[str], deadline: float) -> dict[str, str]:
     """Directories under /opt holding any of the libraries, bounded in depth, size and time."""
     found: dict[str, str] = {}
     try:
@@ -553,6 +499,8 @@ def find_toolchain(
 
 
 PTXAS_VERSION_TIMEOUT_S = 5.0
+#: cudnn_version.h is 4 KiB, cudnn.h (cuDNN 7) about 100 KiB
+HEADER_READ_LIMIT = 4 << 20
 VERSION_FILE_LIMIT = 1 << 20
 #: ``Cuda compilation tools, release 13.0, V13.0.88`` (ptxas --version, nvcc --version)
 _TOOL_RELEASE = re.compile(r"release (\d+\.\d+), V(\d+\.\d+(?:\.\d+)?)")
@@ -657,23 +605,16 @@ def _world_writable(path: str) -> bool:
         return False
 
 
-def stem_of(soname: str) -> str:
-    """libcudart.so.12 -> libcudart.so"""
-    return soname.split(".so", 1)[0] + ".so"
-
-
-_CUDNN_DEFINE = re.compile(r"#define\s+CUDNN_(MAJOR|MINOR|PATCHLEVEL)\s+(\d+)")
-
-
 def cudnn_header_version(path: Path) -> str | None:
+    """cuDNN's version from a header file (read by gpusetup.parse.cudnn_header)."""
+    from gpusetup.parse.cudnn_header import header_version
+    from gpusetup.probe.inputs import InputError, read_input
+
     try:
-        text = path.read_text(errors="replace")
-    except OSError:
+        text = read_input(path, HEADER_READ_LIMIT, "a cuDNN header")
+    except InputError:
         return None
-    parts = dict(_CUDNN_DEFINE.findall(text))
-    if "MAJOR" not in parts:
-        return None
-    return ".".join(parts.get(k, "0") for k in ("MAJOR", "MINOR", "PATCHLEVEL"))
+    return header_version(text.decode("utf-8", "replace"))
 
 
 def find_cudnn_headers(
@@ -715,8 +656,18 @@ def probe_libraries(
     confirm: bool = False,
     budget_s: float = 10.0,
     extra: tuple[str, ...] = (),
+    walk_opt: bool = True,
 ) -> LibraryFacts:
+    """Every library ``spec`` (default: the installed TensorFlow, else the newest for
+    ``python_version``) and ``extra`` need, searched as the loader searches from the tree at
+    ``root`` under ``environ``; copies elsewhere (``walk_opt``: under /opt too, bounded);
+    the cache and its configuration; with ``confirm``, the real loader's answers."""
     deadline = time.monotonic() + budget_s
+    # the toolchain's versions may need `ptxas --version` (a child): asked first, in the
+    # background, so the child runs while the search below works
+    pip_dirs, pip_files = pip_library_owners() if root == Path("/") else ({}, {})
+    toolchain = find_toolchain(root, environ, pip_dirs)
+    versions = _Background(lambda: toolchain_versions(toolchain["ptxas"], root, deadline))
     tf = find_tensorflow() if root == Path("/") else None
     target, requirements = choose_requirements(spec, python_version, tf)
     known = {r.soname for r in requirements}
@@ -730,7 +681,7 @@ def probe_libraries(
     )
     caller = linking_object(tf.caller) if tf and tf.caller else None
     ld_path = [d for d in environ.get("LD_LIBRARY_PATH", "").split(":") if d]
-    cache_file, cache, cache_error = read_cache(root)
+    cache_file, cache, cache_error = read_cache(root, environ)
     model = LoaderModel(
         interpreter=interpreter,
         ld_library_path=ld_path,
@@ -746,7 +697,7 @@ def probe_libraries(
         model.resolve(req.soname, caller, recorder)
 
     # every copy of every required library, on the search path and off it
-    stems = {stem_of(r.soname) for r in requirements}
+    stems = {library_stem(r.soname) for r in requirements}
     search_dirs: dict[str, str] = {}
     for directory, source in model.steps(caller):
         if directory is not None:
@@ -754,9 +705,10 @@ def probe_libraries(
     for d in conf.directories:
         search_dirs.setdefault(str(under(root, d.path)), f"ld.so.conf ({d.source})")
     # the environment's pip nvidia-* packages (read once: their RECORD files name owners)
-    pip_dirs, pip_files = pip_library_owners() if root == Path("/") else ({}, {})
     off_path = off_path_directories(environ, root, pip_dirs)
-    off_path.update({k: v for k, v in walk_opt(root, stems, deadline).items() if k not in off_path})
+    if walk_opt:
+        found = find_under_opt(root, stems, deadline)
+        off_path.update({k: v for k, v in found.items() if k not in off_path})
     copies: dict[str, list[LibraryCopy]] = {s: [] for s in stems}
     seen_real: dict[str, set[str]] = {s: set() for s in stems}
 
@@ -771,7 +723,7 @@ def probe_libraries(
         copies[stem].append(LibraryCopy(path, soname, pip_files.get(path, where), on_path))
 
     for entry in cache:
-        stem = stem_of(entry.soname)
+        stem = library_stem(entry.soname)
         if stem in copies and entry.flags.startswith(model.cache_flags):
             add_copy(stem, entry.path, CACHE, True)
     for places, on_path in ((search_dirs, True), (off_path, False)):
@@ -787,8 +739,7 @@ def probe_libraries(
 
     uncached = find_uncached(root, conf, cache) if cache_error is None else {}
 
-    toolchain = find_toolchain(root, environ, pip_dirs)
-    tool_versions = toolchain_versions(toolchain["ptxas"], root, deadline)
+    tool_versions = versions.result()
     writable = [d for d in ld_path if _world_writable(d)]
     writable += [f"{d.path} ({d.source})" for d in conf.directories if d.world_writable]
 
@@ -799,6 +750,10 @@ def probe_libraries(
         from gpusetup.probe.loader import ask_loader
 
         loader = ask_loader([r.soname for r in requirements], environ)
+        for answer in loader:
+            if answer.ok and answer.path:
+                # its realpath is recorded, for the check that compares it with the search
+                recorder(answer.path)
     return LibraryFacts(
         target=target,
         tensorflow=tf,
@@ -811,7 +766,9 @@ def probe_libraries(
         system_dirs=model.system_dirs,
         cache_file=cache_file,
         cache=[
-            e for e in cache if stem_of(e.soname) in stems or e.soname in _needed_names(recorder)
+            e
+            for e in cache
+            if library_stem(e.soname) in stems or e.soname in _needed_names(recorder)
         ],
         cache_error=cache_error,
         ld_so_conf=conf,

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import json
 import os
+import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gpusetup.facts import NvmlError, NvmlFacts, NvmlGpu
-from gpusetup.probe._deadline import run_script, seconds_from_environment
-from gpusetup.serde import from_jsonable
+from gpusetup.probe._deadline import Child, seconds_from_environment
+
+if TYPE_CHECKING:
+    from gpusetup.facts import NvmlFacts
 
 DEFAULT_TIMEOUT_S = 15.0
 #: an hour: a deadline past that is a typo, not a slow driver
@@ -26,22 +30,42 @@ class NvmlProbeError(Exception):
     """The NVML child died without a verdict (crashed inside the driver library)."""
 
 
-def nvml_timeout() -> float:
+def nvml_timeout(environ: Mapping[str, str] | None = None) -> float:
     """GPUSETUP_NVML_TIMEOUT, else 15 s; SettingError for a value that is no deadline."""
-    return seconds_from_environment(os.environ, TIMEOUT_VARIABLE, DEFAULT_TIMEOUT_S, MAX_TIMEOUT_S)
+    env = os.environ if environ is None else environ
+    return seconds_from_environment(env, TIMEOUT_VARIABLE, DEFAULT_TIMEOUT_S, MAX_TIMEOUT_S)
 
 
-def probe_nvml(timeout_s: float | None = None) -> NvmlFacts:
-    timeout_s = nvml_timeout() if timeout_s is None else timeout_s
-    result = run_script(CHILD, (), timeout_s)
-    return parse_child_output(
-        result.stdout, result.timed_out, result.returncode, result.stderr, timeout_s
-    )
+def probe_nvml(
+    timeout_s: float | None = None, environ: Mapping[str, str] | None = None
+) -> NvmlFacts:
+    """NVML's view of the driver and every GPU, asked in a child under ``environ`` (default:
+    this process's environment: LD_LIBRARY_PATH decides which libnvidia-ml loads)."""
+    timeout_s = nvml_timeout(environ) if timeout_s is None else timeout_s
+    return finish_nvml(start_nvml(environ), timeout_s)
+
+
+def start_nvml(environ: Mapping[str, str] | None = None) -> Child:
+    """The NVML child, started (the first thing ``collect_facts`` does: it takes longest)."""
+    return Child(CHILD, (), environ)
+
+
+def finish_nvml(child: Child, timeout_s: float) -> NvmlFacts:
+    """Wait for ``child`` (from ``start_nvml``) until ``timeout_s`` after now, kill it then,
+    and read its answer. The thread that calls this is the one that reads the child."""
+    try:
+        code = child.wait(time.monotonic() + timeout_s)
+    finally:
+        child.close()
+    return parse_child_output(child.stdout, code is None, code, child.stderr, timeout_s)
 
 
 def parse_child_output(
     stdout: str, timed_out: bool, returncode: int | None, stderr: str, timeout_s: float
 ) -> NvmlFacts:
+    from gpusetup.facts import NvmlError, NvmlFacts, NvmlGpu
+    from gpusetup.serde import from_jsonable
+
     binding = library = None
     init_error = None
     system: dict = {}

@@ -18,7 +18,7 @@ import errno
 import fnmatch
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,8 +28,13 @@ MAX_SYMLINKS = 40
 HOST = Path("/")
 
 
-def sysroot(explicit: str | os.PathLike[str] | None = None) -> Path:
-    root = explicit if explicit is not None else os.environ.get("GPUSETUP_SYSROOT") or "/"
+def sysroot(
+    explicit: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Path:
+    """The tree probes read: ``explicit``, else ``GPUSETUP_SYSROOT`` of ``environ``
+    (default: this process's environment), else /."""
+    env = os.environ if environ is None else environ
+    root = explicit if explicit is not None else env.get("GPUSETUP_SYSROOT") or "/"
     return Path(root)
 
 

@@ -19,6 +19,25 @@ def _read(path: Path) -> str:
     return path.read_text(encoding="ascii", errors="replace").strip()
 
 
+def nvidia_on_pci(root: Path) -> bool:
+    """Whether any device on the PCI bus is NVIDIA's (vendor 0x10de), read from sysfs."""
+    try:
+        devices = inside(root, "/sys/bus/pci/devices")
+        names = os.listdir(devices)
+    except OSError:
+        return False
+    for name in names:
+        try:
+            if (
+                _read(inside(root, f"/sys/bus/pci/devices/{name}/vendor")).lower()
+                == NVIDIA_VENDOR_ID
+            ):
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def probe_pci(root: Path) -> PciFacts:
     try:
         devices_dir = inside(root, "/sys/bus/pci/devices")

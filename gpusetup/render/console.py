@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-from typing import IO
+from typing import IO, Any
 
 from rich.console import Console, Group
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from gpusetup.device_map import DeviceMap, nvml_faults
+from gpusetup.devices.map import DeviceMap, nvml_faults
 from gpusetup.facts import Facts
 from gpusetup.findings import Finding, Report, Status
 from gpusetup.render.text import printable
@@ -152,6 +152,18 @@ def render_findings(findings: list[Finding], console: Console, verbose: bool = F
     console.print(Text("Details of a check: gpusetup explain <check>", style="dim"))
 
 
+def render_smoke(result: Any, console: Console) -> None:
+    """A SmokeResult's findings (gpusetup.tasks.smoke; the run itself is in the JSON)."""
+    render_findings(result.findings, console)
+
+
+def render_select(smi_index: int, line: str, console: Console) -> None:
+    """``map --select``: the line alone, escaped (a UUID from a file could carry anything)."""
+    from gpusetup.render.text import say
+
+    say(line)
+
+
 def render_map(dmap: DeviceMap, console: Console) -> None:
     tf_head = "TF device" if dmap.tf_source == "tensorflow" else "TF (pred.)"
     table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
@@ -265,58 +277,3 @@ def render_gpus(facts: Facts, console: Console) -> None:
             outside_text(d.address), outside_text(d.device_id), outside_text(d.driver or "none")
         )
     console.print(table)
-
-
-def render_triage(report, console: Console) -> None:
-    if not report.items:
-        console.print(
-            f"Nothing in the {report.lines} line(s) matched a known GPU, CUDA, "
-            "library or wheel message. Run `gpusetup doctor` to check this machine."
-        )
-        return
-    causes = [i for i in report.items if i.is_root_cause]
-    console.print(Text(f"{len(causes)} root cause(s) in {report.lines} line(s)", style="bold"))
-    for item in report.items:
-        m = item.match
-        if not item.is_root_cause:
-            console.print(
-                outside_text(
-                    f"  consequence: {m.pattern} (line {m.line_number}) is explained "
-                    f"by {', '.join(item.explained_by)}",
-                    style="dim",
-                )
-            )
-            continue
-        times = f", {m.count} times" if m.count > 1 else ""
-        console.print()
-        console.print(
-            outside_text(f"{m.pattern} (line {m.line_number}{times}, {m.source})", style="bold")
-        )
-        console.print(Padding(outside_text(m.line, style="dim"), (0, 0, 0, 2)))
-        if item.diagnosis:
-            console.print(Padding(outside_text(item.diagnosis, keep_newlines=True), (0, 0, 0, 2)))
-        if item.fixed_here is True:
-            console.print(
-                Padding(Text("already fixed on this machine", style="green"), (0, 0, 0, 2))
-            )
-        for f in item.here:
-            if f.status in (Status.FAIL, Status.WARN):
-                head = outside_text(
-                    f"here: {LABEL[f.status]} {f.id}: {f.title}", style=STYLE[f.status]
-                )
-                console.print(Padding(head, (0, 0, 0, 2)))
-                if f.fix:
-                    console.print(
-                        Padding(outside_text(f.fix, "cyan", keep_newlines=True), (0, 0, 0, 4))
-                    )
-        if item.fix and not any(
-            f.fix and f.status in (Status.FAIL, Status.WARN) for f in item.here
-        ):
-            console.print(Padding(outside_text(item.fix, "cyan", keep_newlines=True), (0, 0, 0, 2)))
-        if item.fixed_here is None and not item.here:
-            console.print(
-                Padding(
-                    Text("this machine cannot tell (no matching check here)", style="dim"),
-                    (0, 0, 0, 2),
-                )
-            )

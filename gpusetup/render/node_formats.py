@@ -71,71 +71,63 @@ def _cut(text: str, width: int) -> str:
     return cut.rstrip(" ,;:") + "..."
 
 
-def _label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _labels(**labels: str) -> str:
-    return "{" + ",".join(f'{k}="{_label(v)}"' for k, v in labels.items()) + "}"
-
-
 def prometheus_text(report: Report, now: float) -> str:
-    lines = [
-        "# HELP gpusetup_check_status Findings of each check, labelled with their status.",
-        "# TYPE gpusetup_check_status gauge",
-    ]
+    """The textfile collector's metrics, made with ``prometheus_client`` (its registry and
+    exposition writer, so label escaping and the format are the library's): every finding
+    per check, status, GPU and subject; the count per status; each GPU NVML reports; the
+    smoke latency per device; when the node was last validated. The caller writes the text
+    through gpusetup's one output writer (atomic replace, as the collector needs)."""
+    from prometheus_client import CollectorRegistry, Gauge, generate_latest
+
+    registry = CollectorRegistry()
+    status = Gauge(
+        "gpusetup_check_status",
+        "Findings of each check, labelled with their status.",
+        ["check", "status", "gpu", "subject"],
+        registry=registry,
+    )
     # one sample per label set (a check can report twice without a subject)
-    counts: dict[str, int] = {}
     for f in report.findings:
         gpu = f.subject.split(" ", 1)[1] if f.subject and f.subject.startswith("GPU ") else ""
-        key = "gpusetup_check_status" + _labels(
-            check=f.id, status=f.status.value, gpu=gpu, subject=f.subject or ""
-        )
-        counts[key] = counts.get(key, 0) + 1
-    lines += [f"{key} {count}" for key, count in counts.items()]
-    lines += [
-        "# HELP gpusetup_checks Number of findings per status.",
-        "# TYPE gpusetup_checks gauge",
-    ]
-    lines += [
-        f"gpusetup_checks{_labels(status=status)} {count}"
-        for status, count in report.summary.items()
-    ]
+        status.labels(f.id, f.status.value, gpu, f.subject or "").inc()
+    checks = Gauge(
+        "gpusetup_checks", "Number of findings per status.", ["status"], registry=registry
+    )
+    for name, count in report.summary.items():
+        checks.labels(name).set(count)
+    info = Gauge(
+        "gpusetup_gpu_info",
+        "A GPU NVML reports (value 1).",
+        ["gpu", "name", "uuid", "pci_bus_id", "compute_capability", "driver"],
+        registry=registry,
+    )
     nvml = report.facts.nvml
-    lines += [
-        "# HELP gpusetup_gpu_info A GPU NVML reports (value 1).",
-        "# TYPE gpusetup_gpu_info gauge",
-    ]
     for g in nvml.gpus if nvml else []:
-        lines.append(
-            "gpusetup_gpu_info"
-            + _labels(
-                gpu=str(g.index),
-                name=g.name or "",
-                uuid=g.uuid or "",
-                pci_bus_id=g.pci_bus_id_normalised or "",
-                compute_capability=g.cc_text or "",
-                driver=nvml.driver_version or "",
-            )
-            + " 1"
-        )
+        info.labels(
+            str(g.index),
+            g.name or "",
+            g.uuid or "",
+            g.pci_bus_id_normalised or "",
+            g.cc_text or "",
+            nvml.driver_version or "",
+        ).set(1)
     latencies = [
         f
         for f in report.findings
         if f.id == "smoke.inference" and f.subject and "latency_ms" in f.evidence
     ]
     if latencies:
-        lines += [
-            "# HELP gpusetup_smoke_latency_ms Warm latency of the smoke model per batch.",
-            "# TYPE gpusetup_smoke_latency_ms gauge",
-        ]
-        lines += [
-            f"gpusetup_smoke_latency_ms{_labels(device=f.subject)} {f.evidence['latency_ms']}"
-            for f in latencies
-        ]
-    lines += [
-        "# HELP gpusetup_last_run_timestamp_seconds When gpusetup last validated this node.",
-        "# TYPE gpusetup_last_run_timestamp_seconds gauge",
-        f"gpusetup_last_run_timestamp_seconds {now:.3f}",
-    ]
-    return "\n".join(lines) + "\n"
+        latency = Gauge(
+            "gpusetup_smoke_latency_ms",
+            "Warm latency of the smoke model per batch.",
+            ["device"],
+            registry=registry,
+        )
+        for f in latencies:
+            latency.labels(f.subject).set(f.evidence["latency_ms"])
+    Gauge(
+        "gpusetup_last_run_timestamp_seconds",
+        "When gpusetup last validated this node.",
+        registry=registry,
+    ).set(now)
+    return generate_latest(registry).decode("utf-8")

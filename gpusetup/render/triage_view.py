@@ -3,16 +3,23 @@ this machine's verdict, then the lines it explains and the benign lines."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console
 from rich.padding import Padding
 from rich.text import Text
 
 from gpusetup.findings import Status
 from gpusetup.render.console import LABEL, STYLE, outside_text
-from gpusetup.triage_here import TriageReport
 
 
-def render_triage(report: TriageReport, console: Console) -> None:
+def render_triage(report: Any, console: Console) -> None:
+    """``report``: a TriageReport (gpusetup.tasks.triage), after a note on stderr when the
+    log was cut."""
+    if report.cut:
+        from gpusetup.render.text import say
+
+        say(f"gpusetup: note: {report.cut}", err=True)
     result = report.triage
     roots = [(i, v) for i, v in zip(result.items, report.verdicts, strict=True) if i.root_cause]
     if not roots:
@@ -72,7 +79,7 @@ def render_triage(report: TriageReport, console: Console) -> None:
     _benign(report, console)
 
 
-def _benign(report: TriageReport, console: Console) -> None:
+def _benign(report: Any, console: Console) -> None:
     benign = [i for i in report.triage.items if i.role == "benign" or i.family == "healthy"]
     if benign:
         shown = ", ".join(f"{i.id} (line {i.line})" for i in benign[:6])

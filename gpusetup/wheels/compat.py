@@ -7,114 +7,24 @@ supported tags (``packaging.tags.sys_tags()``, best first). A tag is
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from dataclasses import dataclass, field
 
-from gpusetup.render.text import printable
 from gpusetup.wheels.archive import WheelInfo, python_satisfies
 
 _MANYLINUX = re.compile(r"^manylinux_(\d+)_(\d+)_(.+)$")
 LEGACY_MANYLINUX = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
-PYTHON_TIMEOUT_S = 30.0
-#: the tags of one interpreter fit in well under this (about 1,000 tags)
-MAX_ANSWER = 1 << 20
-
-_TAGS_SCRIPT = r"""
-import json, platform, sys
-try:
-    from packaging import tags
-except ImportError:
-    from pip._vendor.packaging import tags
-print(json.dumps({"tags": [str(t) for t in tags.sys_tags()],
-                  "python": platform.python_version(),
-                  "implementation": sys.implementation.name,
-                  "glibc": platform.libc_ver()[1] or None,
-                  "executable": sys.executable}))
-"""
-
-
-class InterpreterError(Exception):
-    pass
 
 
 @dataclass(frozen=True)
 class Interpreter:
+    """A Python interpreter as pip sees it: its version, glibc and supported tags."""
+
     executable: str
     python_version: str
     implementation: str
     glibc: str | None
     tags: list[str] = field(default_factory=list)  # best first
-
-
-def python_timeout_s() -> float:
-    """How long ``--python`` may take to list its tags (``GPUSETUP_PYTHON_TIMEOUT``)."""
-    try:
-        value = float(os.environ.get("GPUSETUP_PYTHON_TIMEOUT", PYTHON_TIMEOUT_S))
-    except ValueError:
-        return PYTHON_TIMEOUT_S
-    return value if value > 0 else PYTHON_TIMEOUT_S
-
-
-def describe_interpreter(python: str | None = None, timeout_s: float | None = None) -> Interpreter:
-    """This interpreter's supported tags, or those of ``python`` (asked in a child process
-    with a deadline; anything that does not answer as a Python raises InterpreterError)."""
-    if python is None:
-        import platform
-        import sys
-
-        from packaging import tags
-
-        return Interpreter(
-            sys.executable,
-            platform.python_version(),
-            sys.implementation.name,
-            platform.libc_ver()[1] or None,
-            [str(t) for t in tags.sys_tags()],
-        )
-    from gpusetup.probe._deadline import run_command
-
-    seconds = timeout_s if timeout_s is not None else python_timeout_s()
-    if not os.path.exists(python):
-        raise InterpreterError(f"--python {python} does not exist")
-    if os.path.isdir(python):
-        raise InterpreterError(f"--python {python} is a directory, not a Python interpreter")
-    try:
-        result = run_command([python, "-c", _TAGS_SCRIPT], seconds)
-    except PermissionError:
-        raise InterpreterError(f"--python {python} cannot be run (permission denied)") from None
-    except OSError as exc:
-        raise InterpreterError(
-            f"--python {python} cannot be run: {exc.strerror or exc} (is it a Python interpreter?)"
-        ) from None
-    if result.timed_out:
-        raise InterpreterError(
-            f"--python {python} did not answer within {seconds:g} s (raise the deadline "
-            "with GPUSETUP_PYTHON_TIMEOUT=SECONDS)"
-        )
-    if result.returncode != 0:
-        raise InterpreterError(
-            f"--python {python} could not list its tags (exit {result.returncode}): "
-            f"{printable(result.stderr.strip()[-300:]) or 'no message'}"
-        )
-    try:
-        data = json.loads(result.stdout[-MAX_ANSWER:])
-        interp = Interpreter(
-            str(data["executable"]),
-            str(data["python"]),
-            str(data["implementation"]),
-            data["glibc"] if isinstance(data["glibc"], str) else None,
-            [str(t) for t in data["tags"]],
-        )
-    except (ValueError, KeyError, TypeError, RecursionError):
-        raise InterpreterError(
-            f"--python {python} is not a Python interpreter gpusetup can ask (it answered "
-            f"{printable(result.stdout.strip()[:80])!r} instead of its tags)"
-        ) from None
-    if not interp.tags:
-        raise InterpreterError(f"--python {python} listed no supported tags")
-    return interp
 
 
 def _glibc_needed(platform_tag: str) -> tuple[int, int] | None:

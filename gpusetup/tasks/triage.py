@@ -1,6 +1,6 @@
-"""Triage of a log on the machine gpusetup runs on: the reading of the log
-(``gpusetup.logtriage``, pure) and, for each root cause, this machine's verdict from the
-checks that judge it, and whether the problem is already fixed here.
+"""``gpusetup triage``: a log read by the pure engine (``gpusetup.logtriage``) and, for each
+root cause, this machine's verdict from the checks that judge it, and whether the problem is
+already fixed here.
 
 Elsewhere mode (``--elsewhere``, or a log that clearly comes from another platform: native
 Windows, macOS, Colab) probes nothing: the diagnosis and the fix stand on the log alone.
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gpusetup.findings import Finding, Status
-from gpusetup.logtriage import SCHEMA, Item, Triage, item_json, triage_chunks
+from gpusetup.logtriage import Item, Triage, triage_chunks
 
 #: the most of a log that is read (from a file or stdin); the rest is reported as not read
 MAX_LOG_BYTES = 256 << 20
@@ -64,14 +64,14 @@ class TriageReport:
         )
 
 
-def run(log: str, *, elsewhere: bool = False, profile: Any = None) -> TriageReport:
-    """Read ``log`` (a regular file, or ``-`` for stdin) and triage it; probe this machine
-    for the root causes unless ``elsewhere`` or the log comes from another platform.
+def triage_log(path: str, *, elsewhere: bool = False, profile: Any = None) -> TriageReport:
+    """Read the log at ``path`` (a regular file, or ``-`` for stdin) and triage it; probe this
+    machine for the root causes unless ``elsewhere`` or the log comes from another platform.
 
     Raises ``gpusetup.probe.inputs.InputError`` for an input that cannot be read."""
     from gpusetup.probe.inputs import InputChunks, describe_size
 
-    chunks = InputChunks(log, MAX_LOG_BYTES, allow_stdin=True)
+    chunks = InputChunks(path, MAX_LOG_BYTES, allow_stdin=True)
     result = triage_chunks(chunks)
     cut = None
     if chunks.cut:
@@ -79,6 +79,20 @@ def run(log: str, *, elsewhere: bool = False, profile: Any = None) -> TriageRepo
             f"only the first {describe_size(MAX_LOG_BYTES)} of {chunks.shown} were read "
             f"({result.lines} lines); the rest was not looked at"
         )
+    return _judge(result, elsewhere, profile, cut)
+
+
+def triage_text(text: str, *, elsewhere: bool = False, profile: Any = None) -> TriageReport:
+    """A pasted log (text) triaged as ``gpusetup triage`` does: root causes first, each with
+    this machine's verdict on it (unless ``elsewhere``)."""
+    data = text.encode("utf-8", "surrogateescape")
+    cut = None
+    if len(data) > MAX_LOG_BYTES:
+        cut = f"only the first {MAX_LOG_BYTES} bytes were read"
+    return _judge(triage_chunks([data[:MAX_LOG_BYTES]]), elsewhere, profile, cut)
+
+
+def _judge(result: Triage, elsewhere: bool, profile: Any, cut: str | None) -> TriageReport:
     why = None
     platform = result.context.platform
     if elsewhere:
@@ -141,8 +155,9 @@ def _verdict(item: Item, findings: list[Finding]) -> Verdict:
 
 def _wheel_here(filename: str) -> tuple[str, bool | None]:
     """Whether this machine's Python could install the wheel the log names."""
+    from gpusetup.probe.interpreter import describe_interpreter
     from gpusetup.wheels.archive import WheelError, WheelInfo, parse_filename
-    from gpusetup.wheels.compat import describe_interpreter, judge
+    from gpusetup.wheels.compat import judge
 
     try:
         name, version, build, tags = parse_filename(filename)
@@ -153,36 +168,3 @@ def _wheel_here(filename: str) -> tuple[str, bool | None]:
     if verdict.compatible:
         return f"this machine's Python can install {filename} ({verdict.reason})", True
     return f"this machine's Python cannot install it either: {verdict.reason}", False
-
-
-def report_json(report: TriageReport) -> dict[str, Any]:
-    """The ``gpusetup triage --json`` document (schema gpusetup.triage/2)."""
-    from gpusetup.serde import to_jsonable
-
-    ctx = report.triage.context
-
-    def clue(c: Any) -> dict[str, Any] | None:
-        return None if c is None else {"value": c.value, "line": c.line, "evidence": c.evidence}
-
-    items = []
-    for item, verdict in zip(report.triage.items, report.verdicts, strict=True):
-        row = item_json(item)
-        row["here"] = to_jsonable(list(verdict.here)) if verdict else []
-        row["fixed_here"] = verdict.fixed_here if verdict else None
-        row["here_note"] = verdict.note if verdict else ""
-        items.append(row)
-    return {
-        "schema": SCHEMA,
-        "lines": report.triage.lines,
-        "cut": report.cut,
-        "mode": report.mode,
-        "elsewhere_reason": report.why_elsewhere,
-        "platform": clue(ctx.platform),
-        "framework": clue(ctx.framework),
-        "conda": clue(ctx.conda),
-        "versions": {k: clue(v) for k, v in ctx.versions.items()},
-        "still_broken": report.still_broken,
-        "root_causes": [i.id for i in report.triage.root_causes],
-        "more_matches": report.triage.more_matches,
-        "items": items,
-    }

@@ -10,9 +10,10 @@ on PCI bus id (normalised) and UUID, never on an index.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from gpusetup.facts import Facts, normalise_bus_id
-from gpusetup.knowledge import parse_cc
+from gpusetup.knowledge import XID_LOG_COMMAND, parse_cc
 
 
 @dataclass(frozen=True)
@@ -37,15 +38,20 @@ class MapRow:
 class DeviceMap:
     rows: list[MapRow]
     #: "tensorflow" when TensorFlow ran and reported its devices; "predicted" otherwise
-    tf_source: str
+    tf_source: Literal["tensorflow", "predicted"]
     tf_minimum: str | None
     orders_differ: bool
     notes: list[str] = field(default_factory=list)
     #: what makes the map incomplete or wrong: a driver that stopped answering, a lost GPU
     faults: list[str] = field(default_factory=list)
 
+    @property
+    def trustworthy(self) -> bool:
+        """No rows, a driver that stopped answering, a lost GPU: not to be trusted."""
+        return bool(self.rows) and not self.faults
 
-XID_HINT = "check the kernel log: sudo dmesg | grep -i -e xid -e nvrm"
+
+XID_HINT = f"check the kernel log: {XID_LOG_COMMAND}"
 
 
 def nvml_faults(facts: Facts) -> list[str]:
@@ -74,6 +80,9 @@ def _cc_text(cc: tuple[int, int] | None) -> str | None:
 
 
 def build_map(facts: Facts, tf_minimum: str | None) -> DeviceMap:
+    """The map of ``facts``: every NVML GPU (and MIG instance) joined with its CUDA device
+    and its TensorFlow device, by bus id; ``tf_minimum``: TensorFlow's minimum compute
+    capability, for the devices it would ignore when it did not run."""
     nvml = facts.nvml.gpus if facts.nvml else []
     cuda = facts.cuda
     cuda_devices = cuda.devices if cuda and cuda.ok else []
@@ -264,7 +273,7 @@ def usable_gpus(facts: Facts, tf_minimum: str | None) -> UsableGpus:
         return UsableGpus(0)
     visible = set(range(len(gpus)))
     if cuda is not None and cuda.visible_devices is not None:
-        from gpusetup.visible_devices import mig_inventory, resolve_visible_devices
+        from gpusetup.devices.visibility import mig_inventory, resolve_visible_devices
 
         visible = set(
             resolve_visible_devices(

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 from readers_corpus import load, pairs, text
 
-from gpusetup.device_map import SelectionError, select_line
+from gpusetup.devices.listings import join, mapping, predict_cuda_order, visible_devices_line
+from gpusetup.devices.map import SelectionError, select_line
 from gpusetup.parse import read
-from gpusetup.parse.join import join, mapping, predict_cuda_order, visible_devices_line
 from gpusetup.parse.model import GpuRecord, Reading
 
 
@@ -119,7 +119,7 @@ def test_the_uuid_line_is_device_maps_own():
     smi = _reading("smi-L-3090x4-prompt")
     line = visible_devices_line(smi, 2)
     assert line == "export CUDA_VISIBLE_DEVICES=GPU-acd314e9-4c7a-4824-eb0f-b6e38b1ec38c"
-    from gpusetup.parse.join import _smi_only_map
+    from gpusetup.devices.listings import _smi_only_map
 
     assert line == select_line(_smi_only_map(smi, None), 2)
 

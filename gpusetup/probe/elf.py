@@ -1,6 +1,6 @@
-"""What the dynamic loader reads from a shared object: ELF class, machine, SONAME,
-DT_NEEDED, DT_RPATH and DT_RUNPATH (System V gABI, "Dynamic Section";
-https://refspecs.linuxfoundation.org/elf/gabi4+/ch5.dynamic.html).
+"""Reading ELF files: what the dynamic loader reads from a shared object (ELF class,
+machine, SONAME, DT_NEEDED, DT_RPATH and DT_RUNPATH; System V gABI, "Dynamic Section";
+https://refspecs.linuxfoundation.org/elf/gabi4+/ch5.dynamic.html) and a program's PT_INTERP.
 
 The identification bytes are read directly, so a file of the wrong class or machine is
 still described (the loader skips such files and keeps searching); the dynamic section is
@@ -9,39 +9,24 @@ read with pyelftools.
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass, field
+import os
+import stat
 from pathlib import Path
+from typing import BinaryIO, Literal
+
+from gpusetup.facts import ElfClass, ElfInfo
 
 ELF_MAGIC = b"\x7fELF"
 
-
-class ElfClass(enum.IntEnum):
-    ELF32 = 1
-    ELF64 = 2
-
-
 #: e_machine values this tool names; others are shown as their number
 MACHINES = {3: "EM_386", 40: "EM_ARM", 62: "EM_X86_64", 183: "EM_AARCH64", 21: "EM_PPC64"}
-
-
-@dataclass(frozen=True)
-class ElfInfo:
-    elf_class: int | None = None  # 32 or 64
-    machine: str | None = None  # EM_X86_64
-    soname: str | None = None
-    needed: list[str] = field(default_factory=list)
-    rpath: list[str] = field(default_factory=list)
-    runpath: list[str] = field(default_factory=list)
-    #: why the file could not be read as a shared object (None: it could)
-    error: str | None = None
 
 
 class NotElf(Exception):
     pass
 
 
-def read_header(data: bytes) -> tuple[int, str]:
+def read_header(data: bytes) -> tuple[Literal[32, 64], str]:
     """(class bits, machine name) from the first 20 bytes of a file."""
     if len(data) < 20 or data[:4] != ELF_MAGIC:
         raise NotElf("not an ELF file")
@@ -53,10 +38,25 @@ def read_header(data: bytes) -> tuple[int, str]:
     return (32 if cls == ElfClass.ELF32 else 64), MACHINES.get(machine, f"EM_{machine}")
 
 
+def _open_regular(path: str | Path) -> BinaryIO:
+    """``path`` opened for reading if it is a regular file. Opened without blocking and
+    checked before any read: a FIFO or a device named like a library would otherwise hold
+    the probe until its deadline (the loader itself refuses them: "file too short")."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(0, "not a regular file")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def read_elf(path: str | Path) -> ElfInfo:
     """Describe a shared object; never raises for bad files (``error`` says why)."""
     try:
-        with open(path, "rb") as fh:
+        with _open_regular(path) as fh:
             head = fh.read(20)
             try:
                 bits, machine = read_header(head)
@@ -165,7 +165,7 @@ def _dynamic(fh, bits: int, machine: str) -> ElfInfo:
 def read_interpreter(path: str | Path) -> str | None:
     """PT_INTERP: the dynamic loader a program asks for (/lib64/ld-linux-x86-64.so.2)."""
     try:
-        with open(path, "rb") as fh:
+        with _open_regular(path) as fh:
             _, interp = _dynamic_elf64le(fh)
             if interp is not None:
                 return interp
@@ -178,9 +178,3 @@ def read_interpreter(path: str | Path) -> str | None:
     except Exception:  # noqa: BLE001 - unreadable or not ELF: no interpreter known
         return None
     return None
-
-
-def expand_origin(entries: list[str], object_path: str) -> list[str]:
-    """Replace $ORIGIN / ${ORIGIN} with the directory of the object (ld.so(8))."""
-    origin = str(Path(object_path).parent)
-    return [e.replace("${ORIGIN}", origin).replace("$ORIGIN", origin) for e in entries]

@@ -3,7 +3,7 @@ nvidia-smi reading with a CUDA-order reading (deviceQuery, p2p, a TensorFlow log
 list), CUDA's default FASTEST_FIRST order predicted from nvidia-smi alone, and the
 environment line that makes a chosen nvidia-smi GPU the framework's device 0.
 
-The rules are those of ``gpusetup.device_map`` (the live-machine join), whose DeviceMap
+The rules are those of ``gpusetup.devices.map`` (the live-machine join), whose DeviceMap
 this returns: GPUs are joined on the normalised PCI bus id, then on UUID when both
 listings print one, never on an index.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from gpusetup.device_map import DeviceMap, MapRow, SelectionError, select_line
+from gpusetup.devices.map import DeviceMap, MapRow, SelectionError, select_line
 from gpusetup.knowledge import parse_cc
 from gpusetup.parse.model import CONTEXT, CUT, PARTIAL, GpuRecord, Reading
 
@@ -320,7 +320,7 @@ def visible_devices_line(
 ) -> str:
     """The environment line that makes nvidia-smi GPU ``smi_index`` the framework's device 0.
 
-    With a UUID: ``gpusetup.device_map.select_line``'s answer (``CUDA_VISIBLE_DEVICES=GPU-...``).
+    With a UUID: ``gpusetup.devices.map.select_line``'s answer (``CUDA_VISIBLE_DEVICES=GPU-...``).
     Without one (a table, a csv without uuid): ``CUDA_DEVICE_ORDER=PCI_BUS_ID`` with the
     GPU's position in PCI bus order, when the listing shows every GPU and its bus id.
     Raises ``SelectionError`` when neither is known.

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from gpusetup.facts import FactsFileError, load_document
 from gpusetup.findings import REPORT_SCHEMA, Report, Status
+from gpusetup.probe.recorded import FactsFileError, load_document
 from gpusetup.serde import SchemaError
 
 

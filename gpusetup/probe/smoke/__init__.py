@@ -9,71 +9,32 @@ after it are reported as not run.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
+from gpusetup.facts import SmokeDevice, SmokeRun
+from gpusetup.knowledge import SMOKE_ATOL, SMOKE_RTOL
 from gpusetup.probe._deadline import Child
+from gpusetup.probe.modules import find_module
 
 HERE = Path(__file__).parent
 BACKENDS = {"tensorflow": "tensorflow_child.py", "torch": "torch_child.py"}
 MODULES = {"tensorflow": "tensorflow", "torch": "torch"}
-INSTALL_HINT = {
-    "tensorflow": "python -m pip install 'tensorflow[and-cuda]'   (CPU only: tensorflow-cpu)",
-    "torch": "python -m pip install torch",
-}
 IMPORT_TIMEOUT_S = 180.0
 DEVICE_TIMEOUT_S = 120.0
 #: a day: a per-device deadline past that is a typo
 MAX_DEVICE_TIMEOUT_S = 86400.0
-#: outputs agree when |device - cpu| <= ATOL + RTOL * max|cpu| (fp32, TF32 off)
-RTOL, ATOL = 1e-3, 1e-4
 ITERATIONS = 20
-
-
-@dataclass(frozen=True)
-class SmokeDevice:
-    device: str  # "CPU:0", "GPU:1", "cuda:0"
-    name: str | None = None
-    compute_capability: str | None = None
-    pci_bus_id: str | None = None
-    status: str = "not-run"  # pass | fail | timeout | not-run
-    latency_ms: float | None = None
-    throughput: float | None = None  # images per second
-    max_abs_diff: float | None = None
-    error: str | None = None
-    error_kind: str | None = None  # out-of-memory, illegal-address, cudnn, mismatch, ...
-
-
-@dataclass(frozen=True)
-class SmokeRun:
-    backend: str
-    available: bool
-    framework: str | None = None
-    unavailable_reason: str | None = None
-    devices: list[SmokeDevice] = field(default_factory=list)
-    error: str | None = None  # the child failed before any device ran
-    stderr_tail: str = ""
-    #: libraries the framework said it could not load ("Could not load dynamic library")
-    dlopen_failures: list[str] = field(default_factory=list)
-
-    @property
-    def gpus(self) -> list[SmokeDevice]:
-        return [d for d in self.devices if not d.device.upper().startswith("CPU")]
 
 
 def backend_missing(backend: str) -> str | None:
     """Why ``backend`` cannot run here, or None. Looks without importing the framework."""
-    try:
-        found = importlib.util.find_spec(MODULES[backend]) is not None
-    except (ImportError, ValueError):
-        found = False
-    if not found:
+    if find_module(MODULES[backend]) is None:
         return f"{backend} is not installed in this Python ({sys.executable})"
     return None
 
@@ -163,7 +124,7 @@ def _judge(dev: SmokeDevice, event: dict) -> SmokeDevice:
             dev, status="fail", error=event.get("message"), error_kind=event.get("kind", "other")
         )
     diff = float(event["max_abs_diff"])
-    bound = ATOL + RTOL * float(event.get("max_abs_value", 0.0))
+    bound = SMOKE_ATOL + SMOKE_RTOL * float(event.get("max_abs_value", 0.0))
     ok = diff <= bound
     return replace(
         dev,
@@ -179,15 +140,14 @@ def _judge(dev: SmokeDevice, event: dict) -> SmokeDevice:
 def _attach_bus_ids(run: SmokeRun, stderr: str) -> SmokeRun:
     """TensorFlow's log: each GPU's description (its PCI bus id), and the libraries it
     could not load."""
-    from gpusetup.tflog import parse_created, parse_dlopen_failure
+    from gpusetup.probe.tfruntime import read_tf_log
 
-    buses, failures = {}, []
-    for line in stderr.splitlines():
-        if gpu := parse_created(line):
-            buses[f"GPU:{gpu.tf_index}"] = gpu.pci_bus_id
-        elif (failure := parse_dlopen_failure(line)) is not None:
-            text = f"{failure.library}: {failure.error}"
-            if text not in failures:
-                failures.append(text)
+    log = read_tf_log(stderr)
+    buses = {f"GPU:{gpu.tf_index}": gpu.pci_bus_id for gpu in log.gpus}
+    failures: list[str] = []
+    for failure in log.dlopen_failures:
+        text = f"{failure.library}: {failure.error}"
+        if text not in failures:
+            failures.append(text)
     devices = [replace(d, pci_bus_id=buses.get(d.device, d.pci_bus_id)) for d in run.devices]
     return replace(run, devices=devices, dlopen_failures=failures)
