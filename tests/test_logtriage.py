@@ -12,7 +12,7 @@ import re
 import pytest
 
 from gpusetup.logtriage import SCHEMA, item_json, triage_chunks, triage_text
-from gpusetup.logtriage.catalogue import anchor_hits, catalogue
+from gpusetup.logtriage.catalogue import anchor_hits, catalogue, fold
 from gpusetup.logtriage.scan import scan_chunks
 from gpusetup.parse.log import (
     iter_chunks,
@@ -132,15 +132,16 @@ def test_a_utf16_log_is_read_as_text() -> None:
 # ---------------------------------------------------------------- the catalogue
 
 
-def test_the_prefilter_finds_every_needle_anywhere_in_a_line() -> None:
+def test_the_prefilter_finds_every_needle_anywhere_in_a_line_in_any_case() -> None:
     cat = catalogue()
     rng = random.Random(7)
     for group, (_, needles) in enumerate(cat.prefilter):
         for needle in needles:
             filler = "".join(rng.choice("abc XYZ 019:/.") for _ in range(rng.randint(0, 40)))
-            line = f"{filler}{needle}{filler}\n".encode()
-            assert group in {g for _, g in anchor_hits(line)}, needle
-    every = {n for e in cat.entries for n in e.needles}
+            for shown in (needle, needle.upper(), needle.title()):
+                line = f"{filler}{shown}{filler}\n".encode()
+                assert group in {g for _, g in anchor_hits(line.lower())}, shown
+    every = {fold(n) for e in cat.entries for n in e.needles}
     assert every == {n for _, needles in cat.prefilter for n in needles}
 
 

@@ -5,7 +5,10 @@ the lines worth a closer look at the speed of a byte scan.
 Everything loads on first use (``catalogue()``), so importing gpusetup costs nothing.
 
 The prefilter: every entry's needle is a literal part of every line it can match, so a line
-holding no needle needs no further look. Testing 250 needles one by one costs a pass over
+holding no needle needs no further look. Needles are compared without regard to ASCII case
+(upstream wording changes case between releases and people retype messages: "Driver/library"
+and "Driver/Library"): the anchors are lower case and scan a lower-cased copy of the log, which
+costs one fast pass. Testing 250 needles one by one costs a pass over
 the log each, and one regular expression of all of them costs far more (Python's engine
 tries each alternative at each position). Instead each needle gets an anchor: a short piece
 of it that starts at one of a few rare characters, chosen so that a handful of characters
@@ -23,10 +26,10 @@ from typing import Any
 
 from gpusetup.knowledge import KnowledgeError, checks_dir, read_toml
 
-#: How often each character appears in logs and prose, most frequent first (estimated from
-#: the healthy logs of the corpus, Python sources and English text): anchors prefer the end
-#: of this list. Characters not listed count as rare.
-_FREQUENT = " etaosinrlcd\n0u1mp.h2f:/g-53_4=y6bw,879v)(IkE'\"xTSCAFWNRDLPM>O|UB[]"
+#: How often each character appears in lower-cased logs and prose, most frequent first
+#: (estimated from the healthy logs of the corpus, Python sources and English text): anchors
+#: prefer the end of this list. Characters not listed count as rare.
+_FREQUENT = " etaosinrlcd\n0u1mp.h2f:/g-53_4=y6bw,879v)(k'\"x>|[]"
 #: Anchor length: long enough to be rare, short enough that a terminal's wrap rarely cuts it.
 _ANCHOR = 5
 #: Words every GPU log is full of (paths of TensorFlow, XLA, PyTorch, glog prefixes, training
@@ -40,7 +43,7 @@ _COMMON = (
     "epoch Epoch step/step val_loss learning_rate Traceback (most recent call last): File "
     "line in <module> return self._call_impl(*args, **kwargs) INFO WARNING ERROR DEBUG "
     "Downloading Collecting Requirement already satisfied: Installing collected packages"
-)
+).lower()
 
 
 @dataclass(frozen=True)
@@ -77,10 +80,25 @@ class Entry:
                 f"checks/data/messages/{self.file}: {self.id}: bad regex ({exc})"
             ) from exc
 
+    @property
+    def regex_folded(self) -> re.Pattern[str]:
+        """The expression without regard to case: tried where the exact one fails (a message
+        retyped, or worded in another case by another release)."""
+        return _compiled(self.pattern, re.IGNORECASE)
+
 
 @cache
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+def _compiled(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    return re.compile(pattern, flags)
+
+
+def fold(text: str) -> str:
+    """``text`` as the prefilter compares it: ASCII letters in lower case (what
+    ``bytes.lower`` does to the log)."""
+    return text.translate(_ASCII_LOWER) if not text.isascii() else text.lower()
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 @dataclass(frozen=True)
@@ -88,9 +106,9 @@ class Catalogue:
     entries: tuple[Entry, ...]
     by_id: dict[str, Entry] = field(hash=False, compare=False)
     facts: dict[str, Any] = field(hash=False, compare=False)
-    #: (anchor expression, needles it stands for) per anchor character
+    #: (anchor expression, folded needles it stands for) per anchor character
     prefilter: tuple[tuple[re.Pattern[bytes], tuple[str, ...]], ...] = ()
-    #: entries per needle, specific entries first
+    #: entries per needle (folded: see ``fold``), specific entries first
     by_needle: dict[str, tuple[Entry, ...]] = field(hash=False, compare=False, default_factory=dict)
     #: the needles of each prefilter group, as bytes
     prefilter_bytes: tuple[tuple[bytes, ...], ...] = ()
@@ -143,7 +161,7 @@ def catalogue() -> Catalogue:
         raise KnowledgeError(f"{folder} holds no messages; reinstall gpusetup")
     by_needle: dict[str, list[Entry]] = {}
     for e in entries:
-        for n in e.needles:
+        for n in dict.fromkeys(fold(n) for n in e.needles):
             by_needle.setdefault(n, []).append(e)
     prefilter = _prefilter(sorted(by_needle))
     return Catalogue(
@@ -221,7 +239,8 @@ def _trie(words: list[bytes]) -> bytes:
 
 
 def anchor_hits(block: bytes) -> list[tuple[int, int]]:
-    """(offset, prefilter group) of every anchor in ``block``, sorted by offset."""
+    """(offset, prefilter group) of every anchor in ``block`` (lower-cased: ``bytes.lower``),
+    sorted by offset."""
     hits: list[tuple[int, int]] = []
     for group, (expression, _) in enumerate(catalogue().prefilter):
         hits.extend((match.start(), group) for match in expression.finditer(block))
