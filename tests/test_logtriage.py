@@ -738,3 +738,15 @@ def test_xlas_dnn_initialization_failure_alone_is_a_cudnn_init_failure() -> None
         "failed. Look at the errors above for more details.\n"
     )
     assert (first.id, first.family, first.framework) == ("xla.dnn.init-failed", "cudnn-init", "jax")
+
+
+def test_a_generic_cause_inside_a_specific_symptom_is_the_root_cause() -> None:
+    # https://github.com/jax-ml/jax/blob/main/docs/installation.md (the error it explains)
+    first = first_root(
+        "CUDA backend failed to initialize: Found CUDA version 12000, but JAX was built against "
+        "version 12020, which is newer. The copy of CUDA that is installed must be at least as "
+        "new as the version against which JAX was built. (Set TF_CPP_MIN_LOG_LEVEL=0 and rerun "
+        "for more info.)\n"
+    )
+    assert first.id == "jax.found-older-version"
+    assert "12000" in first.diagnosis and "12020" in first.diagnosis

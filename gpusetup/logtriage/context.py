@@ -122,8 +122,23 @@ _FRAMEWORKS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     ("onnxruntime", re.compile(r"onnxruntime|CUDAExecutionProvider|\bORT\b|onnx runtime", re.I)),
     ("paddle", re.compile(r"\bpaddle(?:paddle)?\b", re.I)),
-    ("jax", re.compile(r"\bjax(?:lib)?\b|\bflax\b|xla_bridge")),
-    ("pytorch", re.compile(r"\btorch\b|\bPyTorch\b|torchvision|\bcuda:\d\b|libtorch|torch/")),
+    # jaxlib builds XLA as external/xla (external/org_tensorflow before 2023); TensorFlow's
+    # own builds print tensorflow/... or external/local_xla/...
+    (
+        "jax",
+        re.compile(
+            r"\bjax(?:lib)?\b|\bflax\b|xla_bridge|external/xla/xla/|external/org_tensorflow/"
+        ),
+    ),
+    (
+        "pytorch",
+        re.compile(
+            r"\btorch\b|\bPyTorch\b|torchvision|\bcuda:\d\b|libtorch|torch/|TORCH_USE_CUDA_DSA|"
+            r"\bc10::|CUDAException\.cpp|ProcessGroupNCCL|aten/src|\bTHCGeneral\b|"
+            # PyTorch's C10_CUDA_CHECK and the THC check of PyTorch < 1.4
+            r"RuntimeError: CUDA error: |cuda runtime error \(\d+\)"
+        ),
+    ),
     (
         "tensorflow",
         re.compile(r"tensorflow|\bkeras\b|\btf\.(?:config|test|keras)|TensorFlow|\bTF_"),
@@ -195,15 +210,16 @@ _MODULE = re.compile(
     r"loading NVIDIA UNIX .*?Kernel Module for \S+\s+(?P<v2>\d{3}\.\d+(?:\.\d+)?)|"
     r"kernel reported version is:?\s*(?P<v3>\d{3}\.\d+(?:\.\d+)?)"
 )
-# GPU names as programs and people write them, for logs without a readable listing
+# GPU names as programs and people write them, for logs without a readable listing; a bare
+# model code (V100, H200) stands alone, not inside a host name or a version (V12.1.66)
 _GPU_NAME = re.compile(
-    r"\b(?P<v>(?:NVIDIA )?(?:"
+    r"(?<![\w.-])(?P<v>(?:NVIDIA )?(?:"
     r"GeForce (?:GTX |RTX |GT |MX )?\d{3,4}(?: Ti| SUPER| Laptop GPU)*|"
     r"(?:GTX|RTX|GT) ?\d{3,4}(?: Ti| SUPER)?|"
     r"(?:Tesla |GRID )?[KMPVT]\d{1,3}[a-z]?(?:[- ](?:SXM\d?|PCIE|PCIe|\d+GB))*|"
     r"(?:RTX )?A\d{2,4}(?:[- ](?:SXM\d?|PCIE|PCIe|\d+GB))*|"
     r"[HBL]\d{2,3}[a-z]?(?: NVL| PCIe| SXM\d?| \d+GB(?: HBM\d)?)*|"
-    r"Quadro \w+|TITAN \w+|Jetson \w+|Tegra X\d))\b"
+    r"Quadro \w+|TITAN \w+|Jetson \w+|Tegra X\d))\b(?![.-]\d)"
 )
 _NVML_LIB = re.compile(r"NVML library version:\s*(?P<v>\d{3}\.\d+(?:\.\d+)?)")
 _SONAME = re.compile(r"\b(lib[\w+-]+\.so(?:\.\d+)*)\b")

@@ -88,11 +88,19 @@ def fill(template: str, facts: dict[str, str]) -> str:
     missing = names - set(facts)
     for name in missing:
         template = re.sub(r"\s*\([^(){}]*\{" + name + r"\}[^(){}]*\)", "", template)
-    values = {name: facts.get(name, _NEUTRAL.get(name, name)) for name in names}
+    values = {name: _shown(name, facts.get(name, _NEUTRAL.get(name, name))) for name in names}
     try:
         return template.format(**values)
     except (KeyError, IndexError, ValueError):
         return template
+
+
+def _shown(name: str, value: str) -> str:
+    """A fact as a sentence shows it: a C++ symbol mangled beyond reading is cut (the log
+    line quoted with the diagnosis has it whole)."""
+    if name == "symbol" and len(value) > 60:
+        return value[:48] + "…"
+    return value
 
 
 def cuda_version_of(number: str) -> str | None:
@@ -162,14 +170,17 @@ def decoded(
     tables: dict[str, Any] = catalogue().facts
     if "found" in facts and (v := cuda_version_of(facts["found"])):
         out.append(f"Found version {facts['found']} means the driver supports CUDA up to {v}.")
-    for key in ("loaded", "built", "value"):
-        if (
-            key in facts
-            and len(facts[key]) >= 4
-            and (v := cudnn_version_of(facts[key]))
-            and "cudnn" in entry.id
-        ):
-            out.append(f"{key} {facts[key]} = cuDNN {v}.")
+    cudnn = [
+        f"{key} {facts[key]} = cuDNN {v}"
+        for key in ("loaded", "built", "value")
+        if key in facts
+        and len(facts[key]) >= 4
+        and "cudnn" in entry.id
+        and (v := cudnn_version_of(facts[key]))
+    ]
+    if cudnn:
+        said = "; ".join(cudnn)
+        out.append(f"{said[0].upper()}{said[1:]}.")
     if entry.cuda_error is not None:
         row = next(
             (r for r in tables.get("cuda_runtime_error", []) if r["code"] == entry.cuda_error), None

@@ -89,6 +89,8 @@ class _Collector:
         self.found: dict[str, Match] = {}
         self.counts: dict[str, int] = {}
         self.others: dict[str, list[Occurrence]] = {}
+        #: the signatures of the occurrences kept for each entry
+        self.marks: dict[str, set[tuple[tuple[str, str], ...]]] = {}
         self.more = 0
         self.context: dict[int, LogLine] = {}
         self.lines = 0
@@ -101,13 +103,12 @@ class _Collector:
         if key in self.found:
             self.counts[key] += 1
             others = self.others[key]
+            marks = self.marks[key]
+            if len(others) >= MAX_OTHERS:
+                return False
             mark = _signature(facts, text)
-            first = self.found[key]
-            if (
-                mark != _signature(first.facts, first.text)
-                and len(others) < MAX_OTHERS
-                and all(_signature(o.facts, o.text) != mark for o in others)
-            ):
+            if mark not in marks:
+                marks.add(mark)
                 others.append(Occurrence(line, text, facts))
                 return True
             return False
@@ -115,6 +116,7 @@ class _Collector:
             self.found[key] = Match(entry, line, text, facts)
             self.counts[key] = 1
             self.others[key] = []
+            self.marks[key] = {_signature(facts, text)}
             return True
         self.more += 1
         return False
@@ -201,7 +203,8 @@ def _match_sparse(
         # most hits past the context are in lines holding no needle: look at the raw bytes
         # (with the lines around, for a wrapped message) before decoding anything
         needles = [n for g in groups for n in cat.prefilter_bytes[g]]
-        if not any(n in low[start:end] for n in needles):
+        folded = low[start:end]
+        if not any(n in folded for n in needles):
             after = body.find(b"\n", end + 1)
             prev = body.rfind(b"\n", 0, max(start - 1, 0)) + 1 if start else 0
             around = low[prev : len(body) if after < 0 else after].replace(b"\n", b"")
@@ -279,11 +282,12 @@ def _match_line(
         if candidate is None:
             continue
         halves = (fold(lines[start].text), fold(lines[start + 1].text))
+        whole = fold(candidate)
         spanning = [
             n
             for g in groups
             for n in cat.prefilter[g][1]
-            if n in fold(candidate) and not any(n in half for half in halves)
+            if n in whole and n not in halves[0] and n not in halves[1]
         ]
         if spanning:
             found = _read_entries(lines, start, spanning, candidate)
@@ -311,8 +315,18 @@ def _read_entries(
     # NVRM prints one message over several lines: an entry of several lines reads it from
     # its first line, wherever the needle stands
     first = nvrm_message(lines, index)[0] if text.startswith(_NVRM) else index
+    found: list[_Reading] = []
+    reasons: list[tuple[int, int]] = []
     for batch in (specific, generic):
-        found: list[_Reading] = []
+        if found and any(entry.role == "cause" for _, entry, *_ in found):
+            break
+        if found:
+            # only symptoms so far: one that quotes its reason (JAX's "CUDA backend failed to
+            # initialize: <reason>") is read through a generic cause found inside the reason
+            reasons = [m.span("reason") for _, _, m, *_ in found if m.groupdict().get("reason")]
+            if not reasons:
+                break
+            batch = [e for e in batch if e.role == "cause"]
         for entry in batch:
             at = index
             if joined is not None:
@@ -323,11 +337,16 @@ def _read_entries(
             else:
                 subject = text
             m = entry.regex.search(subject) or entry.regex_folded.search(subject)
-            if m is not None:
-                found.append((m.start(), entry, m, subject, at))
-        if found:
-            return found
-    return []
+            if m is None:
+                continue
+            if batch is not specific and found and not _inside(m.span(), reasons):
+                continue
+            found.append((m.start(), entry, m, subject, at))
+    return found
+
+
+def _inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    return any(lo <= span[0] and span[1] <= hi for lo, hi in spans)
 
 
 def _record(
@@ -348,7 +367,7 @@ def _record(
     for start, entry, m, subject, at in found:
         if (_RANK[entry.role], start) != best:
             continue
-        facts = {k: v.strip() for k, v in m.groupdict().items() if v and v.strip()}
+        facts = _facts(m)
         shown = subject
         if subject is text and text.startswith(_NVRM) or at != index:
             at, shown = nvrm_message(lines, at)
@@ -359,6 +378,19 @@ def _record(
 
 
 _NVRM = "NVRM: "
+
+
+def _facts(m: re.Match[str]) -> dict[str, str]:
+    """The named groups a match filled, without the punctuation that ends a sentence
+    ("has the version 570.148.06.")."""
+    out = {}
+    for key, value in m.groupdict().items():
+        value = (value or "").strip()
+        if value.endswith((".", ",", ";")) and not value.endswith(".."):
+            value = value[:-1].rstrip()
+        if value:
+            out[key] = value
+    return out
 
 
 def readings(text: str) -> list[tuple[Entry, dict[str, str]]]:
@@ -374,7 +406,7 @@ def readings(text: str) -> list[tuple[Entry, dict[str, str]]]:
                 continue
             m = entry.regex.search(text) or entry.regex_folded.search(text)
             if m is not None:
-                facts = {k: v.strip() for k, v in m.groupdict().items() if v and v.strip()}
+                facts = _facts(m)
                 out.append((m.start(), entry, facts))
         if out:
             break
