@@ -750,3 +750,86 @@ def test_a_generic_cause_inside_a_specific_symptom_is_the_root_cause() -> None:
     )
     assert first.id == "jax.found-older-version"
     assert "12000" in first.diagnosis and "12020" in first.diagnosis
+
+
+# ---------------------------------------------------------------- the words of a diagnosis
+
+
+def sentence(item) -> str:  # type: ignore[no-untyped-def]
+    """The diagnosis without the quoted log line (what it says in its own words)."""
+    return re.sub(r' Log line \d+: ".*$', "", item.diagnosis, flags=re.S)
+
+
+def test_xlas_cudnn_message_in_a_jax_log_gets_jaxs_fix() -> None:
+    # https://github.com/jax-ml/jax/issues/17553: jaxlib prints XLA's paths as external/xla
+    first = first_root(
+        "2023-09-11 18:02:05.062414: E external/xla/xla/stream_executor/cuda/cuda_dnn.cc:439] "
+        "Could not create cudnn handle: CUDNN_STATUS_NOT_INITIALIZED\n"
+    )
+    assert (first.family, first.framework) == ("cudnn-init", "jax")
+    assert "XLA_PYTHON_CLIENT" in first.fix and "set_memory_growth" not in first.fix
+
+
+def test_pip_says_which_releases_it_saw() -> None:
+    # https://github.com/tensorflow/tensorflow/issues/61873 (the list wrapped by the terminal)
+    first = first_root(
+        "ERROR: Could not find a version that satisfies the requirement tensorflow==2.12.0 "
+        "(from versions: 1.13.1, 1.13.2, 1.14.0, 2.10.1, \n"
+        "2.11.0rc0, 2.11.0)\n"
+        "ERROR: No matching distribution found for tensorflow==2.12.0\n"
+    )
+    assert first.id == "pip.no-matching-distribution"
+    assert "1.13.1 to 2.11.0" in sentence(first) and "tensorflow==2.12.0" in sentence(first)
+
+
+def test_the_python_of_a_pip_log_is_read_from_the_wheels_it_picked() -> None:
+    # https://github.com/kwea123/VTuber_Unity/issues/18
+    first = first_root(
+        " ` Using cached opencv_python-4.5.1.48-cp38-cp38-win_amd64.whl (34.9 MB)`\n"
+        "`ERROR: No matching distribution found for tensorflow-gpu<=1.12.0 (from -r "
+        "requirements_gpu.txt (line 3))`\n"
+    )
+    assert "Python 3.8" in sentence(first) and "cp38" in sentence(first)
+
+
+def test_a_compiler_version_or_a_host_name_is_no_gpu_name() -> None:
+    # https://github.com/fudan-generative-vision/hallo/issues/203 ("V12.1.66" is nvcc's)
+    first = first_root(
+        "FAIL : Failed to load library libonnxruntime_providers_cuda.so with error: "
+        "libcublasLt.so.11: cannot open shared object file: No such file or directory\n"
+        "Cuda compilation tools, release 12.1, V12.1.66\n"
+    )
+    assert "GPU in the log" not in first.diagnosis
+    assert (
+        triage_text(
+            "[ 1843.4] NVRM: loading NVIDIA UNIX Open Kernel Module for x86_64  570.158.01  "
+            "Release Build  (dvs-builder@U22-I3-B10-02-5)\n"
+        ).context.gpus
+        == ()
+    )
+
+
+def test_the_cuda_call_that_failed_is_read_from_the_lines_after_the_error() -> None:
+    # https://github.com/NVIDIA/gvdb-voxels/issues/120
+    first = first_root(
+        "> GVDB CUDA ERROR:\n"
+        ">   Launch status: the provided PTX was compiled with an unsupported toolchain.\n"
+        ">   Kernel status: no error\n"
+        ">   Caller: VolumeGVDB::LoadFunction\n"
+        ">   Call:   cuModuleLoad\n"
+    )
+    assert "It failed in cuModuleLoad." in sentence(first)
+
+
+def test_no_device_beside_a_working_driver_says_the_process_gets_no_gpu() -> None:
+    # https://github.com/tensorflow/tensorflow/issues/62494 (a cluster node)
+    first = first_root(
+        "E tensorflow/stream_executor/cuda/cuda_driver.cc:328] failed call to cuInit: "
+        "CUDA_ERROR_NO_DEVICE: no CUDA-capable device is detected\n"
+        "I tensorflow/stream_executor/cuda/cuda_diagnostics.cc:200] libcuda reported version is: "
+        "515.43.4\n"
+        "I tensorflow/stream_executor/cuda/cuda_diagnostics.cc:204] kernel reported version is: "
+        "515.43.4\n"
+    )
+    assert first.family == "visibility"
+    assert "driver 515.43.4" in sentence(first) and "given no GPU" in sentence(first)
