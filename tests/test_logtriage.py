@@ -833,3 +833,20 @@ def test_no_device_beside_a_working_driver_says_the_process_gets_no_gpu() -> Non
     )
     assert first.family == "visibility"
     assert "driver 515.43.4" in sentence(first) and "given no GPU" in sentence(first)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # https://github.com/vosen/ZLUDA/issues/213 (cmd.exe, as the paste quotes it)
+        "\u201cnvidia-smi\u201d is not recognized as an internal or external command, an "
+        "executable program or a batch file.",
+        # https://github.com/peci1/nvidia-htop/issues/23 (a tool that runs nvidia-smi)
+        "FileNotFoundError: [Errno 2] No such file or directory: 'nvidia-smi': 'nvidia-smi'",
+    ],
+)
+def test_nvidia_smi_missing_is_read_in_the_words_of_windows_and_python(line: str) -> None:
+    assert (first_root(line + "\n").id, first_root(line + "\n").family) == (
+        "shell.no-nvidia-smi",
+        "driver-missing",
+    )
