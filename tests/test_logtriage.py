@@ -135,14 +135,25 @@ def test_a_utf16_log_is_read_as_text() -> None:
 def test_the_prefilter_finds_every_needle_anywhere_in_a_line_in_any_case() -> None:
     cat = catalogue()
     rng = random.Random(7)
-    for group, (_, needles) in enumerate(cat.prefilter):
+    for _, needles in cat.prefilter:
         for needle in needles:
             filler = "".join(rng.choice("abc XYZ 019:/.") for _ in range(rng.randint(0, 40)))
             for shown in (needle, needle.upper(), needle.title()):
                 line = f"{filler}{shown}{filler}\n".encode()
-                assert group in {g for _, g in anchor_hits(line.lower())}, shown
+                found = {n for _, a in anchor_hits(line.lower()) for n in cat.anchors[a]}
+                assert needle in found, shown
     every = {fold(n) for e in cat.entries for n in e.needles}
     assert every == {n for _, needles in cat.prefilter for n in needles}
+    assert every == {n for needles in cat.anchors for n in needles}
+
+
+def test_overlapping_anchors_are_all_found() -> None:
+    # each needle's anchor is found even where another anchor of its expression overlaps it
+    cat = catalogue()
+    for _, needles in cat.prefilter:
+        line = "".join(needles).encode()
+        found = {n for _, a in anchor_hits(line) for n in cat.anchors[a]}
+        assert set(needles) <= found
 
 
 def _examples() -> list:

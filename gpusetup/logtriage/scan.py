@@ -167,7 +167,7 @@ def _first_lines(body: bytes, count: int) -> bytes:
 
 
 def _hit_lines(body: bytes, hits: list[tuple[int, int]]) -> list[tuple[int, int, set[int]]]:
-    """(line index within ``body``, its start offset, prefilter groups) for the lines
+    """(line index within ``body``, its start offset, the anchors it holds) for the lines
     holding hits."""
     out: list[tuple[int, int, set[int]]] = []
     pos = index = 0
@@ -191,7 +191,7 @@ def _match_sparse(
     """Match the hit lines of a piece past the context, decoding only the lines near them
     (``low``: the piece lower-cased, where the needles are looked for)."""
     cat = catalogue()
-    for index, start, groups in _hit_lines(body, hits):
+    for index, start, anchors in _hit_lines(body, hits):
         end = body.find(b"\n", start)
         end = len(body) if end < 0 else end
         line = body[start:end]
@@ -202,7 +202,7 @@ def _match_sparse(
             continue
         # most hits past the context are in lines holding no needle: look at the raw bytes
         # (with the lines around, for a wrapped message) before decoding anything
-        needles = [n for g in groups for n in cat.prefilter_bytes[g]]
+        needles = [n for a in anchors for n in cat.anchors_bytes[a]]
         folded = low[start:end]
         if not any(n in folded for n in needles):
             after = body.find(b"\n", end + 1)
@@ -227,7 +227,7 @@ def _match_sparse(
             hi = nxt + 1
         lines = split_lines(decode(body[lo:hi]), before + first + 1)
         readings: list[tuple[Entry, dict[str, str], str]] = []
-        news = _match_line(lines, index - first, groups, out, readings)
+        news = _match_line(lines, index - first, anchors, out, readings)
         alone = lines[index - first].text
         if (
             readings
@@ -258,7 +258,7 @@ def _keep_around(body: bytes, before: int, index: int, start: int, out: _Collect
 def _match_line(
     lines: list[LogLine],
     index: int,
-    groups: set[int],
+    anchors: set[int],
     out: _Collector,
     readings: list[tuple[Entry, dict[str, str], str]] | None = None,
 ) -> bool:
@@ -268,7 +268,7 @@ def _match_line(
         return False
     cat = catalogue()
     folded = fold(lines[index].text)
-    direct = [n for g in groups for n in cat.prefilter[g][1] if n in folded]
+    direct = [n for a in anchors for n in cat.anchors[a] if n in folded]
     if direct:
         found = _read_entries(lines, index, direct, None)
         if found:
@@ -285,8 +285,8 @@ def _match_line(
         whole = fold(candidate)
         spanning = [
             n
-            for g in groups
-            for n in cat.prefilter[g][1]
+            for a in anchors
+            for n in cat.anchors[a]
             if n in whole and n not in halves[0] and n not in halves[1]
         ]
         if spanning:
