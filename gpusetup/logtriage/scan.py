@@ -22,6 +22,7 @@ from gpusetup.parse.log import (
     iter_chunks,
     nvrm_message,
     split_lines,
+    straight_quotes,
     strip_decorations,
     unwrapped,
     window,
@@ -144,7 +145,9 @@ def scan_text(text: str) -> Scan:
 def scan_chunks(source: Iterable[bytes]) -> Scan:
     """The messages in a log read as byte chunks (a file, stdin)."""
     out = _Collector()
-    for body, before in iter_chunks(source):
+    for raw, before in iter_chunks(source):
+        # a paste through a web page turns quotes typographic: read the quotes programs print
+        body = straight_quotes(raw)
         out.lines = before + body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
         if before < HEAD_LINES:
             out.keep(split_lines(decode(_first_lines(body, HEAD_LINES - before)), before + 1))
