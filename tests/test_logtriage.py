@@ -18,6 +18,7 @@ from gpusetup.parse.log import (
     iter_chunks,
     nvrm_message,
     split_lines,
+    straight_quotes,
     strip_decorations,
     traceback_finals,
     unwrapped,
@@ -861,3 +862,16 @@ def test_nvidia_smi_missing_is_read_in_the_words_of_windows_and_python(line: str
         "shell.no-nvidia-smi",
         "driver-missing",
     )
+
+
+def test_typographic_quotes_of_a_web_paste_read_as_the_programs_own() -> None:
+    # the line of https://github.com/tensorflow/tensorflow/issues/45200 as a web page or a
+    # word processor renders it (quotes turned typographic)
+    line = (
+        "2020-11-27 11:03:52.110395: W tensorflow/stream_executor/platform/default/"
+        "dso_loader.cc:59] Could not load dynamic library \u2018libcudnn.so.8\u2019; dlerror: "
+        "libcudnn.so.8: cannot open shared object file: No such file or directory\n"
+    )
+    first = first_root(line)
+    assert (first.id, first.facts["soname"]) == ("tf.dso.dlopen-failed.cudnn", "libcudnn.so.8")
+    assert straight_quotes("\u201cx\u201d \u2018y\u2019".encode()) == b"\"x\" 'y'"
