@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -153,6 +153,23 @@ INTERRUPT_GRACE_S = 5.0
 _announce_lock = threading.Lock()
 _announced = False
 _signalled: int | None = None  # the first interrupt signal, for the backstop
+_lost = False  # Python swallowed the Interrupted exception: the backstop ends the run now
+
+
+def _unraisable(hook: Any) -> Callable[[Any], None]:
+    """Python's hook for an exception it cannot raise, less our own interrupt: swallowed
+    (in a finalizer, in an import-lock callback), it is no error to print with a traceback
+    but the sign that the backstop must end the run, at once."""
+
+    def on_unraisable(unraisable: Any) -> None:
+        global _lost
+        if isinstance(unraisable.exc_value, Interrupted):
+            _lost = True
+            return
+        hook(unraisable)
+
+    on_unraisable.gpusetup = True  # type: ignore[attr-defined]
+    return on_unraisable
 
 
 def _interrupt(signum: int) -> Interrupted:
@@ -181,7 +198,9 @@ def _backstop() -> None:
     a lock the interrupted code may hold."""
     while _signalled is None:
         time.sleep(POLL_S * 2)
-    time.sleep(INTERRUPT_GRACE_S)
+    end = time.monotonic() + INTERRUPT_GRACE_S
+    while not _lost and time.monotonic() < end:
+        time.sleep(POLL_S)
     stop_all_children()
     _announce_interrupt()
     exit_now(128 + _signalled)
@@ -199,6 +218,8 @@ def install_signal_handlers() -> None:
     backstop that ends the run should that exception be lost."""
     for signum in INTERRUPT_SIGNALS:
         signal.signal(signum, _on_signal)
+    if not getattr(sys.unraisablehook, "gpusetup", False):
+        sys.unraisablehook = _unraisable(sys.unraisablehook)
     threading.Thread(target=_backstop, name="interrupt-backstop", daemon=True).start()
 
 
