@@ -47,7 +47,10 @@ GROUPS = {
     "module", "value", "capabilities", "driver_name", "condition", "library", "pci_id",
     "process",
 }  # fmt: skip
-FRAMEWORKS = {"tensorflow", "pytorch", "jax", "ctranslate2", "onnxruntime", "paddle", "nccl", "pip"}
+FRAMEWORKS = {
+    "tensorflow", "pytorch", "jax", "ctranslate2", "onnxruntime", "paddle", "nccl", "pip",
+    "llamacpp", "ollama",
+}  # fmt: skip
 PLATFORMS = {"linux", "windows", "wsl", "container", "conda", "colab", "kubernetes"}
 ENTRY_KEYS = {
     "id", "family", "role", "needle", "regex", "lines", "generic", "explained_by",

@@ -31,6 +31,8 @@ FRAMEWORKS = {
     "docker",
     "kubernetes",
     "kernel",
+    "llamacpp",
+    "ollama",
     "other",
 }
 PLATFORMS = {

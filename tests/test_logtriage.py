@@ -875,3 +875,99 @@ def test_typographic_quotes_of_a_web_paste_read_as_the_programs_own() -> None:
     first = first_root(line)
     assert (first.id, first.facts["soname"]) == ("tf.dso.dlopen-failed.cudnn", "libcudnn.so.8")
     assert straight_quotes("\u201cx\u201d \u2018y\u2019".encode()) == b"\"x\" 'y'"
+
+
+def test_libcuda_missing_or_a_compat_libcuda_inside_a_container_is_the_container() -> None:
+    # the container started without --gpus: no libcuda.so.1 (a hostname prompt shows Docker)
+    inside = first_root(
+        "root@1590ea306734:/# python -c 'import torch; torch.cuda.init()'\n"
+        "ImportError: libcuda.so.1: cannot open shared object file: No such file or directory\n"
+    )
+    assert (inside.family, inside.platform) == ("container", "container")
+    assert "--gpus" in inside.fix
+    outside = first_root(
+        "ImportError: libcuda.so.1: cannot open shared object file: No such file or directory\n"
+    )
+    assert outside.family == "driver-missing"
+    # an image's CUDA forward-compatibility libcuda on a GeForce card
+    compat = first_root(
+        "docker run --gpus all nvcr.io/nvidia/pytorch:24.05-py3\n"
+        "RuntimeError: CUDA error: forward compatibility was attempted on non supported HW\n"
+    )
+    assert (compat.family, compat.id) == ("container", "cuda.err.compat-not-supported")
+    assert (
+        first_root(
+            "RuntimeError: CUDA error: forward compatibility was attempted on non supported HW\n"
+        ).family
+        == "driver-too-old"
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "family"),
+    [("802", "fabric-manager"), ("999", "kernel-module"), ("804", "driver-too-old"),
+     ("100", "visibility"), ("3", "kernel-module")],
+)  # fmt: skip
+def test_ollamas_cuinit_code_is_read_by_its_cuda_meaning(code: str, family: str) -> None:
+    # ollama/ollama discover/gpu_info_nvcuda.c: "cuda driver library init failure: %d"
+    first = first_root(
+        'time=2025-09-03T15:13:30.458Z level=INFO source=gpu.go:612 msg="Unable to load cudart '
+        "library /usr/lib/x86_64-linux-gnu/libcuda.so.570.169: cuda driver library init "
+        f'failure: {code}"\n'
+    )
+    assert first.family == family
+    assert first.framework == "ollama"
+
+
+def test_llama_cpp_out_of_memory_names_the_device_and_the_fix_is_llama_cpps() -> None:
+    # https://github.com/ollama/ollama/issues/6860 (llama-cpp-python over five GPUs)
+    first = first_root(
+        "ggml_backend_cuda_buffer_type_alloc_buffer: allocating 144.00 MiB on device 4: "
+        "cudaMalloc failed: out of memory\n"
+        "ggml_gallocr_reserve_n: failed to allocate CUDA4 buffer of size 150995968\n"
+        "llama_new_context_with_model: failed to allocate compute buffers\n"
+    )
+    assert (first.id, first.family, first.framework) == (
+        "ggml.cuda-malloc-failed", "out-of-memory", "llamacpp",
+    )  # fmt: skip
+    assert "-ngl" in first.fix and "--tensor-split" in first.fix
+
+
+def test_a_pinned_memory_fallback_and_a_healthy_cuda_start_of_llama_cpp_are_no_root_cause() -> None:
+    # https://github.com/ggml-org/llama.cpp/issues/9629: llama.cpp goes on without pinning
+    run = triage_text(
+        "ggml_cuda_init: found 1 CUDA devices:\n"
+        "  Device 0: NVIDIA GeForce GTX 1050 Ti, compute capability 6.1, VMM: yes\n"
+        "ggml_cuda_host_malloc: failed to allocate 1900,00 MiB of pinned memory: invalid argument\n"
+        "llm_load_tensors: offloaded 23/23 layers to GPU\n"
+    )
+    assert run.root_causes == ()
+    assert [i.id for i in run.items] == ["ggml.pinned-memory-failed"]
+
+
+def test_the_cuda_provider_missing_from_onnx_runtime_is_its_cpu_package() -> None:
+    # https://github.com/microsoft/onnxruntime/issues/23736
+    first = first_root(
+        "UserWarning: Specified provider 'CUDAExecutionProvider' is not in available provider "
+        "names.Available providers: 'AzureExecutionProvider, CPUExecutionProvider'\n"
+    )
+    assert (first.family, first.framework) == ("cpu-only-build", "onnxruntime")
+    assert "onnxruntime-gpu" in first.fix
+    # another provider (OpenVINO) missing is not about the GPU
+    assert not triage_text(
+        "UserWarning: Specified provider 'OpenVINOExecutionProvider' is not in available "
+        "provider names.Available providers: 'AzureExecutionProvider, CPUExecutionProvider'\n"
+    ).root_causes
+
+
+def test_a_cudnn_sub_library_missing_a_symbol_is_a_cudnn_release_mix_not_glibc() -> None:
+    # https://github.com/sunsmarterjie/yolov12/issues/40
+    first = first_root(
+        "python3: symbol lookup error: /home/anaconda3/envs/yolov12/lib/python3.11/site-packages/"
+        "torch/lib/../../nvidia/cudnn/lib/libcudnn_cnn_infer.so.8: undefined symbol: "
+        "_ZN15TracebackLoggerC1EPKc, version libcudnn_ops_infer.so.8\n"
+    )
+    assert (first.id, first.family) == ("loader.undefined-symbol.cudnn", "cudnn-version")
+    # a symbol missing from another library stays the generic ABI reading
+    other = first_root("ImportError: /x/_C.so: undefined symbol: _ZN3c104cuda9SetDeviceEi\n")
+    assert other.family == "glibc-abi"

@@ -121,6 +121,16 @@ _FRAMEWORKS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     ("onnxruntime", re.compile(r"onnxruntime|CUDAExecutionProvider|\bORT\b|onnx runtime", re.I)),
+    # ollama embeds llama.cpp: its own lines (source=gpu.go, "llama runner") come first
+    ("ollama", re.compile(r"\bollama\b|source=\w+\.go:\d+|llama runner", re.I)),
+    (
+        "llamacpp",
+        re.compile(
+            r"llama\.cpp|\bggml[_-]|\bllama_(?:model|new_context|init|kv_cache)|llama-(?:server|cli)\b|"
+            r"llama_cpp|\bllamafile\b|\bkoboldcpp\b|\bGGUF\b|\.gguf\b",
+            re.I,
+        ),
+    ),
     ("paddle", re.compile(r"\bpaddle(?:paddle)?\b", re.I)),
     # jaxlib builds XLA as external/xla (external/org_tensorflow before 2023); TensorFlow's
     # own builds print tensorflow/... or external/local_xla/...

@@ -56,6 +56,10 @@ _ANY_CAUSE = {
     "nvidia-smi.no-devices",
     "nvrm.no-devices-probed",
     "runc.hook-failed",
+    "ggml.cuda-init-failed",
+    "ollama.cuda-init-failure",
+    "ollama.no-compatible-gpus",
+    "ollama.old-cuda-driver",
 }
 #: symptoms about optional libraries: not the problem when anything else is wrong or the log
 #: shows a GPU that works
@@ -338,11 +342,15 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
     return m, family
 
 
-#: messages that say the kernel driver is not there: inside a container, the container
-#: was started without the GPU (the host's driver is not passed in)
+#: messages that say the driver is not there, or that its CUDA forward-compatibility
+#: library cannot serve this GPU: inside a container, the container was started without
+#: the GPU (the host's driver libraries are not passed in) or its image's compat library
+#: stands in for them
 _NO_KERNEL_DRIVER = {
     "nvidia-smi.couldnt-communicate",
     "tf.cuda-diagnostics.kernel-driver-not-running",
+    "loader.shared-object-missing.libcuda",
+    "cuda.err.compat-not-supported",
 }
 
 
