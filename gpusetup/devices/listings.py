@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from gpusetup.devices.map import DeviceMap, MapRow, SelectionError, select_line
 from gpusetup.knowledge import parse_cc
-from gpusetup.parse.model import CONTEXT, CUT, PARTIAL, GpuRecord, Reading
+from gpusetup.parse.model import CONTEXT, CUT, ELIDED, PARTIAL, GpuRecord, Reading
 
 #: Readings whose numbers are CUDA ordinals.
 CUDA_ORDER_KINDS = ("deviceQuery", "p2p", "tf-log", "tf-device-lib", "torch-devices")
@@ -34,11 +34,12 @@ def _is_mig(gpu: GpuRecord) -> bool:
 
 
 def _complete(reading: Reading) -> bool:
-    """Whether a listing shows every GPU: not cut inside its GPU list, no fewer than it says."""
+    """Whether a listing shows every GPU: not cut inside its GPU list, no fewer than it says,
+    no rows left out by the poster."""
     if reading.gpu_count is not None and len(reading.gpus) < reading.gpu_count:
         return False
     return not any(
-        note.kind == PARTIAL or (note.kind == CUT and "GPU list" in note.text)
+        note.kind in (PARTIAL, ELIDED) or (note.kind == CUT and "GPU list" in note.text)
         for note in reading.notes
     )
 
