@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from gpusetup.parse.log import straight_quotes
+
 if sys.version_info >= (3, 11):
     import re._parser as sre_parse
 
@@ -142,7 +144,10 @@ def literal_runs(variant: list[str | None]) -> list[str]:
 
 
 def search(e: dict[str, Any], text: str) -> re.Match[str] | None:
-    return re.compile(e["regex"]).search(ANSI.sub("", text))
+    """The entry's match in ``text`` as the engine finds it: exact, else without regard to
+    case (a message retyped or worded in another case)."""
+    text = straight_quotes(ANSI.sub("", text).encode()).decode()
+    return re.compile(e["regex"]).search(text) or re.compile(e["regex"], re.I).search(text)
 
 
 # ---------------------------------------------------------------- structure
@@ -214,7 +219,8 @@ def test_needles_come_from_upstream_or_real_lines(entry_id: str) -> None:
     e = entry(entry_id)
     text = "\n".join([*e["upstream"], *(x["line"] for x in e["examples"])])
     # The CUDA entries also match the error's name and number (facts.toml's tables).
-    assert any(n in text for n in needles(e)) or "cuda_error" in e, (
+    text = straight_quotes(text.encode()).decode()
+    assert any(n.lower() in text.lower() for n in needles(e)) or "cuda_error" in e, (
         f"no needle of {e['id']} occurs in its upstream wording or its examples"
     )
 
@@ -226,9 +232,11 @@ def test_examples_match_their_own_entry_and_fill_its_templates(entry_id: str) ->
     for example in e["examples"]:
         assert set(example) == {"line", "url"}, example
         assert example["url"].startswith("https://")
-        lines = example["line"].split("\n")
+        lines = straight_quotes(example["line"].encode()).decode().split("\n")
         assert len(lines) <= e.get("lines", 1), "an example spans at most `lines` lines"
-        assert any(n in lines[0] for n in needles(e)), "the needle is in the first line"
+        assert any(n.lower() in lines[0].lower() for n in needles(e)), (
+            "the needle is in the first line (in any case)"
+        )
         m = search(e, example["line"])
         assert m, f"{example['line']!r} does not match {e['regex']!r}"
         missing = {g for g in used if m.group(g) is None}

@@ -202,3 +202,47 @@ def test_a_second_signal_during_the_cleanup_does_not_cut_it_short(fake_driver_di
     assert proc.returncode in (130, 143), stderr
     assert stderr.count("gpusetup: interrupted") == 1 and "Traceback" not in stderr
     assert wait_for(lambda: not processes_of(proc.pid), 3), processes_of(proc.pid)
+
+
+SWALLOWING_FINALIZER = """
+import time
+from gpusetup.probe import _deadline
+
+_deadline.INTERRUPT_GRACE_S = 0.5
+
+
+class Slow:
+    def __del__(self):
+        time.sleep(0.05)  # Python ignores an exception raised in here (the signal's)
+
+
+def run():
+    print("ready", flush=True)
+    while True:
+        Slow()  # freed at once: nearly all the time is spent inside the finalizer
+
+
+_deadline.run_guarded(run)
+"""
+
+
+def test_an_interrupt_that_a_finalizer_swallows_still_ends_the_run():
+    """A signal can land while Python runs a finalizer or an import-lock callback, where
+    the exception it raises is printed and dropped; the run must end anyway."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SWALLOWING_FINALIZER],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=base_env(),
+        cwd=ROOT,
+    )
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(0.2)
+        os.kill(proc.pid, signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    assert stderr.count("gpusetup: interrupted") == 1

@@ -12,12 +12,13 @@ import re
 import pytest
 
 from gpusetup.logtriage import SCHEMA, item_json, triage_chunks, triage_text
-from gpusetup.logtriage.catalogue import anchor_hits, catalogue
+from gpusetup.logtriage.catalogue import anchor_hits, catalogue, fold
 from gpusetup.logtriage.scan import scan_chunks
 from gpusetup.parse.log import (
     iter_chunks,
     nvrm_message,
     split_lines,
+    straight_quotes,
     strip_decorations,
     traceback_finals,
     unwrapped,
@@ -132,16 +133,28 @@ def test_a_utf16_log_is_read_as_text() -> None:
 # ---------------------------------------------------------------- the catalogue
 
 
-def test_the_prefilter_finds_every_needle_anywhere_in_a_line() -> None:
+def test_the_prefilter_finds_every_needle_anywhere_in_a_line_in_any_case() -> None:
     cat = catalogue()
     rng = random.Random(7)
-    for group, (_, needles) in enumerate(cat.prefilter):
+    for _, needles in cat.prefilter:
         for needle in needles:
             filler = "".join(rng.choice("abc XYZ 019:/.") for _ in range(rng.randint(0, 40)))
-            line = f"{filler}{needle}{filler}\n".encode()
-            assert group in {g for _, g in anchor_hits(line)}, needle
-    every = {n for e in cat.entries for n in e.needles}
+            for shown in (needle, needle.upper(), needle.title()):
+                line = f"{filler}{shown}{filler}\n".encode()
+                found = {n for _, a in anchor_hits(line.lower()) for n in cat.anchors[a]}
+                assert needle in found, shown
+    every = {fold(n) for e in cat.entries for n in e.needles}
     assert every == {n for _, needles in cat.prefilter for n in needles}
+    assert every == {n for needles in cat.anchors for n in needles}
+
+
+def test_overlapping_anchors_are_all_found() -> None:
+    # each needle's anchor is found even where another anchor of its expression overlaps it
+    cat = catalogue()
+    for _, needles in cat.prefilter:
+        line = "".join(needles).encode()
+        found = {n for _, a in anchor_hits(line) for n in cat.anchors[a]}
+        assert set(needles) <= found
 
 
 def _examples() -> list:
@@ -506,3 +519,359 @@ def test_formats_without_a_real_example_are_read(text: str, entry_id: str, famil
     first = triage_text(text + "\n").root_causes[0]
     assert (first.id, first.family) == (entry_id, family)
     assert first.diagnosis and first.fix
+
+
+# ---------------------------------------------------------------- wordings that vary
+# Each class of variation with a real line (the thread it was posted in beside it).
+
+
+def first_root(text: str):  # type: ignore[no-untyped-def]
+    roots = triage_text(text).root_causes
+    assert roots, f"no root cause in {text!r}"
+    return roots[0]
+
+
+def test_a_message_in_another_case_is_read() -> None:
+    # https://github.com/rajeshroy402/DeepStream-dGPU-Installation/issues/5
+    first = first_root("Failed to initialize NVML: Driver/Library version mismatch\n")
+    assert (first.id, first.family) == ("nvml.version-mismatch", "driver-mismatch")
+    # the exact case still reads the same way, and the facts keep the log's own case
+    assert first_root("Failed to initialize NVML: Driver/library version mismatch\n").id == (
+        "nvml.version-mismatch"
+    )
+    assert first.facts["error"] == "Driver/Library version mismatch"
+
+
+def test_a_glibc_version_with_straight_quotes_and_without_required_by_is_read() -> None:
+    # https://github.com/ghostplant/tensorflow-wheel-collections/issues/1
+    first = first_root("`ImportError: /usr/lib64/libm.so.6: version 'GLIBC_2.23' not found`\n")
+    assert (first.family, first.facts["version"]) == ("glibc-abi", "GLIBC_2.23")
+    assert "GLIBC_2.23" in first.diagnosis and "/usr/lib64/libm.so.6" in first.diagnosis
+    # https://github.com/conda-forge/tensorflow-feedstock/issues/67: the path wrapped
+    wrapped = first_root(
+        "ImportError: /lib64/libc.so.6: version 'GLIBC_2.16' not found (required by \n"
+        "/opt/conda/.../tensorflow/python/_pywrap_tensorflow_internal.so)\n"
+    )
+    assert wrapped.id == "loader.glibc-version"
+    assert wrapped.facts["path"].endswith("_pywrap_tensorflow_internal.so")
+
+
+def test_a_line_without_the_programs_prefix_is_read() -> None:
+    # https://github.com/brokeDude2901/dxgkrnl_ubuntu/issues/21 (no "ldconfig: " before it)
+    first = first_root("libcuda.so.1 is not a symbolic link\n")
+    assert (first.family, first.facts["path"]) == ("library-symlink", "libcuda.so.1")
+
+
+def test_an_nvrm_message_is_read_whatever_line_of_it_holds_the_needle() -> None:
+    # https://github.com/flatcar/Flatcar/issues/1283 (dmesg indents the continuation)
+    first = first_root(
+        "[130852.530546] NVRM: The NVIDIA GPU 0000:02:00.0 (PCI ID: 10de:1b38)\n"
+        "                NVRM: installed in this system is not supported by the\n"
+        "                NVRM: NVIDIA 535.104.05 driver release.\n"
+    )
+    assert first.id == "nvrm.unsupported-gpu" and first.line == 1
+    assert (first.facts["pci_id"], first.facts["driver"]) == ("10de:1b38", "535.104.05")
+    # https://github.com/negativo17/nvidia-driver/issues/158 (journalctl -k)
+    gsp = first_root(
+        "kernel: NVRM: The NVIDIA GPU 0000:09:00.0 (PCI ID: 10de:1d01)\n"
+        "             NVRM: installed in this system is not supported by open\n"
+        "             NVRM: nvidia.ko because it does not include the required GPU\n"
+        "             NVRM: System Processor (GSP).\n"
+    )
+    assert (gsp.id, gsp.facts["bus_id"]) == ("nvrm.open-module-needs-gsp", "0000:09:00.0")
+
+
+def test_a_long_line_is_joined_with_the_next_only_for_a_needle_across_the_join() -> None:
+    # https://github.com/bitsandbytes-foundation/bitsandbytes/issues/236: the long warning
+    # above the loader's line is not part of it
+    result = triage_text(
+        "CUDA_SETUP: WARNING! libcudart.so not found in any environmental path. "
+        "Searching /usr/local/cuda/lib64...\n"
+        "ERROR: /workspaces/XXX/.venv/bin/python: undefined symbol: cudaRuntimeGetVersion\n"
+    )
+    first = result.root_causes[0]
+    assert (first.line, first.text) == (
+        2,
+        "ERROR: /workspaces/XXX/.venv/bin/python: undefined symbol: cudaRuntimeGetVersion",
+    )
+    assert first.family == "library-missing"
+    # a line holding another needle is still joined when the message spans the join
+    wrapped = first_root(
+        "tensorflow_gpu-1.1.0-cp35-cp35m-win_amd64.whl is not a supported wheel on this p\n"
+        "latform.\n"
+    )
+    assert wrapped.id == "pip.unsupported-wheel"
+
+
+def test_onnx_runtimes_provider_dll_error_126_is_a_missing_dependency() -> None:
+    # https://github.com/microsoft/onnxruntime/issues/21501
+    first = first_root(
+        "[E:onnxruntime:Default, provider_bridge_ort.cc:1745 onnxruntime::TryGetProviderInfo_CUDA]"
+        " D:\\a_work\\1\\s\\onnxruntime\\core\\session\\provider_bridge_ort.cc:1426 "
+        "onnxruntime::ProviderLibrary::Get [ONNXRuntimeError] : 1 : FAIL : LoadLibrary failed "
+        'with error 126 "" when trying to load "C:\\sd.webui\\system\\python\\lib\\'
+        'site-packages\\onnxruntime\\capi\\onnxruntime_providers_cuda.dll"\n'
+    )
+    assert (first.family, first.framework, first.platform) == (
+        "library-missing",
+        "onnxruntime",
+        "windows",
+    )
+    assert "onnxruntime_providers_cuda.dll" in first.diagnosis
+    assert "PATH" in first.fix and "tensorflow" not in first.fix
+
+
+@pytest.mark.parametrize(
+    ("line", "fact"),
+    [
+        # https://github.com/ecmwf-lab/ai-models-graphcast/issues/18
+        (
+            "jaxlib.xla_extension.XlaRuntimeError: RESOURCE_EXHAUSTED: Failed to allocate "
+            "request for 2.99GiB (3206250496B) on device ordinal 0",
+            "3206250496",
+        ),
+        # https://github.com/onpix/LLNeRF/issues/9
+        (
+            "jaxlib.xla_extension.XlaRuntimeError: RESOURCE_EXHAUSTED: Out of memory "
+            "allocating 20029400304 bytes.",
+            "20029400304",
+        ),
+    ],
+)
+def test_xlas_allocation_failures_are_out_of_memory(line: str, fact: str) -> None:
+    first = first_root(line + "\n")
+    assert (first.family, first.framework) == ("out-of-memory", "jax")
+    assert fact in first.diagnosis.split("Log line")[0]
+    assert "XLA_PYTHON_CLIENT" in first.fix
+
+
+def test_an_nvidia_smi_subcommand_refused_is_a_permission_problem() -> None:
+    # https://github.com/gpuopenanalytics/pynvml/issues/19
+    first = first_root(
+        "(base) bzaitlen@dgx15:~$ nvidia-smi nvlink -g 0\n"
+        "GPU 0: Tesla V100-SXM2-32GB (UUID: GPU-96ab329d-7a1f-73a8-a9b7-18b4b2855f92)\n"
+        "NVML: Unable to get the NvLink link utilization counter control for link 0: "
+        "Insufficient Permissions\n"
+    )
+    assert (first.id, first.family) == ("nvidia-smi.query-insufficient-permissions", "permission")
+    assert "Tesla V100-SXM2-32GB" in first.diagnosis
+
+
+def test_the_loader_error_inside_a_load_failure_decides_its_family() -> None:
+    # https://github.com/davisking/dlib/issues/2719: two cuDNN 8 releases mixed, not missing
+    first = first_root(
+        "Could not load library libcudnn_cnn_train.so.8. Error: /usr/local/cuda-11.1/targets/"
+        "x86_64-linux/lib/libcudnn_ops_train.so.8: symbol _Z22cudnnGenericOpTensorNdILi3EE, "
+        "version libcudnn_ops_infer.so.8 not defined in file libcudnn_ops_infer.so.8 with link "
+        "time reference\n"
+    )
+    assert (first.id, first.family) == ("cudnn8.sublibrary-load-failed", "cudnn-version")
+    assert "dependency" not in first.facts
+    assert "different cuDNN releases" in first.diagnosis and "one cuDNN release" in first.fix
+    # https://github.com/microsoft/onnxruntime/issues/8594: the same message for cuBLAS
+    cublas = first_root(
+        "OSError: /home/gpu/anaconda3/envs/FXM/lib/python3.7/lib-dynload/../../libcublas.so.11: "
+        "symbol free_gemm_select version libcublasLt.so.11 not defined in file libcublasLt.so.11 "
+        "with link time reference\n"
+    )
+    assert (cublas.id, cublas.family) == ("loader.symbol-version-not-defined", "glibc-abi")
+    assert "libcublasLt.so.11" in cublas.fix
+
+
+def test_pypis_windows_torch_wheel_is_the_cpu_build_and_a_cuda_wheel_is_not() -> None:
+    # https://github.com/opendatalab/MinerU/issues/240
+    mirror = (
+        "(MinerU_GPU) C:\\Users\\tu_ha>pip install torch==2.3.1 torchvision==0.18.1\n"
+        "  Using cached https://mirrors.aliyun.com/pypi/packages/85/fc/ee5bb50eff313149657f173b0"
+        "03649677e27fa3aaae1ecc806add37f017c/torch-2.3.1-cp310-cp310-win_amd64.whl (159.8 MB)\n"
+    )
+    first = first_root(mirror)
+    assert (first.family, first.platform) == ("cpu-only-build", "windows")
+    assert "download.pytorch.org/whl/cu" in first.fix and "torch==2.3.1" in first.fix
+    cuda = mirror.replace("torch-2.3.1-", "torch-2.3.1%2Bcu121-")
+    assert triage_text(cuda).root_causes == ()
+
+
+def test_a_wrong_elf_class_copy_the_search_skipped_is_not_the_root_cause() -> None:
+    # https://github.com/ollama/ollama/issues/5493: the 32-bit copy is skipped, the 64-bit
+    # driver library lacks a newer driver API
+    result = triage_text(
+        'time=2024-07-04T17:13:20.134+08:00 level=DEBUG source=gpu.go:385 msg="Unable to load '
+        'nvcuda" library=/usr/lib/libcuda.so.418.74 error="Unable to load /usr/lib/libcuda.so.'
+        "418.74 library to query for Nvidia GPUs: /usr/lib/libcuda.so.418.74: wrong ELF class: "
+        'ELFCLASS32"\n'
+        "dlerr: /usr/lib64/libcuda.so.418.74: undefined symbol: cuCtxCreate_v3\n"
+    )
+    assert [(i.id, i.family) for i in result.root_causes] == [
+        ("loader.undefined-symbol.libcuda", "driver-too-old")
+    ]
+    skipped = next(i for i in result.items if i.id == "loader.wrong-elf-class")
+    assert skipped.explained_by == ("loader.undefined-symbol.libcuda",)
+    # alone, the wrong ELF class stays the root cause
+    assert first_root("libfoo.so: wrong ELF class: ELFCLASS32\n").family == "glibc-abi"
+
+
+def test_no_kernel_driver_inside_a_docker_container_is_the_container() -> None:
+    # https://github.com/tensorflow/tensorflow/issues/44869: Docker names the host after the
+    # container's id
+    first = first_root(
+        "2020-11-11 10:46:37.467270: I tensorflow/stream_executor/cuda/cuda_diagnostics.cc:156]"
+        " kernel driver does not appear to be running on this host (16c54693e7f2): "
+        "/proc/driver/nvidia/version does not exist\n"
+    )
+    assert (first.family, first.platform) == ("container", "container")
+    # a host named like a word is no container
+    host = first_root(
+        "I tensorflow/stream_executor/cuda/cuda_diagnostics.cc:86] kernel driver does not "
+        "appear to be running on this host (joao): /proc/driver/nvidia/version does not exist\n"
+    )
+    assert host.family == "driver-missing"
+
+
+def test_jaxs_outdated_cudnn_is_a_cudnn_version_with_its_numbers() -> None:
+    # https://github.com/rgommers/pixi-dev-scipystack/issues/1
+    first = first_root(
+        "E   RuntimeError: Backend 'cuda' failed to initialize: Unable to use CUDA because of "
+        "the following issues with CUDA components:\n"
+        "E   Outdated cuDNN installation found.\n"
+        "E   Version JAX was built against: 8907\n"
+        "E   Minimum supported: 9100\n"
+        "E   Installed version: 8907\n"
+    )
+    assert (first.id, first.family) == ("jax.outdated-component.cudnn", "cudnn-version")
+    sentence = first.diagnosis.split("Log line")[0]
+    assert "9100" in sentence and "8907" in sentence
+
+
+def test_xlas_dnn_initialization_failure_alone_is_a_cudnn_init_failure() -> None:
+    # https://github.com/jax-ml/jax/issues/15742
+    first = first_root(
+        "jaxlib.xla_extension.XlaRuntimeError: FAILED_PRECONDITION: DNN library initialization "
+        "failed. Look at the errors above for more details.\n"
+    )
+    assert (first.id, first.family, first.framework) == ("xla.dnn.init-failed", "cudnn-init", "jax")
+
+
+def test_a_generic_cause_inside_a_specific_symptom_is_the_root_cause() -> None:
+    # https://github.com/jax-ml/jax/blob/main/docs/installation.md (the error it explains)
+    first = first_root(
+        "CUDA backend failed to initialize: Found CUDA version 12000, but JAX was built against "
+        "version 12020, which is newer. The copy of CUDA that is installed must be at least as "
+        "new as the version against which JAX was built. (Set TF_CPP_MIN_LOG_LEVEL=0 and rerun "
+        "for more info.)\n"
+    )
+    assert first.id == "jax.found-older-version"
+    assert "12000" in first.diagnosis and "12020" in first.diagnosis
+
+
+# ---------------------------------------------------------------- the words of a diagnosis
+
+
+def sentence(item) -> str:  # type: ignore[no-untyped-def]
+    """The diagnosis without the quoted log line (what it says in its own words)."""
+    return re.sub(r' Log line \d+: ".*$', "", item.diagnosis, flags=re.S)
+
+
+def test_xlas_cudnn_message_in_a_jax_log_gets_jaxs_fix() -> None:
+    # https://github.com/jax-ml/jax/issues/17553: jaxlib prints XLA's paths as external/xla
+    first = first_root(
+        "2023-09-11 18:02:05.062414: E external/xla/xla/stream_executor/cuda/cuda_dnn.cc:439] "
+        "Could not create cudnn handle: CUDNN_STATUS_NOT_INITIALIZED\n"
+    )
+    assert (first.family, first.framework) == ("cudnn-init", "jax")
+    assert "XLA_PYTHON_CLIENT" in first.fix and "set_memory_growth" not in first.fix
+
+
+def test_pip_says_which_releases_it_saw() -> None:
+    # https://github.com/tensorflow/tensorflow/issues/61873 (the list wrapped by the terminal)
+    first = first_root(
+        "ERROR: Could not find a version that satisfies the requirement tensorflow==2.12.0 "
+        "(from versions: 1.13.1, 1.13.2, 1.14.0, 2.10.1, \n"
+        "2.11.0rc0, 2.11.0)\n"
+        "ERROR: No matching distribution found for tensorflow==2.12.0\n"
+    )
+    assert first.id == "pip.no-matching-distribution"
+    assert "1.13.1 to 2.11.0" in sentence(first) and "tensorflow==2.12.0" in sentence(first)
+
+
+def test_the_python_of_a_pip_log_is_read_from_the_wheels_it_picked() -> None:
+    # https://github.com/kwea123/VTuber_Unity/issues/18
+    first = first_root(
+        " ` Using cached opencv_python-4.5.1.48-cp38-cp38-win_amd64.whl (34.9 MB)`\n"
+        "`ERROR: No matching distribution found for tensorflow-gpu<=1.12.0 (from -r "
+        "requirements_gpu.txt (line 3))`\n"
+    )
+    assert "Python 3.8" in sentence(first) and "cp38" in sentence(first)
+
+
+def test_a_compiler_version_or_a_host_name_is_no_gpu_name() -> None:
+    # https://github.com/fudan-generative-vision/hallo/issues/203 ("V12.1.66" is nvcc's)
+    first = first_root(
+        "FAIL : Failed to load library libonnxruntime_providers_cuda.so with error: "
+        "libcublasLt.so.11: cannot open shared object file: No such file or directory\n"
+        "Cuda compilation tools, release 12.1, V12.1.66\n"
+    )
+    assert "GPU in the log" not in first.diagnosis
+    assert (
+        triage_text(
+            "[ 1843.4] NVRM: loading NVIDIA UNIX Open Kernel Module for x86_64  570.158.01  "
+            "Release Build  (dvs-builder@U22-I3-B10-02-5)\n"
+        ).context.gpus
+        == ()
+    )
+
+
+def test_the_cuda_call_that_failed_is_read_from_the_lines_after_the_error() -> None:
+    # https://github.com/NVIDIA/gvdb-voxels/issues/120
+    first = first_root(
+        "> GVDB CUDA ERROR:\n"
+        ">   Launch status: the provided PTX was compiled with an unsupported toolchain.\n"
+        ">   Kernel status: no error\n"
+        ">   Caller: VolumeGVDB::LoadFunction\n"
+        ">   Call:   cuModuleLoad\n"
+    )
+    assert "It failed in cuModuleLoad." in sentence(first)
+
+
+def test_no_device_beside_a_working_driver_says_the_process_gets_no_gpu() -> None:
+    # https://github.com/tensorflow/tensorflow/issues/62494 (a cluster node)
+    first = first_root(
+        "E tensorflow/stream_executor/cuda/cuda_driver.cc:328] failed call to cuInit: "
+        "CUDA_ERROR_NO_DEVICE: no CUDA-capable device is detected\n"
+        "I tensorflow/stream_executor/cuda/cuda_diagnostics.cc:200] libcuda reported version is: "
+        "515.43.4\n"
+        "I tensorflow/stream_executor/cuda/cuda_diagnostics.cc:204] kernel reported version is: "
+        "515.43.4\n"
+    )
+    assert first.family == "visibility"
+    assert "driver 515.43.4" in sentence(first) and "given no GPU" in sentence(first)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # https://github.com/vosen/ZLUDA/issues/213 (cmd.exe, as the paste quotes it)
+        "\u201cnvidia-smi\u201d is not recognized as an internal or external command, an "
+        "executable program or a batch file.",
+        # https://github.com/peci1/nvidia-htop/issues/23 (a tool that runs nvidia-smi)
+        "FileNotFoundError: [Errno 2] No such file or directory: 'nvidia-smi': 'nvidia-smi'",
+    ],
+)
+def test_nvidia_smi_missing_is_read_in_the_words_of_windows_and_python(line: str) -> None:
+    assert (first_root(line + "\n").id, first_root(line + "\n").family) == (
+        "shell.no-nvidia-smi",
+        "driver-missing",
+    )
+
+
+def test_typographic_quotes_of_a_web_paste_read_as_the_programs_own() -> None:
+    # the line of https://github.com/tensorflow/tensorflow/issues/45200 as a web page or a
+    # word processor renders it (quotes turned typographic)
+    line = (
+        "2020-11-27 11:03:52.110395: W tensorflow/stream_executor/platform/default/"
+        "dso_loader.cc:59] Could not load dynamic library \u2018libcudnn.so.8\u2019; dlerror: "
+        "libcudnn.so.8: cannot open shared object file: No such file or directory\n"
+    )
+    first = first_root(line)
+    assert (first.id, first.facts["soname"]) == ("tf.dso.dlopen-failed.cudnn", "libcudnn.so.8")
+    assert straight_quotes("\u201cx\u201d \u2018y\u2019".encode()) == b"\"x\" 'y'"

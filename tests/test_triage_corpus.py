@@ -29,6 +29,11 @@ WRONG = {
     "pip-tensorflow-gpu-2120-not-found-windows": (
         "a wording of an installer front-end the catalogue lacks"
     ),
+    "win-devicequery-returned-38-no-device": (
+        "'no CUDA-capable device is detected' alone: three other cases with only this line "
+        "are visibility (a GPU selected that is not there); nothing here shows the driver "
+        "is missing rather than the device hidden"
+    ),
 }
 
 

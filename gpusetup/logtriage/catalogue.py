@@ -5,7 +5,10 @@ the lines worth a closer look at the speed of a byte scan.
 Everything loads on first use (``catalogue()``), so importing gpusetup costs nothing.
 
 The prefilter: every entry's needle is a literal part of every line it can match, so a line
-holding no needle needs no further look. Testing 250 needles one by one costs a pass over
+holding no needle needs no further look. Needles are compared without regard to ASCII case
+(upstream wording changes case between releases and people retype messages: "Driver/library"
+and "Driver/Library"): the anchors are lower case and scan a lower-cased copy of the log, which
+costs one fast pass. Testing 250 needles one by one costs a pass over
 the log each, and one regular expression of all of them costs far more (Python's engine
 tries each alternative at each position). Instead each needle gets an anchor: a short piece
 of it that starts at one of a few rare characters, chosen so that a handful of characters
@@ -23,10 +26,10 @@ from typing import Any
 
 from gpusetup.knowledge import KnowledgeError, checks_dir, read_toml
 
-#: How often each character appears in logs and prose, most frequent first (estimated from
-#: the healthy logs of the corpus, Python sources and English text): anchors prefer the end
-#: of this list. Characters not listed count as rare.
-_FREQUENT = " etaosinrlcd\n0u1mp.h2f:/g-53_4=y6bw,879v)(IkE'\"xTSCAFWNRDLPM>O|UB[]"
+#: How often each character appears in lower-cased logs and prose, most frequent first
+#: (estimated from the healthy logs of the corpus, Python sources and English text): anchors
+#: prefer the end of this list. Characters not listed count as rare.
+_FREQUENT = " etaosinrlcd\n0u1mp.h2f:/g-53_4=y6bw,879v)(k'\"x>|[]"
 #: Anchor length: long enough to be rare, short enough that a terminal's wrap rarely cuts it.
 _ANCHOR = 5
 #: Words every GPU log is full of (paths of TensorFlow, XLA, PyTorch, glog prefixes, training
@@ -40,7 +43,7 @@ _COMMON = (
     "epoch Epoch step/step val_loss learning_rate Traceback (most recent call last): File "
     "line in <module> return self._call_impl(*args, **kwargs) INFO WARNING ERROR DEBUG "
     "Downloading Collecting Requirement already satisfied: Installing collected packages"
-)
+).lower()
 
 
 @dataclass(frozen=True)
@@ -77,10 +80,25 @@ class Entry:
                 f"checks/data/messages/{self.file}: {self.id}: bad regex ({exc})"
             ) from exc
 
+    @property
+    def regex_folded(self) -> re.Pattern[str]:
+        """The expression without regard to case: tried where the exact one fails (a message
+        retyped, or worded in another case by another release)."""
+        return _compiled(self.pattern, re.IGNORECASE)
+
 
 @cache
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+def _compiled(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    return re.compile(pattern, flags)
+
+
+def fold(text: str) -> str:
+    """``text`` as the prefilter compares it: ASCII letters in lower case (what
+    ``bytes.lower`` does to the log)."""
+    return text.translate(_ASCII_LOWER) if not text.isascii() else text.lower()
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 @dataclass(frozen=True)
@@ -88,12 +106,20 @@ class Catalogue:
     entries: tuple[Entry, ...]
     by_id: dict[str, Entry] = field(hash=False, compare=False)
     facts: dict[str, Any] = field(hash=False, compare=False)
-    #: (anchor expression, needles it stands for) per anchor character
+    #: (anchor expression, folded needles it stands for) per anchor character
     prefilter: tuple[tuple[re.Pattern[bytes], tuple[str, ...]], ...] = ()
-    #: entries per needle, specific entries first
+    #: entries per needle (folded: see ``fold``), specific entries first
     by_needle: dict[str, tuple[Entry, ...]] = field(hash=False, compare=False, default_factory=dict)
     #: the needles of each prefilter group, as bytes
     prefilter_bytes: tuple[tuple[bytes, ...], ...] = ()
+    #: the folded needles each anchor stands for, by anchor number (what ``anchor_hits``
+    #: reports), and as bytes
+    anchors: tuple[tuple[str, ...], ...] = ()
+    anchors_bytes: tuple[tuple[bytes, ...], ...] = ()
+    #: (prefilter group, the anchor after its first character) -> anchor number
+    anchor_ids: dict[tuple[int, bytes], int] = field(
+        hash=False, compare=False, default_factory=dict
+    )
 
 
 def _needles(row: dict[str, Any]) -> tuple[str, ...]:
@@ -143,15 +169,19 @@ def catalogue() -> Catalogue:
         raise KnowledgeError(f"{folder} holds no messages; reinstall gpusetup")
     by_needle: dict[str, list[Entry]] = {}
     for e in entries:
-        for n in e.needles:
+        for n in dict.fromkeys(fold(n) for n in e.needles):
             by_needle.setdefault(n, []).append(e)
-    prefilter = _prefilter(sorted(by_needle))
+    prefilter, chosen = _prefilter(sorted(by_needle))
+    anchors, anchor_ids = _anchor_table(prefilter, chosen)
     return Catalogue(
         entries=tuple(entries),
         by_id={e.id: e for e in entries},
         facts=read_toml(folder / "facts.toml"),
         prefilter=prefilter,
         prefilter_bytes=tuple(tuple(n.encode() for n in needles) for _, needles in prefilter),
+        anchors=anchors,
+        anchors_bytes=tuple(tuple(n.encode() for n in needles) for needles in anchors),
+        anchor_ids=anchor_ids,
         by_needle={n: tuple(sorted(es, key=lambda e: e.generic)) for n, es in by_needle.items()},
     )
 
@@ -171,8 +201,16 @@ def _starts(needle: str) -> list[int]:
     return rare or every
 
 
-def _prefilter(needles: list[str]) -> tuple[tuple[re.Pattern[bytes], tuple[str, ...]], ...]:
-    """Anchor expressions that together find every needle (see the module's docstring)."""
+def _prefilter(
+    needles: list[str],
+) -> tuple[tuple[tuple[re.Pattern[bytes], tuple[str, ...]], ...], dict[str, bytes]]:
+    """Anchor expressions that together find every needle (see the module's docstring), and
+    the anchor chosen for each needle.
+
+    Each expression is ``X(?=(rest))``: Python's engine scans for the literal ``X`` at the
+    speed of a byte search, the lookahead lets anchors overlap (each position is tried), and
+    the group says which anchor stands there, so a line is tested only for the needles of
+    the anchors it holds."""
     # cost of an anchor character: a pass over the log, plus a hit wherever the character
     # stands (frequency falls with rank about as 1/rank, 15% for the space)
     weight = {
@@ -190,13 +228,34 @@ def _prefilter(needles: list[str]) -> tuple[tuple[re.Pattern[bytes], tuple[str, 
         groups.append((best, members))
         left -= set(members)
     out = []
+    chosen: dict[str, bytes] = {}
     for ch, members in groups:
         anchors = set()
         for n in members:
             i = next(i for i in _starts(n) if n[i] == ch)
-            anchors.add(n[i : i + _ANCHOR].encode())
-        out.append((re.compile(_trie(sorted(anchors))), tuple(members)))
-    return tuple(out)
+            chosen[n] = n[i : i + _ANCHOR].encode()
+            anchors.add(chosen[n][1:])
+        rest = _trie(sorted(anchors))
+        out.append((re.compile(re.escape(ch.encode()) + b"(?=(" + rest + b"))"), tuple(members)))
+    return tuple(out), chosen
+
+
+def _anchor_table(
+    prefilter: tuple[tuple[re.Pattern[bytes], tuple[str, ...]], ...], chosen: dict[str, bytes]
+) -> tuple[tuple[tuple[str, ...], ...], dict[tuple[int, bytes], int]]:
+    """The needles each anchor the expressions can report stands for. The trie stops at the
+    shortest anchor that a longer one starts with, so that one stands for both."""
+    table: dict[tuple[int, bytes], list[str]] = {}
+    for group, (_, members) in enumerate(prefilter):
+        rests = {chosen[n][1:] for n in members}
+        reported = {r for r in rests if not any(r != o and r.startswith(o) for o in rests)}
+        for n in members:
+            rest = chosen[n][1:]
+            for r in reported:
+                if rest.startswith(r):
+                    table.setdefault((group, r), []).append(n)
+    keys = sorted(table)
+    return tuple(tuple(table[k]) for k in keys), {k: i for i, k in enumerate(keys)}
 
 
 def _trie(words: list[bytes]) -> bytes:
@@ -221,9 +280,14 @@ def _trie(words: list[bytes]) -> bytes:
 
 
 def anchor_hits(block: bytes) -> list[tuple[int, int]]:
-    """(offset, prefilter group) of every anchor in ``block``, sorted by offset."""
+    """(offset, anchor number) of every anchor in ``block`` (lower-cased: ``bytes.lower``),
+    sorted by offset; ``catalogue().anchors[n]`` are the needles anchor ``n`` stands for."""
+    cat = catalogue()
+    ids = cat.anchor_ids
     hits: list[tuple[int, int]] = []
-    for group, (expression, _) in enumerate(catalogue().prefilter):
-        hits.extend((match.start(), group) for match in expression.finditer(block))
+    for group, (expression, _) in enumerate(cat.prefilter):
+        hits.extend(
+            (match.start(), ids[group, match.group(1)]) for match in expression.finditer(block)
+        )
     hits.sort()
     return hits

@@ -80,7 +80,10 @@ _PLATFORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\bdocker (?:run|exec|compose)\b|\bnvidia-docker\b|\bdocker-compose\b|\bpodman\b|"
             r"Error response from daemon|nvidia-container-cli|nvidia-container-runtime|"
             r"/\.dockerenv|NVIDIA Release \d|== CUDA ==|\bDockerfile\b|\bdocker\.io/|"
-            r"\bnvcr\.io/|--gpus\b|\bcontainer\b"
+            r"\bnvcr\.io/|--gpus\b|\bcontainer\b|"
+            # Docker names a container's host after its id (12 hex digits): a shell prompt,
+            # or TensorFlow's CUDA diagnostics naming the host
+            r"(?:@|\bhost(?:name)?:? \(?)(?=[0-9a-f]{0,11}[a-f])(?=[0-9a-f]{0,11}\d)[0-9a-f]{12}\b"
         ),
     ),
     (
@@ -119,8 +122,23 @@ _FRAMEWORKS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     ("onnxruntime", re.compile(r"onnxruntime|CUDAExecutionProvider|\bORT\b|onnx runtime", re.I)),
     ("paddle", re.compile(r"\bpaddle(?:paddle)?\b", re.I)),
-    ("jax", re.compile(r"\bjax(?:lib)?\b|\bflax\b|xla_bridge")),
-    ("pytorch", re.compile(r"\btorch\b|\bPyTorch\b|torchvision|\bcuda:\d\b|libtorch|torch/")),
+    # jaxlib builds XLA as external/xla (external/org_tensorflow before 2023); TensorFlow's
+    # own builds print tensorflow/... or external/local_xla/...
+    (
+        "jax",
+        re.compile(
+            r"\bjax(?:lib)?\b|\bflax\b|xla_bridge|external/xla/xla/|external/org_tensorflow/"
+        ),
+    ),
+    (
+        "pytorch",
+        re.compile(
+            r"\btorch\b|\bPyTorch\b|torchvision|\bcuda:\d\b|libtorch|torch/|TORCH_USE_CUDA_DSA|"
+            r"\bc10::|CUDAException\.cpp|ProcessGroupNCCL|aten/src|\bTHCGeneral\b|"
+            # PyTorch's C10_CUDA_CHECK and the THC check of PyTorch < 1.4
+            r"RuntimeError: CUDA error: |cuda runtime error \(\d+\)"
+        ),
+    ),
     (
         "tensorflow",
         re.compile(r"tensorflow|\bkeras\b|\btf\.(?:config|test|keras)|TensorFlow|\bTF_"),
@@ -167,14 +185,21 @@ _VERSIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     ("visible_devices", re.compile(r"CUDA_VISIBLE_DEVICES\s*[=:]\s*(?P<v>\S*)")),
+    ("ptxas", re.compile(r"Using ptxas at (?P<v>\S+)")),
     ("machine", re.compile(r"\b(?P<v>i[3-6]86|armv7l|aarch64|ppc64le|32-bit|32 bit)\b")),
 )
 _DRIVER = re.compile(
     (
         r"(?:Driver Version:?\s*|NVIDIA driver version:?\s*|Nvidia driver "
-        r"version:\s*|Kernel Module\s+)(?P<v>\d{3}\.\d+(?:\.\d+)?)"
+        r"version:\s*|Kernel Module\s+|libcuda reported version is:?\s*)"
+        r"(?P<v>\d{3}\.\d+(?:\.\d+)?)"
     ),
     re.I,
+)
+#: a wheel pip picked for another package shows the Python it installs for (cp38: 3.8)
+_WHEEL_PYTHON = re.compile(
+    r"[\w.]+-cp(?P<major>3)(?P<minor>\d{1,2})-(?:cp3\d{1,2}[dmu]*|abi3|none)-"
+    r"(?:win|manylinux|musllinux|linux|macosx)[\w.]*\.whl"
 )
 _CUDA_SMI = re.compile(r"CUDA Version:\s*(?P<v>\d+\.\d+)")
 _NVCC = re.compile(
@@ -185,15 +210,16 @@ _MODULE = re.compile(
     r"loading NVIDIA UNIX .*?Kernel Module for \S+\s+(?P<v2>\d{3}\.\d+(?:\.\d+)?)|"
     r"kernel reported version is:?\s*(?P<v3>\d{3}\.\d+(?:\.\d+)?)"
 )
-# GPU names as programs and people write them, for logs without a readable listing
+# GPU names as programs and people write them, for logs without a readable listing; a bare
+# model code (V100, H200) stands alone, not inside a host name or a version (V12.1.66)
 _GPU_NAME = re.compile(
-    r"\b(?P<v>(?:NVIDIA )?(?:"
+    r"(?<![\w.-])(?P<v>(?:NVIDIA )?(?:"
     r"GeForce (?:GTX |RTX |GT |MX )?\d{3,4}(?: Ti| SUPER| Laptop GPU)*|"
     r"(?:GTX|RTX|GT) ?\d{3,4}(?: Ti| SUPER)?|"
     r"(?:Tesla |GRID )?[KMPVT]\d{1,3}[a-z]?(?:[- ](?:SXM\d?|PCIE|PCIe|\d+GB))*|"
     r"(?:RTX )?A\d{2,4}(?:[- ](?:SXM\d?|PCIE|PCIe|\d+GB))*|"
     r"[HBL]\d{2,3}[a-z]?(?: NVL| PCIe| SXM\d?| \d+GB(?: HBM\d)?)*|"
-    r"Quadro \w+|TITAN \w+|Jetson \w+|Tegra X\d))\b"
+    r"Quadro \w+|TITAN \w+|Jetson \w+|Tegra X\d))\b(?![.-]\d)"
 )
 _NVML_LIB = re.compile(r"NVML library version:\s*(?P<v>\d{3}\.\d+(?:\.\d+)?)")
 _SONAME = re.compile(r"\b(lib[\w+-]+\.so(?:\.\d+)*)\b")
@@ -211,6 +237,8 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
         clue = _first_value(lines, pattern, name)
         if clue:
             versions[name] = clue
+    if "python" not in versions and (wheel := _wheel_python(lines)):
+        versions["python"] = wheel
     driver = _first_value(lines, _DRIVER, "driver")
     driver_cuda = _first_value(lines, _CUDA_SMI, "cuda")
     toolkit = _first_value(lines, _NVCC, "toolkit")
@@ -273,6 +301,15 @@ def _first_value(lines: tuple[LogLine, ...], pattern: re.Pattern[str], _name: st
             value = next((v for v in m.groups() if v), None)
             if value:
                 return Clue(value, line.number, _short(line.text, m.start()))
+    return None
+
+
+def _wheel_python(lines: tuple[LogLine, ...]) -> Clue | None:
+    """The Python a pip log installs for, read from the CPython tag of a wheel it chose."""
+    for line in lines:
+        m = _WHEEL_PYTHON.search(line.text)
+        if m:
+            return Clue(f"{m['major']}.{m['minor']}", line.number, _evidence(line.text, m))
     return None
 
 

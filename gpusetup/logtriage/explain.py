@@ -88,11 +88,19 @@ def fill(template: str, facts: dict[str, str]) -> str:
     missing = names - set(facts)
     for name in missing:
         template = re.sub(r"\s*\([^(){}]*\{" + name + r"\}[^(){}]*\)", "", template)
-    values = {name: facts.get(name, _NEUTRAL.get(name, name)) for name in names}
+    values = {name: _shown(name, facts.get(name, _NEUTRAL.get(name, name))) for name in names}
     try:
         return template.format(**values)
     except (KeyError, IndexError, ValueError):
         return template
+
+
+def _shown(name: str, value: str) -> str:
+    """A fact as a sentence shows it: a C++ symbol mangled beyond reading is cut (the log
+    line quoted with the diagnosis has it whole)."""
+    if name == "symbol" and len(value) > 60:
+        return value[:48] + "…"
+    return value
 
 
 def cuda_version_of(number: str) -> str | None:
@@ -149,22 +157,30 @@ def fix_template(entry: Entry, framework: str | None, platform: str | None, cond
 
 
 def decoded(
-    entry: Entry, family: str, facts: dict[str, str], ctx: Context, text: str = ""
+    entry: Entry,
+    family: str,
+    facts: dict[str, str],
+    ctx: Context,
+    text: str = "",
+    following: str = "",
 ) -> list[str]:
     """Sentences that decode what the message carries and add what the rest of the log
-    shows, for the diagnosis."""
+    shows (``following``: the lines after the message), for the diagnosis."""
     out: list[str] = []
     tables: dict[str, Any] = catalogue().facts
     if "found" in facts and (v := cuda_version_of(facts["found"])):
         out.append(f"Found version {facts['found']} means the driver supports CUDA up to {v}.")
-    for key in ("loaded", "built", "value"):
-        if (
-            key in facts
-            and len(facts[key]) >= 4
-            and (v := cudnn_version_of(facts[key]))
-            and "cudnn" in entry.id
-        ):
-            out.append(f"{key} {facts[key]} = cuDNN {v}.")
+    cudnn = [
+        f"{key} {facts[key]} = cuDNN {v}"
+        for key in ("loaded", "built", "value")
+        if key in facts
+        and len(facts[key]) >= 4
+        and "cudnn" in entry.id
+        and (v := cudnn_version_of(facts[key]))
+    ]
+    if cudnn:
+        said = "; ".join(cudnn)
+        out.append(f"{said[0].upper()}{said[1:]}.")
     if entry.cuda_error is not None:
         row = next(
             (r for r in tables.get("cuda_runtime_error", []) if r["code"] == entry.cuda_error), None
@@ -239,20 +255,37 @@ def decoded(
                 f"(line {ctx.kernel_module.line})."
             )
     if entry.cuda_error is not None or family == "visibility":
-        call = _CUDA_CALL.search(text)
+        # the call is in the message, or in the lines a CUDA error check prints after it
+        # ("Call: cuModuleLoad", "cudaGetDeviceCount returned 38")
+        call = _CUDA_CALL.search(text) or _CUDA_NAME.search(following)
         if call:
             out.append(f"It failed in {call.group(1)}.")
+    if family == "visibility" and not ctx.versions.get("visible_devices"):
+        shown = [
+            f"{label} {clue.value} (line {clue.line})"
+            for label, clue in (("driver", ctx.driver), ("kernel module", ctx.kernel_module))
+            if clue
+        ]
+        if shown:
+            out.append(
+                f"The log shows the driver at work ({', '.join(shown)}): CUDA runs, but this "
+                "process is given no GPU (a scheduler's allocation, a container or "
+                "CUDA_VISIBLE_DEVICES set elsewhere)."
+            )
     if family == "visibility" and (vis := ctx.versions.get("visible_devices")):
         out.append(
             f"The log sets CUDA_VISIBLE_DEVICES={vis.value} (line {vis.line}): "
             f"{_visible_devices_words(vis.value)}"
         )
+    if family == "toolchain" and (ptxas := ctx.versions.get("ptxas")):
+        out.append(f"The ptxas in use is {ptxas.value} (line {ptxas.line}).")
     if family == "wheel":
         out.extend(_wheel_facts(entry, facts, ctx))
     return [s for s in out if s]
 
 
 _CUDA_CALL = re.compile(r"\b(cu(?:da)?[A-Z]\w+)\(")
+_CUDA_NAME = re.compile(r"\b(cu(?:da)?(?!Error)[A-Z][a-z]\w+)\b")
 
 
 def _visible_devices_words(value: str) -> str:
@@ -284,8 +317,8 @@ def _wheel_facts(entry: Entry, facts: dict[str, str], ctx: Context) -> list[str]
             have = ".".join(python.value.split(".")[:2])
             if need and have != need:
                 sentence += (
-                    f" The log shows Python {python.value} (line {python.line}): "
-                    f"a {py} wheel cannot install there."
+                    f" The log shows Python {python.value} (line {python.line}: "
+                    f"{python.evidence}): a {py} wheel cannot install there."
                 )
         if ctx.platform and ctx.platform.value in ("windows", "macos") and "linux" in plat:
             where = PLATFORM_NAMES[ctx.platform.value]
@@ -294,7 +327,7 @@ def _wheel_facts(entry: Entry, facts: dict[str, str], ctx: Context) -> list[str]
             sentence += " It is a Windows wheel."
         out.append(sentence)
     elif python and entry.id.startswith("pip."):
-        out.append(f"The log shows Python {python.value} (line {python.line}).")
+        out.append(f"The log shows Python {python.value} (line {python.line}: {python.evidence}).")
     machine = ctx.versions.get("machine")
     if machine and machine.value in ("i386", "i486", "i586", "i686", "32-bit", "32 bit", "armv7l"):
         out.append(
@@ -336,6 +369,32 @@ def _tensorflow_release(requirement: str, ctx: Context) -> list[str]:
     return out
 
 
+def combined(family: str, facts: dict[str, str], related: list[dict[str, str]]) -> str:
+    """What the lines related to a root cause add to its diagnosis (evidence combined across
+    lines): the releases pip saw, for a wheel that pip could not find."""
+    if family != "wheel" or "value" in facts:
+        return ""
+    offered = next((r["value"] for r in related if "value" in r), None)
+    if offered is None:
+        return ""
+    return versions_offered(offered, facts.get("requirement", ""))
+
+
+def versions_offered(listing: str, requirement: str = "") -> str:
+    """pip's "(from versions: ...)" in words: how many releases it saw, the oldest and the
+    newest (pip lists them oldest first)."""
+    versions = [v.strip() for v in re.split(r"[,\s]+", listing) if v.strip()]
+    if not versions or versions == ["none"]:
+        return "pip saw no release at all for this Python and platform (from versions: none)."
+    wanted = f" {requirement} is not among them." if requirement else ""
+    if len(versions) == 1:
+        return f"The only release pip saw for this Python and platform is {versions[0]}.{wanted}"
+    return (
+        f"pip saw {len(versions)} releases for this Python and platform, {versions[0]} to "
+        f"{versions[-1]} (the newest it can install here is {versions[-1]}).{wanted}"
+    )
+
+
 def inferred(ctx: Context, framework: str | None, platform: str | None) -> str:
     """A sentence saying what was inferred about the log's origin, and from what."""
     bits = []
@@ -349,7 +408,9 @@ def inferred(ctx: Context, framework: str | None, platform: str | None) -> str:
     if framework:
         name = FRAMEWORK_NAMES.get(framework, framework)
         version = ctx.versions.get({"pytorch": "torch"}.get(framework, framework))
-        bits.append(f"{name}{' ' + version.value if version else ''}")
+        bits.append(
+            f"{name} {version.value} (line {version.line}: {version.evidence})" if version else name
+        )
     return ("Inferred from the log: " + "; ".join(bits) + ".") if bits else ""
 
 

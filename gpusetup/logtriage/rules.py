@@ -5,26 +5,31 @@ diagnosis and a fix for the platform and framework the log comes from.
 The rules, in order:
 
 1. Benign lines (start-up notices, optional TensorRT) are never root causes.
-2. A load failure whose loader error names another library than the one asked for is that
-   other library's failure: the missing dependency decides the family.
+2. A load failure is read through the loader error it quotes: one that names another
+   library than the one asked for is that other library's failure (the missing dependency
+   decides the family); one that says something else (a symbol or symbol version missing,
+   the wrong ELF class, the toolkit's stub) is that error's family.
 3. A symptom is explained by a cause that lists it, or by any cause of its family, or (for
    the generic consequences: a backend that did not start, a GPU not registered) by any
    cause at all. Causes come first, in the order the log printed them; a symptom that no
    cause explains stands as a root cause after them, the more specific first.
 4. What the log says about its origin can change the verdict: TensorFlow 2.11+ on native
-   Windows has no GPU build, so "no GPU" there is a CPU-only build; nvidia-smi that cannot
-   reach the driver inside a container means the container got no GPU.
+   Windows has no GPU build, so "no GPU" there is a CPU-only build; a program that finds no
+   kernel driver inside a container means the container got no GPU.
+5. A library of the wrong word size that the log then loads from another directory was a
+   candidate the search skipped: the error about the other copy decides.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from gpusetup.logtriage import explain
 from gpusetup.logtriage.catalogue import Entry, catalogue
 from gpusetup.logtriage.context import Context, infer
-from gpusetup.logtriage.scan import Match, Scan
+from gpusetup.logtriage.scan import Match, Scan, readings
 
 #: symptoms that any cause in the same log explains: consequences that name no reason
 _ANY_CAUSE = {
@@ -32,6 +37,7 @@ _ANY_CAUSE = {
     "tf.cudart-stub.no-cuda-drivers",
     "tf.cuinit.failed",
     "tf.dnn.not-found",
+    "xla.dnn.init-failed",
     "tf.conv.algorithm-failed",
     "tf.user.no-gpu",
     "jax.backend-init-failed",
@@ -49,6 +55,7 @@ _ANY_CAUSE = {
     "cudnn8.please-make-sure",
     "nvidia-smi.no-devices",
     "nvrm.no-devices-probed",
+    "runc.hook-failed",
 }
 #: symptoms about optional libraries: not the problem when anything else is wrong or the log
 #: shows a GPU that works
@@ -71,12 +78,18 @@ _CAUSE_EXPLAINS = {
 }
 #: on one line, a message of the first family explains one of the second (the more
 #: specific reading of the same line)
-_SAME_LINE_PRECEDENCE = (("stub-library", "glibc-abi"), ("stub-library", "driver-missing"))
+_SAME_LINE_PRECEDENCE = (
+    ("stub-library", "glibc-abi"),
+    ("stub-library", "driver-missing"),
+    ("stub-library", "driver-too-old"),
+)
 #: the prefix glog/absl put before TensorFlow's and XLA's messages, left out of quotes
 _GLOG = re.compile(
     r"^(?:\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?:?\s+)?[IWEF](?:\d{4}\s+[\d:.]+\s+\d+)?\s+"
     r"[\w./\\:-]+\.(?:cc|cpp|h|py):\d+\]\s*"
 )
+#: lines after a message read for what it leaves out (the CUDA call that failed)
+_FOLLOWING = 5
 #: families whose root causes are read together (several libraries that failed to load)
 _LOADING = {"library-missing", "cudnn-missing", "driver-missing"}
 _KIN = {family: _LOADING for family in _LOADING}
@@ -121,6 +134,8 @@ def judge(scan: Scan) -> Triage:
     allowed = tuple(sorted({f for m, _ in matches for f in m.entry.frameworks}))
     ctx = infer(scan.context, allowed) if matches else Context()
     matches = [_in_context(m, family, ctx) for m, family in matches]
+    near = {line.number: line.text for line in scan.context}
+    item = partial(_item, near=near)
     live = [(m, fam) for m, fam in matches if m.entry.role != "benign" and fam != "healthy"]
     works = any(m.entry.id in _GPU_WORKS for m, _ in matches)
     if works or any(m.entry.id not in _OPTIONAL for m, _ in live):
@@ -135,14 +150,17 @@ def judge(scan: Scan) -> Triage:
         m.entry.id: tuple(sorted(c for c in present if m.entry.id in _CAUSE_EXPLAINS.get(c, ())))
         for m, _ in causes
     }
+    for m, _ in causes:
+        if not demoted[m.entry.id] and (by := _skipped_copy(m, causes)):
+            demoted[m.entry.id] = by
     items: list[Item] = []
     for m, fam in causes:
         if demoted[m.entry.id]:
-            items.append(_item(m, fam, ctx, root=False, explained_by=demoted[m.entry.id]))
+            items.append(item(m, fam, ctx, root=False, explained_by=demoted[m.entry.id]))
     causes = [(m, fam) for m, fam in causes if not demoted[m.entry.id]]
     cause_ids = {m.entry.id for m, _ in causes}
     for m, fam in sorted(causes, key=lambda x: x[0].line):
-        items.append(_item(m, fam, ctx, root=True))
+        items.append(item(m, fam, ctx, root=True))
     symptoms = [(m, fam) for m, fam in live if _role(m) == "symptom"]
     standing: list[Item] = []
     for m, fam in symptoms:
@@ -154,9 +172,9 @@ def judge(scan: Scan) -> Triage:
             }
         )
         if by:
-            items.append(_item(m, fam, ctx, root=False, explained_by=tuple(by)))
+            items.append(item(m, fam, ctx, root=False, explained_by=tuple(by)))
         else:
-            standing.append(_item(m, fam, ctx, root=True))
+            standing.append(item(m, fam, ctx, root=True))
     # unexplained symptoms: the specific before the generic, then in log order
     standing.sort(key=lambda i: (catalogue().by_id[i.id].generic, i.id in _ANY_CAUSE, i.line))
     if standing and not cause_ids:
@@ -173,16 +191,45 @@ def judge(scan: Scan) -> Triage:
     others = [i for i in items if not i.root_cause] + [s for s in standing if not s.root_cause]
     roots = [_with_related(root, roots, others) for root in roots]
     benign = [
-        _item(m, fam, ctx, root=False)
+        item(m, fam, ctx, root=False)
         for m, fam in matches
         if m.entry.role == "benign" or fam == "healthy"
     ]
-    benign += [replace(_item(m, fam, ctx, root=False), role="benign") for m, fam in optional]
+    benign += [replace(item(m, fam, ctx, root=False), role="benign") for m, fam in optional]
     return Triage(
         scan.lines,
         tuple(roots + sorted(others, key=lambda i: i.line) + benign),
         ctx,
         scan.more_matches,
+    )
+
+
+_LIBRARY_PATH = re.compile(r"(?:[A-Za-z]:)?[\w.+\\/-]*[/\\](lib[\w.+-]*\.so[\w.]*|[\w.+-]+\.dll)\b")
+
+
+def _skipped_copy(m: Match, causes: list[tuple[Match, str]]) -> tuple[str, ...]:
+    """Rule 5: the causes that name, at another path, the library a wrong-ELF-class error
+    is about (the search skipped the copy of the other word size and went on)."""
+    if m.entry.id != "loader.wrong-elf-class":
+        return ()
+    mine = {(g.group(1), g.group(0)) for g in _LIBRARY_PATH.finditer(m.text)}
+    if not mine:
+        return ()
+    names = {name for name, _ in mine}
+    paths = {path for _, path in mine}
+    return tuple(
+        sorted(
+            {
+                other.entry.id
+                for other, _ in causes
+                if other is not m
+                and other.entry.id != m.entry.id
+                and any(
+                    g.group(1) in names and g.group(0) not in paths
+                    for g in _LIBRARY_PATH.finditer(other.text)
+                )
+            }
+        )
     )
 
 
@@ -198,18 +245,39 @@ def _with_related(root: Item, roots: list[Item], others: list[Item]) -> Item:
         f'line {r.line}: "{_quote(catalogue().by_id[r.id], r.text, 120)}"'
         for r in sorted(related, key=lambda r: r.line)[:4]
     )
-    return replace(root, diagnosis=f"{root.diagnosis} Related: {shown}.")
+    diagnosis = root.diagnosis
+    combined = explain.combined(root.family, root.facts, [r.facts for r in related])
+    if combined:
+        # what the other lines add belongs to the sentence, before the quoted line
+        marker = f' Log line {root.line}: "'
+        at = diagnosis.find(marker)
+        diagnosis = (
+            f"{diagnosis[:at]} {combined}{diagnosis[at:]}" if at >= 0 else f"{diagnosis} {combined}"
+        )
+    return replace(root, diagnosis=f"{diagnosis} Related: {shown}.")
 
 
 def _role(m: Match) -> str:
     return m.entry.role
 
 
+def _inner_cause(m: Match) -> tuple[Entry, dict[str, str]] | None:
+    """The cause the catalogue reads in the loader error a load failure quotes, when it is
+    not a missing file (a symbol, a symbol version, the ELF class, the stub library)."""
+    err = m.facts.get("dlerror")
+    if not err or m.entry.role != "cause":
+        return None
+    found = readings(err)
+    if not found or found[0][0].family in _LOADING:
+        return None
+    return found[0]
+
+
 def _dependency(m: Match) -> str | None:
     """The library a loader error blames when it is not the one asked for."""
     err = m.facts.get("dlerror")
     asked = m.facts.get("soname") or m.facts.get("dll") or m.facts.get("path") or ""
-    if not err:
+    if not err or _inner_cause(m) is not None:
         return None
     found = _LIB.search(err.split(":", 1)[0]) or _LIB.search(err)
     if not found:
@@ -235,6 +303,10 @@ def _family_of_library(name: str) -> str:
 def _reinterpret(m: Match) -> tuple[Match, str]:
     """Rule 2: the family of a match, read from what it captured."""
     family = m.entry.family
+    inner = _inner_cause(m)
+    if inner is not None:
+        entry, facts = inner
+        return replace(m, facts={**facts, **m.facts}), entry.family
     dep = _dependency(m)
     if dep and m.entry.role == "cause":
         return replace(m, facts={**m.facts, "dependency": dep}), _family_of_library(dep)
@@ -256,7 +328,7 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
     """Rule 4: TensorFlow 2.11+ on native Windows (or a build the log shows no GPU for); a
     container's nvidia-smi that cannot reach the driver (the container got no GPU)."""
     inside = ctx.platform is not None and ctx.platform.value in ("container", "kubernetes")
-    if m.entry.id == "nvidia-smi.couldnt-communicate" and inside:
+    if m.entry.id in _NO_KERNEL_DRIVER and inside:
         return m, "container"
     if m.entry.id in ("tf.gpu.cannot-dlopen", "tf.user.no-gpu"):
         version = _tf_version(ctx)
@@ -264,6 +336,14 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         if version and version >= (2, 11) and (windows or m.entry.id == "tf.user.no-gpu"):
             return m, "cpu-only-build"
     return m, family
+
+
+#: messages that say the kernel driver is not there: inside a container, the container
+#: was started without the GPU (the host's driver is not passed in)
+_NO_KERNEL_DRIVER = {
+    "nvidia-smi.couldnt-communicate",
+    "tf.cuda-diagnostics.kernel-driver-not-running",
+}
 
 
 def _drop_same_line_readings(causes: list[tuple[Match, str]]) -> list[tuple[Match, str]]:
@@ -317,19 +397,50 @@ def _framework(entry: Entry, ctx: Context) -> str | None:
 
 
 def _quote(entry: Entry, text: str, width: int = 240) -> str:
-    """The message as the log printed it (the line, or the part of a long line around where
-    the entry matched)."""
+    """The message as the log printed it: the line, or for a long line the part where the
+    entry matched with a little before it, the line's end (where programs put their
+    verdict) and, given room, its beginning (who prints it)."""
     flat = _GLOG.sub("", text.replace("\n", " ").strip(), count=1)
     if len(flat) <= width:
         return flat
-    found = entry.regex.search(flat)
-    start = max(0, (found.start() if found else 0) - width // 4)
-    piece = flat[start : start + width - 2]
-    return ("…" if start else "") + piece + "…"
+    found = entry.regex.search(flat) or entry.regex_folded.search(flat)
+    begin, end = (found.start(), found.end()) if found else (0, 0)
+    lead = ""
+    if begin > width // 3:
+        # from a word a little before the match (the "cuda runtime error" of
+        # "cuda runtime error (35)")
+        cut = flat.rfind(" ", 0, begin - width // 6) + 1
+        lead = flat[: width // 5].rstrip() + " … " if width >= 200 and cut else "…"
+        flat, end = flat[cut:], end - cut
+    room = width - len(lead)
+    if len(flat) <= room:
+        return lead + flat
+    if len(flat) - room <= 24 or end >= room - 20:
+        return lead + flat[: room - 1].rstrip() + "…"
+    keep = max(end, room * 2 // 3)
+    return lead + flat[:keep].rstrip() + " … " + flat[-(room - keep - 3) :].lstrip()
+
+
+def _also(entry: Entry, first: str, other: str, width: int = 120) -> str:
+    """Another occurrence of a message, quoted by what differs from the first: who printed
+    the same error there (a watchdog, another rank), else the occurrence itself."""
+    mine, theirs = (entry.regex.search(t) or entry.regex_folded.search(t) for t in (first, other))
+    if mine and theirs and mine.group(0) == theirs.group(0) and theirs.start() > 8:
+        before = _GLOG.sub("", other[: theirs.start()].strip(), count=1)
+        if len(before) > width - 3:
+            before = before[: width - 4] + "…"
+        return f"{before} … {theirs.group(0)}" if before else _quote(entry, other, width)
+    return _quote(entry, other, width)
 
 
 def _item(
-    m: Match, family: str, ctx: Context, *, root: bool, explained_by: tuple[str, ...] = ()
+    m: Match,
+    family: str,
+    ctx: Context,
+    *,
+    root: bool,
+    explained_by: tuple[str, ...] = (),
+    near: dict[int, str] | None = None,
 ) -> Item:
     entry = m.entry
     platform = ctx.platform.value if ctx.platform else None
@@ -337,7 +448,8 @@ def _item(
     facts = dict(m.facts)
     words = [explain.fill(entry.diagnosis, facts)]
     extra_family = family if family != entry.family else entry.family
-    words.extend(explain.decoded(entry, extra_family, facts, ctx, m.text))
+    after = "\n".join((near or {}).get(n, "") for n in range(m.line + 1, m.line + 1 + _FOLLOWING))
+    words.extend(explain.decoded(entry, extra_family, facts, ctx, m.text, after))
     if family != entry.family:
         words.append(_reread(entry, family, facts, ctx))
     if root:
@@ -348,7 +460,7 @@ def _item(
     if others:
         words.append(
             "Also: "
-            + "; ".join(f'line {o.line}: "{_quote(entry, o.text, 120)}"' for o in others)
+            + "; ".join(f'line {o.line}: "{_also(entry, m.text, o.text)}"' for o in others)
             + "."
         )
     fix = explain.fill(
@@ -374,7 +486,21 @@ def _item(
     )
 
 
+def _inner_of(entry: Entry, facts: dict[str, str]) -> tuple[Entry, dict[str, str]] | None:
+    """The loader error's own reading (rule 2), from the facts of the item."""
+    if "dlerror" not in facts or "dependency" in facts:
+        return None
+    found = readings(facts["dlerror"])
+    if not found or found[0][0].family in _LOADING:
+        return None
+    return found[0]
+
+
 def _reread(entry: Entry, family: str, facts: dict[str, str], ctx: Context) -> str:
+    inner = _inner_of(entry, facts)
+    if inner is not None:
+        other, own = inner
+        return explain.fill(other.diagnosis, {**facts, **own})
     if family == "cpu-only-build":
         version = ctx.versions.get("tensorflow")
         shown = f"TensorFlow {version.value}" if version else "This TensorFlow"
@@ -394,6 +520,11 @@ def _fix_for(
     platform: str | None,
 ) -> str:
     """The fix of a family the rules moved a message to (rules 2 and 4)."""
+    inner = _inner_of(entry, facts)
+    if inner is not None:
+        other, own = inner
+        template = explain.fix_template(other, framework, platform, ctx.conda is not None)
+        return explain.fill(template, {**facts, **own})
     dep = facts.get("dependency", "")
     if family == "cpu-only-build":
         # the fix the catalogue gives TensorFlow's own "no GPU" (the same build problem)

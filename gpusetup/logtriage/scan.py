@@ -11,16 +11,18 @@ the platform, the framework and pasted outputs from them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from gpusetup.logtriage.catalogue import Entry, anchor_hits, catalogue
+from gpusetup.logtriage.catalogue import Entry, anchor_hits, catalogue, fold
 from gpusetup.parse.log import (
     LogLine,
     decode,
     iter_chunks,
     nvrm_message,
     split_lines,
+    straight_quotes,
     strip_decorations,
     unwrapped,
     window,
@@ -73,8 +75,14 @@ class Scan:
 _INCIDENTAL = {"pid", "process", "detail", "size", "bytes", "path", "ordinal"}
 
 
-def _signature(facts: dict[str, str]) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted((k, v) for k, v in facts.items() if k not in _INCIDENTAL))
+def _signature(facts: dict[str, str], text: str = "") -> tuple[tuple[str, str], ...]:
+    """What makes an occurrence worth showing besides the first: other facts, or another
+    message around the same error (numbers, such as timestamps and ranks, aside)."""
+    shape = _NUMBERS.sub("", text)
+    return tuple(sorted((k, v) for k, v in facts.items() if k not in _INCIDENTAL)) + (("", shape),)
+
+
+_NUMBERS = re.compile(r"[\d.:-]+")
 
 
 class _Collector:
@@ -82,6 +90,8 @@ class _Collector:
         self.found: dict[str, Match] = {}
         self.counts: dict[str, int] = {}
         self.others: dict[str, list[Occurrence]] = {}
+        #: the signatures of the occurrences kept for each entry
+        self.marks: dict[str, set[tuple[tuple[str, str], ...]]] = {}
         self.more = 0
         self.context: dict[int, LogLine] = {}
         self.lines = 0
@@ -94,12 +104,12 @@ class _Collector:
         if key in self.found:
             self.counts[key] += 1
             others = self.others[key]
-            mark = _signature(facts)
-            if (
-                mark != _signature(self.found[key].facts)
-                and len(others) < MAX_OTHERS
-                and all(_signature(o.facts) != mark for o in others)
-            ):
+            marks = self.marks[key]
+            if len(others) >= MAX_OTHERS:
+                return False
+            mark = _signature(facts, text)
+            if mark not in marks:
+                marks.add(mark)
                 others.append(Occurrence(line, text, facts))
                 return True
             return False
@@ -107,6 +117,7 @@ class _Collector:
             self.found[key] = Match(entry, line, text, facts)
             self.counts[key] = 1
             self.others[key] = []
+            self.marks[key] = {_signature(facts, text)}
             return True
         self.more += 1
         return False
@@ -134,13 +145,16 @@ def scan_text(text: str) -> Scan:
 def scan_chunks(source: Iterable[bytes]) -> Scan:
     """The messages in a log read as byte chunks (a file, stdin)."""
     out = _Collector()
-    for body, before in iter_chunks(source):
+    for raw, before in iter_chunks(source):
+        # a paste through a web page turns quotes typographic: read the quotes programs print
+        body = straight_quotes(raw)
         out.lines = before + body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
         if before < HEAD_LINES:
             out.keep(split_lines(decode(_first_lines(body, HEAD_LINES - before)), before + 1))
-        hits = anchor_hits(body)
+        low = body.lower()
+        hits = anchor_hits(low)
         if hits:
-            _match_sparse(body, before, hits, out)
+            _match_sparse(body, low, before, hits, out)
     return out.result()
 
 
@@ -156,7 +170,7 @@ def _first_lines(body: bytes, count: int) -> bytes:
 
 
 def _hit_lines(body: bytes, hits: list[tuple[int, int]]) -> list[tuple[int, int, set[int]]]:
-    """(line index within ``body``, its start offset, prefilter groups) for the lines
+    """(line index within ``body``, its start offset, the anchors it holds) for the lines
     holding hits."""
     out: list[tuple[int, int, set[int]]] = []
     pos = index = 0
@@ -174,10 +188,13 @@ def _hit_lines(body: bytes, hits: list[tuple[int, int]]) -> list[tuple[int, int,
 _CACHE_LINES = 20000
 
 
-def _match_sparse(body: bytes, before: int, hits: list[tuple[int, int]], out: _Collector) -> None:
-    """Match the hit lines of a piece past the context, decoding only the lines near them."""
+def _match_sparse(
+    body: bytes, low: bytes, before: int, hits: list[tuple[int, int]], out: _Collector
+) -> None:
+    """Match the hit lines of a piece past the context, decoding only the lines near them
+    (``low``: the piece lower-cased, where the needles are looked for)."""
     cat = catalogue()
-    for index, start, groups in _hit_lines(body, hits):
+    for index, start, anchors in _hit_lines(body, hits):
         end = body.find(b"\n", start)
         end = len(body) if end < 0 else end
         line = body[start:end]
@@ -188,11 +205,12 @@ def _match_sparse(body: bytes, before: int, hits: list[tuple[int, int]], out: _C
             continue
         # most hits past the context are in lines holding no needle: look at the raw bytes
         # (with the lines around, for a wrapped message) before decoding anything
-        needles = [n for g in groups for n in cat.prefilter_bytes[g]]
-        if not any(n in line for n in needles):
+        needles = [n for a in anchors for n in cat.anchors_bytes[a]]
+        folded = low[start:end]
+        if not any(n in folded for n in needles):
             after = body.find(b"\n", end + 1)
             prev = body.rfind(b"\n", 0, max(start - 1, 0)) + 1 if start else 0
-            around = body[prev : len(body) if after < 0 else after].replace(b"\n", b"")
+            around = low[prev : len(body) if after < 0 else after].replace(b"\n", b"")
             if not any(n in around for n in needles):
                 if len(out.cache) < _CACHE_LINES:
                     out.cache[line] = ()
@@ -212,7 +230,7 @@ def _match_sparse(body: bytes, before: int, hits: list[tuple[int, int]], out: _C
             hi = nxt + 1
         lines = split_lines(decode(body[lo:hi]), before + first + 1)
         readings: list[tuple[Entry, dict[str, str], str]] = []
-        news = _match_line(lines, index - first, groups, out, readings)
+        news = _match_line(lines, index - first, anchors, out, readings)
         alone = lines[index - first].text
         if (
             readings
@@ -243,7 +261,7 @@ def _keep_around(body: bytes, before: int, index: int, start: int, out: _Collect
 def _match_line(
     lines: list[LogLine],
     index: int,
-    groups: set[int],
+    anchors: set[int],
     out: _Collector,
     readings: list[tuple[Entry, dict[str, str], str]] | None = None,
 ) -> bool:
@@ -252,61 +270,150 @@ def _match_line(
     if index >= len(lines):
         return False
     cat = catalogue()
-    text = lines[index].text
-    needles = [n for g in groups for n in cat.prefilter[g][1] if n in text]
-    joined = None
-    if not needles:
-        # a message a terminal wrapped: the needle spans this line and the next (or the
-        # previous line and this one)
-        for start in (index, index - 1):
-            if start < 0:
-                continue
-            candidate = unwrapped(lines, start)
-            if candidate is None:
-                continue
-            found = [n for g in groups for n in cat.prefilter[g][1] if n in candidate]
+    folded = fold(lines[index].text)
+    direct = [n for a in anchors for n in cat.anchors[a] if n in folded]
+    if direct:
+        found = _read_entries(lines, index, direct, None)
+        if found:
+            return _record(lines, index, found, out, readings, None)
+    # a message a terminal wrapped: the needle spans this line and the next (or the
+    # previous line and this one); a needle wholly inside either line is read there
+    for start in (index, index - 1):
+        if start < 0:
+            continue
+        candidate = unwrapped(lines, start)
+        if candidate is None:
+            continue
+        halves = (fold(lines[start].text), fold(lines[start + 1].text))
+        whole = fold(candidate)
+        spanning = [
+            n
+            for a in anchors
+            for n in cat.anchors[a]
+            if n in whole and n not in halves[0] and n not in halves[1]
+        ]
+        if spanning:
+            found = _read_entries(lines, start, spanning, candidate)
             if found:
-                needles, joined, index = found, candidate, start
-                break
-        if not needles:
-            return False
+                return _record(lines, start, found, out, readings, candidate)
+    return False
+
+
+_Reading = tuple[int, Entry, "re.Match[str]", str, int]
+
+
+def _read_entries(
+    lines: list[LogLine], index: int, needles: list[str], joined: str | None
+) -> list[_Reading]:
+    """The readings of line ``index`` (or of ``joined``, the line a terminal wrapped) by the
+    entries of ``needles``: the specific entries' if any matched, else the generic ones'."""
+    cat = catalogue()
+    text = lines[index].text
     entries: dict[str, Entry] = {}
     for needle in needles:
         for entry in cat.by_needle[needle]:
             entries.setdefault(entry.id, entry)
     specific = [e for e in entries.values() if not e.generic]
     generic = [e for e in entries.values() if e.generic]
+    # NVRM prints one message over several lines: an entry of several lines reads it from
+    # its first line, wherever the needle stands
+    first = nvrm_message(lines, index)[0] if text.startswith(_NVRM) else index
+    found: list[_Reading] = []
+    reasons: list[tuple[int, int]] = []
     for batch in (specific, generic):
-        found = []
+        if found and any(entry.role == "cause" for _, entry, *_ in found):
+            break
+        if found:
+            # only symptoms so far: one that quotes its reason (JAX's "CUDA backend failed to
+            # initialize: <reason>") is read through a generic cause found inside the reason
+            reasons = [m.span("reason") for _, _, m, *_ in found if m.groupdict().get("reason")]
+            if not reasons:
+                break
+            batch = [e for e in batch if e.role == "cause"]
         for entry in batch:
+            at = index
             if joined is not None:
                 subject = joined
             elif entry.lines > 1:
-                subject = window(lines, index, entry.lines)
+                at = first
+                subject = window(lines, first, entry.lines + index - first)
             else:
                 subject = text
-            m = entry.regex.search(subject)
-            if m is not None:
-                found.append((m.start(), entry, m, subject))
-        if not found:
-            continue
-        # one line, several readings: a cause before a symptom (JAX's "CUDA backend failed
-        # to initialize: <cause>"), then the message that starts first, which is the one the
-        # line prints (the loader's error inside TensorFlow's is part of it)
-        best = min((_RANK[entry.role], start) for start, entry, _, _ in found)
-        news = False
-        for start, entry, m, subject in found:
-            if (_RANK[entry.role], start) != best:
+            m = entry.regex.search(subject) or entry.regex_folded.search(subject)
+            if m is None:
                 continue
-            facts = {k: v.strip() for k, v in m.groupdict().items() if v and v.strip()}
-            shown = subject
-            if subject is text and text.startswith("NVRM: "):
-                _, shown = nvrm_message(lines, index)
-            news = out.add(entry, lines[index].number, shown, facts) or news
-            if readings is not None and joined is None:
-                readings.append((entry, facts, shown))
-        return news
-    return False
+            if batch is not specific and found and not _inside(m.span(), reasons):
+                continue
+            found.append((m.start(), entry, m, subject, at))
+    return found
+
+
+def _inside(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    return any(lo <= span[0] and span[1] <= hi for lo, hi in spans)
+
+
+def _record(
+    lines: list[LogLine],
+    index: int,
+    found: list[_Reading],
+    out: _Collector,
+    readings: list[tuple[Entry, dict[str, str], str]] | None,
+    joined: str | None,
+) -> bool:
+    """Keep the readings of one line; True when one is news."""
+    # one line, several readings: a cause before a symptom (JAX's "CUDA backend failed
+    # to initialize: <cause>"), then the message that starts first, which is the one the
+    # line prints (the loader's error inside TensorFlow's is part of it)
+    text = lines[index].text
+    best = min((_RANK[entry.role], start) for start, entry, *_ in found)
+    news = False
+    for start, entry, m, subject, at in found:
+        if (_RANK[entry.role], start) != best:
+            continue
+        facts = _facts(m)
+        shown = subject
+        if subject is text and text.startswith(_NVRM) or at != index:
+            at, shown = nvrm_message(lines, at)
+        news = out.add(entry, lines[at].number, shown, facts) or news
+        if readings is not None and joined is None:
+            readings.append((entry, facts, shown))
+    return news
+
+
+_NVRM = "NVRM: "
+
+
+def _facts(m: re.Match[str]) -> dict[str, str]:
+    """The named groups a match filled, without the punctuation that ends a sentence
+    ("has the version 570.148.06.")."""
+    out = {}
+    for key, value in m.groupdict().items():
+        value = (value or "").strip()
+        if value.endswith((".", ",", ";")) and not value.endswith(".."):
+            value = value[:-1].rstrip()
+        if value:
+            out[key] = value
+    return out
+
+
+def readings(text: str) -> list[tuple[Entry, dict[str, str]]]:
+    """The causes the catalogue reads in one piece of text (a loader error quoted inside
+    another message), the specific before the generic, each in the order it starts."""
+    cat = catalogue()
+    folded = fold(text)
+    entries = {e.id: e for n, es in cat.by_needle.items() if n in folded for e in es}
+    out: list[tuple[int, Entry, dict[str, str]]] = []
+    for batch in (False, True):
+        for entry in entries.values():
+            if entry.generic != batch or entry.role != "cause" or entry.lines > 1:
+                continue
+            m = entry.regex.search(text) or entry.regex_folded.search(text)
+            if m is not None:
+                facts = _facts(m)
+                out.append((m.start(), entry, facts))
+        if out:
+            break
+    return [(entry, facts) for _, entry, facts in sorted(out, key=lambda x: x[0])]
 
 
 def clean(raw: str) -> str:

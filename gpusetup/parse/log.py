@@ -55,6 +55,26 @@ class LogLine:
     prefixed: bool = False  # a log tool's prefix (timestamp, host) stood before it
 
 
+#: typographic quotes (a paste through a web page or a word processor) and the ASCII quote
+#: programs print
+_TYPOGRAPHIC = (
+    ("\u2018".encode(), b"'"),
+    ("\u2019".encode(), b"'"),
+    ("\u201c".encode(), b'"'),
+    ("\u201d".encode(), b'"'),
+)
+
+
+def straight_quotes(data: bytes) -> bytes:
+    """``data`` with typographic quotes made the ASCII quotes programs print (lines keep
+    their number; only the quote changes)."""
+    if b"\xe2\x80" not in data:
+        return data
+    for curly, plain in _TYPOGRAPHIC:
+        data = data.replace(curly, plain)
+    return data
+
+
 def decode(data: bytes) -> str:
     """Bytes as text: UTF-8 with undecodable bytes replaced (a log is never refused)."""
     return data.decode("utf-8", "replace")

@@ -148,12 +148,43 @@ _registry_lock = threading.Lock()
 _children: set[Child] = set()
 
 
+#: how long the orderly end after a signal may take before the backstop ends the run
+INTERRUPT_GRACE_S = 5.0
+_announce_lock = threading.Lock()
+_announced = False
+_signalled: int | None = None  # the first interrupt signal, for the backstop
+
+
 def _interrupt(signum: int) -> Interrupted:
     """The run ends: later interrupt signals are only noted (the cleanup is bounded, and
     a second Ctrl-C must not cut it short)."""
-    global _interrupted
+    global _interrupted, _signalled
     _interrupted = True
+    if _signalled is None:
+        _signalled = signum
     return Interrupted(signum)
+
+
+def _announce_interrupt() -> None:
+    global _announced
+    with _announce_lock:
+        if not _announced:
+            _announced = True
+            with suppress(OSError, ValueError):
+                sys.stderr.write("gpusetup: interrupted\n")
+
+
+def _backstop() -> None:
+    """Ends the run if the ``Interrupted`` exception never reaches ``run_guarded``: Python
+    swallows an exception raised while it runs a finalizer or an import-lock callback, and
+    a signal can land right there. Polls a plain variable: a signal handler must not take
+    a lock the interrupted code may hold."""
+    while _signalled is None:
+        time.sleep(POLL_S * 2)
+    time.sleep(INTERRUPT_GRACE_S)
+    stop_all_children()
+    _announce_interrupt()
+    exit_now(128 + _signalled)
 
 
 def _on_signal(signum: int, frame: object) -> None:
@@ -164,9 +195,11 @@ def _on_signal(signum: int, frame: object) -> None:
 
 
 def install_signal_handlers() -> None:
-    """Turn SIGINT, SIGTERM and SIGHUP into ``Interrupted`` (main thread only)."""
+    """Turn SIGINT, SIGTERM and SIGHUP into ``Interrupted`` (main thread only), with the
+    backstop that ends the run should that exception be lost."""
     for signum in INTERRUPT_SIGNALS:
         signal.signal(signum, _on_signal)
+    threading.Thread(target=_backstop, name="interrupt-backstop", daemon=True).start()
 
 
 @contextmanager
@@ -220,7 +253,7 @@ def run_guarded(run: Callable[[], object]) -> None:
             stop_all_children()
     except Interrupted as exc:
         stop_all_children()  # again: the signal may have cut the first round short
-        sys.stderr.write("gpusetup: interrupted\n")
+        _announce_interrupt()
         exit_now(128 + exc.signum)  # every child is gone
     except KeyboardInterrupt:
         sys.stderr.write("gpusetup: interrupted\n")

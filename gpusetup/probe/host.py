@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import platform
-import socket
 import sys
 from pathlib import Path
 
@@ -25,7 +24,7 @@ def _os_name(root: Path) -> str:
 def probe_host(root: Path) -> HostFacts:
     libc, libc_version = platform.libc_ver()
     return HostFacts(
-        hostname=socket.gethostname(),
+        hostname=os.uname().nodename,  # what gethostname(2) answers, without the socket module
         kernel_release=platform.release(),
         os_name=_os_name(root),
         machine=platform.machine(),

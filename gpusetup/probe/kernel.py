@@ -79,7 +79,8 @@ def probe_kernel(root: Path) -> KernelFacts:
         elif name in ("nvidiactl", "nvidia-uvm"):
             control.append(_node(root, name))
     gpu_nodes.sort(key=lambda n: int(n.path.rsplit("nvidia", 1)[1]))
-    line = parse_version_line(text)
+    # no version file (no driver): nothing to read, and the reader is not imported
+    line = parse_version_line(text) if text.strip() else VersionLine(None, None, None)
     return KernelFacts(
         driver_version=line.driver_version,
         driver_version_line=version_line,

@@ -9,7 +9,6 @@ with ``importlib.util.find_spec``, which does not execute it.
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import os
 import platform
@@ -79,6 +78,8 @@ def find_ldconfig(environ: Mapping[str, str] | None = None) -> str | None:
 
 def _literal_build_info(text: str) -> dict:
     """``build_info = {...}`` or ``collections.OrderedDict([...])`` without executing it."""
+    import ast
+
     tree = ast.parse(text)
     for node in tree.body:
         if (
@@ -507,7 +508,9 @@ _TOOL_RELEASE = re.compile(r"release (\d+\.\d+), V(\d+\.\d+(?:\.\d+)?)")
 _NVCC_DIST_INFO = re.compile(r"nvidia_cuda_nvcc(?:_cu\d+)?-(\d+\.\d+(?:\.\d+)*)\.dist-info")
 
 
-def toolchain_versions(ptxas_paths: list[str], root: Path, deadline: float) -> dict[str, str]:
+def toolchain_versions(
+    ptxas_paths: list[str], root: Path, deadline: float, run_tools: bool = True
+) -> dict[str, str]:
     """The CUDA release of each ptxas (``13.0.88``), which decides the PTX it writes.
 
     Read without running anything where possible: the toolkit's version.json (cuda_nvcc),
@@ -518,7 +521,7 @@ def toolchain_versions(ptxas_paths: list[str], root: Path, deadline: float) -> d
     versions: dict[str, str] = {}
     for path in ptxas_paths:
         version = _version_from_files(Path(path))
-        if version is None and root == Path("/"):
+        if version is None and run_tools and root == Path("/"):
             version = _version_from_ptxas(path, deadline)
         if version:
             versions[path] = version
@@ -660,14 +663,17 @@ def probe_libraries(
 ) -> LibraryFacts:
     """Every library ``spec`` (default: the installed TensorFlow, else the newest for
     ``python_version``) and ``extra`` need, searched as the loader searches from the tree at
-    ``root`` under ``environ``; copies elsewhere (``walk_opt``: under /opt too, bounded);
+    ``root`` under ``environ``; copies elsewhere (``walk_opt``: under /opt too, bounded, and
+    ``ptxas --version`` run where no file tells its release: both only where they can matter);
     the cache and its configuration; with ``confirm``, the real loader's answers."""
     deadline = time.monotonic() + budget_s
     # the toolchain's versions may need `ptxas --version` (a child): asked first, in the
     # background, so the child runs while the search below works
     pip_dirs, pip_files = pip_library_owners() if root == Path("/") else ({}, {})
     toolchain = find_toolchain(root, environ, pip_dirs)
-    versions = _Background(lambda: toolchain_versions(toolchain["ptxas"], root, deadline))
+    versions = _Background(
+        lambda: toolchain_versions(toolchain["ptxas"], root, deadline, run_tools=walk_opt)
+    )
     tf = find_tensorflow() if root == Path("/") else None
     target, requirements = choose_requirements(spec, python_version, tf)
     known = {r.soname for r in requirements}

@@ -64,7 +64,6 @@ def gpus_json(facts: Facts) -> str:
 
 MAP_SCHEMA = "gpusetup.map/1"
 SMOKE_SCHEMA = "gpusetup.smoke/1"
-from gpusetup.logtriage import SCHEMA as TRIAGE_SCHEMA  # noqa: E402 - the engine owns its id
 
 WHEEL_SCHEMA = "gpusetup.wheel/1"
 FLEET_SCHEMA = "gpusetup.fleet/1"
@@ -99,6 +98,7 @@ def smoke_json(result: Any) -> str:
 
 def triage_json(report: Any) -> str:
     """``gpusetup triage --json`` (``report``: a TriageReport of gpusetup.tasks.triage)."""
+    from gpusetup.logtriage import SCHEMA as TRIAGE_SCHEMA  # the engine owns its id
     from gpusetup.logtriage import item_json
 
     ctx = report.triage.context

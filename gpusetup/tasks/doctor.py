@@ -92,13 +92,13 @@ def doctor(
         extra_libraries=(*(probe.extra_libraries if probe else ()), *chosen.required_libraries),
     )
     pending = start_facts(source, options)
+    if not smoke:
+        return DoctorRun(diagnosis(pending.result(), chosen), chosen)
     # imported while the probes run
     from gpusetup.diagnose.smoke import apply_smoke_policy, smoke_not_run
     from gpusetup.findings import Finding, bug_finding
 
     report = diagnosis(pending.result(), chosen)
-    if not smoke:
-        return DoctorRun(report, chosen)
     try:
         plan = smoke_plan(report.facts, chosen)
         if report.facts.text is not None:
