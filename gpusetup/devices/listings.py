@@ -11,14 +11,14 @@ listings print one, never on an index.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from gpusetup.devices.map import DeviceMap, MapRow, SelectionError, select_line
 from gpusetup.knowledge import parse_cc
-from gpusetup.parse.model import CONTEXT, CUT, ELIDED, PARTIAL, GpuRecord, Reading
+from gpusetup.parse.model import CONTEXT, CUT, ELIDED, PARTIAL, GpuRecord, Reading, merged
+from gpusetup.parse.numbering import numbered_by
 
-#: Readings whose numbers are CUDA ordinals.
-CUDA_ORDER_KINDS = ("deviceQuery", "p2p", "tf-log", "tf-device-lib", "torch-devices")
 CONFIRM = (
     "deviceQuery, p2pBandwidthLatencyTest or TensorFlow's log ('Found device N' or 'Created "
     "TensorFlow device' lines) print the CUDA order with bus ids; with "
@@ -365,3 +365,134 @@ def _smi_only_map(smi: Reading, tf_minimum: str | None) -> DeviceMap:
         for g in smi.gpus
     ]
     return DeviceMap(rows, "predicted", tf_minimum, False, [])
+
+
+# --- the map of a whole paste ---------------------------------------------------------------
+
+
+def _same_gpu(a: GpuRecord, b: GpuRecord) -> bool:
+    """Two nvidia-smi records of one GPU: the same index, bus id or UUID, none differing."""
+    pairs = ((a.index, b.index), (a.bus_id, b.bus_id), (a.uuid, b.uuid))
+    shared = any(x is not None and x == y for x, y in pairs)
+    return shared and all(x is None or y is None or x == y for x, y in pairs)
+
+
+def merged_listing(readings: Sequence[Reading]) -> Reading | None:
+    """nvidia-smi's GPUs as several of its outputs of one machine show them (a table with
+    bus ids and -L with UUIDs make one listing with both); complete when one of them is."""
+    if not readings:
+        return None
+    if len(readings) == 1:
+        return readings[0]
+    gpus: list[GpuRecord] = []
+    for reading in readings:
+        for gpu in reading.gpus:
+            at = next((i for i, seen in enumerate(gpus) if _same_gpu(seen, gpu)), None)
+            if at is None:
+                gpus.append(gpu)
+            else:
+                gpus[at] = merged(gpus[at], gpu)
+    whole = next((r for r in readings if _complete(r)), None)
+    notes = tuple(
+        note
+        for r in readings
+        for note in r.notes
+        if whole is None or note.kind not in (PARTIAL, ELIDED, CUT)
+    )
+    counts = [r.gpu_count for r in readings if r.gpu_count is not None]
+    gpus.sort(key=lambda g: (g.index is None, g.index or 0))
+    return replace(
+        readings[0], gpus=tuple(gpus), notes=notes, gpu_count=max(counts) if counts else None
+    )
+
+
+def _cuda_listing(readings: Sequence[Reading]) -> Reading | None:
+    """The CUDA-order listing to join: one taken with every GPU visible where there is one,
+    then the one that lists the most GPUs."""
+    listed = [r for r in readings if r.gpus]
+    if not listed:
+        return None
+    return max(listed, key=lambda r: (_unrestricted(r), len(r.gpus)))
+
+
+def _predicted_map(smi: Reading, tf_minimum: str | None) -> DeviceMap:
+    """nvidia-smi's GPUs with the CUDA ordinals FASTEST_FIRST would give them."""
+    prediction = predict_cuda_order(smi)
+    ordinal = {index: k for k, index in enumerate(prediction.order or ())}
+    usable = [i for i in prediction.order or () if not _below(_cc_of(smi, i), tf_minimum)]
+    rows = []
+    for gpu in smi.gpus:
+        row_notes: list[str] = []
+        k = ordinal.get(gpu.index) if gpu.index is not None else None
+        tf_device = None
+        if k is not None and gpu.index in usable:
+            tf_device = f"/GPU:{usable.index(gpu.index)}"
+        elif k is not None:
+            row_notes.append(
+                f"TensorFlow would ignore it: compute capability {_cc_of(smi, gpu.index)} "
+                f"< {tf_minimum}"
+            )
+        rows.append(
+            MapRow(gpu.index, gpu.uuid, gpu.bus_id, gpu.name, gpu.compute_capability, k,
+                   tf_device, row_notes)
+        )  # fmt: skip
+    if prediction.order is None:
+        head = "CUDA's order cannot be predicted from this nvidia-smi output"
+    elif prediction.certain:
+        head = "CUDA ordinals predicted (no CUDA listing pasted; FASTEST_FIRST)"
+    else:
+        head = "CUDA ordinals predicted, uncertain (no CUDA listing pasted; FASTEST_FIRST)"
+    notes = [f"{head}: {'; '.join(prediction.reasons)}. To confirm: {prediction.confirm_with}."]
+    in_cuda_order = list(prediction.order or ())
+    differ = in_cuda_order != sorted(in_cuda_order)
+    if differ:
+        notes.append(
+            "CUDA would number these GPUs differently from nvidia-smi. Export "
+            "CUDA_DEVICE_ORDER=PCI_BUS_ID so CUDA ordinals follow nvidia-smi's, or select "
+            "GPUs by UUID."
+        )
+    return DeviceMap(rows, "predicted", tf_minimum, differ, notes, cuda_source="predicted")
+
+
+def _cc_of(smi: Reading, index: int | None) -> str | None:
+    gpu = next((g for g in smi.gpus if g.index == index), None)
+    cc = gpu.compute_capability if gpu else None
+    if cc is None and gpu is not None and (model := _model(gpu.name)):
+        cc = model[0]
+    return cc
+
+
+def paste_map(readings: Sequence[Reading], tf_minimum: str | None = None) -> DeviceMap:
+    """The device map the listings of one paste give: nvidia-smi's GPUs joined with a CUDA
+    listing (``join``), or with the order CUDA would give them (predicted, with how sure
+    and which listing confirms it); with the line that makes each GPU device 0."""
+    smi = merged_listing([r for r in readings if numbered_by(r) == "nvidia-smi"])
+    cuda = _cuda_listing([r for r in readings if numbered_by(r) == "cuda"])
+    if smi is None and cuda is None:
+        return DeviceMap([], "predicted", tf_minimum, False, ["no GPU listing in the text"])
+    if cuda is None:
+        device_map = _predicted_map(smi, tf_minimum)  # type: ignore[arg-type]
+    else:
+        device_map = replace(
+            join(smi or Reading(kind="nvidia-smi-L"), cuda, tf_minimum), cuda_source="listed"
+        )
+        if smi is None:
+            device_map = replace(
+                device_map,
+                notes=[
+                    *device_map.notes,
+                    f"No nvidia-smi output pasted: nvidia-smi's numbers are unknown. {SMI_CONFIRM}",
+                ],
+            )
+    lines = {}
+    for gpu in smi.gpus if smi else ():
+        if gpu.index is None or gpu.uuid:
+            continue
+        try:
+            lines[gpu.index] = visible_devices_line(smi, gpu.index, cuda, tf_minimum)  # type: ignore[arg-type]
+        except SelectionError:
+            continue
+    return replace(device_map, select_lines=lines)
+
+
+SMI_CONFIRM = "nvidia-smi (its table, -L or --query-gpu=index,pci.bus_id,uuid) gives them"

@@ -26,6 +26,7 @@ from gpusetup.knowledge import (
     cuda_table,
     default_tensorflow_build,
     find_tensorflow_build,
+    tensorflow_builds,
 )
 
 
@@ -62,9 +63,31 @@ class Context:
         judged against: the profile's target, else the newest for the facts' Python."""
         if self.profile.tensorflow:
             return find_tensorflow_build(self.profile.tensorflow)
+        if self.target_assumed:
+            return tensorflow_builds()[0]
         if self.python_version is None:
             return None
         return default_tensorflow_build(self.python_version)
+
+    @property
+    def target_assumed(self) -> bool:
+        """Pasted text that shows no Python, judged without a profile target: the target is
+        the newest release, and what it alone would fail is a warning, said as assumed."""
+        return (
+            self.facts.text is not None
+            and not self.profile.tensorflow
+            and self.python_version is None
+            and bool(tensorflow_builds())
+        )
+
+    def target_words(self, build: TensorFlowBuild) -> str:
+        """``TensorFlow 2.21``, with why it is the target when it is assumed."""
+        if self.target_assumed:
+            return (
+                f"TensorFlow {build.version} (the newest release: the pasted text does not "
+                "show which one is meant; name it with target.tensorflow in a profile)"
+            )
+        return f"TensorFlow {build.version}"
 
     @property
     def no_target_reason(self) -> str:

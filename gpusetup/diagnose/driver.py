@@ -512,7 +512,7 @@ def driver_version(ctx: Context, v: Verdict) -> list[Finding]:
     floor = ctx.cuda_table.major_floor_driver.get(major)
     evidence = {
         "driver": driver,
-        "TensorFlow target": tf.version,
+        "TensorFlow target": ctx.target_words(tf),
         "built with CUDA": tf.cuda,
         f"CUDA {row[0] if row else tf.cuda} driver": needed,
         f"CUDA {major}.x floor": floor,
@@ -544,9 +544,12 @@ def driver_version(ctx: Context, v: Verdict) -> list[Finding]:
             f"\nOr use TensorFlow {older.version} (CUDA {older.cuda}), the newest release "
             f"for Python {ctx.python_shown} that this driver runs fully."
         )
+    evidence |= ctx.read_from("nvml.driver_version", "kernel.driver_version")
     if floor and not driver_at_least(driver, floor):
+        # too old for a target the text does not name: a warning, not a verdict
+        too_old = v.warn if ctx.target_assumed else v.fail
         return [
-            v.fail(
+            too_old(
                 f"Driver {driver} is too old for TensorFlow {tf.version} (CUDA {tf.cuda})",
                 detail=f"CUDA {major}.x needs driver {floor} or newer; TensorFlow will fail with "
                 "'CUDA driver version is insufficient for CUDA runtime version'.",

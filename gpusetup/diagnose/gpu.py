@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gpusetup.diagnose import NVML_GPUS, Context, Verdict, check, gpu_label, shown
+from gpusetup.facts import normalise_bus_id
 from gpusetup.findings import Finding, Status
 from gpusetup.knowledge import XID_LOG_COMMAND, newest_tensorflow_for_cc, parse_cc
 
@@ -140,7 +141,7 @@ def compute_capability(ctx: Context, v: Verdict) -> list[Finding]:
     if ctx.profile.min_compute_capability:
         minimum, source = ctx.profile.min_compute_capability, f"profile {ctx.profile.name}"
     elif tf is not None:
-        minimum, source = tf.min_compute_capability, f"TensorFlow {tf.version}"
+        minimum, source = tf.min_compute_capability, ctx.target_words(tf)
         if "min_compute_capability" in tf.unverified:
             source += " (table value not yet verified)"
     elif ignored:
@@ -155,20 +156,34 @@ def compute_capability(ctx: Context, v: Verdict) -> list[Finding]:
         return [v.skip(reason)]
     # pasted CUDA listings without nvidia-smi: CUDA's devices are the GPUs to judge
     cuda = ctx.facts.cuda
+    # a GPU TensorFlow itself ignored (its log) has that verdict already
+    told = {
+        normalise_bus_id(g.pci_bus_id) for g in (ctx.facts.tensorflow.ignored if ignored else [])
+    }
     judged = [
-        (gpu_label(g), f"GPU {g.index}", g.compute_capability, g.why_unanswered)
-        for g in ctx.nvml_gpus
+        (gpu_label(g), f"GPU {g.index}", g.compute_capability, g.why_unanswered, f"nvml.gpus[{i}]")
+        for i, g in enumerate(ctx.nvml_gpus)
+        if not (g.pci_bus_id and normalise_bus_id(g.pci_bus_id) in told)
     ]
-    if not judged and ctx.facts.text is not None and cuda is not None:
+    if not ctx.nvml_gpus and ctx.facts.text is not None and cuda is not None:
         judged = [
-            (f"CUDA device {d.ordinal} ({d.name})", f"CUDA {d.ordinal}", d.compute_capability, None)
-            for d in cuda.devices
+            (
+                f"CUDA device {d.ordinal} ({d.name})",
+                f"CUDA {d.ordinal}",
+                d.compute_capability,
+                None,
+                f"cuda.devices[{i}]",
+            )
+            for i, d in enumerate(cuda.devices)
+            if not (d.pci_bus_id and normalise_bus_id(d.pci_bus_id) in told)
         ]
-    elif not judged and (reason := NVML_GPUS.unmet(ctx)) is not None:
+    elif not ctx.nvml_gpus and (reason := NVML_GPUS.unmet(ctx)) is not None:
         return ignored or [v.skip(reason)]
     need = parse_cc(minimum)
     findings, ok, unknown = list(ignored), [], []
-    for label, subject, cc, why_unanswered in judged:
+    # below the minimum of a target the text does not name: a warning, not a verdict
+    below = v.warn if ctx.target_assumed and not ctx.profile.min_compute_capability else v.fail
+    for label, subject, cc, why_unanswered, fact in judged:
         if cc is None:
             if ctx.facts.text is None:
                 why = (
@@ -179,7 +194,7 @@ def compute_capability(ctx: Context, v: Verdict) -> list[Finding]:
         cc_text = f"{cc[0]}.{cc[1]}"
         if tuple(cc) < need:
             findings.append(
-                v.fail(
+                below(
                     f"{label}: compute capability {cc_text} is below {minimum}",
                     detail=f"{source} needs compute capability {minimum}; TensorFlow will ignore "
                     "this GPU.",
@@ -187,7 +202,8 @@ def compute_capability(ctx: Context, v: Verdict) -> list[Finding]:
                         "compute capability": cc_text,
                         "minimum": minimum,
                         "from": source,
-                    },
+                    }
+                    | ctx.read_from(fact, f"{fact}.compute_capability"),
                     fix=_older_release_fix(ctx, tuple(cc), cc_text, minimum),
                     subject=subject,
                 )

@@ -51,18 +51,14 @@ from gpusetup.parse import (
     ldconfig,
     ls_listing,
     lspci,
-    nvidia_smi,
     proc_version,
     tf_log,
     torch_devices,
 )
 from gpusetup.parse.detect import Block, Paste
 from gpusetup.parse.model import CONTEXT, GpuRecord, Library, Reading, compatible, merged
+from gpusetup.parse.numbering import SMI_KINDS, numbered_by
 
-#: Readings that list GPUs in nvidia-smi's (the driver's) order.
-SMI_KINDS = (nvidia_smi.TABLE, nvidia_smi.LIST, nvidia_smi.QUERY, nvidia_smi.CSV)
-#: Readings whose numbers are CUDA ordinals (a collect_env GPU list is nvidia-smi's).
-CUDA_ORDER_KINDS = ("deviceQuery", "p2p", tf_log.KIND, "tf-device-lib", torch_devices.KIND)
 _LIBRARY_KINDS = (ldconfig.KIND_P, ldconfig.KIND_V, ls_listing.KIND, torch_devices.KIND)
 #: NVML's error classes (pynvml's names, with their codes) by what nvidia-smi prints.
 _NVML_ERRORS = (
@@ -111,16 +107,11 @@ class _Found:
 
     @property
     def smi_order(self) -> bool:
-        """nvidia-smi's numbering (a collect_env list is nvidia-smi -L without UUIDs)."""
-        return self.kind in SMI_KINDS or (self.kind == torch_devices.KIND and _collect_env(self))
+        return numbered_by(self.reading) == "nvidia-smi"
 
     @property
     def cuda_order(self) -> bool:
-        return self.kind in CUDA_ORDER_KINDS and not self.smi_order
-
-
-def _collect_env(found: _Found) -> bool:
-    return any(n.kind == CONTEXT and "nvidia-smi" in n.text for n in found.reading.notes)
+        return numbered_by(self.reading) == "cuda"
 
 
 class _Builder:

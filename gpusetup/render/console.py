@@ -168,7 +168,8 @@ def render_map(dmap: DeviceMap, console: Console) -> None:
     tf_head = "TF device" if dmap.tf_source == "tensorflow" else "TF (pred.)"
     table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
     smoke = any(row.smoke for row in dmap.rows)
-    for col in ("smi", "bus id", "CUDA", tf_head, "name", "CC") + (("smoke",) if smoke else ()):
+    cuda_head = "CUDA (pred.)" if dmap.cuda_source == "predicted" else "CUDA"
+    for col in ("smi", "bus id", cuda_head, tf_head, "name", "CC") + (("smoke",) if smoke else ()):
         table.add_column(col, overflow="fold")
     for row in dmap.rows:
         cells = [
