@@ -249,6 +249,7 @@ _MODELS: dict[str, tuple[str, int]] = {
 #: Two models whose estimated speeds differ by less than this factor may come in either
 #: order: NVIDIA documents FASTEST_FIRST only as "a simple heuristic".
 CLOSE = 1.5
+_ESTIMATE = "estimated speed: multiprocessors x cores per multiprocessor"
 
 
 @dataclass(frozen=True)
@@ -309,7 +310,7 @@ def predict_cuda_order(smi: Reading) -> OrderPrediction:
             reasons.append(
                 f"{a.name} and {b.name} are close in speed: CUDA may order them either way"
             )
-    reasons.append("estimated speed: multiprocessors x cores per multiprocessor")
+    reasons.append(_ESTIMATE)
     return OrderPrediction(tuple(g.index for g in ranked), certain, tuple(reasons))  # type: ignore[misc]
 
 
@@ -496,3 +497,127 @@ def paste_map(readings: Sequence[Reading], tf_minimum: str | None = None) -> Dev
 
 
 SMI_CONFIRM = "nvidia-smi (its table, -L or --query-gpu=index,pci.bus_id,uuid) gives them"
+
+
+# --- "which number does my config need?" answered from a paste ------------------------------
+
+#: "GPU 4, 5, 6", "GPUs 4 and 5", "gpu #2": the nvidia-smi numbers a question names
+_ASKED = re.compile(
+    r"\bGPUs?\s*#?(?P<list>\d{1,3}(?:\s*(?:,|/|&|\band\b|\bor\b)\s*#?\d{1,3}){0,15})\b",
+    re.IGNORECASE,
+)
+
+
+def asked_gpus(prose: Sequence[str]) -> tuple[int, ...]:
+    """The GPU numbers the lines of prose around the outputs name, in the order named."""
+    found: list[int] = []
+    for text in prose:
+        for match in _ASKED.finditer(text):
+            for number in re.findall(r"\d{1,3}", match["list"]):
+                if int(number) not in found:
+                    found.append(int(number))
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class GpuNumbering:
+    """What a paste's listings say about GPU numbers: the device map, the nvidia-smi GPUs
+    the text asks about, and how to address them."""
+
+    device_map: DeviceMap
+    asked: tuple[int, ...]
+    #: the answer in sentences: each asked GPU's CUDA ordinal, what to set, what to check
+    answer: tuple[str, ...]
+    #: the environment line that makes the asked GPUs (else every GPU) devices 0, 1, ...
+    line: str | None
+
+
+def _rows_by_smi(device_map: DeviceMap) -> dict[int, MapRow]:
+    return {r.smi_index: r for r in device_map.rows if r.smi_index is not None}
+
+
+def _select_many(
+    smi: Reading, indices: Sequence[int], device_map: DeviceMap, cuda: Reading | None
+) -> tuple[str | None, str]:
+    """The line that shows CUDA exactly these nvidia-smi GPUs, in this order, and how it
+    picks them (by UUID, by PCI bus position, by a pasted listing's CUDA ordinals)."""
+    gpus = {g.index: g for g in smi.gpus if g.index is not None}
+    chosen = [gpus[i] for i in indices]
+    uuids = [g.uuid for g in chosen]
+    if all(uuids) and len(set(uuids)) == len(uuids):
+        return f"export CUDA_VISIBLE_DEVICES={','.join(uuids)}", "by UUID"  # type: ignore[arg-type]
+    if not _complete(smi):
+        rows = _rows_by_smi(device_map)
+        ordinals = [rows[i].cuda_ordinal for i in indices if i in rows]
+        listed = device_map.cuda_source == "listed" and cuda is not None and _unrestricted(cuda)
+        if listed and len(ordinals) == len(indices) and None not in ordinals:
+            value = ",".join(str(k) for k in ordinals)
+            return (
+                f"export CUDA_DEVICE_ORDER=FASTEST_FIRST CUDA_VISIBLE_DEVICES={value}",
+                "by the CUDA ordinals the pasted listing shows",
+            )
+        return None, ""
+    if all(g.bus_id for g in gpus.values()):
+        order = sorted(g.bus_id or "" for g in gpus.values())
+        positions = [order.index(g.bus_id or "") for g in chosen]
+        how = "by PCI bus position"
+    else:
+        positions = [sorted(gpus).index(i) for i in indices]
+        how = "by PCI bus position; nvidia-smi's numbers follow the bus"
+    value = ",".join(str(p) for p in positions)
+    return f"export CUDA_DEVICE_ORDER=PCI_BUS_ID CUDA_VISIBLE_DEVICES={value}", how
+
+
+def numbering(readings: Sequence[Reading], prose: Sequence[str] = (),
+              tf_minimum: str | None = None) -> GpuNumbering | None:  # fmt: skip
+    """The GPU numbering a paste shows (None: no nvidia-smi listing in it): the map of its
+    listings, and for the GPUs its prose names (else every GPU) their CUDA ordinals, listed
+    or predicted with its caveat, and the line that makes them devices 0, 1, ..."""
+    smi = merged_listing([r for r in readings if numbered_by(r) == "nvidia-smi"])
+    if smi is None or not any(g.index is not None for g in smi.gpus):
+        return None
+    device_map = paste_map(readings, tf_minimum)
+    rows = _rows_by_smi(device_map)
+    asked = asked_gpus(prose)
+    wanted = [i for i in asked if i in rows] or sorted(rows)
+    answer: list[str] = []
+    missing = [i for i in asked if i not in rows]
+    if missing:
+        known = ", ".join(str(i) for i in sorted(rows))
+        answer.append(
+            f"nvidia-smi shows no GPU {', '.join(str(i) for i in missing)} here (it lists "
+            f"{known}{'; the listing is cut' if not _complete(smi) else ''})."
+        )
+    listed = device_map.cuda_source == "listed"
+    for index in wanted:
+        row = rows[index]
+        label = f"nvidia-smi GPU {index}" + (f" ({row.name})" if row.name else "")
+        if row.cuda_ordinal is None:
+            answer.append(f"{label}: its CUDA ordinal is not known from this text.")
+            continue
+        how = "as the pasted CUDA listing numbers it" if listed else "predicted"
+        tf = f", TensorFlow {row.tf_device}" if row.tf_device else ""
+        answer.append(f"{label} is CUDA device {row.cuda_ordinal}{tf} ({how}).")
+    if not listed:
+        prediction = predict_cuda_order(smi)
+        if prediction.order is None or not prediction.certain:
+            answer.append(
+                "No CUDA listing was pasted, and CUDA's order cannot be predicted for sure "
+                f"here ({'; '.join(r for r in prediction.reasons if r != _ESTIMATE)}); to "
+                f"confirm: {prediction.confirm_with}."
+            )
+    cuda = _cuda_listing([r for r in readings if numbered_by(r) == "cuda"])
+    line, how = _select_many(smi, wanted, device_map, cuda)
+    if line:
+        answer.append(
+            f"To run on them: {line} ({how}); the framework then numbers them "
+            + ", ".join(f"{k}" for k in range(len(wanted)))
+            + " in that order (/GPU:0 ... in TensorFlow, cuda:0 ... in PyTorch): use those "
+            "numbers in the config."
+        )
+    else:
+        answer.append(
+            "No line can pick them from this text (no UUIDs, and the listing is cut): paste "
+            "the full nvidia-smi -L."
+        )
+    return GpuNumbering(device_map, tuple(asked), tuple(answer), line)

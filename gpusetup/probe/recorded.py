@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gpusetup.facts import Facts
-from gpusetup.probe.inputs import InputError, read_input
+from gpusetup.probe.inputs import InputError, describe_size, read_input
 from gpusetup.serde import JsonDocumentError, SchemaError, load_json_document
 
 
@@ -20,6 +20,9 @@ class FactsFileError(Exception):
 
 #: the most gpusetup reads of a facts file or a report (a real one is well under 1 MiB)
 FACTS_FILE_LIMIT = 32 << 20
+#: the most pasted text (not JSON) that is read for command outputs: a hundred GPUs'
+#: worth of nvidia-smi -q (one GPU: about 6 KiB), far beyond any paste; read in seconds
+PASTED_TEXT_LIMIT = 1 << 20
 
 
 def load_document(
@@ -87,6 +90,12 @@ def read_input_file(path: str | os.PathLike[str]) -> InputFile:
         raise FactsFileError(str(exc)) from exc
     text = _decoded(raw)
     start = text.lstrip()[:1]
+    if start not in ("{", "[") and len(raw) > PASTED_TEXT_LIMIT:
+        raise FactsFileError(
+            f"{shown} is larger than the {describe_size(PASTED_TEXT_LIMIT)} gpusetup reads "
+            "for pasted command output (give the outputs themselves, or `gpusetup triage` "
+            "for a long log)"
+        )
     if start not in ("{", "["):
         return InputFile(shown, text=text)
     try:

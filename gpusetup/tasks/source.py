@@ -101,12 +101,19 @@ def _pasted(inputs: list) -> list[PastedInput]:  # noqa: ANN001 - probe.recorded
 
     out = []
     for item in inputs:
-        paste = detect(item.text or "")
+        text = item.text or ""
+        if "\x00" in text[:65536]:
+            raise BadInput(
+                f"{item.shown} holds binary data, not text: recognised nothing in it (give "
+                "a facts file from `gpusetup collect`, a report, or pasted command output)"
+            )
+        paste = detect(text)
         if not paste.blocks:
             what = f"not JSON ({item.json_error})" if item.json_error else "not JSON"
             raise BadInput(
-                f"{item.shown} is {what} (a facts file or report), and no command output "
-                f"gpusetup reads was found in it; the outputs it reads: {', '.join(KINDS)}"
+                f"{item.shown}: recognised nothing in it. It is {what} (a facts file or "
+                f"report), and holds none of the command outputs gpusetup reads: "
+                f"{', '.join(KINDS)}"
             )
         out.append(PastedInput(item.shown, item.text or "", paste))
     return out
