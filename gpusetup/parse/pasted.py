@@ -521,7 +521,11 @@ def _with_cuda_capabilities(nvml: NvmlFacts, cuda: CudaFacts, out: _Builder) -> 
 
 
 def _kernel(found: list[_Found], out: _Builder) -> KernelFacts | None:
-    versions = [f for f in found if f.kind == proc_version.KIND and f.reading.driver_version]
+    versions = [
+        f
+        for f in found
+        if f.kind == proc_version.KIND and (f.reading.driver_version or f.reading.l4t_release)
+    ]
     if not versions:
         return None
     driver = module = release = line_text = None
