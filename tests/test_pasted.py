@@ -92,6 +92,30 @@ def test_a_healthy_pasted_output_gives_no_failure(name):
     assert failed == []
 
 
+#: the check that judges each problem the corpus's cases show (tests/data/outputs/real)
+PROBLEM_CHECKS = {
+    "not-a-symlink": "libs.symlinks",
+    "two-libcuda": "libs.search-path",
+    "two-cudnn": "libs.cudnn",
+    "driver-library-mismatch": "driver.nvml",
+    "gpu-lost": "gpu.nvml-query",
+    "gpu-unknown-error": "gpu.nvml-query",
+    "remap-pending": "gpu.health",
+    "ecc-errors": "gpu.health",
+    "retired-pages-pending": "gpu.health",
+    "cuda-version-na": "driver.nvml",
+    "cuda-version-err": "driver.nvml",
+    "cc-too-low": "gpu.compute-capability",
+}
+PROBLEM_CASES = [(n, p) for n in CASES for p in _case(n).get("expect", {}).get("problems", [])]
+
+
+@pytest.mark.parametrize(("name", "problem"), PROBLEM_CASES, ids=lambda x: str(x))
+def test_each_problem_a_real_output_shows_is_found_by_its_check(name, problem):
+    judged = _only(_findings(name), PROBLEM_CHECKS[problem])
+    assert any(f.status in (Status.FAIL, Status.WARN) for f in judged), judged
+
+
 def test_the_corpus_is_large_and_mixed():
     kinds = {_case(n)["kind"] for n in CASES}
     assert len(CASES) >= 150 and len(kinds) >= 15

@@ -104,8 +104,9 @@ def _pasted(inputs: list) -> list[PastedInput]:  # noqa: ANN001 - probe.recorded
         text = item.text or ""
         if "\x00" in text[:65536]:
             raise BadInput(
-                f"{item.shown} holds binary data, not text: recognised nothing in it (give "
-                "a facts file from `gpusetup collect`, a report, or pasted command output)"
+                f"{item.shown} is not JSON (a facts file or report) but binary data, not "
+                "text: recognised nothing in it (give a facts file from `gpusetup collect`, "
+                "a report, or pasted command output)"
             )
         paste = detect(text)
         if not paste.blocks:
