@@ -99,15 +99,21 @@ def _show(json_out: bool, as_json: str, on_console: str, *data: Any, **options: 
         view(*data, render.console.make_console(), **options)
 
 
-def _source(from_file: Path | None) -> Path | None:
-    render.progress.note_reading_stdin(from_file, "the facts (JSON)")
-    return from_file
+def _source(from_files: list[Path] | None) -> list[Path] | None:
+    """None: probe this machine; else the files to read (facts, or pasted outputs)."""
+    for path in from_files or []:
+        render.progress.note_reading_stdin(path, "the facts or pasted output")
+    return from_files or None
 
 
 JsonOpt = _opt(bool, "--json", help="Print JSON instead of a table.")
 RedactOpt = _opt(bool, "--redact", help="Remove hostnames, GPU UUIDs, serials and home paths.")
 FromOpt = _opt(
-    Path | None, "--from", metavar="FACTS.json", help="Facts from `collect` or a report (-: stdin)."
+    list[Path] | None,
+    "--from",
+    metavar="FILE",
+    help="Facts from `collect`, a report, or pasted output of nvidia-smi, deviceQuery, a "
+    "TensorFlow log, lspci, ldconfig, ls -l... (repeatable; -: stdin).",
 )
 ProfileOpt = _opt(str, "--profile", metavar="NAME|PATH", help="A shipped profile or a .toml file.")
 NoSmokeOpt = _opt(bool, "--no-smoke", help="Leave out the smoke inference at the end.")
@@ -174,11 +180,17 @@ def gpus(json_out: JsonOpt = False, from_file: FromOpt = None) -> None:
 
 
 @app.command()
-def collect(output: OutputOpt = None, redact: RedactOpt = False) -> None:
-    """Record this machine's facts as JSON, to diagnose elsewhere with `doctor --from`."""
-    from gpusetup.probe import collect_facts
+def collect(output: OutputOpt = None, redact: RedactOpt = False, from_file: FromOpt = None) -> None:
+    """Record this machine's facts as JSON, to diagnose elsewhere with `doctor --from`
+    (--from pasted outputs: their facts instead)."""
+    source = _source(from_file)
+    if source is None:
+        from gpusetup.probe import collect_facts
 
-    text = render.json.facts_json(collect_facts(), redact)
+        facts = collect_facts()
+    else:
+        facts = tasks.source.get_facts(source)
+    text = render.json.facts_json(facts, redact)
     if output is None:
         sys.stdout.write(text)
         return

@@ -2,6 +2,8 @@
 
 Each section is either its data or, in ``Facts.failures``, the reason it could not be
 collected. Facts recorded on one machine can be diagnosed on another (``doctor --from``).
+Facts read from pasted command output (``--from nvidia-smi.txt``) say so in ``Facts.text``:
+the file and lines each came from, and what the text shows at all (the rest is unknown).
 """
 
 from __future__ import annotations
@@ -105,10 +107,12 @@ class NvmlError:
 
 @dataclass(frozen=True)
 class RemappedRows:
-    corrected: int
-    uncorrected: int
-    pending: bool
-    failure: bool
+    """NVML's remapped rows (None: a count the source does not show, as text may not)."""
+
+    corrected: int | None
+    uncorrected: int | None
+    pending: bool | None
+    failure: bool | None
 
 
 @dataclass(frozen=True)
@@ -187,6 +191,9 @@ class NvmlFacts:
     #: the call that ran past the deadline, e.g. "nvmlDeviceGetUUID on GPU 1"
     hung_call: str | None = None
     timeout_s: float | None = None
+    #: why the driver's CUDA version is unknown although NVML answered (nvidia-smi's
+    #: "CUDA Version: ERR!", "N/A", "Not Found": libcuda did not answer it)
+    cuda_driver_version_error: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -388,6 +395,8 @@ class LibraryFacts:
     world_writable_dirs: list[str] = field(default_factory=list)
     #: None unless the real loader was asked (``gpusetup libs``)
     loader: list[LoaderResult] | None = None
+    #: what ldconfig warned while it built the cache ("X is not a symbolic link")
+    ldconfig_warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -478,6 +487,62 @@ class TensorFlowRuntime:
     error: str | None = None
 
 
+#: What pasted text can show, section by section (``TextEvidence.shown``); a check that
+#: needs one the text does not show is skipped, saying so.
+SHOWN_TOPICS = {
+    "gpus": "whether there is a GPU (nvidia-smi, lspci, deviceQuery, a TensorFlow log)",
+    "nvml": "what the driver answers (nvidia-smi or its error)",
+    "nvml.gpus": "the driver's GPU list (nvidia-smi, nvidia-smi -L, -q or --query-gpu)",
+    "nvml.library": "which libnvidia-ml loads (the probe sees it; text does not)",
+    "gpu.compute_capability": "each GPU's compute capability (deviceQuery, a TensorFlow log, "
+    "--query-gpu=compute_cap)",
+    "gpu.health": "memory health counters (nvidia-smi -q: ECC, retired pages, remapped rows)",
+    "gpu.persistence": "persistence mode (the nvidia-smi table or -q)",
+    "gpu.mig": "MIG mode (nvidia-smi -q or --query-gpu=mig.mode.current)",
+    "pci.driver": "the kernel driver bound to each GPU (lspci -nnk)",
+    "device_nodes": "the /dev/nvidiaN nodes and their permissions",
+    "env": "the environment variables",
+    "cuda": "CUDA's own device list (deviceQuery, p2pBandwidthLatencyTest, a TensorFlow log)",
+    "libs.links": "library files and links (ls -l of the library directory, ldconfig -v)",
+    "libs.cudnn": "cuDNN's files or headers (ldconfig -p, ls -l, cudnn_version.h)",
+    "libs.search_path": "the loader's cache (ldconfig -p or ldconfig -v)",
+    "libs.search": "the loader's search for TensorFlow's libraries (the probe)",
+    "libs.tensorflow": "the installed TensorFlow (the probe)",
+    "libs.toolchain": "where XLA finds ptxas and libdevice (the probe)",
+}
+
+
+@dataclass(frozen=True)
+class TextSource:
+    """One command output found in a pasted file, and the lines it spans."""
+
+    path: str  # the file as given (--from)
+    kind: str  # nvidia-smi-table, deviceQuery, ... (gpusetup.parse.KINDS)
+    first_line: int
+    last_line: int
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.first_line}-{self.last_line} ({self.kind})"
+
+
+@dataclass(frozen=True)
+class TextEvidence:
+    """Facts read from pasted command output, not probed: where each came from, and what
+    the text shows at all (a section or field it does not show is unknown, not empty)."""
+
+    sources: list[TextSource] = field(default_factory=list)
+    #: keys of SHOWN_TOPICS that some output shows
+    shown: list[str] = field(default_factory=list)
+    #: fact ("nvml.driver_version", "nvml.gpus[0]", "kernel.driver_version") -> the file
+    #: and line it was read from ("paste.txt:4 (nvidia-smi-table)")
+    lines: dict[str, str] = field(default_factory=dict)
+    #: two outputs that disagree on one fact (the first value is kept, the rest named)
+    conflicts: list[str] = field(default_factory=list)
+    #: what a reader said about its output (cut, columns assumed, rows left out)
+    notes: list[str] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class Facts:
     schema: str
@@ -494,6 +559,13 @@ class Facts:
     #: TensorFlow run for real (map, smoke); what is installed is libs.tensorflow
     tensorflow: TensorFlowRuntime | None = None
     failures: dict[str, ProbeFailure] = field(default_factory=dict)
+    #: None: probed (or recorded from a probe); else read from pasted text, and from where
+    text: TextEvidence | None = None
+
+    def shows(self, topic: str) -> bool:
+        """Whether these facts can tell ``topic`` (a key of SHOWN_TOPICS): probed facts
+        always can; facts read from text only where some output showed it."""
+        return self.text is None or topic in self.text.shown
 
     def to_json(self) -> dict[str, Any]:
         return to_jsonable(self)

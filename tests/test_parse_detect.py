@@ -170,3 +170,60 @@ def test_the_whole_corpus_in_one_paste_is_one_block_per_output():
 def test_nothing_recognisable_gives_no_block():
     assert detect("Hello,\nmy GPU does not work. Any idea?\n").blocks == ()
     assert detect("").blocks == ()
+
+
+def test_elided_rows_keep_a_table_and_a_listing_one_block_and_are_noted():
+    """A poster's ``...`` for left-out rows is part of the output around it."""
+    for name, kind in (
+        ("smi-table-390-tesla-m2070-elided", "nvidia-smi-table"),
+        ("ls-la-cuda100-stubs-elided", "ls-l"),
+    ):
+        (block,) = detect(text(name)).blocks
+        assert block.kind == kind
+        assert any(note.kind == "elided" for note in block.reading.notes), name
+    (block,) = detect(text("ls-la-cuda100-stubs-elided")).blocks
+    assert [lib.name for lib in block.reading.libraries] == ["libcuda.so", "libnvidia-ml.so"]
+    assert block.first_line == 1  # the docker command that printed it travels with it
+
+
+def test_an_elided_nvidia_smi_table_predicts_no_cuda_order():
+    """GPUs 0-6 were left out: they take part in CUDA's order, so none is predicted."""
+    from gpusetup.devices.listings import predict_cuda_order
+
+    (block,) = detect(text("smi-table-390-tesla-m2070-elided")).blocks
+    assert predict_cuda_order(block.reading).order is None
+
+
+def test_csv_rows_in_backticks_after_a_backticked_command_in_prose():
+    paste = (
+        "`nvidia-smi --query-gpu=gpu_name,gpu_bus_id --format=csv` gives me the same order:\n"
+        "\n"
+        "`GeForce GTX 750, 00000000:01:00.0`\n"
+        "`GeForce GTX 750 Ti, 00000000:02:00.0`\n"
+    )
+    (block,) = detect(paste).blocks
+    assert block.kind == "nvidia-smi-csv"
+    assert [(g.name, g.bus_id) for g in block.reading.gpus] == [
+        ("GeForce GTX 750", "0000:01:00.0"),
+        ("GeForce GTX 750 Ti", "0000:02:00.0"),
+    ]
+    assert any("--query-gpu command" in n.text for n in block.reading.notes)
+
+
+def test_a_gpu_line_right_above_the_version_line_is_one_output_but_a_command_splits_them():
+    lspci_line = (
+        "01:00.0 VGA compatible controller [0300]: NVIDIA Corporation GA102 [GeForce RTX 3080]"
+        " [10de:2206] (rev a1)\n"
+    )
+    version = (
+        "NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.54.14  Thu Feb 22 01:44:30 UTC 2024\n"
+    )
+    assert detect(lspci_line + version).kinds == ["proc-version"]
+    assert detect("$ lspci -nn | grep NVIDIA\n" + lspci_line + version).kinds == [
+        "lspci",
+        "proc-version",
+    ]
+    assert detect(lspci_line + "$ cat /proc/driver/nvidia/version\n" + version).kinds == [
+        "lspci",
+        "proc-version",
+    ]

@@ -11,14 +11,14 @@ listings print one, never on an index.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from gpusetup.devices.map import DeviceMap, MapRow, SelectionError, select_line
 from gpusetup.knowledge import parse_cc
-from gpusetup.parse.model import CONTEXT, CUT, PARTIAL, GpuRecord, Reading
+from gpusetup.parse.model import CONTEXT, CUT, ELIDED, PARTIAL, GpuRecord, Reading, merged
+from gpusetup.parse.numbering import numbered_by
 
-#: Readings whose numbers are CUDA ordinals.
-CUDA_ORDER_KINDS = ("deviceQuery", "p2p", "tf-log", "tf-device-lib", "torch-devices")
 CONFIRM = (
     "deviceQuery, p2pBandwidthLatencyTest or TensorFlow's log ('Found device N' or 'Created "
     "TensorFlow device' lines) print the CUDA order with bus ids; with "
@@ -34,11 +34,12 @@ def _is_mig(gpu: GpuRecord) -> bool:
 
 
 def _complete(reading: Reading) -> bool:
-    """Whether a listing shows every GPU: not cut inside its GPU list, no fewer than it says."""
+    """Whether a listing shows every GPU: not cut inside its GPU list, no fewer than it says,
+    no rows left out by the poster."""
     if reading.gpu_count is not None and len(reading.gpus) < reading.gpu_count:
         return False
     return not any(
-        note.kind == PARTIAL or (note.kind == CUT and "GPU list" in note.text)
+        note.kind in (PARTIAL, ELIDED) or (note.kind == CUT and "GPU list" in note.text)
         for note in reading.notes
     )
 
@@ -248,6 +249,7 @@ _MODELS: dict[str, tuple[str, int]] = {
 #: Two models whose estimated speeds differ by less than this factor may come in either
 #: order: NVIDIA documents FASTEST_FIRST only as "a simple heuristic".
 CLOSE = 1.5
+_ESTIMATE = "estimated speed: multiprocessors x cores per multiprocessor"
 
 
 @dataclass(frozen=True)
@@ -308,7 +310,7 @@ def predict_cuda_order(smi: Reading) -> OrderPrediction:
             reasons.append(
                 f"{a.name} and {b.name} are close in speed: CUDA may order them either way"
             )
-    reasons.append("estimated speed: multiprocessors x cores per multiprocessor")
+    reasons.append(_ESTIMATE)
     return OrderPrediction(tuple(g.index for g in ranked), certain, tuple(reasons))  # type: ignore[misc]
 
 
@@ -364,3 +366,258 @@ def _smi_only_map(smi: Reading, tf_minimum: str | None) -> DeviceMap:
         for g in smi.gpus
     ]
     return DeviceMap(rows, "predicted", tf_minimum, False, [])
+
+
+# --- the map of a whole paste ---------------------------------------------------------------
+
+
+def _same_gpu(a: GpuRecord, b: GpuRecord) -> bool:
+    """Two nvidia-smi records of one GPU: the same index, bus id or UUID, none differing."""
+    pairs = ((a.index, b.index), (a.bus_id, b.bus_id), (a.uuid, b.uuid))
+    shared = any(x is not None and x == y for x, y in pairs)
+    return shared and all(x is None or y is None or x == y for x, y in pairs)
+
+
+def merged_listing(readings: Sequence[Reading]) -> Reading | None:
+    """nvidia-smi's GPUs as several of its outputs of one machine show them (a table with
+    bus ids and -L with UUIDs make one listing with both); complete when one of them is."""
+    if not readings:
+        return None
+    if len(readings) == 1:
+        return readings[0]
+    gpus: list[GpuRecord] = []
+    for reading in readings:
+        for gpu in reading.gpus:
+            at = next((i for i, seen in enumerate(gpus) if _same_gpu(seen, gpu)), None)
+            if at is None:
+                gpus.append(gpu)
+            else:
+                gpus[at] = merged(gpus[at], gpu)
+    whole = next((r for r in readings if _complete(r)), None)
+    notes = tuple(
+        note
+        for r in readings
+        for note in r.notes
+        if whole is None or note.kind not in (PARTIAL, ELIDED, CUT)
+    )
+    counts = [r.gpu_count for r in readings if r.gpu_count is not None]
+    gpus.sort(key=lambda g: (g.index is None, g.index or 0))
+    return replace(
+        readings[0], gpus=tuple(gpus), notes=notes, gpu_count=max(counts) if counts else None
+    )
+
+
+def _cuda_listing(readings: Sequence[Reading]) -> Reading | None:
+    """The CUDA-order listing to join: one taken with every GPU visible where there is one,
+    then the one that lists the most GPUs."""
+    listed = [r for r in readings if r.gpus]
+    if not listed:
+        return None
+    return max(listed, key=lambda r: (_unrestricted(r), len(r.gpus)))
+
+
+def _predicted_map(smi: Reading, tf_minimum: str | None) -> DeviceMap:
+    """nvidia-smi's GPUs with the CUDA ordinals FASTEST_FIRST would give them."""
+    prediction = predict_cuda_order(smi)
+    ordinal = {index: k for k, index in enumerate(prediction.order or ())}
+    usable = [i for i in prediction.order or () if not _below(_cc_of(smi, i), tf_minimum)]
+    rows = []
+    for gpu in smi.gpus:
+        row_notes: list[str] = []
+        k = ordinal.get(gpu.index) if gpu.index is not None else None
+        tf_device = None
+        if k is not None and gpu.index in usable:
+            tf_device = f"/GPU:{usable.index(gpu.index)}"
+        elif k is not None:
+            row_notes.append(
+                f"TensorFlow would ignore it: compute capability {_cc_of(smi, gpu.index)} "
+                f"< {tf_minimum}"
+            )
+        rows.append(
+            MapRow(gpu.index, gpu.uuid, gpu.bus_id, gpu.name, gpu.compute_capability, k,
+                   tf_device, row_notes)
+        )  # fmt: skip
+    if prediction.order is None:
+        head = "CUDA's order cannot be predicted from this nvidia-smi output"
+    elif prediction.certain:
+        head = "CUDA ordinals predicted (no CUDA listing pasted; FASTEST_FIRST)"
+    else:
+        head = "CUDA ordinals predicted, uncertain (no CUDA listing pasted; FASTEST_FIRST)"
+    notes = [f"{head}: {'; '.join(prediction.reasons)}. To confirm: {prediction.confirm_with}."]
+    in_cuda_order = list(prediction.order or ())
+    differ = in_cuda_order != sorted(in_cuda_order)
+    if differ:
+        notes.append(
+            "CUDA would number these GPUs differently from nvidia-smi. Export "
+            "CUDA_DEVICE_ORDER=PCI_BUS_ID so CUDA ordinals follow nvidia-smi's, or select "
+            "GPUs by UUID."
+        )
+    return DeviceMap(rows, "predicted", tf_minimum, differ, notes, cuda_source="predicted")
+
+
+def _cc_of(smi: Reading, index: int | None) -> str | None:
+    gpu = next((g for g in smi.gpus if g.index == index), None)
+    cc = gpu.compute_capability if gpu else None
+    if cc is None and gpu is not None and (model := _model(gpu.name)):
+        cc = model[0]
+    return cc
+
+
+def paste_map(readings: Sequence[Reading], tf_minimum: str | None = None) -> DeviceMap:
+    """The device map the listings of one paste give: nvidia-smi's GPUs joined with a CUDA
+    listing (``join``), or with the order CUDA would give them (predicted, with how sure
+    and which listing confirms it); with the line that makes each GPU device 0."""
+    smi = merged_listing([r for r in readings if numbered_by(r) == "nvidia-smi"])
+    cuda = _cuda_listing([r for r in readings if numbered_by(r) == "cuda"])
+    if smi is None and cuda is None:
+        return DeviceMap([], "predicted", tf_minimum, False, ["no GPU listing in the text"])
+    if cuda is None:
+        device_map = _predicted_map(smi, tf_minimum)  # type: ignore[arg-type]
+    else:
+        device_map = replace(
+            join(smi or Reading(kind="nvidia-smi-L"), cuda, tf_minimum), cuda_source="listed"
+        )
+        if smi is None:
+            device_map = replace(
+                device_map,
+                notes=[
+                    *device_map.notes,
+                    f"No nvidia-smi output pasted: nvidia-smi's numbers are unknown. {SMI_CONFIRM}",
+                ],
+            )
+    lines = {}
+    for gpu in smi.gpus if smi else ():
+        if gpu.index is None or gpu.uuid:
+            continue
+        try:
+            lines[gpu.index] = visible_devices_line(smi, gpu.index, cuda, tf_minimum)  # type: ignore[arg-type]
+        except SelectionError:
+            continue
+    return replace(device_map, select_lines=lines)
+
+
+SMI_CONFIRM = "nvidia-smi (its table, -L or --query-gpu=index,pci.bus_id,uuid) gives them"
+
+
+# --- "which number does my config need?" answered from a paste ------------------------------
+
+#: "GPU 4, 5, 6", "GPUs 4 and 5", "gpu #2": the nvidia-smi numbers a question names
+_ASKED = re.compile(
+    r"\bGPUs?\s*#?(?P<list>\d{1,3}(?:\s*(?:,|/|&|\band\b|\bor\b)\s*#?\d{1,3}){0,15})\b",
+    re.IGNORECASE,
+)
+
+
+def asked_gpus(prose: Sequence[str]) -> tuple[int, ...]:
+    """The GPU numbers the lines of prose around the outputs name, in the order named."""
+    found: list[int] = []
+    for text in prose:
+        for match in _ASKED.finditer(text):
+            for number in re.findall(r"\d{1,3}", match["list"]):
+                if int(number) not in found:
+                    found.append(int(number))
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class GpuNumbering:
+    """What a paste's listings say about GPU numbers: the device map, the nvidia-smi GPUs
+    the text asks about, and how to address them."""
+
+    device_map: DeviceMap
+    asked: tuple[int, ...]
+    #: the answer in sentences: each asked GPU's CUDA ordinal, what to set, what to check
+    answer: tuple[str, ...]
+    #: the environment line that makes the asked GPUs (else every GPU) devices 0, 1, ...
+    line: str | None
+
+
+def _rows_by_smi(device_map: DeviceMap) -> dict[int, MapRow]:
+    return {r.smi_index: r for r in device_map.rows if r.smi_index is not None}
+
+
+def _select_many(
+    smi: Reading, indices: Sequence[int], device_map: DeviceMap, cuda: Reading | None
+) -> tuple[str | None, str]:
+    """The line that shows CUDA exactly these nvidia-smi GPUs, in this order, and how it
+    picks them (by UUID, by PCI bus position, by a pasted listing's CUDA ordinals)."""
+    gpus = {g.index: g for g in smi.gpus if g.index is not None}
+    chosen = [gpus[i] for i in indices]
+    uuids = [g.uuid for g in chosen]
+    if all(uuids) and len(set(uuids)) == len(uuids):
+        return f"export CUDA_VISIBLE_DEVICES={','.join(uuids)}", "by UUID"  # type: ignore[arg-type]
+    if not _complete(smi):
+        rows = _rows_by_smi(device_map)
+        ordinals = [rows[i].cuda_ordinal for i in indices if i in rows]
+        listed = device_map.cuda_source == "listed" and cuda is not None and _unrestricted(cuda)
+        if listed and len(ordinals) == len(indices) and None not in ordinals:
+            value = ",".join(str(k) for k in ordinals)
+            return (
+                f"export CUDA_DEVICE_ORDER=FASTEST_FIRST CUDA_VISIBLE_DEVICES={value}",
+                "by the CUDA ordinals the pasted listing shows",
+            )
+        return None, ""
+    if all(g.bus_id for g in gpus.values()):
+        order = sorted(g.bus_id or "" for g in gpus.values())
+        positions = [order.index(g.bus_id or "") for g in chosen]
+        how = "by PCI bus position"
+    else:
+        positions = [sorted(gpus).index(i) for i in indices]
+        how = "by PCI bus position; nvidia-smi's numbers follow the bus"
+    value = ",".join(str(p) for p in positions)
+    return f"export CUDA_DEVICE_ORDER=PCI_BUS_ID CUDA_VISIBLE_DEVICES={value}", how
+
+
+def numbering(readings: Sequence[Reading], prose: Sequence[str] = (),
+              tf_minimum: str | None = None) -> GpuNumbering | None:  # fmt: skip
+    """The GPU numbering a paste shows (None: no nvidia-smi listing in it): the map of its
+    listings, and for the GPUs its prose names (else every GPU) their CUDA ordinals, listed
+    or predicted with its caveat, and the line that makes them devices 0, 1, ..."""
+    smi = merged_listing([r for r in readings if numbered_by(r) == "nvidia-smi"])
+    if smi is None or not any(g.index is not None for g in smi.gpus):
+        return None
+    device_map = paste_map(readings, tf_minimum)
+    rows = _rows_by_smi(device_map)
+    asked = asked_gpus(prose)
+    wanted = [i for i in asked if i in rows] or sorted(rows)
+    answer: list[str] = []
+    missing = [i for i in asked if i not in rows]
+    if missing:
+        known = ", ".join(str(i) for i in sorted(rows))
+        answer.append(
+            f"nvidia-smi shows no GPU {', '.join(str(i) for i in missing)} here (it lists "
+            f"{known}{'; the listing is cut' if not _complete(smi) else ''})."
+        )
+    listed = device_map.cuda_source == "listed"
+    for index in wanted:
+        row = rows[index]
+        label = f"nvidia-smi GPU {index}" + (f" ({row.name})" if row.name else "")
+        if row.cuda_ordinal is None:
+            answer.append(f"{label}: its CUDA ordinal is not known from this text.")
+            continue
+        how = "as the pasted CUDA listing numbers it" if listed else "predicted"
+        tf = f", TensorFlow {row.tf_device}" if row.tf_device else ""
+        answer.append(f"{label} is CUDA device {row.cuda_ordinal}{tf} ({how}).")
+    if not listed:
+        prediction = predict_cuda_order(smi)
+        if prediction.order is None or not prediction.certain:
+            answer.append(
+                "No CUDA listing was pasted, and CUDA's order cannot be predicted for sure "
+                f"here ({'; '.join(r for r in prediction.reasons if r != _ESTIMATE)}); to "
+                f"confirm: {prediction.confirm_with}."
+            )
+    cuda = _cuda_listing([r for r in readings if numbered_by(r) == "cuda"])
+    line, how = _select_many(smi, wanted, device_map, cuda)
+    if line:
+        answer.append(
+            f"To run on them: {line} ({how}); the framework then numbers them "
+            + ", ".join(f"{k}" for k in range(len(wanted)))
+            + " in that order (/GPU:0 ... in TensorFlow, cuda:0 ... in PyTorch): use those "
+            "numbers in the config."
+        )
+    else:
+        answer.append(
+            "No line can pick them from this text (no UUIDs, and the listing is cut): paste "
+            "the full nvidia-smi -L."
+        )
+    return GpuNumbering(device_map, tuple(asked), tuple(answer), line)

@@ -44,6 +44,12 @@ class DeviceMap:
     notes: list[str] = field(default_factory=list)
     #: what makes the map incomplete or wrong: a driver that stopped answering, a lost GPU
     faults: list[str] = field(default_factory=list)
+    #: where the CUDA ordinals come from: this machine's CUDA ("probed"), a pasted CUDA
+    #: listing ("listed"), or CUDA's order predicted from a pasted nvidia-smi ("predicted")
+    cuda_source: Literal["probed", "listed", "predicted"] = "probed"
+    #: nvidia-smi index -> the line that makes it the framework's device 0, where a pasted
+    #: listing shows no UUID to select it by (its PCI position or its listed CUDA ordinal)
+    select_lines: dict[int, str] = field(default_factory=dict)
 
     @property
     def trustworthy(self) -> bool:
@@ -325,6 +331,8 @@ def select_line(device_map: DeviceMap, smi_index: int) -> str:
         raise SelectionError(
             f"GPU {smi_index} is lost to the driver: no job can use it until a reboot"
         )
+    if not row.uuid and smi_index in device_map.select_lines:
+        return device_map.select_lines[smi_index]
     if not row.uuid:
         raise SelectionError(f"GPU {smi_index} has no UUID to select it by")
     return f"export CUDA_VISIBLE_DEVICES={row.uuid}"

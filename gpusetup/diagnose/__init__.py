@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from gpusetup.facts import Facts, LibraryFacts, NvmlGpu
+from gpusetup.facts import SHOWN_TOPICS, Facts, LibraryFacts, NvmlGpu
 from gpusetup.findings import Finding, Status, bug_finding
 from gpusetup.knowledge import (
     CudaTable,
@@ -26,6 +26,7 @@ from gpusetup.knowledge import (
     cuda_table,
     default_tensorflow_build,
     find_tensorflow_build,
+    tensorflow_builds,
 )
 
 
@@ -62,9 +63,65 @@ class Context:
         judged against: the profile's target, else the newest for the facts' Python."""
         if self.profile.tensorflow:
             return find_tensorflow_build(self.profile.tensorflow)
+        if self.target_assumed:
+            return tensorflow_builds()[0]
         if self.python_version is None:
             return None
         return default_tensorflow_build(self.python_version)
+
+    @property
+    def target_assumed(self) -> bool:
+        """Pasted text that shows no Python, judged without a profile target: the target is
+        the newest release, and what it alone would fail is a warning, said as assumed."""
+        return (
+            self.facts.text is not None
+            and not self.profile.tensorflow
+            and self.python_version is None
+            and bool(tensorflow_builds())
+        )
+
+    def target_words(self, build: TensorFlowBuild) -> str:
+        """``TensorFlow 2.21``, with why it is the target when it is assumed."""
+        if self.target_assumed:
+            return (
+                f"TensorFlow {build.version} (the newest release: the pasted text does not "
+                "show which one is meant; name it with target.tensorflow in a profile)"
+            )
+        return f"TensorFlow {build.version}"
+
+    @property
+    def no_target_reason(self) -> str:
+        """Why there is no TensorFlow release to judge against (``target`` is None)."""
+        if self.facts.text is not None:
+            return (
+                "The pasted text does not show which Python or TensorFlow to judge against; "
+                "name the release in a profile (target.tensorflow, --profile FILE)."
+            )
+        return (
+            f"No TensorFlow release in gpusetup's table ships wheels for "
+            f"Python {self.python_shown}."
+        )
+
+    def read_from(self, *facts: str) -> dict[str, object]:
+        """Evidence: the pasted lines ``facts`` were read from (nothing for probed facts).
+        A name ending in ``[]`` stands for every item of that list."""
+        text = self.facts.text
+        if text is None:
+            return {}
+        lines = []
+        for name in facts:
+            if name.endswith("[]"):
+                stem = name[:-2] + "["
+                lines += [v for k, v in text.lines.items() if k.startswith(stem) and "]." not in k]
+            elif name in text.lines:
+                lines.append(text.lines[name])
+        return {"read from": list(dict.fromkeys(lines))} if lines else {}
+
+    def outputs(self, *kinds: str) -> dict[str, object]:
+        """Evidence: the pasted outputs of ``kinds`` (nothing for probed facts)."""
+        text = self.facts.text
+        found = [src.where for src in text.sources if src.kind in kinds] if text else []
+        return {"read from": found} if found else {}
 
     @property
     def min_compute_capability(self) -> str | None:
@@ -90,7 +147,19 @@ class Context:
     @property
     def has_gpu(self) -> bool:
         nvml = self.facts.nvml
-        return bool(self.pci_gpus) or bool(nvml and (nvml.device_count or nvml.gpus))
+        return (
+            bool(self.pci_gpus)
+            or bool(nvml and (nvml.device_count or nvml.gpus))
+            or bool(self.pasted_cuda_devices)
+        )
+
+    @property
+    def pasted_cuda_devices(self) -> list:
+        """CUDA's devices as a pasted listing (deviceQuery, a TensorFlow log) shows them.
+        Probed CUDA devices are not evidence of a GPU on their own: where NVML hangs, the
+        driver's state is the verdict (driver.nvml)."""
+        cuda = self.facts.cuda
+        return cuda.devices if self.facts.text is not None and cuda else []
 
     @property
     def nvml_unanswered(self) -> str | None:
@@ -111,7 +180,14 @@ class Context:
 
     @property
     def libraries_wanted(self) -> bool:
-        return self.force_libraries or self.has_gpu or self.gpu_unknown
+        """Whether the libraries are judged: a GPU (or maybe one) here, `gpusetup libs`,
+        or a library listing someone pasted (they are the question)."""
+        return (
+            self.force_libraries
+            or self.has_gpu
+            or self.gpu_unknown
+            or (self.facts.text is not None and self.facts.libs is not None)
+        )
 
     @property
     def libs(self) -> LibraryFacts:
@@ -149,6 +225,18 @@ def _libraries_unmet(ctx: Context) -> str | None:
             "`gpusetup libs` checks the libraries anyway."
         )
     return None
+
+
+def shown(topic: str) -> Precondition:
+    """The facts show ``topic`` (a key of gpusetup.facts.SHOWN_TOPICS): probed facts show
+    everything; facts read from pasted text only what some output showed."""
+
+    def unmet(ctx: Context) -> str | None:
+        if ctx.facts.shows(topic):
+            return None
+        return f"Not shown in the pasted text: {SHOWN_TOPICS[topic]}."
+
+    return Precondition(f"the facts show {topic}", unmet)
 
 
 #: NVML answered with GPU data (a machine with a GPU whose driver answers)
@@ -228,6 +316,7 @@ CHECK_MODULES = (
     "libraries",
     "environment",
     "node",
+    "inputs",
     "smoke",
 )
 
@@ -325,4 +414,5 @@ __all__ = [
     "all_checks",
     "check",
     "diagnose",
+    "shown",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gpusetup.devices.map import build_map
-from gpusetup.diagnose import NVML_GPUS, Context, Verdict, check
+from gpusetup.diagnose import NVML_GPUS, Context, Verdict, check, shown
 from gpusetup.findings import Finding
 from gpusetup.knowledge import XID_LOG_COMMAND, tensorflow_sonames
 
@@ -16,7 +16,7 @@ CUDA_ERROR_HINTS = {
 }
 
 
-@check("cuda.init", "CUDA initialises (cuInit) and shows the GPUs", needs=(NVML_GPUS,))
+@check("cuda.init", "CUDA initialises (cuInit) and shows the GPUs", needs=(shown("cuda"),))
 def cuda_init(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether the driver's libcuda.so.1 loads, cuInit succeeds, and which devices CUDA
@@ -30,8 +30,12 @@ def cuda_init(ctx: Context, v: Verdict) -> list[Finding]:
     Fix: as the finding says: unset or correct CUDA_VISIBLE_DEVICES, reinstall the driver
     so libcuda and the kernel module match, or reboot after a driver upgrade.
     """
-    if not ctx.nvml_ok:
-        return [v.skip("The driver does not answer (see driver.nvml).")]
+    # a pasted CUDA listing stands on its own where no nvidia-smi output is beside it
+    if ctx.facts.text is None or ctx.facts.nvml is not None:
+        if skip := v.unless(ctx, NVML_GPUS):
+            return [skip]
+        if not ctx.nvml_ok:
+            return [v.skip("The driver does not answer (see driver.nvml).")]
     cuda = ctx.facts.cuda
     if cuda is None:
         failure = ctx.facts.failures.get("cuda")
@@ -74,7 +78,8 @@ def cuda_init(ctx: Context, v: Verdict) -> list[Finding]:
         )
         return [
             v.fail(
-                f"cuInit failed: {name}" + (f" ({hint})" if hint else ""),
+                (name if ctx.facts.text is not None else f"cuInit failed: {name}")
+                + (f" ({hint})" if hint else ""),
                 detail=(
                     "CUDA_VISIBLE_DEVICES hides every GPU."
                     if hidden
@@ -85,17 +90,22 @@ def cuda_init(ctx: Context, v: Verdict) -> list[Finding]:
             )
         ]
     evidence["devices"] = [f"{d.ordinal}: {d.name} ({d.pci_bus_id})" for d in cuda.devices]
-    version = cuda.driver_version or 0
-    api = f"{version // 1000}.{(version % 1000) // 10}"
+    evidence |= ctx.read_from("cuda.devices[]")
+    version = cuda.driver_version
+    api = f" (driver API {version // 1000}.{(version % 1000) // 10})" if version else ""
     return [
         v.passed(
-            f"CUDA shows {len(cuda.devices)} device(s) (driver API {api})",
+            f"CUDA shows {len(cuda.devices)} device(s){api}",
             evidence=evidence,
         )
     ]
 
 
-@check("gpu.device-order", "CUDA numbers GPUs as nvidia-smi does")
+@check(
+    "gpu.device-order",
+    "CUDA numbers GPUs as nvidia-smi does",
+    needs=(shown("nvml.gpus"), shown("cuda")),
+)
 def device_order(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether the CUDA ordinal of each GPU (what TensorFlow's /GPU:k and
@@ -150,7 +160,11 @@ def _release(version: str) -> tuple[int, int] | None:
     return (int(major), int(minor)) if major.isdigit() and minor.isdigit() else None
 
 
-@check("cuda.toolchain", "XLA finds ptxas and libdevice, no newer than the driver")
+@check(
+    "cuda.toolchain",
+    "XLA finds ptxas and libdevice, no newer than the driver",
+    needs=(shown("libs.toolchain"),),
+)
 def toolchain(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether ptxas and libdevice.10.bc, which XLA (TensorFlow's and JAX's compiler)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from gpusetup.diagnose import Context, Verdict, check, gpu_label
-from gpusetup.facts import Facts, normalise_bus_id
+from gpusetup.diagnose import Context, Verdict, check, gpu_label, shown
+from gpusetup.facts import Facts, NvmlFacts, normalise_bus_id
 from gpusetup.findings import Finding, Status
 from gpusetup.knowledge import (
     XID_LOG_COMMAND,
@@ -40,7 +40,7 @@ def _stub_loaded(ctx: Context) -> bool:
     return bool(nvml and nvml.library_path and "/stubs/" in nvml.library_path)
 
 
-@check("driver.nouveau", "nouveau does not hold the GPU")
+@check("driver.nouveau", "nouveau does not hold the GPU", needs=(shown("pci.driver"),))
 def nouveau(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether the open-source nouveau driver is bound to an NVIDIA GPU.
@@ -78,7 +78,11 @@ def nouveau(ctx: Context, v: Verdict) -> list[Finding]:
     ]
 
 
-@check("driver.nvml-stub", "The real NVML library is loaded, not the toolkit stub")
+@check(
+    "driver.nvml-stub",
+    "The real NVML library is loaded, not the toolkit stub",
+    needs=(shown("nvml.library"),),
+)
 def nvml_stub(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether the libnvidia-ml.so.1 that loads is the CUDA toolkit's link-time stub
@@ -125,7 +129,7 @@ def _library_version(path: str | None) -> str | None:
     return real.split(marker, 1)[1] if marker in real and real.count(".") > 3 else None
 
 
-@check("driver.nvml", "The NVIDIA driver answers (NVML)")
+@check("driver.nvml", "The NVIDIA driver answers (NVML)", needs=(shown("nvml"),))
 def nvml(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether NVML, the driver's management library that nvidia-smi uses, loads and
@@ -153,11 +157,11 @@ def nvml(ctx: Context, v: Verdict) -> list[Finding]:
                 fix=f"Look for Xid errors: {XID_LOG_COMMAND}",
             )
         ]
+    unshown = "not shown" if facts.text is not None else "not loaded"
     evidence: dict[str, object] = {
-        "library": info.library_path or "not loaded",
-        "kernel module": kernel.driver_version
-        if kernel and kernel.driver_version
-        else "not loaded",
+        "library": info.library_path or unshown,
+        "kernel module": kernel.driver_version if kernel and kernel.driver_version else unshown,
+        **ctx.read_from("nvml.driver_version", "nvml.init_error", "kernel.driver_version"),
     }
     if info.hung_call:
         done = ", ".join(str(g.index) for g in info.gpus) or "none"
@@ -177,10 +181,24 @@ def nvml(ctx: Context, v: Verdict) -> list[Finding]:
     if err is None:
         evidence["driver"] = info.driver_version
         evidence["CUDA (driver)"] = info.cuda_driver_version_text
+        if info.cuda_driver_version_error:
+            evidence["CUDA (driver)"] = info.cuda_driver_version_error
+            return [
+                v.warn(
+                    f"Driver {info.driver_version} answers, but not with its CUDA version",
+                    detail=f"{info.cuda_driver_version_error}: the driver's libcuda did not "
+                    "answer nvidia-smi, so CUDA programs (TensorFlow) are unlikely to find a "
+                    "GPU. It happens where libcuda.so.1 is missing or is another driver's "
+                    "(a container without the NVIDIA runtime, a shim layer, a vGPU host "
+                    "driver without CUDA).",
+                    evidence=evidence,
+                    fix="Check that libcuda.so.1 comes from this driver: ldconfig -p | grep "
+                    "libcuda; in a container run it with --gpus all (NVIDIA Container Toolkit).",
+                )
+            ]
         return [
             v.passed(
-                f"Driver {info.driver_version} answers (CUDA {info.cuda_driver_version_text}, "
-                f"{info.device_count} GPU(s))",
+                _answers_title(info),
                 evidence=evidence,
             )
         ]
@@ -235,7 +253,7 @@ def nvml(ctx: Context, v: Verdict) -> list[Finding]:
             )
         ]
     if cls == "LibRmVersionMismatch":
-        lib_version = _library_version(info.library_path)
+        lib_version = _library_version(info.library_path) or info.nvml_version
         module_version = (kernel.driver_version if kernel else None) or "of another version"
         library_part = f" and the library is {lib_version}" if lib_version else ""
         if lib_version:
@@ -276,6 +294,17 @@ def nvml(ctx: Context, v: Verdict) -> list[Finding]:
             "and what nvidia-smi says; a reboot clears most transient driver states.",
         )
     ]
+
+
+def _answers_title(info: NvmlFacts) -> str:
+    """``Driver 580.95.05 answers (CUDA 13.0, 2 GPU(s))``, saying only what is known."""
+    parts = [
+        f"CUDA {info.cuda_driver_version_text}" if info.cuda_driver_version_text else "",
+        f"{info.device_count} GPU(s)" if info.device_count is not None else "",
+    ]
+    shown = ", ".join(p for p in parts if p)
+    driver = f"Driver {info.driver_version}" if info.driver_version else "The driver"
+    return f"{driver} answers" + (f" ({shown})" if shown else "")
 
 
 def jetson(facts: Facts) -> str | None:
@@ -476,19 +505,14 @@ def driver_version(ctx: Context, v: Verdict) -> list[Finding]:
         return [v.skip("No driver version known (see driver.nvml).")]
     tf = ctx.target
     if tf is None:
-        return [
-            v.skip(
-                f"No TensorFlow release in gpusetup's table ships wheels for "
-                f"Python {ctx.python_shown}.",
-            )
-        ]
+        return [v.skip(ctx.no_target_reason)]
     major = tf.cuda_major
     row = ctx.cuda_table.min_driver_for(tf.cuda)
     needed = row[1] if row else None
     floor = ctx.cuda_table.major_floor_driver.get(major)
     evidence = {
         "driver": driver,
-        "TensorFlow target": tf.version,
+        "TensorFlow target": ctx.target_words(tf),
         "built with CUDA": tf.cuda,
         f"CUDA {row[0] if row else tf.cuda} driver": needed,
         f"CUDA {major}.x floor": floor,
@@ -520,9 +544,12 @@ def driver_version(ctx: Context, v: Verdict) -> list[Finding]:
             f"\nOr use TensorFlow {older.version} (CUDA {older.cuda}), the newest release "
             f"for Python {ctx.python_shown} that this driver runs fully."
         )
+    evidence |= ctx.read_from("nvml.driver_version", "kernel.driver_version")
     if floor and not driver_at_least(driver, floor):
+        # too old for a target the text does not name: a warning, not a verdict
+        too_old = v.warn if ctx.target_assumed else v.fail
         return [
-            v.fail(
+            too_old(
                 f"Driver {driver} is too old for TensorFlow {tf.version} (CUDA {tf.cuda})",
                 detail=f"CUDA {major}.x needs driver {floor} or newer; TensorFlow will fail with "
                 "'CUDA driver version is insufficient for CUDA runtime version'.",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from gpusetup.devices.visibility import mig_inventory, resolve_visible_devices
-from gpusetup.diagnose import NVML_GPUS, Context, Verdict, check
+from gpusetup.diagnose import NVML_GPUS, Context, Verdict, check, shown
 from gpusetup.findings import Finding, Status
 
 
-@check("env.cuda-visible-devices", "CUDA_VISIBLE_DEVICES leaves GPUs visible")
+@check(
+    "env.cuda-visible-devices", "CUDA_VISIBLE_DEVICES leaves GPUs visible", needs=(shown("env"),)
+)
 def cuda_visible_devices(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether CUDA_VISIBLE_DEVICES, when set, names GPUs that exist.
@@ -80,7 +82,11 @@ def cuda_visible_devices(ctx: Context, v: Verdict) -> list[Finding]:
     ]
 
 
-@check("env.cuda-debug-variables", "No CUDA debugging or profiling variables are set")
+@check(
+    "env.cuda-debug-variables",
+    "No CUDA debugging or profiling variables are set",
+    needs=(shown("env"),),
+)
 def cuda_debug_variables(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether variables that attach debuggers or profilers to every CUDA program are

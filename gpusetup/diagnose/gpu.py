@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from gpusetup.diagnose import NVML_GPUS, Context, Verdict, check, gpu_label
+from gpusetup.diagnose import NVML_GPUS, Context, Verdict, check, gpu_label, shown
+from gpusetup.facts import normalise_bus_id
 from gpusetup.findings import Finding, Status
 from gpusetup.knowledge import XID_LOG_COMMAND, newest_tensorflow_for_cc, parse_cc
 
 XID_HINT = f"Check the kernel log for Xid errors: {XID_LOG_COMMAND}"
 
 
-@check("gpu.nvml-query", "Every GPU answers the driver", needs=(NVML_GPUS,))
+@check("gpu.nvml-query", "Every GPU answers the driver", needs=(shown("nvml.gpus"), NVML_GPUS))
 def nvml_query(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether each GPU answered every NVML query gpusetup makes. NotSupported counts
@@ -30,13 +31,15 @@ def nvml_query(ctx: Context, v: Verdict) -> list[Finding]:
             continue
         lost = any(e.error_class.endswith("GpuIsLost") for e in gpu.errors.values())
         calls = "; ".join(f"{call}: {e.message}" for call, e in gpu.errors.items())
+        position = ctx.nvml_gpus.index(gpu)
         findings.append(
             v.fail(
                 f"{gpu_label(gpu)} is lost to the driver"
                 if lost
                 else f"{gpu_label(gpu)} did not answer every query",
                 detail=calls,
-                evidence={call: f"{e.error_class} ({e.code})" for call, e in gpu.errors.items()},
+                evidence={call: f"{e.error_class} ({e.code})" for call, e in gpu.errors.items()}
+                | ctx.read_from(f"nvml.gpus[{position}]"),
                 fix=XID_HINT
                 + (
                     "\nA lost GPU needs a reboot; if it happens again, reseat or replace it."
@@ -70,12 +73,62 @@ def nvml_query(ctx: Context, v: Verdict) -> list[Finding]:
     ]
 
 
-@check("gpu.compute-capability", "Each GPU's compute capability is high enough", needs=(NVML_GPUS,))
+def _older_release_fix(ctx: Context, cc: tuple[int, int], cc_text: str, minimum: str) -> str:
+    older = newest_tensorflow_for_cc(cc)
+    fix = f"Use a GPU with compute capability {minimum} or higher"
+    if older:
+        fix += (
+            f", or TensorFlow {older.version} (the newest release whose wheels include CC {cc_text}"
+        )
+        if ctx.runs_on_python(older) is False:
+            fix += (
+                f"; it ships wheels for Python {older.python}, so it needs another "
+                f"Python than {ctx.python_shown}"
+            )
+        fix += ")"
+    return fix + "."
+
+
+def _ignored_by_tensorflow(ctx: Context, v: Verdict) -> list[Finding]:
+    """TensorFlow's own verdict, where it ran (map, smoke, a pasted log): the GPUs it
+    ignored, with the minimum it printed."""
+    runtime = ctx.facts.tensorflow
+    findings = []
+    for position, gpu in enumerate(runtime.ignored if runtime else []):
+        cc = parse_cc(gpu.compute_capability) if gpu.compute_capability else None
+        findings.append(
+            v.fail(
+                f"CUDA device {gpu.cuda_ordinal} ({gpu.name}, {gpu.pci_bus_id}): TensorFlow "
+                f"ignores it, compute capability {gpu.compute_capability} < {gpu.minimum}",
+                detail="TensorFlow said so itself ('Ignoring visible gpu device'): it runs "
+                "without this GPU.",
+                evidence={
+                    "compute capability": gpu.compute_capability,
+                    "minimum": gpu.minimum,
+                    "from": "TensorFlow",
+                }
+                | ctx.read_from(f"tensorflow.ignored[{position}]"),
+                fix=_older_release_fix(ctx, cc, gpu.compute_capability, gpu.minimum)
+                if cc and gpu.minimum
+                else "Use a GPU with a higher compute capability.",
+                subject=f"CUDA {gpu.cuda_ordinal}",
+            )
+        )
+    return findings
+
+
+@check(
+    "gpu.compute-capability",
+    "Each GPU's compute capability is high enough",
+    needs=(shown("gpu.compute_capability"),),
+)
 def compute_capability(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: each GPU's CUDA compute capability (CC) against the minimum: the profile's
     gpu.min_compute_capability, else the lowest CC the TensorFlow target's release wheels
     are compiled for (read from each release wheel's build_info; checks/data/tensorflow.toml).
+    Where TensorFlow ran (its log pasted, `map`), the GPUs it ignored for their CC fail
+    too, with the minimum it printed.
 
     Why it matters: TensorFlow ignores a visible GPU below its minimum ("Ignoring visible
     gpu device ... The minimum required Cuda capability is 6.0") and runs on the CPU.
@@ -83,57 +136,80 @@ def compute_capability(ctx: Context, v: Verdict) -> list[Finding]:
     Fix: use a newer GPU, an older TensorFlow release whose wheels still include the
     architecture, or build TensorFlow from source for it.
     """
+    ignored = _ignored_by_tensorflow(ctx, v)
     tf = ctx.target
     if ctx.profile.min_compute_capability:
         minimum, source = ctx.profile.min_compute_capability, f"profile {ctx.profile.name}"
     elif tf is not None:
-        minimum, source = tf.min_compute_capability, f"TensorFlow {tf.version}"
+        minimum, source = tf.min_compute_capability, ctx.target_words(tf)
         if "min_compute_capability" in tf.unverified:
             source += " (table value not yet verified)"
+    elif ignored:
+        return ignored
     else:
-        return [
-            v.skip(
+        reason = ctx.no_target_reason
+        if ctx.facts.text is None:
+            reason = (
                 f"No TensorFlow target for Python {ctx.python_shown}; set "
-                "gpu.min_compute_capability in a profile.",
+                "gpu.min_compute_capability in a profile."
             )
+        return [v.skip(reason)]
+    # pasted CUDA listings without nvidia-smi: CUDA's devices are the GPUs to judge
+    cuda = ctx.facts.cuda
+    # a GPU TensorFlow itself ignored (its log) has that verdict already
+    told = {
+        normalise_bus_id(g.pci_bus_id) for g in (ctx.facts.tensorflow.ignored if ignored else [])
+    }
+    judged = [
+        (gpu_label(g), f"GPU {g.index}", g.compute_capability, g.why_unanswered, f"nvml.gpus[{i}]")
+        for i, g in enumerate(ctx.nvml_gpus)
+        if not (g.pci_bus_id and normalise_bus_id(g.pci_bus_id) in told)
+    ]
+    if not ctx.nvml_gpus and ctx.facts.text is not None and cuda is not None:
+        judged = [
+            (
+                f"CUDA device {d.ordinal} ({d.name})",
+                f"CUDA {d.ordinal}",
+                d.compute_capability,
+                None,
+                f"cuda.devices[{i}]",
+            )
+            for i, d in enumerate(cuda.devices)
+            if not (d.pci_bus_id and normalise_bus_id(d.pci_bus_id) in told)
         ]
+    elif not ctx.nvml_gpus and (reason := NVML_GPUS.unmet(ctx)) is not None:
+        return ignored or [v.skip(reason)]
     need = parse_cc(minimum)
-    findings, ok, unknown = [], [], []
-    for gpu in ctx.nvml_gpus:
-        cc = gpu.compute_capability
+    findings, ok, unknown = list(ignored), [], []
+    # below the minimum of a target the text does not name: a warning, not a verdict
+    below = v.warn if ctx.target_assumed and not ctx.profile.min_compute_capability else v.fail
+    for label, subject, cc, why_unanswered, fact in judged:
         if cc is None:
-            why = gpu.why_unanswered("nvmlDeviceGetCudaComputeCapability")
-            unknown.append(gpu_label(gpu) + (f" ({why})" if why else ""))
-        elif tuple(cc) < need:
-            older = newest_tensorflow_for_cc(tuple(cc))
-            fix = f"Use a GPU with compute capability {minimum} or higher"
-            if older:
-                fix += (
-                    f", or TensorFlow {older.version} (the newest release whose wheels include "
-                    f"CC {gpu.cc_text}"
+            if ctx.facts.text is None:
+                why = (
+                    why_unanswered("nvmlDeviceGetCudaComputeCapability") if why_unanswered else None
                 )
-                if ctx.runs_on_python(older) is False:
-                    fix += (
-                        f"; it ships wheels for Python {older.python}, so it needs another "
-                        f"Python than {ctx.python_shown}"
-                    )
-                fix += ")"
+                unknown.append(label + (f" ({why})" if why else ""))
+            continue
+        cc_text = f"{cc[0]}.{cc[1]}"
+        if tuple(cc) < need:
             findings.append(
-                v.fail(
-                    f"{gpu_label(gpu)}: compute capability {gpu.cc_text} is below {minimum}",
+                below(
+                    f"{label}: compute capability {cc_text} is below {minimum}",
                     detail=f"{source} needs compute capability {minimum}; TensorFlow will ignore "
                     "this GPU.",
                     evidence={
-                        "compute capability": gpu.cc_text,
+                        "compute capability": cc_text,
                         "minimum": minimum,
                         "from": source,
-                    },
-                    fix=fix + ".",
-                    subject=f"GPU {gpu.index}",
+                    }
+                    | ctx.read_from(fact, f"{fact}.compute_capability"),
+                    fix=_older_release_fix(ctx, tuple(cc), cc_text, minimum),
+                    subject=subject,
                 )
             )
         else:
-            ok.append(f"GPU {gpu.index}: {gpu.cc_text}")
+            ok.append(f"{subject}: {cc_text}")
     if unknown:
         findings.append(
             v.warn(
@@ -162,11 +238,23 @@ HEALTH_COUNTERS = {
 }
 
 
-def _unanswered_counters(gpu) -> dict[str, str]:
-    """Counter -> why this GPU gave no value for it."""
+#: each counter's field in NvmlGpu
+_COUNTER_FIELDS = {
+    "retirement pending": "retired_pages_pending",
+    "retired pages": "retired_pages",
+    "row remapping": "remapped_rows",
+    "volatile ECC": "ecc_volatile_uncorrected",
+    "infoROM": "inforom_valid",
+}
+
+
+def _unanswered_counters(gpu, from_text: bool = False) -> dict[str, str]:
+    """Counter -> why this GPU gave no value for it (read from text: not shown there)."""
     out = {}
     for counter, query in HEALTH_COUNTERS.items():
         why = gpu.why_unanswered(query)
+        if why is None and from_text and getattr(gpu, _COUNTER_FIELDS[counter]) is None:
+            why = "not shown in the pasted text"
         if why:
             out[counter] = why
     return out
@@ -194,8 +282,9 @@ def health(ctx: Context, v: Verdict) -> list[Finding]:
     running on it) or reboot; replace the board when the counters say so.
     """
     title = "GPU memory health"  # the findings' title, shorter than the check's
-    if (reason := NVML_GPUS.unmet(ctx)) is not None:
-        return [v.skip(reason, title=title)]
+    for need in (shown("gpu.health"), NVML_GPUS):
+        if (reason := need.unmet(ctx)) is not None:
+            return [v.skip(reason, title=title)]
     profile = ctx.profile
     findings = []
     checked = 0
@@ -263,7 +352,8 @@ def health(ctx: Context, v: Verdict) -> list[Finding]:
                         },
                         "volatile uncorrectable ECC": gpu.ecc_volatile_uncorrected,
                         "infoROM valid": gpu.inforom_valid,
-                    },
+                    }
+                    | ctx.read_from(f"nvml.gpus[{ctx.nvml_gpus.index(gpu)}]"),
                     fix=fix,
                     subject=f"GPU {gpu.index}",
                 )
@@ -271,7 +361,9 @@ def health(ctx: Context, v: Verdict) -> list[Finding]:
     if findings:
         return findings
     gaps = {
-        gpu_label(g): unanswered for g in ctx.nvml_gpus if (unanswered := _unanswered_counters(g))
+        gpu_label(g): unanswered
+        for g in ctx.nvml_gpus
+        if (unanswered := _unanswered_counters(g, ctx.facts.text is not None))
     }
     by_reason: dict[str, set[str]] = {}
     for unanswered in gaps.values():
@@ -305,7 +397,7 @@ def health(ctx: Context, v: Verdict) -> list[Finding]:
     ]
 
 
-@check("gpu.mig-mode", "No MIG mode change is pending", needs=(NVML_GPUS,))
+@check("gpu.mig-mode", "No MIG mode change is pending", needs=(shown("gpu.mig"), NVML_GPUS))
 def mig_mode(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether a GPU's pending MIG (Multi-Instance GPU) mode differs from its current
@@ -355,7 +447,7 @@ def persistence_mode(ctx: Context, v: Verdict) -> list[Finding]:
     level = _severity(ctx.profile.persistence_mode)
     if level is None:
         return [v.skip(f"Turned off by profile {ctx.profile.name}.")]
-    if skip := v.unless(ctx, NVML_GPUS):
+    if skip := v.unless(ctx, shown("gpu.persistence"), NVML_GPUS):
         return [skip]
     off = [g for g in ctx.nvml_gpus if g.persistence_mode is False]
     if not off:
@@ -373,7 +465,11 @@ def persistence_mode(ctx: Context, v: Verdict) -> list[Finding]:
     ]
 
 
-@check("gpu.device-nodes", "Every GPU has a usable /dev/nvidiaN node", needs=(NVML_GPUS,))
+@check(
+    "gpu.device-nodes",
+    "Every GPU has a usable /dev/nvidiaN node",
+    needs=(shown("device_nodes"), NVML_GPUS),
+)
 def device_nodes(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether each GPU's device node /dev/nvidiaN (N = its minor number) exists and

@@ -6,10 +6,11 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 
-from gpusetup.diagnose import LIBRARIES, Context, Verdict, check
+from gpusetup.diagnose import LIBRARIES, Context, Verdict, check, shown
 from gpusetup.facts import LibraryFacts, Requirement
 from gpusetup.findings import Finding, Status
 from gpusetup.knowledge import KnowledgeError, TensorFlowBuild, find_tensorflow_build
+from gpusetup.libs import sonames
 from gpusetup.libs.requirements import library_stem
 from gpusetup.libs.resolve import Resolution, resolve_from_facts, search_lines
 
@@ -107,7 +108,11 @@ def _install_fix(ctx: Context, libs: LibraryFacts, req: Requirement) -> str:
     return "\n".join(lines)
 
 
-@check("libs.tensorflow-build", "The installed TensorFlow is a GPU build", needs=(LIBRARIES,))
+@check(
+    "libs.tensorflow-build",
+    "The installed TensorFlow is a GPU build",
+    needs=(shown("libs.tensorflow"), LIBRARIES),
+)
 def tensorflow_build(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether the installed TensorFlow was built with CUDA (its build_info says
@@ -265,7 +270,11 @@ def _profile_libraries_not_probed(ctx: Context, v: Verdict, libs: LibraryFacts) 
     ]
 
 
-@check("libs.required", "Every library TensorFlow needs is found and loads", needs=(LIBRARIES,))
+@check(
+    "libs.required",
+    "Every library TensorFlow needs is found and loads",
+    needs=(shown("libs.search"), LIBRARIES),
+)
 def required(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: for each library TensorFlow opens (libcudart, libcublas, libcublasLt, libcufft,
@@ -320,7 +329,11 @@ def required(ctx: Context, v: Verdict) -> list[Finding]:
     return findings
 
 
-@check("libs.readable", "Libraries on the search path are readable", needs=(LIBRARIES,))
+@check(
+    "libs.readable",
+    "Libraries on the search path are readable",
+    needs=(shown("libs.search"), LIBRARIES),
+)
 def readable(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether the library files the loader meets can be read by this user.
@@ -345,7 +358,11 @@ def readable(ctx: Context, v: Verdict) -> list[Finding]:
     ]
 
 
-@check("libs.elf-class", "Libraries match this Python's architecture", needs=(LIBRARIES,))
+@check(
+    "libs.elf-class",
+    "Libraries match this Python's architecture",
+    needs=(shown("libs.search"), LIBRARIES),
+)
 def elf_class(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether a library file with the right name but the wrong ELF class (32-bit)
@@ -379,7 +396,11 @@ def elf_class(ctx: Context, v: Verdict) -> list[Finding]:
     ]
 
 
-@check("libs.symlinks", "Library symlink chains are intact", needs=(LIBRARIES,))
+@check(
+    "libs.symlinks",
+    "Library symlink chains are intact",
+    needs=(shown("libs.links"), LIBRARIES),
+)
 def symlinks(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether a library directory holds several real copies of one library where
@@ -410,13 +431,23 @@ def symlinks(ctx: Context, v: Verdict) -> list[Finding]:
     for f in sorted(libs.files.values(), key=lambda f: f.path):
         if f.dangling:
             problems.append(f"{f.path} -> {f.realpath}: dangling symlink")
+    # files a listing shows without their ELF headers (ls -l pasted): judged by name
+    listed: dict[str, list[str]] = defaultdict(list)
+    for f in libs.files.values():
+        if f.elf is None and not f.is_symlink and not f.dangling:
+            listed[os.path.dirname(f.path)].append(os.path.basename(f.path))
+    for directory, names in sorted(listed.items()):
+        for name in sonames.should_be_links(names):
+            where = f"{directory}/{name}" if directory else name
+            problems.append(f"{where} is a regular file beside a longer-versioned one: a copy")
+    problems += [w for w in libs.ldconfig_warnings if "is not a symbolic link" in w]
     if not problems:
-        return [v.passed()]
+        return [v.passed(evidence=ctx.outputs("ls-l", "ldconfig-v"))]
     return [
         v.warn(
             f"{len(problems)} broken library link(s) or copies",
             detail="; ".join(problems),
-            evidence={"problems": problems},
+            evidence={"problems": problems} | ctx.outputs("ls-l", "ldconfig-v", "ldconfig-p"),
             fix="Keep one real file per library and make the soname a symlink to it, e.g.\n"
             "  cd DIR && rm libX.so.N && ln -s libX.so.N.M.P libX.so.N && sudo ldconfig\n"
             "Copy libraries with `cp -P` (or `cp -a`) so symlinks stay symlinks.",
@@ -424,7 +455,11 @@ def symlinks(ctx: Context, v: Verdict) -> list[Finding]:
     ]
 
 
-@check("libs.ldconfig-cache", "The linker cache is up to date", needs=(LIBRARIES,))
+@check(
+    "libs.ldconfig-cache",
+    "The linker cache is up to date",
+    needs=(shown("libs.search"), LIBRARIES),
+)
 def ldconfig_cache(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether every library in a directory that /etc/ld.so.conf configures is in
@@ -452,7 +487,11 @@ def ldconfig_cache(ctx: Context, v: Verdict) -> list[Finding]:
     ]
 
 
-@check("libs.search-path", "The library search path is safe", needs=(LIBRARIES,))
+@check(
+    "libs.search-path",
+    "The library search path is safe",
+    needs=(shown("libs.search_path"), LIBRARIES),
+)
 def search_path(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether a directory the loader searches (LD_LIBRARY_PATH, ld.so.conf) can be
@@ -492,6 +531,29 @@ def search_path(ctx: Context, v: Verdict) -> list[Finding]:
                 "then: sudo ldconfig",
             )
         )
+    drivers = _places(libs, "libcuda.so", "libcuda.so.1")
+    if len(drivers) > 1:
+        findings.append(
+            v.warn(
+                f"The driver's libcuda.so.1 is on the search path {len(drivers)} times",
+                detail="The loader takes the first; a copy from another driver (an old "
+                "install, a compat directory, WSL's /usr/lib/wsl/lib beside a Linux driver) "
+                "makes CUDA fail with a version mismatch or pick the wrong driver.",
+                evidence={"copies": drivers} | ctx.outputs("ldconfig-p", "ldconfig-v"),
+                fix="Keep one driver's libcuda.so.1 on the path: remove the stale copy (or its "
+                "directory from /etc/ld.so.conf.d), then: sudo ldconfig",
+            )
+        )
+    stub_files = [e.path for e in libs.cache if "/stubs/" in e.path]
+    if stub_files and not stubs:
+        findings.append(
+            v.fail(
+                "The linker cache holds the CUDA toolkit's stub libraries",
+                detail="The stub libcuda.so/libnvidia-ml.so answer every call with an error.",
+                evidence={"stubs": stub_files} | ctx.outputs("ldconfig-p"),
+                fix="Remove the stubs directory from /etc/ld.so.conf.d, then: sudo ldconfig",
+            )
+        )
     if libs.ld_so_conf.problems:
         findings.append(
             v.warn(
@@ -502,10 +564,36 @@ def search_path(ctx: Context, v: Verdict) -> list[Finding]:
                 "then: sudo ldconfig",
             )
         )
-    return findings or [v.passed()]
+    if findings:
+        return findings
+    if ctx.facts.text is not None:
+        return [
+            v.passed(
+                "No stub library and one driver library in the listed cache",
+                detail="The directories' permissions and LD_LIBRARY_PATH are not shown in "
+                "the pasted text, so they are not judged.",
+                evidence=ctx.outputs("ldconfig-p", "ldconfig-v"),
+            )
+        ]
+    return [v.passed()]
 
 
-@check("libs.cudnn", "cuDNN is consistent", needs=(LIBRARIES,))
+def _places(libs: LibraryFacts, stem: str, soname: str) -> list[str]:
+    """Where the search path holds ``soname`` (each place once; a listing without its
+    directories counts each line it names one on)."""
+    places = []
+    for copy in libs.copies.get(stem, []):
+        if copy.on_path and copy.soname == soname:
+            place = os.path.dirname(copy.path) or f"{copy.path} ({copy.where})"
+            places.append(place)
+    return list(dict.fromkeys(places))
+
+
+@check(
+    "libs.cudnn",
+    "cuDNN is consistent",
+    needs=(shown("libs.cudnn"), LIBRARIES),
+)
 def cudnn(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: the cuDNN that loads (version from its file name) against its headers
@@ -523,6 +611,8 @@ def cudnn(ctx: Context, v: Verdict) -> list[Finding]:
     libs = ctx.libs
     req = next((r for r in libs.requirements if r.component == "cudnn"), None)
     copies = libs.copies.get("libcudnn.so", [])
+    if ctx.facts.text is not None:
+        return _listed_cudnn(ctx, v, libs)
     if req is None or not copies:
         return [v.skip("No cuDNN found (see libs.required).")]
     res = resolve_from_facts(libs, req.soname)
@@ -568,6 +658,60 @@ def cudnn(ctx: Context, v: Verdict) -> list[Finding]:
         v.passed(
             f"cuDNN {loaded or '?'} loads from {res.path}" if res.found else v.title,
             evidence={"headers": [f"{h.path}: {h.version}" for h in headers]},
+        )
+    ]
+
+
+def _listed_cudnn(ctx: Context, v: Verdict, libs: LibraryFacts) -> list[Finding]:
+    """cuDNN as pasted listings show it: the generations of its library files side by
+    side, and its header against the one library version listed."""
+    generations: dict[str, list[str]] = defaultdict(list)
+    versions: set[str] = set()
+    for copy in libs.copies.get("libcudnn.so", []):
+        for name in (os.path.basename(copy.path), copy.soname or ""):
+            if generation := sonames.cudnn_generation(name):
+                generations[generation].append(f"{copy.path} ({copy.where})")
+                break
+        if version := sonames.cudnn_version(os.path.basename(copy.path)):
+            versions.add(version)
+    headers = [h for h in libs.cudnn_headers if h.version]
+    evidence: dict[str, object] = {
+        "libraries": sorted({p for places in generations.values() for p in places}),
+        "headers": [f"{h.path}: {h.version}" for h in headers],
+    }
+    if len(generations) > 1:
+        shown = ", ".join(sorted(generations))
+        return [
+            v.warn(
+                f"Two cuDNN generations side by side ({shown})",
+                detail="Which one a program loads depends on the name it asks for and on "
+                "the search order; a build against one and a run against the other fails "
+                "with a cuDNN version error.",
+                evidence=evidence,
+                fix="Keep one cuDNN per major version and remove the other's files (or its "
+                "directory from the search path), then: sudo ldconfig. Install cuDNN as a "
+                "package (pip nvidia-cudnn-cu12, or the distribution's).",
+            )
+        ]
+    if len(versions) == 1 and headers:
+        (library,) = versions
+        differ = [h for h in headers if h.version != library]
+        if differ:
+            return [
+                v.warn(
+                    f"cuDNN headers ({', '.join(h.version or '?' for h in differ)}) differ from "
+                    f"the library listed ({library})",
+                    evidence=evidence,
+                    fix="Install headers and library from the same cuDNN release (one package).",
+                )
+            ]
+    if not versions and not generations:
+        return [v.skip("The pasted text shows cuDNN's header only, not its library.")]
+    return [
+        v.passed(
+            "One cuDNN generation listed"
+            + (f": {', '.join(sorted(versions))}" if versions else f" ({next(iter(generations))})"),
+            evidence=evidence,
         )
     ]
 

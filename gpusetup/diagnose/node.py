@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from gpusetup.diagnose import NVML_GPUS, Context, Verdict, check
+from gpusetup.diagnose import NVML_GPUS, Context, Verdict, check, shown
 from gpusetup.findings import Finding
 from gpusetup.knowledge import XID_LOG_COMMAND, driver_at_least
 
@@ -28,6 +28,8 @@ def gpu_count(ctx: Context, v: Verdict) -> list[Finding]:
     want = ctx.profile.expected_count
     if not want:
         return [_not_required(ctx, v, "gpu.expected_count")]
+    if skip := v.unless(ctx, shown("nvml.gpus")):
+        return [skip]
     nvml = ctx.facts.nvml
     have = (nvml.device_count or 0) if nvml and nvml.init_error is None else 0
     if have == want:
@@ -56,7 +58,7 @@ def gpu_model(ctx: Context, v: Verdict) -> list[Finding]:
     pattern = ctx.profile.model_pattern
     if not pattern:
         return [_not_required(ctx, v, "gpu.model_pattern")]
-    if skip := v.unless(ctx, NVML_GPUS):
+    if skip := v.unless(ctx, shown("nvml.gpus"), NVML_GPUS):
         return [skip]
     wrong = [
         f"GPU {g.index}: {g.name}" for g in ctx.nvml_gpus if not re.search(pattern, g.name or "")
@@ -113,6 +115,8 @@ def framework_installed(ctx: Context, v: Verdict) -> list[Finding]:
     """
     if not ctx.profile.framework:
         return [_not_required(ctx, v, "framework.required")]
+    if skip := v.unless(ctx, shown("libs.tensorflow")):
+        return [skip]
     tf = ctx.facts.libs.tensorflow if ctx.facts.libs else None
     if tf is None:
         return [

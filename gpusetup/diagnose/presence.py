@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gpusetup.diagnose import Context, Verdict, check
+from gpusetup.diagnose import Context, Verdict, check, shown
 from gpusetup.findings import Finding, Status
 
 CONTAINER_HINT = (
@@ -11,7 +11,7 @@ CONTAINER_HINT = (
 )
 
 
-@check("gpu.present", "NVIDIA GPU present")
+@check("gpu.present", "NVIDIA GPU present", needs=(shown("gpus"),))
 def gpu_present(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: whether this machine has an NVIDIA GPU, as NVML (the driver) or the PCI bus
@@ -63,6 +63,26 @@ def gpu_present(ctx: Context, v: Verdict) -> list[Finding]:
             v.passed(
                 f"{len(ctx.pci_gpus)} NVIDIA GPU(s) on the PCI bus",
                 detail="The driver does not report them yet; see driver.nvml.",
+                evidence=evidence,
+            )
+        ]
+    if devices := ctx.pasted_cuda_devices:
+        models = list(dict.fromkeys(d.name or "unknown" for d in devices))
+        return [
+            v.passed(
+                f"{len(devices)} NVIDIA GPU(s) as CUDA lists them: {', '.join(models[:2])}"
+                + (f" and {len(models) - 2} more model(s)" if len(models) > 2 else ""),
+                evidence={**evidence, "CUDA": [f"{d.ordinal}: {d.name}" for d in devices]},
+            )
+        ]
+    from gpusetup.diagnose.driver import jetson
+
+    if where := jetson(facts):
+        return [
+            v.passed(
+                "A Jetson: its GPU is part of the SoC",
+                detail=f"{where}. The integrated GPU is on no PCI bus, and its driver comes "
+                "with L4T (JetPack).",
                 evidence=evidence,
             )
         ]

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from gpusetup.parse.log import LogLine
+
+if TYPE_CHECKING:  # read on demand: most logs hold no GPU listing
+    from gpusetup.devices.listings import GpuNumbering
 
 #: pasted outputs are read (parse.detect) when the kept context is at most this long
 MAX_DETECT_CHARS = 1 << 20
@@ -387,3 +391,28 @@ def _pasted_outputs(
         if reading.cuda_version and cuda is None:
             cuda = Clue(reading.cuda_version, where, f"{block.kind}: CUDA {reading.cuda_version}")
     return gpus, libraries, driver, cuda
+
+
+#: lines only GPU listings print (nvidia-smi's table, -L, -q, csv; deviceQuery; p2p;
+#: TensorFlow's device lines): the paste is read for its numbering only when one is there
+_LISTING_HINT = re.compile(
+    r"\bNVIDIA-SMI \d|^\s*GPU \d{1,3}: .*\(UUID: |Bus-Id|^GPU [0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:|"
+    r"\bpci\.bus_id\b|\bindex, ?name\b|^Device \d{1,3}: \"|pci bus id: ",
+    re.MULTILINE | re.IGNORECASE,
+)
+
+
+def gpu_numbering(lines: tuple[LogLine, ...]) -> GpuNumbering | None:
+    """Which nvidia-smi GPU is which CUDA device, as the listings pasted in the log show
+    it, and the answer for the GPUs its prose names (gpusetup.devices.listings)."""
+    from gpusetup.devices.listings import numbering
+    from gpusetup.parse.detect import detect
+
+    text = "\n".join(line.text for line in lines)
+    if len(text) > MAX_DETECT_CHARS or not _LISTING_HINT.search(text):
+        return None
+    paste = detect(text)
+    # the question names GPUs ("GPU 4, 5, 6"): any line but the listings' own GPU lines
+    records = {g.line for b in paste.blocks for g in b.reading.gpus}
+    prose = [line.text for n, line in enumerate(lines, 1) if n not in records]
+    return numbering([b.reading for b in paste.blocks], prose)

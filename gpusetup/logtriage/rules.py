@@ -25,11 +25,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from functools import partial
+from typing import TYPE_CHECKING
 
 from gpusetup.logtriage import explain
 from gpusetup.logtriage.catalogue import Entry, catalogue
-from gpusetup.logtriage.context import Context, infer
+from gpusetup.logtriage.context import Context, gpu_numbering, infer
 from gpusetup.logtriage.scan import Match, Scan, readings
+
+if TYPE_CHECKING:  # read on demand: most logs hold no GPU listing
+    from gpusetup.devices.listings import GpuNumbering
 
 #: symptoms that any cause in the same log explains: consequences that name no reason
 _ANY_CAUSE = {
@@ -126,6 +130,9 @@ class Triage:
     items: tuple[Item, ...]
     context: Context
     more_matches: int = 0
+    #: the GPU numbering the paste's nvidia-smi (and CUDA) listings show, with the answer
+    #: to "which number does my config need?" (None: no nvidia-smi listing in the log)
+    numbering: GpuNumbering | None = None
 
     @property
     def root_causes(self) -> tuple[Item, ...]:
@@ -205,6 +212,7 @@ def judge(scan: Scan) -> Triage:
         tuple(roots + sorted(others, key=lambda i: i.line) + benign),
         ctx,
         scan.more_matches,
+        gpu_numbering(scan.context),
     )
 
 

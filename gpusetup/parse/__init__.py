@@ -18,13 +18,11 @@ __all__ = ["KINDS", "Reading", "read"]
 def read(kind: str, text: str, *, first_line: int = 1) -> Reading:
     """``text`` read as output of ``kind`` (one of ``KINDS``)."""
     from gpusetup.parse._text import prepare
-    from gpusetup.parse.detect import READERS
-    from gpusetup.parse.model import with_long_lines
+    from gpusetup.parse.detect import READERS, read_block
 
     if kind not in READERS:
         raise ValueError(f"unknown kind {kind!r}; known: {', '.join(READERS)}")
-    lines = prepare(text, first_line)
-    return with_long_lines(READERS[kind](lines), [line.number for line in lines if line.long])
+    return read_block(kind, prepare(text, first_line))
 
 
 def __getattr__(name: str) -> object:

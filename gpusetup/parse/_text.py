@@ -1,5 +1,7 @@
 """Pasted text made readable: line numbers kept, CRLF, markdown quote prefixes, code fences,
-bold markers and HTML code tags taken off, shell prompts recognised.
+bold markers, inline code backticks around a whole line and HTML code tags taken off,
+shell prompts recognised, the lines where a poster left part of an output out (``...``)
+recognised.
 
 Every reader starts here, so each is robust on its own; ``detect`` prepares a whole paste
 once and hands each reader its block's lines.
@@ -30,6 +32,12 @@ _HTML = re.compile(r"^\s*<(?:pre|code)[^>]*>|</(?:pre|code)>\s*$", re.IGNORECASE
 # tab: pasted noise, never part of an output.
 _ANSI = re.compile(r"\x1b\[[0-9;?]{0,32}[A-Za-z]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# A line wrapped in one inline code span (`GeForce GTX 750, 00000000:01:00.0`).
+_INLINE_CODE = re.compile(r"^\s*`(?P<code>[^`]+)`\s*$")
+# A command in an inline code span at the start of a prose line (`nvidia-smi -L` gives:).
+_LEADING_CODE = re.compile(r"^\s*`(?P<code>[^`]+)`")
+# A line that stands for lines the poster left out: ..., …, [...], (...), [snip].
+_ELISION = re.compile(r"^\s*(?:[\[(<]\s*)?(?:\.{3,}|…|\. \. \.|snip)(?:\s*[\])>])?\s*$", re.I)
 
 
 def clean_line(raw: str) -> str:
@@ -44,6 +52,9 @@ def clean_line(raw: str) -> str:
     if stripped.endswith(("```", "~~~")):  # a fence closed at the end of an output line
         text = stripped.rstrip("`~")
     text = _HTML.sub("", text)
+    code = _INLINE_CODE.match(text)
+    if code:
+        text = code["code"]
     stripped = text.strip()
     if stripped.startswith("**"):
         text = text.replace("**", "", 1)
@@ -110,8 +121,16 @@ def command_of(text: str) -> str | None:
     match = _BARE.match(text)
     if match and ":" not in text.split(match["word"], 1)[1][:1]:
         return text.strip().strip('"')
+    code = _LEADING_CODE.match(text)
+    if code and code.end() < len(text.rstrip()):  # a whole-line span was taken off already
+        return command_of(code["code"])
     return None
 
 
 def is_blank(line: Line) -> bool:
     return not line.text.strip()
+
+
+def is_elision(line: Line) -> bool:
+    """Whether a line stands for lines the poster left out (``...``, ``[...]``, ``…``)."""
+    return bool(_ELISION.match(line.text))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gpusetup.parse import (
     busid,
@@ -29,8 +29,8 @@ from gpusetup.parse import (
     tf_log,
     torch_devices,
 )
-from gpusetup.parse._text import Line, command_of, is_blank, prepare
-from gpusetup.parse.model import Reading, with_long_lines
+from gpusetup.parse._text import Line, command_of, is_blank, is_elision, prepare
+from gpusetup.parse.model import ELIDED, Note, Reading, with_long_lines
 
 #: Every kind a block can have, and the reader of each.
 READERS: dict[str, Callable[[list[Line]], Reading]] = {
@@ -423,7 +423,8 @@ def split(text: str) -> list[tuple[str, list[Line]]]:
 
     for position, line in enumerate(lines):
         text = line.text
-        if is_blank(line):
+        if is_blank(line) or is_elision(line):
+            # a poster's "..." for left-out lines belongs to the output around it
             if current is not None:
                 stray.append(line)
             continue
@@ -514,6 +515,9 @@ def _backfill(lines: list[Line], start: int, position: int, kind: str, floor: in
     back = start - 1
     while back >= floor and back >= 0:
         text = lines[back].text
+        if is_elision(lines[back]):
+            back -= 1
+            continue
         if (
             is_blank(lines[back])
             or (weak and weak.search(text))
@@ -541,6 +545,17 @@ def _joined(blocks: list[tuple[str, list[Line], int]]) -> list[tuple[str, list[L
                 last_lines.extend(lines)  # in place: a long log of many pieces stays linear
                 continue
             pair = {kind, last_kind}
+            if (
+                (last_kind, kind) == (lspci.KIND, proc_version.KIND)
+                and gap == 0
+                and _unprompted(last_lines)
+                and _unprompted(lines)
+                and sum(not is_blank(line) for line in last_lines) <= MAX_STRAY
+            ):
+                # a system-information tool's GPU line printed right above the version
+                # file's line, with no command between: one output (hyprctl systeminfo)
+                out[-1] = (proc_version.KIND, last_lines + lines)
+                continue
             if pair == {nvidia_smi.TABLE, proc_version.KIND} and gap <= MAX_STRAY:
                 table = last_lines if last_kind == nvidia_smi.TABLE else lines
                 if all(_nvml_error_only(line) for line in table):
@@ -548,6 +563,10 @@ def _joined(blocks: list[tuple[str, list[Line], int]]) -> list[tuple[str, list[L
                     continue
         out.append((kind, lines))
     return out
+
+
+def _unprompted(lines: list[Line]) -> bool:
+    return all(command_of(line.text) is None for line in lines)
 
 
 def _nvml_error_only(line: Line) -> bool:
@@ -559,11 +578,23 @@ def _nvml_error_only(line: Line) -> bool:
     )
 
 
+def read_block(kind: str, lines: list[Line]) -> Reading:
+    """``lines`` read by ``kind``'s reader, with notes for the lines too long to read whole
+    and for the lines where the poster left part of the output out."""
+    reading = with_long_lines(READERS[kind](lines), [ln.number for ln in lines if ln.long])
+    elided = [ln.number for ln in lines if is_elision(ln)]
+    if not elided:
+        return reading
+    shown = ", ".join(str(n) for n in elided[:5]) + (" ..." if len(elided) > 5 else "")
+    note = Note(ELIDED, f"line(s) {shown}: the poster left part of the output out", elided[0])
+    return replace(reading, notes=reading.notes + (note,))
+
+
 def detect(text: str) -> Paste:
     """Every output in a paste, recognised by content and read by its kind's reader."""
     blocks = []
     for kind, lines in split(text):
-        reading = with_long_lines(READERS[kind](lines), [ln.number for ln in lines if ln.long])
+        reading = read_block(kind, lines)
         if reading.kind != kind and kind in (ldconfig.KIND_P, ldconfig.KIND_V):
             kind = reading.kind
         blocks.append(Block(kind, lines[0].number, lines[-1].number, reading))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from gpusetup.parse import _sonames
+from gpusetup.libs import sonames as _sonames
 from gpusetup.parse._text import Line, prepare
 from gpusetup.parse.model import Library, Reading, ReadingBuilder, ToolWarning
 

@@ -8,11 +8,10 @@ ldconfig warn ``is not a symbolic link``), and two cuDNN generations side by sid
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Callable
 
-from gpusetup.parse import _sonames
+from gpusetup.libs import sonames as _sonames
 from gpusetup.parse._text import Line, prepare
 from gpusetup.parse.model import Library, Reading, ReadingBuilder
 
@@ -124,10 +123,9 @@ def _judge(out: ReadingBuilder) -> None:
         one(_sonames.cudnn_version, "cudnn_version")
     # a soname (libcuda.so.1) that is a file while a longer-versioned file of the same
     # library sits beside it: it should be a link to that file
-    names = sorted({lib.name for lib in files})
+    links = set(_sonames.should_be_links(lib.name for lib in files))
     for lib in files:
-        after = bisect.bisect_left(names, lib.name + ".")
-        if after < len(names) and names[after].startswith(lib.name + "."):
+        if lib.name in links:
             out.problem(
                 "not-a-symlink",
                 f"{lib.path or lib.name} is a regular file; it should link to the versioned one",

@@ -23,6 +23,7 @@ _DEVICE = re.compile(
 )
 _GPU_CLASSES = ("vga compatible controller", "3d controller", "display controller")
 _GPU_CLASS_IDS = ("0300", "0302", "0380")
+_CLASS_IDS = dict(zip(_GPU_CLASSES, _GPU_CLASS_IDS, strict=True))
 _PCI_ID = re.compile(r"\[(?P<id>10de:[0-9a-fA-F]{4})\]")
 _DRIVER = re.compile(r"^\s+Kernel driver in use:\s*(?P<driver>\S+)")
 _DETAIL = re.compile(r"^\s+(?:Flags|Memory at|I/O ports|Capabilities|Expansion ROM):")
@@ -68,6 +69,7 @@ def read_lines(lines: list[Line]) -> Reading:
                     name=_name(rest),
                     bus_id=busid.normalise(device["bus"]),
                     pci_id=pci_id["id"].lower() if pci_id else None,
+                    pci_class=device["class_id"] or _CLASS_IDS.get(kind),
                 )
             )
             current = len(out.gpus) - 1

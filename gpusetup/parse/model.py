@@ -69,6 +69,7 @@ class GpuRecord:
     persistence_mode: bool | None = None
     driver_model: str | None = None  # WDDM | TCC
     pci_id: str | None = None  # 10de:2204
+    pci_class: str | None = None  # lspci: 0300 (VGA), 0302 (3D), 0380 (display)
     kernel_driver: str | None = None  # lspci -k: nvidia, nouveau, vfio-pci
     ignored: bool | None = None  # TensorFlow ignores it (compute capability too low)
     minimum_cc: str | None = None  # the minimum TensorFlow printed beside "Ignoring"
@@ -76,7 +77,12 @@ class GpuRecord:
     tf_memory_mb: int | None = None  # the memory TensorFlow gave /GPU:k (not the GPU's)
     ecc_mode: bool | None = None
     ecc_uncorrectable: int | None = None  # the largest uncorrectable ECC count shown
+    #: uncorrectable ECC errors since the driver loaded (-q's Volatile section, its total)
+    ecc_volatile_uncorrectable: int | None = None
+    retired_pages: int | None = None  # pages retired (single + double bit), -q
     retired_pages_pending: bool | None = None
+    remapped_correctable: int | None = None  # rows remapped for correctable errors, -q
+    remapped_uncorrectable: int | None = None  # and for uncorrectable ones
     remapped_rows_pending: bool | None = None
     remap_failure: bool | None = None
     clocks: Clocks | None = None

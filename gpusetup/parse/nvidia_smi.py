@@ -300,6 +300,8 @@ def _gpu_row(row: dict[str, str], line: Line, out: ReadingBuilder) -> GpuRecord:
         driver_model=pm if pm in ("TCC", "WDDM") else None,
         ecc_mode=ecc_mode,
         ecc_uncorrectable=int(ecc_text) if _COUNT.fullmatch(ecc_text) else None,
+        # the table's column is "Volatile Uncorr. ECC"
+        ecc_volatile_uncorrectable=int(ecc_text) if _COUNT.fullmatch(ecc_text) else None,
     )
 
 
@@ -408,6 +410,20 @@ class _QueryGpu:
             and any("uncorrectable" in part or "double bit" in part for part in path)
             and _COUNT.fullmatch(text)
         ]
+        volatile = [
+            (path, int(text))
+            for path, (text, _) in self.values.items()
+            if path[:2] == ("ecc errors", "volatile")
+            and any("uncorrectable" in part or "double bit" in part for part in path)
+            and _COUNT.fullmatch(text)
+        ]
+        # a Total line sums the locations above it: count it alone where it is printed
+        totals = [n for path, n in volatile if path[-1] == "total"]
+        volatile_count = sum(totals) if totals else sum(n for _, n in volatile)
+        retired_counts = [
+            number("Retired Pages", kind) for kind in ("Single Bit ECC", "Double Bit ECC")
+        ]
+        known_retired = [n for n in retired_counts if n is not None]
         remapped_uncorrectable = number("Remapped Rows", "Uncorrectable Error")
         worst = max([*uncorrectable, remapped_uncorrectable or 0], default=0)
         if worst > 0:
@@ -460,7 +476,11 @@ class _QueryGpu:
             driver_model=model if model in ("WDDM", "TCC") else None,
             ecc_mode=flag("ECC Mode", "Current"),
             ecc_uncorrectable=max(uncorrectable) if uncorrectable else None,
+            ecc_volatile_uncorrectable=volatile_count if volatile else None,
+            retired_pages=sum(known_retired) if known_retired else None,
             retired_pages_pending=retired,
+            remapped_correctable=number("Remapped Rows", "Correctable Error"),
+            remapped_uncorrectable=remapped_uncorrectable,
             remapped_rows_pending=remap_pending,
             remap_failure=remap_failed,
             clocks=clocks if clocks != Clocks() else None,
@@ -800,6 +820,7 @@ def _csv_gpu(row: dict[str, str], line: Line, out: ReadingBuilder) -> GpuRecord:
         driver_model=model if model in ("WDDM", "TCC") else None,
         ecc_mode=flag("ecc.mode.current"),
         ecc_uncorrectable=max(uncorrectable) if uncorrectable else None,
+        ecc_volatile_uncorrectable=number("ecc.errors.uncorrected.volatile.total"),
         retired_pages_pending=flag("retired_pages.pending"),
         remapped_rows_pending=flag("remapped_rows.pending"),
         remap_failure=flag("remapped_rows.failure"),

@@ -164,11 +164,12 @@ def render_select(smi_index: int, line: str, console: Console) -> None:
     say(line)
 
 
-def render_map(dmap: DeviceMap, console: Console) -> None:
+def render_map(dmap: DeviceMap, console: Console, footer: bool = True) -> None:
     tf_head = "TF device" if dmap.tf_source == "tensorflow" else "TF (pred.)"
     table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
     smoke = any(row.smoke for row in dmap.rows)
-    for col in ("smi", "bus id", "CUDA", tf_head, "name", "CC") + (("smoke",) if smoke else ()):
+    cuda_head = "CUDA (pred.)" if dmap.cuda_source == "predicted" else "CUDA"
+    for col in ("smi", "bus id", cuda_head, tf_head, "name", "CC") + (("smoke",) if smoke else ()):
         table.add_column(col, overflow="fold")
     for row in dmap.rows:
         cells = [
@@ -198,7 +199,7 @@ def render_map(dmap: DeviceMap, console: Console) -> None:
         console.print(outside_text(fault, style="red"))
     for note in dmap.notes:
         console.print(Padding(outside_text(note, style="yellow"), (0, 0, 0, 0)))
-    if dmap.rows:
+    if dmap.rows and footer:
         console.print(Text("Pin a job to one GPU: gpusetup map --select <smi index>", style="dim"))
 
 

@@ -128,6 +128,8 @@ def triage_json(report: Any) -> str:
             "root_causes": [i.id for i in report.triage.root_causes],
             "more_matches": report.triage.more_matches,
             "items": items,
+            # the GPU numbering pasted listings show (null: no nvidia-smi listing)
+            "numbering": to_jsonable(report.triage.numbering),
         }
     )
 

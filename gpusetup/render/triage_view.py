@@ -23,10 +23,12 @@ def render_triage(report: Any, console: Console) -> None:
     result = report.triage
     roots = [(i, v) for i, v in zip(result.items, report.verdicts, strict=True) if i.root_cause]
     if not roots:
-        console.print(
-            f"Nothing in the {result.lines} line(s) names a GPU, CUDA, driver, library or "
-            "wheel problem. Run `gpusetup doctor` to check this machine."
-        )
+        if result.numbering is None:
+            console.print(
+                f"Nothing in the {result.lines} line(s) names a GPU, CUDA, driver, library or "
+                "wheel problem. Run `gpusetup doctor` to check this machine."
+            )
+        _numbering(result.numbering, console)
         _benign(report, console)
         return
     head = f"{len(roots)} root cause(s) in {result.lines} line(s)"
@@ -76,7 +78,23 @@ def render_triage(report: Any, console: Console) -> None:
                     style="dim",
                 )
             )
+    _numbering(result.numbering, console)
     _benign(report, console)
+
+
+def _numbering(numbering: Any, console: Console) -> None:
+    """The GPU numbering the pasted listings show (gpusetup.devices.listings.GpuNumbering)."""
+    if numbering is None:
+        return
+    from gpusetup.render.console import render_map
+
+    console.print()
+    console.print(Text("GPU numbers in the pasted listings", style="bold"))
+    render_map(numbering.device_map, console, footer=False)
+    for sentence in numbering.answer:
+        console.print(Padding(outside_text(sentence), (0, 0, 0, 2)))
+    if numbering.line:
+        console.print(Padding(outside_text(numbering.line, "cyan"), (0, 0, 0, 2)))
 
 
 def _benign(report: Any, console: Console) -> None:

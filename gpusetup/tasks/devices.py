@@ -49,7 +49,16 @@ def device_map(
         from gpusetup.probe.tfruntime import probe_tensorflow
 
         found = replace(found, tensorflow=probe_tensorflow(env))
-    dmap = build_map(found, tensorflow_minimum(found, profile_named(profile)))
+    minimum = tensorflow_minimum(found, profile_named(profile))
+    if pending.pasted:
+        from gpusetup.devices.listings import paste_map
+
+        # pasted listings: joined as printed (bus id, then UUID), cut or elided ones said
+        # so, CUDA's order predicted where no CUDA listing was pasted
+        readings = [block.reading for item in pending.pasted for block in item.paste.blocks]
+        dmap = replace(paste_map(readings, minimum), faults=nvml_faults(found))
+    else:
+        dmap = build_map(found, minimum)
     if smoke_backend is not None:
         from gpusetup.tasks.smoke import smoke
 

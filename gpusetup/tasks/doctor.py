@@ -101,7 +101,15 @@ def doctor(
     report = diagnosis(pending.result(), chosen)
     try:
         plan = smoke_plan(report.facts, chosen)
-        if isinstance(plan, Finding):
+        if report.facts.text is not None:
+            # what a paste lacks (TensorFlow, CUDA) is unknown, not missing: no other reason
+            findings = [
+                smoke_not_run(
+                    f"Facts read from {pending.origin}; the smoke inference runs on the "
+                    "machine itself."
+                )
+            ]
+        elif isinstance(plan, Finding):
             findings = [plan]
         elif not pending.probed:
             # recorded facts: the same verdict as on the machine, except that nothing runs

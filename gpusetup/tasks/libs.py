@@ -54,7 +54,13 @@ def libraries(spec: str | None = None, facts: FactsSource = None) -> LibsResult:
     from gpusetup.knowledge import load_profile
 
     release = tensorflow_release(spec)
-    found = start_facts(facts, ProbeOptions(libs_for=release, ask_loader=True)).result()
+    pending = start_facts(facts, ProbeOptions(libs_for=release, ask_loader=True))
+    found = pending.result()
+    if found.libs is None and pending.pasted:
+        raise BadInput(
+            f"{pending.origin} shows no library listing for `libs` to judge (it reads "
+            "ldconfig -p, ldconfig -v, ls -l of a library directory and cuDNN's header)"
+        )
     if found.libs is None:
         failure = found.failures.get("libs")
         raise BadInput(f"the library probe failed: {failure.message if failure else 'no data'}")

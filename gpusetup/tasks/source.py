@@ -1,6 +1,7 @@
 """Where a task's facts come from: probed on this machine, given as Facts, or read from
-input files. Every task that judges a machine takes its facts through here, so a new kind
-of input (text pasted from nvidia-smi, deviceQuery, a TensorFlow log) is added in one place.
+input files: a recorded facts file or report, or text pasted from nvidia-smi, deviceQuery,
+a TensorFlow log, lspci, ldconfig, ``ls -l`` (each output recognised by its content, several
+in one file). Every task that judges a machine takes its facts through here.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from gpusetup.tasks.errors import BadInput
 
 if TYPE_CHECKING:  # imported once the probes run (start-up time)
     from gpusetup.facts import Facts
+    from gpusetup.parse.pasted import PastedInput
 
-    #: None: probe this machine; Facts: these; a path (``-``: stdin): a recorded facts
-    #: file or report; a sequence of paths: input files (today one recorded facts file)
+    #: None: probe this machine; Facts: these; a path (``-``: stdin) or a sequence of
+    #: paths: one recorded facts file or report, or any number of pasted-output files
     FactsSource = Facts | str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
 
 
@@ -42,6 +44,8 @@ class PendingFacts:
     probed: bool
     #: where recorded facts came from, in words (None when probed)
     origin: str | None = None
+    #: the pasted-output files the facts were read from, with what was found in each
+    pasted: tuple[PastedInput, ...] = ()
 
 
 def start_facts(source: FactsSource, options: ProbeOptions | None = None) -> PendingFacts:
@@ -64,12 +68,56 @@ def start_facts(source: FactsSource, options: ProbeOptions | None = None) -> Pen
     if isinstance(source, Facts):
         return PendingFacts(lambda: source, probed=False, origin="the given facts")
     paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)
-    if len(paths) != 1:
-        raise BadInput(f"give one facts file, not {len(paths)}")
-    from gpusetup.probe.recorded import load_facts
+    if not paths:
+        raise BadInput("give a facts file, a report or pasted command output to read")
+    if sum(1 for p in paths if os.fspath(p) == "-") > 1:
+        raise BadInput("standard input (-) can be read only once")
+    from gpusetup.probe.recorded import read_input_file
 
-    facts = load_facts(paths[0])
-    return PendingFacts(lambda: facts, probed=False, origin=str(Path(paths[0])))
+    inputs = [read_input_file(path) for path in paths]
+    recorded = [i for i in inputs if i.facts is not None]
+    if recorded:
+        if len(inputs) > 1:
+            raise BadInput(
+                f"{recorded[0].shown} is a facts file or report: give it alone (several "
+                "--from files are pasted command outputs of one machine)"
+            )
+        facts = recorded[0].facts
+        return PendingFacts(lambda: facts, probed=False, origin=str(Path(paths[0])))
+    pasted = _pasted(inputs)
+    from datetime import datetime, timezone
+
+    from gpusetup.parse.pasted import facts_from_pastes
+
+    facts = facts_from_pastes(pasted, datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    origin = "the pasted text in " + ", ".join(item.path for item in pasted)
+    return PendingFacts(lambda: facts, probed=False, origin=origin, pasted=tuple(pasted))
+
+
+def _pasted(inputs: list) -> list[PastedInput]:  # noqa: ANN001 - probe.recorded.InputFile
+    """Each text with the outputs found in it; BadInput for a file with none."""
+    from gpusetup.parse.detect import KINDS, detect
+    from gpusetup.parse.pasted import PastedInput
+
+    out = []
+    for item in inputs:
+        text = item.text or ""
+        if "\x00" in text[:65536]:
+            raise BadInput(
+                f"{item.shown} is not JSON (a facts file or report) but binary data, not "
+                "text: recognised nothing in it (give a facts file from `gpusetup collect`, "
+                "a report, or pasted command output)"
+            )
+        paste = detect(text)
+        if not paste.blocks:
+            what = f"not JSON ({item.json_error})" if item.json_error else "not JSON"
+            raise BadInput(
+                f"{item.shown}: recognised nothing in it. It is {what} (a facts file or "
+                f"report), and holds none of the command outputs gpusetup reads: "
+                f"{', '.join(KINDS)}"
+            )
+        out.append(PastedInput(item.shown, item.text or "", paste))
+    return out
 
 
 def get_facts(source: FactsSource, options: ProbeOptions | None = None) -> Facts:

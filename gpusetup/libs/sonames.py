@@ -1,4 +1,5 @@
-"""What library file names say about versions, shared by the ldconfig and ls readers.
+"""What library file names say about versions (read by the ldconfig and ls readers and the
+library checks).
 
 - ``libcudnn.so.X.Y.Z`` is cuDNN X.Y.Z; before cuDNN v4 the library was named after the
   CUDA release it was built for (``libcudnn.so.6.5``, ``libcudnn.so.7.0`` -> ``7.0.64``),
@@ -11,7 +12,9 @@
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Iterable
 
 _CUDNN = re.compile(r"^libcudnn\.so\.(?P<v>\d{1,12}(?:\.\d{1,12})*)$")
 _DRIVER = re.compile(r"^libcuda\.so\.(?P<v>(?P<major>\d{3,})\.\d{1,12}(?:\.\d{1,12})?)$")
@@ -67,3 +70,16 @@ def runtime_version(name: str) -> str | None:
 
 def basename(path: str) -> str:
     return path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def should_be_links(regular_files: Iterable[str]) -> list[str]:
+    """Of the regular files named (one directory's), those with a longer-versioned file of
+    the same library beside them (``libcuda.so.1`` beside ``libcuda.so.1.1``): each should
+    be a link to it, and ldconfig warns that it "is not a symbolic link"."""
+    names = sorted(set(regular_files))
+    out = []
+    for name in names:
+        after = bisect.bisect_left(names, name + ".")
+        if after < len(names) and names[after].startswith(name + "."):
+            out.append(name)
+    return out
