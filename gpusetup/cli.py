@@ -183,14 +183,7 @@ def gpus(json_out: JsonOpt = False, from_file: FromOpt = None) -> None:
 def collect(output: OutputOpt = None, redact: RedactOpt = False, from_file: FromOpt = None) -> None:
     """Record this machine's facts as JSON, to diagnose elsewhere with `doctor --from`
     (--from pasted outputs: their facts instead)."""
-    source = _source(from_file)
-    if source is None:
-        from gpusetup.probe import collect_facts
-
-        facts = collect_facts()
-    else:
-        facts = tasks.source.get_facts(source)
-    text = render.json.facts_json(facts, redact)
+    text = render.json.facts_json(tasks.source.get_facts(_source(from_file)), redact)
     if output is None:
         sys.stdout.write(text)
         return
