@@ -58,6 +58,10 @@ STRONG, WEAK = 2, 1
 #: own prints between its lines; any other output ends at the first line that is not its.
 MAX_STRAY = 3
 _STRAY_ALLOWED = {"tf-log": MAX_STRAY, "torch-devices": 1}
+#: Lines a library of the driver stack prints into an output, which do not end it: a vGPU
+#: shim's ``[HAMI-core Msg(571:...:libvgpu.c:836)]: Initializing.....`` inside nvidia-smi -q
+#: (prose between two outputs still does)
+_FOREIGN = {"nvidia-smi-q": re.compile(r"^\[[\w.-]{1,40}[ (][^\]]{0,200}\]:? ")}
 #: Prompt lines before a block that travel with it (the command tells a reader about
 #: columns, selections, CUDA_VISIBLE_DEVICES).
 MAX_PROMPTS = 3
@@ -489,6 +493,9 @@ def split(text: str) -> list[tuple[str, list[Line]]]:
             continue
         if current is not None:
             stray.append(line)
+            foreign = _FOREIGN.get(current.kind)
+            if foreign is not None and foreign.match(text):
+                continue
             stray_count += 1
             if stray_count > _STRAY_ALLOWED.get(current.kind, 0):
                 # the block ended at its last fitting line: what came after is free again

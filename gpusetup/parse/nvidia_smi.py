@@ -364,7 +364,9 @@ def read_list_lines(lines: list[Line]) -> Reading:
 
 _LOG_HEADER = re.compile(r"=+\s*NVSMI LOG\s*=+")
 _Q_GPU = re.compile(r"^\s*GPU\s+(?P<bus>" + _BUS + r")\s*$")
-_Q_KEY = re.compile(r"^(?P<indent>[ \t]*)(?P<key>[^:\s][^:]*):(?P<value>.*)$")
+#: every key of -q starts with a letter: a line a library printed into the output
+#: (``[HAMI-core Msg(...)]: Initializing``) is no key of it
+_Q_KEY = re.compile(r"^(?P<indent>[ \t]*)(?P<key>[A-Za-z][^:]*):(?P<value>.*)$")
 _Q_SECTION = re.compile(r"^(?P<indent>[ \t]*)(?P<key>[A-Za-z][\w .()/+\t-]*)$")
 _GLOBAL_KEYS = {
     "Timestamp",
