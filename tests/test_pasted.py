@@ -406,3 +406,12 @@ def test_compare_script_reads_each_real_csv_as_gpus_from_reads_it(tmp_path, name
         env=base_env(),
     )
     assert run.returncode == 0 and "OK" in run.stdout, run.stdout + run.stderr
+
+
+def test_the_console_report_says_its_facts_were_read_from_pasted_text():
+    paste = _path("smi-table-331-8400gs-titan")
+    run = gpusetup("doctor", "--from", paste, "--no-smoke")
+    assert run.returncode in (0, 1), run.stderr
+    said = " ".join(run.stdout.split())  # the console wraps long lines
+    assert f"read from pasted text, not probed: {paste}:1-17 (nvidia-smi-table)" in said
+    assert "read from pasted text" not in gpusetup("doctor", "--no-smoke").stdout

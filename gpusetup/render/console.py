@@ -98,8 +98,20 @@ def _evidence_text(finding: Finding) -> Text:
     return lines
 
 
+def _read_from(report: Report) -> Text | None:
+    """Facts read from pasted text, not probed: say so, and from where."""
+    text = report.facts.text
+    if text is None or not text.sources:
+        return None
+    where = ", ".join(source.where for source in text.sources)
+    return outside_text(f"read from pasted text, not probed: {where}", style="dim")
+
+
 def render_report(report: Report, console: Console, verbose: bool = False) -> None:
     console.print(_heading(report, separator(console)))
+    read_from = _read_from(report)
+    if read_from is not None:
+        console.print(read_from)
     console.print(summary_line(report))
     render_findings(report.findings, console, verbose)
 
