@@ -60,6 +60,7 @@ _ANY_CAUSE = {
     "ollama.cuda-init-failure",
     "ollama.no-compatible-gpus",
     "ollama.old-cuda-driver",
+    "ollama.driver-too-old-or-missing",
 }
 #: symptoms about optional libraries: not the problem when anything else is wrong or the log
 #: shows a GPU that works
@@ -334,6 +335,10 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
     inside = ctx.platform is not None and ctx.platform.value in ("container", "kubernetes")
     if m.entry.id in _NO_KERNEL_DRIVER and inside:
         return m, "container"
+    if m.entry.id in _NO_DRIVER_LIBRARY and inside and ctx.kernel_module is not None:
+        # the host's kernel module shows through, its user-space library does not: the
+        # container was started without the driver libraries
+        return m, "container"
     if m.entry.id in ("tf.gpu.cannot-dlopen", "tf.user.no-gpu"):
         version = _tf_version(ctx)
         windows = ctx.platform is not None and ctx.platform.value == "windows"
@@ -351,6 +356,15 @@ _NO_KERNEL_DRIVER = {
     "tf.cuda-diagnostics.kernel-driver-not-running",
     "loader.shared-object-missing.libcuda",
     "cuda.err.compat-not-supported",
+}
+
+
+#: messages that say the driver's user-space library cannot be opened: the driver is not
+#: installed, unless the log shows its kernel module loaded (inside a container: no GPU
+#: passed in)
+_NO_DRIVER_LIBRARY = {
+    "tf.dso.couldnt-open.libcuda",
+    "tf.dso.dlopen-failed.libcuda",
 }
 
 
@@ -419,6 +433,9 @@ def _quote(entry: Entry, text: str, width: int = 240) -> str:
         # "cuda runtime error (35)")
         cut = flat.rfind(" ", 0, begin - width // 6) + 1
         lead = flat[: width // 5].rstrip() + " … " if width >= 200 and cut else "…"
+        # a long word before the match (a path) would push the match's end out of the
+        # quote: start inside that word instead
+        cut = max(cut, min(begin, end - (width - len(lead)) + 2))
         flat, end = flat[cut:], end - cut
     room = width - len(lead)
     if len(flat) <= room:
