@@ -145,9 +145,9 @@ def judge(scan: Scan) -> Triage:
     ctx = infer(scan.context, allowed) if matches else Context()
     matches = [_in_context(m, family, ctx) for m, family in matches]
     if any(fam == "container" and m.entry.role == "cause" for m, fam in matches):
-        # a device cgroup that denies the GPU where another line shows a container's GPU
-        # access failing ("Failed to initialize NVML: Unknown Error"): the container's cgroup
-        matches = [(m, "container" if m.entry.id in _DEVICE_CGROUP else fam) for m, fam in matches]
+        # access denied where another line shows a container's GPU access failing ("Failed
+        # to initialize NVML: Unknown Error"): the container's
+        matches = [(m, "container" if m.entry.id in _CONTAINER_ACCESS else fam) for m, fam in matches]
     near = {line.number: line.text for line in scan.context}
     item = partial(_item, near=near)
     live = [(m, fam) for m, fam in matches if m.entry.role != "benign" and fam != "healthy"]
@@ -342,7 +342,7 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
     """Rule 4: TensorFlow 2.11+ on native Windows (or a build the log shows no GPU for); a
     container's nvidia-smi that cannot reach the driver (the container got no GPU)."""
     inside = ctx.platform is not None and ctx.platform.value in ("container", "kubernetes")
-    if (m.entry.id in _NO_KERNEL_DRIVER or m.entry.id in _DEVICE_CGROUP) and inside:
+    if (m.entry.id in _NO_KERNEL_DRIVER or m.entry.id in _CONTAINER_ACCESS) and inside:
         return m, "container"
     if m.entry.id in _NO_DRIVER_LIBRARY and inside and ctx.kernel_module is not None:
         # the host's kernel module shows through, its user-space library does not: the
@@ -368,9 +368,14 @@ _NO_KERNEL_DRIVER = {
 }
 
 
-#: messages that say the device cgroup denies the GPU: inside a container, the container's
-#: runtime (or the kubelet) left the GPU devices out
-_DEVICE_CGROUP = {"kernel.dev-nvidia-eperm"}
+#: messages of access the container runtime grants: inside a container (or beside another
+#: line that shows a container's GPU access failing) the runtime left it out: the GPU devices
+#: in the device cgroup (or the kubelet rewrote it), the driver's video libraries
+_CONTAINER_ACCESS = {
+    "kernel.dev-nvidia-eperm",
+    # the driver's video libraries are mounted only with the video capability
+    "ffmpeg.cannot-load-codec-library",
+}
 #: messages that say the driver's user-space library cannot be opened: the driver is not
 #: installed, unless the log shows its kernel module loaded (inside a container: no GPU
 #: passed in)
