@@ -147,7 +147,9 @@ def judge(scan: Scan) -> Triage:
     if any(fam == "container" and m.entry.role == "cause" for m, fam in matches):
         # access denied where another line shows a container's GPU access failing ("Failed
         # to initialize NVML: Unknown Error"): the container's
-        matches = [(m, "container" if m.entry.id in _CONTAINER_ACCESS else fam) for m, fam in matches]
+        matches = [
+            (m, "container" if m.entry.id in _CONTAINER_ACCESS else fam) for m, fam in matches
+        ]
     near = {line.number: line.text for line in scan.context}
     item = partial(_item, near=near)
     live = [(m, fam) for m, fam in matches if m.entry.role != "benign" and fam != "healthy"]
