@@ -61,6 +61,7 @@ _ANY_CAUSE = {
     "ollama.no-compatible-gpus",
     "ollama.old-cuda-driver",
     "ollama.driver-too-old-or-missing",
+    "sdwebui.torch-cannot-use-gpu",
 }
 #: symptoms about optional libraries: not the problem when anything else is wrong or the log
 #: shows a GPU that works
