@@ -48,9 +48,6 @@ WRONG = {
         "the missing /proc/driver/nvidia/version is the second root cause (read as the "
         "container's), not related to the first"
     ),
-    "tf29-win-cant-find-libdevice-jit-failed": (
-        "XLA's 'JIT compilation failed' consequence is read by no entry"
-    ),
     "torch-2017-cudnn-6020-status-not-initialized-conv2d": (
         "the cuDNN version stands only in a pasted environment report"
     ),
