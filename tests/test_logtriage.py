@@ -971,3 +971,22 @@ def test_a_cudnn_sub_library_missing_a_symbol_is_a_cudnn_release_mix_not_glibc()
     # a symbol missing from another library stays the generic ABI reading
     other = first_root("ImportError: /x/_C.so: undefined symbol: _ZN3c104cuda9SetDeviceEi\n")
     assert other.family == "glibc-abi"
+
+
+def test_generic_entries_read_a_line_whatever_order_their_needles_come_in() -> None:
+    """TensorFlow's generic load failure quotes the loader's generic error: both read the
+    line, and the one that starts first (TensorFlow's) is its message, whichever needle the
+    prefilter reported first."""
+    from gpusetup.logtriage import scan
+
+    line = (
+        "2026-03-05 10:11:12.000002: W external/local_xla/xla/tsl/platform/default/"
+        "dso_loader.cc:64] Could not load dynamic library 'libcusolver.so.11'; dlerror: "
+        "libnvJitLink.so.12: cannot open shared object file: No such file or directory"
+    )
+    lines = scan.split_lines(line, 1)
+    needles = ["could not load dynamic library", "cannot open shared object file"]
+    for order in (needles, needles[::-1]):
+        found = scan._read_entries(lines, 0, order, None)
+        first = min(found, key=lambda r: r[0])
+        assert first[1].id == "tf.dso.dlopen-failed", [r[1].id for r in found]

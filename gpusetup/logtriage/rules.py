@@ -64,6 +64,8 @@ _ANY_CAUSE = {
     "ollama.cuda-init-failure",
     "ollama.no-compatible-gpus",
     "ollama.old-cuda-driver",
+    "ollama.driver-too-old-or-missing",
+    "sdwebui.torch-cannot-use-gpu",
 }
 #: symptoms about optional libraries: not the problem when anything else is wrong or the log
 #: shows a GPU that works
@@ -82,6 +84,11 @@ _CAUSE_EXPLAINS = {
         "cuda.err.no-device",
         "cuda.err.unknown",
         "cuda.err.system-driver-mismatch",
+    },
+    # a GPU in an error state is "busy or unavailable" to CUDA until it is reset
+    **{
+        fault: {"cuda.err.devices-unavailable"}
+        for fault in ("nvrm.reset-required", "nvrm.xid", "nvrm.fallen-off-bus")
     },
 }
 #: on one line, a message of the first family explains one of the second (the more
@@ -145,6 +152,12 @@ def judge(scan: Scan) -> Triage:
     allowed = tuple(sorted({f for m, _ in matches for f in m.entry.frameworks}))
     ctx = infer(scan.context, allowed) if matches else Context()
     matches = [_in_context(m, family, ctx) for m, family in matches]
+    if any(fam == "container" and m.entry.role == "cause" for m, fam in matches):
+        # access denied where another line shows a container's GPU access failing ("Failed
+        # to initialize NVML: Unknown Error"): the container's
+        matches = [
+            (m, "container" if m.entry.id in _CONTAINER_ACCESS else fam) for m, fam in matches
+        ]
     near = {line.number: line.text for line in scan.context}
     item = partial(_item, near=near)
     live = [(m, fam) for m, fam in matches if m.entry.role != "benign" and fam != "healthy"]
@@ -340,7 +353,11 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
     """Rule 4: TensorFlow 2.11+ on native Windows (or a build the log shows no GPU for); a
     container's nvidia-smi that cannot reach the driver (the container got no GPU)."""
     inside = ctx.platform is not None and ctx.platform.value in ("container", "kubernetes")
-    if m.entry.id in _NO_KERNEL_DRIVER and inside:
+    if (m.entry.id in _NO_KERNEL_DRIVER or m.entry.id in _CONTAINER_ACCESS) and inside:
+        return m, "container"
+    if m.entry.id in _NO_DRIVER_LIBRARY and inside and ctx.kernel_module is not None:
+        # the host's kernel module shows through, its user-space library does not: the
+        # container was started without the driver libraries
         return m, "container"
     if m.entry.id in ("tf.gpu.cannot-dlopen", "tf.user.no-gpu"):
         version = _tf_version(ctx)
@@ -359,6 +376,23 @@ _NO_KERNEL_DRIVER = {
     "tf.cuda-diagnostics.kernel-driver-not-running",
     "loader.shared-object-missing.libcuda",
     "cuda.err.compat-not-supported",
+}
+
+
+#: messages of access the container runtime grants: inside a container (or beside another
+#: line that shows a container's GPU access failing) the runtime left it out: the GPU devices
+#: in the device cgroup (or the kubelet rewrote it), the driver's video libraries
+_CONTAINER_ACCESS = {
+    "kernel.dev-nvidia-eperm",
+    # the driver's video libraries are mounted only with the video capability
+    "ffmpeg.cannot-load-codec-library",
+}
+#: messages that say the driver's user-space library cannot be opened: the driver is not
+#: installed, unless the log shows its kernel module loaded (inside a container: no GPU
+#: passed in)
+_NO_DRIVER_LIBRARY = {
+    "tf.dso.couldnt-open.libcuda",
+    "tf.dso.dlopen-failed.libcuda",
 }
 
 
@@ -427,6 +461,9 @@ def _quote(entry: Entry, text: str, width: int = 240) -> str:
         # "cuda runtime error (35)")
         cut = flat.rfind(" ", 0, begin - width // 6) + 1
         lead = flat[: width // 5].rstrip() + " … " if width >= 200 and cut else "…"
+        # a long word before the match (a path) would push the match's end out of the
+        # quote: start inside that word instead
+        cut = max(cut, min(begin, end - (width - len(lead)) + 2))
         flat, end = flat[cut:], end - cut
     room = width - len(lead)
     if len(flat) <= room:

@@ -323,6 +323,9 @@ def _read_entries(
     for batch in (specific, generic):
         if found and any(entry.role == "cause" for _, entry, *_ in found):
             break
+        # what the specific entries found before this batch (the generic entries all read
+        # the line, whichever of them comes first)
+        before = bool(found)
         if found:
             # only symptoms so far: one that quotes its reason (JAX's "CUDA backend failed to
             # initialize: <reason>") is read through a generic cause found inside the reason
@@ -342,7 +345,7 @@ def _read_entries(
             m = entry.regex.search(subject) or entry.regex_folded.search(subject)
             if m is None:
                 continue
-            if batch is not specific and found and not _inside(m.span(), reasons):
+            if batch is not specific and before and not _inside(m.span(), reasons):
                 continue
             found.append((m.start(), entry, m, subject, at))
     return found
