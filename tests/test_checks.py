@@ -300,7 +300,7 @@ def test_a_gpu_the_driver_left_out_is_identified_by_its_pci_id():
     assert findings[0].subject == "PCI 0000:04:00.0"
 
 
-# --- a GPU newer than its driver (driver.gpu-newer-than-driver) ------------------------------
+# --- a GPU newer than its driver (driver.gpu-too-new) ------------------------------
 
 RTX5090 = PciDevice("0000:01:00.0", "0x10de", "0x2b85", "0x030000", None)
 H100_PCI = PciDevice("0000:af:00.0", "0x10de", "0x2330", "0x030200", None)
@@ -312,7 +312,7 @@ A100 = {
 
 
 def _newer(f: Facts):
-    return only(run(f), "driver.gpu-newer-than-driver")
+    return only(run(f), "driver.gpu-too-new")
 
 
 def _with_module(f: Facts, module: str | None) -> Facts:

@@ -193,7 +193,7 @@ def _newer_findings(cli, tmp_path, machine: str, kernel_version: str) -> list[di
     pci_only GPUs beside the ones the fake NVML lists."""
     root = make_sysroot(tmp_path, load_machine(machine), kernel_version=kernel_version)
     report = cli("doctor", "--json", "--no-smoke", machine_file=machine, sysroot=root).json()
-    return by_id(report, "driver.gpu-newer-than-driver")
+    return by_id(report, "driver.gpu-too-new")
 
 
 def test_doctor_on_an_rtx_5090_that_r550_does_not_list(cli, tmp_path):

@@ -471,8 +471,8 @@ OPEN_MODULES_FIX = (
 )
 
 
-@check("driver.gpu-newer-than-driver", "The driver is new enough for every GPU on the PCI bus")
-def gpu_newer_than_driver(ctx: Context, v: Verdict) -> list[Finding]:
+@check("driver.gpu-too-new", "The driver is new enough for every GPU on the PCI bus")
+def gpu_too_new(ctx: Context, v: Verdict) -> list[Finding]:
     """
     What: each GPU on the PCI bus that NVML does not list, by its PCI device id (pci.ids:
     TU1xx Turing, GA1xx Ampere, AD1xx Ada, GH100 Hopper, GB1xx/GB2xx Blackwell), against

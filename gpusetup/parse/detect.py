@@ -174,7 +174,7 @@ _STRONG: dict[str, re.Pattern[str]] = {
         r"_CudaDeviceProperties\(name=",
     ),
     lspci.KIND: lspci._DEVICE,
-    proc_version.KIND: _rx(r"NVRM version:"),
+    proc_version.KIND: _rx(r"NVRM version:", r"NVRM: loading NVIDIA UNIX"),
     nvcc.KIND: _rx(nvcc._HEADER.pattern, nvcc._RELEASE.pattern),
     cudnn_header.KIND: _rx(r"#\s*define\s+CUDNN_(?:MAJOR|MINOR|PATCHLEVEL|VERSION)\b"),
     ldconfig.KIND_P: _rx(ldconfig.CACHE_LINE.pattern, ldconfig._CACHE_COUNT.pattern),
