@@ -158,6 +158,19 @@ PROBLEMS = [
         "fail",
         "need the open kernel modules; the proprietary one is loaded",
     ),
+    # with nvidia-smi's "No devices were found" (NVML answers, lists nothing)
+    (
+        [
+            "lspci-nn-rtx5090-laptop-2c58-unnamed",
+            "smi-no-devices-found-rtx5090-laptop",
+            "proc-version-dmesg-loading-580-blackwell",
+        ],
+        "default",
+        "driver.gpu-too-new",
+        "fail",
+        "Blackwell GPUs need the open kernel modules",
+    ),
+    (["smi-no-devices-found-rtx5090-laptop"], "default", "driver.nvml", "pass", "0 GPU(s)"),
     # lspci alone names no driver
     (["lspci-nn-rtx5090-laptop-2c58-unnamed"], "default", "driver.gpu-too-new", "skip", ""),
 ]

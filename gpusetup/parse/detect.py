@@ -108,6 +108,7 @@ _STRONG: dict[str, re.Pattern[str]] = {
         r"NVIDIA-SMI has failed because it couldn't communicate",
         r"Failed to initialize NVML",
         r"^\s*NVML library version:",
+        r"^\s*No devices were found\s*$",
     ),
     nvidia_smi.LIST: _rx(
         r"^\s*GPU\s+\d{1,12}:.*\(UUID:\s*GPU-",
