@@ -394,3 +394,26 @@ def test_every_row_cites_its_source():
             assert row.get("source"), (name, row)
     cuda = read_toml(data / "cuda.toml")["meta"]
     assert {"source", "compat_source", "architecture_source", "libraries_source"} <= set(cuda)
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "tests" / "machines").glob("*.json")), ids=lambda p: p.stem
+)
+def test_every_simulated_machine_is_one_a_driver_could_be(path):
+    """NVML lists a GPU only where the driver supports its architecture: a machine listing
+    an H100 on R470 (Hopper's first branch is R520) or a K80 on R535 could not exist."""
+    import json
+
+    from gpusetup.knowledge import driver_branch, first_driver
+
+    machine = json.loads(path.read_text())
+    driver = machine.get("driver_version")
+    table = architecture_table()
+    for gpu in machine.get("gpus", []) if driver else []:
+        arch = table.for_compute_capability(tuple(gpu.get("compute_capability") or ()))
+        if arch is None:
+            continue
+        first = first_driver(arch)
+        assert first is None or driver_at_least(driver, first[1]), (gpu["name"], driver, first)
+        last = arch.last_driver_branch
+        assert last is None or driver_branch(driver) <= last, (gpu["name"], driver, last)
