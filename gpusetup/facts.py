@@ -60,6 +60,8 @@ class PciDevice:
     device_id: str  # 0x2330
     class_code: str  # 0x030200
     driver: str | None  # bound kernel driver: nvidia, nouveau, vfio-pci, or None
+    #: the pci.ids name lspci printed ("GeForce RTX 5090"); sysfs has none
+    name: str | None = None
 
     @property
     def is_gpu(self) -> bool:

@@ -222,6 +222,12 @@ class Architecture:
     #: a distribution package of that last branch, where one is known
     driver_package: str | None = None
     unverified: bool = False
+    #: the first CUDA release that supports it; its driver minimum is the first driver
+    #: branch that binds such a GPU. None: not recorded
+    first_cuda: str | None = None
+    #: only the open kernel modules drive it (Blackwell); the proprietary one loads and
+    #: does not initialise the GPU
+    open_kernel_modules: bool = False
 
     @property
     def last_cuda_major(self) -> int | None:
@@ -242,7 +248,10 @@ class ArchitectureTable:
         return None
 
     def for_pci_device(self, device_id: str) -> Architecture | None:
-        """``0x102d`` (sysfs) or ``0x102D10DE`` (NVML: device id and vendor) -> Kepler."""
+        """``0x102d`` (sysfs) or ``0x102D10DE`` (NVML: device id and vendor) -> Kepler.
+
+        An architecture with several rows is its first row (Kepler 3.5/3.7: both end with
+        R470); the tests keep that row the one with the earliest first CUDA release."""
         text = device_id.strip().lower().removeprefix("0x")
         try:
             value = int(text[:4], 16) if len(text) == 8 else int(text, 16)
@@ -273,6 +282,8 @@ def architecture_table() -> ArchitectureTable:
                 last_driver_branch=branch,
                 driver_package=str(row["driver_package"]) if row.get("driver_package") else None,
                 unverified=bool(row.get("unverified", False)),
+                first_cuda=str(row["first_cuda"]) if row.get("first_cuda") else None,
+                open_kernel_modules=bool(row.get("open_kernel_modules", False)),
             )
             for cc in arch.compute_capabilities:
                 parse_cc(cc)
@@ -287,6 +298,15 @@ def architecture_table() -> ArchitectureTable:
         return ArchitectureTable(tuple(rows), ranges, str(data["meta"]["source"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise KnowledgeError(f"{path}: malformed ({exc})") from exc
+
+
+def first_driver(arch: Architecture) -> tuple[str, str] | None:
+    """(CUDA release, driver) of the first driver that supports ``arch``: the minimum of
+    its first CUDA release (cuda.toml [toolkit_min_driver]); None where none is recorded."""
+    if arch.first_cuda is None:
+        return None
+    row = cuda_table().min_driver_for(arch.first_cuda)
+    return (arch.first_cuda, row[1]) if row else None
 
 
 def knowledge_problems() -> list[str]:
@@ -332,6 +352,15 @@ def knowledge_problems() -> list[str]:
                         f"architectures.toml {arch.name} {cc} (last CUDA {last_text}) "
                         f"contradicts cuda.toml: CUDA {major}'s oldest is {oldest}"
                     )
+    for arch in archs.architectures:
+        if arch.first_cuda and cuda.min_driver_for(arch.first_cuda) is None:
+            problems.append(
+                f"architectures.toml {arch.name}: first CUDA {arch.first_cuda} has no row in "
+                "cuda.toml [toolkit_min_driver]"
+            )
+    for name in archs.pci_ranges:
+        if not any(a.name == name for a in archs.architectures):
+            problems.append(f"architectures.toml [pci_device_ids]: unknown architecture {name}")
     for major, packages in sonames.pip_packages.items():
         for component in packages:
             if component not in sonames.libraries.get(major, {}) and component not in known:

@@ -228,7 +228,8 @@ def make_sysroot(
     """A system-root tree (sysfs, /proc, /dev) matching a machine description.
 
     ``driver`` is the kernel driver bound to each GPU (None: unbound). Device nodes are
-    plain files: the probe only checks that they exist and can be opened.
+    plain files: the probe only checks that they exist and can be opened. A machine's
+    ``pci_only`` lists GPUs the PCI bus shows and NVML does not (bus id, device id, class).
     """
     pci = root / "sys/bus/pci/devices"
     drivers = root / "sys/bus/pci/drivers"
@@ -237,7 +238,8 @@ def make_sysroot(
     entries = [
         (g["pci_bus_id"], "0x" + g.get("pci_device_id", "0x233010DE")[2:6].lower(), "0x030200")
         for g in gpus
-    ] + list(extra_pci)
+    ]
+    entries += [tuple(d) for d in (machine_data or {}).get("pci_only", [])] + list(extra_pci)
     for bus_id, device_id, class_code in entries:
         addr = bus_id.lower()[-12:]
         dev = pci / addr

@@ -300,6 +300,120 @@ def test_a_gpu_the_driver_left_out_is_identified_by_its_pci_id():
     assert findings[0].subject == "PCI 0000:04:00.0"
 
 
+# --- a GPU newer than its driver (driver.gpu-too-new) ------------------------------
+
+RTX5090 = PciDevice("0000:01:00.0", "0x10de", "0x2b85", "0x030000", None)
+H100_PCI = PciDevice("0000:af:00.0", "0x10de", "0x2330", "0x030200", None)
+A100 = {
+    "name": "NVIDIA A100-SXM4-40GB",
+    "compute_capability": (8, 0),
+    "pci_device_id": "0x20B010DE",
+}
+
+
+def _newer(f: Facts):
+    return only(run(f), "driver.gpu-too-new")
+
+
+def _with_module(f: Facts, module: str | None) -> Facts:
+    return dataclasses.replace(f, kernel=dataclasses.replace(f.kernel, kernel_module=module))
+
+
+@pytest.mark.parametrize(
+    ("driver", "status"),
+    [("550.144.03", Status.FAIL), ("560.35.03", Status.FAIL), ("570.26", Status.WARN)],
+)
+def test_a_blackwell_gpu_nvml_leaves_out_is_judged_by_its_first_branch(driver, status):
+    """R550/R560 do not bind an RTX 5090; from R570 the driver does, with the open modules
+    (which module loads is not known here: a warning that says how to tell)."""
+    findings = _newer(facts([], driver=driver, pci=[RTX5090]))
+    assert [(f.status, f.subject) for f in findings] == [(status, "PCI 0000:01:00.0")]
+    finding = findings[0]
+    assert "10de:2b85" in finding.title and "0000:01:00.0" in finding.title
+    if status is Status.FAIL:
+        assert "Blackwell needs driver branch R570 or newer" in finding.title
+        assert f"this driver is R{driver[:3]} ({driver})" in finding.title
+        assert "Install NVIDIA driver 570.26 or newer" in finding.fix
+        assert "open kernel modules" in finding.fix and "nvidia-driver-<branch>-open" in finding.fix
+    else:
+        assert "open kernel modules" in finding.title and "modinfo nvidia" in finding.fix
+
+
+def test_blackwell_on_the_proprietary_module_fails_and_on_the_open_one_passes():
+    f = facts([], driver="580.105.08", pci=[RTX5090])
+    proprietary = _newer(_with_module(f, "proprietary"))
+    assert [x.status for x in proprietary] == [Status.FAIL]
+    assert "the proprietary one is loaded" in proprietary[0].title
+    opened = _newer(_with_module(f, "open"))
+    assert [x.status for x in opened] == [Status.PASS]
+
+
+def test_of_an_a100_and_an_h100_on_r470_only_the_one_nvml_leaves_out_fails():
+    findings = _newer(facts([gpu(0, **A100)], driver="470.256.02", pci=[H100_PCI]))
+    assert [(f.status, f.subject) for f in findings] == [(Status.FAIL, "PCI 0000:af:00.0")]
+    assert "Hopper needs driver branch R520 or newer" in findings[0].title
+    assert "520.61.05" in findings[0].fix and "open kernel modules" not in findings[0].fix
+
+
+def test_a_gpu_nvml_lists_is_never_judged_even_against_the_table():
+    """An H100 NVML lists on R470 contradicts the table; the driver's own answer wins."""
+    h100 = gpu(0, pci_bus_id="00000000:AF:00.0")
+    findings = _newer(facts([h100], driver="470.256.02", pci=[H100_PCI]))
+    assert [(f.status, f.title) for f in findings] == [
+        (Status.PASS, "The driver lists every GPU on the PCI bus")
+    ]
+
+
+def test_an_unlisted_gpu_the_driver_is_new_enough_for_passes_naming_it():
+    turing = PciDevice("0000:5e:00.0", "0x10de", "0x1eb8", "0x030200", None, name="Tesla T4")
+    findings = _newer(facts([], driver="535.183.01", pci=[turing]))
+    assert [f.status for f in findings] == [Status.PASS]
+    assert "Tesla T4 (10de:1eb8) at 0000:5e:00.0: Turing, first driver 410.48" in str(
+        findings[0].evidence
+    )
+
+
+def test_a_k80_beside_an_h100_is_told_no_driver_drives_both():
+    findings = _newer(facts([gpu(0, **K80)], driver="470.256.02", pci=[H100_PCI]))
+    assert [f.status for f in findings] == [Status.FAIL]
+    assert "No driver drives both" in findings[0].fix and "R470" in findings[0].fix
+
+
+def test_when_nvml_does_not_answer_every_pci_gpu_is_judged_by_the_library_version():
+    """The module did not load (no GPU it supports): the driver is the NVML library's."""
+    err = NvmlError("NVMLError_DriverNotLoaded", 9, "Driver Not Loaded")
+    f = dataclasses.replace(
+        facts([], init_error=err, pci=[RTX5090]),
+        kernel=KernelFacts(None, None, [], [], []),
+    )
+    f = dataclasses.replace(
+        f, nvml=dataclasses.replace(f.nvml, library_path="/usr/lib/libnvidia-ml.so.550.163.01")
+    )
+    findings = _newer(f)
+    assert [f.status for f in findings] == [Status.FAIL]
+    assert "(550.163.01)" in findings[0].title
+
+
+def test_nvidia_smi_l_without_bus_ids_counts_the_listed_gpus():
+    """nvidia-smi -L names no bus id: one listed GPU and one on the PCI bus is that GPU."""
+    listed = gpu(0, pci_bus_id=None, compute_capability=None)
+    findings = _newer(facts([listed], driver="470.256.02", pci=[H100_PCI]))
+    assert [f.status for f in findings] == [Status.PASS]
+    two = _newer(facts([listed], driver="470.256.02", pci=[H100_PCI, RTX5090]))
+    assert {f.subject for f in two} == {"PCI 0000:af:00.0", "PCI 0000:01:00.0"}
+
+
+def test_without_a_pci_listing_or_a_driver_version_it_skips():
+    no_pci = dataclasses.replace(facts([]), pci=None)
+    assert [f.status for f in _newer(no_pci)] == [Status.SKIP]
+    err = NvmlError("NVMLError_LibraryNotFound", 12, "NVML Shared Library Not Found")
+    no_driver = dataclasses.replace(
+        facts([], init_error=err, pci=[RTX5090]), kernel=KernelFacts(None, None, [], [], [])
+    )
+    skipped = _newer(no_driver)
+    assert [f.status for f in skipped] == [Status.SKIP] and "No driver version" in skipped[0].detail
+
+
 def test_an_unverified_architecture_row_warns_and_never_fails(monkeypatch):
     from gpusetup.diagnose import driver as driver_checks
     from gpusetup.knowledge import architecture_table

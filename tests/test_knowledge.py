@@ -286,10 +286,101 @@ def test_architecture_from_compute_capability_and_pci_id(cc, pci, name, last):
         assert table.for_pci_device(pci).name == name
 
 
-def test_unknown_compute_capability_and_newer_pci_ids_have_no_architecture():
+def test_unknown_compute_capability_and_unnamed_pci_ids_have_no_architecture():
     table = architecture_table()
     assert table.for_compute_capability((7, 2)) is None  # Xavier: not in the matrix
-    assert table.for_pci_device("0x2330") is None  # H100: not a dropped architecture
+    assert table.for_pci_device("0x229a") is None  # pci.ids: Orin PCIe x8 Root Complex
+    assert table.for_pci_device("0x3021") is None  # pci.ids: GR100 (Rubin), not in the matrix
+
+
+@pytest.mark.parametrize(
+    ("pci", "name"),
+    [
+        ("0x1eb8", "Turing"),  # pci.ids: TU104GL [Tesla T4]
+        ("0x1E0410DE", "Turing"),  # TU102 [GeForce RTX 2080 Ti], as NVML gives it
+        ("0x20b0", "Ampere"),  # GA100 [A100 SXM4 40GB]
+        ("0x2204", "Ampere"),  # GA102 [GeForce RTX 3090]
+        ("0x2684", "Ada"),  # AD102 [GeForce RTX 4090]
+        ("0x2330", "Hopper"),  # GH100 [H100 SXM5 80GB]
+        ("0x2901", "Blackwell"),  # GB100 [B200]
+        ("0x2b85", "Blackwell"),  # GB202 [GeForce RTX 5090]
+        ("0x2bb1", "Blackwell"),  # GB202GL [RTX PRO 6000 Blackwell Workstation Edition]
+        ("0x2c58", "Blackwell"),  # GB203M [GeForce RTX 5090 Max-Q / Mobile]
+        ("0x2d04", "Blackwell"),  # GB206 [GeForce RTX 5060 Ti]
+        ("0x3182", "Blackwell"),  # GB110 [B300 SXM6 AC]
+    ],
+)
+def test_newer_architectures_from_their_pci_ids(pci, name):
+    assert architecture_table().for_pci_device(pci).name == name
+
+
+@pytest.mark.parametrize(
+    ("name", "first_cuda", "driver"),
+    [
+        ("Blackwell", "12.8", "570.26"),
+        ("Hopper", "11.8", "520.61.05"),
+        ("Ada", "11.8", "520.61.05"),
+        ("Ampere", "11.0", "450.51.05"),
+        ("Turing", "10.0", "410.48"),
+    ],
+)
+def test_first_driver_of_each_architecture_is_its_first_cudas_minimum(name, first_cuda, driver):
+    from gpusetup.knowledge import first_driver
+
+    arch = next(a for a in architecture_table().architectures if a.name == name)
+    assert first_driver(arch) == (first_cuda, driver)
+    assert arch.open_kernel_modules is (name == "Blackwell")
+
+
+def test_architectures_without_a_first_release_have_no_first_driver():
+    from gpusetup.knowledge import first_driver
+
+    kepler = architecture_table().for_pci_device("0x102d")
+    assert kepler.first_cuda is None and first_driver(kepler) is None
+
+
+def test_pci_ranges_are_ordered_and_never_overlap():
+    spans = sorted(
+        (lo, hi, name)
+        for name, ranges in architecture_table().pci_ranges.items()
+        for lo, hi in ranges
+    )
+    assert all(lo <= hi for lo, hi, _ in spans)
+    for (_, hi, first), (lo, _, second) in zip(spans, spans[1:], strict=False):
+        assert hi < lo, (first, second)
+
+
+def test_an_architectures_pci_ids_stand_for_its_earliest_row():
+    """for_pci_device answers an architecture's first row: it must carry the earliest first
+    CUDA release and the same last branch as the others, or PCI ids would claim too much."""
+    from gpusetup.knowledge import _release
+
+    archs = architecture_table().architectures
+    for name in architecture_table().pci_ranges:
+        rows = [a for a in archs if a.name == name]
+        assert len({a.last_driver_branch for a in rows}) == 1, name
+        firsts = [_release(a.first_cuda) for a in rows if a.first_cuda]
+        if firsts:
+            assert rows[0].first_cuda and _release(rows[0].first_cuda) == min(firsts), name
+
+
+def test_a_first_cuda_without_a_driver_row_is_caught(tmp_path, monkeypatch):
+    import shutil
+
+    import gpusetup.knowledge as knowledge
+
+    shutil.copytree(knowledge.checks_dir(), tmp_path / "checks")
+    path = tmp_path / "checks" / "data" / "architectures.toml"
+    path.write_text(path.read_text().replace('first_cuda = "10.0"', 'first_cuda = "6.9"', 1))
+    monkeypatch.setattr(knowledge, "checks_dir", lambda: tmp_path / "checks")
+    knowledge.architecture_table.cache_clear()
+    try:
+        problems = knowledge_problems()
+    finally:
+        knowledge.architecture_table.cache_clear()
+    assert problems == [
+        "architectures.toml Turing: first CUDA 6.9 has no row in cuda.toml [toolkit_min_driver]"
+    ]
 
 
 def test_every_row_cites_its_source():
@@ -303,3 +394,26 @@ def test_every_row_cites_its_source():
             assert row.get("source"), (name, row)
     cuda = read_toml(data / "cuda.toml")["meta"]
     assert {"source", "compat_source", "architecture_source", "libraries_source"} <= set(cuda)
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "tests" / "machines").glob("*.json")), ids=lambda p: p.stem
+)
+def test_every_simulated_machine_is_one_a_driver_could_be(path):
+    """NVML lists a GPU only where the driver supports its architecture: a machine listing
+    an H100 on R470 (Hopper's first branch is R520) or a K80 on R535 could not exist."""
+    import json
+
+    from gpusetup.knowledge import driver_branch, first_driver
+
+    machine = json.loads(path.read_text())
+    driver = machine.get("driver_version")
+    table = architecture_table()
+    for gpu in machine.get("gpus", []) if driver else []:
+        arch = table.for_compute_capability(tuple(gpu.get("compute_capability") or ()))
+        if arch is None:
+            continue
+        first = first_driver(arch)
+        assert first is None or driver_at_least(driver, first[1]), (gpu["name"], driver, first)
+        last = arch.last_driver_branch
+        assert last is None or driver_branch(driver) <= last, (gpu["name"], driver, last)

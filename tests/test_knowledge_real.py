@@ -188,6 +188,44 @@ def test_doctor_on_a_k80_the_driver_left_out(cli, tmp_path):
     assert "Kepler" in branch[0]["title"] and "R470" in branch[0]["title"]
 
 
+def _newer_findings(cli, tmp_path, machine: str, kernel_version: str) -> list[dict]:
+    """doctor on a simulated machine whose PCI bus (the sysroot) shows the machine's
+    pci_only GPUs beside the ones the fake NVML lists."""
+    root = make_sysroot(tmp_path, load_machine(machine), kernel_version=kernel_version)
+    report = cli("doctor", "--json", "--no-smoke", machine_file=machine, sysroot=root).json()
+    return by_id(report, "driver.gpu-too-new")
+
+
+def test_doctor_on_an_rtx_5090_that_r550_does_not_list(cli, tmp_path):
+    found = _newer_findings(cli, tmp_path, "rtx5090-on-r550", "550.144.03")
+    assert [(f["status"], f["subject"]) for f in found] == [("fail", "PCI 0000:01:00.0")]
+    title, fix = found[0]["title"], found[0]["fix"]
+    assert "(10de:2b85) at 0000:01:00.0" in title
+    assert "Blackwell needs driver branch R570 or newer; this driver is R550 (550.144.03)" in title
+    assert "570.26 or newer" in fix and "open kernel modules" in fix
+
+
+def test_doctor_on_an_a100_listed_and_an_h100_left_out_on_r470(cli, tmp_path):
+    found = _newer_findings(cli, tmp_path, "a100-h100-on-r470", "470.256.02")
+    assert [(f["status"], f["subject"]) for f in found] == [("fail", "PCI 0000:af:00.0")]
+    assert "Hopper needs driver branch R520" in found[0]["title"]
+
+
+def test_doctor_on_a_blackwell_gpu_with_the_proprietary_module(cli, tmp_path):
+    """make_sysroot writes the proprietary module's version line ("Kernel Module  580...")."""
+    found = _newer_findings(cli, tmp_path, "rtx5090-proprietary-r580", "580.105.08")
+    assert [f["status"] for f in found] == ["fail"]
+    assert "need the open kernel modules; the proprietary one is loaded" in found[0]["title"]
+
+
+@pytest.mark.parametrize(("machine", "kernel"), [("h100", "580.95.05"), ("mixed8", "470.256.02")])
+def test_doctor_on_machines_whose_driver_lists_every_gpu_passes(cli, tmp_path, machine, kernel):
+    found = _newer_findings(cli, tmp_path, machine, kernel)
+    assert [(f["status"], f["title"]) for f in found] == [
+        ("pass", "The driver lists every GPU on the PCI bus")
+    ]
+
+
 def _plan(cli, index, machine: str) -> dict:  # noqa: F811 - the fixture
     index.json("tensorflow", real_tensorflow_json())
     run = cli(

@@ -294,8 +294,8 @@ def test_smoke_counts_only_the_gpus_tensorflow_can_use_and_says_why_the_rest_are
     left = visible_finding["evidence"]["left out"]
     assert left == [
         "GPU 0 (Tesla K80): TensorFlow would ignore it: compute capability 3.7 < 6.0",
-        "GPU 6 (NVIDIA H100 80GB HBM3): hidden by CUDA_VISIBLE_DEVICES",
-        "GPU 7 (NVIDIA GeForce RTX 4090): hidden by CUDA_VISIBLE_DEVICES",
+        "GPU 6 (NVIDIA A100-SXM4-80GB): hidden by CUDA_VISIBLE_DEVICES",
+        "GPU 7 (NVIDIA GeForce RTX 3090): hidden by CUDA_VISIBLE_DEVICES",
     ]
     assert "Not counted: GPU 0 (Tesla K80)" in visible_finding["detail"]
 

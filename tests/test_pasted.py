@@ -150,6 +150,29 @@ PROBLEMS = [
     (["smi-table-wsl-545-err"], "default", "driver.nvml", "warn", "not with its CUDA version"),
     (["jetson-orin-nx-proc-version"], "default", "gpu.present", "pass", "Jetson"),
     (["proc-version-jetson-l4t-3531"], "default", "driver.version", "skip", ""),
+    # a Blackwell GPU on lspci, the proprietary 580 module in the kernel log
+    (
+        ["lspci-nn-rtx5090-laptop-2c58-unnamed", "proc-version-dmesg-loading-580-blackwell"],
+        "default",
+        "driver.gpu-too-new",
+        "fail",
+        "need the open kernel modules; the proprietary one is loaded",
+    ),
+    # with nvidia-smi's "No devices were found" (NVML answers, lists nothing)
+    (
+        [
+            "lspci-nn-rtx5090-laptop-2c58-unnamed",
+            "smi-no-devices-found-rtx5090-laptop",
+            "proc-version-dmesg-loading-580-blackwell",
+        ],
+        "default",
+        "driver.gpu-too-new",
+        "fail",
+        "Blackwell GPUs need the open kernel modules",
+    ),
+    (["smi-no-devices-found-rtx5090-laptop"], "default", "driver.nvml", "pass", "0 GPU(s)"),
+    # lspci alone names no driver
+    (["lspci-nn-rtx5090-laptop-2c58-unnamed"], "default", "driver.gpu-too-new", "skip", ""),
 ]
 
 
@@ -163,6 +186,26 @@ def test_the_checks_judge_what_pasted_text_shows(names, profile, check_id, statu
     assert found, check_id
     assert found[0].status.value == status, found[0]
     assert words in found[0].title + found[0].detail
+
+
+def test_doctor_from_lspci_and_the_kernel_log_names_the_blackwell_gpu_and_its_fix():
+    run = gpusetup(
+        "doctor",
+        "--json",
+        "--from",
+        _path("lspci-nn-rtx5090-laptop-2c58-unnamed"),
+        "--from",
+        _path("proc-version-dmesg-loading-580-blackwell"),
+    )
+    found = [f for f in json.loads(run.stdout)["findings"] if f["id"] == "driver.gpu-too-new"]
+    assert [(f["status"], f["subject"]) for f in found] == [("fail", "PCI 0000:02:00.0")]
+    assert "(10de:2c58) at 0000:02:00.0: Blackwell" in found[0]["title"]
+    assert "nvidia-driver-<branch>-open" in found[0]["fix"]
+    evidence = found[0]["evidence"]
+    assert evidence["driver"] == "580.105.08" and evidence["kernel module"] == "proprietary"
+    assert any(
+        "proc-version-dmesg-loading-580-blackwell.txt:3" in str(v) for v in evidence.values()
+    )
 
 
 def test_the_assumed_target_is_said_in_the_finding():

@@ -43,7 +43,7 @@ def test_gpus_json_reproduces_the_8_gpu_machine_exactly(cli):
     assert got == want
     assert data["gpus"][2]["pci_bus_id_normalised"] == "0000:3b:00.0"
     assert data["gpus"][2]["mig_current"] is False and data["gpus"][2]["mig_pending"] is True
-    # the RTX 4090 answers NotSupported for the health counters: a value, not an error
+    # the RTX 3090 answers NotSupported for the health counters: a value, not an error
     rtx = data["gpus"][7]
     assert rtx["errors"] == {}
     assert {"nvmlDeviceGetRemappedRows", "nvmlDeviceValidateInforom"} <= set(rtx["not_supported"])

@@ -105,7 +105,7 @@ def test_h100_profile_demands_count_model_driver_and_framework(cli, tmp_path):
     findings = {f["id"]: f for f in json.loads(report.read_text())["findings"]}
     assert findings["node.gpu-count"]["status"] == "pass"  # eight, as expected
     assert findings["node.gpu-model"]["status"] == "fail"
-    assert "7 GPU(s) do not match 'H100'" in findings["node.gpu-model"]["title"]
+    assert "8 GPU(s) do not match 'H100'" in findings["node.gpu-model"]["title"]
     assert findings["driver.minimum"]["title"] == "Driver 470.256.02 is older than 570.26"
     assert findings["framework.installed"]["status"] == "fail"
     nccl = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from gpusetup.diagnose import Context, Verdict, check, gpu_label, shown
-from gpusetup.facts import Facts, NvmlFacts, normalise_bus_id
+from gpusetup.facts import Facts, NvmlFacts, PciDevice, normalise_bus_id
 from gpusetup.findings import Finding, Status
 from gpusetup.knowledge import (
     XID_LOG_COMMAND,
@@ -14,6 +14,7 @@ from gpusetup.knowledge import (
     architecture_table,
     driver_at_least,
     driver_branch,
+    first_driver,
     parse_cc,
     tensorflow_builds,
 )
@@ -437,6 +438,161 @@ def branch(ctx: Context, v: Verdict) -> list[Finding]:
         v.passed(
             f"Driver {driver} (R{number}) supports every GPU",
             evidence={"GPUs": known},
+        )
+    ]
+
+
+def _unlisted(ctx: Context) -> list[PciDevice]:
+    """GPUs on the PCI bus that NVML does not list (all of them when NVML did not answer).
+
+    nvidia-smi -L shows no bus ids: where NVML lists GPUs without one, a count is all that
+    is known, so every PCI GPU is a candidate unless NVML lists at least as many."""
+    nvml = ctx.facts.nvml
+    if nvml is None or nvml.init_error is not None:
+        return list(ctx.pci_gpus)
+    listed = {normalise_bus_id(g.pci_bus_id) for g in nvml.gpus if g.pci_bus_id}
+    candidates = [d for d in ctx.pci_gpus if normalise_bus_id(d.address) not in listed]
+    anonymous = [g for g in nvml.gpus if not g.pci_bus_id]
+    if anonymous and len(candidates) <= len(anonymous):
+        return []
+    return candidates
+
+
+def _pci_label(dev: PciDevice) -> str:
+    """``GeForce RTX 5090 (10de:2b85) at 0000:01:00.0``; the pci.ids name where lspci gave it."""
+    pci_id = f"10de:{dev.device_id.lower().removeprefix('0x')}"
+    return f"{dev.name or 'NVIDIA GPU'} ({pci_id}) at {dev.address}"
+
+
+OPEN_MODULES_FIX = (
+    "the open kernel modules (Ubuntu: sudo apt install nvidia-driver-<branch>-open; "
+    "Debian: nvidia-open-kernel-dkms; NVIDIA's runfile: --kernel-module-type=open), "
+    "since the proprietary module does not drive Blackwell GPUs"
+)
+
+
+@check("driver.gpu-too-new", "The driver is new enough for every GPU on the PCI bus")
+def gpu_too_new(ctx: Context, v: Verdict) -> list[Finding]:
+    """
+    What: each GPU on the PCI bus that NVML does not list, by its PCI device id (pci.ids:
+    TU1xx Turing, GA1xx Ampere, AD1xx Ada, GH100 Hopper, GB1xx/GB2xx Blackwell), against
+    the first driver branch of its architecture: the driver of the architecture's first
+    CUDA release (Turing R410, Ampere R450, Ada and Hopper R520, Blackwell R570;
+    checks/data/architectures.toml, from NVIDIA's CUDA Toolkit, Driver and Architecture
+    Matrix and the CUDA release notes). Blackwell GPUs also need the open kernel modules.
+    A GPU NVML lists is supported by this driver and is not judged.
+
+    Why it matters: a driver older than the GPU does not bind it. nvidia-smi says "No
+    devices were found" (or lists only the older GPUs), CUDA and TensorFlow see no GPU,
+    while lspci shows the card; the kernel log says "NVRM: The NVIDIA GPU 0000:01:00.0
+    (PCI ID: 10de:2b85) installed in this system is not supported by the NVIDIA 550.xx
+    driver release". A Blackwell GPU on the proprietary module of a new enough driver
+    fails the same way ("requires use of the NVIDIA open kernel modules").
+
+    Fix: install a driver at or above the architecture's first branch (for Blackwell with
+    the open kernel modules) and reboot. Where another GPU is supported only up to an older
+    branch (a Kepler K80: R470), no driver drives both: move one of them.
+    """
+    if where := jetson(ctx.facts):
+        return [v.skip(f"This is a Jetson ({where}): its GPU is not a PCI device.")]
+    pci = ctx.facts.pci
+    if pci is None or not pci.sysfs_present:
+        return [v.skip("The PCI bus was not read (lspci -nn shows it).")]
+    if not pci.gpus:
+        return [v.skip("No NVIDIA GPU on the PCI bus.")]
+    unlisted = _unlisted(ctx)
+    if not unlisted:
+        return [v.passed("The driver lists every GPU on the PCI bus")]
+    driver = installed_driver(ctx)
+    number = driver_branch(driver) if driver else None
+    if driver is None or number is None:
+        return [v.skip("No driver version known (see driver.nvml).")]
+    kernel = ctx.facts.kernel
+    module = kernel.kernel_module if kernel else None
+    table = architecture_table()
+    findings, judged = [], []
+    for dev in unlisted:
+        arch = table.for_pci_device(dev.device_id) if dev.device_id else None
+        first = first_driver(arch) if arch else None
+        if arch is None or first is None:
+            continue
+        first_cuda, first_version = first
+        first_branch = driver_branch(first_version) or 0
+        label = _pci_label(dev)
+        judged.append(f"{label}: {arch.name}, first driver {first_version}")
+        evidence = {
+            "GPU": label,
+            "architecture": f"{arch.name}, from its PCI id (pci.ids)",
+            "driver": driver,
+            "kernel module": module or "not known",
+            "first supporting driver": f"{first_version} (R{first_branch}, CUDA {first_cuda})",
+            "source": arch.source,
+            **ctx.read_from(
+                "nvml.driver_version",
+                "kernel.driver_version",
+                f"pci.nvidia_devices[{pci.nvidia_devices.index(dev)}]",
+            ),
+        }
+        if number < first_branch:
+            fix = f"Install NVIDIA driver {first_version} or newer (branch R{first_branch} or later"
+            fix += f", with {OPEN_MODULES_FIX}" if arch.open_kernel_modules else ""
+            fix += "), then reboot."
+            older = [
+                (other, a)
+                for other, a in _branch_limits(ctx)
+                if (a.last_driver_branch or 0) < first_branch
+            ]
+            if older:
+                other, a = older[0]
+                fix += (
+                    f"\nNo driver drives both: {other} ({a.name}) is supported only up to "
+                    f"R{a.last_driver_branch} (see driver.branch); move one of them to another "
+                    "machine."
+                )
+            findings.append(
+                v.fail(
+                    f"{label}: {arch.name} needs driver branch R{first_branch} or newer; this "
+                    f"driver is R{number} ({driver})",
+                    detail=f"The first driver for {arch.name} GPUs is {first_version} (CUDA "
+                    f"{first_cuda}); an older one does not bind this GPU: nvidia-smi and NVML "
+                    'leave it out ("No devices were found" where it is the only GPU), so CUDA '
+                    'and TensorFlow do not see it. The kernel log says it "is not supported by '
+                    f'the NVIDIA {driver} driver release".',
+                    evidence=evidence,
+                    fix=fix,
+                    subject=f"PCI {dev.address}",
+                )
+            )
+        elif arch.open_kernel_modules and module != "open":
+            known = module == "proprietary"
+            loaded = "the proprietary one is loaded" if known else "which one loads is not known"
+            findings.append(
+                (v.fail if known else v.warn)(
+                    f"{label}: {arch.name} GPUs need the open kernel modules; {loaded}",
+                    detail=f"Driver {driver} supports {arch.name}, but only with the open kernel "
+                    "modules: the proprietary module loads and does not initialise the GPU "
+                    '(kernel log: "requires use of the NVIDIA open kernel modules"), so NVML '
+                    "leaves it out."
+                    + (
+                        ""
+                        if known
+                        else " /proc/driver/nvidia/version names the module: 'Open Kernel "
+                        "Module' is the open one."
+                    ),
+                    evidence=evidence,
+                    fix=f"Install driver {driver} (or newer) with {OPEN_MODULES_FIX}, then "
+                    "reboot. Check with: modinfo nvidia | grep license (Dual MIT/GPL: open).",
+                    subject=f"PCI {dev.address}",
+                )
+            )
+    if findings:
+        return findings
+    if not judged:
+        return [v.skip("No unlisted GPU's architecture is known here.")]
+    return [
+        v.passed(
+            f"Driver {driver} (R{number}) is new enough for every GPU on the PCI bus",
+            evidence={"GPUs the driver does not list": judged},
         )
     ]
 

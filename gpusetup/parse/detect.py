@@ -108,6 +108,7 @@ _STRONG: dict[str, re.Pattern[str]] = {
         r"NVIDIA-SMI has failed because it couldn't communicate",
         r"Failed to initialize NVML",
         r"^\s*NVML library version:",
+        r"^\s*No devices were found\s*$",
     ),
     nvidia_smi.LIST: _rx(
         r"^\s*GPU\s+\d{1,12}:.*\(UUID:\s*GPU-",
@@ -174,7 +175,7 @@ _STRONG: dict[str, re.Pattern[str]] = {
         r"_CudaDeviceProperties\(name=",
     ),
     lspci.KIND: lspci._DEVICE,
-    proc_version.KIND: _rx(r"NVRM version:"),
+    proc_version.KIND: _rx(r"NVRM version:", r"NVRM: loading NVIDIA UNIX"),
     nvcc.KIND: _rx(nvcc._HEADER.pattern, nvcc._RELEASE.pattern),
     cudnn_header.KIND: _rx(r"#\s*define\s+CUDNN_(?:MAJOR|MINOR|PATCHLEVEL|VERSION)\b"),
     ldconfig.KIND_P: _rx(ldconfig.CACHE_LINE.pattern, ldconfig._CACHE_COUNT.pattern),

@@ -59,6 +59,7 @@ _LOST = re.compile(
     r"Unable to determine the device handle for (?:GPU|gpu)\s*(?P<bus>" + _BUS + r")\s*:\s*"
     r"(?P<why>.*)$"
 )
+_NO_DEVICES = re.compile(r"^\s*No devices were found\s*$")
 _NVML_FAILED = re.compile(r"Failed to initialize NVML:\s*(?P<why>.*)$")
 _NVML_LIBRARY = re.compile(r"NVML library version:\s*(?P<version>" + _VERSION + r")")
 _NO_DRIVER = re.compile(
@@ -102,6 +103,10 @@ def read_errors(lines: list[Line], out: ReadingBuilder) -> None:
         library = _NVML_LIBRARY.search(text)
         if library:
             out.set_extra("nvml_library_version", library["version"], line.number)
+            continue
+        if _NO_DEVICES.match(text):
+            # NVML answers and counts no GPU (nvidia-smi's words for a count of 0)
+            out.set("gpu_count", 0, line.number)
             continue
         if _NO_DRIVER.search(text):
             out.set_extra(

@@ -565,6 +565,7 @@ def _pci(found: list[_Found], out: _Builder) -> PciFacts | None:
                 device_id=f"0x{device_id}" if device_id else "",
                 class_code=f"0x{record.pci_class or '0300'}",
                 driver=record.kernel_driver,
+                name=record.name,
             )
     return PciFacts(sysfs_present=True, nvidia_devices=list(devices.values()))
 

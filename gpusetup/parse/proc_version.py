@@ -6,7 +6,11 @@ flavour (proprietary, open, or a Jetson's L4T build), the compiler line, and nvi
     NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  565.57.01  Release Build ...
     NVRM version: NVIDIA UNIX Open Kernel Module for aarch64  35.3.1  Release Build ...
 
-On a Jetson the number is the L4T release, not a desktop driver version.
+On a Jetson the number is the L4T release, not a desktop driver version. The kernel log
+carries the same text when the module loads (``NVRM: loading %s`` with the version file's
+string, kernel-open/nvidia/nv.c), so a pasted dmesg names the module too:
+
+    [    5.499014] NVRM: loading NVIDIA UNIX x86_64 Kernel Module  580.105.08  Wed Oct ...
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ KIND = "proc-version"
 #: The pattern gpusetup/probe/kernel.py reads the version with; kept so both agree.
 _VERSION_RE = re.compile(r"Kernel Module(?: for [\w.]+)?\s+(\d{1,12}\.\d{1,12}(?:\.\d{1,12})?)")
 _NVRM = re.compile(
-    r"NVRM version:\s*NVIDIA UNIX\s+(?:(?!Open\b)(?P<arch1>[\w.]+)\s+)?(?P<open>Open\s+)?"
+    r"NVRM(?: version:|: loading)\s*NVIDIA UNIX\s+"
+    r"(?:(?!Open\b)(?P<arch1>[\w.]+)\s+)?(?P<open>Open\s+)?"
     r"Kernel Module"
     r"(?:\s+for\s+(?P<arch2>[\w.]+))?\s+(?P<version>\d{1,12}\.\d{1,12}(?:\.\d{1,12})?)"
 )
