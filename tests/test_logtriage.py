@@ -10,6 +10,7 @@ import random
 import re
 
 import pytest
+from conftest import ROOT
 
 from gpusetup.logtriage import SCHEMA, item_json, triage_chunks, triage_text
 from gpusetup.logtriage.catalogue import anchor_hits, catalogue, fold
@@ -990,3 +991,42 @@ def test_generic_entries_read_a_line_whatever_order_their_needles_come_in() -> N
         found = scan._read_entries(lines, 0, order, None)
         first = min(found, key=lambda r: r[0])
         assert first[1].id == "tf.dso.dlopen-failed", [r[1].id for r in found]
+
+
+# NVRM's "not supported by the NVIDIA X driver release" (osapi.c's format), judged by the
+# architecture of the PCI id it names (checks/data/architectures.toml)
+UNSUPPORTED = (
+    "[    5.104233] NVRM: The NVIDIA GPU 0000:01:00.0 (PCI ID: 10de:{device})\n"
+    "               NVRM: installed in this system is not supported by the\n"
+    "               NVRM: NVIDIA {driver} driver release.\n"
+)
+
+
+def test_a_gpu_newer_than_the_driver_it_is_not_supported_by_is_the_driver_too_old() -> None:
+    first = first_root(UNSUPPORTED.format(device="2b85", driver="550.54.14"))
+    assert first.family == "driver-too-old"
+    assert "Blackwell" in first.diagnosis and "570.26" in first.diagnosis
+    assert "R570" in first.fix and "open kernel modules" in first.fix
+
+
+def test_a_gpu_older_than_the_driver_branch_needs_its_legacy_branch() -> None:
+    first = first_root(UNSUPPORTED.format(device="102d", driver="535.104.05"))  # Tesla K80
+    assert first.family == "kernel-module"
+    assert "Kepler" in first.diagnosis and "R470" in first.fix
+
+
+def test_a_gpu_of_an_architecture_the_branch_drives_is_a_device_it_does_not_list() -> None:
+    # https://github.com/flatcar/Flatcar/issues/1283: a Tesla P40 vGPU on 535.104.05
+    log = (ROOT / "tests/data/logs/real/dmesg-flatcar-p40-vgpu-not-supported-535.log").read_text()
+    first = first_root(log)
+    assert first.family == "kernel-module" and "Pascal" in first.diagnosis
+    assert "vGPU" in first.fix
+
+
+def test_a_gpu_a_legacy_branch_supports_names_that_branch() -> None:
+    # https://github.com/NixOS/nixos-hardware/issues/1828
+    log = (ROOT / "tests/data/logs/real/nixos-gtx1050-595-legacy-580-ignored.log").read_text()
+    first = first_root(log)
+    assert first.id == "nvrm.legacy-gpu" and first.family == "kernel-module"
+    assert first.facts["branch"] == "580" and first.facts["driver"] == "595.58.03"
+    assert "legacy_580" in first.fix

@@ -325,9 +325,55 @@ def _family_of_library(name: str) -> str:
     return "library-missing"
 
 
+def _gpu_support(facts: dict[str, str]) -> tuple[str, str, str] | None:
+    """NVRM's "GPU ... is not supported by the NVIDIA X driver release", judged by the
+    architecture of its PCI id (checks/data/architectures.toml): (family, why, fix) for a
+    GPU newer than the driver, older than its branch, or one the branch does drive."""
+    from gpusetup.knowledge import architecture_table, driver_at_least, driver_branch, first_driver
+
+    pci, driver = facts.get("pci_id", ""), facts.get("driver", "")
+    arch = architecture_table().for_pci_device("0x" + pci.rsplit(":", 1)[-1]) if pci else None
+    if arch is None or not driver:
+        return None
+    gpu = f"{pci} is a {arch.name} GPU"
+    first = first_driver(arch)
+    if first is not None and not driver_at_least(driver, first[1]):
+        modules = " with the open kernel modules (nvidia-open)" if arch.open_kernel_modules else ""
+        return (
+            "driver-too-old",
+            f"{gpu}: drivers for {arch.name} start at {first[1]} (CUDA {first[0]}); "
+            f"{driver} predates it.",
+            f"Install a driver of branch R{driver_branch(first[1])} or newer{modules}, then "
+            "reboot (or reload the nvidia modules).",
+        )
+    last = arch.last_driver_branch
+    branch = driver_branch(driver)
+    if last is not None and branch is not None and branch > last:
+        return (
+            "kernel-module",
+            f"{gpu}: R{last} is the last driver branch for {arch.name}; {driver} is newer.",
+            f"Install the R{last} legacy driver (the newest {last}.xx release), or move to a "
+            "newer GPU.",
+        )
+    return (
+        "kernel-module",
+        f"{gpu}, an architecture the R{branch} branch drives, but this release does not list "
+        "this device: a vGPU or passthrough device (it needs NVIDIA's vGPU guest driver), a "
+        "board only a later release of the branch lists, or a GeForce/workstation GPU the "
+        "early open kernel modules did not take.",
+        "Look the PCI ID up in 'Appendix A - Supported NVIDIA GPU Products' of the release's "
+        "README and install a release that lists it; for a vGPU, the NVIDIA vGPU guest driver "
+        "that matches the host's vGPU release.",
+    )
+
+
 def _reinterpret(m: Match) -> tuple[Match, str]:
     """Rule 2: the family of a match, read from what it captured."""
     family = m.entry.family
+    if m.entry.id == "nvrm.unsupported-gpu":
+        judged = _gpu_support(m.facts)
+        if judged is not None:
+            return replace(m, facts={**m.facts, "support": judged[1]}), judged[0]
     inner = _inner_cause(m)
     if inner is not None:
         entry, facts = inner
@@ -503,7 +549,7 @@ def _item(
     extra_family = family if family != entry.family else entry.family
     after = "\n".join((near or {}).get(n, "") for n in range(m.line + 1, m.line + 1 + _FOLLOWING))
     words.extend(explain.decoded(entry, extra_family, facts, ctx, m.text, after))
-    if family != entry.family:
+    if family != entry.family or "support" in facts:
         words.append(_reread(entry, family, facts, ctx))
     if root:
         words.append(explain.context_sentence(family, facts, ctx, " ".join(words)))
@@ -519,7 +565,7 @@ def _item(
     fix = explain.fill(
         explain.fix_template(entry, framework, platform, ctx.conda is not None), facts
     )
-    if family != entry.family or "dependency" in facts:
+    if family != entry.family or "dependency" in facts or "support" in facts:
         fix = _fix_for(family, entry, facts, ctx, framework, platform) or fix
     return Item(
         id=entry.id,
@@ -550,6 +596,8 @@ def _inner_of(entry: Entry, facts: dict[str, str]) -> tuple[Entry, dict[str, str
 
 
 def _reread(entry: Entry, family: str, facts: dict[str, str], ctx: Context) -> str:
+    if "support" in facts:
+        return facts["support"]
     inner = _inner_of(entry, facts)
     if inner is not None:
         other, own = inner
@@ -573,6 +621,10 @@ def _fix_for(
     platform: str | None,
 ) -> str:
     """The fix of a family the rules moved a message to (rules 2 and 4)."""
+    if "support" in facts:
+        judged = _gpu_support(facts)
+        if judged is not None:
+            return judged[2]
     inner = _inner_of(entry, facts)
     if inner is not None:
         other, own = inner
