@@ -1030,3 +1030,25 @@ def test_a_gpu_a_legacy_branch_supports_names_that_branch() -> None:
     assert first.id == "nvrm.legacy-gpu" and first.family == "kernel-module"
     assert first.facts["branch"] == "580" and first.facts["driver"] == "595.58.03"
     assert "legacy_580" in first.fix
+
+
+def test_an_ngc_banner_that_wraps_its_driver_check_is_read_across_the_wrap() -> None:
+    # the NGC entrypoint's own wording, as it prints it (two lines)
+    first = first_root(
+        "ERROR: This container was built for NVIDIA Driver Release 450.51 or later, but\n"
+        "       version 410.78 was detected and compatibility mode is UNAVAILABLE.\n"
+    )
+    assert first.id == "ngc.driver-too-old" and first.family == "driver-too-old"
+    assert (first.facts["version"], first.facts["driver"]) == ("450.51", "410.78")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Could not load library libcudnn_cnn_infer.so.8",  # the dispatcher's line, cut
+        "Could not load library libcudnn_cnn_infer.so.8. NULL Error",  # cuDNN 8's other form
+    ],
+)
+def test_cudnn_8s_dispatcher_without_a_loader_error_is_still_a_missing_sub_library(line) -> None:
+    first = first_root(line + "\n")
+    assert first.family == "cudnn-missing" and first.facts["soname"] == "libcudnn_cnn_infer.so.8"
