@@ -1052,3 +1052,12 @@ def test_an_ngc_banner_that_wraps_its_driver_check_is_read_across_the_wrap() -> 
 def test_cudnn_8s_dispatcher_without_a_loader_error_is_still_a_missing_sub_library(line) -> None:
     first = first_root(line + "\n")
     assert first.family == "cudnn-missing" and first.facts["soname"] == "libcudnn_cnn_infer.so.8"
+
+
+def test_pytorchs_cudamallocasync_out_of_memory_is_out_of_memory() -> None:
+    # c10/cuda/CUDAMallocAsyncAllocator.cpp's wording, as torch.OutOfMemoryError prints it
+    first = first_root(
+        "torch.OutOfMemoryError: Allocation on device 0 would exceed allowed memory. "
+        "(out of memory)\nCurrently allocated     : 21.55 GiB\n"
+    )
+    assert first.family == "out-of-memory" and first.facts["ordinal"] == "0"
