@@ -17,6 +17,7 @@ same way with the library that needs them as the caller. The same code runs in t
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -39,6 +40,9 @@ ALWAYS_LOADED = frozenset(
 )
 
 CACHE = "ld.so.cache"
+#: one cache line of ``ldconfig -p``: soname, flags, path (the probe reads its own cache
+#: with it, gpusetup.parse.ldconfig a pasted listing)
+LDCONFIG_CACHE_LINE = re.compile(r"^\s*(\S+)\s+\(([^)]*)\)(?:\s+OS ABI:[^=]*)?\s*=>\s*(.+)$")
 
 
 def expand_origin(entries: list[str], object_path: str) -> list[str]:

@@ -9,7 +9,10 @@ reads it; ``read(kind, text)`` reads a text known to be of one kind.
 
 from __future__ import annotations
 
-from gpusetup.parse.model import Reading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported on use: the probes import parse's small modules only
+    from gpusetup.parse.model import Reading
 
 # (detect is the module gpusetup.parse.detect: its detect() reads a whole paste)
 __all__ = ["KINDS", "Reading", "read"]
@@ -26,6 +29,10 @@ def read(kind: str, text: str, *, first_line: int = 1) -> Reading:
 
 
 def __getattr__(name: str) -> object:
+    if name == "Reading":
+        from gpusetup.parse.model import Reading
+
+        return Reading
     if name == "KINDS":
         from gpusetup.parse.detect import KINDS
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from gpusetup.libs import sonames as _sonames
+from gpusetup.libs.resolve import LDCONFIG_CACHE_LINE
 from gpusetup.parse._text import Line, prepare
 from gpusetup.parse.model import Library, Reading, ReadingBuilder, ToolWarning
 
@@ -22,7 +23,7 @@ KIND_P = "ldconfig-p"
 KIND_V = "ldconfig-v"
 
 #: The cache line pattern of gpusetup/ldconf.py's parse_ldconfig_p (its answers are kept).
-CACHE_LINE = re.compile(r"^\s*(\S+)\s+\(([^)]*)\)(?:\s+OS ABI:[^=]*)?\s*=>\s*(.+)$")
+CACHE_LINE = LDCONFIG_CACHE_LINE
 _CACHE_COUNT = re.compile(r"^\s*(?P<n>\d{1,12}) libs found in cache [`'](?P<cache>[^'`]+)'")
 _DIRECTORY = re.compile(r"^(?P<dir>/[^:\s][^:]*?):(?:\s+\(from (?P<source>[^)]*)\))?\s*$")
 _ENTRY = re.compile(

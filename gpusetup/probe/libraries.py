@@ -286,10 +286,10 @@ def read_cache(
 
 
 def cache_entries(text: str) -> list[CacheEntry]:
-    """The cache lines of ``ldconfig -p``, matched by the reader's own pattern
-    (gpusetup.parse.ldconfig.CACHE_LINE; the rest of that reader judges pasted listings,
-    which a probe does not need: it runs on every doctor)."""
-    from gpusetup.parse.ldconfig import CACHE_LINE
+    """The cache lines of ``ldconfig -p``, matched by the pattern the reader of pasted
+    listings uses too (gpusetup.libs.resolve.LDCONFIG_CACHE_LINE; the rest of that reader
+    judges pasted listings, which a probe does not need: it runs on every doctor)."""
+    from gpusetup.libs.resolve import LDCONFIG_CACHE_LINE as CACHE_LINE
 
     entries = []
     for line in text.splitlines():
