@@ -268,6 +268,84 @@ def test_nvidia_smi_without_a_driver_in_a_container_is_the_container() -> None:
     assert "--gpus all" in inside.fix
 
 
+#: deviceQuery's error 35 (https://github.com/NVIDIA/nvidia-docker/issues/498)
+ERROR_35 = (
+    "cudaGetDeviceProperties returned 35\n"
+    "-> CUDA driver version is insufficient for CUDA runtime version\n"
+)
+
+
+@pytest.mark.parametrize(
+    "evidence",
+    [
+        # https://github.com/xmake-io/xmake/issues/4686
+        "看日志是 LD_LIBRARY_PATH 引用到了 /usr/local/cuda/lib64/stubs，\n",
+        "export LD_LIBRARY_PATH=/usr/local/cuda-10.2/targets/aarch64-linux/lib/stubs:"
+        "$LD_LIBRARY_PATH\n",
+        # an ldd line naming the stub (https://github.com/numba/numba/issues/9732)
+        "                /usr/local/cuda-11.8/targets/x86_64-linux/lib/stubs/libcuda.so\n",
+    ],
+)
+def test_the_stub_on_the_loader_path_explains_error_35(evidence: str) -> None:
+    assert [(i.id, i.family) for i in triage_text(ERROR_35).root_causes] == [
+        ("cuda.err.insufficient-driver", "driver-too-old")
+    ]
+    for log in (evidence + ERROR_35, ERROR_35 + evidence):
+        result = triage_text(log)
+        assert [i.family for i in result.root_causes] == ["stub-library"]
+        insufficient = next(i for i in result.items if i.id == "cuda.err.insufficient-driver")
+        assert not insufficient.root_cause and insufficient.explained_by
+    # stubs for the linker alone (LIBRARY_PATH, -L) are not the loader's path
+    linker = "export LIBRARY_PATH=/usr/local/cuda/lib64/stubs\n"
+    assert [i.family for i in triage_text(linker + ERROR_35).root_causes] == ["driver-too-old"]
+
+
+#: https://github.com/dusty-nv/jetson-containers/issues/159
+L4T_CUBLAS = (
+    "FROM dustynv/l4t-ml:r32.6.1-py3\n"
+    "ImportError: libcublas.so.10: cannot open shared object file: No such file or directory\n"
+)
+
+
+def test_a_cuda_library_missing_in_an_l4t_image_is_the_container_runtime() -> None:
+    first = triage_text(L4T_CUBLAS).root_causes[0]
+    assert (first.family, first.facts["soname"]) == ("container", "libcublas.so.10")
+    assert "--runtime nvidia" in first.fix and "dustynv/l4t-ml:r32.6.1-py3" in first.diagnosis
+    # the same line without the image: a library missing on the host
+    alone = triage_text(L4T_CUBLAS.split("\n", 1)[1]).root_causes[0]
+    assert alone.family == "library-missing"
+    # a library the image itself ships (not one the runtime mounts) stays missing
+    own = L4T_CUBLAS.replace("libcublas.so.10", "libopenblas.so.0")
+    assert triage_text(own).root_causes[0].family == "library-missing"
+
+
+@pytest.mark.parametrize(
+    ("line", "soname"),
+    [
+        # https://github.com/rust-nvml/nvml-wrapper/issues/47
+        (
+            'report this:Error: LibloadingError(DlOpen { desc: "libnvidia-ml.so: cannot open '
+            'shared object file: No such file or directory" });',
+            "libnvidia-ml.so",
+        ),
+        (
+            "OSError: libnvidia-ptxjitcompiler.so: cannot open shared object file: No such file "
+            "or directory",
+            "libnvidia-ptxjitcompiler.so",
+        ),
+    ],
+)
+def test_an_unversioned_driver_library_asked_for_by_name_is_the_missing_symlink(
+    line: str, soname: str
+) -> None:
+    first = triage_text(line + "\n").root_causes[0]
+    assert (first.family, first.facts["soname"]) == ("library-symlink", soname)
+    assert f"ln -s {soname}.1" in first.fix
+    # the versioned name is the driver's own: missing, it is not a symlink problem
+    versioned = triage_text(line.replace(soname, soname + ".1") + "\n").root_causes[0]
+    assert versioned.family != "library-symlink"
+
+
 def test_tensorflows_cuda_diagnostics_explain_the_cuinit_error() -> None:
     log = (
         "E tensorflow/stream_executor/cuda/cuda_driver.cc:351] failed call to "

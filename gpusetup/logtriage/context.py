@@ -60,6 +60,8 @@ class Context:
     gpus: tuple[Gpu, ...] = ()
     libraries: tuple[str, ...] = ()  # sonames a pasted listing shows present (ldconfig -p, ls)
     cudnn_present: tuple[str, ...] = ()  # cuDNN majors the listings show present
+    #: an L4T container image the log names (nvcr.io/nvidia/l4t-*, jetson-containers' tags)
+    l4t_image: Clue | None = None
 
 
 # (platform, pattern): the first line matching any pattern of a platform is its evidence;
@@ -108,6 +110,12 @@ _PLATFORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\bmacOS\b|\bmacosx_\d|\bDarwin\b|\bOS X\b|-mac\d*:|\bMacBook\b|/Users/\w+/(?!AppData)"
         ),
     ),
+)
+#: an L4T container image: NGC's l4t-base/-ml/-pytorch/-tensorflow, jetson-containers'
+#: dustynv/* tags built on them (ros:foxy-pytorch-l4t-r32.5.0)
+_L4T_IMAGE = re.compile(
+    r"\bl4t-(?:base|ml|pytorch|tensorflow|cuda|jetpack)(?::r?\d[\w.-]*)?\b|"
+    r"\bdustynv/[\w.-]+(?::[\w.-]+)?|-l4t-r\d\d\.\d"
 )
 _CONDA = re.compile(
     r"/(?:ana|mini|micro)conda\d?/|/mambaforge/|/miniforge\d?/|\\(?:ana|mini)conda\d?\\|"
@@ -245,6 +253,7 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
     messages come from (empty: any)."""
     platform = _platform(lines)
     conda = _first(lines, _CONDA, "conda")
+    l4t = _first(lines, _L4T_IMAGE, "l4t-image")
     framework = _framework(lines, allowed)
     versions: dict[str, Clue] = {}
     for name, pattern in _VERSIONS:
@@ -283,6 +292,7 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
         gpus=tuple(gpus),
         libraries=tuple(libraries),
         cudnn_present=tuple(present),
+        l4t_image=l4t,
     )
 
 

@@ -85,6 +85,13 @@ _CAUSE_EXPLAINS = {
         "cuda.err.unknown",
         "cuda.err.system-driver-mismatch",
     },
+    # the toolkit's stub libcuda.so shown loaded (an ldd/loader line naming it, its directory
+    # on LD_LIBRARY_PATH): the stubs before CUDA 11.1 answer every call with error 35, so
+    # "driver version is insufficient" beside that evidence is the stub, not an old driver
+    **{
+        stub: {"cuda.err.insufficient-driver"}
+        for stub in ("loader.stub-libcuda-path", "loader.stubs-on-library-path")
+    },
     # a GPU in an error state is "busy or unavailable" to CUDA until it is reset
     **{
         fault: {"cuda.err.devices-unavailable"}
@@ -405,12 +412,32 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         # the host's kernel module shows through, its user-space library does not: the
         # container was started without the driver libraries
         return m, "container"
+    if family in _L4T_MOUNTED and ctx.l4t_image is not None and _host_mounted(m.facts):
+        # an L4T image has no CUDA of its own on JetPack 4 and 5: the NVIDIA runtime mounts
+        # the host's CUDA, cuDNN and TensorRT (its CSV lists), so one missing there means the
+        # container was not started with --runtime nvidia
+        return m, "container"
     if m.entry.id in ("tf.gpu.cannot-dlopen", "tf.user.no-gpu"):
         version = _tf_version(ctx)
         windows = ctx.platform is not None and ctx.platform.value == "windows"
         if version and version >= (2, 11) and (windows or m.entry.id == "tf.user.no-gpu"):
             return m, "cpu-only-build"
     return m, family
+
+
+#: families of a library the NVIDIA runtime on a Jetson mounts into an L4T container
+_L4T_MOUNTED = {"library-missing", "cudnn-missing"}
+#: the libraries it mounts from the host's JetPack (cuda.csv, cudnn.csv, tensorrt.csv)
+_L4T_HOST_LIBRARY = re.compile(
+    r"^lib(?:cu(?:blas(?:Lt)?|dart|dnn\w*|fft\w*|rand|solver|sparse|pti)|nvrtc\w*|npp\w*|"
+    r"nvinfer\w*|nvonnxparser|nvparsers|nvToolsExt)\.so"
+)
+
+
+def _host_mounted(facts: dict[str, str]) -> bool:
+    """The library a load failure names is one the Jetson runtime mounts from the host."""
+    name = facts.get("dependency") or facts.get("soname") or ""
+    return bool(_L4T_HOST_LIBRARY.match(name.rsplit("/", 1)[-1]))
 
 
 #: messages that say the driver is not there, or that its CUDA forward-compatibility
@@ -602,6 +629,15 @@ def _reread(entry: Entry, family: str, facts: dict[str, str], ctx: Context) -> s
     if inner is not None:
         other, own = inner
         return explain.fill(other.diagnosis, {**facts, **own})
+    if family == "container" and entry.family in _L4T_MOUNTED and ctx.l4t_image is not None:
+        return (
+            f"The log runs an L4T container ({ctx.l4t_image.evidence}, line "
+            f"{ctx.l4t_image.line}): on JetPack 4 and 5 the NVIDIA Container Runtime mounts "
+            "CUDA, cuDNN and TensorRT from the Jetson into it (the CSV lists in "
+            "/etc/nvidia-container-runtime/host-files-for-container.d/), so a missing one means "
+            "the container was started without --runtime nvidia, or those lists or the host's "
+            "JetPack libraries are missing."
+        )
     if family == "cpu-only-build":
         version = ctx.versions.get("tensorflow")
         shown = f"TensorFlow {version.value}" if version else "This TensorFlow"
@@ -630,6 +666,8 @@ def _fix_for(
         other, own = inner
         template = explain.fix_template(other, framework, platform, ctx.conda is not None)
         return explain.fill(template, {**facts, **own})
+    if family == "container" and entry.family in _L4T_MOUNTED and ctx.l4t_image is not None:
+        return _L4T_FIX
     dep = facts.get("dependency", "")
     if family == "cpu-only-build":
         # the fix the catalogue gives TensorFlow's own "no GPU" (the same build problem)
@@ -649,6 +687,15 @@ def _fix_for(
     return ""
 
 
+_L4T_FIX = (
+    "Start the container with --runtime nvidia (docker run --runtime nvidia ..., or set "
+    '"default-runtime": "nvidia" in /etc/docker/daemon.json for docker build, then restart '
+    "Docker); --gpus all alone does not mount the JetPack libraries. Check that "
+    "/etc/nvidia-container-runtime/host-files-for-container.d/ holds cuda.csv, cudnn.csv and "
+    "tensorrt.csv (reinstall nvidia-container-toolkit and nvidia-jetpack if not), and use an "
+    "image tag for the L4T release the Jetson runs (cat /etc/nv_tegra_release: R32.7.1 takes "
+    "l4t-*:r32.7.1)."
+)
 #: the catalogue entry whose fix fits a missing dependency of each family
 _DEPENDENCY_ENTRY = {
     "cudnn-missing": "loader.shared-object-missing.cudnn",
