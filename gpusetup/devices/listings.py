@@ -14,7 +14,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from gpusetup.devices.map import DeviceMap, MapRow, SelectionError, select_line
+from gpusetup.devices.map import (
+    DeviceMap,
+    MapRow,
+    SelectionError,
+    cuda_order_differs,
+    differing_order_note,
+    select_line,
+)
 from gpusetup.knowledge import parse_cc
 from gpusetup.parse.model import CONTEXT, CUT, ELIDED, PARTIAL, GpuRecord, Reading, merged
 from gpusetup.parse.numbering import numbered_by
@@ -145,18 +152,9 @@ def join(smi: Reading, cuda: Reading, tf_minimum: str | None = None) -> DeviceMa
                     row_notes,
                 )
             )
-    in_cuda_order = [
-        r.smi_index
-        for r in sorted(rows, key=lambda r: (r.cuda_ordinal is None, r.cuda_ordinal or 0))
-        if r.cuda_ordinal is not None and r.smi_index is not None
-    ]
-    orders_differ = in_cuda_order != sorted(in_cuda_order)
+    orders_differ = cuda_order_differs(rows)
     if orders_differ:
-        notes.append(
-            "CUDA numbers these GPUs differently from nvidia-smi (CUDA_DEVICE_ORDER unset: "
-            "FASTEST_FIRST). Export CUDA_DEVICE_ORDER=PCI_BUS_ID so CUDA ordinals follow "
-            "nvidia-smi's, or select GPUs by UUID."
-        )
+        notes.append(differing_order_note(None))  # a paste shows no environment
     return DeviceMap(
         rows, "tensorflow" if tf_listed else "predicted", tf_minimum, orders_differ, notes
     )

@@ -208,19 +208,9 @@ def build_map(facts: Facts, tf_minimum: str | None) -> DeviceMap:
                 )
             )
 
-    in_cuda_order = [
-        r.smi_index
-        for r in sorted(rows, key=lambda r: (r.cuda_ordinal is None, r.cuda_ordinal or 0))
-        if r.cuda_ordinal is not None and r.smi_index is not None
-    ]
-    orders_differ = in_cuda_order != sorted(in_cuda_order)
+    orders_differ = cuda_order_differs(rows)
     if orders_differ:
-        notes.append(
-            "CUDA numbers these GPUs differently from nvidia-smi (CUDA_DEVICE_ORDER is "
-            f"{cuda.device_order or 'unset: FASTEST_FIRST'}). Export "
-            "CUDA_DEVICE_ORDER=PCI_BUS_ID so CUDA ordinals follow nvidia-smi's, or "
-            "select GPUs by UUID (gpusetup map --select N)."
-        )
+        notes.append(differing_order_note(cuda.device_order if cuda else None))
     if cuda is not None and not cuda.ok:
         why = cuda.load_error or (cuda.init_error.name if cuda.init_error else cuda.hung_call)
         notes.append(f"CUDA shows no devices: {why}")
@@ -362,3 +352,23 @@ def with_smoke(device_map: DeviceMap, devices: list) -> DeviceMap:
         )
         rows.append(replace(row, smoke=text))
     return replace(device_map, rows=rows)
+
+
+def cuda_order_differs(rows: list[MapRow]) -> bool:
+    """Whether CUDA's ordinals put the GPUs in another order than nvidia-smi's indexes."""
+    in_cuda_order = [
+        r.smi_index
+        for r in sorted(rows, key=lambda r: (r.cuda_ordinal is None, r.cuda_ordinal or 0))
+        if r.cuda_ordinal is not None and r.smi_index is not None
+    ]
+    return in_cuda_order != sorted(in_cuda_order)
+
+
+def differing_order_note(device_order: str | None) -> str:
+    """What to do when ``cuda_order_differs`` (``device_order``: CUDA_DEVICE_ORDER's value)."""
+    return (
+        "CUDA numbers these GPUs differently from nvidia-smi (CUDA_DEVICE_ORDER is "
+        f"{device_order or 'unset: FASTEST_FIRST'}). Export "
+        "CUDA_DEVICE_ORDER=PCI_BUS_ID so CUDA ordinals follow nvidia-smi's, or "
+        "select GPUs by UUID (gpusetup map --select N)."
+    )
