@@ -482,6 +482,18 @@ class Child:
         return code
 
 
+def child_event(line: str) -> dict[str, Any] | None:
+    """One line of a gpusetup child's JSON-lines answer, or None for any other line (a
+    library that prints on stdout must not break the probe that reads it)."""
+    import json
+
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) else None
+
+
 @dataclass(frozen=True)
 class ChildResult:
     returncode: int | None  # None: killed at the deadline

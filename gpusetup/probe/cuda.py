@@ -3,13 +3,12 @@ in a child process with a deadline (cuInit can hang on a broken driver)."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gpusetup.probe._deadline import Child, seconds_from_environment
+from gpusetup.probe._deadline import Child, child_event, seconds_from_environment
 
 if TYPE_CHECKING:
     from gpusetup.facts import CudaFacts
@@ -56,11 +55,8 @@ def finish_cuda(
     facts: dict = {"devices": [], "library_path": None, "load_error": None, "init_error": None}
     last_call, done = None, False
     for line in result.stdout.splitlines():
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if not isinstance(event, dict):
+        event = child_event(line)
+        if event is None:
             continue
         if "call" in event:
             last_call = event

@@ -7,14 +7,13 @@ answered so far plus the call that hung.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gpusetup.probe._deadline import Child, seconds_from_environment
+from gpusetup.probe._deadline import Child, child_event, seconds_from_environment
 
 if TYPE_CHECKING:
     from gpusetup.facts import NvmlFacts
@@ -73,11 +72,8 @@ def parse_child_output(
     last_call = None
     done = False
     for line in stdout.splitlines():
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a library that prints on stdout must not break the probe
-        if not isinstance(event, dict):
+        event = child_event(line)
+        if event is None:
             continue
         if "call" in event:
             last_call = event

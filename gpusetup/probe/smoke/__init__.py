@@ -9,7 +9,6 @@ after it are reported as not run.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 
 from gpusetup.facts import SmokeDevice, SmokeRun
 from gpusetup.knowledge import SMOKE_ATOL, SMOKE_RTOL
-from gpusetup.probe._deadline import Child
+from gpusetup.probe._deadline import Child, child_event
 from gpusetup.probe.modules import find_module
 
 HERE = Path(__file__).parent
@@ -64,11 +63,8 @@ def run_smoke(
             line = child.read_line(deadline)
             if line is None:
                 break
-            try:
-                event = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if not isinstance(event, dict):
+            event = child_event(line)
+            if event is None:
                 continue
             if "framework" in event:
                 framework = event["framework"]
