@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import operator
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -89,14 +90,14 @@ def _echo(lines: list[tuple[str, bool]]) -> None:
         typer.echo(text, err=err)
 
 
-def _show(json_out: bool, as_json: str, on_console: str, *data: Any, **options: Any) -> None:
-    """The view the options chose for ``data``: JSON on stdout, or the console view.
-    Views are named (``"json.report_json"``) so that only the chosen one is imported."""
+def _view(json_out: bool, as_json: str, on_console: str) -> Callable[..., None]:
+    """The view the options chose (JSON on stdout, or the console), imported now: only that
+    one, and a probing command asks for it while its probes run."""
     if json_out:
-        sys.stdout.write(operator.attrgetter(as_json)(render)(*data))
-    else:
-        view = operator.attrgetter(on_console)(render)
-        view(*data, render.console.make_console(), **options)
+        to_json = operator.attrgetter(as_json)(render)
+        return lambda *data, **options: sys.stdout.write(to_json(*data))
+    view = operator.attrgetter(on_console)(render)
+    return lambda *data, **options: view(*data, render.console.make_console(), **options)
 
 
 def _source(from_files: list[Path] | None) -> list[Path] | None:
@@ -163,10 +164,11 @@ def doctor(
 ) -> None:
     """Check this machine (driver, GPUs, libraries, environment), end with a smoke inference
     on every GPU, and say how to fix what is wrong."""
+    show = _view(json_out, "json.report_json", "console.render_report")
     with render.progress.smoke_status("tensorflow", show=not json_out) as on_event:
         result = tasks.doctor.doctor(_source(from_file), profile, not no_smoke, on_event)
     report = render.redact.redact_report(result.report) if redact else result.report
-    _show(json_out, "json.report_json", "console.render_report", report, verbose=verbose)
+    show(report, verbose=verbose)
     raise typer.Exit(result.exit_code(strict))
 
 
@@ -175,7 +177,7 @@ def gpus(json_out: JsonOpt = False, from_file: FromOpt = None) -> None:
     """List the NVIDIA GPUs (without a driver: those on the PCI bus). Exits 1 when there is
     none, the driver stopped answering, or a GPU is lost."""
     found = tasks.devices.gpus(_source(from_file))
-    _show(json_out, "json.gpus_json", "console.render_gpus", found.facts)
+    _view(json_out, "json.gpus_json", "console.render_gpus")(found.facts)
     raise typer.Exit(EXIT_OK if found.found else EXIT_FAILED)
 
 
@@ -220,9 +222,9 @@ def map_command(
         )
     if select is not None:
         line = tasks.devices.select(dmap, select)
-        _show(json_out, "json.select_json", "console.render_select", select, line)
+        _view(json_out, "json.select_json", "console.render_select")(select, line)
         raise typer.Exit(EXIT_OK)
-    _show(json_out, "json.map_json", "console.render_map", dmap)
+    _view(json_out, "json.map_json", "console.render_map")(dmap)
     raise typer.Exit(EXIT_OK if dmap.trustworthy else EXIT_FAILED)
 
 
@@ -236,7 +238,7 @@ def smoke(
     seconds = tasks.smoke.device_timeout(timeout)
     with render.progress.smoke_status(backend, show=not json_out) as on_event:
         result = tasks.smoke.smoke(backend, seconds, on_event=on_event)
-    _show(json_out, "json.smoke_json", "console.render_smoke", result)
+    _view(json_out, "json.smoke_json", "console.render_smoke")(result)
     raise typer.Exit(EXIT_FAILED if result.failed else EXIT_OK)
 
 
@@ -251,7 +253,7 @@ def libs(json_out: JsonOpt = False, for_spec: ForOpt = None, from_file: FromOpt 
     """Find every CUDA/cuDNN library TensorFlow needs, the way the dynamic loader does (and
     ask the real loader). Exits 1 when a library problem is found."""
     result = tasks.libs.libraries(for_spec, _source(from_file))
-    _show(json_out, "json.libs_json", "libs.render_libs", result.libs, result.findings)
+    _view(json_out, "json.libs_json", "libs.render_libs")(result.libs, result.findings)
     raise typer.Exit(EXIT_FAILED if result.failed else EXIT_OK)
 
 
@@ -335,7 +337,7 @@ def triage(log: LogArg = "-", elsewhere: ElsewhereOpt = False, json_out: JsonOpt
     on this machine, whether it is fixed here already. Exits 1 while a root cause persists."""
     render.progress.note_reading_stdin(log, "the log")
     report = tasks.triage.triage_log(log, elsewhere=elsewhere)
-    _show(json_out, "json.triage_json", "triage_view.render_triage", report)
+    _view(json_out, "json.triage_json", "triage_view.render_triage")(report)
     raise typer.Exit(EXIT_FAILED if report.still_broken else EXIT_OK)
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal
 
-from gpusetup.serde import SchemaError, from_jsonable, to_jsonable
+from gpusetup.serde import SchemaError, from_jsonable, record, to_jsonable
 
 FACTS_SCHEMA = "gpusetup.facts/1"
 
@@ -33,7 +33,7 @@ RISKY_CUDA_VARIABLES = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class ProbeFailure:
     """Why a section of facts is missing: the probe raised, or ran past its deadline."""
 
@@ -41,7 +41,7 @@ class ProbeFailure:
     message: str
 
 
-@dataclass(frozen=True)
+@record
 class HostFacts:
     hostname: str
     kernel_release: str
@@ -53,7 +53,7 @@ class HostFacts:
     uid: int
 
 
-@dataclass(frozen=True)
+@record
 class PciDevice:
     address: str  # sysfs name, e.g. 0000:3b:00.0
     vendor_id: str  # 0x10de
@@ -69,7 +69,7 @@ class PciDevice:
         return self.class_code.lower().startswith(("0x0300", "0x0302"))
 
 
-@dataclass(frozen=True)
+@record
 class PciFacts:
     sysfs_present: bool
     nvidia_devices: list[PciDevice] = field(default_factory=list)
@@ -79,14 +79,14 @@ class PciFacts:
         return [d for d in self.nvidia_devices if d.is_gpu]
 
 
-@dataclass(frozen=True)
+@record
 class DeviceNode:
     path: str
     readable: bool
     writable: bool
 
 
-@dataclass(frozen=True)
+@record
 class KernelFacts:
     driver_version: str | None  # from /proc/driver/nvidia/version
     driver_version_line: str | None
@@ -98,7 +98,7 @@ class KernelFacts:
     l4t_release: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class NvmlError:
     """An NVML error as the binding raised it: class name, numeric code, message."""
 
@@ -107,7 +107,7 @@ class NvmlError:
     message: str
 
 
-@dataclass(frozen=True)
+@record
 class RemappedRows:
     """NVML's remapped rows (None: a count the source does not show, as text may not)."""
 
@@ -117,7 +117,7 @@ class RemappedRows:
     failure: bool | None
 
 
-@dataclass(frozen=True)
+@record
 class NvmlMigDevice:
     """A MIG device (a compute instance in its GPU instance), as nvidia-smi -L lists it."""
 
@@ -126,7 +126,7 @@ class NvmlMigDevice:
     compute_instance_id: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class NvmlGpu:
     index: int
     name: str | None = None
@@ -180,7 +180,7 @@ class NvmlGpu:
         return None
 
 
-@dataclass(frozen=True)
+@record
 class NvmlFacts:
     binding_path: str | None  # the pynvml module that was used
     library_path: str | None  # the libnvidia-ml that the binding loaded
@@ -207,7 +207,7 @@ class NvmlFacts:
         return f"{v // 1000}.{(v % 1000) // 10}" if v else None
 
 
-@dataclass(frozen=True)
+@record
 class EnvFacts:
     cuda_visible_devices: str | None
     cuda_device_order: str | None
@@ -222,7 +222,7 @@ class ElfClass(enum.IntEnum):
     ELF64 = 2
 
 
-@dataclass(frozen=True)
+@record
 class ElfInfo:
     """What the dynamic loader reads from a shared object (System V gABI, "Dynamic
     Section"): class, machine, SONAME, DT_NEEDED, DT_RPATH and DT_RUNPATH."""
@@ -237,7 +237,7 @@ class ElfInfo:
     error: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class ConfDirectory:
     """A directory the linker cache configuration names (ld.so.conf and its includes)."""
 
@@ -258,7 +258,7 @@ def _glob_component(name: str, pattern: str) -> bool:
     return fnmatch.fnmatchcase(name, pattern)
 
 
-@dataclass(frozen=True)
+@record
 class LdConf:
     """/etc/ld.so.conf with its includes, as ldconfig(8) reads it."""
 
@@ -281,7 +281,7 @@ class LdConf:
         return False
 
 
-@dataclass(frozen=True)
+@record
 class CacheEntry:
     """One line of ``ldconfig -p``: a soname, its ABI flags and the file."""
 
@@ -290,7 +290,7 @@ class CacheEntry:
     path: str
 
 
-@dataclass(frozen=True)
+@record
 class LibraryFile:
     """A file the library search looked at (only existing paths and dangling links)."""
 
@@ -308,7 +308,7 @@ class LibraryFile:
         return name.split(".so.", 1)[1] if ".so." in name else None
 
 
-@dataclass(frozen=True)
+@record
 class Requirement:
     soname: str
     component: str  # cudart, cublas, ..., cudnn, driver
@@ -316,7 +316,7 @@ class Requirement:
     pip_package: str | None = None  # the pip distribution that provides it
 
 
-@dataclass(frozen=True)
+@record
 class LinkingObject:
     """An object whose DT_RPATH/DT_RUNPATH shape a dlopen it makes ($ORIGIN expanded)."""
 
@@ -325,7 +325,7 @@ class LinkingObject:
     runpath: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@record
 class TensorFlowInstall:
     distribution: str | None  # tensorflow, tensorflow-cpu, ...
     version: str | None
@@ -338,7 +338,7 @@ class TensorFlowInstall:
     caller: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class LibraryCopy:
     """A file providing some version of a library, wherever it was found."""
 
@@ -348,13 +348,13 @@ class LibraryCopy:
     on_path: bool  # the loader would look there (search path or cache)
 
 
-@dataclass(frozen=True)
+@record
 class CudnnHeader:
     path: str
     version: str | None
 
 
-@dataclass(frozen=True)
+@record
 class LoaderResult:
     """What the real dynamic loader did with ``dlopen(soname)`` (LD_DEBUG=libs)."""
 
@@ -365,7 +365,7 @@ class LoaderResult:
     tried: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@record
 class LibraryFacts:
     target: str  # what the requirements come from, in words
     #: the TensorFlow installed here, read from its files (not the one run: that is
@@ -401,13 +401,13 @@ class LibraryFacts:
     ldconfig_warnings: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@record
 class CudaError:
     code: int
     name: str
 
 
-@dataclass(frozen=True)
+@record
 class CudaDevice:
     """A device as the CUDA driver API numbers it (the numbering TensorFlow gets)."""
 
@@ -423,7 +423,7 @@ class CudaDevice:
         return bool(self.uuid and self.uuid.startswith("MIG-"))
 
 
-@dataclass(frozen=True)
+@record
 class CudaFacts:
     library_path: str | None
     load_error: str | None  # libcuda.so.1 could not be loaded
@@ -441,7 +441,7 @@ class CudaFacts:
         return self.load_error is None and self.init_error is None and self.hung_call is None
 
 
-@dataclass(frozen=True)
+@record
 class TfGpu:
     """A GPU TensorFlow created a device for (its log's "Created device" line)."""
 
@@ -453,7 +453,7 @@ class TfGpu:
     memory_mb: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class TfIgnoredGpu:
     """A GPU TensorFlow ignored ("Ignoring visible gpu device"), with the minimum it named."""
 
@@ -464,7 +464,7 @@ class TfIgnoredGpu:
     minimum: str
 
 
-@dataclass(frozen=True)
+@record
 class TfDlopenFailure:
     """A library TensorFlow could not load ("Could not load dynamic library")."""
 
@@ -472,7 +472,7 @@ class TfDlopenFailure:
     error: str
 
 
-@dataclass(frozen=True)
+@record
 class TensorFlowRuntime:
     """TensorFlow run for real (``map``, ``smoke``): what it registered and what it logged."""
 
@@ -514,7 +514,7 @@ SHOWN_TOPICS = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class TextSource:
     """One command output found in a pasted file, and the lines it spans."""
 
@@ -528,7 +528,7 @@ class TextSource:
         return f"{self.path}:{self.first_line}-{self.last_line} ({self.kind})"
 
 
-@dataclass(frozen=True)
+@record
 class TextEvidence:
     """Facts read from pasted command output, not probed: where each came from, and what
     the text shows at all (a section or field it does not show is unknown, not empty)."""
@@ -545,7 +545,7 @@ class TextEvidence:
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@record
 class Facts:
     schema: str
     collected_at: str
@@ -588,7 +588,7 @@ class Facts:
 SmokeStatus = Literal["pass", "fail", "timeout", "not-run"]
 
 
-@dataclass(frozen=True)
+@record
 class SmokeDevice:
     """One device of a smoke run: what ran, how fast, and how far from the CPU's output."""
 
@@ -604,7 +604,7 @@ class SmokeDevice:
     error_kind: str | None = None  # out-of-memory, illegal-address, cudnn, mismatch, ...
 
 
-@dataclass(frozen=True)
+@record
 class SmokeRun:
     """A smoke inference run: the framework, and each device in the order it ran."""
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from gpusetup.facts import Facts
-from gpusetup.serde import SchemaError, from_jsonable, to_jsonable
+from gpusetup.serde import SchemaError, from_jsonable, record, to_jsonable
 
 REPORT_SCHEMA = "gpusetup.report/1"
 #: the evidence key of a finding that stands for a check that crashed (a gpusetup bug)
@@ -23,7 +23,7 @@ class Status(str, enum.Enum):
     SKIP = "skip"
 
 
-@dataclass(frozen=True)
+@record
 class Finding:
     """One check's verdict. ``id`` is stable API (profiles, JUnit and docs refer to it)."""
 
@@ -59,7 +59,7 @@ def bug_finding(check_id: str, title: str, exc: Exception) -> Finding:
     )
 
 
-@dataclass(frozen=True)
+@record
 class Report:
     tool: dict[str, str]
     profile: str

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
+from gpusetup.serde import record
 
 
 class KnowledgeError(Exception):
@@ -51,7 +49,7 @@ def read_toml(path: Path) -> dict[str, Any]:
 # --- compatibility tables ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class TensorFlowBuild:
     version: str
     python: str
@@ -71,6 +69,9 @@ class TensorFlowBuild:
         return self.cuda.split(".")[0]
 
     def supports_python(self, python_version: str) -> bool:
+        from packaging.specifiers import SpecifierSet
+        from packaging.version import Version
+
         return Version(python_version) in SpecifierSet(self.python)
 
     def gpu_wheels_on(self, machine: str) -> bool:
@@ -78,7 +79,7 @@ class TensorFlowBuild:
         return machine in self.gpu_machines
 
 
-@dataclass(frozen=True)
+@record
 class CudaTable:
     toolkit_min_driver: dict[str, str]
     major_floor_driver: dict[str, str]
@@ -116,6 +117,11 @@ def _table_path(name: str) -> Path:
 
 @cache
 def tensorflow_builds() -> tuple[TensorFlowBuild, ...]:
+    # packaging is imported where a release's versions are read: doctor on a machine
+    # without a GPU never needs it
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import Version
+
     path = _table_path("tensorflow.toml")
     data = read_toml(path)
     builds = []
@@ -155,7 +161,7 @@ def cuda_table() -> CudaTable:
         raise KnowledgeError(f"{path}: missing table {exc}") from exc
 
 
-@dataclass(frozen=True)
+@record
 class SonameTable:
     driver: str
     #: what TensorFlow's GPU check opens of its CUDA major (cuDNN and the driver aside)
@@ -210,7 +216,7 @@ def tensorflow_sonames() -> SonameTable:
         ) from exc
 
 
-@dataclass(frozen=True)
+@record
 class Architecture:
     name: str
     compute_capabilities: tuple[str, ...]
@@ -234,7 +240,7 @@ class Architecture:
         return int(self.last_cuda.split(".")[0]) if self.last_cuda else None
 
 
-@dataclass(frozen=True)
+@record
 class ArchitectureTable:
     architectures: tuple[Architecture, ...]
     #: architecture name -> inclusive PCI device id ranges (vendor 10de)
@@ -370,6 +376,8 @@ def knowledge_problems() -> list[str]:
 
 def find_tensorflow_build(version: str) -> TensorFlowBuild:
     """The table row for ``2.21`` (or ``2.21.0``, ``==2.21.*``)."""
+    from packaging.version import InvalidVersion, Version
+
     wanted = version.strip().lstrip("=").rstrip(".*")
     try:
         release = Version(wanted).release[:2]
@@ -507,7 +515,7 @@ class ProfileError(KnowledgeError):
     """A profile that cannot be used; the message names file, key and expectation."""
 
 
-@dataclass(frozen=True)
+@record
 class Profile:
     name: str
     path: str

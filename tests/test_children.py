@@ -248,3 +248,56 @@ def test_an_interrupt_that_a_finalizer_swallows_still_ends_the_run():
     assert stderr.count("gpusetup: interrupted") == 1
     # Python's "Exception ignored in ..." report of our own interrupt is not shown
     assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+
+
+def nvml_children(pid: int) -> set[int]:
+    """The NVML child's processes (its guard and the script's fork) that ``pid`` started."""
+    found = set()
+    for child in processes_of(pid):
+        try:
+            cmdline = (Path("/proc") / str(child) / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"nvml_child.py" in cmdline:
+            found.add(child)
+    return found
+
+
+def test_doctor_asks_nvml_once_with_the_child_the_entry_point_started(
+    fake_driver_dir, hanging_machine
+):
+    proc = start(
+        ["doctor", "--no-smoke"],
+        hanging_machine(False),
+        fake_driver_dir,
+        GPUSETUP_NVML_TIMEOUT="300",
+    )
+    try:
+        # its guard and the script's own process (hanging in NVML)
+        assert wait_for(lambda: len(nvml_children(proc.pid)) >= 2, 30)
+        first = nvml_children(proc.pid)
+        # by now the CLI has loaded and the probe waits on a child: the same one (under
+        # another environment the early child would have been stopped and a new one run)
+        time.sleep(2)
+        assert nvml_children(proc.pid) == first
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert wait_for(lambda: not processes_of(proc.pid), 3), processes_of(proc.pid)
+
+
+def test_a_usage_error_after_the_early_start_leaves_no_child(fake_driver_dir, hanging_machine):
+    proc = start(
+        ["doctor", "--no-such-option"],
+        hanging_machine(False),
+        fake_driver_dir,
+        GPUSETUP_NVML_TIMEOUT="300",
+    )
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2, err
+    assert "No such option" in err
+    assert wait_for(lambda: not processes_of(proc.pid), 3), processes_of(proc.pid)

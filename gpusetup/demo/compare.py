@@ -9,13 +9,14 @@ CPU scores are that close is allowed to swap.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from gpusetup.serde import record
 
 #: scores (probabilities) that differ by at most this are the same score
 SCORE_TOLERANCE = 1e-3
 
 
-@dataclass(frozen=True)
+@record
 class Agreement:
     agrees: bool  # the same top classes, in the CPU's order up to near-ties
     top1_agrees: bool

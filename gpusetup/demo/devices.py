@@ -7,8 +7,10 @@ change in how the map is gathered touches this module alone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
+
+from gpusetup.serde import record
 
 if TYPE_CHECKING:
     from gpusetup.devices.map import DeviceMap
@@ -16,7 +18,7 @@ if TYPE_CHECKING:
 CPU = "cpu"
 
 
-@dataclass(frozen=True)
+@record
 class DemoDevice:
     """A device the demo can offer, with its row of the device map."""
 
@@ -37,7 +39,7 @@ class DemoDevice:
         return self.id != CPU
 
 
-@dataclass(frozen=True)
+@record
 class DeviceTable:
     devices: list[DemoDevice]  # the CPU first, then GPUs by nvidia-smi index
     #: "tensorflow" when TensorFlow reported its own numbering, "predicted" otherwise

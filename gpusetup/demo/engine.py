@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gpusetup.demo.devices import DemoDevice
+from gpusetup.serde import record
 
 WORKER = Path(__file__).with_name("worker.py")
 #: a start includes the framework's import and may include the weights' download
@@ -33,14 +34,14 @@ INFERENCE_TIMEOUT_S = 60.0
 STOP_GRACE_S = 5.0
 
 
-@dataclass(frozen=True)
+@record
 class ModelSpec:
     backend: str  # "tensorflow" or "torch"
     model: str  # "mobilenet_v2" or "efficientnet_b0"
     weights: str  # "imagenet" or an absolute path
 
 
-@dataclass(frozen=True)
+@record
 class Prediction:
     device: str
     latency_ms: float
@@ -65,7 +66,7 @@ class InferenceFailed(Exception):
     pass
 
 
-@dataclass(frozen=True)
+@record
 class LoadFailure:
     kind: str  # framework, download, weights, device, load, timeout, exited
     message: str

@@ -13,8 +13,9 @@ import secrets
 import shutil
 import tempfile
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
+
+from gpusetup.serde import record
 
 FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP")
 #: the content types a form part may declare (browsers and curl send these for images)
@@ -42,7 +43,7 @@ class ImageRejected(Exception):
         self.status = status
 
 
-@dataclass(frozen=True)
+@record
 class DecodedImage:
     format: str
     width: int

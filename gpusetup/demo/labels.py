@@ -8,9 +8,10 @@ Chinese: gpusetup's own translation, line by line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+
+from gpusetup.serde import record
 
 DATA = Path(__file__).with_name("data")
 CLASSES = 1000
@@ -20,7 +21,7 @@ class LabelsBroken(Exception):
     """A label file is missing lines or does not match the other (a packaging error)."""
 
 
-@dataclass(frozen=True)
+@record
 class Labels:
     en: tuple[str, ...]
     zh: tuple[str, ...]

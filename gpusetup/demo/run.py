@@ -19,11 +19,11 @@ import signal
 import socket
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gpusetup.demo import BACKENDS, LANGS, MODELS
+from gpusetup.serde import record
 
 if TYPE_CHECKING:
     from gpusetup.demo.devices import DeviceTable
@@ -48,7 +48,7 @@ class DemoError(Exception):
         self.exit_code = exit_code
 
 
-@dataclass(frozen=True)
+@record
 class DemoOptions:
     host: str = "127.0.0.1"
     port: int = 8000

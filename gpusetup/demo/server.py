@@ -16,7 +16,7 @@ import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import tornado.httputil
@@ -41,6 +41,7 @@ from gpusetup.demo.images import (
     check_file_name,
 )
 from gpusetup.demo.labels import Labels
+from gpusetup.serde import record
 
 STATIC = Path(__file__).with_name("static")
 PAGES = {
@@ -63,7 +64,7 @@ SECURITY_HEADERS = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class DemoSettings:
     max_upload: int  # bytes of the image file
     lang: str  # "en" or "zh": the page's language

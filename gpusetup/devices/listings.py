@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from gpusetup.devices.map import (
     DeviceMap,
@@ -25,6 +25,7 @@ from gpusetup.devices.map import (
 from gpusetup.knowledge import parse_cc
 from gpusetup.parse.model import CONTEXT, CUT, ELIDED, PARTIAL, GpuRecord, Reading, merged
 from gpusetup.parse.numbering import numbered_by
+from gpusetup.serde import record
 
 CONFIRM = (
     "deviceQuery, p2pBandwidthLatencyTest or TensorFlow's log ('Found device N' or 'Created "
@@ -250,7 +251,7 @@ CLOSE = 1.5
 _ESTIMATE = "estimated speed: multiprocessors x cores per multiprocessor"
 
 
-@dataclass(frozen=True)
+@record
 class OrderPrediction:
     #: nvidia-smi indices in the predicted CUDA order (CUDA ordinal k is order[k]); None
     #: when the listing does not allow a prediction
@@ -517,7 +518,7 @@ def asked_gpus(prose: Sequence[str]) -> tuple[int, ...]:
     return tuple(found)
 
 
-@dataclass(frozen=True)
+@record
 class GpuNumbering:
     """What a paste's listings say about GPU numbers: the device map, the nvidia-smi GPUs
     the text asks about, and how to address them."""

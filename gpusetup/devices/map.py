@@ -9,14 +9,15 @@ on PCI bus id (normalised) and UUID, never on an index.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
 from gpusetup.facts import Facts, normalise_bus_id
 from gpusetup.knowledge import XID_LOG_COMMAND, parse_cc
+from gpusetup.serde import record
 
 
-@dataclass(frozen=True)
+@record
 class MapRow:
     smi_index: int | None
     uuid: str | None
@@ -34,7 +35,7 @@ class MapRow:
     mig_of: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class DeviceMap:
     rows: list[MapRow]
     #: "tensorflow" when TensorFlow ran and reported its devices; "predicted" otherwise
@@ -235,7 +236,7 @@ def build_map(facts: Facts, tf_minimum: str | None) -> DeviceMap:
     )
 
 
-@dataclass(frozen=True)
+@record
 class UsableGpus:
     """How many GPUs the framework should use here, and why the others are left out."""
 

@@ -17,17 +17,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from gpusetup.facts import NvmlGpu, NvmlMigDevice
 from gpusetup.knowledge import driver_at_least
+from gpusetup.serde import record
 
 #: the first driver that names MIG devices MIG-<UUID>
 MIG_UUID_DRIVER = "470.42.01"
 _LEGACY_MIG = re.compile(r"^MIG-(GPU-[^/]+)/(\d+)/(\d+)$", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
+@record
 class Visibility:
     #: positions in ``device_uuids`` that stay visible, in the order CUDA numbers them
     visible: list[int] = field(default_factory=list)

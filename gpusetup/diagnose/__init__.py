@@ -13,7 +13,6 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -28,9 +27,10 @@ from gpusetup.knowledge import (
     find_tensorflow_build,
     tensorflow_builds,
 )
+from gpusetup.serde import record
 
 
-@dataclass(frozen=True)
+@record
 class Context:
     """What every check may read: the facts, the profile and the compatibility tables.
     Nothing else: a check never asks the machine that runs the diagnosis, so facts
@@ -196,7 +196,7 @@ class Context:
         return self.facts.libs
 
 
-@dataclass(frozen=True)
+@record
 class Precondition:
     """Facts a check needs: ``unmet`` says why they are missing (the skip's reason, naming
     the root cause), or None when they are there."""
@@ -245,7 +245,7 @@ NVML_GPUS = Precondition("NVML answered with GPUs", _nvml_unmet)
 LIBRARIES = Precondition("the libraries were probed", _libraries_unmet)
 
 
-@dataclass(frozen=True)
+@record
 class Verdict:
     """A check's id and title, bound once: every finding of the check is made here."""
 
@@ -292,7 +292,7 @@ CheckFn = Callable[[Context], list[Finding]]
 CheckBody = Callable[..., list[Finding]]
 
 
-@dataclass(frozen=True)
+@record
 class Check:
     id: str
     title: str

@@ -25,7 +25,7 @@ import shlex
 import stat
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from gpusetup.facts import LibraryFacts
@@ -34,6 +34,7 @@ from gpusetup.probe.ldconf import read_ld_so_conf
 from gpusetup.probe.libraries import find_ldconfig
 from gpusetup.probe.paths import HOST, Resolved, resolve_inside, rooted
 from gpusetup.render.text import printable
+from gpusetup.serde import record
 
 CONF_FILE = "/etc/ld.so.conf.d/gpusetup-cuda.conf"
 MAIN_CONF = "/etc/ld.so.conf"
@@ -62,13 +63,13 @@ class FixError(Exception):
     """The fix could not be planned or applied; the message says why and what to do."""
 
 
-@dataclass(frozen=True)
+@record
 class Refusal:
     directory: str
     reason: str
 
 
-@dataclass(frozen=True)
+@record
 class PlannedFile:
     """One file the fix writes: where, what, and what it found there when planning."""
 
@@ -86,7 +87,7 @@ class PlannedFile:
     make_dirs: int = 0
 
 
-@dataclass(frozen=True)
+@record
 class LdconfigPlan:
     root: str
     add: list[str] = field(default_factory=list)
@@ -496,7 +497,7 @@ def _restore_block(indent: str = "") -> str:
     return "".join(f"{indent}{line}\n" if line else "\n" for line in lines)
 
 
-@dataclass(frozen=True)
+@record
 class HookPlan:
     kind: str  # "conda" or "venv"
     directories: list[str]

@@ -19,9 +19,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from gpusetup.facts import CacheEntry, LibraryFacts, LibraryFile, LinkingObject
+from gpusetup.serde import record
 
 FileLookup = Callable[[str], "LibraryFile | None"]
 
@@ -60,14 +61,14 @@ def cache_flags_for(machine: str | None, elf_class: int | None) -> str:
     return "libc6"
 
 
-@dataclass(frozen=True)
+@record
 class Attempt:
     path: str
     source: str
     outcome: str  # "found" or why the loader passed over it
 
 
-@dataclass(frozen=True)
+@record
 class Resolution:
     soname: str
     path: str | None = None
@@ -88,7 +89,7 @@ class Resolution:
         return self.found and not self.missing_dependencies
 
 
-@dataclass(frozen=True)
+@record
 class LoaderModel:
     interpreter: LinkingObject
     ld_library_path: list[str]

@@ -20,11 +20,12 @@ without any needle then costs about a dozen fast passes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cache
 from typing import Any
 
 from gpusetup.knowledge import KnowledgeError, checks_dir, read_toml
+from gpusetup.serde import record
 
 #: How often each character appears in lower-cased logs and prose, most frequent first
 #: (estimated from the healthy logs of the corpus, Python sources and English text): anchors
@@ -46,7 +47,7 @@ _COMMON = (
 ).lower()
 
 
-@dataclass(frozen=True)
+@record
 class Source:
     where: str  # repo or package
     path: str
@@ -54,7 +55,7 @@ class Source:
     url: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Entry:
     id: str
     family: str
@@ -101,7 +102,7 @@ def fold(text: str) -> str:
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
-@dataclass(frozen=True)
+@record
 class Catalogue:
     entries: tuple[Entry, ...]
     by_id: dict[str, Entry] = field(hash=False, compare=False)

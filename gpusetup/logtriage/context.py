@@ -10,10 +10,11 @@ Inferred from the text only: nothing here asks the machine it runs on.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from gpusetup.parse.log import LogLine
+from gpusetup.serde import record
 
 if TYPE_CHECKING:  # read on demand: most logs hold no GPU listing
     from gpusetup.devices.listings import GpuNumbering
@@ -22,7 +23,7 @@ if TYPE_CHECKING:  # read on demand: most logs hold no GPU listing
 MAX_DETECT_CHARS = 1 << 20
 
 
-@dataclass(frozen=True)
+@record
 class Clue:
     value: str
     line: int
@@ -32,7 +33,7 @@ class Clue:
         return f"{self.value} (line {self.line}: {self.evidence})"
 
 
-@dataclass(frozen=True)
+@record
 class Gpu:
     name: str | None
     cc: str | None
@@ -40,7 +41,7 @@ class Gpu:
     line: int
 
 
-@dataclass(frozen=True)
+@record
 class Context:
     platform: Clue | None = (
         None  # windows | wsl | container | kubernetes | colab | jetson | macos | linux

@@ -23,7 +23,7 @@ The rules, in order:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -31,6 +31,7 @@ from gpusetup.logtriage import explain
 from gpusetup.logtriage.catalogue import Entry, catalogue
 from gpusetup.logtriage.context import Context, gpu_numbering, infer
 from gpusetup.logtriage.scan import Match, Scan, readings
+from gpusetup.serde import record
 
 if TYPE_CHECKING:  # read on demand: most logs hold no GPU listing
     from gpusetup.devices.listings import GpuNumbering
@@ -118,7 +119,7 @@ _KIN = {family: _LOADING for family in _LOADING}
 _LIB = re.compile(r"(?P<name>(?:lib[\w.+-]*?\.so(?:\.[\w]+)*|[\w.+-]+\.dll))\b")
 
 
-@dataclass(frozen=True)
+@record
 class Item:
     """One message of the log, judged."""
 
@@ -138,7 +139,7 @@ class Item:
     explained_by: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Triage:
     lines: int
     items: tuple[Item, ...]

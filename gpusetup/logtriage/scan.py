@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from gpusetup.logtriage.catalogue import Entry, anchor_hits, catalogue, fold
 from gpusetup.parse.log import (
@@ -27,6 +27,7 @@ from gpusetup.parse.log import (
     unwrapped,
     window,
 )
+from gpusetup.serde import record
 
 #: distinct messages kept (the rest only counted), and the occurrences with other facts kept
 #: for each
@@ -43,14 +44,14 @@ _AFTER = 5
 _BEFORE = 5
 
 
-@dataclass(frozen=True)
+@record
 class Occurrence:
     line: int
     text: str
     facts: dict[str, str] = field(hash=False)
 
 
-@dataclass(frozen=True)
+@record
 class Match:
     """One catalogue entry found in the log: its first occurrence, and the others that
     carry other facts (another library, another Xid)."""
@@ -63,7 +64,7 @@ class Match:
     others: tuple[Occurrence, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Scan:
     lines: int
     matches: tuple[Match, ...]

@@ -10,14 +10,15 @@ once and hands each reader its block's lines.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from gpusetup.serde import record
 
 #: Readers look at most this many characters of a line: every pattern then costs a bounded
 #: time per line, so a paste is read in time linear in its size.
 MAX_LINE = 64 * 1024
 
 
-@dataclass(frozen=True)
+@record
 class Line:
     number: int  # 1-based, in the pasted text
     text: str  # cleaned: no CR, no quote prefix, no fence, no bold markers

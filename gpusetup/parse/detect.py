@@ -31,6 +31,7 @@ from gpusetup.parse import (
 )
 from gpusetup.parse._text import Line, command_of, is_blank, is_elision, prepare
 from gpusetup.parse.model import ELIDED, Note, Reading, with_long_lines
+from gpusetup.serde import record
 
 #: Every kind a block can have, and the reader of each.
 READERS: dict[str, Callable[[list[Line]], Reading]] = {
@@ -67,7 +68,7 @@ _FOREIGN = {"nvidia-smi-q": re.compile(r"^\[[\w.-]{1,40}[ (][^\]]{0,200}\]:? ")}
 MAX_PROMPTS = 3
 
 
-@dataclass(frozen=True)
+@record
 class Block:
     kind: str
     first_line: int
@@ -75,7 +76,7 @@ class Block:
     reading: Reading
 
 
-@dataclass(frozen=True)
+@record
 class Paste:
     blocks: tuple[Block, ...]
 

@@ -7,11 +7,12 @@ A line is a comment (from ``#``), ``include PATTERN...``, ``hwcap ...`` (ignored
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
+from gpusetup.serde import record
 
-@dataclass(frozen=True)
+
+@record
 class ConfLine:
     """What one configuration line says."""
 

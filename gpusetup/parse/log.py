@@ -16,7 +16,8 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+
+from gpusetup.serde import record
 
 #: Lines are cut at this many bytes: every pattern then costs a bounded time per line.
 MAX_LINE = 8192
@@ -48,7 +49,7 @@ _PREFIXES = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class LogLine:
     number: int  # 1-based, in the whole log
     text: str  # the message: decorations taken off

@@ -6,8 +6,10 @@ A field the text does not show stays None: the readers never guess.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from typing import Any
+
+from gpusetup.serde import record
 
 #: Note kinds.
 CUT = "cut"  # the text ends (or a record ends) before the output does
@@ -20,14 +22,14 @@ PARTIAL = "partial"  # fewer records than the output says exist (Attached GPUs: 
 CONTEXT = "context"  # something around the output that changes its meaning (CUDA_VISIBLE_DEVICES)
 
 
-@dataclass(frozen=True)
+@record
 class Note:
     kind: str
     text: str
     line: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Problem:
     """Something wrong that the text itself shows (ids: tests/data/outputs/real/README.md)."""
 
@@ -36,7 +38,7 @@ class Problem:
     line: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Clocks:
     """nvidia-smi -q ``Clocks`` and ``Max Clocks``, in MHz."""
 
@@ -50,7 +52,7 @@ class Clocks:
     max_video: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class GpuRecord:
     """One GPU as one listing shows it. ``index`` is the tool's own number: the nvidia-smi
     index, the CUDA ordinal (deviceQuery, p2p, TensorFlow's ``device: N``) or PyTorch's."""
@@ -93,7 +95,7 @@ class GpuRecord:
         return bool(self.name and self.name.endswith("..."))
 
 
-@dataclass(frozen=True)
+@record
 class MigDevice:
     line: int
     gpu: int | None = None  # the parent GPU's nvidia-smi index
@@ -105,7 +107,7 @@ class MigDevice:
     memory_mib: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Library:
     """A shared library as a listing names it (ldconfig, ls -l, collect_env, a TF log)."""
 
@@ -119,7 +121,7 @@ class Library:
     status: str | None = None  # TensorFlow: "opened" or the dlerror of a failed dlopen
 
 
-@dataclass(frozen=True)
+@record
 class PeerAccess:
     line: int
     source: int
@@ -127,7 +129,7 @@ class PeerAccess:
     allowed: bool
 
 
-@dataclass(frozen=True)
+@record
 class ToolWarning:
     """A warning the tool printed (ldconfig's ``X is not a symbolic link``, ...)."""
 
@@ -136,7 +138,7 @@ class ToolWarning:
     path: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Reading:
     """What one reader read from one block of text."""
 

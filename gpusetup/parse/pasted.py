@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 
 from gpusetup.facts import (
     FACTS_SCHEMA,
@@ -58,6 +58,7 @@ from gpusetup.parse import (
 from gpusetup.parse.detect import Block, Paste
 from gpusetup.parse.model import CONTEXT, GpuRecord, Library, Reading, compatible, merged
 from gpusetup.parse.numbering import SMI_KINDS, numbered_by
+from gpusetup.serde import record
 
 _LIBRARY_KINDS = (ldconfig.KIND_P, ldconfig.KIND_V, ls_listing.KIND, torch_devices.KIND)
 #: NVML's error classes (pynvml's names, with their codes) by what nvidia-smi prints.
@@ -73,7 +74,7 @@ _VISIBLE = re.compile(r"CUDA_VISIBLE_DEVICES=(?P<value>\S*)")
 _WIDE = re.compile(r"x86-64|AArch64|64bit|ppc64|IA-64|s390x|RISC-V", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
+@record
 class PastedInput:
     """One file of pasted text: its name as given, its text and what detect found in it."""
 
@@ -82,7 +83,7 @@ class PastedInput:
     paste: Paste
 
 
-@dataclass(frozen=True)
+@record
 class _Found:
     """A block with where it came from."""
 
@@ -205,8 +206,8 @@ def _nvml_error(why: str) -> NvmlError:
     return NvmlError("NVMLError_Unknown", 999, why)
 
 
-def _identity(record: GpuRecord) -> tuple[object, ...]:
-    return (record.bus_id, record.uuid, record.index)
+def _identity(gpu_row: GpuRecord) -> tuple[object, ...]:
+    return (gpu_row.bus_id, gpu_row.uuid, gpu_row.index)
 
 
 def _same_gpu(a: GpuRecord, b: GpuRecord) -> bool:
@@ -220,8 +221,8 @@ def _nvml(found: list[_Found], out: _Builder) -> NvmlFacts | None:
     errors = [f for f in found if f.reading.fact("nvml_error")]
     if not smi and not errors:
         return None
-    records: list[tuple[GpuRecord, _Found, list[str]]] = []  # record, first block, lines
-    lost: dict[int, NvmlError] = {}  # id(record) -> the error nvidia-smi printed for it
+    records: list[tuple[GpuRecord, _Found, list[str]]] = []  # gpu_row, first block, lines
+    lost: dict[int, NvmlError] = {}  # id(gpu_row) -> the error nvidia-smi printed for it
     driver = cuda = cuda_error = None
     count: int | None = None
     for item in smi:
@@ -248,43 +249,43 @@ def _nvml(found: list[_Found], out: _Builder) -> NvmlFacts | None:
                 cuda_error = cuda_error or f"nvidia-smi: {problem.detail} ({item.at(problem.line)})"
         if reading.gpu_count is not None:
             count = max(count or 0, reading.gpu_count)
-        for position, record in enumerate(reading.gpus):
-            record = _indexed(record, position, reading, item, out)
+        for position, gpu_row in enumerate(reading.gpus):
+            gpu_row = _indexed(gpu_row, position, reading, item, out)
             problem = next(
                 (
                     p
                     for p in reading.problems
-                    if p.line == record.line
+                    if p.line == gpu_row.line
                     and p.id in ("gpu-lost", "gpu-unknown-error", "gpu-err")
                 ),
                 None,
             )
-            match = next((r for r in records if _same_gpu(r[0], record)), None)
+            match = next((r for r in records if _same_gpu(r[0], gpu_row)), None)
             if match is None:
                 clash = next(
-                    (r for r in records if r[0].index is not None and r[0].index == record.index),
+                    (r for r in records if r[0].index is not None and r[0].index == gpu_row.index),
                     None,
                 )
                 if clash is not None:
                     out.conflict(
-                        f"nvidia-smi GPU {record.index}: {_label(clash[0])} "
-                        f"({clash[1].at(clash[0].line)}) but {_label(record)} "
-                        f"({item.at(record.line)}); the first is used"
+                        f"nvidia-smi GPU {gpu_row.index}: {_label(clash[0])} "
+                        f"({clash[1].at(clash[0].line)}) but {_label(gpu_row)} "
+                        f"({item.at(gpu_row.line)}); the first is used"
                     )
                     continue
-                records.append((record, item, [item.at(record.line)]))
-                target = record
+                records.append((gpu_row, item, [item.at(gpu_row.line)]))
+                target = gpu_row
             else:
                 position_in = records.index(match)
-                target = merged(match[0], record)
+                target = merged(match[0], gpu_row)
                 for name in ("name", "memory_mib", "compute_capability"):
-                    old, new = getattr(match[0], name), getattr(record, name)
+                    old, new = getattr(match[0], name), getattr(gpu_row, name)
                     if old is not None and new is not None and old != new and name != "name":
                         out.conflict(
                             f"GPU {_label(match[0])} {name}: {old} ({match[1].at(match[0].line)})"
-                            f" but {new} ({item.at(record.line)}); {old} is used"
+                            f" but {new} ({item.at(gpu_row.line)}); {old} is used"
                         )
-                records[position_in] = (target, match[1], match[2] + [item.at(record.line)])
+                records[position_in] = (target, match[1], match[2] + [item.at(gpu_row.line)])
                 if id(match[0]) in lost:
                     lost[id(target)] = lost.pop(id(match[0]))
             if problem is not None:
@@ -307,8 +308,8 @@ def _nvml(found: list[_Found], out: _Builder) -> NvmlFacts | None:
         )
     ordered = sorted(records, key=lambda r: (r[0].index is None, r[0].index or 0))
     gpus = []
-    for position, (record, _, where) in enumerate(ordered):
-        gpus.append(_nvml_gpu(record, lost.get(id(record))))
+    for position, (gpu_row, _, where) in enumerate(ordered):
+        gpus.append(_nvml_gpu(gpu_row, lost.get(id(gpu_row))))
         out.lines[f"nvml.gpus[{position}]"] = "; ".join(dict.fromkeys(where))
     migs = [m for f in smi for m in f.reading.mig_devices]
     if migs:
@@ -339,27 +340,27 @@ def _nvml(found: list[_Found], out: _Builder) -> NvmlFacts | None:
     )
 
 
-def _label(record: GpuRecord) -> str:
-    return record.bus_id or record.uuid or record.name or f"on line {record.line}"
+def _label(gpu_row: GpuRecord) -> str:
+    return gpu_row.bus_id or gpu_row.uuid or gpu_row.name or f"on line {gpu_row.line}"
 
 
 def _indexed(
-    record: GpuRecord, position: int, reading: Reading, item: _Found, out: _Builder
+    gpu_row: GpuRecord, position: int, reading: Reading, item: _Found, out: _Builder
 ) -> GpuRecord:
-    """A record with its nvidia-smi index: the one shown, else the first index no other
+    """A gpu_row with its nvidia-smi index: the one shown, else the first index no other
     GPU of its listing has, in listing order (-q, a csv without index and nvidia-smi's
     error lines list GPUs in index order without printing it)."""
-    if record.index is not None:
-        return record
+    if gpu_row.index is not None:
+        return gpu_row
     taken = {g.index for g in reading.gpus if g.index is not None}
     free = [i for i in range(len(reading.gpus) + len(taken)) if i not in taken]
     unnumbered = [g for g in reading.gpus if g.index is None]
-    index = free[unnumbered.index(record)] if record in unnumbered else position
+    index = free[unnumbered.index(gpu_row)] if gpu_row in unnumbered else position
     out.note(
-        f"{item.at(record.line)}: GPU {_label(record)} shows no index; taken as {index}, "
+        f"{item.at(gpu_row.line)}: GPU {_label(gpu_row)} shows no index; taken as {index}, "
         "its place in nvidia-smi's order"
     )
-    return replace(record, index=index)
+    return replace(gpu_row, index=index)
 
 
 def _cc(text: str | None) -> tuple[int, int] | None:
@@ -367,30 +368,30 @@ def _cc(text: str | None) -> tuple[int, int] | None:
     return (int(match[1]), int(match[2])) if match else None
 
 
-def _nvml_gpu(record: GpuRecord, error: NvmlError | None) -> NvmlGpu:
+def _nvml_gpu(gpu_row: GpuRecord, error: NvmlError | None) -> NvmlGpu:
     rows = None
-    if record.remapped_rows_pending is not None or record.remap_failure is not None:
+    if gpu_row.remapped_rows_pending is not None or gpu_row.remap_failure is not None:
         rows = RemappedRows(
-            record.remapped_correctable,
-            record.remapped_uncorrectable,
-            record.remapped_rows_pending,
-            record.remap_failure,
+            gpu_row.remapped_correctable,
+            gpu_row.remapped_uncorrectable,
+            gpu_row.remapped_rows_pending,
+            gpu_row.remap_failure,
         )
     return NvmlGpu(
-        index=record.index if record.index is not None else 0,
-        name=record.name,
-        uuid=record.uuid,
-        pci_bus_id=record.bus_id,
-        compute_capability=_cc(record.compute_capability),
-        memory_total_mib=record.memory_mib,
-        minor_number=record.minor_number,
-        persistence_mode=record.persistence_mode,
-        mig_current=record.mig,
-        mig_pending=record.mig_pending,
-        retired_pages_pending=record.retired_pages_pending,
-        retired_pages=record.retired_pages,
+        index=gpu_row.index if gpu_row.index is not None else 0,
+        name=gpu_row.name,
+        uuid=gpu_row.uuid,
+        pci_bus_id=gpu_row.bus_id,
+        compute_capability=_cc(gpu_row.compute_capability),
+        memory_total_mib=gpu_row.memory_mib,
+        minor_number=gpu_row.minor_number,
+        persistence_mode=gpu_row.persistence_mode,
+        mig_current=gpu_row.mig,
+        mig_pending=gpu_row.mig_pending,
+        retired_pages_pending=gpu_row.retired_pages_pending,
+        retired_pages=gpu_row.retired_pages,
         remapped_rows=rows,
-        ecc_volatile_uncorrected=record.ecc_volatile_uncorrectable,
+        ecc_volatile_uncorrected=gpu_row.ecc_volatile_uncorrectable,
         errors={"nvmlDeviceGetHandleByIndex": error} if error else {},
     )
 
@@ -429,28 +430,28 @@ def _cuda(found: list[_Found], out: _Builder) -> CudaFacts | None:
             out.lines["cuda.init_error"] = item.at(
                 next(p.line for p in reading.problems if p.id == "cuda-init-failed")
             )
-        for record in reading.gpus:
-            if record.index is None or record.ignored and record.bus_id is None:
+        for gpu_row in reading.gpus:
+            if gpu_row.index is None or gpu_row.ignored and gpu_row.bus_id is None:
                 continue
             device = CudaDevice(
-                ordinal=record.index,
-                name=record.name,
-                pci_bus_id=record.bus_id,
-                uuid=record.uuid,
-                compute_capability=_cc(record.compute_capability),
+                ordinal=gpu_row.index,
+                name=gpu_row.name,
+                pci_bus_id=gpu_row.bus_id,
+                uuid=gpu_row.uuid,
+                compute_capability=_cc(gpu_row.compute_capability),
             )
-            where = item.at(record.line)
-            if record.index not in devices:
-                devices[record.index] = (device, where)
+            where = item.at(gpu_row.line)
+            if gpu_row.index not in devices:
+                devices[gpu_row.index] = (device, where)
                 continue
-            kept, first_where = devices[record.index]
+            kept, first_where = devices[gpu_row.index]
             if kept.pci_bus_id and device.pci_bus_id and kept.pci_bus_id != device.pci_bus_id:
                 out.conflict(
-                    f"CUDA device {record.index}: {kept.pci_bus_id} ({first_where}) but "
+                    f"CUDA device {gpu_row.index}: {kept.pci_bus_id} ({first_where}) but "
                     f"{device.pci_bus_id} ({where}); the first is used"
                 )
                 continue
-            devices[record.index] = (
+            devices[gpu_row.index] = (
                 CudaDevice(
                     kept.ordinal,
                     kept.name or device.name,
@@ -554,18 +555,18 @@ def _pci(found: list[_Found], out: _Builder) -> PciFacts | None:
         return None
     devices: dict[str, PciDevice] = {}
     for item in listings:
-        for record in item.reading.gpus:
-            if record.bus_id is None or record.bus_id in devices:
+        for gpu_row in item.reading.gpus:
+            if gpu_row.bus_id is None or gpu_row.bus_id in devices:
                 continue
-            device_id = record.pci_id.split(":", 1)[1] if record.pci_id else None
-            out.lines[f"pci.nvidia_devices[{len(devices)}]"] = item.at(record.line)
-            devices[record.bus_id] = PciDevice(
-                address=record.bus_id,
+            device_id = gpu_row.pci_id.split(":", 1)[1] if gpu_row.pci_id else None
+            out.lines[f"pci.nvidia_devices[{len(devices)}]"] = item.at(gpu_row.line)
+            devices[gpu_row.bus_id] = PciDevice(
+                address=gpu_row.bus_id,
                 vendor_id="0x10de",
                 device_id=f"0x{device_id}" if device_id else "",
-                class_code=f"0x{record.pci_class or '0300'}",
-                driver=record.kernel_driver,
-                name=record.name,
+                class_code=f"0x{gpu_row.pci_class or '0300'}",
+                driver=gpu_row.kernel_driver,
+                name=gpu_row.name,
             )
     return PciFacts(sysfs_present=True, nvidia_devices=list(devices.values()))
 
@@ -585,29 +586,29 @@ def _tensorflow(found: list[_Found], out: _Builder) -> TensorFlowRuntime | None:
         for library in reading.libraries:
             if library.status and library.status != "opened":
                 failures.append(TfDlopenFailure(library.name, library.status))
-        for record in reading.gpus:
-            if record.index is not None:
-                physical.add(record.index)
-            if record.index is None or not record.bus_id:
+        for gpu_row in reading.gpus:
+            if gpu_row.index is not None:
+                physical.add(gpu_row.index)
+            if gpu_row.index is None or not gpu_row.bus_id:
                 continue
-            if record.tf_device is not None and record.tf_device not in gpus:
-                out.lines[f"tensorflow.gpus[{len(gpus)}]"] = item.at(record.line)
-                gpus[record.tf_device] = TfGpu(
-                    record.tf_device,
-                    record.index,
-                    record.name or "",
-                    record.bus_id,
-                    record.compute_capability,
-                    record.tf_memory_mb,
+            if gpu_row.tf_device is not None and gpu_row.tf_device not in gpus:
+                out.lines[f"tensorflow.gpus[{len(gpus)}]"] = item.at(gpu_row.line)
+                gpus[gpu_row.tf_device] = TfGpu(
+                    gpu_row.tf_device,
+                    gpu_row.index,
+                    gpu_row.name or "",
+                    gpu_row.bus_id,
+                    gpu_row.compute_capability,
+                    gpu_row.tf_memory_mb,
                 )
-            if record.ignored and record.index not in ignored:
-                out.lines[f"tensorflow.ignored[{len(ignored)}]"] = item.at(record.line)
-                ignored[record.index] = TfIgnoredGpu(
-                    record.index,
-                    record.name or "",
-                    record.bus_id,
-                    record.compute_capability or "",
-                    record.minimum_cc or "",
+            if gpu_row.ignored and gpu_row.index not in ignored:
+                out.lines[f"tensorflow.ignored[{len(ignored)}]"] = item.at(gpu_row.line)
+                ignored[gpu_row.index] = TfIgnoredGpu(
+                    gpu_row.index,
+                    gpu_row.name or "",
+                    gpu_row.bus_id,
+                    gpu_row.compute_capability or "",
+                    gpu_row.minimum_cc or "",
                 )
     if not (gpus or ignored or failures or cannot or physical):
         return None

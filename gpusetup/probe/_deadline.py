@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from gpusetup.serde import record
+
 T = TypeVar("T")
 
 GUARD = Path(__file__).with_name("_child_guard.py")
@@ -213,9 +215,17 @@ def _on_signal(signum: int, frame: object) -> None:
     raise _interrupt(signum)
 
 
+_handlers_installed = False
+
+
 def install_signal_handlers() -> None:
     """Turn SIGINT, SIGTERM and SIGHUP into ``Interrupted`` (main thread only), with the
-    backstop that ends the run should that exception be lost."""
+    backstop that ends the run should that exception be lost. Once per process: the entry
+    point may guard the start-up before the CLI guards the command."""
+    global _handlers_installed
+    if _handlers_installed:
+        return
+    _handlers_installed = True
     for signum in INTERRUPT_SIGNALS:
         signal.signal(signum, _on_signal)
     if not getattr(sys.unraisablehook, "gpusetup", False):
@@ -494,7 +504,7 @@ def child_event(line: str) -> dict[str, Any] | None:
     return event if isinstance(event, dict) else None
 
 
-@dataclass(frozen=True)
+@record
 class ChildResult:
     returncode: int | None  # None: killed at the deadline
     stdout: str

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from gpusetup.facts import DeviceNode, KernelFacts
 from gpusetup.probe.paths import inside, under
+from gpusetup.serde import record
 
 KERNEL_MODULES = ("nvidia", "nvidia_uvm", "nvidia_modeset", "nvidia_drm", "nouveau", "vfio_pci")
 _GPU_NODE_RE = re.compile(r"nvidia\d+")
 
 
-@dataclass(frozen=True)
+@record
 class VersionLine:
     """What /proc/driver/nvidia/version says: the driver release, or on a Jetson the L4T
     release, and which kernel module flavour is loaded."""

@@ -44,9 +44,36 @@ def probe_nvml(
     return finish_nvml(start_nvml(environ), timeout_s)
 
 
+#: the NVML child ``start_early`` started, with the environment it runs under, until the
+#: probe adopts it
+_early: tuple[dict[str, str], Child] | None = None
+
+
+def start_early() -> None:
+    """Start the NVML child now, before the CLI has even loaded: on a probing command it is
+    the longest wait, and it then runs while typer and rich are imported. ``start_nvml``
+    adopts it when asked under the same environment; otherwise it is stopped (at the latest
+    with every other child, when gpusetup exits). A child that cannot start is no error
+    here: the probe starts its own and reports why."""
+    global _early
+    env = dict(os.environ)
+    try:
+        _early = (env, Child(CHILD, (), env))
+    except Exception:  # noqa: BLE001 - the probe's own start reports it
+        _early = None
+
+
 def start_nvml(environ: Mapping[str, str] | None = None) -> Child:
-    """The NVML child, started (the first thing ``collect_facts`` does: it takes longest)."""
-    return Child(CHILD, (), environ)
+    """The NVML child, started (the first thing ``collect_facts`` does: it takes longest);
+    the one ``start_early`` started, if it runs under this same environment."""
+    global _early
+    env = dict(os.environ if environ is None else environ)
+    if _early is not None:
+        (early_env, child), _early = _early, None
+        if early_env == env:
+            return child
+        child.close()
+    return Child(CHILD, (), env)
 
 
 def finish_nvml(child: Child, timeout_s: float) -> NvmlFacts:

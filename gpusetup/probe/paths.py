@@ -19,8 +19,9 @@ import fnmatch
 import os
 import stat
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
+
+from gpusetup.serde import record
 
 #: Linux's limit on links followed in one path lookup (fs/namei.c)
 MAX_SYMLINKS = 40
@@ -44,7 +45,7 @@ def under(root: Path, absolute: str) -> Path:
     return root / os.path.normpath("/" + absolute).lstrip("/")
 
 
-@dataclass(frozen=True)
+@record
 class Resolved:
     """A path of a tree, looked up as the tree's own programs would."""
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import codecs
 import os
-from dataclasses import dataclass
 from typing import Any
 
 from gpusetup.facts import Facts
 from gpusetup.probe.inputs import InputError, describe_size, read_input
-from gpusetup.serde import JsonDocumentError, SchemaError, load_json_document
+from gpusetup.serde import JsonDocumentError, SchemaError, load_json_document, record
 
 
 class FactsFileError(Exception):
@@ -59,7 +58,7 @@ def _facts_of(data: Any, shown: str) -> Facts:
         raise FactsFileError(f"{shown} is not a gpusetup facts file: {exc}") from exc
 
 
-@dataclass(frozen=True)
+@record
 class InputFile:
     """What ``--from FILE`` holds: recorded facts, or text (pasted command output)."""
 

@@ -6,18 +6,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from gpusetup.facts import TensorFlowRuntime, TfDlopenFailure, TfGpu, TfIgnoredGpu
 from gpusetup.probe._deadline import run_script
 from gpusetup.probe.modules import find_module
+from gpusetup.serde import record
 
 CHILD = Path(__file__).with_name("tensorflow_child.py")
 TIMEOUT_S = 120.0
 
 
-@dataclass(frozen=True)
+@record
 class TfLog:
     """What TensorFlow's log says about its GPUs and libraries, as facts."""
 

@@ -23,8 +23,9 @@ import stat
 import tempfile
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
+
+from gpusetup.serde import record
 
 
 class OutputError(Exception):
@@ -35,7 +36,7 @@ def _why(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-@dataclass(frozen=True)
+@record
 class OutputTarget:
     """Where an output path really writes, decided by the rules above."""
 

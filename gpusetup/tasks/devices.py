@@ -5,12 +5,13 @@ the smoke result per GPU on request; and the GPU list."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from gpusetup.devices.map import DeviceMap, nvml_faults
 from gpusetup.facts import Facts
 from gpusetup.knowledge import Profile
+from gpusetup.serde import record
 from gpusetup.tasks.smoke import SmokeEvents
 from gpusetup.tasks.source import ProbeOptions, start_facts
 
@@ -75,7 +76,7 @@ def select(dmap: DeviceMap, smi_index: int) -> str:
     return select_line(dmap, smi_index)
 
 
-@dataclass(frozen=True)
+@record
 class GpuList:
     facts: Facts
     #: what the driver failed to tell (a call that hung, lost GPUs)

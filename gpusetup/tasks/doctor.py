@@ -4,11 +4,12 @@ the smoke step, and the profile's policy on it -> the Report ``doctor --json`` p
 from __future__ import annotations
 
 import platform
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from gpusetup import version
 from gpusetup.knowledge import Profile, load_profile
+from gpusetup.serde import record
 from gpusetup.tasks.errors import BadInput
 from gpusetup.tasks.source import ProbeOptions, start_facts
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:  # imported while the probes run (start-up time)
     from gpusetup.tasks.source import FactsSource
 
 
-@dataclass(frozen=True)
+@record
 class DoctorRun:
     report: Report
     profile: Profile
@@ -92,6 +93,10 @@ def doctor(
         extra_libraries=(*(probe.extra_libraries if probe else ()), *chosen.required_libraries),
     )
     pending = start_facts(source, options)
+    # the checks load while the probes run
+    from gpusetup.diagnose import all_checks
+
+    all_checks()
     if not smoke:
         return DoctorRun(diagnosis(pending.result(), chosen), chosen)
     # imported while the probes run

@@ -5,15 +5,15 @@ it; or the no-root alternative, the active environment's activation hook."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from gpusetup.facts import LibraryFacts
 from gpusetup.fix.ldconfig import HookPlan, LdconfigPlan
+from gpusetup.serde import record
 from gpusetup.tasks.errors import BadInput
 
 
-@dataclass(frozen=True)
+@record
 class LdconfigTarget:
     #: the system tree worked on (/ for this machine)
     root: Path
@@ -77,7 +77,7 @@ def resolution(target: LdconfigTarget, spec: str | None = None) -> LibraryFacts:
     return library_facts(target.root, spec)
 
 
-@dataclass(frozen=True)
+@record
 class LdconfigFix:
     """What ``fix ldconfig`` will do: the target, the plan (None: nothing was found to
     add), and whether it may go on to apply it."""
@@ -127,7 +127,7 @@ def plan_fix(
     return LdconfigFix(target, plan, apply, user_env)
 
 
-@dataclass(frozen=True)
+@record
 class AppliedFix:
     #: what ldconfig printed
     output: str

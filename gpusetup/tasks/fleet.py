@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import os
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from gpusetup.findings import REPORT_SCHEMA, Report, Status
 from gpusetup.probe.recorded import FactsFileError, load_document
-from gpusetup.serde import SchemaError
+from gpusetup.serde import SchemaError, record
 
 
-@dataclass(frozen=True)
+@record
 class FleetSummary:
     nodes: int
     failing_nodes: list[str] = field(default_factory=list)
@@ -35,7 +35,7 @@ class FleetSummary:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class _NodeReport:
     node: str
     path: str

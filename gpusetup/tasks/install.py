@@ -8,10 +8,11 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from gpusetup.facts import Facts
+from gpusetup.serde import record
 from gpusetup.tasks.errors import BadInput, PipFailed
 from gpusetup.wheels.archive import WheelInfo
 from gpusetup.wheels.choose import Choice, MachineGpus
@@ -42,7 +43,7 @@ def interpreter(python: str | None = None) -> Interpreter:
         raise BadInput(str(exc)) from exc
 
 
-@dataclass(frozen=True)
+@record
 class InstallPlan:
     python: Interpreter
     target_python: str  # the executable pip runs as
@@ -119,7 +120,7 @@ def apply_install(
     return chosen.version
 
 
-@dataclass(frozen=True)
+@record
 class LocalWheel:
     info: WheelInfo
     python: Interpreter

@@ -3,12 +3,12 @@ dynamic loader finds it, asked of the real loader too, and judged by the libs ch
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gpusetup.facts import LibraryFacts
 from gpusetup.findings import Finding, Status
+from gpusetup.serde import record
 from gpusetup.tasks.errors import BadInput
 from gpusetup.tasks.source import ProbeOptions, start_facts
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from gpusetup.tasks.source import FactsSource
 
 
-@dataclass(frozen=True)
+@record
 class LibsResult:
     libs: LibraryFacts
     findings: list[Finding]

@@ -4,9 +4,9 @@ run against the GPUs the framework should use here."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from gpusetup.serde import record
 from gpusetup.tasks.errors import BadInput
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 SmokeEvents = Callable[[str, dict], None]
 
 
-@dataclass(frozen=True)
+@record
 class SmokeResult:
     findings: list[Finding]
     run: SmokeRun

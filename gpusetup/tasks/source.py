@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gpusetup.serde import record
 from gpusetup.tasks.errors import BadInput
 
 if TYPE_CHECKING:  # imported once the probes run (start-up time)
@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # imported once the probes run (start-up time)
     FactsSource = Facts | str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
 
 
-@dataclass(frozen=True)
+@record
 class ProbeOptions:
     """What probing this machine looks for (ignored for given or recorded facts)."""
 
@@ -34,7 +34,7 @@ class ProbeOptions:
     extra_libraries: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class PendingFacts:
     """Facts on their way: ``result()`` waits for the probes (each has a deadline), so a
     caller can do its own start-up work while the NVML and CUDA children run."""

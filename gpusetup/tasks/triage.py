@@ -8,11 +8,11 @@ Windows, macOS, Colab) probes nothing: the diagnosis and the fix stand on the lo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from gpusetup.findings import Finding, Status
 from gpusetup.logtriage import Item, Triage, triage_chunks
+from gpusetup.serde import record
 
 #: the most of a log that is read (from a file or stdin); the rest is reported as not read
 MAX_LOG_BYTES = 256 << 20
@@ -39,7 +39,7 @@ CHECKS_FOR_FAMILY: dict[str, tuple[str, ...]] = {
 ELSEWHERE = {"windows": "native Windows", "macos": "macOS", "colab": "Google Colab"}
 
 
-@dataclass(frozen=True)
+@record
 class Verdict:
     """This machine's view of one root cause."""
 
@@ -48,7 +48,7 @@ class Verdict:
     note: str = ""  # what this machine says beyond the checks (a wheel judged for this Python)
 
 
-@dataclass(frozen=True)
+@record
 class TriageReport:
     triage: Triage
     verdicts: tuple[Verdict | None, ...]  # one per item of triage.items (None: not judged)

@@ -4,16 +4,16 @@ tags that is safe to install (``retag``)."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
+from gpusetup.serde import record
 from gpusetup.tasks.errors import BadInput
 from gpusetup.wheels.archive import WheelInfo
 from gpusetup.wheels.compat import Interpreter, Verdict
 from gpusetup.wheels.retag import RetagResult
 
 
-@dataclass(frozen=True)
+@record
 class WheelInspection:
     info: WheelInfo
     python: Interpreter

@@ -26,7 +26,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import field
 from email.message import Message
 from email.parser import HeaderParser
 from pathlib import Path, PurePosixPath
@@ -38,6 +38,7 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from packaging.version import InvalidVersion, Version
 
 from gpusetup.probe.inputs import MIB, InputError, open_input
+from gpusetup.serde import record
 
 GIB = 1 << 30
 #: Limits on what a wheel may declare. The largest real wheels (TensorFlow, PyTorch with
@@ -93,13 +94,13 @@ class WheelError(Exception):
 Record = dict[str, tuple[str, str, int | None]]
 
 
-@dataclass(frozen=True)
+@record
 class ExtensionModule:
     path: str
     abi: str | None  # "cp34m", "abi3", "pypy39_pp73", or None for an untagged .so
 
 
-@dataclass(frozen=True)
+@record
 class WheelInfo:
     path: str
     filename: str

@@ -12,7 +12,7 @@ with the reason it was not.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
@@ -25,12 +25,13 @@ from gpusetup.knowledge import (
     find_tensorflow_build,
     parse_cc,
 )
+from gpusetup.serde import record
 from gpusetup.wheels.archive import python_satisfies
 from gpusetup.wheels.compat import Interpreter
 from gpusetup.wheels.index import ReleaseFile
 
 
-@dataclass(frozen=True)
+@record
 class MachineGpus:
     """What the choice needs to know about the GPUs (from the facts)."""
 
@@ -43,13 +44,13 @@ class MachineGpus:
         return bool(self.gpus) and self.driver_version is not None
 
 
-@dataclass(frozen=True)
+@record
 class Rejection:
     version: str
     reason: str
 
 
-@dataclass(frozen=True)
+@record
 class Choice:
     file: ReleaseFile | None
     tag: str | None

@@ -8,15 +8,16 @@ supported tags (``packaging.tags.sys_tags()``, best first). A tag is
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from gpusetup.serde import record
 from gpusetup.wheels.archive import WheelInfo, python_satisfies
 
 _MANYLINUX = re.compile(r"^manylinux_(\d+)_(\d+)_(.+)$")
 LEGACY_MANYLINUX = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
 
 
-@dataclass(frozen=True)
+@record
 class Interpreter:
     """A Python interpreter as pip sees it: its version, glibc and supported tags."""
 
@@ -46,7 +47,7 @@ def _arch(platform_tag: str) -> str:
     return platform_tag
 
 
-@dataclass(frozen=True)
+@record
 class Verdict:
     compatible: bool
     matching_tag: str | None  # the best supported tag the wheel has

@@ -22,11 +22,12 @@ import stat
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from gpusetup.serde import record
 
 DEFAULT_INDEX = "https://pypi.org"
 CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 10.0, 60.0
@@ -59,7 +60,7 @@ class CacheProblem(Exception):
     """The download cache cannot be used (a file in the way, no permission, a full disk)."""
 
 
-@dataclass(frozen=True)
+@record
 class ReleaseFile:
     version: str
     filename: str

@@ -25,11 +25,12 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from email.parser import BytesParser
 from pathlib import Path
 
 from gpusetup.render.output import OutputError, output_target, place_output
+from gpusetup.serde import record
 from gpusetup.wheels.archive import (
     MAX_WHEEL_FILE,
     Record,
@@ -52,7 +53,7 @@ class RetagRefused(WheelError):
     """The retag would make a wheel that claims what it cannot do."""
 
 
-@dataclass(frozen=True)
+@record
 class RetagResult:
     source: str
     output: str
@@ -61,7 +62,7 @@ class RetagResult:
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@record
 class TagSets:
     """The python, abi and platform parts of a wheel's filename, each a sorted set."""
 
