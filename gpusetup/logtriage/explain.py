@@ -181,10 +181,8 @@ def decoded(
     if cudnn:
         said = "; ".join(cudnn)
         out.append(f"{said[0].upper()}{said[1:]}.")
-    if entry.cuda_error is not None:
-        row = next(
-            (r for r in tables.get("cuda_runtime_error", []) if r["code"] == entry.cuda_error), None
-        )
+    if entry.cuda_error is not None or entry.id.startswith("cuda.code."):
+        row = _cuda_error_row(tables.get("cuda_runtime_error", []), entry.cuda_error, facts)
         if row:
             out.append(
                 f'CUDA error {row["code"]} is {row["name"]} ("{row["string"].rstrip(".")}").'
@@ -282,6 +280,26 @@ def decoded(
     if family == "wheel":
         out.extend(_wheel_facts(entry, facts, ctx))
     return [s for s in out if s]
+
+
+def _cuda_error_row(
+    rows: list[dict[str, Any]], code: int | None, facts: dict[str, str]
+) -> dict[str, Any] | None:
+    """The runtime error an entry stands for: its own code, or (an entry for a group of
+    codes) the one its ``error`` fact names by runtime name, text or number."""
+    if code is not None:
+        return next((r for r in rows if r["code"] == code), None)
+    said = facts.get("error", "")
+    folded = said.lower()
+    number = re.search(r"(\d+)\W*$", said)
+    named = [r for r in rows if r["name"].lower() == folded]
+    # the longest text the fact holds ("resource not mapped as array", not "resource not mapped")
+    texts = [r for r in rows if r["string"].rstrip(".").lower() in folded]
+    if named or texts:
+        return named[0] if named else max(texts, key=lambda r: len(r["string"]))
+    if number:
+        return next((r for r in rows if r["code"] == int(number.group(1))), None)
+    return None
 
 
 _CUDA_CALL = re.compile(r"\b(cu(?:da)?[A-Z]\w+)\(")
