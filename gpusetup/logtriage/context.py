@@ -67,7 +67,10 @@ class Context:
 # (platform, pattern): the first line matching any pattern of a platform is its evidence;
 # the order of this table is the precedence when several match.
 _PLATFORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("wsl", re.compile(r"/usr/lib/wsl/|microsoft-standard|\bWSL ?2?\b|\b[Ww]sl ?2\b|wsl\.exe|\\\\wsl")),
+    (
+        "wsl",
+        re.compile(r"/usr/lib/wsl/|microsoft-standard|\bWSL ?2?\b|\b[Ww]sl ?2\b|wsl\.exe|\\\\wsl"),
+    ),
     (
         "colab",
         # Kaggle's notebooks read as Colab's: a hosted runtime whose accelerator is a setting
@@ -111,8 +114,8 @@ _PLATFORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "macos",
         re.compile(
-            r"\bmacOS\b|\bmacosx_\d|\bDarwin\b|\bOS X\b|-mac\d*:|\bMacBook\b|/Users/\w+/(?!AppData)|"
-            r"\.dylib\b|\bdyld\b|\bDYLD_LIBRARY_PATH\b"
+            r"\bmacOS\b|\bmacosx_\d|\bDarwin\b|\bOS X\b|-mac\d*:|\bMacBook\b|"
+            r"/Users/\w+/(?!AppData)|\.dylib\b|\bdyld\b|\bDYLD_LIBRARY_PATH\b"
         ),
     ),
 )
