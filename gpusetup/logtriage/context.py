@@ -68,10 +68,17 @@ class Context:
 # (platform, pattern): the first line matching any pattern of a platform is its evidence;
 # the order of this table is the precedence when several match.
 _PLATFORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("wsl", re.compile(r"/usr/lib/wsl/|microsoft-standard|\bWSL ?2?\b|wsl\.exe|\\\\wsl")),
+    (
+        "wsl",
+        re.compile(r"/usr/lib/wsl/|microsoft-standard|\bWSL ?2?\b|\b[Ww]sl ?2\b|wsl\.exe|\\\\wsl"),
+    ),
     (
         "colab",
-        re.compile(r"google\.colab|/content/(?:drive|sample_data)|\bColab\b|colab\.research"),
+        # Kaggle's notebooks read as Colab's: a hosted runtime whose accelerator is a setting
+        re.compile(
+            r"google\.colab|/content/(?:drive|sample_data)|\bColab\b|colab\.research|"
+            r"/kaggle/(?:working|input)\b|\bKaggle\b"
+        ),
     ),
     (
         "kubernetes",
@@ -108,7 +115,8 @@ _PLATFORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "macos",
         re.compile(
-            r"\bmacOS\b|\bmacosx_\d|\bDarwin\b|\bOS X\b|-mac\d*:|\bMacBook\b|/Users/\w+/(?!AppData)"
+            r"\bmacOS\b|\bmacosx_\d|\bDarwin\b|\bOS X\b|-mac\d*:|\bMacBook\b|"
+            r"/Users/\w+/(?!AppData)|\.dylib\b|\bdyld\b|\bDYLD_LIBRARY_PATH\b"
         ),
     ),
 )

@@ -418,6 +418,11 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         # the host's CUDA, cuDNN and TensorRT (its CSV lists), so one missing there means the
         # container was not started with --runtime nvidia
         return m, "container"
+    if m.entry.id in _NO_DEVICE and ctx.platform and ctx.platform.value in ("wsl", "colab"):
+        # WSL2 and hosted notebooks have no CUDA_VISIBLE_DEVICES of their own to blame: WSL's
+        # GPU comes through the Windows driver (a Linux driver inside WSL, an old Windows
+        # build or driver), a Colab/Kaggle runtime without an accelerator has no driver
+        return m, "driver-missing"
     if m.entry.id in ("tf.gpu.cannot-dlopen", "tf.user.no-gpu"):
         version = _tf_version(ctx)
         windows = ctx.platform is not None and ctx.platform.value == "windows"
@@ -426,6 +431,8 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
     return m, family
 
 
+#: CUDA's "no CUDA-capable device": read by the platform where no variable hides the GPU
+_NO_DEVICE = {"cuda.err.no-device"}
 #: families of a library the NVIDIA runtime on a Jetson mounts into an L4T container
 _L4T_MOUNTED = {"library-missing", "cudnn-missing"}
 #: the libraries it mounts from the host's JetPack (cuda.csv, cudnn.csv, tensorrt.csv)
