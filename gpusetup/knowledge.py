@@ -69,10 +69,16 @@ class TensorFlowBuild:
         return self.cuda.split(".")[0]
 
     def supports_python(self, python_version: str) -> bool:
-        from packaging.specifiers import SpecifierSet
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
         from packaging.version import Version
 
-        return Version(python_version) in SpecifierSet(self.python)
+        try:
+            return Version(python_version) in SpecifierSet(self.python)
+        except InvalidSpecifier as exc:
+            raise KnowledgeError(
+                f"{_table_path('tensorflow.toml')}: TensorFlow {self.version}: python = "
+                f"{self.python!r} is not a version range ({exc})"
+            ) from None
 
     def gpu_wheels_on(self, machine: str) -> bool:
         """Whether PyPI's Linux wheels of this release are GPU builds on ``machine``."""
@@ -117,11 +123,9 @@ def _table_path(name: str) -> Path:
 
 @cache
 def tensorflow_builds() -> tuple[TensorFlowBuild, ...]:
-    # packaging is imported where a release's versions are read: doctor on a machine
-    # without a GPU never needs it
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-    from packaging.version import Version
-
+    """The table's releases, newest first. Versions are plain ``X.Y`` numbers (sorted as
+    such); the Python ranges are checked where they are used, with ``packaging`` (which the
+    doctor then need not import when TensorFlow is installed; the tests check every row)."""
     path = _table_path("tensorflow.toml")
     data = read_toml(path)
     builds = []
@@ -138,12 +142,22 @@ def tensorflow_builds() -> tuple[TensorFlowBuild, ...]:
                 gpu_machines=tuple(str(m) for m in row.get("gpu_machines", ("x86_64",))),
                 unverified=tuple(row.get("unverified", ())),
             )
-            SpecifierSet(build.python)
             parse_cc(build.min_compute_capability)
-        except (KeyError, TypeError, ValueError, InvalidSpecifier) as exc:
+            if _numeric_release(build.version) is None:
+                raise ValueError(f"version {build.version!r} is not X.Y")
+        except (KeyError, TypeError, ValueError) as exc:
             raise KnowledgeError(f"{path}: build #{i + 1} is malformed ({exc})") from exc
         builds.append(build)
-    return tuple(sorted(builds, key=lambda b: Version(b.version), reverse=True))
+    return tuple(sorted(builds, key=lambda b: _numeric_release(b.version), reverse=True))
+
+
+def _numeric_release(version: str) -> tuple[int, ...] | None:
+    """``2.21.0`` -> (2, 21, 0): a version of dot-separated numbers only (for which
+    ``packaging.version.Version(v).release`` is the same tuple), else None."""
+    parts = version.split(".")
+    if not all(p.isascii() and p.isdigit() for p in parts):
+        return None
+    return tuple(int(p) for p in parts)
 
 
 @cache
@@ -376,15 +390,17 @@ def knowledge_problems() -> list[str]:
 
 def find_tensorflow_build(version: str) -> TensorFlowBuild:
     """The table row for ``2.21`` (or ``2.21.0``, ``==2.21.*``)."""
-    from packaging.version import InvalidVersion, Version
-
     wanted = version.strip().lstrip("=").rstrip(".*")
-    try:
-        release = Version(wanted).release[:2]
-    except InvalidVersion:
-        raise KnowledgeError(f"{version!r} is not a TensorFlow version") from None
+    release = _numeric_release(wanted)
+    if release is None:  # 2.16.0rc0, 2.21.0.post1: PEP 440 decides
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            release = Version(wanted).release
+        except InvalidVersion:
+            raise KnowledgeError(f"{version!r} is not a TensorFlow version") from None
     for build in tensorflow_builds():
-        if Version(build.version).release[:2] == release:
+        if _numeric_release(build.version)[:2] == release[:2]:
             return build
     known = ", ".join(b.version for b in tensorflow_builds())
     raise KnowledgeError(f"TensorFlow {version} is not in gpusetup's table (known: {known})")

@@ -24,6 +24,40 @@ from gpusetup.knowledge import (
 )
 
 
+def test_every_python_range_of_the_table_is_a_pep440_specifier():
+    # checked here, not at each load (the doctor reads the table without packaging)
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
+
+    builds = tensorflow_builds()
+    for build in builds:
+        assert SpecifierSet(build.python), build
+    versions = [Version(b.version) for b in builds]
+    assert versions == sorted(versions, reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("asked", "row"),
+    [
+        ("2.21", "2.21"),
+        ("2.21.0", "2.21"),
+        ("==2.21.*", "2.21"),
+        ("2.16.0rc0", "2.16"),  # PEP 440 versions that are not plain numbers
+        ("2.20.0.post1", "2.20"),
+        ("v2.19.1", "2.19"),
+        ("2.18.0+nv24.12", "2.18"),
+    ],
+)
+def test_a_tensorflow_version_finds_its_release_row(asked, row):
+    assert find_tensorflow_build(asked).version == row
+
+
+@pytest.mark.parametrize("asked", ["two", "2.x", "", "2.21-beta-x"])
+def test_a_version_that_is_none_is_a_knowledge_error(asked):
+    with pytest.raises(KnowledgeError):
+        find_tensorflow_build(asked)
+
+
 def test_tensorflow_table_rows_are_complete_and_cuda_versions_known():
     builds = tensorflow_builds()
     assert builds[0].version == "2.21"

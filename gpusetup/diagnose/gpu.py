@@ -137,6 +137,11 @@ def compute_capability(ctx: Context, v: Verdict) -> list[Finding]:
     architecture, or build TensorFlow from source for it.
     """
     ignored = _ignored_by_tensorflow(ctx, v)
+    cuda = ctx.facts.cuda
+    pasted_cuda = ctx.facts.text is not None and cuda is not None
+    # no GPU to judge: said before the target is looked up (it reads the release table)
+    if not ctx.nvml_gpus and not pasted_cuda and (reason := NVML_GPUS.unmet(ctx)) is not None:
+        return ignored or [v.skip(reason)]
     tf = ctx.target
     if ctx.profile.min_compute_capability:
         minimum, source = ctx.profile.min_compute_capability, f"profile {ctx.profile.name}"
@@ -155,7 +160,6 @@ def compute_capability(ctx: Context, v: Verdict) -> list[Finding]:
             )
         return [v.skip(reason)]
     # pasted CUDA listings without nvidia-smi: CUDA's devices are the GPUs to judge
-    cuda = ctx.facts.cuda
     # a GPU TensorFlow itself ignored (its log) has that verdict already
     told = {
         normalise_bus_id(g.pci_bus_id) for g in (ctx.facts.tensorflow.ignored if ignored else [])
@@ -165,7 +169,7 @@ def compute_capability(ctx: Context, v: Verdict) -> list[Finding]:
         for i, g in enumerate(ctx.nvml_gpus)
         if not (g.pci_bus_id and normalise_bus_id(g.pci_bus_id) in told)
     ]
-    if not ctx.nvml_gpus and ctx.facts.text is not None and cuda is not None:
+    if not ctx.nvml_gpus and pasted_cuda:
         judged = [
             (
                 f"CUDA device {d.ordinal} ({d.name})",
@@ -177,8 +181,6 @@ def compute_capability(ctx: Context, v: Verdict) -> list[Finding]:
             for i, d in enumerate(cuda.devices)
             if not (d.pci_bus_id and normalise_bus_id(d.pci_bus_id) in told)
         ]
-    elif not ctx.nvml_gpus and (reason := NVML_GPUS.unmet(ctx)) is not None:
-        return ignored or [v.skip(reason)]
     need = parse_cc(minimum)
     findings, ok, unknown = list(ignored), [], []
     # below the minimum of a target the text does not name: a warning, not a verdict
