@@ -250,6 +250,50 @@ def test_an_interrupt_that_a_finalizer_swallows_still_ends_the_run():
     assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
 
 
+WRAPPING_CLASS_BODY = """
+import os, signal, time
+from gpusetup.probe import _deadline
+
+
+class Slow:
+    def __set_name__(self, owner, name):
+        time.sleep(0.05)  # Python wraps what is raised in here (the signal's) in a RuntimeError
+
+
+def run():
+    print("ready", flush=True)
+    while True:
+        type("Record", (), {"field": Slow()})
+
+
+_deadline.run_guarded(run)
+"""
+
+
+def test_an_interrupt_that_python_wraps_in_another_error_still_ends_as_interrupted():
+    """A signal that lands while a class is created (an import, a dataclass's fields)
+    raises inside ``__set_name__``, which Python turns into a RuntimeError: still an
+    interrupt (128 + N, no 'internal error')."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRAPPING_CLASS_BODY],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=base_env(),
+        cwd=ROOT,
+    )
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(0.2)
+        os.kill(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signal.SIGINT, stderr
+    assert stderr.count("gpusetup: interrupted") == 1
+    assert "Traceback" not in stderr and "RuntimeError" not in stderr, stderr
+
+
 def nvml_children(pid: int) -> set[int]:
     """The NVML child's processes (its guard and the script's fork) that ``pid`` started."""
     found = set()

@@ -289,6 +289,14 @@ def run_guarded(run: Callable[[], object]) -> None:
     except KeyboardInterrupt:
         sys.stderr.write("gpusetup: interrupted\n")
         sys.exit(130)
+    except BaseException:
+        # the interrupt, raised where Python turns it into another error (in a class
+        # body's ``__set_name__``: a RuntimeError): the run still ends as interrupted
+        if _signalled is None:
+            raise
+        stop_all_children()
+        _announce_interrupt()
+        exit_now(128 + _signalled)
 
 
 # --- children ------------------------------------------------------------------------------
