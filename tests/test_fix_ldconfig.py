@@ -458,9 +458,16 @@ def test_system_fix_never_replaces_a_file_that_is_not_regular(tree_and_decoy, ki
     elif kind == "directory":
         conf.mkdir()
     else:
+        # bound by a relative name: a deep temporary directory is longer than a socket
+        # address may be (108 bytes)
         sock = socket.socket(socket.AF_UNIX)
-        sock.bind(str(conf))
-        sock.close()
+        here = os.getcwd()
+        os.chdir(conf.parent)
+        try:
+            sock.bind(conf.name)
+        finally:
+            os.chdir(here)
+            sock.close()
     run = _run("fix", "ldconfig", directory, "--sysroot", str(root), "--apply")
     assert run.returncode == 2 and "only a regular file is replaced" in run.stderr
     mode = os.lstat(conf).st_mode
