@@ -81,10 +81,19 @@ _CAUSE_EXPLAINS = {
         "cuda.err.unknown",
         "tf.cuinit.unknown-error-303",
     },
-    "tf.cuda-diagnostics.version-mismatch": {
-        "cuda.err.no-device",
-        "cuda.err.unknown",
-        "cuda.err.system-driver-mismatch",
+    **{
+        mismatch: {
+            "cuda.err.no-device",
+            "cuda.err.unknown",
+            "cuda.err.system-driver-mismatch",
+            "tf.cuinit.unknown-error-303",
+            # a libcuda newer than the kernel module tries forward compatibility (804)
+            "cuda.err.compat-not-supported",
+        }
+        for mismatch in (
+            "tf.cuda-diagnostics.version-mismatch",
+            "tf.cuda-diagnostics.reported-versions-differ",
+        )
     },
     # the toolkit's stub libcuda.so shown loaded (an ldd/loader line naming it, its directory
     # on LD_LIBRARY_PATH): the stubs before CUDA 11.1 answer every call with error 35, so
@@ -200,7 +209,10 @@ def judge(scan: Scan) -> Triage:
             {
                 c.entry.id
                 for c, cfam in causes
-                if c.entry.id in m.entry.explained_by or cfam == fam or m.entry.id in _ANY_CAUSE
+                if c.entry.id in m.entry.explained_by
+                or cfam == fam
+                or m.entry.id in _ANY_CAUSE
+                or m.entry.id in _CAUSE_EXPLAINS.get(c.entry.id, ())
             }
         )
         if by:
