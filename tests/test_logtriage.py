@@ -431,8 +431,43 @@ def test_a_pasted_ldconfig_listing_shows_cudnn_9_where_8_is_wanted() -> None:
         "\tlibcudnn.so.9 (libc6,x86-64) => /lib/x86_64-linux-gnu/libcudnn.so.9\n"
     )
     first = triage_text(log).root_causes[0]
-    assert first.family == "cudnn-missing"
-    assert "cuDNN 9 installed, not cuDNN 8" in first.diagnosis
+    # another major installed: the version is wrong (tests/data/logs/real/README.md)
+    assert first.family == "cudnn-version"
+    assert "cuDNN 9 is installed, this build needs cuDNN 8" in first.diagnosis
+    assert "nvidia-cudnn-cu12==8.*" in first.fix and "libcudnn8" in first.fix
+
+
+@pytest.mark.parametrize(
+    ("shown", "platform_words"),
+    [
+        ("nvidia-cudnn-cu12         9.1.0.70", "LD_LIBRARY_PATH"),  # pip list
+        ("#define CUDNN_MAJOR 9", "LD_LIBRARY_PATH"),  # cudnn_version.h
+        ("ii  libcudnn9-cuda-12  9.3.0.75-1  amd64  cuDNN runtime libraries", "libcudnn8"),
+        ("cudnn                     9.1.1.17             h6c5c0b4_1", "conda install cudnn=8"),
+        ("-rwxr-xr-x 1 root root 1.2M libcudnn.so.9.1.0", "libcudnn8"),
+    ],
+)
+def test_cudnn_of_another_major_installed_is_cudnn_version(shown: str, platform_words: str) -> None:
+    log = (
+        ("$ conda activate whisper\n" if "conda install" in platform_words else "")
+        + shown
+        + "\nCould not load library libcudnn_ops_infer.so.8. Error: libcudnn_ops_infer.so.8: "
+        "cannot open shared object file: No such file or directory\n"
+    )
+    first = triage_text(log).root_causes[0]
+    assert first.family == "cudnn-version", first.id
+    assert "cuDNN 9 is installed, this build needs cuDNN 8" in first.diagnosis
+    assert platform_words in first.fix
+
+
+def test_the_wanted_cudnn_alone_or_its_own_major_listed_stays_cudnn_missing() -> None:
+    failure = (
+        "Unable to load any of {libcudnn_ops.so.9.1.0, libcudnn_ops.so.9.1, libcudnn_ops.so.9, "
+        "libcudnn_ops.so}\n"
+    )
+    assert triage_text(failure).root_causes[0].family == "cudnn-missing"
+    both = "libcudnn.so.8.9.7\nlibcudnn.so.9.1.0\n" + failure
+    assert triage_text(both).root_causes[0].family == "cudnn-missing"
 
 
 def test_the_wheel_is_judged_for_the_python_the_log_shows() -> None:

@@ -398,7 +398,9 @@ def _status_decides(found: list[_Reading]) -> list[_Reading]:
     exact = [
         r
         for r in found
-        if r[1].id.startswith(_STATUS_PREFIXES) and r[1].role == "cause" and r[1].family != "cudnn-init"
+        if r[1].id.startswith(_STATUS_PREFIXES)
+        and r[1].role == "cause"
+        and r[1].family != "cudnn-init"
     ]
     if not exact:
         return found
