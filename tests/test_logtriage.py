@@ -1174,3 +1174,42 @@ def test_pytorchs_cudamallocasync_out_of_memory_is_out_of_memory() -> None:
         "(out of memory)\nCurrently allocated     : 21.55 GiB\n"
     )
     assert first.family == "out-of-memory" and first.facts["ordinal"] == "0"
+
+
+@pytest.mark.parametrize(
+    ("shown", "wanted", "have"),
+    [
+        ("Cuda compilation tools, release 12.2, V12.2.140", "libcublas.so.11", "12.2"),
+        ("export LD_LIBRARY_PATH=/usr/local/cuda-12.1/lib64", "libcudart.so.11.0", "12.1"),
+        ("nvidia-cublas-cu12        12.1.3.1", "libcublasLt.so.11", "12"),
+        (
+            r"C:\Program Files\NVIDIA GPU Computing Toolkit\CUDA\v11.2\bin",
+            "cudart64_101.dll",
+            "11.2",
+        ),
+    ],
+)
+def test_a_cuda_library_of_another_major_names_both_majors(
+    shown: str, wanted: str, have: str
+) -> None:
+    log = (
+        f"{shown}\nW tensorflow/stream_executor/platform/default/dso_loader.cc:64] Could not "
+        f"load dynamic library '{wanted}'; dlerror: {wanted}: cannot open shared object file: "
+        "No such file or directory\n"
+    )
+    first = triage_text(log).root_causes[0]
+    major = "10" if wanted.endswith("101.dll") else "11"
+    assert first.family == "library-missing"
+    assert f"is CUDA {major}'s; the log shows CUDA {have} installed" in first.diagnosis
+    assert f"Install the CUDA {major} runtime libraries" in first.fix
+
+
+def test_nvidia_smi_cuda_version_is_not_an_installed_toolkit() -> None:
+    log = (
+        "| NVIDIA-SMI 535.54       Driver Version: 535.54       CUDA Version: 12.2     |\n"
+        "Could not load dynamic library 'libcublas.so.11'; dlerror: libcublas.so.11: cannot "
+        "open shared object file: No such file or directory\n"
+    )
+    first = triage_text(log).root_causes[0]
+    assert first.family == "library-missing"
+    assert "the log shows CUDA" not in first.diagnosis

@@ -134,6 +134,64 @@ def cudnn_major_of(name: str) -> str | None:
     return m.group(1) if m else None
 
 
+#: the CUDA major a CUDA library's soname or Windows DLL belongs to: libcublas.so.11,
+#: libcudart.so.10.1, cudart64_110.dll (CUDA 11.0), cublas64_11.dll, cudart64_12.dll
+_CUDA_LIBRARY = re.compile(
+    r"\blib(?P<lib>cudart|cublas(?:Lt)?|cufft|curand|cusolver|cusparse|nvrtc|nvJitLink)"
+    r"\.so\.(?P<major>\d+)|"
+    r"\b(?P<dll>cudart|cublas(?:Lt)?|cufft|curand|cusolver|cusparse|nvrtc)64_(?P<digits>\d+)"
+    r"(?:_\d+)?\.dll",
+    re.I,
+)
+
+
+def cuda_major_words(facts: dict[str, str], ctx: Context) -> tuple[str, str] | None:
+    """(diagnosis, fix) for a CUDA library of one major wanted where the log shows another
+    CUDA major installed (nvcc, /usr/local/cuda-X.Y, NVIDIA's pip wheels)."""
+    name = facts.get("dependency") or facts.get("soname") or facts.get("dll") or ""
+    m = _CUDA_LIBRARY.search(name)
+    if not m or not ctx.cuda_installed:
+        return None
+    if m["major"]:
+        wanted, lib = m["major"], "lib" + m["lib"]
+    else:
+        digits = m["digits"]
+        # cudart64_110.dll is CUDA 11.0, cudart64_101.dll 10.1, cudart64_90.dll 9.0;
+        # cublas64_11.dll and cudart64_12.dll name the major alone
+        two = len(digits) >= 3 or digits in ("10", "11", "12", "13")
+        wanted = digits[:2] if two else digits[0]
+        lib = m["dll"]
+    installed = [c for c in ctx.cuda_installed if c.value.split(".")[0] != wanted]
+    if not installed or any(c.value.split(".")[0] == wanted for c in ctx.cuda_installed):
+        return None
+    shown = installed[0]
+    have = shown.value.split(".")[0]
+    pip = _PIP_CUDA.get(lib.lower())
+    wheel = f" (pip install {pip.format(major=wanted)})" if pip and wanted in ("11", "12") else ""
+    return (
+        f"{name.rsplit('/', 1)[-1].rsplit(chr(92), 1)[-1]} is CUDA {wanted}'s; the log shows "
+        f"CUDA {shown.value} installed (line {shown.line}: {shown.evidence}): a library of "
+        f"CUDA {have} does not stand in for CUDA {wanted}'s.",
+        f"Install the CUDA {wanted} runtime libraries beside CUDA {have}{wheel} and put their "
+        f"directory on the library path, or install the framework build made for CUDA {have}.",
+    )
+
+
+_PIP_CUDA = {
+    "libcudart": "nvidia-cuda-runtime-cu{major}",
+    "cudart": "nvidia-cuda-runtime-cu{major}",
+    "libcublas": "nvidia-cublas-cu{major}",
+    "libcublaslt": "nvidia-cublas-cu{major}",
+    "cublas": "nvidia-cublas-cu{major}",
+    "cublaslt": "nvidia-cublas-cu{major}",
+    "libcufft": "nvidia-cufft-cu{major}",
+    "libcurand": "nvidia-curand-cu{major}",
+    "libcusolver": "nvidia-cusolver-cu{major}",
+    "libcusparse": "nvidia-cusparse-cu{major}",
+    "libnvrtc": "nvidia-cuda-nvrtc-cu{major}",
+}
+
+
 def other_cudnn_sentence(major: str, ctx: Context) -> str:
     """The cuDNN majors the log shows installed besides the ``major`` a program wants."""
     present = [m for m in ctx.cudnn_present if m != major]
@@ -268,6 +326,8 @@ def decoded(
     else:
         if family == "cudnn-version" and (major := facts.get("wanted_cudnn")):
             out.append(other_cudnn_sentence(major, ctx))
+    if family == "library-missing" and (said := cuda_major_words(facts, ctx)):
+        out.append(said[0])
     if "dependency" in facts:
         out.append(
             f"{facts.get('soname', 'The library')} itself may be present: it needs "

@@ -638,6 +638,8 @@ def _item(
     )
     if family != entry.family or "dependency" in facts or "support" in facts:
         fix = _fix_for(family, entry, facts, ctx, framework, platform) or fix
+    if family == "library-missing" and (majors := explain.cuda_major_words(facts, ctx)):
+        fix = f"{majors[1]} {fix}".strip()
     return Item(
         id=entry.id,
         family=family,
