@@ -1213,3 +1213,59 @@ def test_nvidia_smi_cuda_version_is_not_an_installed_toolkit() -> None:
     first = triage_text(log).root_causes[0]
     assert first.family == "library-missing"
     assert "the log shows CUDA" not in first.diagnosis
+
+
+@pytest.mark.parametrize(
+    ("line", "family"),
+    [
+        ("RuntimeError: cuDNN error: CUDNN_STATUS_ALLOC_FAILED", "out-of-memory"),
+        ("RuntimeError: cuDNN error: CUDNN_STATUS_ARCH_MISMATCH", "compute-capability"),
+        ("RuntimeError: cuDNN error: CUDNN_STATUS_VERSION_MISMATCH", "cudnn-version"),
+        (
+            "E tensorflow/stream_executor/cuda/cuda_dnn.cc:329] Could not create cudnn handle: "
+            "CUDNN_STATUS_ALLOC_FAILED",
+            "out-of-memory",
+        ),
+        (
+            "E tensorflow/stream_executor/cuda/cuda_blas.cc:238] failed to create cublas handle: "
+            "CUBLAS_STATUS_ALLOC_FAILED",
+            "out-of-memory",
+        ),
+        ("RuntimeError: cuDNN error: CUDNN_STATUS_INTERNAL_ERROR", "cudnn-init"),
+    ],
+)
+def test_the_status_decides_the_family_of_a_cudnn_or_cublas_failure(line: str, family: str) -> None:
+    assert triage_text(line + "\n").root_causes[0].family == family
+
+
+_DIAGNOSTICS = (
+    "E tensorflow/stream_executor/cuda/cuda_driver.cc:406] failed call to cuInit: "
+    "CUDA_ERROR_NO_DEVICE\n"
+    "I tensorflow/stream_executor/cuda/cuda_diagnostics.cc:165] hostname: node1\n"
+    "I tensorflow/stream_executor/cuda/cuda_diagnostics.cc:189] libcuda reported version is: "
+    "{client}\n"
+    "I tensorflow/stream_executor/cuda/cuda_diagnostics.cc:369] driver version file contents: "
+    '"""NVRM version: NVIDIA UNIX x86_64 Kernel Module  {module}  Tue Dec 19 23:51:45 PST 2017\n'
+    "GCC version:  gcc version 5.4.0 20160609 (Ubuntu 5.4.0-6ubuntu1~16.04.6) \n"
+    '"""\n'
+)
+
+
+def test_cuda_diagnostics_with_two_driver_versions_is_a_driver_mismatch() -> None:
+    # the "kernel reported version" and "does not match DSO version" lines are cut off
+    result = triage_text(_DIAGNOSTICS.format(client="384.90.0", module="384.111"))
+    first = result.root_causes[0]
+    assert first.family == "driver-mismatch"
+    assert "384.90" in first.diagnosis and "384.111" in first.diagnosis
+    assert "Reboot" in first.fix
+    assert [r.id for r in result.root_causes] == [first.id]  # it explains cuInit's error
+
+
+def test_cuda_diagnostics_with_one_driver_version_add_nothing() -> None:
+    log = _DIAGNOSTICS.format(client="384.111.0", module="384.111")
+    log += (
+        "I tensorflow/stream_executor/cuda/cuda_diagnostics.cc:193] kernel reported version is: "
+        "384.111.0\n"
+    )
+    families = [r.family for r in triage_text(log).root_causes]
+    assert "driver-mismatch" not in families
