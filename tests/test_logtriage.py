@@ -431,8 +431,43 @@ def test_a_pasted_ldconfig_listing_shows_cudnn_9_where_8_is_wanted() -> None:
         "\tlibcudnn.so.9 (libc6,x86-64) => /lib/x86_64-linux-gnu/libcudnn.so.9\n"
     )
     first = triage_text(log).root_causes[0]
-    assert first.family == "cudnn-missing"
-    assert "cuDNN 9 installed, not cuDNN 8" in first.diagnosis
+    # another major installed: the version is wrong (tests/data/logs/real/README.md)
+    assert first.family == "cudnn-version"
+    assert "cuDNN 9 is installed, this build needs cuDNN 8" in first.diagnosis
+    assert "nvidia-cudnn-cu12==8.*" in first.fix and "libcudnn8" in first.fix
+
+
+@pytest.mark.parametrize(
+    ("shown", "platform_words"),
+    [
+        ("nvidia-cudnn-cu12         9.1.0.70", "LD_LIBRARY_PATH"),  # pip list
+        ("#define CUDNN_MAJOR 9", "LD_LIBRARY_PATH"),  # cudnn_version.h
+        ("ii  libcudnn9-cuda-12  9.3.0.75-1  amd64  cuDNN runtime libraries", "libcudnn8"),
+        ("cudnn                     9.1.1.17             h6c5c0b4_1", "conda install cudnn=8"),
+        ("-rwxr-xr-x 1 root root 1.2M libcudnn.so.9.1.0", "libcudnn8"),
+    ],
+)
+def test_cudnn_of_another_major_installed_is_cudnn_version(shown: str, platform_words: str) -> None:
+    log = (
+        ("$ conda activate whisper\n" if "conda install" in platform_words else "")
+        + shown
+        + "\nCould not load library libcudnn_ops_infer.so.8. Error: libcudnn_ops_infer.so.8: "
+        "cannot open shared object file: No such file or directory\n"
+    )
+    first = triage_text(log).root_causes[0]
+    assert first.family == "cudnn-version", first.id
+    assert "cuDNN 9 is installed, this build needs cuDNN 8" in first.diagnosis
+    assert platform_words in first.fix
+
+
+def test_the_wanted_cudnn_alone_or_its_own_major_listed_stays_cudnn_missing() -> None:
+    failure = (
+        "Unable to load any of {libcudnn_ops.so.9.1.0, libcudnn_ops.so.9.1, libcudnn_ops.so.9, "
+        "libcudnn_ops.so}\n"
+    )
+    assert triage_text(failure).root_causes[0].family == "cudnn-missing"
+    both = "libcudnn.so.8.9.7\nlibcudnn.so.9.1.0\n" + failure
+    assert triage_text(both).root_causes[0].family == "cudnn-missing"
 
 
 def test_the_wheel_is_judged_for_the_python_the_log_shows() -> None:
@@ -1139,3 +1174,98 @@ def test_pytorchs_cudamallocasync_out_of_memory_is_out_of_memory() -> None:
         "(out of memory)\nCurrently allocated     : 21.55 GiB\n"
     )
     assert first.family == "out-of-memory" and first.facts["ordinal"] == "0"
+
+
+@pytest.mark.parametrize(
+    ("shown", "wanted", "have"),
+    [
+        ("Cuda compilation tools, release 12.2, V12.2.140", "libcublas.so.11", "12.2"),
+        ("export LD_LIBRARY_PATH=/usr/local/cuda-12.1/lib64", "libcudart.so.11.0", "12.1"),
+        ("nvidia-cublas-cu12        12.1.3.1", "libcublasLt.so.11", "12"),
+        (
+            r"C:\Program Files\NVIDIA GPU Computing Toolkit\CUDA\v11.2\bin",
+            "cudart64_101.dll",
+            "11.2",
+        ),
+    ],
+)
+def test_a_cuda_library_of_another_major_names_both_majors(
+    shown: str, wanted: str, have: str
+) -> None:
+    log = (
+        f"{shown}\nW tensorflow/stream_executor/platform/default/dso_loader.cc:64] Could not "
+        f"load dynamic library '{wanted}'; dlerror: {wanted}: cannot open shared object file: "
+        "No such file or directory\n"
+    )
+    first = triage_text(log).root_causes[0]
+    major = "10" if wanted.endswith("101.dll") else "11"
+    assert first.family == "library-missing"
+    assert f"is CUDA {major}'s; the log shows CUDA {have} installed" in first.diagnosis
+    assert f"Install the CUDA {major} runtime libraries" in first.fix
+
+
+def test_nvidia_smi_cuda_version_is_not_an_installed_toolkit() -> None:
+    log = (
+        "| NVIDIA-SMI 535.54       Driver Version: 535.54       CUDA Version: 12.2     |\n"
+        "Could not load dynamic library 'libcublas.so.11'; dlerror: libcublas.so.11: cannot "
+        "open shared object file: No such file or directory\n"
+    )
+    first = triage_text(log).root_causes[0]
+    assert first.family == "library-missing"
+    assert "the log shows CUDA" not in first.diagnosis
+
+
+@pytest.mark.parametrize(
+    ("line", "family"),
+    [
+        ("RuntimeError: cuDNN error: CUDNN_STATUS_ALLOC_FAILED", "out-of-memory"),
+        ("RuntimeError: cuDNN error: CUDNN_STATUS_ARCH_MISMATCH", "compute-capability"),
+        ("RuntimeError: cuDNN error: CUDNN_STATUS_VERSION_MISMATCH", "cudnn-version"),
+        (
+            "E tensorflow/stream_executor/cuda/cuda_dnn.cc:329] Could not create cudnn handle: "
+            "CUDNN_STATUS_ALLOC_FAILED",
+            "out-of-memory",
+        ),
+        (
+            "E tensorflow/stream_executor/cuda/cuda_blas.cc:238] failed to create cublas handle: "
+            "CUBLAS_STATUS_ALLOC_FAILED",
+            "out-of-memory",
+        ),
+        ("RuntimeError: cuDNN error: CUDNN_STATUS_INTERNAL_ERROR", "cudnn-init"),
+    ],
+)
+def test_the_status_decides_the_family_of_a_cudnn_or_cublas_failure(line: str, family: str) -> None:
+    assert triage_text(line + "\n").root_causes[0].family == family
+
+
+_DIAGNOSTICS = (
+    "E tensorflow/stream_executor/cuda/cuda_driver.cc:406] failed call to cuInit: "
+    "CUDA_ERROR_NO_DEVICE\n"
+    "I tensorflow/stream_executor/cuda/cuda_diagnostics.cc:165] hostname: node1\n"
+    "I tensorflow/stream_executor/cuda/cuda_diagnostics.cc:189] libcuda reported version is: "
+    "{client}\n"
+    "I tensorflow/stream_executor/cuda/cuda_diagnostics.cc:369] driver version file contents: "
+    '"""NVRM version: NVIDIA UNIX x86_64 Kernel Module  {module}  Tue Dec 19 23:51:45 PST 2017\n'
+    "GCC version:  gcc version 5.4.0 20160609 (Ubuntu 5.4.0-6ubuntu1~16.04.6) \n"
+    '"""\n'
+)
+
+
+def test_cuda_diagnostics_with_two_driver_versions_is_a_driver_mismatch() -> None:
+    # the "kernel reported version" and "does not match DSO version" lines are cut off
+    result = triage_text(_DIAGNOSTICS.format(client="384.90.0", module="384.111"))
+    first = result.root_causes[0]
+    assert first.family == "driver-mismatch"
+    assert "384.90" in first.diagnosis and "384.111" in first.diagnosis
+    assert "Reboot" in first.fix
+    assert [r.id for r in result.root_causes] == [first.id]  # it explains cuInit's error
+
+
+def test_cuda_diagnostics_with_one_driver_version_add_nothing() -> None:
+    log = _DIAGNOSTICS.format(client="384.111.0", module="384.111")
+    log += (
+        "I tensorflow/stream_executor/cuda/cuda_diagnostics.cc:193] kernel reported version is: "
+        "384.111.0\n"
+    )
+    families = [r.family for r in triage_text(log).root_causes]
+    assert "driver-mismatch" not in families

@@ -61,6 +61,13 @@ class Context:
     gpus: tuple[Gpu, ...] = ()
     libraries: tuple[str, ...] = ()  # sonames a pasted listing shows present (ldconfig -p, ls)
     cudnn_present: tuple[str, ...] = ()  # cuDNN majors the listings show present
+    #: where the log shows a cuDNN major installed (value: the major): a listing, a package
+    #: list, a header, a library it loaded
+    cudnn_installed: tuple[Clue, ...] = ()
+    #: where the log shows a CUDA toolkit/runtime major installed (value: major.minor or the
+    #: major): nvcc, a /usr/local/cuda-X.Y directory, NVIDIA's pip wheels, conda's cudatoolkit
+    #: (never nvidia-smi's "CUDA Version", the driver's maximum)
+    cuda_installed: tuple[Clue, ...] = ()
     #: an L4T container image the log names (nvcr.io/nvidia/l4t-*, jetson-containers' tags)
     l4t_image: Clue | None = None
 
@@ -255,6 +262,30 @@ _GPU_NAME = re.compile(
 _NVML_LIB = re.compile(r"NVML library version:\s*(?P<v>\d{3}\.\d+(?:\.\d+)?)")
 _SONAME = re.compile(r"\b(lib[\w+-]+\.so(?:\.\d+)*)\b")
 _CUDNN_PRESENT = re.compile(r"\blibcudnn(?:_\w+)?\.so\.(?P<major>\d+)")
+#: a cuDNN major shown installed: pip's and conda's package lists, dpkg/apt, cudnn_version.h,
+#: a library listing line (ls, ldconfig -p, find), a library the program loaded, cuDNN's
+#: version as frameworks print it, or in words ("cuDNN 9.1 installed")
+_CUDNN_INSTALLED = re.compile(
+    r"\bnvidia-cudnn-cu\d+(?:==|\s+|-)(?P<v>\d+)\.\d|"
+    r"#define CUDNN_MAJOR\s+(?P<v2>\d+)|"
+    r"^\s*(?:ii\s+)?libcudnn(?P<v3>\d+)(?:-cuda-\d+)?(?::amd64)?[\s/]|"
+    r"^\s*cudnn\s+(?P<v4>\d+)\.\d+\.\d+[.\d]*\s+\S+|"
+    r"^\s*(?:[-l][rwxsStT-]{9}\S*\s.*?)?(?:\S*/)?libcudnn(?:_\w+)?\.so\.(?P<v5>\d+)(?:\.\d+)+"
+    r"(?:\s+->\s+\S+)?\s*$|"
+    r"\blibcudnn(?:_\w+)?\.so\.(?P<v6>\d+)\S*\s+\(libc6|"
+    r"(?:Successfully opened dynamic library|Loaded library) "
+    r"\S*?libcudnn(?:_\w+)?\.so\.(?P<v7>\d+)|"
+    r"Loaded cuDNN version (?P<v8>[1-9])\d{3}\b|"
+    r"(?i:cuDNN)(?: version)?:?\s+v?(?P<v9>[5-9])\.\d+(?:\.\d+)*\s+(?:is\s+)?installed|"
+    r"\binstalled\s+cuDNN\s+v?(?P<v10>[5-9])\.\d"
+)
+_CUDA_INSTALLED = re.compile(
+    r"Cuda compilation tools, release (?P<v>\d+\.\d+)|"
+    r"/usr/local/cuda-(?P<v2>\d+\.\d+)\b|"
+    r"\bnvidia-(?:cuda-runtime|cublas|cuda-nvrtc|cufft|curand|cusolver|cusparse)-cu(?P<v3>1\d)\b|"
+    r"^\s*cudatoolkit\s+(?P<v4>\d+\.\d+)|"
+    r"\\NVIDIA GPU Computing Toolkit\\CUDA\\v(?P<v5>\d+\.\d+)"
+)
 
 
 def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
@@ -287,7 +318,12 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
         named = _first_value(lines, _GPU_NAME, "gpu")
         if named:
             gpus = [Gpu(named.value, None, None, named.line)]
-    present = sorted({m["major"] for name in libraries for m in [_CUDNN_PRESENT.search(name)] if m})
+    installed = _all_values(lines, _CUDNN_INSTALLED, "cudnn")
+    cuda_installed = _all_values(lines, _CUDA_INSTALLED, "cuda")
+    present = sorted(
+        {m["major"] for name in libraries for m in [_CUDNN_PRESENT.search(name)] if m}
+        | {c.value for c in installed}
+    )
     return Context(
         platform=platform,
         conda=conda,
@@ -301,6 +337,8 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
         gpus=tuple(gpus),
         libraries=tuple(libraries),
         cudnn_present=tuple(present),
+        cudnn_installed=installed,
+        cuda_installed=cuda_installed,
         l4t_image=l4t,
     )
 
@@ -335,6 +373,21 @@ def _first_value(lines: tuple[LogLine, ...], pattern: re.Pattern[str], _name: st
             if value:
                 return Clue(value, line.number, _short(line.text, m.start()))
     return None
+
+
+def _all_values(
+    lines: tuple[LogLine, ...], pattern: re.Pattern[str], _name: str, limit: int = 8
+) -> tuple[Clue, ...]:
+    """The first line showing each distinct value of ``pattern`` (at most ``limit``)."""
+    found: dict[str, Clue] = {}
+    for line in lines:
+        if len(found) >= limit:
+            break
+        for m in pattern.finditer(line.text):
+            value = next((v for v in m.groups() if v), None)
+            if value and value not in found:
+                found[value] = Clue(value, line.number, _short(line.text, m.start()))
+    return tuple(found.values())
 
 
 def _wheel_python(lines: tuple[LogLine, ...]) -> Clue | None:

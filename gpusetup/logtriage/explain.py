@@ -134,6 +134,123 @@ def cudnn_major_of(name: str) -> str | None:
     return m.group(1) if m else None
 
 
+#: the CUDA major a CUDA library's soname or Windows DLL belongs to: libcublas.so.11,
+#: libcudart.so.10.1, cudart64_110.dll (CUDA 11.0), cublas64_11.dll, cudart64_12.dll
+_CUDA_LIBRARY = re.compile(
+    r"\blib(?P<lib>cudart|cublas(?:Lt)?|cufft|curand|cusolver|cusparse|nvrtc|nvJitLink)"
+    r"\.so\.(?P<major>\d+)|"
+    r"\b(?P<dll>cudart|cublas(?:Lt)?|cufft|curand|cusolver|cusparse|nvrtc)64_(?P<digits>\d+)"
+    r"(?:_\d+)?\.dll",
+    re.I,
+)
+
+
+def cuda_major_words(facts: dict[str, str], ctx: Context) -> tuple[str, str] | None:
+    """(diagnosis, fix) for a CUDA library of one major wanted where the log shows another
+    CUDA major installed (nvcc, /usr/local/cuda-X.Y, NVIDIA's pip wheels)."""
+    name = facts.get("dependency") or facts.get("soname") or facts.get("dll") or ""
+    m = _CUDA_LIBRARY.search(name)
+    if not m or not ctx.cuda_installed:
+        return None
+    if m["major"]:
+        wanted, lib = m["major"], "lib" + m["lib"]
+    else:
+        digits = m["digits"]
+        # cudart64_110.dll is CUDA 11.0, cudart64_101.dll 10.1, cudart64_90.dll 9.0;
+        # cublas64_11.dll and cudart64_12.dll name the major alone
+        two = len(digits) >= 3 or digits in ("10", "11", "12", "13")
+        wanted = digits[:2] if two else digits[0]
+        lib = m["dll"]
+    installed = [c for c in ctx.cuda_installed if c.value.split(".")[0] != wanted]
+    if not installed or any(c.value.split(".")[0] == wanted for c in ctx.cuda_installed):
+        return None
+    shown = installed[0]
+    have = shown.value.split(".")[0]
+    pip = _PIP_CUDA.get(lib.lower())
+    wheel = f" (pip install {pip.format(major=wanted)})" if pip and wanted in ("11", "12") else ""
+    return (
+        f"{name.rsplit('/', 1)[-1].rsplit(chr(92), 1)[-1]} is CUDA {wanted}'s; the log shows "
+        f"CUDA {shown.value} installed (line {shown.line}: {shown.evidence}): a library of "
+        f"CUDA {have} does not stand in for CUDA {wanted}'s.",
+        f"Install the CUDA {wanted} runtime libraries beside CUDA {have}{wheel} and put their "
+        f"directory on the library path, or install the framework build made for CUDA {have}.",
+    )
+
+
+_PIP_CUDA = {
+    "libcudart": "nvidia-cuda-runtime-cu{major}",
+    "cudart": "nvidia-cuda-runtime-cu{major}",
+    "libcublas": "nvidia-cublas-cu{major}",
+    "libcublaslt": "nvidia-cublas-cu{major}",
+    "cublas": "nvidia-cublas-cu{major}",
+    "cublaslt": "nvidia-cublas-cu{major}",
+    "libcufft": "nvidia-cufft-cu{major}",
+    "libcurand": "nvidia-curand-cu{major}",
+    "libcusolver": "nvidia-cusolver-cu{major}",
+    "libcusparse": "nvidia-cusparse-cu{major}",
+    "libnvrtc": "nvidia-cuda-nvrtc-cu{major}",
+}
+
+
+def other_cudnn_sentence(major: str, ctx: Context) -> str:
+    """The cuDNN majors the log shows installed besides the ``major`` a program wants."""
+    present = [m for m in ctx.cudnn_present if m != major]
+    if not present or major in ctx.cudnn_present:
+        return ""
+    shown = [c for c in ctx.cudnn_installed if c.value != major][:2]
+    where = " (" + "; ".join(f"line {c.line}: {c.evidence}" for c in shown) + ")" if shown else ""
+    return (
+        f"The log shows cuDNN {', '.join(present)} installed{where}, not cuDNN {major}: "
+        f"cuDNN {'/'.join(present)} is installed, this build needs cuDNN {major} (a program "
+        "loads only the cuDNN major it was built for)."
+    )
+
+
+#: the releases of a framework built for a cuDNN major (their release notes)
+_CUDNN_BUILDS = {
+    ("ctranslate2", "8"): "ctranslate2==4.4.0",
+    ("ctranslate2", "9"): "ctranslate2>=4.5.0",
+    ("onnxruntime", "8"): "onnxruntime-gpu==1.18.0",
+    ("onnxruntime", "9"): "onnxruntime-gpu>=1.18.1",
+}
+#: the CUDA major cuDNN releases are built for, by cuDNN major, when the log shows none
+_CUDNN_CUDA = {"9": "12", "8": "12", "7": "10"}
+
+
+def cudnn_major_fix(
+    facts: dict[str, str], ctx: Context, framework: str | None, platform: str | None
+) -> str:
+    """How to install the cuDNN major a build wants where another one is installed, for
+    the platform and framework of the log."""
+    from gpusetup.logtriage.rules import wanted_cudnn
+
+    major = facts.get("wanted_cudnn") or wanted_cudnn(facts) or "the wanted"
+    present = "/".join(m for m in ctx.cudnn_present if m != major) or "the installed"
+    cuda = next((c.value.split(".")[0] for c in ctx.cuda_installed), None)
+    cuda = cuda or _CUDNN_CUDA.get(major, "12")
+    build = _CUDNN_BUILDS.get((framework or "", present))
+    if build:
+        other = f"or keep cuDNN {present} with {build}, the build made for it"
+    elif framework in FRAMEWORK_NAMES:
+        other = f"or install the {FRAMEWORK_NAMES[framework]} build made for cuDNN {present}"
+    else:
+        other = f"or use a build of the program made for cuDNN {present}"
+    if platform == "windows":
+        return (
+            f"Install cuDNN {major} for CUDA {cuda} (NVIDIA's cuDNN archive, or pip install "
+            f'"nvidia-cudnn-cu{cuda}=={major}.*") and put the folder holding its DLLs (cuDNN '
+            f"{major}'s bin folder) on PATH, then open a new terminal; {other}."
+        )
+    apt = f"libcudnn9-cuda-{cuda}" if major == "9" else f"libcudnn{major}"
+    pip = (
+        f'pip install "nvidia-cudnn-cu{cuda}=={major}.*" and put its lib folder '
+        "(site-packages/nvidia/cudnn/lib) on LD_LIBRARY_PATH"
+    )
+    if ctx.conda is not None:
+        return f"conda install cudnn={major} (in this environment), or {pip}; {other}."
+    return f"Install cuDNN {major}: {pip}, or apt install {apt}; {other}."
+
+
 def fix_template(entry: Entry, framework: str | None, platform: str | None, conda: bool) -> str:
     """The most specific fix the entry has for this framework and platform."""
     keys: list[str] = []
@@ -204,13 +321,13 @@ def decoded(
         major = cudnn_major_of(name) if "cudnn" in name.lower() else None
         if major:
             out.append(f"{name.rsplit('/', 1)[-1]} belongs to cuDNN {major}.")
-            present = [m for m in ctx.cudnn_present if m != major]
-            if present:
-                out.append(
-                    f"The pasted library listing shows cuDNN {', '.join(present)} installed, "
-                    f"not cuDNN {major}: the program needs cuDNN {major} exactly."
-                )
+            out.append(other_cudnn_sentence(major, ctx))
         break
+    else:
+        if family == "cudnn-version" and (major := facts.get("wanted_cudnn")):
+            out.append(other_cudnn_sentence(major, ctx))
+    if family == "library-missing" and (said := cuda_major_words(facts, ctx)):
+        out.append(said[0])
     if "dependency" in facts:
         out.append(
             f"{facts.get('soname', 'The library')} itself may be present: it needs "

@@ -81,10 +81,19 @@ _CAUSE_EXPLAINS = {
         "cuda.err.unknown",
         "tf.cuinit.unknown-error-303",
     },
-    "tf.cuda-diagnostics.version-mismatch": {
-        "cuda.err.no-device",
-        "cuda.err.unknown",
-        "cuda.err.system-driver-mismatch",
+    **{
+        mismatch: {
+            "cuda.err.no-device",
+            "cuda.err.unknown",
+            "cuda.err.system-driver-mismatch",
+            "tf.cuinit.unknown-error-303",
+            # a libcuda newer than the kernel module tries forward compatibility (804)
+            "cuda.err.compat-not-supported",
+        }
+        for mismatch in (
+            "tf.cuda-diagnostics.version-mismatch",
+            "tf.cuda-diagnostics.reported-versions-differ",
+        )
     },
     # the toolkit's stub libcuda.so shown loaded (an ldd/loader line naming it, its directory
     # on LD_LIBRARY_PATH): the stubs before CUDA 11.1 answer every call with error 35, so
@@ -200,7 +209,10 @@ def judge(scan: Scan) -> Triage:
             {
                 c.entry.id
                 for c, cfam in causes
-                if c.entry.id in m.entry.explained_by or cfam == fam or m.entry.id in _ANY_CAUSE
+                if c.entry.id in m.entry.explained_by
+                or cfam == fam
+                or m.entry.id in _ANY_CAUSE
+                or m.entry.id in _CAUSE_EXPLAINS.get(c.entry.id, ())
             }
         )
         if by:
@@ -423,12 +435,36 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         # GPU comes through the Windows driver (a Linux driver inside WSL, an old Windows
         # build or driver), a Colab/Kaggle runtime without an accelerator has no driver
         return m, "driver-missing"
+    if family == "cudnn-missing" and _other_cudnn(m, ctx):
+        # the log shows another cuDNN major installed: the version is wrong, not cuDNN absent
+        return m, "cudnn-version"
     if m.entry.id in ("tf.gpu.cannot-dlopen", "tf.user.no-gpu"):
         version = _tf_version(ctx)
         windows = ctx.platform is not None and ctx.platform.value == "windows"
         if version and version >= (2, 11) and (windows or m.entry.id == "tf.user.no-gpu"):
             return m, "cpu-only-build"
     return m, family
+
+
+_CUDNN_NAME = re.compile(r"cudnn\w*?(?:64_|\.so\.)(\d+)", re.I)
+
+
+def wanted_cudnn(facts: dict[str, str], text: str = "") -> str | None:
+    """The cuDNN major a load failure asks for: its library's, else the first cuDNN name
+    in the line."""
+    for key in ("dependency", "soname", "dll", "path", "library"):
+        name = facts.get(key, "")
+        if "cudnn" in name.lower() and (major := explain.cudnn_major_of(name)):
+            return major
+    found = _CUDNN_NAME.search(text)
+    return found.group(1) if found else None
+
+
+def _other_cudnn(m: Match, ctx: Context) -> bool:
+    """The log shows a cuDNN major installed, and not the one the failure asks for."""
+    wanted = wanted_cudnn(m.facts, m.text)
+    present = set(ctx.cudnn_present)
+    return bool(wanted and present and wanted not in present)
 
 
 #: CUDA's "no CUDA-capable device": read by the platform where no variable hides the GPU
@@ -602,6 +638,8 @@ def _item(
     )
     if family != entry.family or "dependency" in facts or "support" in facts:
         fix = _fix_for(family, entry, facts, ctx, framework, platform) or fix
+    if family == "library-missing" and (majors := explain.cuda_major_words(facts, ctx)):
+        fix = f"{majors[1]} {fix}".strip()
     return Item(
         id=entry.id,
         family=family,
@@ -677,6 +715,8 @@ def _fix_for(
     if family == "container" and entry.family in _L4T_MOUNTED and ctx.l4t_image is not None:
         return _L4T_FIX
     dep = facts.get("dependency", "")
+    if family == "cudnn-version" and entry.family == "cudnn-missing":
+        return explain.cudnn_major_fix(facts, ctx, framework, platform)
     if family == "cpu-only-build":
         # the fix the catalogue gives TensorFlow's own "no GPU" (the same build problem)
         other = catalogue().by_id["tf.user.no-gpu"]

@@ -369,6 +369,7 @@ def _record(
     # to initialize: <cause>"), then the message that starts first, which is the one the
     # line prints (the loader's error inside TensorFlow's is part of it)
     text = lines[index].text
+    found = _status_decides(found)
     best = min((_RANK[entry.role], start) for start, entry, *_ in found)
     news = False
     for start, entry, m, subject, at in found:
@@ -385,6 +386,25 @@ def _record(
 
 
 _NVRM = "NVRM: "
+#: entries that read a cuDNN/cuBLAS status code: where one names another family than a
+#: framework's message around it ("cuDNN error: CUDNN_STATUS_ALLOC_FAILED" is out of memory,
+#: not a cuDNN that cannot start), the status decides
+_STATUS_PREFIXES = ("cudnn.status.", "cublas.status.")
+
+
+def _status_decides(found: list[_Reading]) -> list[_Reading]:
+    """The readings of one line without the framework's cudnn-init cause that a status
+    entry of another family reads more exactly on the same line."""
+    exact = [
+        r
+        for r in found
+        if r[1].id.startswith(_STATUS_PREFIXES)
+        and r[1].role == "cause"
+        and r[1].family != "cudnn-init"
+    ]
+    if not exact:
+        return found
+    return [r for r in found if r in exact or r[1].family != "cudnn-init"]
 
 
 def _facts(m: re.Match[str]) -> dict[str, str]:
