@@ -268,6 +268,39 @@ def test_nvidia_smi_without_a_driver_in_a_container_is_the_container() -> None:
     assert "--gpus all" in inside.fix
 
 
+#: ollama's NVML "driver not loaded" (https://github.com/ollama/ollama/issues/1898)
+NVML_9 = "Jan 08 19:28:33 XDFAF ollama[178990]: 2024/01/08 19:28:33 gpu.go:39: CUDA not detected: nvml vram init failure: 9\n"
+
+
+def test_nvml_driver_not_loaded_is_the_kernel_module_and_under_wsl_the_shadowed_library() -> None:
+    assert triage_text(NVML_9).root_causes[0].family == "kernel-module"
+    wsl = "$ ldconfig -p | grep libnvidia-ml\n\tlibnvidia-ml.so.1 (libc6,x86-64) => /usr/lib/wsl/lib/libnvidia-ml.so.1\n"
+    first = triage_text(wsl + NVML_9).root_causes[0]
+    assert (first.id, first.family, first.platform) == (
+        "ollama.nvml-init.driver-not-loaded",
+        "library-symlink",
+        "wsl",
+    )
+    assert "/usr/lib/wsl/lib" in first.fix
+
+
+def test_ollama_and_ggml_finding_no_device_under_wsl_is_the_windows_driver() -> None:
+    for line in (
+        'level=INFO source=gpu.go:602 msg="no nvidia devices detected by library /usr/lib/wsl/lib/libcuda.so.1"\n',
+        "ggml_cuda_init: no CUDA devices found, CUDA will be disabled\n",
+    ):
+        assert (
+            triage_text(line.replace("/usr/lib/wsl/lib", "/usr/lib64")).root_causes[0].family
+            == "visibility"
+        )
+        assert (
+            triage_text("Linux host 5.15.153.1-microsoft-standard-WSL2\n" + line)
+            .root_causes[0]
+            .family
+            == "driver-missing"
+        )
+
+
 #: deviceQuery's error 35 (https://github.com/NVIDIA/nvidia-docker/issues/498)
 ERROR_35 = (
     "cudaGetDeviceProperties returned 35\n"

@@ -66,6 +66,9 @@ _ANY_CAUSE = {
     "ollama.no-compatible-gpus",
     "ollama.old-cuda-driver",
     "ollama.driver-too-old-or-missing",
+    "ollama.nvml-init.failure",
+    "vllm.failed-to-infer-device-type",
+    "onnxruntime.create-provider-failed",
     "sdwebui.torch-cannot-use-gpu",
 }
 #: symptoms about optional libraries: not the problem when anything else is wrong or the log
@@ -438,6 +441,10 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
     if family == "cudnn-missing" and _other_cudnn(m, ctx):
         # the log shows another cuDNN major installed: the version is wrong, not cuDNN absent
         return m, "cudnn-version"
+    if m.entry.id in _WSL_SHADOWED and ctx.platform and ctx.platform.value == "wsl":
+        # WSL2 has no Linux kernel module: "driver not loaded" there means a Linux driver's
+        # library was found before WSL's own in /usr/lib/wsl/lib
+        return m, "library-symlink"
     if m.entry.id in ("tf.gpu.cannot-dlopen", "tf.user.no-gpu"):
         version = _tf_version(ctx)
         windows = ctx.platform is not None and ctx.platform.value == "windows"
@@ -468,7 +475,9 @@ def _other_cudnn(m: Match, ctx: Context) -> bool:
 
 
 #: CUDA's "no CUDA-capable device": read by the platform where no variable hides the GPU
-_NO_DEVICE = {"cuda.err.no-device"}
+_NO_DEVICE = {"cuda.err.no-device", "ollama.no-nvidia-devices", "ggml.no-cuda-devices"}
+#: NVML's "driver not loaded": under WSL2 a Linux driver's library shadowing WSL's
+_WSL_SHADOWED = {"ollama.nvml-init.driver-not-loaded"}
 #: families of a library the NVIDIA runtime on a Jetson mounts into an L4T container
 _L4T_MOUNTED = {"library-missing", "cudnn-missing"}
 #: the libraries it mounts from the host's JetPack (cuda.csv, cudnn.csv, tensorrt.csv)
