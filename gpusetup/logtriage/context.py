@@ -223,7 +223,7 @@ _VERSIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "cuda",
         re.compile(
             r"(?:/usr/local/cuda-|\\CUDA\\v|\bCUDA[ -]?(?:[Tt]oolkit )?(?:version "
-            r")?|\bcuda_?)(?P<v>(?:[7-9]|1[0-3])\.\d)\b(?!\.\d+\.so)"
+            r"|detected: )?|\bcuda_?)(?P<v>(?:[7-9]|1[0-3])\.\d)\b(?!\.\d+\.so)"
         ),
     ),
     ("library_path", re.compile(r"LD_LIBRARY_PATH(?::|=)\s*['\"]?(?P<v>[^\s'\";]*/[^\s'\";]*)")),
