@@ -269,12 +269,12 @@ def test_nvidia_smi_without_a_driver_in_a_container_is_the_container() -> None:
 
 
 #: ollama's NVML "driver not loaded" (https://github.com/ollama/ollama/issues/1898)
-NVML_9 = "Jan 08 19:28:33 XDFAF ollama[178990]: 2024/01/08 19:28:33 gpu.go:39: CUDA not detected: nvml vram init failure: 9\n"
+NVML_9 = "Jan 08 19:28:33 XDFAF ollama[178990]: 2024/01/08 19:28:33 gpu.go:39: CUDA not detected: nvml vram init failure: 9\n"  # noqa: E501
 
 
 def test_nvml_driver_not_loaded_is_the_kernel_module_and_under_wsl_the_shadowed_library() -> None:
     assert triage_text(NVML_9).root_causes[0].family == "kernel-module"
-    wsl = "$ ldconfig -p | grep libnvidia-ml\n\tlibnvidia-ml.so.1 (libc6,x86-64) => /usr/lib/wsl/lib/libnvidia-ml.so.1\n"
+    wsl = "$ ldconfig -p | grep libnvidia-ml\n\tlibnvidia-ml.so.1 (libc6,x86-64) => /usr/lib/wsl/lib/libnvidia-ml.so.1\n"  # noqa: E501
     first = triage_text(wsl + NVML_9).root_causes[0]
     assert (first.id, first.family, first.platform) == (
         "ollama.nvml-init.driver-not-loaded",
@@ -286,7 +286,7 @@ def test_nvml_driver_not_loaded_is_the_kernel_module_and_under_wsl_the_shadowed_
 
 def test_ollama_and_ggml_finding_no_device_under_wsl_is_the_windows_driver() -> None:
     for line in (
-        'level=INFO source=gpu.go:602 msg="no nvidia devices detected by library /usr/lib/wsl/lib/libcuda.so.1"\n',
+        'level=INFO source=gpu.go:602 msg="no nvidia devices detected by library /usr/lib/wsl/lib/libcuda.so.1"\n',  # noqa: E501
         "ggml_cuda_init: no CUDA devices found, CUDA will be disabled\n",
     ):
         assert (
@@ -1302,3 +1302,96 @@ def test_cuda_diagnostics_with_one_driver_version_add_nothing() -> None:
     )
     families = [r.family for r in triage_text(log).root_causes]
     assert "driver-mismatch" not in families
+
+
+# --- context that names the cause: build architectures, GPU-less containers, old GPUs ------
+
+
+def _first(text: str) -> tuple[str, str, str]:
+    roots = triage_text(text).root_causes
+    assert roots, text
+    return roots[0].family, roots[0].diagnosis, roots[0].fix
+
+
+def test_nvcc_names_the_first_toolkit_for_an_architecture_and_the_last_for_a_dropped_one() -> None:
+    # lines as nvcc prints them (openpose#2053); the toolkit line as nvcc --version prints it
+    family, said, fix = _first("nvcc fatal   : Unsupported gpu architecture 'compute_86'\n")
+    assert family == "toolchain"
+    assert "sm_86 (compute capability 8.6) needs CUDA 11.1 or newer" in said
+    assert fix.startswith("Install CUDA 11.1 or newer") and 'TORCH_CUDA_ARCH_LIST="8.6"' in fix
+    _, said, fix = _first(
+        "Cuda compilation tools, release 12.4, V12.4.131\n"
+        "nvcc fatal   : Unsupported gpu architecture 'compute_35'\n"
+    )
+    assert "dropped after CUDA 11.8" in said and "The log's CUDA is 12.4" in said
+    assert fix.startswith("Build with CUDA 11.8 or older")
+
+
+def test_a_container_run_without_a_gpu_flag_is_the_cause_of_its_no_driver_lines() -> None:
+    error = (
+        "E tensorflow/compiler/xla/stream_executor/cuda/cuda_driver.cc:267] failed call to "
+        "cuInit: CUDA_ERROR_NO_DEVICE: no CUDA-capable device is detected\n"
+    )
+    family, said, fix = _first(
+        "$ docker run -it tensorflow/tensorflow:latest-gpu python a.py\n" + error
+    )
+    assert family == "container"
+    assert "line 1: $ docker run -it tensorflow/tensorflow:latest-gpu" in said
+    assert "--gpus all" in fix and "NVIDIA Container Toolkit" in fix
+    family, said, _ = _first(
+        "$ docker run --gpus all -it tensorflow/tensorflow:latest-gpu\n" + error
+    )
+    assert "starts the container without" not in said
+    # NVIDIA_VISIBLE_DEVICES=void hides every GPU from the toolkit
+    family, said, _ = _first("$ docker run -e NVIDIA_VISIBLE_DEVICES=void img\n" + error)
+    assert family == "container" and "NVIDIA_VISIBLE_DEVICES=void" in said
+
+
+def test_a_gpu_that_the_logs_cuda_dropped_explains_no_cuda_capable_device() -> None:
+    error = "RuntimeError: CUDA error: no CUDA-capable device is detected\n"
+    family, said, fix = _first("GPU: NVIDIA GeForce GT 710, torch 2.1.0+cu121\n" + error)
+    assert family == "compute-capability"
+    assert "Kepler GPU (compute capability 3.5)" in said and "CUDA 11.x is the last" in said
+    assert "CUDA 11 or older" in fix and "R470" in fix
+    # a GPU the CUDA in use still supports: the device is hidden, not too old
+    family, _, _ = _first("GPU: NVIDIA GeForce RTX 3090, torch 2.1.0+cu121\n" + error)
+    assert family == "visibility"
+    # Kepler 3.5 on CUDA 11: supported there, so not the verdict
+    family, _, _ = _first(
+        "Cuda compilation tools, release 11.4, V11.4.48\nGeForce GT 710\n" + error
+    )
+    assert family == "visibility"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # tensorflow/tensorflow#49107, jax-ml/jax#2594, jax-ml/jax#4059, commaai/openpilot#31708
+        "tf.config.list_physical_devices('GPU')\n[PhysicalDevice(name='/physical_device:GPU:0', "
+        "device_type='GPU')]\n",
+        "import torch\ntorch.cuda.is_available()\n\nTrue\n",
+        "torch.cuda.is_available()\nTrue\n",
+        ">>> print(ort.get_available_providers())\n['TensorrtExecutionProvider', "
+        "'CUDAExecutionProvider', 'AzureExecutionProvider', 'CPUExecutionProvider']\n",
+        "jax.devices (1 total, 1 local): [CudaDevice(id=0)]\n",
+    ],
+)
+def test_a_framework_check_that_shows_a_gpu_names_no_root_cause(text: str) -> None:
+    assert triage_text(text).root_causes == ()
+
+
+def test_a_framework_check_that_shows_no_gpu_is_read_through_the_cause_beside_it() -> None:
+    # alone: the symptom stands, its diagnosis lists the causes in order
+    family, said, _ = _first("tf.config.list_physical_devices('GPU')\n[]\n")
+    assert family == "cpu-only-build" and "the likely causes, in order" in said
+    # TF 2.16+ on Linux with "Cannot dlopen some GPU libraries": the libraries
+    family, _, _ = _first(
+        "W tensorflow/core/common_runtime/gpu/gpu_device.cc:2251] Cannot dlopen some GPU "
+        "libraries. Please make sure the missing libraries mentioned above are installed "
+        "properly.\nSkipping registering GPU devices...\n"
+        "print(tf.config.list_physical_devices('GPU'))\n[]\n"
+    )
+    assert family == "library-missing"
+    # the ONNX Runtime CPU package's list, unless its CUDA provider failed to load
+    family, _, _ = _first(">>> ort.get_available_providers()\n['CPUExecutionProvider']\n")
+    assert family == "cpu-only-build"

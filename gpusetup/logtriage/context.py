@@ -70,6 +70,9 @@ class Context:
     cuda_installed: tuple[Clue, ...] = ()
     #: an L4T container image the log names (nvcr.io/nvidia/l4t-*, jetson-containers' tags)
     l4t_image: Clue | None = None
+    #: a container the log starts without asking for a GPU (docker/podman run, compose up
+    #: with no GPU flag anywhere in the log), or NVIDIA_VISIBLE_DEVICES=void
+    gpuless_run: Clue | None = None
 
 
 # (platform, pattern): the first line matching any pattern of a platform is its evidence;
@@ -133,6 +136,21 @@ _L4T_IMAGE = re.compile(
     r"\bl4t-(?:base|ml|pytorch|tensorflow|cuda|jetpack)(?::r?\d[\w.-]*)?\b|"
     r"\bdustynv/[\w.-]+(?::[\w.-]+)?|-l4t-r\d\d\.\d"
 )
+#: a container started: docker/podman/nerdctl run, compose up
+_CONTAINER_RUN = re.compile(
+    r"\b(?:docker|podman|nerdctl)(?:\s+container)?\s+(?:run|create)\s|"
+    r"\bdocker[- ]compose\b[^\n]*\bup\b"
+)
+#: any way the log asks for a GPU: Docker's --gpus, the NVIDIA runtime, CDI devices,
+#: nvidia-docker, a compose device reservation or runtime, Apptainer's --nv
+_GPU_REQUEST = re.compile(
+    r"--gpus\b|--runtime[= ]+nvidia\b|nvidia\.com/gpu|\bnvidia-docker\b|"
+    r"NVIDIA_VISIBLE_DEVICES\s*[=:]\s*[\"']?(?!void\b|none\b)\w|"
+    r"\bruntime:\s*nvidia\b|\bdriver:\s*nvidia\b|capabilities:\s*\[?\s*[\"']?gpu|"
+    r"\bgpus:\s|\s--nv\b",
+    re.I,
+)
+_VOID_DEVICES = re.compile(r"NVIDIA_VISIBLE_DEVICES\s*[=:]\s*[\"']?(?:void|none)\b", re.I)
 _CONDA = re.compile(
     r"/(?:ana|mini|micro)conda\d?/|/mambaforge/|/miniforge\d?/|\\(?:ana|mini)conda\d?\\|"
     r"\bconda (?:install|activate|create|env)\b|\$CONDA_PREFIX|/envs/[\w.-]+/(?:lib|bin)"
@@ -212,7 +230,7 @@ _VERSIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "cuda",
         re.compile(
             r"(?:/usr/local/cuda-|\\CUDA\\v|\bCUDA[ -]?(?:[Tt]oolkit )?(?:version "
-            r")?|\bcuda_?)(?P<v>(?:[7-9]|1[0-3])\.\d)\b(?!\.\d+\.so)"
+            r"|detected: )?|\bcuda_?)(?P<v>(?:[7-9]|1[0-3])\.\d)\b(?!\.\d+\.so)"
         ),
     ),
     ("library_path", re.compile(r"LD_LIBRARY_PATH(?::|=)\s*['\"]?(?P<v>[^\s'\";]*/[^\s'\";]*)")),
@@ -253,7 +271,7 @@ _MODULE = re.compile(
 _GPU_NAME = re.compile(
     r"(?<![\w.-])(?P<v>(?:NVIDIA )?(?:"
     r"GeForce (?:GTX |RTX |GT |MX )?\d{3,4}(?: Ti| SUPER| Laptop GPU)*|"
-    r"(?:GTX|RTX|GT) ?\d{3,4}(?: Ti| SUPER)?|"
+    r"(?:GTX|RTX|GT) ?\d{3,4}M?(?: Ti| SUPER)?|"
     r"(?:Tesla |GRID )?[KMPVT]\d{1,3}[a-z]?(?:[- ](?:SXM\d?|PCIE|PCIe|\d+GB))*|"
     r"(?:RTX )?A\d{2,4}(?:[- ](?:SXM\d?|PCIE|PCIe|\d+GB))*|"
     r"[HBL]\d{2,3}[a-z]?(?: NVL| PCIe| SXM\d?| \d+GB(?: HBM\d)?)*|"
@@ -294,6 +312,7 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
     platform = _platform(lines)
     conda = _first(lines, _CONDA, "conda")
     l4t = _first(lines, _L4T_IMAGE, "l4t-image")
+    gpuless = _gpuless_run(lines)
     framework = _framework(lines, allowed)
     versions: dict[str, Clue] = {}
     for name, pattern in _VERSIONS:
@@ -340,6 +359,7 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
         cudnn_installed=installed,
         cuda_installed=cuda_installed,
         l4t_image=l4t,
+        gpuless_run=gpuless,
     )
 
 
@@ -388,6 +408,23 @@ def _all_values(
             if value and value not in found:
                 found[value] = Clue(value, line.number, _short(line.text, m.start()))
     return tuple(found.values())
+
+
+def _gpuless_run(lines: tuple[LogLine, ...]) -> Clue | None:
+    """The line that starts a container with no GPU: NVIDIA_VISIBLE_DEVICES=void, else a
+    run or compose command where nothing in the log asks for a GPU (a flag on a
+    continuation line counts, so the whole log is searched)."""
+    void = _first(lines, _VOID_DEVICES, "void")
+    if void is not None:
+        return void
+    if any(_GPU_REQUEST.search(line.text) for line in lines):
+        return None
+    run = _first(lines, _CONTAINER_RUN, "no-gpu-flag")
+    if run is None:
+        return None
+    # the command itself is the evidence: which image, which flags
+    text = next(line.text for line in lines if line.number == run.line).strip()
+    return Clue(run.value, run.line, text if len(text) <= 100 else text[:99] + "…")
 
 
 def _wheel_python(lines: tuple[LogLine, ...]) -> Clue | None:

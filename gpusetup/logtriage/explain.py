@@ -580,3 +580,48 @@ def context_sentence(family: str, facts: dict[str, str], ctx: Context, said: str
     if path and family in _LIBRARY_FAMILIES and path.value not in said:
         out.append(f"Library path in the log: {path.value} (line {path.line}).")
     return " ".join(out)
+
+
+_SM_NUMBER = re.compile(r"(?:sm|compute)_?\s?(\d{2,3})|^(\d{1,2})\.(\d)")
+
+
+def architecture_support(facts: dict[str, str], ctx: Context) -> tuple[str, str] | None:
+    """What the CUDA releases say of the architecture a build refused (nvcc's sm_86, PyTorch's
+    8.9): the first toolkit that compiles for it, or the last one that still did (facts.toml
+    [nvcc_first_cuda], [nvcc_last_cuda]), as (diagnosis sentence, fix sentence)."""
+    shown = facts.get("sm") or facts.get("cc") or ""
+    m = _SM_NUMBER.search(shown.strip())
+    if not m:
+        return None
+    number = m.group(1) or f"{m.group(2)}{m.group(3)}"
+    cc = f"{number[:-1]}.{number[-1]}"
+    tables: dict[str, Any] = catalogue().facts
+    first = tables.get("nvcc_first_cuda", {}).get(number)
+    last = tables.get("nvcc_last_cuda", {}).get(number)
+    toolkit = ctx.toolkit or ctx.versions.get("cuda")
+    in_log = f" The log's CUDA is {toolkit.value} (line {toolkit.line})." if toolkit else ""
+    arch_list = f'TORCH_CUDA_ARCH_LIST="{cc}"'
+    if last and toolkit and _release(toolkit.value) > _release(last):
+        return (
+            f"sm_{number} (compute capability {cc}) was dropped after CUDA {last}.{in_log}",
+            f"Build with CUDA {last} or older for this GPU, or leave sm_{number} out of the "
+            f"architecture list ({arch_list} only where the GPU has it).",
+        )
+    if first:
+        return (
+            f"sm_{number} (compute capability {cc}) needs CUDA {first} or newer.{in_log}",
+            f"Install CUDA {first} or newer (and put its bin first on PATH, CUDA_HOME at it), "
+            f"or build for what the toolkit knows: {arch_list} set to the GPU's capability "
+            "or lower (PyTorch extensions), CMAKE_CUDA_ARCHITECTURES, the -gencode flags.",
+        )
+    if last:
+        return (
+            f"sm_{number} (compute capability {cc}) is supported up to CUDA {last}.{in_log}",
+            f"Build with CUDA {last} or older for this GPU, or leave sm_{number} out of the "
+            "architecture list.",
+        )
+    return None
+
+
+def _release(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", text)[:2])

@@ -70,6 +70,12 @@ _ANY_CAUSE = {
     "vllm.failed-to-infer-device-type",
     "onnxruntime.create-provider-failed",
     "sdwebui.torch-cannot-use-gpu",
+    # the checks users paste (a device list, is_available()): any cause printed beside
+    # them is the reason
+    "tf.user.list-devices-empty",
+    "tf.user.cpu-device-only",
+    "torch.user.cuda-not-available",
+    "jax.user.cpu-devices-only",
 }
 #: symptoms about optional libraries: not the problem when anything else is wrong or the log
 #: shows a GPU that works
@@ -424,6 +430,12 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
     inside = ctx.platform is not None and ctx.platform.value in ("container", "kubernetes")
     if (m.entry.id in _NO_KERNEL_DRIVER or m.entry.id in _CONTAINER_ACCESS) and inside:
         return m, "container"
+    if ctx.gpuless_run is not None and (
+        family == "driver-missing" or m.entry.id in _NO_KERNEL_DRIVER | _NO_DEVICE | _NO_GPU_SEEN
+    ):
+        # a container started without asking for a GPU has no driver, device or libcuda
+        # in it: every "no driver" line inside is that container's
+        return m, "container"
     if m.entry.id in _NO_DRIVER_LIBRARY and inside and ctx.kernel_module is not None:
         # the host's kernel module shows through, its user-space library does not: the
         # container was started without the driver libraries
@@ -433,6 +445,9 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         # the host's CUDA, cuDNN and TensorRT (its CSV lists), so one missing there means the
         # container was not started with --runtime nvidia
         return m, "container"
+    if m.entry.id in _NO_DEVICE and _old_gpu(ctx) is not None:
+        # CUDA lists no device it cannot drive: a GPU the CUDA release dropped
+        return m, "compute-capability"
     if m.entry.id in _NO_DEVICE and ctx.platform and ctx.platform.value in ("wsl", "colab"):
         # WSL2 and hosted notebooks have no CUDA_VISIBLE_DEVICES of their own to blame: WSL's
         # GPU comes through the Windows driver (a Linux driver inside WSL, an old Windows
@@ -445,10 +460,10 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         # WSL2 has no Linux kernel module: "driver not loaded" there means a Linux driver's
         # library was found before WSL's own in /usr/lib/wsl/lib
         return m, "library-symlink"
-    if m.entry.id in ("tf.gpu.cannot-dlopen", "tf.user.no-gpu"):
+    if m.entry.id in _TF_NO_GPU:
         version = _tf_version(ctx)
         windows = ctx.platform is not None and ctx.platform.value == "windows"
-        if version and version >= (2, 11) and (windows or m.entry.id == "tf.user.no-gpu"):
+        if version and version >= (2, 11) and (windows or m.entry.id != "tf.gpu.cannot-dlopen"):
             return m, "cpu-only-build"
     return m, family
 
@@ -478,6 +493,96 @@ def _other_cudnn(m: Match, ctx: Context) -> bool:
 _NO_DEVICE = {"cuda.err.no-device", "ollama.no-nvidia-devices", "ggml.no-cuda-devices"}
 #: NVML's "driver not loaded": under WSL2 a Linux driver's library shadowing WSL's
 _WSL_SHADOWED = {"ollama.nvml-init.driver-not-loaded"}
+
+#: builds that refuse a GPU architecture: the CUDA releases that know it decide the fix
+_ARCH_BUILD = {"nvcc.unsupported-arch", "nvcc.arch-not-defined", "torch.cpp-extension.unknown-arch"}
+#: TensorFlow's "no GPU" lines that TF 2.11+ on native Windows explains (no GPU build there)
+_TF_NO_GPU = {
+    "tf.gpu.cannot-dlopen",
+    "tf.user.no-gpu",
+    "tf.user.list-devices-empty",
+    "tf.user.cpu-device-only",
+}
+
+
+@record
+class _OldGpu:
+    name: str
+    line: int
+    cc: str
+    architecture: str
+    last_cuda: str
+    last_driver_branch: int | None
+
+
+def _old_gpu(ctx: Context) -> _OldGpu | None:
+    """The GPU the log names when its architecture is one the log's CUDA (or, where the
+    log shows none, any current CUDA) no longer supports: Fermi, Kepler; Maxwell to Volta
+    only beside CUDA 13 (facts.toml [[legacy_gpu_names]], checks/data/architectures.toml)."""
+    if not ctx.gpus or not ctx.gpus[0].name:
+        return None
+    from gpusetup.knowledge import architecture_table, parse_cc
+
+    gpu = ctx.gpus[0]
+    cc = gpu.cc or next(
+        (
+            row["cc"]
+            for row in catalogue().facts.get("legacy_gpu_names", [])
+            if re.search(row["pattern"], gpu.name, re.I)
+        ),
+        None,
+    )
+    if not cc:
+        return None
+    try:
+        major, minor = parse_cc(cc)
+    except ValueError:
+        return None
+    table = architecture_table()
+    arch = table.for_compute_capability((major, minor)) or next(
+        (
+            a
+            for a in table.architectures
+            if any(c.startswith(f"{major}.") for c in a.compute_capabilities)
+        ),
+        None,
+    )
+    if arch is None or not arch.last_cuda_major or not arch.last_cuda:
+        return None
+    shown = ctx.toolkit or ctx.versions.get("cuda")
+    torch = ctx.versions.get("torch")
+    wheel = re.search(r"\+cu(\d{2,3})", torch.value) if torch else None
+    used = int(shown.value.split(".")[0]) if shown else int(wheel.group(1)[:-1]) if wheel else None
+    if used is None and arch.last_cuda_major > 11:
+        return None
+    if used is not None and used <= arch.last_cuda_major:
+        return None
+    return _OldGpu(gpu.name, gpu.line, cc, arch.name, arch.last_cuda, arch.last_driver_branch)
+
+
+def _old_gpu_words(old: _OldGpu) -> tuple[str, str]:
+    last = old.last_cuda.replace(".x", "")
+    branch = old.last_driver_branch
+    driver = f" (the last driver for it: branch R{branch})" if branch else ""
+    with_driver = f", with an R{branch} driver" if branch else ""
+    return (
+        f"{old.name} is a {old.architecture} GPU (compute capability {old.cc}): CUDA "
+        f"{old.last_cuda} is the last release that supports it{driver}, so a newer CUDA "
+        "runtime or a framework built for one lists no device.",
+        f"Run it with a stack built for CUDA {last} or older (a framework release built for "
+        f"that CUDA{with_driver}), or use a newer GPU (or the CPU): a working nvidia-smi "
+        "does not make the GPU usable by a newer CUDA.",
+    )
+
+
+#: "no GPU here" messages that a container started without a GPU explains
+_NO_GPU_SEEN = {
+    "tf.cuinit.failed",
+    "tf.cuinit.unknown-error-303",
+    "torch.no-cuda-gpus",
+    "nvidia-smi.no-devices",
+    "cuda.err.insufficient-driver",
+}
 #: families of a library the NVIDIA runtime on a Jetson mounts into an L4T container
 _L4T_MOUNTED = {"library-missing", "cudnn-missing"}
 #: the libraries it mounts from the host's JetPack (cuda.csv, cudnn.csv, tensorrt.csv)
@@ -631,6 +736,9 @@ def _item(
     words.extend(explain.decoded(entry, extra_family, facts, ctx, m.text, after))
     if family != entry.family or "support" in facts:
         words.append(_reread(entry, family, facts, ctx))
+    arch = explain.architecture_support(facts, ctx) if entry.id in _ARCH_BUILD else None
+    if arch:
+        words.append(arch[0])
     if root:
         words.append(explain.context_sentence(family, facts, ctx, " ".join(words)))
         words.append(explain.inferred(ctx, framework, platform))
@@ -649,6 +757,9 @@ def _item(
         fix = _fix_for(family, entry, facts, ctx, framework, platform) or fix
     if family == "library-missing" and (majors := explain.cuda_major_words(facts, ctx)):
         fix = f"{majors[1]} {fix}".strip()
+    if arch and entry.id.startswith("nvcc."):
+        # PyTorch's own list of architectures is the release's, not the toolkit's
+        fix = f"{arch[1]} {fix}"
     return Item(
         id=entry.id,
         family=family,
@@ -684,6 +795,26 @@ def _reread(entry: Entry, family: str, facts: dict[str, str], ctx: Context) -> s
     if inner is not None:
         other, own = inner
         return explain.fill(other.diagnosis, {**facts, **own})
+    if family == "compute-capability" and entry.id in _NO_DEVICE and (old := _old_gpu(ctx)):
+        return _old_gpu_words(old)[0]
+    if family == "container" and ctx.gpuless_run is not None:
+        run = ctx.gpuless_run
+        started = (
+            "sets NVIDIA_VISIBLE_DEVICES=void"
+            if run.value == "void"
+            else "starts the container without asking for a GPU"
+        )
+        flags = (
+            ""
+            if run.value == "void"
+            else " (no --gpus, --runtime=nvidia or --device nvidia.com/gpu anywhere in the log)"
+        )
+        return (
+            f"The log {started} (line {run.line}: {run.evidence}){flags}: the NVIDIA "
+            "Container Toolkit then mounts no GPU device and no driver library (libcuda.so.1, "
+            "nvidia-smi) into it, so inside it the driver looks missing; this line is that "
+            "symptom."
+        )
     if family == "container" and entry.family in _L4T_MOUNTED and ctx.l4t_image is not None:
         return (
             f"The log runs an L4T container ({ctx.l4t_image.evidence}, line "
@@ -721,6 +852,10 @@ def _fix_for(
         other, own = inner
         template = explain.fix_template(other, framework, platform, ctx.conda is not None)
         return explain.fill(template, {**facts, **own})
+    if family == "compute-capability" and entry.id in _NO_DEVICE and (old := _old_gpu(ctx)):
+        return _old_gpu_words(old)[1]
+    if family == "container" and ctx.gpuless_run is not None:
+        return _GPULESS_FIX
     if family == "container" and entry.family in _L4T_MOUNTED and ctx.l4t_image is not None:
         return _L4T_FIX
     dep = facts.get("dependency", "")
@@ -744,6 +879,14 @@ def _fix_for(
     return ""
 
 
+_GPULESS_FIX = (
+    "Install the NVIDIA Container Toolkit on the host (nvidia-container-toolkit, then sudo "
+    "nvidia-ctk runtime configure --runtime=docker and restart Docker) and start the "
+    "container with the GPUs: docker run --gpus all ... (Podman: --device "
+    "nvidia.com/gpu=all after nvidia-ctk cdi generate; Compose: deploy.resources."
+    "reservations.devices with driver: nvidia and capabilities: [gpu]); do not set "
+    "NVIDIA_VISIBLE_DEVICES=void. Check with docker run --rm --gpus all ubuntu nvidia-smi."
+)
 _L4T_FIX = (
     "Start the container with --runtime nvidia (docker run --runtime nvidia ..., or set "
     '"default-runtime": "nvidia" in /etc/docker/daemon.json for docker build, then restart '
