@@ -226,11 +226,11 @@ _deadline.run_guarded(run)
 """
 
 
-def test_an_interrupt_that_a_finalizer_swallows_still_ends_the_run():
-    """A signal can land while Python runs a finalizer or an import-lock callback, where
-    the exception it raises is printed and dropped; the run must end anyway."""
+def interrupt_script(script: str, signum: int) -> str:
+    """Run ``script`` (it prints "ready", then loops), send ``signum``; its stderr, once
+    it has ended as interrupted (128 + N, the one notice)."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", SWALLOWING_FINALIZER],
+        [sys.executable, "-c", script],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -240,12 +240,19 @@ def test_an_interrupt_that_a_finalizer_swallows_still_ends_the_run():
     try:
         assert proc.stdout.readline().strip() == "ready"
         time.sleep(0.2)
-        os.kill(proc.pid, signal.SIGTERM)
+        os.kill(proc.pid, signum)
         _, stderr = proc.communicate(timeout=20)
     finally:
         proc.kill()
-    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    assert proc.returncode == 128 + signum, stderr
     assert stderr.count("gpusetup: interrupted") == 1
+    return stderr
+
+
+def test_an_interrupt_that_a_finalizer_swallows_still_ends_the_run():
+    """A signal can land while Python runs a finalizer or an import-lock callback, where
+    the exception it raises is printed and dropped; the run must end anyway."""
+    stderr = interrupt_script(SWALLOWING_FINALIZER, signal.SIGTERM)
     # Python's "Exception ignored in ..." report of our own interrupt is not shown
     assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
 
@@ -274,23 +281,7 @@ def test_an_interrupt_that_python_wraps_in_another_error_still_ends_as_interrupt
     """A signal that lands while a class is created (an import, a dataclass's fields)
     raises inside ``__set_name__``, which Python turns into a RuntimeError: still an
     interrupt (128 + N, no 'internal error')."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", WRAPPING_CLASS_BODY],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=base_env(),
-        cwd=ROOT,
-    )
-    try:
-        assert proc.stdout.readline().strip() == "ready"
-        time.sleep(0.2)
-        os.kill(proc.pid, signal.SIGINT)
-        _, stderr = proc.communicate(timeout=20)
-    finally:
-        proc.kill()
-    assert proc.returncode == 128 + signal.SIGINT, stderr
-    assert stderr.count("gpusetup: interrupted") == 1
+    stderr = interrupt_script(WRAPPING_CLASS_BODY, signal.SIGINT)
     assert "Traceback" not in stderr and "RuntimeError" not in stderr, stderr
 
 
