@@ -77,11 +77,11 @@ _ANY_CAUSE = {
     "torch.user.cuda-not-available",
     "jax.user.cpu-devices-only",
 }
-#: symptoms about optional libraries: not the problem when anything else is wrong or the log
-#: shows a GPU that works
+#: symptoms about optional libraries: the problem only where the log shows them used (the
+#: lines of _OPTIONAL_USED) and nothing else is wrong
 _OPTIONAL = {"tf.dso.dlopen-failed.tensorrt"}
-#: benign lines that show a GPU at work
-_GPU_WORKS = {"tf.benign.device-created", "tf.benign.xla-service"}
+#: lines that show a program using an optional library: TF-TRT needs TensorRT
+_OPTIONAL_USED = {"tf.tftrt.in-use"}
 #: causes that another cause in the same log explains: TensorFlow's CUDA diagnostics say
 #: why cuInit failed, so the error cuInit returned is their consequence
 _CAUSE_EXPLAINS = {
@@ -110,17 +110,6 @@ _CAUSE_EXPLAINS = {
     **{
         stub: {"cuda.err.insufficient-driver"}
         for stub in ("loader.stub-libcuda-path", "loader.stubs-on-library-path")
-    },
-    # before CUDA 11 the runtime answers 35 ("driver version is insufficient") when there is
-    # no driver at all: beside evidence of none, 35 is that missing driver
-    **{
-        missing: {"cuda.err.insufficient-driver"}
-        for missing in (
-            "shell.no-nvidia-smi",
-            "shell.proc-driver-nvidia-missing",
-            "torch.no-driver",
-            "tf.cuda-diagnostics.kernel-driver-not-running",
-        )
     },
     # a GPU in an error state is "busy or unavailable" to CUDA until it is reset
     **{
@@ -198,8 +187,8 @@ def judge(scan: Scan) -> Triage:
     near = {line.number: line.text for line in scan.context}
     item = partial(_item, near=near)
     live = [(m, fam) for m, fam in matches if m.entry.role != "benign" and fam != "healthy"]
-    works = any(m.entry.id in _GPU_WORKS for m, _ in matches)
-    if works or any(m.entry.id not in _OPTIONAL for m, _ in live):
+    used = any(m.entry.id in _OPTIONAL_USED for m, _ in matches)
+    if not used or any(m.entry.id not in _OPTIONAL for m, _ in live):
         optional = [(m, fam) for m, fam in live if m.entry.id in _OPTIONAL]
         live = [(m, fam) for m, fam in live if m.entry.id not in _OPTIONAL]
     else:
@@ -618,9 +607,6 @@ _NO_KERNEL_DRIVER = {
     "tf.cuda-diagnostics.kernel-driver-not-running",
     "loader.shared-object-missing.libcuda",
     "cuda.err.compat-not-supported",
-    # no /dev/nvidia0 inside a container: the runtime passed no GPU in
-    "nvidia.device-file.missing",
-    "shell.proc-driver-nvidia-missing",
 }
 
 
@@ -813,13 +799,6 @@ def _reread(entry: Entry, family: str, facts: dict[str, str], ctx: Context) -> s
         return _old_gpu_words(old)[0]
     if family == "container" and ctx.gpuless_run is not None:
         run = ctx.gpuless_run
-        if run.value == "no-nv-flag":
-            return (
-                f"The log starts an Apptainer/Singularity container without --nv (line "
-                f"{run.line}: {run.evidence}): only --nv (or --nvccli) binds the host's driver "
-                "libraries (libcuda.so.1, libnvidia-ml.so.1), nvidia-smi and /dev/nvidia* into "
-                "it, so inside it the driver looks missing; this line is that symptom."
-            )
         started = (
             "sets NVIDIA_VISIBLE_DEVICES=void"
             if run.value == "void"
@@ -876,7 +855,7 @@ def _fix_for(
     if family == "compute-capability" and entry.id in _NO_DEVICE and (old := _old_gpu(ctx)):
         return _old_gpu_words(old)[1]
     if family == "container" and ctx.gpuless_run is not None:
-        return _APPTAINER_FIX if ctx.gpuless_run.value == "no-nv-flag" else _GPULESS_FIX
+        return _GPULESS_FIX
     if family == "container" and entry.family in _L4T_MOUNTED and ctx.l4t_image is not None:
         return _L4T_FIX
     dep = facts.get("dependency", "")
@@ -907,13 +886,6 @@ _GPULESS_FIX = (
     "nvidia.com/gpu=all after nvidia-ctk cdi generate; Compose: deploy.resources."
     "reservations.devices with driver: nvidia and capabilities: [gpu]); do not set "
     "NVIDIA_VISIBLE_DEVICES=void. Check with docker run --rm --gpus all ubuntu nvidia-smi."
-)
-_APPTAINER_FIX = (
-    "Add --nv to the command (singularity exec --nv image.sif ..., apptainer run --nv ...; "
-    "--nvccli uses nvidia-container-cli instead), or export SINGULARITY_NV=1 / APPTAINER_NV=1 "
-    'for batch jobs; on the host nvidia-smi must work ("Could not find any nv files" means '
-    "the host itself has no driver libraries). Check with singularity exec --nv image.sif "
-    "nvidia-smi."
 )
 _L4T_FIX = (
     "Start the container with --runtime nvidia (docker run --runtime nvidia ..., or set "
