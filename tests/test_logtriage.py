@@ -226,12 +226,14 @@ TRT = (
 )
 
 
-def test_tensorrt_alone_is_the_missing_library_and_beside_anything_else_not_the_problem() -> None:
-    alone = triage_text(TRT).root_causes
-    assert [(i.id, i.family) for i in alone] == [
-        ("tf.dso.dlopen-failed.tensorrt", "library-missing")
-    ]
-    assert alone[0].fix.startswith("Nothing to do unless the program uses TF-TRT")
+def test_tensorrt_is_the_problem_only_where_the_log_shows_tf_trt_used() -> None:
+    # every TF 2.1-2.15 start-up without TensorRT warns about libnvinfer: alone, or beside a
+    # GPU that works, it is not the problem
+    assert triage_text(TRT).root_causes == ()
+    assert (
+        next(i for i in triage_text(TRT).items if i.id == "tf.dso.dlopen-failed.tensorrt").role
+        == "benign"
+    )
     works = (
         "I tensorflow/core/common_runtime/gpu/gpu_device.cc:1418] Created TensorFlow device "
         "(/job:localhost/replica:0/task:0/device:GPU:0 with 3469 MB memory) -> physical GPU "
@@ -239,8 +241,16 @@ def test_tensorrt_alone_is_the_missing_library_and_beside_anything_else_not_the_
         "capability: 8.6)\n"
     )
     assert triage_text(TRT + works).root_causes == ()
+    # a TF-TRT conversion needs it
+    used = "from tensorflow.python.compiler.tensorrt import trt_convert as trt\n"
+    for log in (used + TRT, TRT + works + used):
+        roots = triage_text(log).root_causes
+        assert [(i.id, i.family) for i in roots] == [
+            ("tf.dso.dlopen-failed.tensorrt", "library-missing")
+        ]
+        assert roots[0].fix.startswith("Nothing to do unless the program uses TF-TRT")
     oom = "RuntimeError: CUDA error: out of memory\n"
-    result = triage_text(TRT + oom)
+    result = triage_text(used + TRT + oom)
     assert [i.id for i in result.root_causes] == ["cuda.err.out-of-memory"]
     assert next(i for i in result.items if i.id == "tf.dso.dlopen-failed.tensorrt").role == "benign"
 

@@ -77,11 +77,11 @@ _ANY_CAUSE = {
     "torch.user.cuda-not-available",
     "jax.user.cpu-devices-only",
 }
-#: symptoms about optional libraries: not the problem when anything else is wrong or the log
-#: shows a GPU that works
+#: symptoms about optional libraries: the problem only where the log shows them used (the
+#: lines of _OPTIONAL_USED) and nothing else is wrong
 _OPTIONAL = {"tf.dso.dlopen-failed.tensorrt"}
-#: benign lines that show a GPU at work
-_GPU_WORKS = {"tf.benign.device-created", "tf.benign.xla-service"}
+#: lines that show a program using an optional library: TF-TRT needs TensorRT
+_OPTIONAL_USED = {"tf.tftrt.in-use"}
 #: causes that another cause in the same log explains: TensorFlow's CUDA diagnostics say
 #: why cuInit failed, so the error cuInit returned is their consequence
 _CAUSE_EXPLAINS = {
@@ -187,8 +187,8 @@ def judge(scan: Scan) -> Triage:
     near = {line.number: line.text for line in scan.context}
     item = partial(_item, near=near)
     live = [(m, fam) for m, fam in matches if m.entry.role != "benign" and fam != "healthy"]
-    works = any(m.entry.id in _GPU_WORKS for m, _ in matches)
-    if works or any(m.entry.id not in _OPTIONAL for m, _ in live):
+    used = any(m.entry.id in _OPTIONAL_USED for m, _ in matches)
+    if not used or any(m.entry.id not in _OPTIONAL for m, _ in live):
         optional = [(m, fam) for m, fam in live if m.entry.id in _OPTIONAL]
         live = [(m, fam) for m, fam in live if m.entry.id not in _OPTIONAL]
     else:
