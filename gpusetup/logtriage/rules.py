@@ -86,6 +86,7 @@ _GPU_WORKS = {"tf.benign.device-created", "tf.benign.xla-service"}
 #: why cuInit failed, so the error cuInit returned is their consequence
 _CAUSE_EXPLAINS = {
     "tf.cuda-diagnostics.kernel-driver-not-running": {
+        "cuda.err.insufficient-driver",
         "cuda.err.no-device",
         "cuda.err.unknown",
         "tf.cuinit.unknown-error-303",
@@ -119,7 +120,6 @@ _CAUSE_EXPLAINS = {
             "shell.no-nvidia-smi",
             "shell.proc-driver-nvidia-missing",
             "torch.no-driver",
-            "tf.cuda-diagnostics.kernel-driver-not-running",
         )
     },
     # a GPU in an error state is "busy or unavailable" to CUDA until it is reset
@@ -911,7 +911,7 @@ _GPULESS_FIX = (
 _APPTAINER_FIX = (
     "Add --nv to the command (singularity exec --nv image.sif ..., apptainer run --nv ...; "
     "--nvccli uses nvidia-container-cli instead), or export SINGULARITY_NV=1 / APPTAINER_NV=1 "
-    "for batch jobs; on the host nvidia-smi must work (\"Could not find any nv files\" means "
+    'for batch jobs; on the host nvidia-smi must work ("Could not find any nv files" means '
     "the host itself has no driver libraries). Check with singularity exec --nv image.sif "
     "nvidia-smi."
 )
