@@ -1405,3 +1405,45 @@ def test_a_framework_check_that_shows_no_gpu_is_read_through_the_cause_beside_it
     # the ONNX Runtime CPU package's list, unless its CUDA provider failed to load
     family, _, _ = _first(">>> ort.get_available_providers()\n['CPUExecutionProvider']\n")
     assert family == "cpu-only-build"
+
+
+def _first_root(text: str) -> tuple[str, str]:
+    root = triage_text(text).root_causes[0]
+    return root.family, root.id
+
+
+def test_apptainer_without_nv_is_the_containers() -> None:
+    log = (
+        '$ singularity exec tf.sif python -c "import tensorflow"\n'
+        "W tensorflow/stream_executor/platform/default/dso_loader.cc:60] Could not load dynamic "
+        "library 'libcuda.so.1'; dlerror: libcuda.so.1: cannot open shared object file: No such "
+        "file or directory\n"
+    )
+    root = triage_text(log).root_causes[0]
+    assert root.family == "container" and "--nv" in root.fix
+    assert _first_root(log.replace("exec tf.sif", "exec --nv tf.sif"))[0] == "driver-missing"
+
+
+def test_error_35_beside_no_driver_is_the_missing_driver() -> None:
+    log = (
+        "cudaGetDeviceCount returned 35\n"
+        "-> CUDA driver version is insufficient for CUDA runtime version\n"
+        "bash: nvidia-smi: command not found\n"
+    )
+    roots = triage_text(log).root_causes
+    assert [r.family for r in roots] == ["driver-missing"]
+
+
+def test_unraid_quoted_visible_devices_is_a_gpu_request() -> None:
+    run = "docker run -d --runtime=nvidia -e 'NVIDIA_VISIBLE_DEVICES'='{}' img\n"
+    fail = "RuntimeError: No CUDA GPUs are available\n"
+    assert _first_root(run.format("void") + fail)[0] == "container"
+    assert _first_root(run.format("all") + fail)[0] != "container"
+
+
+def test_dev_nvidia_permission_and_missing_node() -> None:
+    denied = "NVIDIA: could not open the device file /dev/nvidiactl (Permission denied).\n"
+    assert _first_root(denied) == ("permission", "nvidia.device-file.open-denied")
+    missing = "NVIDIA: could not open the device file /dev/nvidia0 (No such file or directory).\n"
+    assert _first_root(missing)[0] == "kernel-module"
+    assert _first_root("docker run --rm img\n" + missing)[0] == "container"

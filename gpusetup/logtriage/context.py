@@ -71,7 +71,8 @@ class Context:
     #: an L4T container image the log names (nvcr.io/nvidia/l4t-*, jetson-containers' tags)
     l4t_image: Clue | None = None
     #: a container the log starts without asking for a GPU (docker/podman run, compose up
-    #: with no GPU flag anywhere in the log), or NVIDIA_VISIBLE_DEVICES=void
+    #: with no GPU flag anywhere in the log; value no-nv-flag: Apptainer/Singularity without
+    #: --nv), or NVIDIA_VISIBLE_DEVICES=void
     gpuless_run: Clue | None = None
 
 
@@ -136,21 +137,23 @@ _L4T_IMAGE = re.compile(
     r"\bl4t-(?:base|ml|pytorch|tensorflow|cuda|jetpack)(?::r?\d[\w.-]*)?\b|"
     r"\bdustynv/[\w.-]+(?::[\w.-]+)?|-l4t-r\d\d\.\d"
 )
-#: a container started: docker/podman/nerdctl run, compose up
+#: a container started: docker/podman/nerdctl run, compose up, Apptainer/Singularity's
+#: exec/run/shell (which mount the GPU only with --nv)
 _CONTAINER_RUN = re.compile(
     r"\b(?:docker|podman|nerdctl)(?:\s+container)?\s+(?:run|create)\s|"
-    r"\bdocker[- ]compose\b[^\n]*\bup\b"
+    r"\bdocker[- ]compose\b[^\n]*\bup\b|"
+    r"\b(?P<apptainer>singularity|apptainer)(?:\s+-\w+)*\s+(?:exec|run|shell|instance\s+start)\s"
 )
 #: any way the log asks for a GPU: Docker's --gpus, the NVIDIA runtime, CDI devices,
 #: nvidia-docker, a compose device reservation or runtime, Apptainer's --nv
 _GPU_REQUEST = re.compile(
     r"--gpus\b|--runtime[= ]+nvidia\b|nvidia\.com/gpu|\bnvidia-docker\b|"
-    r"NVIDIA_VISIBLE_DEVICES\s*[=:]\s*[\"']?(?!void\b|none\b)\w|"
+    r"NVIDIA_VISIBLE_DEVICES[\"']?\s*[=:]\s*[\"']?(?!void\b|none\b)\w|"
     r"\bruntime:\s*nvidia\b|\bdriver:\s*nvidia\b|capabilities:\s*\[?\s*[\"']?gpu|"
-    r"\bgpus:\s|\s--nv\b",
+    r"\bgpus:\s|\s--nv(?:ccli)?\b",
     re.I,
 )
-_VOID_DEVICES = re.compile(r"NVIDIA_VISIBLE_DEVICES\s*[=:]\s*[\"']?(?:void|none)\b", re.I)
+_VOID_DEVICES = re.compile(r"NVIDIA_VISIBLE_DEVICES[\"']?\s*[=:]\s*[\"']?(?:void|none)\b", re.I)
 _CONDA = re.compile(
     r"/(?:ana|mini|micro)conda\d?/|/mambaforge/|/miniforge\d?/|\\(?:ana|mini)conda\d?\\|"
     r"\bconda (?:install|activate|create|env)\b|\$CONDA_PREFIX|/envs/[\w.-]+/(?:lib|bin)"
@@ -422,8 +425,12 @@ def _gpuless_run(lines: tuple[LogLine, ...]) -> Clue | None:
     run = _first(lines, _CONTAINER_RUN, "no-gpu-flag")
     if run is None:
         return None
+    text = next(line.text for line in lines if line.number == run.line)
+    m = _CONTAINER_RUN.search(text)
+    if m is not None and m["apptainer"]:
+        run = Clue("no-nv-flag", run.line, run.evidence)
     # the command itself is the evidence: which image, which flags
-    text = next(line.text for line in lines if line.number == run.line).strip()
+    text = text.strip()
     return Clue(run.value, run.line, text if len(text) <= 100 else text[:99] + "…")
 
 

@@ -86,6 +86,7 @@ _OPTIONAL_USED = {"tf.tftrt.in-use"}
 #: why cuInit failed, so the error cuInit returned is their consequence
 _CAUSE_EXPLAINS = {
     "tf.cuda-diagnostics.kernel-driver-not-running": {
+        "cuda.err.insufficient-driver",
         "cuda.err.no-device",
         "cuda.err.unknown",
         "tf.cuinit.unknown-error-303",
@@ -110,6 +111,16 @@ _CAUSE_EXPLAINS = {
     **{
         stub: {"cuda.err.insufficient-driver"}
         for stub in ("loader.stub-libcuda-path", "loader.stubs-on-library-path")
+    },
+    # before CUDA 11 the runtime answers 35 ("driver version is insufficient") when there is
+    # no driver at all: beside evidence of none, 35 is that missing driver
+    **{
+        missing: {"cuda.err.insufficient-driver"}
+        for missing in (
+            "shell.no-nvidia-smi",
+            "shell.proc-driver-nvidia-missing",
+            "torch.no-driver",
+        )
     },
     # a GPU in an error state is "busy or unavailable" to CUDA until it is reset
     **{
@@ -607,6 +618,9 @@ _NO_KERNEL_DRIVER = {
     "tf.cuda-diagnostics.kernel-driver-not-running",
     "loader.shared-object-missing.libcuda",
     "cuda.err.compat-not-supported",
+    # no /dev/nvidia0 inside a container: the runtime passed no GPU in
+    "nvidia.device-file.missing",
+    "shell.proc-driver-nvidia-missing",
 }
 
 
@@ -799,6 +813,13 @@ def _reread(entry: Entry, family: str, facts: dict[str, str], ctx: Context) -> s
         return _old_gpu_words(old)[0]
     if family == "container" and ctx.gpuless_run is not None:
         run = ctx.gpuless_run
+        if run.value == "no-nv-flag":
+            return (
+                f"The log starts an Apptainer/Singularity container without --nv (line "
+                f"{run.line}: {run.evidence}): only --nv (or --nvccli) binds the host's driver "
+                "libraries (libcuda.so.1, libnvidia-ml.so.1), nvidia-smi and /dev/nvidia* into "
+                "it, so inside it the driver looks missing; this line is that symptom."
+            )
         started = (
             "sets NVIDIA_VISIBLE_DEVICES=void"
             if run.value == "void"
@@ -855,7 +876,7 @@ def _fix_for(
     if family == "compute-capability" and entry.id in _NO_DEVICE and (old := _old_gpu(ctx)):
         return _old_gpu_words(old)[1]
     if family == "container" and ctx.gpuless_run is not None:
-        return _GPULESS_FIX
+        return _APPTAINER_FIX if ctx.gpuless_run.value == "no-nv-flag" else _GPULESS_FIX
     if family == "container" and entry.family in _L4T_MOUNTED and ctx.l4t_image is not None:
         return _L4T_FIX
     dep = facts.get("dependency", "")
@@ -886,6 +907,13 @@ _GPULESS_FIX = (
     "nvidia.com/gpu=all after nvidia-ctk cdi generate; Compose: deploy.resources."
     "reservations.devices with driver: nvidia and capabilities: [gpu]); do not set "
     "NVIDIA_VISIBLE_DEVICES=void. Check with docker run --rm --gpus all ubuntu nvidia-smi."
+)
+_APPTAINER_FIX = (
+    "Add --nv to the command (singularity exec --nv image.sif ..., apptainer run --nv ...; "
+    "--nvccli uses nvidia-container-cli instead), or export SINGULARITY_NV=1 / APPTAINER_NV=1 "
+    'for batch jobs; on the host nvidia-smi must work ("Could not find any nv files" means '
+    "the host itself has no driver libraries). Check with singularity exec --nv image.sif "
+    "nvidia-smi."
 )
 _L4T_FIX = (
     "Start the container with --runtime nvidia (docker run --runtime nvidia ..., or set "
