@@ -428,15 +428,15 @@ def find_uncached(root: Path, conf, cache) -> dict[str, list[str]]:
                 dir_ids[path] = None
         return dir_ids[path]
 
+    here = root == HOST
     cached: set[tuple[int, int]] = set()
-    cached_names: set[tuple[str, tuple[int, int] | None]] = set()
     for e in cache:
         try:
-            st = os.stat(host_path(root, e.path))
+            st = os.stat(e.path if here else host_path(root, e.path))
         except OSError:
             continue
         cached.add((st.st_dev, st.st_ino))
-        cached_names.add((e.soname, dir_id(os.path.dirname(e.path))))
+    cached_names: set[tuple[str, tuple[int, int] | None]] | None = None  # when first needed
     uncached: dict[str, list[str]] = {}
     for d in conf.directories:
         host_dir = str(under(root, d.path))
@@ -444,9 +444,10 @@ def find_uncached(root: Path, conf, cache) -> dict[str, list[str]]:
         if ident is None:
             continue
         try:
-            entries = sorted(os.scandir(host_path(root, host_dir)), key=lambda e: e.name)
+            entries = list(os.scandir(host_dir if here else host_path(root, host_dir)))
         except OSError:
             continue
+        found: list[tuple[str, str]] = []
         for entry in entries:
             if not _LIBRARY_NAME.match(entry.name) or not entry.is_file(follow_symlinks=False):
                 continue
@@ -456,12 +457,15 @@ def find_uncached(root: Path, conf, cache) -> dict[str, list[str]]:
             if elf.elf_class is None or elf.error:
                 continue
             soname = elf.soname or entry.name
+            if cached_names is None:
+                cached_names = {(e.soname, dir_id(os.path.dirname(e.path))) for e in cache}
             # another file in the directory provides the cached soname (alternatives)
             if (soname, ident) in cached_names:
                 continue
-            uncached.setdefault(host_dir, []).append(
-                entry.name if soname == entry.name else f"{entry.name} (soname {soname})"
-            )
+            shown = entry.name if soname == entry.name else f"{entry.name} (soname {soname})"
+            found.append((entry.name, shown))
+        if found:  # in name order (only what is listed is sorted, not the directory)
+            uncached.setdefault(host_dir, []).extend(shown for _, shown in sorted(found))
     return uncached
 
 
@@ -667,6 +671,7 @@ def probe_libraries(
     ``ptxas --version`` run where no file tells its release: both only where they can matter);
     the cache and its configuration; with ``confirm``, the real loader's answers."""
     deadline = time.monotonic() + budget_s
+    exe = os.path.realpath(sys.executable)
     # the toolchain's versions may need `ptxas --version` (a child): asked first, in the
     # background, so the child runs while the search below works
     pip_dirs, pip_files = pip_library_owners() if root == Path("/") else ({}, {})
@@ -680,7 +685,6 @@ def probe_libraries(
     major = target_cuda_major(requirements)
     requirements += [extra_requirement(s, major) for s in extra if s not in known]
 
-    exe = os.path.realpath(sys.executable)
     interp_elf = read_elf(exe)
     interpreter = LinkingObject(
         exe, expand_origin(interp_elf.rpath, exe), expand_origin(interp_elf.runpath, exe)
@@ -749,6 +753,7 @@ def probe_libraries(
     writable = [d for d in ld_path if _world_writable(d)]
     writable += [f"{d.path} ({d.source})" for d in conf.directories if d.world_writable]
 
+    needed = _needed_names(recorder)
     cudnn_dirs = sorted({os.path.dirname(c.path) for c in copies.get("libcudnn.so", [])})
     headers = find_cudnn_headers(cudnn_dirs, root, environ)
     loader = None
@@ -771,11 +776,7 @@ def probe_libraries(
         ld_library_path=ld_path,
         system_dirs=model.system_dirs,
         cache_file=cache_file,
-        cache=[
-            e
-            for e in cache
-            if library_stem(e.soname) in stems or e.soname in _needed_names(recorder)
-        ],
+        cache=[e for e in cache if library_stem(e.soname) in stems or e.soname in needed],
         cache_error=cache_error,
         ld_so_conf=conf,
         files=recorder.files,
