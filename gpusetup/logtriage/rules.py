@@ -506,7 +506,12 @@ _NO_DEVICE = {"cuda.err.no-device", "ollama.no-nvidia-devices", "ggml.no-cuda-de
 _WSL_SHADOWED = {"ollama.nvml-init.driver-not-loaded"}
 
 #: builds that refuse a GPU architecture: the CUDA releases that know it decide the fix
-_ARCH_BUILD = {"nvcc.unsupported-arch", "nvcc.arch-not-defined", "torch.cpp-extension.unknown-arch"}
+_ARCH_BUILD = {
+    "nvcc.unsupported-arch",
+    "nvcc.arch-not-defined",
+    "ptxas.gpu-name-not-defined",
+    "torch.cpp-extension.unknown-arch",
+}
 #: TensorFlow's "no GPU" lines that TF 2.11+ on native Windows explains (no GPU build there)
 _TF_NO_GPU = {
     "tf.gpu.cannot-dlopen",
@@ -771,7 +776,7 @@ def _item(
         fix = _fix_for(family, entry, facts, ctx, framework, platform) or fix
     if family == "library-missing" and (majors := explain.cuda_major_words(facts, ctx)):
         fix = f"{majors[1]} {fix}".strip()
-    if arch and entry.id.startswith("nvcc."):
+    if arch and entry.id.startswith(("nvcc.", "ptxas.")):
         # PyTorch's own list of architectures is the release's, not the toolkit's
         fix = f"{arch[1]} {fix}"
     return Item(
