@@ -1447,3 +1447,104 @@ def test_dev_nvidia_permission_and_missing_node() -> None:
     missing = "NVIDIA: could not open the device file /dev/nvidia0 (No such file or directory).\n"
     assert _first_root(missing)[0] == "kernel-module"
     assert _first_root("docker run --rm img\n" + missing)[0] == "container"
+
+
+def test_application_compute_capability_minimums() -> None:
+    lines = [
+        # https://github.com/iperov/DeepFaceLab/issues/264
+        "No CUDA device found with minimum required compute capability 3.5",
+        # https://github.com/alicevision/Meshroom/issues/260
+        "This program needs a CUDA-Enabled GPU (with at least compute capablility 2.0).",
+        # https://github.com/bkainz/fetalReconstruction/issues/25
+        "ERROR: no suitable devices with compute capability > 3.0 found that are available. "
+        "exiting",
+        # https://github.com/tambetm/simple_dqn/issues/50
+        "RuntimeError: Device 0 does not have CUDA compute capability 3.0 or greater",
+    ]
+    for line in lines:
+        root = triage_text(line + "\n").root_causes[0]
+        assert (root.family, root.id) == ("compute-capability", "app.min-compute-capability")
+    assert "3.5 or newer" in triage_text(lines[0] + "\n").root_causes[0].diagnosis
+    # TensorFlow's own device line is not a minimum
+    created = (
+        "Created device /job:localhost/replica:0/task:0/device:GPU:0 with 3469 MB memory -> "
+        "device: 0, name: NVIDIA GeForce RTX 3060, pci bus id: 0000:01:00.0, "
+        "compute capability: 8.6\n"
+    )
+    assert all(r.family != "compute-capability" for r in triage_text(created).root_causes)
+
+
+def test_ptxas_unknown_gpu_name_names_the_first_cuda_that_knows_it() -> None:
+    # https://github.com/tensorflow/serving/issues/1821
+    tf = (
+        "2021-02-27 01:33:51.779607: W external/org_tensorflow/tensorflow/stream_executor/gpu/"
+        "asm_compiler.cc:235] Your CUDA software stack is old. We fallback to the NVIDIA driver "
+        "for some compilation. Update your CUDA version to get the best performance. The ptxas "
+        "error was: ptxas fatal   : Value 'sm_86' is not defined for option 'gpu-name'\n"
+    )
+    root = triage_text(tf).root_causes[0]
+    assert (root.family, root.id) == ("toolchain", "ptxas.gpu-name-not-defined")
+    assert "CUDA 11.1 or newer" in root.diagnosis and root.fix.startswith("Install CUDA 11.1")
+    # https://github.com/triton-lang/triton/issues/8539
+    triton = "ptxas fatal   : Value 'sm_121a' is not defined for option 'gpu-name'\n"
+    assert _first_root(triton) == ("toolchain", "ptxas.gpu-name-not-defined")
+
+
+def test_every_shells_not_found_for_nvidia_smi_and_nvcc() -> None:
+    for line in (
+        "sh: 1: nvidia-smi: not found",  # dash
+        "sh: nvidia-smi: not found",  # busybox ash
+        "/bin/sh: nvidia-smi: command not found",
+        "fish: Unknown command: nvidia-smi",
+    ):
+        assert _first_root(line + "\n") == ("driver-missing", "shell.no-nvidia-smi")
+        # a container started without --gpus explains it
+        assert _first_root("$ docker run --rm -it img bash\n" + line + "\n")[0] == "container"
+    for line in ("/bin/sh: 1: nvcc: not found", "fish: Unknown command: nvcc"):
+        assert _first_root(line + "\n") == ("toolchain", "shell.no-nvcc")
+    assert not triage_text("fish: Unknown command: nvidia-smi-helper\n").root_causes
+
+
+def test_stubs_directory_printed_alone_is_the_stub_library() -> None:
+    for log in (
+        "$ echo $LD_LIBRARY_PATH\n/usr/local/cuda/lib64/stubs:/usr/local/cuda/lib64\n",
+        "$ printenv LD_LIBRARY_PATH\n/usr/lib:/usr/local/cuda/targets/x86_64-linux/lib/stubs\n",
+        "LD_LIBRARY_PATH=/usr/local/cuda/targets/sbsa-linux/lib/stubs:/usr/lib\n",
+    ):
+        assert _first_root(log)[0] == "stub-library"
+    # the linker's path may hold the stubs
+    for log in (
+        "LIBRARY_PATH=/usr/local/cuda/lib64/stubs\n",
+        "LD_LIBRARY_PATH=/usr/local/cuda/lib64 LIBRARY_PATH=/usr/local/cuda/lib64/stubs\n",
+        "$ echo $LIBRARY_PATH\n/usr/local/cuda/lib64/stubs\n",
+    ):
+        assert not triage_text(log).root_causes
+
+
+def test_tensorflow_library_loads_retyped_keep_the_sonames_family() -> None:
+    runtime = ("library-missing", "tf.dso.retyped")
+    cases = {
+        # https://github.com/floydhub/dl-docker/issues/27 (the issue's title)
+        "Couldn't open CUDA library libcuda.so.1.": ("driver-missing", "tf.dso.retyped.libcuda"),
+        # https://github.com/volotat/DiffMorph/issues/19
+        "\"Could not load dynamic library 'cudart64_110.dll'\"": runtime,
+        # https://github.com/neardws/Game-Theoretic-Deep-Reinforcement-Learning/issues/9
+        "# Could not load dynamic library 'libcudart.so.11.0": runtime,
+        "cannot open dynamic library cudnn64_8.dll": ("cudnn-missing", "tf.dso.retyped.cudnn"),
+        "Cannot opened dynamic library 'libcublas.so.10'": runtime,
+    }
+    for line, want in cases.items():
+        assert _first_root(line + "\n") == want, line
+    # the canonical forms stay with their own entries
+    canonical = (
+        "W tensorflow/stream_executor/platform/default/dso_loader.cc:64] Could not load dynamic "
+        "library 'libcudnn.so.8'; dlerror: libcudnn.so.8: cannot open shared object file: No such "
+        "file or directory\n"
+    )
+    assert _first_root(canonical) == ("cudnn-missing", "tf.dso.dlopen-failed.cudnn")
+    old = (
+        "I tensorflow/stream_executor/dso_loader.cc:105] Couldn't open CUDA library libcuda.so.1. "
+        "LD_LIBRARY_PATH: /usr/local/cuda/lib64:/usr/local/cuda/extras/CUPTI/lib64:\n"
+    )
+    assert _first_root(old) == ("driver-missing", "tf.dso.couldnt-open.libcuda")
+    assert not triage_text("successfully opened dynamic library libcudart.so.11.0\n").root_causes
