@@ -120,6 +120,10 @@ def cudnn_version_of(number: str) -> str | None:
     return f"{major}.{rest // 100}.{rest % 100}"
 
 
+#: a cuDNN library or DLL name with its major: libcudnn_ops.so.9, cudnn64_8.dll
+CUDNN_NAME = re.compile(r"cudnn\w*?(?:64_|\.so\.)(\d+)", re.I)
+
+
 def cudnn_major_of(name: str) -> str | None:
     """The cuDNN major a library or DLL name belongs to (facts.toml [cudnn_sublibraries])."""
     table = catalogue().facts.get("cudnn_sublibraries", {})
@@ -130,7 +134,7 @@ def cudnn_major_of(name: str) -> str | None:
         major = key.rsplit("_", 1)[-1]
         if any(base == n or base.startswith(n + ".") for n in names):
             return major
-    m = re.search(r"cudnn[\w]*?(?:64_|\.so\.)(\d+)", base)
+    m = CUDNN_NAME.search(base)
     return m.group(1) if m else None
 
 

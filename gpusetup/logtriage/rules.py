@@ -479,9 +479,6 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
     return m, family
 
 
-_CUDNN_NAME = re.compile(r"cudnn\w*?(?:64_|\.so\.)(\d+)", re.I)
-
-
 def wanted_cudnn(facts: dict[str, str], text: str = "") -> str | None:
     """The cuDNN major a load failure asks for: its library's, else the first cuDNN name
     in the line."""
@@ -489,7 +486,7 @@ def wanted_cudnn(facts: dict[str, str], text: str = "") -> str | None:
         name = facts.get(key, "")
         if "cudnn" in name.lower() and (major := explain.cudnn_major_of(name)):
             return major
-    found = _CUDNN_NAME.search(text)
+    found = explain.CUDNN_NAME.search(text)
     return found.group(1) if found else None
 
 
