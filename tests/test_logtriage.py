@@ -1335,6 +1335,17 @@ def test_nvcc_names_the_first_toolkit_for_an_architecture_and_the_last_for_a_dro
     )
     assert "dropped after CUDA 11.8" in said and "The log's CUDA is 12.4" in said
     assert fix.startswith("Build with CUDA 11.8 or older")
+    # CUDA 12.9 added sm_103 and sm_121 (its features page), 13.0 renamed Thor's sm_101 to
+    # sm_110 (nvcc 13.0 --list-gpu-arch lists compute_110 and no compute_101)
+    _, said, _ = _first("nvcc fatal   : Unsupported gpu architecture 'compute_121'\n")
+    assert "sm_121 (compute capability 12.1) needs CUDA 12.9 or newer" in said
+    _, said, _ = _first("nvcc fatal   : Unsupported gpu architecture 'compute_110'\n")
+    assert "sm_110 (compute capability 11.0) needs CUDA 13.0 or newer" in said
+    _, said, _ = _first(
+        "Cuda compilation tools, release 13.0, V13.0.88\n"
+        "nvcc fatal   : Unsupported gpu architecture 'compute_101'\n"
+    )
+    assert "dropped after CUDA 12.9" in said
 
 
 def test_a_container_run_without_a_gpu_flag_is_the_cause_of_its_no_driver_lines() -> None:
