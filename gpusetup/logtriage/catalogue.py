@@ -24,7 +24,7 @@ from dataclasses import field
 from functools import cache
 from typing import Any
 
-from gpusetup.knowledge import KnowledgeError, checks_dir, read_toml
+from gpusetup.knowledge import KnowledgeError, checks_dir, read_toml, read_toml_folder
 from gpusetup.serde import record
 
 #: How often each character appears in lower-cased logs and prose, most frequent first
@@ -162,15 +162,18 @@ def _entry(row: dict[str, Any], file: str) -> Entry:
 def catalogue() -> Catalogue:
     """Every entry of ``checks/data/messages/*.toml`` and the tables of ``facts.toml``."""
     folder = checks_dir() / "data" / "messages"
+    files = read_toml_folder(folder, "messages.marshal")
     entries: list[Entry] = []
-    for path in sorted(folder.glob("*.toml")):
-        if path.name == "facts.toml":
+    for name, doc in files.items():
+        if name == "facts.toml":
             continue
-        for i, row in enumerate(read_toml(path).get("message", [])):
+        for i, row in enumerate(doc.get("message", [])):
             try:
-                entries.append(_entry(row, path.name))
+                entries.append(_entry(row, name))
             except (KeyError, TypeError, re.error) as exc:
-                raise KnowledgeError(f"{path}: message #{i + 1} is malformed ({exc})") from exc
+                raise KnowledgeError(
+                    f"{folder / name}: message #{i + 1} is malformed ({exc})"
+                ) from exc
     if not entries:
         raise KnowledgeError(f"{folder} holds no messages; reinstall gpusetup")
     by_needle: dict[str, list[Entry]] = {}
@@ -182,7 +185,7 @@ def catalogue() -> Catalogue:
     return Catalogue(
         entries=tuple(entries),
         by_id={e.id: e for e in entries},
-        facts=read_toml(folder / "facts.toml"),
+        facts=files["facts.toml"] if "facts.toml" in files else read_toml(folder / "facts.toml"),
         prefilter=prefilter,
         prefilter_chars=tuple(chosen[needles[0]][:1] for _, needles in prefilter),
         prefilter_bytes=tuple(tuple(n.encode() for n in needles) for _, needles in prefilter),
@@ -224,15 +227,17 @@ def _prefilter(
     weight = {
         ch: 0.004 + (0.15 / _rank(ch) if _rank(ch) > 0 else 0.0005) for ch in set("".join(needles))
     }
+    starts = {n: _starts(n) for n in needles}  # the same each round: computed once
+    firsts = {n: {n[i] for i in starts[n]} for n in needles}
     left = set(needles)
     groups: list[tuple[str, list[str]]] = []
     while left:
         counts: dict[str, int] = {}
         for n in left:
-            for ch in {n[i] for i in _starts(n)}:
+            for ch in firsts[n]:
                 counts[ch] = counts.get(ch, 0) + 1
         best = min(counts, key=lambda ch: (weight[ch] / counts[ch], ch))
-        members = sorted(n for n in left if best in {n[i] for i in _starts(n)})
+        members = sorted(n for n in left if best in firsts[n])
         groups.append((best, members))
         left -= set(members)
     out = []
@@ -240,7 +245,7 @@ def _prefilter(
     for ch, members in groups:
         anchors = set()
         for n in members:
-            i = next(i for i in _starts(n) if n[i] == ch)
+            i = next(i for i in starts[n] if n[i] == ch)
             chosen[n] = n[i : i + _ANCHOR].encode()
             anchors.add(chosen[n][1:])
         rest = _trie(sorted(anchors))
