@@ -13,7 +13,6 @@ import os
 import re
 import stat
 import sys
-import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -122,6 +121,8 @@ def _write_cache(path: Path, value: object) -> None:
         data = marshal.dumps(value)
     except ValueError:  # a value marshal cannot hold (a TOML date): no cache
         return
+    import tempfile  # only here: its import costs more than reading the cache
+
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
