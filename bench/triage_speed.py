@@ -1,6 +1,7 @@
 """How long `gpusetup triage` takes on 50 MB of log in which nothing matches: the engine
-alone (in this process) and the whole command (a new Python process, start-up included).
-Medians of several runs; measure when the machine is quiet.
+alone (in this process) and the whole command (a new Python process, start-up included),
+each as wall time and as CPU time (user + system: what other work on a shared machine
+changes least). Medians of several runs; measure when the machine is quiet.
 
     .venv/bin/python bench/triage_speed.py [--runs 5] [--mb 50]
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -38,13 +40,22 @@ def write_log(path: Path, filler: bytes, mb: int) -> None:
             out.write(block[:1_000_000])
 
 
-def median_seconds(run, runs: int) -> float:  # type: ignore[no-untyped-def]
-    times = []
+def _cpu() -> float:
+    """CPU seconds (user + system) of this process and its finished children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def median_seconds(run, runs: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Median wall and median CPU seconds of ``runs`` calls of ``run``."""
+    walls, cpus = [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu()
         run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - start)
+        cpus.append(_cpu() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def main() -> int:
@@ -56,7 +67,8 @@ def main() -> int:
     from gpusetup.logtriage.catalogue import catalogue
     from gpusetup.probe.inputs import InputChunks
 
-    catalogue()  # the command loads it once too; here it is not what is measured
+    cat = catalogue()  # the command loads it once too; here it is not what is measured
+    print(f"prefilter: {len(cat.prefilter)} passes ({b''.join(cat.prefilter_chars).decode()})")
     with tempfile.TemporaryDirectory() as tmp:
         for name, filler in FILLERS.items():
             log = Path(tmp) / f"{name}.log"
@@ -75,11 +87,11 @@ def main() -> int:
                 )
                 assert proc.returncode == 0, proc.stderr
 
-            e = median_seconds(engine, args.runs)
-            c = median_seconds(command, args.runs)
+            e, e_cpu = median_seconds(engine, args.runs)
+            c, c_cpu = median_seconds(command, args.runs)
             print(
-                f"{name}: {args.mb} MB, no match: engine {e:.2f} s, command {c:.2f} s "
-                f"(medians of {args.runs})"
+                f"{name}: {args.mb} MB, no match: engine {e:.2f} s (CPU {e_cpu:.2f} s), "
+                f"command {c:.2f} s (CPU {c_cpu:.2f} s) (medians of {args.runs})"
             )
     return 0
 

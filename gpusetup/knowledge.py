@@ -7,7 +7,11 @@ unknown key or a wrong type names the file, the key and what was expected.
 
 from __future__ import annotations
 
+import contextlib
+import marshal
+import os
 import re
+import stat
 import sys
 from functools import cache
 from pathlib import Path
@@ -44,6 +48,93 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise KnowledgeError(f"cannot read {path}: {exc.strerror or exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise KnowledgeError(f"{path} is not valid TOML: {exc}") from exc
+
+
+def user_cache_dir() -> Path:
+    """gpusetup's folder in the user's cache (``$XDG_CACHE_HOME`` or ``~/.cache``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "gpusetup"
+
+
+#: what a cache file of parsed TOML starts with; a new layout gets a new one
+_CACHE_FORMAT = "gpusetup.toml-cache/1"
+#: the largest cache file read (the catalogue's is about 0.6 MB)
+_MAX_CACHE_BYTES = 32 << 20
+
+
+def read_toml_folder(folder: Path, cache_name: str) -> dict[str, dict[str, Any]]:
+    """Every ``*.toml`` file of ``folder``, parsed, by file name.
+
+    Parsing the message catalogue costs most of a tenth of a second on each run, so the
+    result is kept in the user's cache (``cache_name`` there) and used while every file
+    has the name, size and modification time it had; a cache that is stale, unreadable,
+    not the user's own or writable by others is ignored (and rewritten when possible)."""
+    paths = sorted(folder.glob("*.toml"))
+    try:
+        key = [_CACHE_FORMAT, str(folder), list(sys.version_info[:2])]
+        for path in paths:
+            st = path.stat()
+            key.append([path.name, st.st_size, st.st_mtime_ns])
+    except OSError as exc:
+        raise KnowledgeError(f"cannot read {folder}: {exc.strerror or exc}") from exc
+    where = user_cache_dir() / cache_name
+    cached = _read_cache(where)
+    if isinstance(cached, list) and len(cached) == 2 and cached[0] == key:
+        rows = cached[1]
+        if isinstance(rows, dict) and all(isinstance(v, dict) for v in rows.values()):
+            return rows
+    rows = {path.name: read_toml(path) for path in paths}
+    _write_cache(where, [key, rows])
+    return rows
+
+
+def _read_cache(path: Path) -> object:
+    """What the cache file at ``path`` holds, or None when it cannot be trusted or read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        # only a file this user wrote and nobody else can change: marshal is not meant
+        # for data another user could have crafted
+        if (
+            not stat.S_ISREG(st.st_mode)
+            or st.st_uid != os.geteuid()
+            or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+            or st.st_size > _MAX_CACHE_BYTES
+        ):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(_MAX_CACHE_BYTES + 1)
+        return marshal.loads(data)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    finally:
+        os.close(fd)
+
+
+def _write_cache(path: Path, value: object) -> None:
+    """Write ``value`` to the cache file at ``path`` at once (another run reads either the
+    old file or the new one, never half of one); a cache that cannot be written is left."""
+    try:
+        data = marshal.dumps(value)
+    except ValueError:  # a value marshal cannot hold (a TOML date): no cache
+        return
+    import tempfile  # only here: its import costs more than reading the cache
+
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 # --- compatibility tables ------------------------------------------------------------------

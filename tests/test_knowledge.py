@@ -451,3 +451,98 @@ def test_every_simulated_machine_is_one_a_driver_could_be(path):
         assert first is None or driver_at_least(driver, first[1]), (gpu["name"], driver, first)
         last = arch.last_driver_branch
         assert last is None or driver_branch(driver) <= last, (gpu["name"], driver, last)
+
+
+# ---------------------------------------------------------------- the parsed-TOML cache
+
+
+def _toml_folder(tmp_path, monkeypatch):
+    """A folder of two real catalogue files, and a user cache under ``tmp_path``."""
+    from gpusetup.knowledge import checks_dir
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = tmp_path / "messages"
+    folder.mkdir()
+    for name in ("facts.toml", "nvml.toml"):
+        (folder / name).write_bytes((checks_dir() / "data" / "messages" / name).read_bytes())
+    return folder
+
+
+def test_parsed_toml_comes_from_the_cache_while_the_files_are_unchanged(tmp_path, monkeypatch):
+    import gpusetup.knowledge as knowledge
+
+    folder = _toml_folder(tmp_path, monkeypatch)
+    first = knowledge.read_toml_folder(folder, "t.marshal")
+    cache = tmp_path / "cache" / "gpusetup" / "t.marshal"
+    assert cache.is_file() and cache.stat().st_mode & 0o077 == 0
+    assert (cache.parent.stat().st_mode & 0o777) == 0o700
+    assert sorted(first) == ["facts.toml", "nvml.toml"]
+    assert first["nvml.toml"]["message"]
+
+    def no_parse(*_args, **_kwargs):
+        raise AssertionError("parsed again although the cache is current")
+
+    monkeypatch.setattr(knowledge.tomllib, "load", no_parse)
+    assert knowledge.read_toml_folder(folder, "t.marshal") == first
+
+
+def test_a_changed_file_is_parsed_again(tmp_path, monkeypatch):
+    from gpusetup.knowledge import read_toml_folder
+
+    folder = _toml_folder(tmp_path, monkeypatch)
+    read_toml_folder(folder, "t.marshal")
+    (folder / "extra.toml").write_text('[[message]]\nid = "x"\n')
+    assert read_toml_folder(folder, "t.marshal")["extra.toml"] == {"message": [{"id": "x"}]}
+    (folder / "extra.toml").write_text('[[message]]\nid = "yy"\n')  # another size
+    assert read_toml_folder(folder, "t.marshal")["extra.toml"] == {"message": [{"id": "yy"}]}
+    (folder / "extra.toml").unlink()
+    assert "extra.toml" not in read_toml_folder(folder, "t.marshal")
+
+
+@pytest.mark.parametrize("damage", ["garbage", "empty", "other-writable", "symlink", "wrong-key"])
+def test_a_cache_that_cannot_be_trusted_is_ignored(tmp_path, monkeypatch, damage):
+    import marshal
+
+    from gpusetup.knowledge import read_toml, read_toml_folder
+
+    folder = _toml_folder(tmp_path, monkeypatch)
+    want = {p.name: read_toml(p) for p in sorted(folder.glob("*.toml"))}
+    read_toml_folder(folder, "t.marshal")
+    cache = tmp_path / "cache" / "gpusetup" / "t.marshal"
+    key = marshal.loads(cache.read_bytes())[0]
+    forged = marshal.dumps([key, {"facts.toml": {"forged": True}}])
+    if damage == "garbage":
+        cache.write_bytes(b"\xff not marshal at all")
+    elif damage == "empty":
+        cache.write_bytes(b"")
+    elif damage == "other-writable":
+        cache.write_bytes(forged)
+        cache.chmod(0o666)
+    elif damage == "symlink":
+        (tmp_path / "forged").write_bytes(forged)
+        cache.unlink()
+        cache.symlink_to(tmp_path / "forged")
+    else:
+        cache.write_bytes(marshal.dumps([[*key, "another"], {"facts.toml": {"forged": True}}]))
+    assert read_toml_folder(folder, "t.marshal") == want
+
+
+def test_an_unwritable_cache_costs_nothing_but_the_parse(tmp_path, monkeypatch):
+    from gpusetup.knowledge import read_toml, read_toml_folder
+
+    folder = _toml_folder(tmp_path, monkeypatch)
+    (tmp_path / "cache").write_text("a file where the cache folder would go")
+    want = {p.name: read_toml(p) for p in sorted(folder.glob("*.toml"))}
+    assert read_toml_folder(folder, "t.marshal") == want
+    assert read_toml_folder(folder, "t.marshal") == want
+    assert (tmp_path / "cache").read_text() == "a file where the cache folder would go"
+
+
+def test_a_broken_toml_file_is_still_named_with_a_cache(tmp_path, monkeypatch):
+    from gpusetup.knowledge import KnowledgeError, read_toml_folder
+
+    folder = _toml_folder(tmp_path, monkeypatch)
+    read_toml_folder(folder, "t.marshal")
+    (folder / "nvml.toml").write_text("[[message]\n")
+    with pytest.raises(KnowledgeError, match=r"nvml\.toml is not valid TOML"):
+        read_toml_folder(folder, "t.marshal")

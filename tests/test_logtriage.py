@@ -158,6 +158,60 @@ def test_overlapping_anchors_are_all_found() -> None:
         assert set(needles) <= found
 
 
+def test_anchor_hits_are_the_expressions_own_past_the_one_by_one_tries() -> None:
+    # a character the block holds more often than _FIND_TRIES is left to the regular
+    # expression engine midway: the hits are still every one the expressions find
+    from gpusetup.logtriage.catalogue import _FIND_TRIES
+
+    cat = catalogue()
+    rng = random.Random(11)
+    needles = [n for _, group in cat.prefilter for n in group]
+    words = [n.encode() for n in rng.sample(needles, 40)]
+    noise = b"".join(cat.prefilter_chars) + b" abc 019:/."
+    parts = []
+    for _ in range(3 * _FIND_TRIES):
+        parts.append(bytes(rng.choice(noise) for _ in range(rng.randint(0, 30))))
+        if rng.random() < 0.2:
+            parts.append(rng.choice(words))
+    block = b"".join(parts)
+    want = sorted(
+        (m.start(), cat.anchor_ids[group, m.group(1)])
+        for group, (expression, _) in enumerate(cat.prefilter)
+        for m in expression.finditer(block)
+    )
+    assert want
+    assert max(block.count(ch) for ch in cat.prefilter_chars) > 2 * _FIND_TRIES
+    assert anchor_hits(block) == want
+
+
+#: passes of the prefilter over each piece of a log (one per anchor character): a healthy
+#: log pays each, so a needle that brings a new one should be longer or rarer instead
+MAX_PASSES = 12
+#: of those, passes for characters ordinary logs are full of (the regular expression engine
+#: walks the whole piece for each; a rare character costs a tenth of that)
+MAX_FREQUENT_PASSES = 7
+
+
+def test_the_prefilter_makes_a_bounded_number_of_passes() -> None:
+    from gpusetup.logtriage.catalogue import _rank
+
+    chars = [ch.decode() for ch in catalogue().prefilter_chars]
+    assert len(chars) == len(set(chars))
+    assert len(chars) <= MAX_PASSES, chars
+    frequent = [ch for ch in chars if 0 < _rank(ch) <= 30]
+    assert len(frequent) <= MAX_FREQUENT_PASSES, frequent
+
+
+def test_the_pass_count_grows_with_needles_that_need_new_characters() -> None:
+    # what the bound above guards against: needles whose every anchor starts at a character
+    # no other needle's does add a pass each
+    from gpusetup.logtriage.catalogue import _prefilter
+
+    needles = sorted(catalogue().by_needle)
+    base = len(_prefilter(needles)[0])
+    assert len(_prefilter([*needles, "qqqq", "jjjj", "kkkk"])[0]) == base + 3
+
+
 def _examples() -> list:
     return [
         pytest.param(e.id, ex["line"], id=f"{e.id}#{i}")

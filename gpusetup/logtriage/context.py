@@ -521,12 +521,13 @@ _LISTING_HINT = re.compile(
 def gpu_numbering(lines: tuple[LogLine, ...]) -> GpuNumbering | None:
     """Which nvidia-smi GPU is which CUDA device, as the listings pasted in the log show
     it, and the answer for the GPUs its prose names (gpusetup.devices.listings)."""
-    from gpusetup.devices.listings import numbering
-    from gpusetup.parse.detect import detect
-
     text = "\n".join(line.text for line in lines)
     if len(text) > MAX_DETECT_CHARS or not _LISTING_HINT.search(text):
         return None
+    # imported here: most logs hold no listing, and the readers cost a tenth of a second
+    from gpusetup.devices.listings import numbering
+    from gpusetup.parse.detect import detect
+
     paste = detect(text)
     # the question names GPUs ("GPU 4, 5, 6"): any line but the listings' own GPU lines
     records = {g.line for b in paste.blocks for g in b.reading.gpus}

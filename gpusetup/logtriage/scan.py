@@ -146,16 +146,21 @@ def scan_text(text: str) -> Scan:
 def scan_chunks(source: Iterable[bytes]) -> Scan:
     """The messages in a log read as byte chunks (a file, stdin)."""
     out = _Collector()
+    last = b"", 0
     for raw, before in iter_chunks(source):
         # a paste through a web page turns quotes typographic: read the quotes programs print
         body = straight_quotes(raw)
-        out.lines = before + body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
+        last = body, before
         if before < HEAD_LINES:
             out.keep(split_lines(decode(_first_lines(body, HEAD_LINES - before)), before + 1))
         low = body.lower()
         hits = anchor_hits(low)
         if hits:
             _match_sparse(body, low, before, hits, out)
+    # the lines of the last piece counted once (a count is a pass over the piece)
+    body, before = last
+    if body:
+        out.lines = before + body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
     return out.result()
 
 

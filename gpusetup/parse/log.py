@@ -69,7 +69,9 @@ _TYPOGRAPHIC = (
 def straight_quotes(data: bytes) -> bytes:
     """``data`` with typographic quotes made the ASCII quotes programs print (lines keep
     their number; only the quote changes)."""
-    if b"\xe2\x80" not in data:
+    # the quotes are E2 80 xx: a byte search for E2 first (memchr, several times faster
+    # than a search for the pair, and most logs hold none)
+    if b"\xe2" not in data or b"\xe2\x80" not in data:
         return data
     for curly, plain in _TYPOGRAPHIC:
         data = data.replace(curly, plain)

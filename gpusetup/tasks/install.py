@@ -5,7 +5,6 @@ against the index's size and sha256, and pip. A local wheel is checked first, as
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import field
@@ -29,8 +28,9 @@ def machine_gpus(facts: Facts) -> MachineGpus:
 
 
 def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "gpusetup" / "wheels"
+    from gpusetup.knowledge import user_cache_dir
+
+    return user_cache_dir() / "wheels"
 
 
 def interpreter(python: str | None = None) -> Interpreter:
