@@ -191,11 +191,12 @@ class FindingsTable:
                 )
             height = max(len(lines) for lines in cells)
             align = Segment.align_bottom if number == 0 else Segment.align_top
+            # a row is one line at least, even where no column has room for anything
             shaped = [
-                Segment.set_shape(align(lines, width, height, style), width, height)
+                Segment.set_shape(align(lines, width, height, style), width, max(height, 1))
                 for width, lines in zip(widths, cells, strict=True)
             ]
-            for line in range(height):
+            for line in range(max(height, 1)):
                 for lines in shaped:
                     yield from lines[line]
                 yield Segment.line()
