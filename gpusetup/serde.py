@@ -29,8 +29,9 @@ def record(cls: C) -> C:
     Python 3.11's ``dataclass`` compiles six methods per class, each with its own
     ``exec``; for the ~70 data types ``doctor`` imports that was a fifth of its start-up.
     Here only ``__init__`` is compiled (attribute access through it must stay as fast as
-    a dataclass's); the other methods are closures over the field names, which cost
-    nothing to create. ``kw_only`` and ``__post_init__`` are not used by the project and
+    a dataclass's), and only when first looked up: a third of the types a command imports
+    are never built by it. The other methods are closures over the field names, which
+    cost nothing to create. ``kw_only`` and ``__post_init__`` are not used by the project and
     are refused rather than half-supported.
     """
     if "__post_init__" in cls.__dict__ or "__setattr__" in cls.__dict__:
@@ -41,7 +42,10 @@ def record(cls: C) -> C:
     fields = dataclasses.fields(cls)
     if any(f.kw_only for f in fields):
         raise TypeError(f"@record {cls.__qualname__}: kw_only fields unsupported")
-    cls.__init__ = _record_init(cls, fields)  # type: ignore[misc]
+    for f in fields:  # names the compiled __init__ uses itself
+        if f.name == "self" or f.name.startswith("__gs_"):
+            raise TypeError(f"@record {cls.__qualname__}: field name {f.name!r} is reserved")
+    cls.__init__ = _LazyInit(cls, fields)  # type: ignore[misc]
     names = frozenset(f.name for f in fields)
     shown = tuple(f.name for f in fields if f.repr)
     compared = _getter(tuple(f.name for f in fields if f.compare))
@@ -95,13 +99,26 @@ class _Factory:
 _FACTORY = _Factory()
 
 
+class _LazyInit:
+    """A record's ``__init__`` until it is first looked up (to build an instance, or by
+    ``inspect.signature``): then compiled, put in the class in its place, and returned."""
+
+    def __init__(self, cls: type, fields: tuple[dataclasses.Field, ...]) -> None:
+        self.cls, self.fields = cls, fields
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        init = self.cls.__dict__["__init__"]
+        if init is self:  # two threads may both compile it; either result is the same
+            init = _record_init(self.cls, self.fields)
+            type.__setattr__(self.cls, "__init__", init)
+        return init if instance is None else types.MethodType(init, instance)
+
+
 def _record_init(cls: type, fields: tuple[dataclasses.Field, ...]) -> Callable[..., None]:
     """The one compiled method: ``__init__`` as a frozen dataclass writes it."""
     env: dict[str, Any] = {"__gs_set": object.__setattr__, "__gs_none": _FACTORY}
     params, body = [], []
     for f in fields:
-        if f.name in ("self", "__gs_set", "__gs_none") or f.name.startswith("__gs_"):
-            raise TypeError(f"@record {cls.__qualname__}: field name {f.name!r} is reserved")
         if f.default_factory is not dataclasses.MISSING:
             env[f"__gs_factory_{f.name}"] = f.default_factory
             value = f"__gs_factory_{f.name}()"

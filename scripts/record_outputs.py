@@ -8,8 +8,9 @@ Each machine in tests/machines runs with the simulated driver built as tests/con
 builds it (a fixed directory, so library paths agree between runs), plus this machine
 with no driver. Per machine: ``doctor --json --no-smoke``, ``map --json``, ``libs --json``,
 ``gpus --json``, ``collect`` and ``doctor --from`` the collected facts (under the ci-node
-profile too). Timestamps and durations are masked; the exit code and standard error are
-kept beside the output.
+profile too), and the console view of ``doctor --no-smoke`` (plain at 80 and 44 columns,
+verbose, and coloured as on a terminal). Timestamps and durations are masked; the exit code
+and standard error are kept beside the output.
 """
 
 from __future__ import annotations
@@ -29,6 +30,14 @@ FAKEGPU = ROOT / "tests" / "fakegpu"
 BUILD = Path("/tmp/gpusetup-record-fakegpu")
 #: values that differ from run to run, masked wherever they appear
 MASKED_KEYS = {"collected_at", "latency_ms", "throughput", "timestamp"}
+#: the doctor's console view, as (extra arguments, extra environment)
+CONSOLE_VIEWS: dict[str, tuple[list[str], dict[str, str]]] = {
+    "doctor-console": ([], {}),
+    "doctor-console-narrow": ([], {"COLUMNS": "44"}),
+    "doctor-console-verbose": (["--verbose"], {}),
+    # Rich colours piped output when told to (NO_COLOR is set by environment())
+    "doctor-console-color": ([], {"NO_COLOR": "", "FORCE_COLOR": "1", "TERM": "xterm-256color"}),
+}
 
 
 def build_driver(missing: tuple[str, ...]) -> Path:
@@ -106,6 +115,8 @@ def record(directory: Path) -> None:
             "collect": run(["collect", "-o", str(facts)], env),
         }
         results["collect"]["stderr"] = "<masked>"  # names the file written
+        for view, extra in CONSOLE_VIEWS.items():
+            results[view] = run(["doctor", "--no-smoke", *extra[0]], {**env, **extra[1]})
         results["doctor-from"] = run(["doctor", "--json", "--from", str(facts)], env)
         results["doctor-from-ci"] = run(
             ["doctor", "--json", "--from", str(facts), "--profile", "ci-node"], env

@@ -104,6 +104,25 @@ def base_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def imported_by(args: list[str], modules: tuple[str, ...]) -> list[str]:
+    """Which of ``modules`` the CLI has imported once ``gpusetup ARGS`` is done (run in a
+    fresh interpreter, on this machine)."""
+    code = (
+        "import sys\nfrom gpusetup.cli import app\n"
+        f"try:\n    app({args!r})\nexcept SystemExit:\n    pass\n"
+        f"print([m for m in {modules!r} if m in sys.modules], file=sys.stderr)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=base_env(),
+        cwd=ROOT,
+        timeout=120,
+    )
+    return eval(proc.stderr.strip().splitlines()[-1])  # noqa: S307 - our own list's repr
+
+
 @pytest.fixture
 def cli(fake_driver_build):
     """Run ``python -m gpusetup ARGS`` on a simulated machine (or with no driver at all)."""

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from conftest import ROOT, base_env
+from conftest import ROOT, base_env, imported_by
 
 
 def test_help_lists_every_command(cli):
@@ -91,22 +91,8 @@ def test_collect_to_unwritable_path_exits_2(cli, tmp_path):
 
 
 def test_help_does_not_import_heavy_modules():
-    code = (
-        "import sys\nfrom gpusetup.cli import app\n"
-        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('tensorflow', 'requests', 'pynvml', 'rich.table', 'elftools',"
-        " 'tornado', 'PIL', 'asyncio')"
-        " if m in sys.modules]\nprint(heavy, file=sys.stderr)"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env=base_env(),
-        cwd=ROOT,
-        timeout=60,
-    )
-    assert proc.stderr.strip().splitlines()[-1] == "[]"
+    heavy = ("tensorflow", "requests", "pynvml", "rich.table", "elftools", "tornado", "PIL")
+    assert imported_by(["--help"], (*heavy, "asyncio")) == []
 
 
 def test_python_dash_m_matches_the_console_script(cli):

@@ -583,3 +583,25 @@ def test_fix_ldconfig_on_a_bare_tree_adds_the_include_it_needs(cli, tmp_path):
     assert (root / "etc/ld.so.conf").read_text() == "include /etc/ld.so.conf.d/*.conf\n"
     after = cli("libs", "--json", "--for", "tensorflow==2.21", sysroot=root).json()
     assert rows(after)["libcudart.so.12"]["path"] == f"{lib}/libcudart.so.12"
+
+
+def test_uncached_libraries_of_a_directory_listed_under_two_names(tmp_path):
+    """Merged /usr: /lib is a link to usr/lib and ld.so.conf names both; the directory is
+    read once, and what the cache lacks is listed under each name, as before."""
+    from gpusetup.probe.ldconf import read_ld_so_conf
+    from gpusetup.probe.libraries import find_uncached, read_cache
+
+    root = tmp_path / "root"
+    lib = root / "usr/lib/x86_64-linux-gnu"
+    build_library(lib, "libcached.so.1", filename="libcached.so.1.0")
+    (root / "etc").mkdir(parents=True)
+    (root / "lib").symlink_to("usr/lib")
+    (root / "etc/ld.so.conf").write_text("/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n")
+    rebuild_cache(root)
+    build_library(lib, "libnew.so.2", filename="libnew.so.2.0", link=False)  # after ldconfig
+    build_library(lib, "libzeta.so.3", link=False)
+    _, cache, error = read_cache(root)
+    assert error is None and {e.soname for e in cache} == {"libcached.so.1"}
+    uncached = find_uncached(root, read_ld_so_conf(root), cache)
+    listed = ["libnew.so.2.0 (soname libnew.so.2)", "libzeta.so.3"]
+    assert uncached == {f"{root}/lib/x86_64-linux-gnu": listed, str(lib): listed}

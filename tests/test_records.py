@@ -148,3 +148,29 @@ def test_record_refuses_what_it_does_not_build():
         @record
         class Reserved:
             self: int
+
+
+def test_record_compiles_its_init_only_when_first_looked_up():
+    @record
+    class Unbuilt:
+        a: int
+        b: str = "x"
+
+    assert not inspect.isfunction(Unbuilt.__dict__["__init__"])  # not compiled yet
+
+    class Derived(Unbuilt):  # a plain subclass, built before its base ever was
+        pass
+
+    assert Derived(1) == Derived(1) and Derived(1).b == "x"
+    assert inspect.isfunction(Unbuilt.__dict__["__init__"])  # compiled once, and kept
+    assert str(inspect.signature(Unbuilt)) == "(a: 'int', b: 'str' = 'x') -> None"
+
+    @record
+    class Signed:
+        a: int
+
+    # inspect.signature before any instance: compiled on that lookup, the same signature
+    assert str(inspect.signature(Signed)) == "(a: 'int') -> None"
+    assert Signed(a=2).a == 2
+    with pytest.raises(TypeError):
+        Signed()

@@ -438,10 +438,16 @@ def find_uncached(root: Path, conf, cache) -> dict[str, list[str]]:
         cached.add((st.st_dev, st.st_ino))
     cached_names: set[tuple[str, tuple[int, int] | None]] | None = None  # when first needed
     uncached: dict[str, list[str]] = {}
+    # a directory listed under two names (/lib and /usr/lib merged) is read once
+    found_in: dict[tuple[int, int], list[tuple[str, str]]] = {}
     for d in conf.directories:
         host_dir = str(under(root, d.path))
         ident = dir_id(host_dir)
         if ident is None:
+            continue
+        if ident in found_in:
+            if found_in[ident]:
+                uncached.setdefault(host_dir, []).extend(s for _, s in sorted(found_in[ident]))
             continue
         try:
             entries = list(os.scandir(host_dir if here else host_path(root, host_dir)))
@@ -464,6 +470,7 @@ def find_uncached(root: Path, conf, cache) -> dict[str, list[str]]:
                 continue
             shown = entry.name if soname == entry.name else f"{entry.name} (soname {soname})"
             found.append((entry.name, shown))
+        found_in[ident] = found
         if found:  # in name order (only what is listed is sorted, not the directory)
             uncached.setdefault(host_dir, []).extend(shown for _, shown in sorted(found))
     return uncached
@@ -736,10 +743,12 @@ def probe_libraries(
         stem = library_stem(entry.soname)
         if stem in copies and entry.flags.startswith(model.cache_flags):
             add_copy(stem, entry.path, CACHE, True)
+    # a directory holds thousands of names: those of no wanted library are dropped at once
+    prefixes = tuple(stem + "." for stem in stems)
     for places, on_path in ((search_dirs, True), (off_path, False)):
         for directory, where in places.items():
             try:
-                names = sorted(_listdir(root, directory))
+                names = sorted(n for n in _listdir(root, directory) if n.startswith(prefixes))
             except OSError:
                 continue
             for name in names:

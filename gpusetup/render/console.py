@@ -11,9 +11,11 @@ import json
 import os
 from typing import IO, Any
 
-from rich.console import Console, Group
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.padding import Padding
-from rich.table import Table
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 
 from gpusetup.devices.map import DeviceMap, nvml_faults
@@ -116,12 +118,111 @@ def render_report(report: Report, console: Console, verbose: bool = False) -> No
     render_findings(report.findings, console, verbose)
 
 
+class FindingsTable:
+    """The findings' three columns (status, check, finding) laid out as Rich's ``Table(box=None,
+    header_style="bold", pad_edge=False, padding=(0, 1))`` lays them out, with its widths,
+    wrapping and segments, but without ``rich.table``: importing it (``fractions``,
+    ``decimal``) and measuring every cell through it cost more than the rest of the view.
+    tests/test_console_view.py compares the two byte for byte.
+    """
+
+    #: per column: header, fixed width, widest, padding (right, left), no_wrap, overflow
+    COLUMNS = (
+        ("", 4, None, (1, 0), True, "ellipsis"),
+        ("check", None, 26, (1, 1), True, "fold"),
+        ("finding", None, None, (0, 1), False, "ellipsis"),
+    )
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[Text, Text, Text]] = []
+
+    def add_row(self, status: Text, check: Text, finding: Text) -> None:
+        self.rows.append((status, check, finding))
+
+    def _measure(self, index: int, max_width: int) -> int:
+        """The widest the column wants within ``max_width`` (Rich's ``_measure_column``)."""
+        if max_width < 1:
+            return 0
+        _, fixed, widest, (right, left), _, _ = self.COLUMNS[index]
+        pad = right + left
+        if fixed is not None:
+            return min(fixed + pad, max_width)
+        cells = [Text(self.COLUMNS[index][0])] + [row[index] for row in self.rows]
+        measured = 0
+        for cell in cells:
+            lines = cell.plain.splitlines()
+            text = min(max(map(cell_len, lines)) if lines else 0, max_width)
+            measured = max(
+                measured, max_width if max_width - pad < 1 else min(text + pad, max_width)
+            )
+        measured = min(measured, max_width)
+        return measured if widest is None else min(measured, widest + pad)
+
+    def widths(self, max_width: int) -> list[int]:
+        """Rich's ``_calculate_column_widths`` for these columns (not expanded): only the
+        finding column wraps, so only it gives way; then every column evenly."""
+        widths = [self._measure(i, max_width) or 1 for i in range(3)]
+        if sum(widths) <= max_width:
+            return widths
+        widths[2] -= min(sum(widths) - max_width, widths[2])
+        if sum(widths) > max_width:
+            widths = _reduce_evenly(sum(widths) - max_width, widths)
+        return [self._measure(i, width) for i, width in enumerate(widths)]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        widths = self.widths(options.max_width)
+        options = options.update(width=sum(widths), highlight=False, height=None)
+        bold = console.get_style("bold")
+        plain = Style.null()
+        header = tuple(Text(column[0]) for column in self.COLUMNS)
+        for number, row in enumerate([header, *self.rows]):
+            style = bold if number == 0 else plain
+            cells = []
+            for width, cell, (_, _, _, (right, left), no_wrap, overflow) in zip(
+                widths, row, self.COLUMNS, strict=True
+            ):
+                cell_options = options.update(
+                    width=width, justify="left", no_wrap=no_wrap, overflow=overflow, height=None
+                )
+                cells.append(
+                    console.render_lines(
+                        Padding(cell, (0, right, 0, left)), cell_options, style=style
+                    )
+                )
+            height = max(len(lines) for lines in cells)
+            align = Segment.align_bottom if number == 0 else Segment.align_top
+            # a row is one line at least, even where no column has room for anything
+            shaped = [
+                Segment.set_shape(align(lines, width, height, style), width, max(height, 1))
+                for width, lines in zip(widths, cells, strict=True)
+            ]
+            for line in range(max(height, 1)):
+                for lines in shaped:
+                    yield from lines[line]
+                yield Segment.line()
+
+
+def _reduce_evenly(excess: int, widths: list[int]) -> list[int]:
+    """Rich's ``ratio_reduce(excess, [1] * n, widths, widths)``: the last resort when even
+    the wrapping column cannot make the table fit."""
+    ratios = [1 if width else 0 for width in widths]
+    total_ratio = sum(ratios)
+    remaining = excess
+    reduced = []
+    for ratio, width in zip(ratios, widths, strict=True):
+        if ratio and total_ratio > 0:
+            distributed = min(width, round(ratio * remaining / total_ratio))
+            reduced.append(width - distributed)
+            remaining -= distributed
+            total_ratio -= ratio
+        else:
+            reduced.append(width)
+    return reduced
+
+
 def render_findings(findings: list[Finding], console: Console, verbose: bool = False) -> None:
     """The findings table (skips folded into one line per reason), then the fixes."""
-    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False, padding=(0, 1))
-    table.add_column("", no_wrap=True, width=4)
-    table.add_column("check", no_wrap=True, overflow="fold", max_width=26)
-    table.add_column("finding", ratio=1)
+    table = FindingsTable()
     skipped: dict[str, list[str]] = {}
     for f in findings:
         if f.status is Status.SKIP and not verbose:
@@ -177,6 +278,8 @@ def render_select(smi_index: int, line: str, console: Console) -> None:
 
 
 def render_map(dmap: DeviceMap, console: Console, footer: bool = True) -> None:
+    from rich.table import Table
+
     tf_head = "TF device" if dmap.tf_source == "tensorflow" else "TF (pred.)"
     table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
     smoke = any(row.smoke for row in dmap.rows)
@@ -216,6 +319,8 @@ def render_map(dmap: DeviceMap, console: Console, footer: bool = True) -> None:
 
 
 def render_gpus(facts: Facts, console: Console) -> None:
+    from rich.table import Table
+
     nvml = facts.nvml
     faults = nvml_faults(facts)
     if nvml and nvml.gpus:
