@@ -76,6 +76,11 @@ _ANY_CAUSE = {
     "tf.user.cpu-device-only",
     "torch.user.cuda-not-available",
     "jax.user.cpu-devices-only",
+    "app.training-on-0-gpus",
+    # consequences whose own line names no reason: a cause beside them is it
+    "nvidia-container-cli.driver-service-signalled",
+    "ggml.cuda-compute-forward-failed",
+    "tf.cuda-diagnostics.kernel-matches-dso",
 }
 #: symptoms about optional libraries: the problem only where the log shows them used (the
 #: lines of _OPTIONAL_USED) and nothing else is wrong
@@ -127,6 +132,14 @@ _CAUSE_EXPLAINS = {
         fault: {"cuda.err.devices-unavailable"}
         for fault in ("nvrm.reset-required", "nvrm.xid", "nvrm.fallen-off-bus")
     },
+}
+#: notices that are the paste's whole subject when it holds nothing else (every match is
+#: one of them and they make up half its lines or more): the allocator's "not a failure"
+#: repeated is a GPU that is out of memory, a CUDA_VISIBLE_DEVICES setting asks how the GPUs
+#: it selects are numbered; beside anything else they stay benign
+_ALONE = {
+    "tf.bfc.not-a-failure": "tf.bfc.not-a-failure.alone",
+    "env.cuda-visible-devices": "env.cuda-visible-devices.alone",
 }
 #: on one line, a message of the first family explains one of the second (the more
 #: specific reading of the same line)
@@ -185,7 +198,7 @@ class Triage:
 
 def judge(scan: Scan) -> Triage:
     """The root causes, symptoms and benign lines of a scanned log."""
-    matches = [_reinterpret(m) for m in scan.matches]
+    matches = [_reinterpret(m) for m in _alone(scan.matches, scan.lines)]
     allowed = tuple(sorted({f for m, _ in matches for f in m.entry.frameworks}))
     ctx = infer(scan.context, allowed) if matches else Context()
     matches = [_in_context(m, family, ctx) for m, family in matches]
@@ -267,6 +280,16 @@ def judge(scan: Scan) -> Triage:
         scan.more_matches,
         gpu_numbering(scan.context),
     )
+
+
+def _alone(matches: tuple[Match, ...], lines: int) -> tuple[Match, ...]:
+    """Notices that are all the paste holds (_ALONE) read as its subject."""
+    if not matches or any(m.entry.id not in _ALONE for m in matches):
+        return matches
+    if 2 * sum(m.count for m in matches) < lines:
+        return matches
+    by_id = catalogue().by_id
+    return tuple(replace(m, entry=by_id[_ALONE[m.entry.id]]) for m in matches)
 
 
 _LIBRARY_PATH = re.compile(r"(?:[A-Za-z]:)?[\w.+\\/-]*[/\\](lib[\w.+-]*\.so[\w.]*|[\w.+-]+\.dll)\b")
