@@ -133,14 +133,6 @@ _CAUSE_EXPLAINS = {
         for fault in ("nvrm.reset-required", "nvrm.xid", "nvrm.fallen-off-bus")
     },
 }
-#: notices that are the paste's whole subject when it holds nothing else (every match is
-#: one of them and they make up half its lines or more): the allocator's "not a failure"
-#: repeated is a GPU that is out of memory, a CUDA_VISIBLE_DEVICES setting asks how the GPUs
-#: it selects are numbered; beside anything else they stay benign
-_ALONE = {
-    "tf.bfc.not-a-failure": "tf.bfc.not-a-failure.alone",
-    "env.cuda-visible-devices": "env.cuda-visible-devices.alone",
-}
 #: on one line, a message of the first family explains one of the second (the more
 #: specific reading of the same line)
 _SAME_LINE_PRECEDENCE = (
@@ -283,13 +275,17 @@ def judge(scan: Scan) -> Triage:
 
 
 def _alone(matches: tuple[Match, ...], lines: int) -> tuple[Match, ...]:
-    """Notices that are all the paste holds (_ALONE) read as its subject."""
-    if not matches or any(m.entry.id not in _ALONE for m in matches):
+    """Benign notices that are the paste's whole subject (every match is one of them and
+    they make up half its lines or more) read as the entry that says so (its ``alone_of``):
+    the allocator's "not a failure" repeated is a GPU out of memory, a CUDA_VISIBLE_DEVICES
+    setting asks how the GPUs it selects are numbered. Beside anything else they stay
+    benign: a normal start-up with one such warning is healthy."""
+    instead = {e.alone_of: e for e in catalogue().entries if e.alone_of}
+    if not matches or any(m.entry.id not in instead for m in matches):
         return matches
     if 2 * sum(m.count for m in matches) < lines:
         return matches
-    by_id = catalogue().by_id
-    return tuple(replace(m, entry=by_id[_ALONE[m.entry.id]]) for m in matches)
+    return tuple(replace(m, entry=instead[m.entry.id]) for m in matches)
 
 
 _LIBRARY_PATH = re.compile(r"(?:[A-Za-z]:)?[\w.+\\/-]*[/\\](lib[\w.+-]*\.so[\w.]*|[\w.+-]+\.dll)\b")
