@@ -1585,7 +1585,9 @@ def test_alone_entries_are_never_scanned_for() -> None:
 
 
 def test_cuda_visible_devices_alone_asks_the_numbering_beside_a_start_is_benign() -> None:
-    alone = triage_text('export CUDA_DEVICE_ORDER="PCI_BUS_ID"\nexport CUDA_VISIBLE_DEVICES="5,6"\n')
+    alone = triage_text(
+        'export CUDA_DEVICE_ORDER="PCI_BUS_ID"\nexport CUDA_VISIBLE_DEVICES="5,6"\n'
+    )
     assert [r.family for r in alone.root_causes] == ["visibility"]
     assert "5,6" in alone.root_causes[0].diagnosis
     run = (
