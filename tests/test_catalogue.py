@@ -55,7 +55,7 @@ PLATFORMS = {"linux", "windows", "wsl", "container", "conda", "colab", "kubernet
 ENTRY_KEYS = {
     "id", "family", "role", "needle", "regex", "lines", "generic", "explained_by",
     "frameworks", "upstream", "diagnosis", "notes", "examples", "source", "fix",
-    "cuda_error",
+    "cuda_error", "alone_of",
 }  # fmt: skip
 REQUIRED_KEYS = {
     "id", "family", "role", "needle", "regex", "upstream", "diagnosis", "examples", "source",
@@ -255,6 +255,16 @@ def test_explained_by_names_existing_causes() -> None:
         for other in e.get("explained_by", []):
             assert other in known, f"{e['id']}: unknown {other}"
             assert e["role"] == "symptom", f"{e['id']}: only symptoms are explained"
+
+
+def test_alone_of_names_a_benign_entry_on_the_same_needle() -> None:
+    known = {e["id"]: e for e in entries()}
+    alone = [e for e in entries() if e.get("alone_of")]
+    assert alone
+    for e in alone:
+        other = known[e["alone_of"]]
+        assert other["role"] == "benign" and e["role"] != "benign", e["id"]
+        assert set(needles(e)) == set(needles(other)), e["id"]
 
 
 def test_every_family_but_healthy_has_a_cause() -> None:

@@ -1613,3 +1613,52 @@ def test_tensorflow_library_loads_retyped_keep_the_sonames_family() -> None:
     )
     assert [r.id for r in triage_text(old).root_causes] == ["tf.dso.couldnt-open.libcuda"]
     assert not triage_text("successfully opened dynamic library libcudart.so.11.0\n").root_causes
+
+
+# ---------------------------------------------------------------- notices that are the whole paste
+
+_BFC = (
+    "2020-09-24 21:35:23.363348: W tensorflow/core/common_runtime/bfc_allocator.cc:246] "
+    "Allocator (GPU_0_bfc) ran out of memory trying to allocate 1.02GiB with freed_by_count=0. "
+    "The caller indicates that this is not a failure, but may mean that there could be "
+    "performance gains if more memory were available."
+)
+
+
+def test_allocator_notices_alone_are_out_of_memory() -> None:
+    roots = triage_text(f"{_BFC}\n{_BFC.replace('1.02GiB', '1.11GiB')}\n").root_causes
+    assert [(r.id, r.family) for r in roots] == [("tf.bfc.not-a-failure.alone", "out-of-memory")]
+    assert "1.02GiB" in roots[0].diagnosis
+
+
+def test_allocator_notice_beside_a_normal_start_stays_benign() -> None:
+    start = (
+        "2020-09-24 21:35:20.100000: I tensorflow/core/common_runtime/gpu/gpu_device.cc:1402] "
+        "Created TensorFlow device (/job:localhost/replica:0/task:0/device:GPU:0 with 9910 MB "
+        "memory) -> physical GPU (device: 0, name: GeForce RTX 2080 Ti, pci bus id: "
+        "0000:01:00.0, compute capability: 7.5)"
+    )
+    result = triage_text(f"{start}\n{_BFC}\nEpoch 1/10\n")
+    assert result.root_causes == ()
+    assert "tf.bfc.not-a-failure" in {i.id for i in result.items}
+
+
+def test_alone_entries_are_never_scanned_for() -> None:
+    alone = {e.id for e in catalogue().entries if e.alone_of}
+    assert alone
+    assert not alone & {e.id for es in catalogue().by_needle.values() for e in es}
+
+
+def test_cuda_visible_devices_alone_asks_the_numbering_beside_a_start_is_benign() -> None:
+    alone = triage_text(
+        'export CUDA_DEVICE_ORDER="PCI_BUS_ID"\nexport CUDA_VISIBLE_DEVICES="5,6"\n'
+    )
+    assert [r.family for r in alone.root_causes] == ["visibility"]
+    assert "5,6" in alone.root_causes[0].diagnosis
+    run = (
+        "CUDA_VISIBLE_DEVICES=0 python train.py\n"
+        "2024-05-10 11:33:14.068255: I tensorflow/core/platform/cpu_feature_guard.cc:210] This "
+        "TensorFlow binary is optimized to use available CPU instructions in "
+        "performance-critical operations.\nEpoch 1/3\n"
+    )
+    assert triage_text(run).root_causes == ()

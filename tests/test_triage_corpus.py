@@ -59,6 +59,21 @@ WRONG = {
         "the paste is the 804 message alone, as in the logs where the host driver was too "
         "old; only the thread shows the container toolkit release was at fault"
     ),
+    "colab-tf115-gpu-false-cpu-runtime": (
+        "two frameworks' 'False' with prose between call and answer, and nothing in the paste "
+        "(no Colab, no runtime type) that tells a runtime without a GPU from CPU-only builds"
+    ),
+    "k8s-pod-no-gpu-limit-sees-quadro-k2200": (
+        "a healthy nvidia-smi inside a pod: the fault (a GPU shown to a pod that asked for "
+        "none) is only in the thread's pod spec"
+    ),
+    "tf-gtx1080-cuda75-cudnn4-cifar10-garbage-loss": (
+        "a normal device start-up: the garbage losses and the CUDA 7.5/cuDNN 4 build are "
+        "only in the thread"
+    ),
+    "voidlinux-nvidia-38469-ptxjitcompiler-so1-link-missing": (
+        "the listing shows the .so.1 links as the fix created them, not the missing state"
+    ),
     "win-devicequery-returned-38-no-device": (
         "'no CUDA-capable device is detected' alone: three other cases with only this line "
         "are visibility (a GPU selected that is not there); nothing here shows the driver "

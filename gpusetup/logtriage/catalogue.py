@@ -78,6 +78,9 @@ class Entry:
     sources: tuple[Source, ...] = ()
     cuda_error: int | None = None
     file: str = ""
+    #: the benign entry this one reads when that entry's lines are all the paste holds:
+    #: never looked for by the scan, put in its place by the rules
+    alone_of: str = ""
 
     @property
     def regex(self) -> re.Pattern[str]:
@@ -159,6 +162,7 @@ def _entry(row: dict[str, Any], file: str) -> Entry:
         sources=sources,
         cuda_error=row.get("cuda_error"),
         file=file,
+        alone_of=str(row.get("alone_of", "")),
     )
 
 
@@ -182,6 +186,8 @@ def catalogue() -> Catalogue:
         raise KnowledgeError(f"{folder} holds no messages; reinstall gpusetup")
     by_needle: dict[str, list[Entry]] = {}
     for e in entries:
+        if e.alone_of:  # read in another entry's place, never scanned for
+            continue
         for n in dict.fromkeys(fold(n) for n in e.needles):
             by_needle.setdefault(n, []).append(e)
     prefilter, chosen = _prefilter(sorted(by_needle))

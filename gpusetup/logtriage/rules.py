@@ -76,6 +76,11 @@ _ANY_CAUSE = {
     "tf.user.cpu-device-only",
     "torch.user.cuda-not-available",
     "jax.user.cpu-devices-only",
+    "app.training-on-0-gpus",
+    # consequences whose own line names no reason: a cause beside them is it
+    "nvidia-container-cli.driver-service-signalled",
+    "ggml.cuda-compute-forward-failed",
+    "tf.cuda-diagnostics.kernel-matches-dso",
 }
 #: symptoms about optional libraries: the problem only where the log shows them used (the
 #: lines of _OPTIONAL_USED) and nothing else is wrong
@@ -185,7 +190,7 @@ class Triage:
 
 def judge(scan: Scan) -> Triage:
     """The root causes, symptoms and benign lines of a scanned log."""
-    matches = [_reinterpret(m) for m in scan.matches]
+    matches = [_reinterpret(m) for m in _alone(scan.matches, scan.lines)]
     allowed = tuple(sorted({f for m, _ in matches for f in m.entry.frameworks}))
     ctx = infer(scan.context, allowed) if matches else Context()
     matches = [_in_context(m, family, ctx) for m, family in matches]
@@ -267,6 +272,20 @@ def judge(scan: Scan) -> Triage:
         scan.more_matches,
         gpu_numbering(scan.context),
     )
+
+
+def _alone(matches: tuple[Match, ...], lines: int) -> tuple[Match, ...]:
+    """Benign notices that are the paste's whole subject (every match is one of them and
+    they make up half its lines or more) read as the entry that says so (its ``alone_of``):
+    the allocator's "not a failure" repeated is a GPU out of memory, a CUDA_VISIBLE_DEVICES
+    setting asks how the GPUs it selects are numbered. Beside anything else they stay
+    benign: a normal start-up with one such warning is healthy."""
+    instead = {e.alone_of: e for e in catalogue().entries if e.alone_of}
+    if not matches or any(m.entry.id not in instead for m in matches):
+        return matches
+    if 2 * sum(m.count for m in matches) < lines:
+        return matches
+    return tuple(replace(m, entry=instead[m.entry.id]) for m in matches)
 
 
 _LIBRARY_PATH = re.compile(r"(?:[A-Za-z]:)?[\w.+\\/-]*[/\\](lib[\w.+-]*\.so[\w.]*|[\w.+-]+\.dll)\b")
