@@ -98,8 +98,7 @@ WRONG = {
         "the cuInit line alone: the docker run without --gpus stands only in the thread"
     ),
     "tf21-windows-cuda102-only-cpu-device": (
-        "the device list alone: TensorFlow 2.1 and the CUDA 10.2 installed stand only in the "
-        "thread"
+        "the device list alone: TensorFlow 2.1 and the CUDA 10.2 installed stand only in the thread"
     ),
     "tf23-cuda101-cudnn802-libcudnn7": (
         "the libcudnn.so.7 load failure alone: the cuDNN 8 installed and the TF 2.3 release "

@@ -74,6 +74,11 @@ class Context:
     #: with no GPU flag anywhere in the log; value no-nv-flag: Apptainer/Singularity without
     #: --nv), or NVIDIA_VISIBLE_DEVICES=void
     gpuless_run: Clue | None = None
+    #: another container start in the log that asks for a GPU (then the GPU-less start
+    #: explains only its own part of the log, gpuless_lines); None: no other start does
+    gpuless_other: Clue | None = None
+    #: the lines the GPU-less start explains: from its line to the next start (exclusive)
+    gpuless_lines: tuple[int, int] | None = None
 
 
 # (platform, pattern): the first line matching any pattern of a platform is its evidence;
@@ -315,7 +320,7 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
     platform = _platform(lines)
     conda = _first(lines, _CONDA, "conda")
     l4t = _first(lines, _L4T_IMAGE, "l4t-image")
-    gpuless = _gpuless_run(lines)
+    gpuless, gpuless_other, gpuless_lines = _gpuless_run(lines)
     framework = _framework(lines, allowed)
     versions: dict[str, Clue] = {}
     for name, pattern in _VERSIONS:
@@ -363,6 +368,8 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
         cuda_installed=cuda_installed,
         l4t_image=l4t,
         gpuless_run=gpuless,
+        gpuless_other=gpuless_other,
+        gpuless_lines=gpuless_lines,
     )
 
 
@@ -413,25 +420,49 @@ def _all_values(
     return tuple(found.values())
 
 
-def _gpuless_run(lines: tuple[LogLine, ...]) -> Clue | None:
+def _gpuless_run(
+    lines: tuple[LogLine, ...],
+) -> tuple[Clue | None, Clue | None, tuple[int, int] | None]:
     """The line that starts a container with no GPU: NVIDIA_VISIBLE_DEVICES=void, else a
     run or compose command where nothing in the log asks for a GPU (a flag on a
-    continuation line counts, so the whole log is searched)."""
+    continuation line counts, so the whole log is searched), else the first start whose
+    part of the log (up to the next start) asks for none while another start does (a paste
+    of the failing run beside one with --gpus that works): with that other start and the
+    lines the GPU-less one explains."""
     void = _first(lines, _VOID_DEVICES, "void")
     if void is not None:
-        return void
-    if any(_GPU_REQUEST.search(line.text) for line in lines):
-        return None
-    run = _first(lines, _CONTAINER_RUN, "no-gpu-flag")
-    if run is None:
-        return None
-    text = next(line.text for line in lines if line.number == run.line)
+        return void, None, None
+    starts = [i for i, line in enumerate(lines) if _CONTAINER_RUN.search(line.text)]
+    if not starts:
+        return None, None, None
+    other: Clue | None = None
+    scope: tuple[int, int] | None = None
+    first = starts[0]
+    asks = [i for i, line in enumerate(lines) if _GPU_REQUEST.search(line.text)]
+    if asks:
+        if asks[0] < starts[0]:
+            # a request before any start (a Compose file, a variable): judged as a whole
+            return None, None, None
+        ends = [*starts[1:], len(lines)]
+        parts = list(zip(starts, ends, strict=True))
+        gpuless = [(b, e) for b, e in parts if not any(b <= i < e for i in asks)]
+        if not gpuless:
+            return None, None, None
+        first, end = gpuless[0]
+        asking = next(b for b, e in parts if any(b <= i < e for i in asks))
+        other = Clue("gpu-request", lines[asking].number, _command(lines[asking].text))
+        last = lines[end].number if end < len(lines) else lines[-1].number + 1
+        scope = (lines[first].number, last)
+    text = lines[first].text
     m = _CONTAINER_RUN.search(text)
-    if m is not None and m["apptainer"]:
-        run = Clue("no-nv-flag", run.line, run.evidence)
-    # the command itself is the evidence: which image, which flags
+    value = "no-nv-flag" if m is not None and m["apptainer"] else "no-gpu-flag"
+    return Clue(value, lines[first].number, _command(text)), other, scope
+
+
+def _command(text: str) -> str:
+    """A container start as evidence: the command itself (which image, which flags)."""
     text = text.strip()
-    return Clue(run.value, run.line, text if len(text) <= 100 else text[:99] + "…")
+    return text if len(text) <= 100 else text[:99] + "…"
 
 
 def _wheel_python(lines: tuple[LogLine, ...]) -> Clue | None:

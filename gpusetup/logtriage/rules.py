@@ -85,11 +85,17 @@ _OPTIONAL_USED = {"tf.tftrt.in-use"}
 #: causes that another cause in the same log explains: TensorFlow's CUDA diagnostics say
 #: why cuInit failed, so the error cuInit returned is their consequence
 _CAUSE_EXPLAINS = {
-    "tf.cuda-diagnostics.kernel-driver-not-running": {
-        "cuda.err.insufficient-driver",
-        "cuda.err.no-device",
-        "cuda.err.unknown",
-        "tf.cuinit.unknown-error-303",
+    **{
+        diagnostics: {
+            "cuda.err.insufficient-driver",
+            "cuda.err.no-device",
+            "cuda.err.unknown",
+            "tf.cuinit.unknown-error-303",
+        }
+        for diagnostics in (
+            "tf.cuda-diagnostics.kernel-driver-not-running",
+            "tf.cuda-diagnostics.no-dev-nvidia0",
+        )
     },
     **{
         mismatch: {
@@ -441,7 +447,7 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
     inside = ctx.platform is not None and ctx.platform.value in ("container", "kubernetes")
     if (m.entry.id in _NO_KERNEL_DRIVER or m.entry.id in _CONTAINER_ACCESS) and inside:
         return m, "container"
-    if ctx.gpuless_run is not None and (
+    if _gpuless_here(ctx, m.line) and (
         family == "driver-missing" or m.entry.id in _NO_KERNEL_DRIVER | _NO_DEVICE | _NO_GPU_SEEN
     ):
         # a container started without asking for a GPU has no driver, device or libcuda
@@ -477,6 +483,15 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         if version and version >= (2, 11) and (windows or m.entry.id != "tf.gpu.cannot-dlopen"):
             return m, "cpu-only-build"
     return m, family
+
+
+def _gpuless_here(ctx: Context, line: int) -> bool:
+    """A container start without a GPU explains this line: it is the only start in the log,
+    or the line lies between it and the next start (which asks for a GPU)."""
+    run = ctx.gpuless_run
+    if run is None:
+        return False
+    return ctx.gpuless_lines is None or ctx.gpuless_lines[0] <= line < ctx.gpuless_lines[1]
 
 
 def wanted_cudnn(facts: dict[str, str], text: str = "") -> str | None:
@@ -622,6 +637,7 @@ _NO_KERNEL_DRIVER = {
     "cuda.err.compat-not-supported",
     # no /dev/nvidia0 inside a container: the runtime passed no GPU in
     "nvidia.device-file.missing",
+    "tf.cuda-diagnostics.no-dev-nvidia0",
     "shell.proc-driver-nvidia-missing",
 }
 
@@ -827,11 +843,15 @@ def _reread(entry: Entry, family: str, facts: dict[str, str], ctx: Context) -> s
             if run.value == "void"
             else "starts the container without asking for a GPU"
         )
-        flags = (
-            ""
-            if run.value == "void"
-            else " (no --gpus, --runtime=nvidia or --device nvidia.com/gpu anywhere in the log)"
-        )
+        if run.value == "void":
+            flags = ""
+        elif (other := ctx.gpuless_other) is not None:
+            flags = (
+                " (no --gpus, --runtime=nvidia or --device nvidia.com/gpu on it; the start that "
+                f"asks for one, line {other.line}: {other.evidence}, is another container)"
+            )
+        else:
+            flags = " (no --gpus, --runtime=nvidia or --device nvidia.com/gpu anywhere in the log)"
         return (
             f"The log {started} (line {run.line}: {run.evidence}){flags}: the NVIDIA "
             "Container Toolkit then mounts no GPU device and no driver library (libcuda.so.1, "

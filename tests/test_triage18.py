@@ -1,0 +1,78 @@
+"""Family judgements that turn on evidence around a message: a container start without a GPU
+beside one with it, NCCL's system calls refused on /dev/shm, cuDNN 8's Windows sub-libraries,
+a development name missing beside its versioned library, ollama's fixed library search."""
+
+from __future__ import annotations
+
+from gpusetup.logtriage import triage_text
+
+# https://github.com/tensorflow/tensorflow/issues/41785 (lines of the paste)
+_PLAIN_RUN = (
+    "    docker run -it -p 8888:8888 tensorflow/tensorflow:latest-gpu-jupyter jupyter notebook"
+    " --notebook-dir=/tf --ip 0.0.0.0 --no-browser --allow-root\n"
+)
+_FAILURE = (
+    "    2020-07-27 19:44:03.826179: E tensorflow/stream_executor/cuda/cuda_driver.cc:313] "
+    "failed call to cuInit: UNKNOWN ERROR (-1)\n"
+    "    2020-07-27 19:44:03.826201: I tensorflow/stream_executor/cuda/cuda_diagnostics.cc:163]"
+    " no NVIDIA GPU device is present: /dev/nvidia0 does not exist\n"
+)
+_GPU_RUN = "    docker run --gpus all nvidia/cuda:10.0-base nvidia-smi\n"
+
+
+def _first(log: str) -> tuple[str, str]:
+    root = triage_text(log).root_causes[0]
+    return root.family, root.id
+
+
+def test_a_start_without_gpus_explains_its_own_output_beside_a_start_with_them() -> None:
+    # the failing run first, the working --gpus run after it (the thread's paste)
+    assert _first(_PLAIN_RUN + _FAILURE + _GPU_RUN) == (
+        "container",
+        "tf.cuda-diagnostics.no-dev-nvidia0",
+    )
+    diagnosis = triage_text(_PLAIN_RUN + _FAILURE + _GPU_RUN).root_causes[0].diagnosis
+    assert "nvidia/cuda:10.0-base" in diagnosis
+    # the other order: the output after the plain run is still that run's
+    assert _first(_GPU_RUN + _PLAIN_RUN + _FAILURE)[0] == "container"
+    # https://github.com/tensorflow/tensorflow/issues/44597: cuInit's 303 alone reads as no driver
+    cuinit = (
+        "W tensorflow/stream_executor/cuda/cuda_driver.cc:312] failed call to cuInit: UNKNOWN "
+        "ERROR (303)\n"
+    )
+    assert _first(cuinit)[0] == "driver-missing"
+    assert _first(_PLAIN_RUN + cuinit + _GPU_RUN)[0] == "container"
+    # output after the start that asks for a GPU is not the GPU-less start's
+    assert _first(_PLAIN_RUN + _GPU_RUN + cuinit)[0] == "driver-missing"
+    # a request before any start (a Compose file, a variable) leaves the log undecided
+    assert _first("GPUS='--gpus all'\n" + _PLAIN_RUN + cuinit)[0] == "driver-missing"
+
+
+def test_nccl_calls_refused_on_dev_shm_are_permission_not_its_size() -> None:
+    # https://github.com/NVIDIA/nccl/issues/328
+    refused = (
+        "node08:27106:27302 [0] include/shm.h:27 NCCL WARN Call to shm_open failed : "
+        "Permission denied\n"
+        "node08:27106:27302 [0] include/shm.h:48 NCCL WARN Error while creating shared memory "
+        "segment nccl-shm-recv-b7948f403864987a-0-3-0 (size 4460544)\n"
+    )
+    result = triage_text(refused)
+    assert [r.id for r in result.root_causes] == ["nccl.syscall.permission-denied"]
+    assert result.root_causes[0].family == "permission"
+    # NCCL 2.12+ drops the space before the colon
+    assert _first("misc/shmutils.cc:93 NCCL WARN Call to open failed: Permission denied\n") == (
+        "permission",
+        "nccl.syscall.permission-denied",
+    )
+    # https://github.com/NVIDIA/nccl/issues/1589: a missing segment is NCCL's, not the user's
+    enoent = (
+        "g148:14937:69361 [0] misc/shmutils.cc:93 NCCL WARN Call to open failed: No such file "
+        "or directory\n"
+    )
+    assert not triage_text(enoent).root_causes or _first(enoent)[0] != "permission"
+    # https://github.com/NVIDIA/nccl/issues/290: a full /dev/shm is the size
+    full = (
+        "gpu2-ru7:2143:2561 [1] include/shm.h:28 NCCL WARN Call to posix_fallocate failed : "
+        "No space left on device\n"
+    )
+    assert _first(full) == ("nccl", "nccl.shm.posix-fallocate")
