@@ -76,3 +76,48 @@ def test_nccl_calls_refused_on_dev_shm_are_permission_not_its_size() -> None:
         "No space left on device\n"
     )
     assert _first(full) == ("nccl", "nccl.shm.posix-fallocate")
+
+
+def test_a_development_name_missing_beside_its_versioned_file_is_the_link() -> None:
+    # https://github.com/tensorflow/tensorflow/issues/2920 (macOS)
+    log = (
+        "Couldn't open CUDA library libcudnn.dylib. LD_LIBRARY_PATH: /usr/local/cuda/lib\n"
+        "-rwxr-xr-x@ 1 yaroslavvb  staff  58270280 Apr 22 17:19 libcudnn.5.dylib\n"
+    )
+    root = triage_text(log).root_causes[0]
+    assert root.family == "library-symlink"
+    assert "ln -s libcudnn.5.dylib libcudnn.dylib" in root.fix
+    # the Linux spelling, a find listing
+    linux = (
+        "Couldn't open CUDA library libcudnn.so. LD_LIBRARY_PATH: /usr/local/cuda/lib64\n"
+        "/usr/local/cuda/lib64/libcudnn.so.5.1.10\n"
+    )
+    assert _first(linux)[0] == "library-symlink"
+    # without the listing it is cuDNN missing; a versioned name missing is never the link
+    assert _first(log.splitlines(keepends=True)[0])[0] == "cudnn-missing"
+    versioned = (
+        "Could not load dynamic library 'libcudnn.so.7'; dlerror: libcudnn.so.7: cannot open "
+        "shared object file: No such file or directory\n"
+        "/usr/local/cuda/lib64/libcudnn.so.7.6.5\n"
+    )
+    assert _first(versioned)[0] != "library-symlink"
+
+
+def test_a_wanted_cudnn_major_listed_only_off_the_loader_path_is_the_wrong_version() -> None:
+    # https://github.com/microsoft/onnxruntime-genai/issues/694 (lines of the paste)
+    failure = "ImportError: libcudnn.so.8: cannot open shared object file: No such file or directory\n"
+    conda8 = (
+        "/anaconda/envs/azureml_py38_PT_TF/lib/python3.9/site-packages/nvidia/cudnn/lib/"
+        "libcudnn.so.8\n"
+        "/anaconda/pkgs/cudnn-8.0.4-cuda10.1_0/lib/libcudnn.so.8.0.4\n"
+    )
+    system9 = "/usr/lib/x86_64-linux-gnu/libcudnn.so.9.2.1\n"
+    root = triage_text(failure + conda8 + system9).root_causes[0]
+    assert root.family == "cudnn-version"
+    assert "libcudnn.so.9.2.1" in root.diagnosis and "does not search" in root.diagnosis
+    # cuDNN 8 in a directory the loader searches: not the version (it is found, or not there)
+    assert _first(failure + "/usr/lib/x86_64-linux-gnu/libcudnn.so.8.9.7\n" + system9)[0] != (
+        "cudnn-version"
+    )
+    # only off-path copies and no system major: nothing says another major is the one found
+    assert _first(failure + conda8)[0] == "cudnn-missing"

@@ -68,6 +68,12 @@ class Context:
     #: major): nvcc, a /usr/local/cuda-X.Y directory, NVIDIA's pip wheels, conda's cudatoolkit
     #: (never nvidia-smi's "CUDA Version", the driver's maximum)
     cuda_installed: tuple[Clue, ...] = ()
+    #: versioned library files the log lists (ls, find, ldconfig -p, a path alone on its
+    #: line): libcudnn.so.8.9.7, libcudnn.5.dylib
+    listed_libraries: tuple[str, ...] = ()
+    #: cuDNN majors a listing shows only outside the loader's default directories (conda
+    #: environments and package caches, site-packages) while another major sits in them
+    cudnn_off_path: tuple[str, ...] = ()
     #: an L4T container image the log names (nvcr.io/nvidia/l4t-*, jetson-containers' tags)
     l4t_image: Clue | None = None
     #: a container the log starts without asking for a GPU (docker/podman run, compose up
@@ -298,6 +304,9 @@ _CUDNN_INSTALLED = re.compile(
     r"^\s*cudnn\s+(?P<v4>\d+)\.\d+\.\d+[.\d]*\s+\S+|"
     r"^\s*(?:[-l][rwxsStT-]{9}\S*\s.*?)?(?:\S*/)?libcudnn(?:_\w+)?\.so\.(?P<v5>\d+)(?:\.\d+)+"
     r"(?:\s+->\s+\S+)?\s*$|"
+    # macOS names the major before the suffix (libcudnn.5.dylib)
+    r"^\s*(?:[-l][rwxsStT-]{9}\S*\s.*?)?(?:\S*/)?libcudnn(?:_\w+)?\.(?P<v11>\d+)(?:\.\d+)*\.dylib"
+    r"(?:\s+->\s+\S+)?\s*$|"
     r"\blibcudnn(?:_\w+)?\.so\.(?P<v6>\d+)\S*\s+\(libc6|"
     r"(?:Successfully opened dynamic library|Loaded library) "
     r"\S*?libcudnn(?:_\w+)?\.so\.(?P<v7>\d+)|"
@@ -312,6 +321,46 @@ _CUDA_INSTALLED = re.compile(
     r"^\s*cudatoolkit\s+(?P<v4>\d+\.\d+)|"
     r"\\NVIDIA GPU Computing Toolkit\\CUDA\\v(?P<v5>\d+\.\d+)"
 )
+
+
+#: a line of a file listing: ls -l's mode and owner, ldconfig -p's arrow, or a path alone
+_LISTED = re.compile(
+    r"^\s*(?:[-l][rwxsStT-]{9}\S*\s.*\s|\S+\s+\(libc6[^)]*\)\s+=>\s+)?(?:\S*/)?"
+    r"(?P<name>lib[\w+-]+?(?:\.so(?:\.\d+)+|(?:\.\d+)+\.dylib))(?:\s+->\s+\S+)?\s*$"
+)
+
+
+#: the directories the loader searches without LD_LIBRARY_PATH (ld.so.conf's usual ones)
+_DEFAULT_DIR = re.compile(
+    r"^/(?:usr/)?lib(?:64|32)?/(?:[\w-]+-linux-gnu\w*/)?$|^/usr/local/lib/$|"
+    r"^/usr/local/cuda[\w.-]*/(?:lib64|lib|targets/[\w-]+/lib)/$"
+)
+
+
+def _cudnn_off_path(lines: tuple[LogLine, ...]) -> tuple[str, ...]:
+    """The cuDNN majors listed only off the loader's default directories, where another
+    major is listed in them."""
+    default: set[str] = set()
+    other: set[str] = set()
+    for line in lines:
+        m = _LISTED.match(line.text) if "libcudnn" in line.text else None
+        if not m or not (major := _CUDNN_PRESENT.search(m["name"])):
+            continue
+        path = line.text.strip().split()[-1] if "->" not in line.text else m["name"]
+        folder = path[: path.rfind("/") + 1]
+        if folder:
+            (default if _DEFAULT_DIR.match(folder) else other).add(major["major"])
+    return tuple(sorted(other - default)) if default else ()
+
+
+def _listed(lines: tuple[LogLine, ...], limit: int = 64) -> tuple[str, ...]:
+    found: dict[str, None] = {}
+    for line in lines:
+        if len(found) >= limit:
+            break
+        if "lib" in line.text and (m := _LISTED.match(line.text)):
+            found.setdefault(m["name"], None)
+    return tuple(found)
 
 
 def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
@@ -366,6 +415,8 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
         cudnn_present=tuple(present),
         cudnn_installed=installed,
         cuda_installed=cuda_installed,
+        listed_libraries=_listed(lines),
+        cudnn_off_path=_cudnn_off_path(lines),
         l4t_image=l4t,
         gpuless_run=gpuless,
         gpuless_other=gpuless_other,

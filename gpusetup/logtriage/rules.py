@@ -470,6 +470,10 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         # GPU comes through the Windows driver (a Linux driver inside WSL, an old Windows
         # build or driver), a Colab/Kaggle runtime without an accelerator has no driver
         return m, "driver-missing"
+    if family in ("cudnn-missing", "library-missing") and (versioned := _versioned_copy(m, ctx)):
+        # only the development name (libX.so, libX.dylib) is missing while the log lists the
+        # library's versioned file: the link between them is what is missing
+        return replace(m, facts={**m.facts, "versioned": versioned}), "library-symlink"
     if family == "cudnn-missing" and _other_cudnn(m, ctx):
         # the log shows another cuDNN major installed: the version is wrong, not cuDNN absent
         return m, "cudnn-version"
@@ -483,6 +487,25 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         if version and version >= (2, 11) and (windows or m.entry.id != "tf.gpu.cannot-dlopen"):
             return m, "cpu-only-build"
     return m, family
+
+
+_UNVERSIONED = re.compile(r"(lib[\w+-]+)\.(so|dylib)")
+
+
+def _versioned_copy(m: Match, ctx: Context) -> str | None:
+    """The versioned file of the library a load failure asks for by its development name
+    (libcudnn.dylib, libcublas.so), where a listing in the log shows one."""
+    asked = m.facts.get("dependency") or m.facts.get("soname") or ""
+    found = _UNVERSIONED.fullmatch(asked.rsplit("/", 1)[-1])
+    if not found:
+        return None
+    stem, suffix = found.groups()
+    for name in (*ctx.listed_libraries, *ctx.libraries):
+        if name.startswith(f"{stem}.so.") if suffix == "so" else (
+            name.startswith(f"{stem}.") and name.endswith(".dylib")
+        ):
+            return name
+    return None
 
 
 def _gpuless_here(ctx: Context, line: int) -> bool:
@@ -508,7 +531,9 @@ def wanted_cudnn(facts: dict[str, str], text: str = "") -> str | None:
 def _other_cudnn(m: Match, ctx: Context) -> bool:
     """The log shows a cuDNN major installed, and not the one the failure asks for."""
     wanted = wanted_cudnn(m.facts, m.text)
-    present = set(ctx.cudnn_present)
+    # a copy of the wanted major outside the loader's directories (another conda
+    # environment, a package cache) is not what the program finds
+    present = set(ctx.cudnn_present) - set(ctx.cudnn_off_path)
     return bool(wanted and present and wanted not in present)
 
 
@@ -867,6 +892,13 @@ def _reread(entry: Entry, family: str, facts: dict[str, str], ctx: Context) -> s
             "the container was started without --runtime nvidia, or those lists or the host's "
             "JetPack libraries are missing."
         )
+    if family == "library-symlink" and "versioned" in facts:
+        asked = facts.get("dependency") or facts.get("soname", "")
+        return (
+            f"Only the development name {asked} is missing: the log lists {facts['versioned']}, "
+            "the same library by its versioned name, and nothing links the one to the other "
+            "(a copied or unpacked install without its symlinks)."
+        )
     if family == "cpu-only-build":
         version = ctx.versions.get("tensorflow")
         shown = f"TensorFlow {version.value}" if version else "This TensorFlow"
@@ -902,6 +934,13 @@ def _fix_for(
     if family == "container" and entry.family in _L4T_MOUNTED and ctx.l4t_image is not None:
         return _L4T_FIX
     dep = facts.get("dependency", "")
+    if family == "library-symlink" and "versioned" in facts:
+        asked = (facts.get("dependency") or facts.get("soname", "")).rsplit("/", 1)[-1]
+        return (
+            f"Create the link in the directory that holds it: ln -s {facts['versioned']} "
+            f"{asked} (ldconfig makes only the soname links, never this one), or install the "
+            "development package that ships it (libcudnn*-dev, cuda-libraries-dev-*)."
+        )
     if family == "cudnn-version" and entry.family == "cudnn-missing":
         return explain.cudnn_major_fix(facts, ctx, framework, platform)
     if family == "cpu-only-build":
