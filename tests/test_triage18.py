@@ -105,7 +105,9 @@ def test_a_development_name_missing_beside_its_versioned_file_is_the_link() -> N
 
 def test_a_wanted_cudnn_major_listed_only_off_the_loader_path_is_the_wrong_version() -> None:
     # https://github.com/microsoft/onnxruntime-genai/issues/694 (lines of the paste)
-    failure = "ImportError: libcudnn.so.8: cannot open shared object file: No such file or directory\n"
+    failure = (
+        "ImportError: libcudnn.so.8: cannot open shared object file: No such file or directory\n"
+    )
     conda8 = (
         "/anaconda/envs/azureml_py38_PT_TF/lib/python3.9/site-packages/nvidia/cudnn/lib/"
         "libcudnn.so.8\n"

@@ -501,8 +501,10 @@ def _versioned_copy(m: Match, ctx: Context) -> str | None:
         return None
     stem, suffix = found.groups()
     for name in (*ctx.listed_libraries, *ctx.libraries):
-        if name.startswith(f"{stem}.so.") if suffix == "so" else (
-            name.startswith(f"{stem}.") and name.endswith(".dylib")
+        if (
+            name.startswith(f"{stem}.so.")
+            if suffix == "so"
+            else (name.startswith(f"{stem}.") and name.endswith(".dylib"))
         ):
             return name
     return None
