@@ -123,3 +123,18 @@ def test_a_wanted_cudnn_major_listed_only_off_the_loader_path_is_the_wrong_versi
     )
     # only off-path copies and no system major: nothing says another major is the one found
     assert _first(failure + conda8)[0] == "cudnn-missing"
+
+
+def test_cudnn8_windows_cnn_library_error_126_is_its_zlib_ops_library_is_cudnn() -> None:
+    please = "Please make sure {} is in your library path!\n"
+    # https://github.com/Softcatala/whisper-ctranslate2/issues/41
+    cnn = "Could not load library cudnn_cnn_infer64_8.dll. Error code 126\n"
+    root = triage_text(cnn + please.format("cudnn_cnn_infer64_8.dll")).root_causes[0]
+    assert (root.family, root.id) == ("library-missing", "cudnn8.windows-sublibrary-126.zlib")
+    assert "zlibwapi.dll" in root.fix
+    # https://github.com/Purfview/whisper-standalone-win/issues/169: the first sub-library
+    ops = "Could not load library cudnn_ops_infer64_8.dll. Error code 126\n"
+    assert _first(ops + please.format("cudnn_ops_infer64_8.dll")) == (
+        "cudnn-missing",
+        "cudnn8.sublibrary-load-failed",
+    )
