@@ -138,3 +138,22 @@ def test_cudnn8_windows_cnn_library_error_126_is_its_zlib_ops_library_is_cudnn()
         "cudnn-missing",
         "cudnn8.sublibrary-load-failed",
     )
+
+
+def test_ollama_fixed_nvml_search_names_its_last_path_not_a_missing_driver() -> None:
+    # https://github.com/ollama/ollama/issues/1704 (ollama 0.1.x in Docker)
+    line = (
+        "gpu.go:38: CUDA not detected: Unable to load libnvidia-ml.so library to query for "
+        "Nvidia GPUs: /usr/lib/wsl/lib/libnvidia-ml.so.1: cannot open shared object file: No "
+        "such file or directory\n"
+    )
+    root = triage_text(line).root_causes[0]
+    assert (root.family, root.id) == ("library-missing", "ollama.nvml.fixed-paths-last-tried")
+    assert "/usr/lib/wsl/lib/libnvidia-ml.so.1" in root.diagnosis
+    # under WSL (another line shows it) WSL's own library is the one missing
+    wsl = "Linux pc 5.15.133.1-microsoft-standard-WSL2 #1 SMP x86_64 GNU/Linux\n" + line
+    assert _first(wsl) == ("driver-missing", "ollama.nvml.fixed-paths-last-tried")
+    # the loader's own wording of a missing libnvidia-ml.so.1 is still the driver's
+    assert _first(
+        "OSError: libnvidia-ml.so.1: cannot open shared object file: No such file or directory\n"
+    ) == ("driver-missing", "loader.shared-object-missing.libcuda")

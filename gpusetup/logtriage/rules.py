@@ -477,6 +477,12 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
     if family == "cudnn-missing" and _other_cudnn(m, ctx):
         # the log shows another cuDNN major installed: the version is wrong, not cuDNN absent
         return m, "cudnn-version"
+    if m.entry.id == "ollama.nvml.fixed-paths-last-tried" and ctx.platform:
+        wsl = ctx.platform.value == "wsl" and ctx.platform.line != m.line
+        if wsl and "/usr/lib/wsl/" in m.facts.get("path", ""):
+            # under WSL (shown by another line than the path this one tried) its last path
+            # is the right one: WSL's own library is missing
+            return m, "driver-missing"
     if m.entry.id in _WSL_SHADOWED and ctx.platform and ctx.platform.value == "wsl":
         # WSL2 has no Linux kernel module: "driver not loaded" there means a Linux driver's
         # library was found before WSL's own in /usr/lib/wsl/lib
