@@ -157,3 +157,24 @@ def test_ollama_fixed_nvml_search_names_its_last_path_not_a_missing_driver() -> 
     assert _first(
         "OSError: libnvidia-ml.so.1: cannot open shared object file: No such file or directory\n"
     ) == ("driver-missing", "loader.shared-object-missing.libcuda")
+
+
+def test_error_35_in_a_container_beside_a_driver_for_cuda_12_is_the_container() -> None:
+    # https://github.com/SYSTRAN/faster-whisper/issues/1229 (Unraid's driver plugin summary)
+    error = (
+        "> RuntimeError: CUDA failed with error CUDA driver version is insufficient for CUDA "
+        "runtime version\n"
+    )
+    unraid = "Nvidia Driver Version: {}\nOpen Source Kernel Module: No\nInstalled GPU(s):\n"
+    root = triage_text(error + unraid.format("565.77")).root_causes[0]
+    assert (root.family, root.id) == ("container", "cuda.err.insufficient-driver")
+    assert "Nvidia Driver Version: 565.77" in root.diagnosis
+    assert "NVIDIA_VISIBLE_DEVICES" in root.fix
+    # a driver older than CUDA 12's first is too old, in a container too
+    assert _first(error + unraid.format("470.256.02"))[0] == "driver-too-old"
+    # a CUDA 13 runtime needs a newer driver than CUDA 12's
+    cuda13 = "Cuda compilation tools, release 13.0, V13.0.48\n"
+    assert _first(error + unraid.format("565.77") + cuda13)[0] == "driver-too-old"
+    # outside a container the same pair stays the driver's
+    smi = "| NVIDIA-SMI 550.144.03             Driver Version: 550.144.03     CUDA Version: 12.4 |\n"
+    assert _first(error + smi)[0] == "driver-too-old"

@@ -453,6 +453,17 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         # a container started without asking for a GPU has no driver, device or libcuda
         # in it: every "no driver" line inside is that container's
         return m, "container"
+    if (
+        m.entry.id == "cuda.err.insufficient-driver"
+        and inside
+        and ctx.driver is not None
+        and _driver_serves_cuda12(ctx)
+    ):
+        # a CUDA 12 runtime runs on any driver from 525.60.13 (minor-version compatibility);
+        # the runtime answers 35 when it finds no libcuda at all: the host's driver is new
+        # enough, the container was not given it
+        shown = f"{ctx.driver.value} (line {ctx.driver.line}: {ctx.driver.evidence})"
+        return replace(m, facts={**m.facts, "host_driver": shown}), "container"
     if m.entry.id in _NO_DRIVER_LIBRARY and inside and ctx.kernel_module is not None:
         # the host's kernel module shows through, its user-space library does not: the
         # container was started without the driver libraries
@@ -514,6 +525,27 @@ def _versioned_copy(m: Match, ctx: Context) -> str | None:
         ):
             return name
     return None
+
+
+#: the first Linux driver of CUDA 12, which runs every CUDA 12.x runtime
+_CUDA12_DRIVER = "525.60.13"
+_CUDA13 = re.compile(r"(?<![\d.])13\.\d")
+
+
+def _driver_serves_cuda12(ctx: Context) -> bool:
+    """The log shows a driver that runs any CUDA 12 runtime, and no CUDA 13 in use."""
+    from gpusetup.knowledge import driver_at_least
+
+    if ctx.driver is None or not driver_at_least(ctx.driver.value, _CUDA12_DRIVER):
+        return False
+    shown = [c.value for c in ctx.cuda_installed]
+    if ctx.toolkit:
+        shown.append(ctx.toolkit.value)
+    if (cuda := ctx.versions.get("cuda")) is not None:
+        shown.append(cuda.value)
+    if (torch := ctx.versions.get("torch")) is not None and "+cu13" in torch.value:
+        return False
+    return not any(_CUDA13.match(v) or v == "13" for v in shown)
 
 
 def _gpuless_here(ctx: Context, line: int) -> bool:
@@ -891,6 +923,14 @@ def _reread(entry: Entry, family: str, facts: dict[str, str], ctx: Context) -> s
             "nvidia-smi) into it, so inside it the driver looks missing; this line is that "
             "symptom."
         )
+    if family == "container" and "host_driver" in facts:
+        return (
+            f"The log shows driver {facts['host_driver']}, which runs every CUDA 12 runtime "
+            "(minor-version compatibility from 525.60.13), yet inside this container CUDA "
+            "calls it insufficient: CUDA's runtime answers 35 when it finds no libcuda.so.1 at "
+            "all, so the container was not given the host's driver (no --gpus or NVIDIA "
+            "runtime, NVIDIA_VISIBLE_DEVICES unset or wrong, no nvidia.com/gpu request)."
+        )
     if family == "container" and entry.family in _L4T_MOUNTED and ctx.l4t_image is not None:
         return (
             f"The log runs an L4T container ({ctx.l4t_image.evidence}, line "
@@ -937,8 +977,9 @@ def _fix_for(
         return explain.fill(template, {**facts, **own})
     if family == "compute-capability" and entry.id in _NO_DEVICE and (old := _old_gpu(ctx)):
         return _old_gpu_words(old)[1]
-    if family == "container" and ctx.gpuless_run is not None:
-        return _APPTAINER_FIX if ctx.gpuless_run.value == "no-nv-flag" else _GPULESS_FIX
+    if family == "container" and (ctx.gpuless_run is not None or "host_driver" in facts):
+        run = ctx.gpuless_run
+        return _APPTAINER_FIX if run and run.value == "no-nv-flag" else _GPULESS_FIX
     if family == "container" and entry.family in _L4T_MOUNTED and ctx.l4t_image is not None:
         return _L4T_FIX
     dep = facts.get("dependency", "")
@@ -974,8 +1015,10 @@ _GPULESS_FIX = (
     "nvidia-ctk runtime configure --runtime=docker and restart Docker) and start the "
     "container with the GPUs: docker run --gpus all ... (Podman: --device "
     "nvidia.com/gpu=all after nvidia-ctk cdi generate; Compose: deploy.resources."
-    "reservations.devices with driver: nvidia and capabilities: [gpu]); do not set "
-    "NVIDIA_VISIBLE_DEVICES=void. Check with docker run --rm --gpus all ubuntu nvidia-smi."
+    "reservations.devices with driver: nvidia and capabilities: [gpu]; Unraid: "
+    "--runtime=nvidia in Extra Parameters and NVIDIA_VISIBLE_DEVICES set to the GPU's UUID); "
+    "do not set NVIDIA_VISIBLE_DEVICES=void. Check with docker run --rm --gpus all ubuntu "
+    "nvidia-smi."
 )
 _APPTAINER_FIX = (
     "Add --nv to the command (singularity exec --nv image.sif ..., apptainer run --nv ...; "
