@@ -176,5 +176,5 @@ def test_error_35_in_a_container_beside_a_driver_for_cuda_12_is_the_container() 
     cuda13 = "Cuda compilation tools, release 13.0, V13.0.48\n"
     assert _first(error + unraid.format("565.77") + cuda13)[0] == "driver-too-old"
     # outside a container the same pair stays the driver's
-    smi = "| NVIDIA-SMI 550.144.03             Driver Version: 550.144.03     CUDA Version: 12.4 |\n"
+    smi = "| NVIDIA-SMI 550.144.03      Driver Version: 550.144.03     CUDA Version: 12.4 |\n"
     assert _first(error + smi)[0] == "driver-too-old"
