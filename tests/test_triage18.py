@@ -178,3 +178,16 @@ def test_error_35_in_a_container_beside_a_driver_for_cuda_12_is_the_container() 
     # outside a container the same pair stays the driver's
     smi = "| NVIDIA-SMI 550.144.03      Driver Version: 550.144.03     CUDA Version: 12.4 |\n"
     assert _first(error + smi)[0] == "driver-too-old"
+
+
+def test_no_device_on_a_jetson_run_as_another_user_is_the_video_group() -> None:
+    # https://github.com/NVIDIA/nvidia-docker/issues/1449 (lines of the paste)
+    start = "$ docker run --runtime nvidia --rm -it nvcr.io/nvidia/l4t-base:r32.4.4 bash -c '\\\n"
+    as_user = ' && su - user -c "/tmp/samples/1_Utilities/deviceQuery/deviceQuery"\'\n'
+    failure = "cudaGetDeviceCount returned 100\n-> no CUDA-capable device is detected\n"
+    root = triage_text(start + as_user + failure).root_causes[0]
+    assert (root.family, root.id) == ("permission", "cuda.err.no-device")
+    assert "video group" in root.fix
+    # as root on the Jetson, or as another user off a Jetson: not the group
+    assert _first(start + failure)[0] != "permission"
+    assert _first("$ docker run --rm -it ubuntu bash\n" + as_user + failure)[0] != "permission"

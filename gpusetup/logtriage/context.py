@@ -71,6 +71,9 @@ class Context:
     #: versioned library files the log lists (ls, find, ldconfig -p, a path alone on its
     #: line): libcudnn.so.8.9.7, libcudnn.5.dylib
     listed_libraries: tuple[str, ...] = ()
+    #: a command the log runs as another, non-root user (su - user -c, sudo -u, runuser,
+    #: gosu, docker run --user 1000)
+    other_user: Clue | None = None
     #: cuDNN majors a listing shows only outside the loader's default directories (conda
     #: environments and package caches, site-packages) while another major sits in them
     cudnn_off_path: tuple[str, ...] = ()
@@ -332,6 +335,13 @@ _LISTED = re.compile(
 )
 
 
+#: a command run as another user than root: su's -c, sudo -u, runuser, gosu, setpriv,
+#: Docker's --user/-u (the user ids 0 and root excluded)
+_OTHER_USER = re.compile(
+    r"\bsu\s+(?:-\s+|-l\s+|--login\s+)?(?!root\b)[a-z_][\w-]*\s+-c\b|"
+    r"\b(?:sudo|runuser)\s+(?:-\S+\s+)*-u\s+(?!root\b|0\b)\S+|\bgosu\s+(?!root\b|0\b)\S+\s|"
+    r"\bdocker\s+(?:run|exec)\b.*?\s(?:--user[= ]|-u\s+)(?!root\b|0\b)[\w$]"
+)
 #: the directories the loader searches without LD_LIBRARY_PATH (ld.so.conf's usual ones)
 _DEFAULT_DIR = re.compile(
     r"^/(?:usr/)?lib(?:64|32)?/(?:[\w-]+-linux-gnu\w*/)?$|^/usr/local/lib/$|"
@@ -419,6 +429,7 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
         cuda_installed=cuda_installed,
         listed_libraries=_listed(lines),
         cudnn_off_path=_cudnn_off_path(lines),
+        other_user=_first(lines, _OTHER_USER, "other-user"),
         l4t_image=l4t,
         gpuless_run=gpuless,
         gpuless_other=gpuless_other,

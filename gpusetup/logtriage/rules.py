@@ -473,6 +473,10 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         # the host's CUDA, cuDNN and TensorRT (its CSV lists), so one missing there means the
         # container was not started with --runtime nvidia
         return m, "container"
+    if m.entry.id in _NO_DEVICE and ctx.other_user is not None and _jetson(ctx):
+        # a Jetson's GPU nodes (/dev/nvhost-*, /dev/nvmap) belong to the video group: a user
+        # outside it sees no CUDA device at all
+        return m, "permission"
     if m.entry.id in _NO_DEVICE and _old_gpu(ctx) is not None:
         # CUDA lists no device it cannot drive: a GPU the CUDA release dropped
         return m, "compute-capability"
@@ -546,6 +550,11 @@ def _driver_serves_cuda12(ctx: Context) -> bool:
     if (torch := ctx.versions.get("torch")) is not None and "+cu13" in torch.value:
         return False
     return not any(_CUDA13.match(v) or v == "13" for v in shown)
+
+
+def _jetson(ctx: Context) -> bool:
+    """The log comes from a Jetson: its platform, or an L4T container image."""
+    return ctx.l4t_image is not None or bool(ctx.platform and ctx.platform.value == "jetson")
 
 
 def _gpuless_here(ctx: Context, line: int) -> bool:
@@ -947,6 +956,13 @@ def _reread(entry: Entry, family: str, facts: dict[str, str], ctx: Context) -> s
             "the same library by its versioned name, and nothing links the one to the other "
             "(a copied or unpacked install without its symlinks)."
         )
+    if family == "permission" and entry.id in _NO_DEVICE and ctx.other_user is not None:
+        return (
+            f"The log runs the program as another user (line {ctx.other_user.line}: "
+            f"{ctx.other_user.evidence}) on a Jetson, whose GPU device nodes (/dev/nvhost-*, "
+            "/dev/nvmap, /dev/nvgpu) are open only to root and the video group: a user outside "
+            "that group sees no CUDA device at all."
+        )
     if family == "cpu-only-build":
         version = ctx.versions.get("tensorflow")
         shown = f"TensorFlow {version.value}" if version else "This TensorFlow"
@@ -992,6 +1008,12 @@ def _fix_for(
         )
     if family == "cudnn-version" and entry.family == "cudnn-missing":
         return explain.cudnn_major_fix(facts, ctx, framework, platform)
+    if family == "permission" and entry.id in _NO_DEVICE and ctx.other_user is not None:
+        return (
+            "Add the user to the video group (usermod -aG video USER on the Jetson; in a "
+            "container useradd -G video, or docker run --group-add video, and on JetPack 6 "
+            "the render group too), then log in again; root sees the GPU either way."
+        )
     if family == "cpu-only-build":
         # the fix the catalogue gives TensorFlow's own "no GPU" (the same build problem)
         other = catalogue().by_id["tf.user.no-gpu"]
