@@ -79,6 +79,54 @@ WRONG = {
         "are visibility (a GPU selected that is not there); nothing here shows the driver "
         "is missing rather than the device hidden"
     ),
+    # cases whose thread names evidence the paste does not hold
+    "bumblebee-optimus-tf-cuinit-without-optirun": (
+        "Bumblebee and optirun stand only in the thread; the paste is TensorFlow's 'kernel "
+        "driver does not appear to be running', which alone reads as the missing driver"
+    ),
+    "cuhksz-cluster-node-error35-no-nvidia-smi": (
+        "error 35 alone: the missing nvidia-smi on the node stands only in the thread"
+    ),
+    "dlib-dnn-cudagetdevice-code38-old-gpu": (
+        "'no CUDA-capable device' alone: the old GPU is named only in the thread"
+    ),
+    "faster-whisper-cudnn92-installed-ops-infer-so8-missing": (
+        "the load failure alone: the cuDNN 9.2 installed stands only in the thread"
+    ),
+    "jax-0426-cuda-visible-devices-not-initialized-wrong-wheel": (
+        "the CUDA call that failed alone: that jax lacked its cuda12 plugin stands only in "
+        "the thread"
+    ),
+    "mxnet-windows-gt550m-no-cuda-device": (
+        "'no CUDA-capable device' alone: the GT 550M is named only in the thread"
+    ),
+    "neural-style-torch7-cudnn-r5-expected-r4-installed": (
+        "the R5 load failure alone: the cuDNN 4 installed stands only in the thread"
+    ),
+    "ollama-wsl-nvml-vram-init-failure-9-wrong-libnvidia-ml": (
+        "ollama's NVML error 9 alone: nothing in the paste shows it runs under WSL"
+    ),
+    "singularity-docker-tf-cluster-no-libcuda-so1": (
+        "nothing in the paste shows a container: libcuda.so.1 missing beside the kernel "
+        "module's version file reads as the driver's library missing on the host"
+    ),
+    "tf-serving-docker1903-missing-gpus-flag-cuinit-303": (
+        "the cuInit line alone: the docker run without --gpus stands only in the thread"
+    ),
+    "tf21-windows-cuda102-only-cpu-device": (
+        "the device list alone: TensorFlow 2.1 and the CUDA 10.2 installed stand only in the thread"
+    ),
+    "tf23-cuda101-cudnn802-libcudnn7": (
+        "the libcudnn.so.7 load failure alone: the cuDNN 8 installed and the TF 2.3 release "
+        "stand only in the thread"
+    ),
+    "tf23-cudnn8-installed-libcudnn7-missing-gt710": (
+        "the libcudnn.so.7 load failure alone: the cuDNN 8 installed and the TF 2.3 release "
+        "stand only in the thread"
+    ),
+    "videocaptioner-fw-xxl-amd-gpu-cuda": (
+        "error 35 alone: the AMD GPU (no NVIDIA driver) stands only in the thread"
+    ),
 }
 
 

@@ -68,12 +68,26 @@ class Context:
     #: major): nvcc, a /usr/local/cuda-X.Y directory, NVIDIA's pip wheels, conda's cudatoolkit
     #: (never nvidia-smi's "CUDA Version", the driver's maximum)
     cuda_installed: tuple[Clue, ...] = ()
+    #: versioned library files the log lists (ls, find, ldconfig -p, a path alone on its
+    #: line): libcudnn.so.8.9.7, libcudnn.5.dylib
+    listed_libraries: tuple[str, ...] = ()
+    #: a command the log runs as another, non-root user (su - user -c, sudo -u, runuser,
+    #: gosu, docker run --user 1000)
+    other_user: Clue | None = None
+    #: cuDNN majors a listing shows only outside the loader's default directories (conda
+    #: environments and package caches, site-packages) while another major sits in them
+    cudnn_off_path: tuple[str, ...] = ()
     #: an L4T container image the log names (nvcr.io/nvidia/l4t-*, jetson-containers' tags)
     l4t_image: Clue | None = None
     #: a container the log starts without asking for a GPU (docker/podman run, compose up
     #: with no GPU flag anywhere in the log; value no-nv-flag: Apptainer/Singularity without
     #: --nv), or NVIDIA_VISIBLE_DEVICES=void
     gpuless_run: Clue | None = None
+    #: another container start in the log that asks for a GPU (then the GPU-less start
+    #: explains only its own part of the log, gpuless_lines); None: no other start does
+    gpuless_other: Clue | None = None
+    #: the lines the GPU-less start explains: from its line to the next start (exclusive)
+    gpuless_lines: tuple[int, int] | None = None
 
 
 # (platform, pattern): the first line matching any pattern of a platform is its evidence;
@@ -106,6 +120,8 @@ _PLATFORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"Error response from daemon|nvidia-container-cli|nvidia-container-runtime|"
             r"/\.dockerenv|NVIDIA Release \d|== CUDA ==|\bDockerfile\b|\bdocker\.io/|"
             r"\bnvcr\.io/|--gpus\b|\bcontainer\b|"
+            # Unraid runs programs in Docker; its NVIDIA driver plugin's summary lines
+            r"\b[Uu]n[Rr][Aa][Ii][Dd]\b|^Open Source Kernel Module: (?:Yes|No)\b|"
             # Docker names a container's host after its id (12 hex digits): a shell prompt,
             # or TensorFlow's CUDA diagnostics naming the host
             r"(?:@|\bhost(?:name)?:? \(?)(?=[0-9a-f]{0,11}[a-f])(?=[0-9a-f]{0,11}\d)[0-9a-f]{12}\b"
@@ -293,6 +309,9 @@ _CUDNN_INSTALLED = re.compile(
     r"^\s*cudnn\s+(?P<v4>\d+)\.\d+\.\d+[.\d]*\s+\S+|"
     r"^\s*(?:[-l][rwxsStT-]{9}\S*\s.*?)?(?:\S*/)?libcudnn(?:_\w+)?\.so\.(?P<v5>\d+)(?:\.\d+)+"
     r"(?:\s+->\s+\S+)?\s*$|"
+    # macOS names the major before the suffix (libcudnn.5.dylib)
+    r"^\s*(?:[-l][rwxsStT-]{9}\S*\s.*?)?(?:\S*/)?libcudnn(?:_\w+)?\.(?P<v11>\d+)(?:\.\d+)*\.dylib"
+    r"(?:\s+->\s+\S+)?\s*$|"
     r"\blibcudnn(?:_\w+)?\.so\.(?P<v6>\d+)\S*\s+\(libc6|"
     r"(?:Successfully opened dynamic library|Loaded library) "
     r"\S*?libcudnn(?:_\w+)?\.so\.(?P<v7>\d+)|"
@@ -309,13 +328,60 @@ _CUDA_INSTALLED = re.compile(
 )
 
 
+#: a line of a file listing: ls -l's mode and owner, ldconfig -p's arrow, or a path alone
+_LISTED = re.compile(
+    r"^\s*(?:[-l][rwxsStT-]{9}\S*\s.*\s|\S+\s+\(libc6[^)]*\)\s+=>\s+)?(?:\S*/)?"
+    r"(?P<name>lib[\w+-]+?(?:\.so(?:\.\d+)+|(?:\.\d+)+\.dylib))(?:\s+->\s+\S+)?\s*$"
+)
+
+
+#: a command run as another user than root: su's -c, sudo -u, runuser, gosu, setpriv,
+#: Docker's --user/-u (the user ids 0 and root excluded)
+_OTHER_USER = re.compile(
+    r"\bsu\s+(?:-\s+|-l\s+|--login\s+)?(?!root\b)[a-z_][\w-]*\s+-c\b|"
+    r"\b(?:sudo|runuser)\s+(?:-\S+\s+)*-u\s+(?!root\b|0\b)\S+|\bgosu\s+(?!root\b|0\b)\S+\s|"
+    r"\bdocker\s+(?:run|exec)\b.*?\s(?:--user[= ]|-u\s+)(?!root\b|0\b)[\w$]"
+)
+#: the directories the loader searches without LD_LIBRARY_PATH (ld.so.conf's usual ones)
+_DEFAULT_DIR = re.compile(
+    r"^/(?:usr/)?lib(?:64|32)?/(?:[\w-]+-linux-gnu\w*/)?$|^/usr/local/lib/$|"
+    r"^/usr/local/cuda[\w.-]*/(?:lib64|lib|targets/[\w-]+/lib)/$"
+)
+
+
+def _cudnn_off_path(lines: tuple[LogLine, ...]) -> tuple[str, ...]:
+    """The cuDNN majors listed only off the loader's default directories, where another
+    major is listed in them."""
+    default: set[str] = set()
+    other: set[str] = set()
+    for line in lines:
+        m = _LISTED.match(line.text) if "libcudnn" in line.text else None
+        if not m or not (major := _CUDNN_PRESENT.search(m["name"])):
+            continue
+        path = line.text.strip().split()[-1] if "->" not in line.text else m["name"]
+        folder = path[: path.rfind("/") + 1]
+        if folder:
+            (default if _DEFAULT_DIR.match(folder) else other).add(major["major"])
+    return tuple(sorted(other - default)) if default else ()
+
+
+def _listed(lines: tuple[LogLine, ...], limit: int = 64) -> tuple[str, ...]:
+    found: dict[str, None] = {}
+    for line in lines:
+        if len(found) >= limit:
+            break
+        if "lib" in line.text and (m := _LISTED.match(line.text)):
+            found.setdefault(m["name"], None)
+    return tuple(found)
+
+
 def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
     """The context of a log from its kept lines; ``allowed``: the frameworks the matched
     messages come from (empty: any)."""
     platform = _platform(lines)
     conda = _first(lines, _CONDA, "conda")
     l4t = _first(lines, _L4T_IMAGE, "l4t-image")
-    gpuless = _gpuless_run(lines)
+    gpuless, gpuless_other, gpuless_lines = _gpuless_run(lines)
     framework = _framework(lines, allowed)
     versions: dict[str, Clue] = {}
     for name, pattern in _VERSIONS:
@@ -361,8 +427,13 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
         cudnn_present=tuple(present),
         cudnn_installed=installed,
         cuda_installed=cuda_installed,
+        listed_libraries=_listed(lines),
+        cudnn_off_path=_cudnn_off_path(lines),
+        other_user=_first(lines, _OTHER_USER, "other-user"),
         l4t_image=l4t,
         gpuless_run=gpuless,
+        gpuless_other=gpuless_other,
+        gpuless_lines=gpuless_lines,
     )
 
 
@@ -413,25 +484,49 @@ def _all_values(
     return tuple(found.values())
 
 
-def _gpuless_run(lines: tuple[LogLine, ...]) -> Clue | None:
+def _gpuless_run(
+    lines: tuple[LogLine, ...],
+) -> tuple[Clue | None, Clue | None, tuple[int, int] | None]:
     """The line that starts a container with no GPU: NVIDIA_VISIBLE_DEVICES=void, else a
     run or compose command where nothing in the log asks for a GPU (a flag on a
-    continuation line counts, so the whole log is searched)."""
+    continuation line counts, so the whole log is searched), else the first start whose
+    part of the log (up to the next start) asks for none while another start does (a paste
+    of the failing run beside one with --gpus that works): with that other start and the
+    lines the GPU-less one explains."""
     void = _first(lines, _VOID_DEVICES, "void")
     if void is not None:
-        return void
-    if any(_GPU_REQUEST.search(line.text) for line in lines):
-        return None
-    run = _first(lines, _CONTAINER_RUN, "no-gpu-flag")
-    if run is None:
-        return None
-    text = next(line.text for line in lines if line.number == run.line)
+        return void, None, None
+    starts = [i for i, line in enumerate(lines) if _CONTAINER_RUN.search(line.text)]
+    if not starts:
+        return None, None, None
+    other: Clue | None = None
+    scope: tuple[int, int] | None = None
+    first = starts[0]
+    asks = [i for i, line in enumerate(lines) if _GPU_REQUEST.search(line.text)]
+    if asks:
+        if asks[0] < starts[0]:
+            # a request before any start (a Compose file, a variable): judged as a whole
+            return None, None, None
+        ends = [*starts[1:], len(lines)]
+        parts = list(zip(starts, ends, strict=True))
+        gpuless = [(b, e) for b, e in parts if not any(b <= i < e for i in asks)]
+        if not gpuless:
+            return None, None, None
+        first, end = gpuless[0]
+        asking = next(b for b, e in parts if any(b <= i < e for i in asks))
+        other = Clue("gpu-request", lines[asking].number, _command(lines[asking].text))
+        last = lines[end].number if end < len(lines) else lines[-1].number + 1
+        scope = (lines[first].number, last)
+    text = lines[first].text
     m = _CONTAINER_RUN.search(text)
-    if m is not None and m["apptainer"]:
-        run = Clue("no-nv-flag", run.line, run.evidence)
-    # the command itself is the evidence: which image, which flags
+    value = "no-nv-flag" if m is not None and m["apptainer"] else "no-gpu-flag"
+    return Clue(value, lines[first].number, _command(text)), other, scope
+
+
+def _command(text: str) -> str:
+    """A container start as evidence: the command itself (which image, which flags)."""
     text = text.strip()
-    return Clue(run.value, run.line, text if len(text) <= 100 else text[:99] + "…")
+    return text if len(text) <= 100 else text[:99] + "…"
 
 
 def _wheel_python(lines: tuple[LogLine, ...]) -> Clue | None:

@@ -198,15 +198,22 @@ _PIP_CUDA = {
 
 def other_cudnn_sentence(major: str, ctx: Context) -> str:
     """The cuDNN majors the log shows installed besides the ``major`` a program wants."""
-    present = [m for m in ctx.cudnn_present if m != major]
-    if not present or major in ctx.cudnn_present:
+    off = set(ctx.cudnn_off_path)
+    present = [m for m in ctx.cudnn_present if m != major and m not in off]
+    if not present or (major in ctx.cudnn_present and major not in off):
         return ""
-    shown = [c for c in ctx.cudnn_installed if c.value != major][:2]
+    shown = [c for c in ctx.cudnn_installed if c.value in present][:2]
     where = " (" + "; ".join(f"line {c.line}: {c.evidence}" for c in shown) + ")" if shown else ""
+    aside = (
+        f"; its cuDNN {major} copies are listed only in directories the loader does not search "
+        "(a conda package cache, another environment, site-packages)"
+        if major in off
+        else ""
+    )
     return (
         f"The log shows cuDNN {', '.join(present)} installed{where}, not cuDNN {major}: "
         f"cuDNN {'/'.join(present)} is installed, this build needs cuDNN {major} (a program "
-        "loads only the cuDNN major it was built for)."
+        f"loads only the cuDNN major it was built for){aside}."
     )
 
 
@@ -229,7 +236,9 @@ def cudnn_major_fix(
     from gpusetup.logtriage.rules import wanted_cudnn
 
     major = facts.get("wanted_cudnn") or wanted_cudnn(facts) or "the wanted"
-    present = "/".join(m for m in ctx.cudnn_present if m != major) or "the installed"
+    off = set(ctx.cudnn_off_path)
+    present = "/".join(m for m in ctx.cudnn_present if m != major and m not in off)
+    present = present or "the installed"
     cuda = next((c.value.split(".")[0] for c in ctx.cuda_installed), None)
     cuda = cuda or _CUDNN_CUDA.get(major, "12")
     build = _CUDNN_BUILDS.get((framework or "", present))

@@ -90,11 +90,17 @@ _OPTIONAL_USED = {"tf.tftrt.in-use"}
 #: causes that another cause in the same log explains: TensorFlow's CUDA diagnostics say
 #: why cuInit failed, so the error cuInit returned is their consequence
 _CAUSE_EXPLAINS = {
-    "tf.cuda-diagnostics.kernel-driver-not-running": {
-        "cuda.err.insufficient-driver",
-        "cuda.err.no-device",
-        "cuda.err.unknown",
-        "tf.cuinit.unknown-error-303",
+    **{
+        diagnostics: {
+            "cuda.err.insufficient-driver",
+            "cuda.err.no-device",
+            "cuda.err.unknown",
+            "tf.cuinit.unknown-error-303",
+        }
+        for diagnostics in (
+            "tf.cuda-diagnostics.kernel-driver-not-running",
+            "tf.cuda-diagnostics.no-dev-nvidia0",
+        )
     },
     **{
         mismatch: {
@@ -460,12 +466,23 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
     inside = ctx.platform is not None and ctx.platform.value in ("container", "kubernetes")
     if (m.entry.id in _NO_KERNEL_DRIVER or m.entry.id in _CONTAINER_ACCESS) and inside:
         return m, "container"
-    if ctx.gpuless_run is not None and (
+    if _gpuless_here(ctx, m.line) and (
         family == "driver-missing" or m.entry.id in _NO_KERNEL_DRIVER | _NO_DEVICE | _NO_GPU_SEEN
     ):
         # a container started without asking for a GPU has no driver, device or libcuda
         # in it: every "no driver" line inside is that container's
         return m, "container"
+    if (
+        m.entry.id == "cuda.err.insufficient-driver"
+        and inside
+        and ctx.driver is not None
+        and _driver_serves_cuda12(ctx)
+    ):
+        # a CUDA 12 runtime runs on any driver from 525.60.13 (minor-version compatibility);
+        # the runtime answers 35 when it finds no libcuda at all: the host's driver is new
+        # enough, the container was not given it
+        shown = f"{ctx.driver.value} (line {ctx.driver.line}: {ctx.driver.evidence})"
+        return replace(m, facts={**m.facts, "host_driver": shown}), "container"
     if m.entry.id in _NO_DRIVER_LIBRARY and inside and ctx.kernel_module is not None:
         # the host's kernel module shows through, its user-space library does not: the
         # container was started without the driver libraries
@@ -475,6 +492,10 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         # the host's CUDA, cuDNN and TensorRT (its CSV lists), so one missing there means the
         # container was not started with --runtime nvidia
         return m, "container"
+    if m.entry.id in _NO_DEVICE and ctx.other_user is not None and _jetson(ctx):
+        # a Jetson's GPU nodes (/dev/nvhost-*, /dev/nvmap) belong to the video group: a user
+        # outside it sees no CUDA device at all
+        return m, "permission"
     if m.entry.id in _NO_DEVICE and _old_gpu(ctx) is not None:
         # CUDA lists no device it cannot drive: a GPU the CUDA release dropped
         return m, "compute-capability"
@@ -483,9 +504,19 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         # GPU comes through the Windows driver (a Linux driver inside WSL, an old Windows
         # build or driver), a Colab/Kaggle runtime without an accelerator has no driver
         return m, "driver-missing"
+    if family in ("cudnn-missing", "library-missing") and (versioned := _versioned_copy(m, ctx)):
+        # only the development name (libX.so, libX.dylib) is missing while the log lists the
+        # library's versioned file: the link between them is what is missing
+        return replace(m, facts={**m.facts, "versioned": versioned}), "library-symlink"
     if family == "cudnn-missing" and _other_cudnn(m, ctx):
         # the log shows another cuDNN major installed: the version is wrong, not cuDNN absent
         return m, "cudnn-version"
+    if m.entry.id == "ollama.nvml.fixed-paths-last-tried" and ctx.platform:
+        wsl = ctx.platform.value == "wsl" and ctx.platform.line != m.line
+        if wsl and "/usr/lib/wsl/" in m.facts.get("path", ""):
+            # under WSL (shown by another line than the path this one tried) its last path
+            # is the right one: WSL's own library is missing
+            return m, "driver-missing"
     if m.entry.id in _WSL_SHADOWED and ctx.platform and ctx.platform.value == "wsl":
         # WSL2 has no Linux kernel module: "driver not loaded" there means a Linux driver's
         # library was found before WSL's own in /usr/lib/wsl/lib
@@ -496,6 +527,62 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         if version and version >= (2, 11) and (windows or m.entry.id != "tf.gpu.cannot-dlopen"):
             return m, "cpu-only-build"
     return m, family
+
+
+_UNVERSIONED = re.compile(r"(lib[\w+-]+)\.(so|dylib)")
+
+
+def _versioned_copy(m: Match, ctx: Context) -> str | None:
+    """The versioned file of the library a load failure asks for by its development name
+    (libcudnn.dylib, libcublas.so), where a listing in the log shows one."""
+    asked = m.facts.get("dependency") or m.facts.get("soname") or ""
+    found = _UNVERSIONED.fullmatch(asked.rsplit("/", 1)[-1])
+    if not found:
+        return None
+    stem, suffix = found.groups()
+    for name in (*ctx.listed_libraries, *ctx.libraries):
+        if (
+            name.startswith(f"{stem}.so.")
+            if suffix == "so"
+            else (name.startswith(f"{stem}.") and name.endswith(".dylib"))
+        ):
+            return name
+    return None
+
+
+#: the first Linux driver of CUDA 12, which runs every CUDA 12.x runtime
+_CUDA12_DRIVER = "525.60.13"
+_CUDA13 = re.compile(r"(?<![\d.])13\.\d")
+
+
+def _driver_serves_cuda12(ctx: Context) -> bool:
+    """The log shows a driver that runs any CUDA 12 runtime, and no CUDA 13 in use."""
+    from gpusetup.knowledge import driver_at_least
+
+    if ctx.driver is None or not driver_at_least(ctx.driver.value, _CUDA12_DRIVER):
+        return False
+    shown = [c.value for c in ctx.cuda_installed]
+    if ctx.toolkit:
+        shown.append(ctx.toolkit.value)
+    if (cuda := ctx.versions.get("cuda")) is not None:
+        shown.append(cuda.value)
+    if (torch := ctx.versions.get("torch")) is not None and "+cu13" in torch.value:
+        return False
+    return not any(_CUDA13.match(v) or v == "13" for v in shown)
+
+
+def _jetson(ctx: Context) -> bool:
+    """The log comes from a Jetson: its platform, or an L4T container image."""
+    return ctx.l4t_image is not None or bool(ctx.platform and ctx.platform.value == "jetson")
+
+
+def _gpuless_here(ctx: Context, line: int) -> bool:
+    """A container start without a GPU explains this line: it is the only start in the log,
+    or the line lies between it and the next start (which asks for a GPU)."""
+    run = ctx.gpuless_run
+    if run is None:
+        return False
+    return ctx.gpuless_lines is None or ctx.gpuless_lines[0] <= line < ctx.gpuless_lines[1]
 
 
 def wanted_cudnn(facts: dict[str, str], text: str = "") -> str | None:
@@ -512,7 +599,9 @@ def wanted_cudnn(facts: dict[str, str], text: str = "") -> str | None:
 def _other_cudnn(m: Match, ctx: Context) -> bool:
     """The log shows a cuDNN major installed, and not the one the failure asks for."""
     wanted = wanted_cudnn(m.facts, m.text)
-    present = set(ctx.cudnn_present)
+    # a copy of the wanted major outside the loader's directories (another conda
+    # environment, a package cache) is not what the program finds
+    present = set(ctx.cudnn_present) - set(ctx.cudnn_off_path)
     return bool(wanted and present and wanted not in present)
 
 
@@ -641,6 +730,7 @@ _NO_KERNEL_DRIVER = {
     "cuda.err.compat-not-supported",
     # no /dev/nvidia0 inside a container: the runtime passed no GPU in
     "nvidia.device-file.missing",
+    "tf.cuda-diagnostics.no-dev-nvidia0",
     "shell.proc-driver-nvidia-missing",
 }
 
@@ -846,16 +936,28 @@ def _reread(entry: Entry, family: str, facts: dict[str, str], ctx: Context) -> s
             if run.value == "void"
             else "starts the container without asking for a GPU"
         )
-        flags = (
-            ""
-            if run.value == "void"
-            else " (no --gpus, --runtime=nvidia or --device nvidia.com/gpu anywhere in the log)"
-        )
+        if run.value == "void":
+            flags = ""
+        elif (other := ctx.gpuless_other) is not None:
+            flags = (
+                " (no --gpus, --runtime=nvidia or --device nvidia.com/gpu on it; the start that "
+                f"asks for one, line {other.line}: {other.evidence}, is another container)"
+            )
+        else:
+            flags = " (no --gpus, --runtime=nvidia or --device nvidia.com/gpu anywhere in the log)"
         return (
             f"The log {started} (line {run.line}: {run.evidence}){flags}: the NVIDIA "
             "Container Toolkit then mounts no GPU device and no driver library (libcuda.so.1, "
             "nvidia-smi) into it, so inside it the driver looks missing; this line is that "
             "symptom."
+        )
+    if family == "container" and "host_driver" in facts:
+        return (
+            f"The log shows driver {facts['host_driver']}, which runs every CUDA 12 runtime "
+            "(minor-version compatibility from 525.60.13), yet inside this container CUDA "
+            "calls it insufficient: CUDA's runtime answers 35 when it finds no libcuda.so.1 at "
+            "all, so the container was not given the host's driver (no --gpus or NVIDIA "
+            "runtime, NVIDIA_VISIBLE_DEVICES unset or wrong, no nvidia.com/gpu request)."
         )
     if family == "container" and entry.family in _L4T_MOUNTED and ctx.l4t_image is not None:
         return (
@@ -865,6 +967,20 @@ def _reread(entry: Entry, family: str, facts: dict[str, str], ctx: Context) -> s
             "/etc/nvidia-container-runtime/host-files-for-container.d/), so a missing one means "
             "the container was started without --runtime nvidia, or those lists or the host's "
             "JetPack libraries are missing."
+        )
+    if family == "library-symlink" and "versioned" in facts:
+        asked = facts.get("dependency") or facts.get("soname", "")
+        return (
+            f"Only the development name {asked} is missing: the log lists {facts['versioned']}, "
+            "the same library by its versioned name, and nothing links the one to the other "
+            "(a copied or unpacked install without its symlinks)."
+        )
+    if family == "permission" and entry.id in _NO_DEVICE and ctx.other_user is not None:
+        return (
+            f"The log runs the program as another user (line {ctx.other_user.line}: "
+            f"{ctx.other_user.evidence}) on a Jetson, whose GPU device nodes (/dev/nvhost-*, "
+            "/dev/nvmap, /dev/nvgpu) are open only to root and the video group: a user outside "
+            "that group sees no CUDA device at all."
         )
     if family == "cpu-only-build":
         version = ctx.versions.get("tensorflow")
@@ -896,13 +1012,27 @@ def _fix_for(
         return explain.fill(template, {**facts, **own})
     if family == "compute-capability" and entry.id in _NO_DEVICE and (old := _old_gpu(ctx)):
         return _old_gpu_words(old)[1]
-    if family == "container" and ctx.gpuless_run is not None:
-        return _APPTAINER_FIX if ctx.gpuless_run.value == "no-nv-flag" else _GPULESS_FIX
+    if family == "container" and (ctx.gpuless_run is not None or "host_driver" in facts):
+        run = ctx.gpuless_run
+        return _APPTAINER_FIX if run and run.value == "no-nv-flag" else _GPULESS_FIX
     if family == "container" and entry.family in _L4T_MOUNTED and ctx.l4t_image is not None:
         return _L4T_FIX
     dep = facts.get("dependency", "")
+    if family == "library-symlink" and "versioned" in facts:
+        asked = (facts.get("dependency") or facts.get("soname", "")).rsplit("/", 1)[-1]
+        return (
+            f"Create the link in the directory that holds it: ln -s {facts['versioned']} "
+            f"{asked} (ldconfig makes only the soname links, never this one), or install the "
+            "development package that ships it (libcudnn*-dev, cuda-libraries-dev-*)."
+        )
     if family == "cudnn-version" and entry.family == "cudnn-missing":
         return explain.cudnn_major_fix(facts, ctx, framework, platform)
+    if family == "permission" and entry.id in _NO_DEVICE and ctx.other_user is not None:
+        return (
+            "Add the user to the video group (usermod -aG video USER on the Jetson; in a "
+            "container useradd -G video, or docker run --group-add video, and on JetPack 6 "
+            "the render group too), then log in again; root sees the GPU either way."
+        )
     if family == "cpu-only-build":
         # the fix the catalogue gives TensorFlow's own "no GPU" (the same build problem)
         other = catalogue().by_id["tf.user.no-gpu"]
@@ -926,8 +1056,10 @@ _GPULESS_FIX = (
     "nvidia-ctk runtime configure --runtime=docker and restart Docker) and start the "
     "container with the GPUs: docker run --gpus all ... (Podman: --device "
     "nvidia.com/gpu=all after nvidia-ctk cdi generate; Compose: deploy.resources."
-    "reservations.devices with driver: nvidia and capabilities: [gpu]); do not set "
-    "NVIDIA_VISIBLE_DEVICES=void. Check with docker run --rm --gpus all ubuntu nvidia-smi."
+    "reservations.devices with driver: nvidia and capabilities: [gpu]; Unraid: "
+    "--runtime=nvidia in Extra Parameters and NVIDIA_VISIBLE_DEVICES set to the GPU's UUID); "
+    "do not set NVIDIA_VISIBLE_DEVICES=void. Check with docker run --rm --gpus all ubuntu "
+    "nvidia-smi."
 )
 _APPTAINER_FIX = (
     "Add --nv to the command (singularity exec --nv image.sif ..., apptainer run --nv ...; "
