@@ -56,9 +56,15 @@ CASES = {
         "nvrtc.builtins-open-failed",
         "libnvrtc-builtins.so.13.0",
     ),
+    "x86-driver-library-placeholder": (
+        "python3: error while loading shared libraries: /usr/lib/x86_64-linux-gnu/"
+        "libnvidia-ml.so.1: file too short",
+        "container.placeholder-library-file-too-short",
+        "libnvidia-ml.so.1",
+    ),
     "jetson-cudnn-python-import": (
         "ImportError: /usr/lib/aarch64-linux-gnu/libcudnn.so.8: file too short",
-        "jetson.l4t-library-file-too-short",
+        "container.placeholder-library-file-too-short",
         "libcudnn.so.8",
     ),
     "tf-cc-minimum-on-the-next-line": (
@@ -79,6 +85,8 @@ def test_first_root_cause_is_the_entry_of_its_message_family(name: str) -> None:
     assert fact in roots[0].diagnosis + roots[0].fix
 
 
-def test_file_too_short_outside_the_l4t_library_directories_is_not_a_jetson_container() -> None:
-    text = "python: error while loading shared libraries: /home/u/lib/libfoo.so: file too short"
-    assert "jetson.l4t-library-file-too-short" not in [r.id for r in triage_text(text).root_causes]
+def test_a_truncated_toolkit_library_on_a_pc_is_not_a_container_placeholder() -> None:
+    # a cuDNN copied half-way into /usr/local/cuda (microsoft/CNTK#2213): a broken file
+    text = "/usr/local/cuda/lib64/libcudnn.so.6: file too short"
+    ids = [r.id for r in triage_text(text).root_causes]
+    assert "container.placeholder-library-file-too-short" not in ids
