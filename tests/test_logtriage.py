@@ -1298,9 +1298,88 @@ def test_a_cuda_library_of_another_major_names_both_majors(
     )
     first = triage_text(log).root_causes[0]
     major = "10" if wanted.endswith("101.dll") else "11"
-    assert first.family == "library-missing"
+    # a build for another CUDA major than the log shows installed: the package's build
+    assert first.family == "wheel"
     assert f"is CUDA {major}'s; the log shows CUDA {have} installed" in first.diagnosis
-    assert f"Install the CUDA {major} runtime libraries" in first.fix
+    assert first.fix.startswith(f"Install the build of the package made for CUDA {have[:2]}")
+    assert f"install the CUDA {major} runtime libraries" in first.fix
+
+
+@pytest.mark.parametrize("wanted", ["libcufft.so.10", "libcurand.so.10", "libcusolver.so.11"])
+def test_a_library_numbered_on_its_own_is_not_judged_by_cuda_major(wanted: str) -> None:
+    # cuFFT 10 and cuRAND 10 ship with CUDA 11 and 12, cuSOLVER 11 with CUDA 11: their
+    # soname major is not CUDA's
+    log = (
+        "Cuda compilation tools, release 12.2, V12.2.140\n"
+        f"Could not load dynamic library '{wanted}'; dlerror: {wanted}: cannot open shared "
+        "object file: No such file or directory\n"
+    )
+    first = triage_text(log).root_causes[0]
+    assert first.family == "library-missing"
+    assert "the log shows CUDA" not in first.diagnosis
+
+
+def test_a_cuda_library_numbered_by_an_old_cuda_release_is_judged() -> None:
+    log = (
+        "/usr/local/cuda-10.0/lib64\n"
+        "ImportError: libcusolver.so.8.0: cannot open shared object file: No such file or "
+        "directory\n"
+    )
+    assert triage_text(log).root_causes[0].family == "wheel"
+
+
+_ORT_REQUIRE = (
+    "[W:onnxruntime:Default, onnxruntime_pybind_state.cc:965 CreateExecutionProviderInstance] "
+    "Failed to create CUDAExecutionProvider. Require cuDNN {cudnn}.* and CUDA {cuda}.*. Please "
+    "install all dependencies as mentioned in the GPU requirements page\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("shown", "cudnn", "cuda", "family"),
+    [
+        ("/usr/lib/aarch64-linux-gnu/libcudnn.so.9.3.0", "8", "12", "cudnn-version"),
+        ("Cuda compilation tools, release 11.7, V11.7.64", "9", "12", "wheel"),
+        ("Cuda compilation tools, release 12.4, V12.4.131", "9", "12", "library-missing"),
+        ("", "9", "12", "library-missing"),
+    ],
+)
+def test_onnxruntime_build_requirement_is_read_against_what_the_log_shows(
+    shown: str, cudnn: str, cuda: str, family: str
+) -> None:
+    log = (f"{shown}\n" if shown else "") + _ORT_REQUIRE.format(cudnn=cudnn, cuda=cuda)
+    first = triage_text(log).root_causes[0]
+    assert (first.id, first.family) == ("onnxruntime.require-cudnn-cuda", family)
+    assert f"cuDNN {cudnn} and CUDA {cuda}" in first.diagnosis
+
+
+def test_nvidia_smi_no_devices_as_another_user_is_permission() -> None:
+    log = 'lxc exec c1 -- su ubuntu -c "nvidia-smi"\nNo devices were found\n'
+    first = triage_text(log).root_causes[0]
+    assert first.family == "permission"
+    assert "su ubuntu -c" in first.diagnosis and "/dev/nvidia*" in first.fix
+    alone = triage_text("nvidia-smi\nNo devices were found\n").root_causes[0]
+    assert alone.family == "kernel-module"
+
+
+def test_nvidia_docker_1_image_newer_than_the_driver_is_driver_too_old() -> None:
+    log = (
+        "nvidia-docker | 2016/06/07 18:49:33 Error: unsupported CUDA version: driver 7.0 < "
+        "image 7.5\n"
+    )
+    first = triage_text(log).root_causes[0]
+    assert first.family == "driver-too-old"
+    assert "CUDA 7.5" in first.diagnosis and "nvidia/cuda:7.0" in first.fix
+
+
+def test_cudnn_bad_param_is_the_callers_error_not_a_root_cause() -> None:
+    log = (
+        "F tensorflow/stream_executor/cuda/cuda_dnn.cc:422] could not set cudnn tensor "
+        "descriptor: CUDNN_STATUS_BAD_PARAM\n"
+    )
+    assert triage_text(log).root_causes == ()
+    other = triage_text(log.replace("BAD_PARAM", "NOT_INITIALIZED")).root_causes
+    assert other and other[0].family == "cudnn-init"
 
 
 def test_nvidia_smi_cuda_version_is_not_an_installed_toolkit() -> None:

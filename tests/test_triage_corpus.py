@@ -25,6 +25,10 @@ REAL = Path(__file__).resolve().parent / "data" / "logs" / "real"
 
 #: case -> why the log alone does not give the thread's answer
 WRONG = {
+    "nvidia-docker1-driver-70-lt-image-75": (
+        "two attempts: the first one's UVM error leads by line order; the engine does not "
+        "order causes by nvidia-docker's timestamps"
+    ),
     "docker-plain-run-smi-no-driver": "nothing in the paste shows it runs inside a container",
     "go-cu-init-unknown-nvidia-uvm-not-loaded": "a Go panic 'Unknown' names no CUDA message",
     "pip-tensorflow-gpu-2120-not-found-windows": (

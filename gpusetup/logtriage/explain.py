@@ -165,6 +165,10 @@ def cuda_major_words(facts: dict[str, str], ctx: Context) -> tuple[str, str] | N
         two = len(digits) >= 3 or digits in ("10", "11", "12", "13")
         wanted = digits[:2] if two else digits[0]
         lib = m["dll"]
+    if lib.lower().removeprefix("lib") in _OWN_MAJOR and not _cuda_numbered(m):
+        # cuFFT, cuRAND, cuSOLVER and cuSPARSE number their sonames on their own from CUDA
+        # 10.1 (libcufft.so.10 is CUDA 10.1-11.8's): only X.Y names (CUDA <= 10.0) say CUDA's
+        return None
     installed = [c for c in ctx.cuda_installed if c.value.split(".")[0] != wanted]
     if not installed or any(c.value.split(".")[0] == wanted for c in ctx.cuda_installed):
         return None
@@ -176,9 +180,24 @@ def cuda_major_words(facts: dict[str, str], ctx: Context) -> tuple[str, str] | N
         f"{name.rsplit('/', 1)[-1].rsplit(chr(92), 1)[-1]} is CUDA {wanted}'s; the log shows "
         f"CUDA {shown.value} installed (line {shown.line}: {shown.evidence}): a library of "
         f"CUDA {have} does not stand in for CUDA {wanted}'s.",
-        f"Install the CUDA {wanted} runtime libraries beside CUDA {have}{wheel} and put their "
-        f"directory on the library path, or install the framework build made for CUDA {have}.",
+        f"Install the build of the package made for CUDA {have}, the CUDA this machine has "
+        f"(its CUDA {have} wheel or release); or install the CUDA {wanted} runtime libraries "
+        f"beside CUDA {have}{wheel} and put their directory on the library path.",
     )
+
+
+#: CUDA libraries whose soname major is their own, not CUDA's, from CUDA 10.1
+_OWN_MAJOR = {"cufft", "curand", "cusolver", "cusparse"}
+
+
+def _cuda_numbered(m: re.Match[str]) -> bool:
+    """A cuFFT/cuRAND/cuSOLVER/cuSPARSE name numbered by CUDA's release: libcufft.so.9.0,
+    cufft64_100.dll (CUDA 10.0)."""
+    if m["major"]:
+        rest = m.string[m.end() :]
+        return int(m["major"]) <= 10 and re.match(r"\.\d", rest) is not None
+    digits = m["digits"]
+    return len(digits) >= 3 or (len(digits) == 2 and digits[0] in "6789")
 
 
 _PIP_CUDA = {
@@ -339,7 +358,7 @@ def decoded(
     else:
         if family == "cudnn-version" and (major := facts.get("wanted_cudnn")):
             out.append(other_cudnn_sentence(major, ctx))
-    if family == "library-missing" and (said := cuda_major_words(facts, ctx)):
+    if family in ("library-missing", "wheel") and (said := cuda_major_words(facts, ctx)):
         out.append(said[0])
     if "dependency" in facts:
         out.append(

@@ -508,6 +508,15 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         # only the development name (libX.so, libX.dylib) is missing while the log lists the
         # library's versioned file: the link between them is what is missing
         return replace(m, facts={**m.facts, "versioned": versioned}), "library-symlink"
+    if m.entry.id in _BUILD_REQUIREMENT and (judged := _build_requirement(m, ctx)):
+        return m, judged
+    if family == "library-missing" and explain.cuda_major_words(m.facts, ctx):
+        # the build links another CUDA major than the one the log shows installed: the
+        # package installed is the build for another CUDA than the machine's
+        return m, "wheel"
+    if m.entry.id in _NVIDIA_SMI_NO_DEVICE and ctx.other_user is not None:
+        # nvidia-smi finds no device only as another user: the device nodes it may not open
+        return m, "permission"
     if family == "cudnn-missing" and _other_cudnn(m, ctx):
         # the log shows another cuDNN major installed: the version is wrong, not cuDNN absent
         return m, "cudnn-version"
@@ -527,6 +536,26 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         if version and version >= (2, 11) and (windows or m.entry.id != "tf.gpu.cannot-dlopen"):
             return m, "cpu-only-build"
     return m, family
+
+
+#: ONNX Runtime's "Require cuDNN N.* and CUDA M.*": the majors the build was made for
+_BUILD_REQUIREMENT = {"onnxruntime.require-cudnn-cuda"}
+#: nvidia-smi's "No devices were found", which NVML also prints for unreadable /dev/nvidia*
+_NVIDIA_SMI_NO_DEVICE = {"nvidia-smi.no-devices"}
+
+
+def _build_requirement(m: Match, ctx: Context) -> str | None:
+    """A build's stated cuDNN/CUDA majors against the majors the log shows installed:
+    another cuDNN major is cudnn-version, another CUDA major (and not the wanted one) the
+    build for another CUDA than the machine's (wheel)."""
+    cudnn, cuda = m.facts.get("wanted_cudnn"), m.facts.get("wanted_cuda")
+    present = set(ctx.cudnn_present) - set(ctx.cudnn_off_path)
+    if cudnn and present and cudnn not in present:
+        return "cudnn-version"
+    majors = {c.value.split(".")[0] for c in ctx.cuda_installed}
+    if cuda and majors and cuda not in majors:
+        return "wheel"
+    return None
 
 
 _UNVERSIONED = re.compile(r"(lib[\w+-]+)\.(so|dylib)")
@@ -880,8 +909,9 @@ def _item(
     )
     if family != entry.family or "dependency" in facts or "support" in facts:
         fix = _fix_for(family, entry, facts, ctx, framework, platform) or fix
-    if family == "library-missing" and (majors := explain.cuda_major_words(facts, ctx)):
-        fix = f"{majors[1]} {fix}".strip()
+    if family in ("library-missing", "wheel") and (majors := explain.cuda_major_words(facts, ctx)):
+        # a build for another CUDA: the build for this machine's CUDA, not pip's wheel advice
+        fix = majors[1] if family == "wheel" else f"{majors[1]} {fix}".strip()
     if arch and entry.id.startswith(("nvcc.", "ptxas.")):
         # PyTorch's own list of architectures is the release's, not the toolkit's
         fix = f"{arch[1]} {fix}"
@@ -982,6 +1012,14 @@ def _reread(entry: Entry, family: str, facts: dict[str, str], ctx: Context) -> s
             "/dev/nvmap, /dev/nvgpu) are open only to root and the video group: a user outside "
             "that group sees no CUDA device at all."
         )
+    if family == "permission" and entry.id in _NVIDIA_SMI_NO_DEVICE and ctx.other_user is not None:
+        return (
+            f"The log runs nvidia-smi as another user (line {ctx.other_user.line}: "
+            f"{ctx.other_user.evidence}): NVML says 'No devices were found' also when the "
+            "/dev/nvidia* nodes are not readable by the current user, so that user may not "
+            "open the GPU (the device nodes' owner, group or mode, or a container runtime that "
+            "passes them in for root only)."
+        )
     if family == "cpu-only-build":
         version = ctx.versions.get("tensorflow")
         shown = f"TensorFlow {version.value}" if version else "This TensorFlow"
@@ -1032,6 +1070,14 @@ def _fix_for(
             "Add the user to the video group (usermod -aG video USER on the Jetson; in a "
             "container useradd -G video, or docker run --group-add video, and on JetPack 6 "
             "the render group too), then log in again; root sees the GPU either way."
+        )
+    if family == "permission" and entry.id in _NVIDIA_SMI_NO_DEVICE and ctx.other_user is not None:
+        return (
+            "ls -l /dev/nvidia* as that user: make the nodes readable and writable for it (the "
+            "driver's NVreg_DeviceFileMode/NVreg_DeviceFileGID, a udev rule or the group that "
+            "owns them); in an LXD/LXC container pass the GPU with the user's uid/gid or mode "
+            "(lxc config device set CONTAINER gpu uid=1000 gid=1000 mode=0666); root sees the GPU "
+            "either way."
         )
     if family == "cpu-only-build":
         # the fix the catalogue gives TensorFlow's own "no GPU" (the same build problem)
