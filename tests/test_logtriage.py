@@ -16,6 +16,7 @@ from gpusetup.logtriage import SCHEMA, item_json, triage_chunks, triage_text
 from gpusetup.logtriage.catalogue import anchor_hits, catalogue, fold
 from gpusetup.logtriage.scan import scan_chunks
 from gpusetup.parse.log import (
+    continued,
     iter_chunks,
     nvrm_message,
     split_lines,
@@ -96,6 +97,37 @@ def test_a_wrapped_line_is_joined_with_its_continuation() -> None:
         "tensorflow_gpu-1.1.0-cp35-cp35m-win_amd64.whl is not a supported wheel on this platform."
     )
     assert unwrapped(split_lines("short\nline\n"), 0) is None
+
+
+def test_a_hard_wrapped_line_is_joined_with_the_lines_that_continue_its_sentence() -> None:
+    lines = split_lines(
+        " error: #error -- unsupported GNU version! gcc versions later than 12 are\n"
+        " not supported! The nvcc flag '-allow-unsupported-compiler' can be used to\n"
+        " override this version check; however, using an unsupported host compiler\n"
+    )
+    assert continued(lines, 0) == [
+        "error: #error -- unsupported GNU version! gcc versions later than 12 are not "
+        "supported! The nvcc flag '-allow-unsupported-compiler' can be used to",
+        "error: #error -- unsupported GNU version! gcc versions later than 12 are not "
+        "supported! The nvcc flag '-allow-unsupported-compiler' can be used to override "
+        "this version check; however, using an unsupported host compiler",
+    ]
+    # a finished sentence, a log-prefixed next line or a gap ends the message
+    assert continued(split_lines("one sentence.\nanother\n"), 0) == []
+    assert continued(split_lines("cut here\n2024-01-01 next\n[x] y\n"), 0) == []
+
+
+@pytest.mark.parametrize(
+    "log",
+    [
+        # nvcc's host_config.h check as a forum wraps it (CUDA 12.0, GCC 14)
+        "/usr/local/cuda/bin/../targets/x86_64-linux/include/crt/host_config.h:132:2:\n"
+        " error: #error -- unsupported GNU version! gcc versions later than 12 are\n"
+        " not supported! The nvcc flag '-allow-unsupported-compiler' can be used to\n",
+    ],
+)
+def test_a_message_hard_wrapped_at_a_word_is_read_whole(log: str) -> None:
+    assert triage_text(log).root_causes, log
 
 
 def test_the_final_line_of_a_traceback_is_found() -> None:
