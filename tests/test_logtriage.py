@@ -1701,9 +1701,7 @@ def test_cuda_visible_devices_alone_asks_the_numbering_beside_a_start_is_benign(
 # ---------------------------------------------------------------- listings and found devices
 
 
-def test_both_tensorflow_1x_packages_listed_is_the_cpu_build_unless_conda_built_it_for_gpu() -> (
-    None
-):
+def test_both_tensorflow_1x_packages_listed_is_the_cpu_build_unless_a_gpu_build() -> None:
     forge = (
         "tensorflow                1.10.0                   py36_0    conda-forge\n"
         "tensorflow-gpu            1.10.0               hf154084_0    defaults\n"
@@ -1748,7 +1746,8 @@ def test_a_library_listing_of_copies_is_read_and_one_of_symlinks_is_not() -> Non
     )
     assert [r.family for r in triage_text(copies).root_causes] == ["library-symlink"]
     links = (
-        "lrwxrwxrwx 1 root root        23 Aug 21  2020 libcudnn_adv_infer.so -> libcudnn_adv_infer.so.8\n"
+        "lrwxrwxrwx 1 root root        23 Aug 21  2020 libcudnn_adv_infer.so -> "
+        "libcudnn_adv_infer.so.8\n"
         "-rwxr-xr-x 1 root root 100366104 Aug 21  2020 libcudnn_adv_infer.so.8\n"
     )
     assert triage_text(links).root_causes == ()
