@@ -16,6 +16,7 @@ from gpusetup.logtriage import SCHEMA, item_json, triage_chunks, triage_text
 from gpusetup.logtriage.catalogue import anchor_hits, catalogue, fold
 from gpusetup.logtriage.scan import scan_chunks
 from gpusetup.parse.log import (
+    continued,
     iter_chunks,
     nvrm_message,
     split_lines,
@@ -96,6 +97,37 @@ def test_a_wrapped_line_is_joined_with_its_continuation() -> None:
         "tensorflow_gpu-1.1.0-cp35-cp35m-win_amd64.whl is not a supported wheel on this platform."
     )
     assert unwrapped(split_lines("short\nline\n"), 0) is None
+
+
+def test_a_hard_wrapped_line_is_joined_with_the_lines_that_continue_its_sentence() -> None:
+    lines = split_lines(
+        " error: #error -- unsupported GNU version! gcc versions later than 12 are\n"
+        " not supported! The nvcc flag '-allow-unsupported-compiler' can be used to\n"
+        " override this version check; however, using an unsupported host compiler\n"
+    )
+    assert continued(lines, 0) == [
+        "error: #error -- unsupported GNU version! gcc versions later than 12 are not "
+        "supported! The nvcc flag '-allow-unsupported-compiler' can be used to",
+        "error: #error -- unsupported GNU version! gcc versions later than 12 are not "
+        "supported! The nvcc flag '-allow-unsupported-compiler' can be used to override "
+        "this version check; however, using an unsupported host compiler",
+    ]
+    # a finished sentence, a log-prefixed next line or a gap ends the message
+    assert continued(split_lines("one sentence.\nanother\n"), 0) == []
+    assert continued(split_lines("cut here\n2024-01-01 next\n[x] y\n"), 0) == []
+
+
+@pytest.mark.parametrize(
+    "log",
+    [
+        # nvcc's host_config.h check as a forum wraps it (CUDA 12.0, GCC 14)
+        "/usr/local/cuda/bin/../targets/x86_64-linux/include/crt/host_config.h:132:2:\n"
+        " error: #error -- unsupported GNU version! gcc versions later than 12 are\n"
+        " not supported! The nvcc flag '-allow-unsupported-compiler' can be used to\n",
+    ],
+)
+def test_a_message_hard_wrapped_at_a_word_is_read_whole(log: str) -> None:
+    assert triage_text(log).root_causes, log
 
 
 def test_the_final_line_of_a_traceback_is_found() -> None:
@@ -1743,3 +1775,71 @@ def test_cuda_visible_devices_alone_asks_the_numbering_beside_a_start_is_benign(
         "performance-critical operations.\nEpoch 1/3\n"
     )
     assert triage_text(run).root_causes == ()
+
+
+# ---------------------------------------------------------------- listings and found devices
+
+
+def test_both_tensorflow_1x_packages_listed_is_the_cpu_build_unless_a_gpu_build() -> None:
+    forge = (
+        "tensorflow                1.10.0                   py36_0    conda-forge\n"
+        "tensorflow-gpu            1.10.0               hf154084_0    defaults\n"
+    )
+    assert [r.family for r in triage_text(forge).root_causes] == ["cpu-only-build"]
+    # Anaconda's defaults: tensorflow-gpu is a metapackage over the gpu_ build
+    defaults = (
+        "tensorflow                1.13.1          gpu_py36h3991807_0  \n"
+        "tensorflow-base           1.13.1          gpu_py36h8d69cac_0  \n"
+        "tensorflow-estimator      1.13.0                     py_0  \n"
+        "tensorflow-gpu            1.13.1               h0d30ee6_0  \n"
+    )
+    assert triage_text(defaults).root_causes == ()
+
+
+_FOUND = (
+    "I tensorflow/core/common_runtime/gpu/gpu_device.cc:1716] Found device 0 with properties: \n"
+    "pciBusID: 0000:0d:00.0 name: GeForce RTX 3090 computeCapability: 8.6\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("cudart", "family"),
+    [("libcudart.so.10.1", "compute-capability"), ("libcudart.so.11.0", None)],
+)
+def test_a_gpu_found_is_read_against_the_cuda_runtime_the_log_loads(
+    cudart: str, family: str | None
+) -> None:
+    opened = (
+        "I tensorflow/stream_executor/platform/default/dso_loader.cc:48] Successfully opened "
+        f"dynamic library {cudart}\n"
+    )
+    roots = triage_text(opened + _FOUND).root_causes
+    assert [r.family for r in roots] == ([family] if family else [])
+    assert triage_text(_FOUND).root_causes == ()
+
+
+def test_a_library_listing_of_copies_is_read_and_one_of_symlinks_is_not() -> None:
+    copies = (
+        "-rwxr-xr-x 1 ebuser ebuser  100366104 Aug 21  2020 libcudnn_adv_infer.so\n"
+        "-rwxr-xr-x 1 ebuser ebuser  100366104 Aug 21  2020 libcudnn_adv_infer.so.8\n"
+    )
+    assert [r.family for r in triage_text(copies).root_causes] == ["library-symlink"]
+    links = (
+        "lrwxrwxrwx 1 root root        23 Aug 21  2020 libcudnn_adv_infer.so -> "
+        "libcudnn_adv_infer.so.8\n"
+        "-rwxr-xr-x 1 root root 100366104 Aug 21  2020 libcudnn_adv_infer.so.8\n"
+    )
+    assert triage_text(links).root_causes == ()
+
+
+def test_cmake_cuda_check_names_the_host_compiler_its_nvcc_command_passes() -> None:
+    log = (
+        "CMake Error at /usr/share/cmake-3.18/Modules/CMakeTestCUDACompiler.cmake:52 (message):\n"
+        '  The CUDA compiler\n\n    "/usr/local/cuda/bin/nvcc"\n\n'
+        "  is not able to compile a simple test program.\n"
+        "    /usr/local/cuda/bin/nvcc -forward-unknown-to-host-compiler -ccbin=/usr/bin/g++-10"
+        "    -MD -x cu -c main.cu -o main.cu.o\n"
+    )
+    first = triage_text(log).root_causes[0]
+    assert first.family == "toolchain"
+    assert "-ccbin=/usr/bin/g++-10" in first.diagnosis

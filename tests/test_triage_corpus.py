@@ -131,6 +131,9 @@ WRONG = {
     "videocaptioner-fw-xxl-amd-gpu-cuda": (
         "error 35 alone: the AMD GPU (no NVIDIA driver) stands only in the thread"
     ),
+    "vitis-ai-tf2-script-selects-gpu1": (
+        "prose only: the script's GPU index is named by no line of the paste"
+    ),
 }
 
 

@@ -200,6 +200,7 @@ def judge(scan: Scan) -> Triage:
     allowed = tuple(sorted({f for m, _ in matches for f in m.entry.frameworks}))
     ctx = infer(scan.context, allowed) if matches else Context()
     matches = [_in_context(m, family, ctx) for m, family in matches]
+    matches = _cc_beyond_runtime(matches)
     if any(fam == "container" and m.entry.role == "cause" for m, fam in matches):
         # access denied where another line shows a container's GPU access failing ("Failed
         # to initialize NVML: Unknown Error"): the container's
@@ -207,6 +208,7 @@ def judge(scan: Scan) -> Triage:
             (m, "container" if m.entry.id in _CONTAINER_ACCESS else fam) for m, fam in matches
         ]
     near = {line.number: line.text for line in scan.context}
+    matches = [(_host_compiler(m, near), fam) for m, fam in matches]
     item = partial(_item, near=near)
     live = [(m, fam) for m, fam in matches if m.entry.role != "benign" and fam != "healthy"]
     used = any(m.entry.id in _OPTIONAL_USED for m, _ in matches)
@@ -278,6 +280,114 @@ def judge(scan: Scan) -> Triage:
         scan.more_matches,
         gpu_numbering(scan.context),
     )
+
+
+#: lines that name a GPU found and its compute capability: healthy unless the log's CUDA
+#: runtime predates the GPU's architecture
+_CC_FOUND = frozenset({"tf.device.found-cc"})
+#: the CUDA runtime TensorFlow opened (libcudart.so.10.1, cudart64_101.dll); from CUDA 11 the
+#: soname carries the major only (libcudart.so.11.0 for every 11.x)
+_CUDART = re.compile(r"libcudart\.so\.(\d+)\.(\d+)|cudart64_(\d{2})(\d)\.dll")
+
+
+def _cc_beyond_runtime(matches: list[tuple[Match, str]]) -> list[tuple[Match, str]]:
+    """A GPU found whose architecture needs a newer CUDA than the runtime the log loads (an
+    RTX 3090, 8.6, beside libcudart.so.10.1): that build has no kernels for it."""
+    if not any(m.entry.id in _CC_FOUND for m, _ in matches):
+        return matches
+    loaded = next(
+        (
+            (hit, m.line, m.text)
+            for m, _ in matches
+            if m.entry.id == "tf.dso.opened"
+            and (hit := _CUDART.search(m.facts.get("soname") or m.facts.get("library") or ""))
+        ),
+        None,
+    )
+    out = []
+    for m, fam in matches:
+        if m.entry.id in _CC_FOUND:
+            support = _runtime_too_old(m.facts.get("cc", ""), loaded)
+            if support:
+                m = replace(m, facts={**m.facts, "support": support})
+            else:
+                fam = "healthy"
+        out.append((m, fam))
+    return out
+
+
+def _runtime_too_old(cc: str, loaded: tuple[re.Match[str], int, str] | None) -> str:
+    """The sentence saying the loaded runtime predates compute capability ``cc``, or ""."""
+    if loaded is None or not re.fullmatch(r"\d+\.\d", cc):
+        return ""
+    first = catalogue().facts.get("nvcc_first_cuda", {}).get(cc.replace(".", ""))
+    if not first:
+        return ""
+    hit, line, text = loaded
+    major, minor = (int(hit.group(1) or hit.group(3)), int(hit.group(2) or hit.group(4)))
+    need = tuple(int(p) for p in first.split(".")[:2])
+    # libcudart.so.11.0 serves every 11.x: only an older major is known to be too old
+    runtime = (major, minor) if major < 11 else (major, 99)
+    if runtime >= need:
+        return ""
+    return (
+        f'The log loads {hit.group(0)} (line {line}: "{text}"), CUDA {major}.{minor}, but compute '
+        f"capability {cc} needs CUDA {first} or newer: this build of the framework has no "
+        "kernels for the GPU, so its work fails with 'no kernel image is available for "
+        "execution on the device' (or runs no GPU op at all)."
+    )
+
+
+#: a container's own error for a driver tool it lacks: read with the log's start of it
+_GPULESS_START = frozenset({"docker.exec-nvidia-smi-not-found"})
+#: TensorFlow's "Failed to load the native TensorFlow runtime" cut before the library
+_NATIVE_RUNTIME_CUT = frozenset({"tf.pywrap.import-error-cut"})
+
+
+def _native_runtime_words(ctx: Context) -> str:
+    """What the log shows beside a cut native-runtime failure: the CUDA libraries it lists
+    (another release than the wheel's, often) and the Python."""
+    words = []
+    if ctx.listed_libraries:
+        cuda = ctx.versions.get("cuda")
+        release = f" (CUDA {cuda.value}, line {cuda.line})" if cuda else ""
+        shown = ", ".join(ctx.listed_libraries[:4])
+        words.append(
+            f"The log lists only {shown}{release}: a CUDA of another release than the wheel "
+            "was built with does not provide the soname it loads."
+        )
+    python = ctx.versions.get("python")
+    if python:
+        words.append(f"Python {python.value} (line {python.line}).")
+    return " ".join(words)
+
+
+#: CMake's compiler checks, which quote the failing nvcc command some lines below
+_CMAKE_CUDA_CHECK = frozenset({"cmake.cuda-compiler-test-failed"})
+_CCBIN = re.compile(
+    r"-ccbin[= ]\s*(?P<path>\S*?(?:g\+\+|gcc|clang\+\+|clang|cl\.exe)"
+    r"(?:-(?P<version>\d+(?:\.\d+)?))?)(?=[\s\"']|$)"
+)
+#: how far below CMake's message its quoted build output goes
+_CMAKE_QUOTE_LINES = 30
+
+
+def _host_compiler(m: Match, near: dict[int, str]) -> Match:
+    """CMake's CUDA compiler check with the host compiler its quoted nvcc command names
+    (-ccbin=/usr/bin/g++-10): the one to check against the CUDA release's limit."""
+    if m.entry.id not in _CMAKE_CUDA_CHECK:
+        return m
+    for number in range(m.line + 1, m.line + 1 + _CMAKE_QUOTE_LINES):
+        hit = _CCBIN.search(near.get(number, ""))
+        if hit:
+            version = f" (version {hit['version']})" if hit["version"] else ""
+            support = (
+                f"CMake's quoted nvcc command (line {number}) runs the host compiler "
+                f"{hit['path']}{version} ({hit.group(0)}): check it against this CUDA's "
+                "host compiler limit (crt/host_config.h) first."
+            )
+            return replace(m, facts={**m.facts, "path": hit["path"], "support": support})
+    return m
 
 
 def _alone(matches: tuple[Match, ...], lines: int) -> tuple[Match, ...]:
@@ -888,8 +998,15 @@ def _item(
     extra_family = family if family != entry.family else entry.family
     after = "\n".join((near or {}).get(n, "") for n in range(m.line + 1, m.line + 1 + _FOLLOWING))
     words.extend(explain.decoded(entry, extra_family, facts, ctx, m.text, after))
-    if family != entry.family or "support" in facts:
+    if (
+        family != entry.family
+        or "support" in facts
+        or (entry.id in _GPULESS_START and ctx.gpuless_run is not None)
+    ):
+        # a container's missing nvidia-smi: the log's own docker run without a GPU request
         words.append(_reread(entry, family, facts, ctx))
+    if entry.id in _NATIVE_RUNTIME_CUT:
+        words.append(_native_runtime_words(ctx))
     arch = explain.architecture_support(facts, ctx) if entry.id in _ARCH_BUILD else None
     if arch:
         words.append(arch[0])

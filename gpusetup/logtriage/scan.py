@@ -18,6 +18,7 @@ from dataclasses import field
 from gpusetup.logtriage.catalogue import Entry, anchor_hits, catalogue, fold
 from gpusetup.parse.log import (
     LogLine,
+    continued,
     decode,
     iter_chunks,
     nvrm_message,
@@ -282,6 +283,12 @@ def _match_line(
         found = _read_entries(lines, index, direct, None)
         if found:
             return _record(lines, index, found, out, readings, None)
+        # the needle is here but the message goes on below: a forum or terminal hard-wrapped
+        # it at a word ("gcc versions later than 12 are" / "not supported!")
+        for joined in continued(lines, index):
+            found = _read_entries(lines, index, direct, joined)
+            if found:
+                return _record(lines, index, found, out, readings, joined)
     # a message a terminal wrapped: the needle spans this line and the next (or the
     # previous line and this one); a needle wholly inside either line is read there
     for start in (index, index - 1):

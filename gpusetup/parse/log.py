@@ -181,6 +181,35 @@ def unwrapped(lines: list[LogLine], index: int) -> str | None:
     return line.text + nxt.text
 
 
+#: how a line that a forum or terminal hard-wrapped mid-sentence may end: not a sentence's end
+_SENTENCE_END = (".", "!", "?", ";", ")", "]", "}", '"', "'", "`")
+
+
+def continued(lines: list[LogLine], index: int, most: int = 2) -> list[str]:
+    """Line ``index`` joined by spaces with each of the next ``most`` lines in turn that
+    continue it (a message hard-wrapped by a forum or a terminal at a word): the joins, the
+    shortest first. A line continues the one above when it follows without a gap, carries
+    no log prefix of its own and the line above stops mid-sentence."""
+    out: list[str] = []
+    joined = lines[index].text
+    above = lines[index]
+    for nxt in lines[index + 1 : index + 1 + most]:
+        if (
+            nxt.number != above.number + 1
+            or not nxt.text
+            or nxt.prefixed
+            or nxt.text[0] == "["
+            or nxt.text[:4].isdigit()
+            or not above.text
+            or above.text.rstrip().endswith(_SENTENCE_END)
+        ):
+            break
+        joined = f"{joined.rstrip()} {nxt.text}"
+        out.append(joined)
+        above = nxt
+    return out
+
+
 _NVRM = "NVRM: "
 _NVRM_START = re.compile(
     r"^NVRM: (?:Xid |GPU at |GPU \S+: |loading |API mismatch|The NVIDIA GPU "
