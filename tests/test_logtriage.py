@@ -1818,6 +1818,17 @@ def test_a_gpu_found_is_read_against_the_cuda_runtime_the_log_loads(
     assert triage_text(_FOUND).root_causes == ()
 
 
+def test_the_cuda_runtime_is_found_among_later_libraries_the_log_opens() -> None:
+    opened = "".join(
+        "I tensorflow/stream_executor/platform/default/dso_loader.cc:44] Successfully opened "
+        f"dynamic library {soname}\n"
+        for soname in ("libcuda.so.1", "libcudart.so.10.1", "libcublas.so.10")
+    )
+    roots = triage_text(opened + _FOUND).root_causes
+    assert [r.family for r in roots] == ["compute-capability"]
+    assert "libcudart.so.10.1" in roots[0].diagnosis
+
+
 def test_a_library_listing_of_copies_is_read_and_one_of_symlinks_is_not() -> None:
     copies = (
         "-rwxr-xr-x 1 ebuser ebuser  100366104 Aug 21  2020 libcudnn_adv_infer.so\n"

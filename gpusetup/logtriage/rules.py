@@ -295,12 +295,14 @@ def _cc_beyond_runtime(matches: list[tuple[Match, str]]) -> list[tuple[Match, st
     RTX 3090, 8.6, beside libcudart.so.10.1): that build has no kernels for it."""
     if not any(m.entry.id in _CC_FOUND for m, _ in matches):
         return matches
+    # every occurrence: the runtime is rarely the first library a log opens (libcuda.so.1 is)
     loaded = next(
         (
-            (hit, m.line, m.text)
+            (hit, o.line, o.text)
             for m, _ in matches
             if m.entry.id == "tf.dso.opened"
-            and (hit := _CUDART.search(m.facts.get("soname") or m.facts.get("library") or ""))
+            for o in (m, *m.others)
+            if (hit := _CUDART.search(o.facts.get("soname") or o.facts.get("library") or ""))
         ),
         None,
     )
