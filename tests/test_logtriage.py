@@ -1829,6 +1829,16 @@ def test_the_cuda_runtime_is_found_among_later_libraries_the_log_opens() -> None
     assert "libcudart.so.10.1" in roots[0].diagnosis
 
 
+def test_a_listing_of_two_driver_releases_nvml_is_read_and_one_release_is_not() -> None:
+    link = "lrwxrwxrwx 1 root root 26 Jul 29 07:59 libnvidia-ml.so.1 -> libnvidia-ml.so.525.105.17\n"
+    own = "-rw-r--r-- 1 root root 1.8M Jul 25 08:32 libnvidia-ml.so.525.105.17\n"
+    other = "-rw-r--r-- 1 root root 1.8M May 12  2022 libnvidia-ml.so.470.129.06\n"
+    roots = triage_text(link + other + own).root_causes
+    assert [r.family for r in roots] == ["driver-mismatch"]
+    assert "470.129.06" in roots[0].diagnosis
+    assert triage_text(link + own).root_causes == ()
+
+
 def test_a_library_listing_of_copies_is_read_and_one_of_symlinks_is_not() -> None:
     copies = (
         "-rwxr-xr-x 1 ebuser ebuser  100366104 Aug 21  2020 libcudnn_adv_infer.so\n"

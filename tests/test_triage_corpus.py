@@ -25,6 +25,14 @@ REAL = Path(__file__).resolve().parent / "data" / "logs" / "real"
 
 #: case -> why the log alone does not give the thread's answer
 WRONG = {
+    "containerd-daemon-reload-drops-nvidia-device-cgroup": (
+        "device-cgroup listings before and after a daemon-reload: only the poster's prose "
+        "says what changed, no tool prints an error"
+    ),
+    "torch-device-count-cached-after-env-change": (
+        "the poster's own prints of CUDA_VISIBLE_DEVICES and a device count: no message names "
+        "the cause"
+    ),
     "nvidia-docker1-driver-70-lt-image-75": (
         "two attempts: the first one's UVM error leads by line order; the engine does not "
         "order causes by nvidia-docker's timestamps"
