@@ -1830,7 +1830,8 @@ def test_the_cuda_runtime_is_found_among_later_libraries_the_log_opens() -> None
 
 
 def test_a_listing_of_two_driver_releases_nvml_is_read_and_one_release_is_not() -> None:
-    link = "lrwxrwxrwx 1 root root 26 Jul 29 07:59 libnvidia-ml.so.1 -> libnvidia-ml.so.525.105.17\n"
+    link = "lrwxrwxrwx 1 root root 26 Jul 29 07:59 libnvidia-ml.so.1 -> libnvidia-ml.so.525.105.17"
+    link += "\n"
     own = "-rw-r--r-- 1 root root 1.8M Jul 25 08:32 libnvidia-ml.so.525.105.17\n"
     other = "-rw-r--r-- 1 root root 1.8M May 12  2022 libnvidia-ml.so.470.129.06\n"
     roots = triage_text(link + other + own).root_causes
