@@ -245,8 +245,15 @@ def test_examples_match_their_own_entry_and_fill_its_templates(entry_id: str) ->
         )
         m = search(e, example["line"])
         assert m, f"{example['line']!r} does not match {e['regex']!r}"
-        missing = {g for g in used if m.group(g) is None}
+        missing = {g for g in used if m.group(g) is None and not optional(e, g)}
         assert not missing, f"{example['line']!r} leaves {missing} empty"
+
+
+def optional(e: dict, name: str) -> bool:
+    """A fact every template shows only in a parenthesis of its own (explain.fill leaves
+    such a parenthesis out when the log lacks the fact: "GPU 0, K80 (PCI bus {bus_id})")."""
+    alone = re.compile(r"\([^(){}]*\{" + name + r"\}[^(){}]*\)")
+    return all(alone.sub("", t).count("{" + name + "}") == 0 for t in templates(e))
 
 
 def test_explained_by_names_existing_causes() -> None:
