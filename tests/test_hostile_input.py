@@ -310,8 +310,9 @@ def test_triage_of_a_file_past_the_cap_reads_the_start_and_says_what_was_cut(tmp
     log.write_bytes((LOGS / "k80-ignored.log").read_bytes())
     os.truncate(log, (256 << 20) + 4096)  # the rest: a hole of zero bytes
     run = _run(["triage", str(log)], timeout=120)
-    assert run.returncode == 1 and "Tesla K80 (PCI bus 0000:04:00.0): compute capability 3.7" in " ".join(
-        run.stdout.split()
+    said = " ".join(run.stdout.split())
+    assert (
+        run.returncode == 1 and "Tesla K80 (PCI bus 0000:04:00.0): compute capability 3.7" in said
     )
     assert f"only the first 256 MiB of {log} were read" in run.stderr
 

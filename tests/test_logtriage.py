@@ -1865,3 +1865,16 @@ def test_cmake_cuda_check_names_the_host_compiler_its_nvcc_command_passes() -> N
     first = triage_text(log).root_causes[0]
     assert first.family == "toolchain"
     assert "-ccbin=/usr/bin/g++-10" in first.diagnosis
+
+
+def test_nccl_shm_file_refused_is_permission_and_its_other_reasons_stay_nccl() -> None:
+    # NCCL 2.22+'s ncclShmOpen wording (src/misc/shmutils.cc), the reason as strerror prints it
+    line = (
+        "node1:123:456 [0] misc/shmutils.cc:60 NCCL WARN Error: failed to create shared memory "
+        "file /dev/shm/nccl-abc, error {} ({})\n"
+    )
+    refused = triage_text(line.format("Permission denied", 13)).root_causes[0]
+    assert (refused.id, refused.family) == ("nccl.shm.permission", "permission")
+    full = triage_text(line.format("No space left on device", 28)).root_causes[0]
+    assert (full.id, full.family) == ("nccl.shm.file-failed", "nccl")
+    assert "No space left on device" in full.diagnosis
