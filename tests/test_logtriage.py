@@ -1878,3 +1878,25 @@ def test_nccl_shm_file_refused_is_permission_and_its_other_reasons_stay_nccl() -
     full = triage_text(line.format("No space left on device", 28)).root_causes[0]
     assert (full.id, full.family) == ("nccl.shm.file-failed", "nccl")
     assert "No space left on device" in full.diagnosis
+
+
+def test_a_fact_the_diagnosis_already_states_is_not_said_again() -> None:
+    # after the real Blender 2.79 paste in the corpus (blender279-cuda9-nvcc-sm75-not-defined)
+    text = (
+        "CUDA version 8.0 detected, build may succeed but only CUDA 8.0 is officially supported.\n"
+        "Compiling CUDA kernel ...\n"
+        "nvcc fatal   : Value 'sm_75' is not defined for option 'gpu-architecture'\n"
+    )
+    first = triage_text(text).root_causes[0]
+    assert first.id == "nvcc.arch-not-defined"
+    assert "needs CUDA 10.0 or newer" in first.diagnosis
+    assert first.diagnosis.count("CUDA is 8.0") + first.diagnosis.count("names CUDA 8.0") == 1
+    # the toolkit fix says all the entry's own fix said: not both
+    assert first.fix.count("architecture") <= 1 and "Install CUDA 10.0 or newer" in first.fix
+
+
+def test_pytorchs_driver_number_is_decoded_once() -> None:
+    text = "UserWarning: CUDA initialization: The NVIDIA driver on your system is too old (found version 10010).\n"
+    first = triage_text(text).root_causes[0]
+    assert first.diagnosis.count("10010") == 2  # the decoded sentence and the quoted line
+    assert "supports CUDA up to 10.1" in first.diagnosis

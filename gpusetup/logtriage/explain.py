@@ -606,7 +606,12 @@ def context_sentence(family: str, facts: dict[str, str], ctx: Context, said: str
             out.append(f"GPU in the log: {', '.join(bits)} (line {g.line}).")
     for key, label in (("cuda", "CUDA"), ("cudnn", "cuDNN")):
         clue = ctx.versions.get(key)
-        if clue and clue.evidence not in said and family != "wheel":
+        if (
+            clue
+            and clue.evidence not in said
+            and f"{label} is {clue.value} (line {clue.line})" not in said
+            and family != "wheel"
+        ):
             out.append(f"The log names {label} {clue.value} (line {clue.line}: {clue.evidence}).")
     path = ctx.versions.get("library_path")
     if path and family in _LIBRARY_FAMILIES and path.value not in said:

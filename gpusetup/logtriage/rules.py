@@ -758,6 +758,8 @@ _ARCH_BUILD = {
     "ptxas.gpu-name-not-defined",
     "torch.cpp-extension.unknown-arch",
 }
+#: entries whose own fix says only what the architecture's toolkit fix says in full
+_ARCH_FIX_ALONE = {"nvcc.arch-not-defined"}
 #: TensorFlow's "no GPU" lines that TF 2.11+ on native Windows explains (no GPU build there)
 _TF_NO_GPU = {
     "tf.gpu.cannot-dlopen",
@@ -1031,7 +1033,9 @@ def _item(
     if family in ("library-missing", "wheel") and (majors := explain.cuda_major_words(facts, ctx)):
         # a build for another CUDA: the build for this machine's CUDA, not pip's wheel advice
         fix = majors[1] if family == "wheel" else f"{majors[1]} {fix}".strip()
-    if arch and entry.id.startswith(("nvcc.", "ptxas.")):
+    if arch and entry.id in _ARCH_FIX_ALONE:
+        fix = arch[1]
+    elif arch and entry.id.startswith(("nvcc.", "ptxas.")):
         # PyTorch's own list of architectures is the release's, not the toolkit's
         fix = f"{arch[1]} {fix}"
     return Item(
