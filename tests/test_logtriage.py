@@ -1896,7 +1896,10 @@ def test_a_fact_the_diagnosis_already_states_is_not_said_again() -> None:
 
 
 def test_pytorchs_driver_number_is_decoded_once() -> None:
-    text = "UserWarning: CUDA initialization: The NVIDIA driver on your system is too old (found version 10010).\n"
+    text = (
+        "UserWarning: CUDA initialization: The NVIDIA driver on your system is too old"
+        " (found version 10010).\n"
+    )
     first = triage_text(text).root_causes[0]
     assert first.diagnosis.count("10010") == 2  # the decoded sentence and the quoted line
     assert "supports CUDA up to 10.1" in first.diagnosis
