@@ -198,6 +198,17 @@ class CudaTable:
                 best = (have, row)
         return (best[1], self.toolkit_min_driver[best[1]]) if best else None
 
+    def highest_cuda_for(self, driver: str) -> str | None:
+        """The newest CUDA X.Y whose minimum driver ``driver`` meets (``470.57.02`` ->
+        ``11.4``): what the driver supports by itself, without forward-compatibility
+        libraries. None for a driver older than every listed release."""
+        best: tuple[int, ...] | None = None
+        for row, minimum in self.toolkit_min_driver.items():
+            have = _release(row)
+            if have is not None and driver_at_least(driver, minimum):
+                best = max(best or have, have)
+        return f"{best[0]}.{best[1]}" if best else None
+
 
 def _release(version: str) -> tuple[int, ...] | None:
     """12.5 -> (12, 5, 0); 12.5.1 -> (12, 5, 1)."""

@@ -1903,3 +1903,27 @@ def test_pytorchs_driver_number_is_decoded_once() -> None:
     first = triage_text(text).root_causes[0]
     assert first.diagnosis.count("10010") == 2  # the decoded sentence and the quoted line
     assert "supports CUDA up to 10.1" in first.diagnosis
+
+
+def test_a_cuda_version_above_the_drivers_own_is_named_forward_compatibility() -> None:
+    # the real paste tests/data/logs/real/ct2-2080ti-470-forward-compatibility-non-supported-hw
+    text = (
+        "RuntimeError: CUDA failed with error forward compatibility was attempted on non"
+        " supported HW\n\n"
+        "NVIDIA-SMI 470.57.02    Driver Version: 470.57.02    CUDA Version: 12.1  \n"
+    )
+    first = triage_text(text).root_causes[0]
+    assert first.family == "driver-too-old"
+    assert "whose own CUDA is 11.4" in first.diagnosis
+    assert "forward-compatibility libcuda (cuda-compat) is in use" in first.diagnosis
+    assert "supports CUDA up to 12.1" not in first.diagnosis
+
+
+def test_a_driver_without_a_cuda_version_is_read_in_the_release_table() -> None:
+    from gpusetup.knowledge import cuda_table
+
+    table = cuda_table()
+    assert table.highest_cuda_for("375.20") == "8.0"
+    assert table.highest_cuda_for("470.57.02") == "11.4"
+    assert table.highest_cuda_for("535.104.05") == "12.2"
+    assert table.highest_cuda_for("340.108") is None

@@ -10,7 +10,7 @@ import string
 from typing import Any
 
 from gpusetup.logtriage.catalogue import Entry, catalogue
-from gpusetup.logtriage.context import Context
+from gpusetup.logtriage.context import Clue, Context
 
 #: what a placeholder says when the log did not fill it
 _NEUTRAL = {
@@ -394,8 +394,7 @@ def decoded(
         "fabric-manager",
     ):
         if ctx.driver:
-            cuda = f", which supports CUDA up to {ctx.driver_cuda.value}" if ctx.driver_cuda else ""
-            out.append(f"The log shows driver {ctx.driver.value}{cuda} (line {ctx.driver.line}).")
+            out.append(_driver_sentence(ctx.driver, ctx.driver_cuda))
         elif ctx.kernel_module and family != "driver-mismatch":
             out.append(
                 f"The loaded kernel module is {ctx.kernel_module.value} "
@@ -429,6 +428,35 @@ def decoded(
     if family == "wheel":
         out.extend(_wheel_facts(entry, facts, ctx))
     return [s for s in out if s]
+
+
+def _driver_sentence(driver: Clue, shown: Clue | None) -> str:
+    """The driver the log shows and the CUDA it supports: nvidia-smi's CUDA Version where
+    the log has it, else the release table's; a CUDA Version above the driver's own release
+    is a forward-compatibility libcuda (cuda-compat) in use."""
+    from gpusetup.knowledge import KnowledgeError, cuda_table
+
+    try:
+        own = cuda_table().highest_cuda_for(driver.value)
+    except (KnowledgeError, ValueError):
+        own = None
+    where = f"(line {driver.line})"
+    if shown and own and _release(shown.value) > _release(own):
+        return (
+            f"The log shows driver {driver.value} {where}, whose own CUDA is {own} "
+            f"(checks/data/cuda.toml), while its CUDA Version reads {shown.value} "
+            f"(line {shown.line}): a forward-compatibility libcuda (cuda-compat) is in use."
+        )
+    if shown:
+        return (
+            f"The log shows driver {driver.value}, which supports CUDA up to {shown.value} {where}."
+        )
+    if own:
+        return (
+            f"The log shows driver {driver.value} {where}, which supports CUDA up to {own} "
+            "(checks/data/cuda.toml)."
+        )
+    return f"The log shows driver {driver.value} {where}."
 
 
 def _cuda_error_row(
