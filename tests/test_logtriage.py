@@ -804,7 +804,11 @@ def test_a_glibc_version_with_straight_quotes_and_without_required_by_is_read() 
 def test_a_line_without_the_programs_prefix_is_read() -> None:
     # https://github.com/brokeDude2901/dxgkrnl_ubuntu/issues/21 (no "ldconfig: " before it)
     first = first_root("libcuda.so.1 is not a symbolic link\n")
-    assert (first.family, first.facts["path"]) == ("library-symlink", "libcuda.so.1")
+    assert (first.family, first.facts["soname"]) == ("library-symlink", "libcuda.so.1")
+    # a driver library is a plain file on WSL's share; another library was copied
+    assert first.id == "wsl.libcuda-not-symlink.bare" and "WSL" in first.diagnosis
+    other = first_root("libcudnn.so.8 is not a symbolic link\n")
+    assert (other.id, other.facts["path"]) == ("ldconfig.not-symlink", "libcudnn.so.8")
 
 
 def test_an_nvrm_message_is_read_whatever_line_of_it_holds_the_needle() -> None:
