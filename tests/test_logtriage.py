@@ -1931,3 +1931,18 @@ def test_a_driver_without_a_cuda_version_is_read_in_the_release_table() -> None:
     assert table.highest_cuda_for("470.57.02") == "11.4"
     assert table.highest_cuda_for("535.104.05") == "12.2"
     assert table.highest_cuda_for("340.108") is None
+
+
+def test_an_error_number_of_cuda_10_0_and_older_is_named_in_that_numbering() -> None:
+    # the real Caffe paste tests/data/logs/real/caffe-30-vs-0-unknown-error-nvidia-modprobe
+    text = (
+        "F0528 22:26:23.117558 13844 syncedmem.hpp:18] Check failed: error == cudaSuccess"
+        " (30 vs. 0) unknown error\n"
+    )
+    first = triage_text(text).root_causes[0]
+    assert "CUDA error 30 (the numbering of CUDA 10.0 and older; 999 from CUDA 10.1)" in (
+        first.diagnosis
+    )
+    # a time of day holding the old number is not the error code
+    later = triage_text("12:30:45 RuntimeError: CUDA error: unknown error\n").root_causes[0]
+    assert "CUDA error 999 is cudaErrorUnknown" in later.diagnosis

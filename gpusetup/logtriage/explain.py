@@ -333,9 +333,20 @@ def decoded(
     if entry.cuda_error is not None or entry.id.startswith("cuda.code."):
         row = _cuda_error_row(tables.get("cuda_runtime_error", []), entry.cuda_error, facts)
         if row:
-            out.append(
-                f'CUDA error {row["code"]} is {row["name"]} ("{row["string"].rstrip(".")}").'
-            )
+            meaning = f'{row["name"]} ("{row["string"].rstrip(".")}")'
+            old = row.get("before_10_1")
+            if (
+                old is not None
+                and _shows_number(text, old)
+                and not _shows_number(text, row["code"])
+            ):
+                # Caffe's "(30 vs. 0)", old PyTorch's "cuda runtime error (38)"
+                out.append(
+                    f"CUDA error {old} (the numbering of CUDA 10.0 and older; {row['code']} "
+                    f"from CUDA 10.1) is {meaning}."
+                )
+            else:
+                out.append(f"CUDA error {row['code']} is {meaning}.")
     if "xid" in facts:
         xid = tables.get("xid", {}).get(facts["xid"])
         if isinstance(xid, dict):
@@ -457,6 +468,16 @@ def _driver_sentence(driver: Clue, shown: Clue | None) -> str:
             "(checks/data/cuda.toml)."
         )
     return f"The log shows driver {driver.value} {where}."
+
+
+def _shows_number(text: str, number: int) -> bool:
+    """Whether the line shows ``number`` as an error code: "(30 vs. 0)", "error (38)",
+    "error 30", "code = 30", "returned 38", "[ 222 ]" (not a time or a size)."""
+    pattern = (
+        rf"(?:\(\s*|\berror\s*(?:code\s*)?[=:]?\s*\(?|\bcode\s*[=:]?\s*|\breturned\s+|\[\s*)"
+        rf"{number}(?=\s*(?:\)|vs\b|\]|$|[\s,;:]))"
+    )
+    return re.search(pattern, text, re.I) is not None
 
 
 def _cuda_error_row(
