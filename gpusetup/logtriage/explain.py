@@ -120,6 +120,37 @@ def cudnn_version_of(number: str) -> str | None:
     return f"{major}.{rest // 100}.{rest % 100}"
 
 
+def _cudnn_tuple(number: str) -> tuple[int, ...] | None:
+    """A cuDNN version as printed (8.0.5, or CUDNN_VERSION 7104) as (8, 0, 5)."""
+    dotted = number if "." in number else cudnn_version_of(number)
+    if not dotted or not re.fullmatch(r"\d+(?:\.\d+)*", dotted):
+        return None
+    return tuple(int(part) for part in dotted.split("."))
+
+
+def cudnn_direction(facts: dict[str, str]) -> str | None:
+    """Which way the cuDNN loaded at run time differs from the build's: TensorFlow refuses
+    an older one, and also a newer one where the major differs or, up to TF 1.12, the minor
+    (its cuda_dnn.cc compares major and minor, the 'compatibility version')."""
+    loaded, built = (_cudnn_tuple(facts.get(k, "")) for k in ("loaded", "built"))
+    if not loaded or not built or loaded == built:
+        return None
+    if loaded < built:
+        return (
+            "The loaded cuDNN is older than the build's: "
+            "it needs at least the build's minor of the same major."
+        )
+    if loaded[0] != built[0]:
+        return (
+            "The loaded cuDNN is newer than the build's, of another major: "
+            "the build accepts only its own major."
+        )
+    return (
+        "The loaded cuDNN is newer than the build's, of another minor: "
+        "TensorFlow up to 1.12 accepts only the major and minor it was built with."
+    )
+
+
 #: a cuDNN library or DLL name with its major: libcudnn_ops.so.9, cudnn64_8.dll
 CUDNN_NAME = re.compile(r"cudnn\w*?(?:64_|\.so\.)(\d+)", re.I)
 
@@ -330,6 +361,8 @@ def decoded(
     if cudnn:
         said = "; ".join(cudnn)
         out.append(f"{said[0].upper()}{said[1:]}.")
+    if (way := cudnn_direction(facts)) and "cudnn" in entry.id:
+        out.append(way)
     if entry.cuda_error is not None or entry.id.startswith("cuda.code."):
         row = _cuda_error_row(tables.get("cuda_runtime_error", []), entry.cuda_error, facts)
         if row:
