@@ -43,7 +43,7 @@ def root_causes(report: dict) -> list[str]:
             "cudnn-runtime-older.log",
             ["tf.cudnn.version-mismatch"],
             "libs.cudnn",
-            "(8.1.0) is older than the one TensorFlow was built with (8.6.0)",
+            "it was built with cuDNN 8.6.0. The loaded cuDNN is older",
         ),
         (
             "k80-ignored.log",
