@@ -1946,3 +1946,12 @@ def test_an_error_number_of_cuda_10_0_and_older_is_named_in_that_numbering() -> 
     # a time of day holding the old number is not the error code
     later = triage_text("12:30:45 RuntimeError: CUDA error: unknown error\n").root_causes[0]
     assert "CUDA error 999 is cudaErrorUnknown" in later.diagnosis
+
+
+def test_tensorflows_mlir_v1_pass_is_not_a_gpu_name() -> None:
+    # the line of the real paste conda-forge-tf-cuda120-libdevice-not-found-feedstock-paths
+    from gpusetup.logtriage.context import _GPU_NAME
+
+    line = "I0000 mlir_graph_optimization_pass.cc:401] MLIR V1 optimization pass is not enabled"
+    assert _GPU_NAME.search(line) is None
+    assert _GPU_NAME.search("a Tesla V100-SXM2-16GB and a T4").group("v") == "Tesla V100-SXM2-16GB"

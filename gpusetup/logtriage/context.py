@@ -286,12 +286,13 @@ _MODULE = re.compile(
     r"kernel reported version is:?\s*(?P<v3>\d{3}\.\d+(?:\.\d+)?)"
 )
 # GPU names as programs and people write them, for logs without a readable listing; a bare
-# model code (V100, H200) stands alone, not inside a host name or a version (V12.1.66)
+# model code (V100, H200) stands alone, not inside a host name or a version (V12.1.66);
+# no V-series card has a one-digit number (TF's "MLIR V1 optimization pass")
 _GPU_NAME = re.compile(
     r"(?<![\w.-])(?P<v>(?:NVIDIA )?(?:"
     r"GeForce (?:GTX |RTX |GT |MX )?\d{3,4}(?: Ti| SUPER| Laptop GPU)*|"
     r"(?:GTX|RTX|GT) ?\d{3,4}M?(?: Ti| SUPER)?|"
-    r"(?:Tesla |GRID )?[KMPVT]\d{1,3}[a-z]?(?:[- ](?:SXM\d?|PCIE|PCIe|\d+GB))*|"
+    r"(?:Tesla |GRID )?(?:[KMPT]\d{1,3}|V\d{2,3})[a-z]?(?:[- ](?:SXM\d?|PCIE|PCIe|\d+GB))*|"
     r"(?:RTX )?A\d{2,4}(?:[- ](?:SXM\d?|PCIE|PCIe|\d+GB))*|"
     r"[HBL]\d{2,3}[a-z]?(?: NVL| PCIe| SXM\d?| \d+GB(?: HBM\d)?)*|"
     r"Quadro \w+|TITAN \w+|Jetson \w+|Tegra X\d))\b(?![.-]\d)"
