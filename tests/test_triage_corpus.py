@@ -25,6 +25,14 @@ REAL = Path(__file__).resolve().parent / "data" / "logs" / "real"
 
 #: case -> why the log alone does not give the thread's answer
 WRONG = {
+    "depth-pro-conda-torchvision-nms-does-not-exist": (
+        "the paste stops inside torchvision's traceback, before the RuntimeError that names "
+        "the missing operator"
+    ),
+    "minimind-deepspeed-launcher-cuda-home-missing": (
+        "the paste stops at DeepSpeed's installed_cuda_version() frame, before the "
+        "MissingCUDAException line that names CUDA_HOME"
+    ),
     "containerd-daemon-reload-drops-nvidia-device-cgroup": (
         "device-cgroup listings before and after a daemon-reload: only the poster's prose "
         "says what changed, no tool prints an error"
