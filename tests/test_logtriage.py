@@ -1955,3 +1955,20 @@ def test_tensorflows_mlir_v1_pass_is_not_a_gpu_name() -> None:
     line = "I0000 mlir_graph_optimization_pass.cc:401] MLIR V1 optimization pass is not enabled"
     assert _GPU_NAME.search(line) is None
     assert _GPU_NAME.search("a Tesla V100-SXM2-16GB and a T4").group("v") == "Tesla V100-SXM2-16GB"
+
+
+def test_a_tfjs_node_gpu_log_gets_the_cuda_its_libtensorflow_wants() -> None:
+    # lines of the real paste tests/data/logs/real/tfjs-node-gpu-libcublas90-registration-failed
+    text = (
+        "Registration of backend tensorflow failed\n"
+        "Error: libcublas.so.9.0: cannot open shared object file: No such file or directory\n"
+        "    at bindings (/home/eric/knn-tf/node_modules/bindings/bindings.js:81:44)\n"
+        "    at /home/eric/knn-tf/node_modules/@tensorflow/tfjs-node-gpu/dist/index.js:46:60\n"
+    )
+    first = triage_text(text).root_causes[0]
+    assert (first.family, first.framework) == ("library-missing", "tfjs")
+    assert "tfjs-node-gpu" in first.diagnosis and "pip install" not in first.fix
+    assert "CUDA 11.2 with cuDNN 8.1" in first.fix
+    # the same line from a Python program keeps the Python fix
+    python = triage_text(text.split("    at")[0]).root_causes[0]
+    assert python.framework != "tfjs" and "tfjs" not in python.fix

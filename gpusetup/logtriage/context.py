@@ -47,6 +47,8 @@ class Context:
         None  # windows | wsl | container | kubernetes | colab | jetson | macos | linux
     )
     conda: Clue | None = None
+    #: TensorFlow.js for Node (tfjs-node-gpu): its own libtensorflow, not a pip TensorFlow
+    tfjs: Clue | None = None
     framework: Clue | None = (
         None  # tensorflow | pytorch | jax | ctranslate2 | onnxruntime | paddle | ...
     )
@@ -174,6 +176,8 @@ _CONDA = re.compile(
     r"/(?:ana|mini|micro)conda\d?/|/mambaforge/|/miniforge\d?/|\\(?:ana|mini)conda\d?\\|"
     r"\bconda (?:install|activate|create|env)\b|\$CONDA_PREFIX|/envs/[\w.-]+/(?:lib|bin)"
 )
+
+_TFJS = re.compile(r"@tensorflow/tfjs-node|\btfjs-node(?:-gpu)?\b|tfjs_binding\.node")
 
 # (framework, pattern): a line naming the framework; counted, the most named wins among
 # those the matched messages allow.
@@ -381,6 +385,7 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
     messages come from (empty: any)."""
     platform = _platform(lines)
     conda = _first(lines, _CONDA, "conda")
+    tfjs = _first(lines, _TFJS, "tfjs")
     l4t = _first(lines, _L4T_IMAGE, "l4t-image")
     gpuless, gpuless_other, gpuless_lines = _gpuless_run(lines)
     framework = _framework(lines, allowed)
@@ -417,6 +422,7 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
         platform=platform,
         conda=conda,
         framework=framework,
+        tfjs=tfjs,
         versions=versions,
         driver=driver,
         driver_cuda=driver_cuda,

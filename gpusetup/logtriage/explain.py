@@ -68,6 +68,7 @@ FRAMEWORK_NAMES = {
     "cupy": "CuPy",
     "nccl": "NCCL",
     "pip": "pip",
+    "tfjs": "TensorFlow.js for Node (tfjs-node-gpu)",
 }
 PLATFORM_NAMES = {
     "windows": "native Windows",

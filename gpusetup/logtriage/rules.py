@@ -758,6 +758,8 @@ _ARCH_BUILD = {
     "ptxas.gpu-name-not-defined",
     "torch.cpp-extension.unknown-arch",
 }
+#: families whose fix in a tfjs-node-gpu log is the CUDA and cuDNN its libtensorflow wants
+_TFJS_FIXED = frozenset({"library-missing", "cudnn-missing", "cudnn-version"})
 #: entries whose own fix says only what the architecture's toolkit fix says in full
 _ARCH_FIX_ALONE = {"nvcc.arch-not-defined"}
 #: TensorFlow's "no GPU" lines that TF 2.11+ on native Windows explains (no GPU build there)
@@ -934,7 +936,15 @@ _PRINTER = {
 
 def _framework(entry: Entry, ctx: Context) -> str | None:
     """The framework the log shows (among those that print the message), else the one that
-    prints it; never a guess among several."""
+    prints it; never a guess among several. TensorFlow's messages in a tfjs-node-gpu log
+    come from the libtensorflow that package downloaded."""
+    found = _framework_shown(entry, ctx)
+    if ctx.tfjs and found in (None, "tensorflow"):
+        return "tfjs"
+    return found
+
+
+def _framework_shown(entry: Entry, ctx: Context) -> str | None:
     if ctx.framework and (not entry.frameworks or ctx.framework.value in entry.frameworks):
         return ctx.framework.value
     if len(entry.frameworks) == 1:
@@ -1033,6 +1043,8 @@ def _item(
     if family in ("library-missing", "wheel") and (majors := explain.cuda_major_words(facts, ctx)):
         # a build for another CUDA: the build for this machine's CUDA, not pip's wheel advice
         fix = majors[1] if family == "wheel" else f"{majors[1]} {fix}".strip()
+    if framework == "tfjs" and family in _TFJS_FIXED:
+        fix = str(catalogue().facts.get("tfjs_node_gpu", {}).get("fix", fix))
     if arch and entry.id in _ARCH_FIX_ALONE:
         fix = arch[1]
     elif arch and entry.id.startswith(("nvcc.", "ptxas.")):
