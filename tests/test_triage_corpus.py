@@ -25,6 +25,10 @@ REAL = Path(__file__).resolve().parent / "data" / "logs" / "real"
 
 #: case -> why the log alone does not give the thread's answer
 WRONG = {
+    "t27-javacv-opencv-getcudaenableddevicecount-unknown-error": (
+        "OpenCV's 'unknown error' from the CUDA device count alone: the driver older than "
+        "JavaCV's CUDA stands only in the maintainer's answer"
+    ),
     "containerd-daemon-reload-drops-nvidia-device-cgroup": (
         "device-cgroup listings before and after a daemon-reload: only the poster's prose "
         "says what changed, no tool prints an error"
