@@ -1021,7 +1021,10 @@ def _item(
     if entry.id in _NATIVE_RUNTIME_CUT:
         words.append(_native_runtime_words(ctx))
     arch = explain.architecture_support(facts, ctx) if entry.id in _ARCH_BUILD else None
-    if arch:
+    if arch and explain.names_no_architecture(facts):
+        # not a toolkit too old or too new: the entry's own reading would mislead
+        words[0] = arch[0]
+    elif arch:
         words.append(arch[0])
     if root:
         words.append(explain.context_sentence(family, facts, ctx, " ".join(words)))
