@@ -1598,6 +1598,14 @@ def test_nvcc_architecture_that_no_gpu_has_blames_the_build_list_not_the_toolkit
         assert "no NVIDIA GPU architecture" not in said, real
 
 
+def test_conda_compilers_triplet_makes_the_fix_condas() -> None:
+    # torch-linear-assignment#2 (conda-forge's ld); k2#100 (the older x86_64-conda_cos6 triplet)
+    for ld in ("../../x86_64-conda-linux-gnu/bin/ld", "/env/x86_64-conda_cos6-linux-gnu/bin/ld"):
+        family, _, fix = _first(f"{ld}: cannot find -lcudart: No such file or directory\n")
+        assert family == "library-missing"
+        assert fix.startswith("Install the CUDA development libraries into the environment"), fix
+
+
 def _first_root(text: str) -> tuple[str, str]:
     root = triage_text(text).root_causes[0]
     return root.family, root.id
