@@ -1589,6 +1589,27 @@ def test_a_framework_check_that_shows_no_gpu_is_read_through_the_cause_beside_it
     assert family == "cpu-only-build"
 
 
+def test_nvcc_architecture_that_no_gpu_has_blames_the_build_list_not_the_toolkit() -> None:
+    # mini-caffe#94: a CMake detection on CUDA 9.2 produced compute_92; nvcc 13.0 knows
+    # compute_88 (--list-gpu-arch), and a number past the newest stays unjudged
+    family, said, fix = _first("2>  nvcc fatal   : Unsupported gpu architecture 'compute_92'\n")
+    assert family == "toolchain"
+    assert said.startswith("compute_92 is no NVIDIA GPU architecture")
+    assert "toolkit is older" not in said
+    assert fix.startswith("Set the architecture list by hand")
+    for real in ("compute_88", "compute_13", "compute_130"):
+        _, said, _ = _first(f"nvcc fatal   : Unsupported gpu architecture '{real}'\n")
+        assert "no NVIDIA GPU architecture" not in said, real
+
+
+def test_conda_compilers_triplet_makes_the_fix_condas() -> None:
+    # torch-linear-assignment#2 (conda-forge's ld); k2#100 (the older x86_64-conda_cos6 triplet)
+    for ld in ("../../x86_64-conda-linux-gnu/bin/ld", "/env/x86_64-conda_cos6-linux-gnu/bin/ld"):
+        family, _, fix = _first(f"{ld}: cannot find -lcudart: No such file or directory\n")
+        assert family == "library-missing"
+        assert fix.startswith("Install the CUDA development libraries into the environment"), fix
+
+
 def _first_root(text: str) -> tuple[str, str]:
     root = triage_text(text).root_causes[0]
     return root.family, root.id

@@ -33,6 +33,10 @@ WRONG = {
         "the paste stops at DeepSpeed's installed_cuda_version() frame, before the "
         "MissingCUDAException line that names CUDA_HOME"
     ),
+    "t27-javacv-opencv-getcudaenableddevicecount-unknown-error": (
+        "OpenCV's 'unknown error' from the CUDA device count alone: the driver older than "
+        "JavaCV's CUDA stands only in the maintainer's answer"
+    ),
     "containerd-daemon-reload-drops-nvidia-device-cgroup": (
         "device-cgroup listings before and after a daemon-reload: only the poster's prose "
         "says what changed, no tool prints an error"

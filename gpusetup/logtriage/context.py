@@ -174,7 +174,9 @@ _GPU_REQUEST = re.compile(
 _VOID_DEVICES = re.compile(r"NVIDIA_VISIBLE_DEVICES[\"']?\s*[=:]\s*[\"']?(?:void|none)\b", re.I)
 _CONDA = re.compile(
     r"/(?:ana|mini|micro)conda\d?/|/mambaforge/|/miniforge\d?/|\\(?:ana|mini)conda\d?\\|"
-    r"\bconda (?:install|activate|create|env)\b|\$CONDA_PREFIX|/envs/[\w.-]+/(?:lib|bin)"
+    r"\bconda (?:install|activate|create|env)\b|\$CONDA_PREFIX|/envs/[\w.-]+/(?:lib|bin)|"
+    # conda-forge's compilers: their target triplet names the tools (x86_64-conda-linux-gnu-ld)
+    r"\b(?:x86_64|aarch64|powerpc64le)-conda(?:_cos\d)?-linux-gnu\b"
 )
 
 _TFJS = re.compile(r"@tensorflow/tfjs-node|\btfjs-node(?:-gpu)?\b|tfjs_binding\.node")

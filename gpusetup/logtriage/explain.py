@@ -709,11 +709,9 @@ def architecture_support(facts: dict[str, str], ctx: Context) -> tuple[str, str]
     """What the CUDA releases say of the architecture a build refused (nvcc's sm_86, PyTorch's
     8.9): the first toolkit that compiles for it, or the last one that still did (facts.toml
     [nvcc_first_cuda], [nvcc_last_cuda]), as (diagnosis sentence, fix sentence)."""
-    shown = facts.get("sm") or facts.get("cc") or ""
-    m = _SM_NUMBER.search(shown.strip())
-    if not m:
+    number = _arch_number(facts)
+    if number is None:
         return None
-    number = m.group(1) or f"{m.group(2)}{m.group(3)}"
     cc = f"{number[:-1]}.{number[-1]}"
     tables: dict[str, Any] = catalogue().facts
     first = tables.get("nvcc_first_cuda", {}).get(number)
@@ -740,7 +738,38 @@ def architecture_support(facts: dict[str, str], ctx: Context) -> tuple[str, str]
             f"Build with CUDA {last} or older for this GPU, or leave sm_{number} out of the "
             "architecture list.",
         )
-    return None
+    if not names_no_architecture(facts):
+        return None
+    return (
+        f"compute_{number} is no NVIDIA GPU architecture: the build's architecture list is "
+        "wrong (a detection script that read another number, such as the CUDA version, as "
+        "the architecture, or a typo), whatever the toolkit.",
+        "Set the architecture list by hand to the GPU's compute capability (nvidia-smi "
+        "--query-gpu=compute_cap --format=csv; CMAKE_CUDA_ARCHITECTURES=75, "
+        "-gencode arch=compute_75,code=sm_75, CUDA_ARCH_BIN=7.5 for OpenCV and Caffe, "
+        'TORCH_CUDA_ARCH_LIST="7.5") and configure again from an empty build directory.',
+    )
+
+
+def names_no_architecture(facts: dict[str, str]) -> bool:
+    """Whether the architecture a build refused is a number below the newest one that no
+    table knows (compute_92 from "CUDA 9.2"): then the build's list is wrong, not the
+    toolkit, and that sentence replaces the entry's."""
+    number = _arch_number(facts)
+    tables: dict[str, Any] = catalogue().facts
+    known = {
+        int(k)
+        for name in ("nvcc_first_cuda", "nvcc_last_cuda", "nvcc_arch_undated")
+        for k in tables.get(name, {})
+        if k.isdigit()
+    }
+    return bool(number and known and int(number) not in known and int(number) < max(known))
+
+
+def _arch_number(facts: dict[str, str]) -> str | None:
+    shown = facts.get("sm") or facts.get("cc") or ""
+    m = _SM_NUMBER.search(shown.strip())
+    return (m.group(1) or f"{m.group(2)}{m.group(3)}") if m else None
 
 
 def _release(text: str) -> tuple[int, ...]:

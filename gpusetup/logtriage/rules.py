@@ -116,6 +116,17 @@ _CAUSE_EXPLAINS = {
             "tf.cuda-diagnostics.reported-versions-differ",
         )
     },
+    # NVML's or the kernel's word for the same half-upgraded driver: the libcuda of the new
+    # driver on the old kernel module answers 803/804 and a program then finds no CUDA
+    # platform, whichever of these lines the log shows first
+    **{
+        mismatch: {
+            "cuda.err.system-driver-mismatch",
+            "cuda.err.compat-not-supported",
+            "hashcat.no-compute-platform",
+        }
+        for mismatch in ("nvml.version-mismatch", "nvrm.api-mismatch", "nvrm.api-mismatch-client")
+    },
     # the toolkit's stub libcuda.so shown loaded (an ldd/loader line naming it, its directory
     # on LD_LIBRARY_PATH): the stubs before CUDA 11.1 answer every call with error 35, so
     # "driver version is insufficient" beside that evidence is the stub, not an old driver
@@ -1022,7 +1033,10 @@ def _item(
     if entry.id in _NATIVE_RUNTIME_CUT:
         words.append(_native_runtime_words(ctx))
     arch = explain.architecture_support(facts, ctx) if entry.id in _ARCH_BUILD else None
-    if arch:
+    if arch and explain.names_no_architecture(facts):
+        # not a toolkit too old or too new: the entry's own reading would mislead
+        words[0] = arch[0]
+    elif arch:
         words.append(arch[0])
     if root:
         words.append(explain.context_sentence(family, facts, ctx, " ".join(words)))
