@@ -47,3 +47,20 @@ def test_a_loaded_module_seen_from_a_container_gets_the_container_fix() -> None:
     assert "nvidia-uvm" in plain.diagnosis and "modprobe -r" in plain.fix
     inside = triage_text("$ docker run -it ubuntu:22.04 bash\n" + line).root_causes[0]
     assert "Do not install the driver inside a container" in inside.fix
+
+
+def test_the_feature_discovery_non_tegra_line_is_no_jetson() -> None:
+    # https://github.com/NVIDIA/gpu-operator/issues/685 (lines of the paste)
+    log = (
+        "I0221 19:41:59.387763       1 factory.go:48] Detected non-Tegra platform: "
+        "/sys/devices/soc0/family file not found\n"
+        "E0221 19:41:59.430545       1 main.go:95] error creating NVML labeler: error creating "
+        "resource labeler: failed to construct GPU labeler: failed to construct labeler: failed "
+        "to get memory info for device: Insufficient Permissions\n"
+    )
+    root = triage_text(log).root_causes[0]
+    assert root.family == "permission"
+    assert "Jetson" not in root.diagnosis
+    # a Tegra named as such still is one
+    tegra = "Model: NVIDIA Tegra X1\n" + log.splitlines()[1] + "\n"
+    assert "Jetson" in triage_text(tegra).root_causes[0].diagnosis

@@ -138,7 +138,8 @@ _PLATFORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\b(?:[Ii]n|[Oo]n|under) [Ww]indows\b|\.\.\\\w+\\"
         ),
     ),
-    ("jetson", re.compile(r"\btegra\b|\bTegra\b|\bL4T\b|\bJetson\b|\bJetPack\b|nvgpu\b")),
+    # the GPU feature discovery's "Detected non-Tegra platform" says the opposite
+    ("jetson", re.compile(r"(?<!non-)\b[Tt]egra\b|\bL4T\b|\bJetson\b|\bJetPack\b|nvgpu\b")),
     (
         "macos",
         re.compile(
