@@ -110,6 +110,8 @@ _PLATFORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             r"\bkubectl\b|\bkubelet\b|\bk8s[-.]|k8s-device-plugin|nvidia-device-plugin|"
             r"\bDaemonSet\b|\bmicrok8s\b|\bOpenShift\b|gpu-operator|\bpod/|FailedScheduling|nvidia\.com/gpu|"
+            # GPU feature discovery writes its labels for node-feature-discovery
+            r"node-feature-discovery|gpu-feature-discovery|"
             r"^\d{4}-\d\d-\d\dT\S+\s+(?:stdout|stderr)\s+[FP]\s"
         ),
     ),
