@@ -61,6 +61,13 @@ def test_the_feature_discovery_non_tegra_line_is_no_jetson() -> None:
     root = triage_text(log).root_causes[0]
     assert root.family == "permission"
     assert "Jetson" not in root.diagnosis
+    # its labels' directory shows the pod: the refusal on a MIG node gets the MIG monitor fix
+    labels = (
+        "W0221 19:41:59.430507       1 main.go:161] Error removing output file: failed to remove "
+        "output file: remove /etc/kubernetes/node-feature-discovery/features.d/gfd: no such file "
+        "or directory\n"
+    )
+    assert "NVIDIA_MIG_MONITOR_DEVICES=all" in triage_text(labels + log).root_causes[0].fix
     # a Tegra named as such still is one
     tegra = "Model: NVIDIA Tegra X1\n" + log.splitlines()[1] + "\n"
     assert "Jetson" in triage_text(tegra).root_causes[0].diagnosis
