@@ -103,6 +103,24 @@ WRONG = {
         "are visibility (a GPU selected that is not there); nothing here shows the driver "
         "is missing rather than the device hidden"
     ),
+    "blog-570-unattended-kernel-dkms-api-mismatch": (
+        "the NVRM line is retyped ('client version X, kernel module version Y'), a wording no "
+        "driver prints; the mismatch is read from NVML's line, which names no versions"
+    ),
+    "k8s-device-plugin-mig-memory-info-insufficient-permissions": (
+        "NVML's 'Insufficient Permissions' retyped from a screenshot as 'Pemmissions'"
+    ),
+    "open-gpu-535-3090-gsp-ptimer-plm-disabled": (
+        "the paste is cut before the GSP failure: only a PTIMER assertion the driver also "
+        "logs on working GPUs is left"
+    ),
+    "singularity-342-nv-libcuda-so1-not-bound": (
+        "libcuda.so.1 missing after 'singularity exec --nv': that the host has the driver "
+        "(the explicit -B binds worked) stands only in the thread"
+    ),
+    "slurm-site-job-submit-cannot-find-gpu-spec": (
+        "a site's own job_submit rule: its wording is no upstream Slurm message"
+    ),
     # cases whose thread names evidence the paste does not hold
     "bumblebee-optimus-tf-cuinit-without-optirun": (
         "Bumblebee and optirun stand only in the thread; the paste is TensorFlow's 'kernel "

@@ -112,6 +112,8 @@ _PLATFORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             r"\bkubectl\b|\bkubelet\b|\bk8s[-.]|k8s-device-plugin|nvidia-device-plugin|"
             r"\bDaemonSet\b|\bmicrok8s\b|\bOpenShift\b|gpu-operator|\bpod/|FailedScheduling|nvidia\.com/gpu|"
+            # GPU feature discovery writes its labels for node-feature-discovery
+            r"node-feature-discovery|gpu-feature-discovery|"
             r"^\d{4}-\d\d-\d\dT\S+\s+(?:stdout|stderr)\s+[FP]\s"
         ),
     ),
@@ -140,7 +142,8 @@ _PLATFORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\b(?:[Ii]n|[Oo]n|under) [Ww]indows\b|\.\.\\\w+\\"
         ),
     ),
-    ("jetson", re.compile(r"\btegra\b|\bTegra\b|\bL4T\b|\bJetson\b|\bJetPack\b|nvgpu\b")),
+    # the GPU feature discovery's "Detected non-Tegra platform" says the opposite
+    ("jetson", re.compile(r"(?<!non-)\b[Tt]egra\b|\bL4T\b|\bJetson\b|\bJetPack\b|nvgpu\b")),
     (
         "macos",
         re.compile(
