@@ -103,10 +103,6 @@ WRONG = {
         "are visibility (a GPU selected that is not there); nothing here shows the driver "
         "is missing rather than the device hidden"
     ),
-    "blog-570-unattended-kernel-dkms-api-mismatch": (
-        "the NVRM line is retyped ('client version X, kernel module version Y'), a wording no "
-        "driver prints; the mismatch is read from NVML's line, which names no versions"
-    ),
     "k8s-device-plugin-mig-memory-info-insufficient-permissions": (
         "NVML's 'Insufficient Permissions' retyped from a screenshot as 'Pemmissions'"
     ),
@@ -211,6 +207,24 @@ def test_first_root_cause_names_the_family_with_diagnosis_fix_and_facts(log: Pat
     # is quoted, not followed by a second full stop; the log's own lines are quoted as posted
     ours = re.sub(r'"[^"\n]*"', '""', said)
     assert not DOUBLED.search(ours), f"{first.id}: {DOUBLED.search(ours)}"
+
+
+def test_no_paste_is_counted_twice() -> None:
+    """Two cases of one thread are two pastes: neither log's lines all stand in the other's
+    with the same family (a paste collected twice would count twice)."""
+    by_thread: dict[str, list[Path]] = {}
+    for log in cases():
+        url = meta(log)["source"].split("#")[0].rstrip("/").lower()
+        by_thread.setdefault(url, []).append(log)
+    twice = []
+    for logs in by_thread.values():
+        for i, a in enumerate(logs):
+            for b in logs[i + 1 :]:
+                la = {x.strip() for x in a.read_text(encoding="utf-8").splitlines() if x.strip()}
+                lb = {x.strip() for x in b.read_text(encoding="utf-8").splitlines() if x.strip()}
+                if meta(a)["family"] == meta(b)["family"] and (la <= lb or lb <= la):
+                    twice.append((a.stem, b.stem))
+    assert not twice
 
 
 def test_wrong_list_names_real_cases() -> None:
