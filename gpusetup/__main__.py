@@ -45,7 +45,8 @@ def leave_at_once(code: object) -> None:
     """End the process now with ``code``, as Python's own exit would end it but without
     freeing what it holds; returns (for the usual exit) where that exit would do more: a
     code that is no exit status (printed or converted there), a thread that is not a
-    daemon (waited for), an output that cannot be flushed (reported there, exit 120)."""
+    daemon (waited for), an output that cannot be flushed (reported there, exit 120), an
+    interactive prompt asked for afterwards (``python -i``)."""
     import atexit
     import os
     import threading
@@ -54,6 +55,8 @@ def leave_at_once(code: object) -> None:
     if code is None:
         code = 0
     if not isinstance(code, int) or not 0 <= code <= 255 or run_exit_functions is None:
+        return
+    if sys.flags.inspect or os.environ.get("PYTHONINSPECT"):
         return
     main_thread = threading.main_thread()
     if any(t is not main_thread and not t.daemon for t in threading.enumerate()):

@@ -140,6 +140,24 @@ def test_output_into_a_closed_pipe_is_reported_as_python_does():
     assert results[1] == results[0]
 
 
+def test_an_interactive_prompt_asked_for_afterwards_still_comes():
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-i",
+            "-c",
+            "from gpusetup.__main__ import leave_at_once\nleave_at_once(0)",
+        ],
+        input="print('prompt reached')\n",
+        capture_output=True,
+        text=True,
+        env=base_env(),
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert "prompt reached" in proc.stdout
+
+
 def test_an_exit_code_that_is_no_number_is_left_to_python():
     proc = python(
         "import sys\nfrom gpusetup.__main__ import leave_at_once\n"
