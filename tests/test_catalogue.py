@@ -55,7 +55,7 @@ PLATFORMS = {"linux", "windows", "wsl", "container", "conda", "colab", "kubernet
 ENTRY_KEYS = {
     "id", "family", "role", "needle", "regex", "lines", "generic", "explained_by",
     "frameworks", "upstream", "diagnosis", "notes", "examples", "source", "fix",
-    "cuda_error", "alone_of",
+    "cuda_error", "alone_of", "benign_beside",
 }  # fmt: skip
 REQUIRED_KEYS = {
     "id", "family", "role", "needle", "regex", "upstream", "diagnosis", "examples", "source",
@@ -272,6 +272,15 @@ def test_alone_of_names_a_benign_entry_on_the_same_needle() -> None:
         other = known[e["alone_of"]]
         assert other["role"] == "benign" and e["role"] != "benign", e["id"]
         assert set(needles(e)) == set(needles(other)), e["id"]
+
+
+def test_benign_beside_names_benign_entries_from_a_cause() -> None:
+    known = {e["id"]: e for e in entries()}
+    beside = [e for e in entries() if e.get("benign_beside")]
+    assert beside
+    for e in beside:
+        assert e["role"] == "cause", e["id"]
+        assert all(known[b]["role"] == "benign" for b in e["benign_beside"]), e["id"]
 
 
 def test_every_family_but_healthy_has_a_cause() -> None:

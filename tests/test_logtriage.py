@@ -1993,3 +1993,42 @@ def test_a_tfjs_node_gpu_log_gets_the_cuda_its_libtensorflow_wants() -> None:
     # the same line from a Python program keeps the Python fix
     python = triage_text(text.split("    at")[0]).root_causes[0]
     assert python.framework != "tfjs" and "tfjs" not in python.fix
+
+
+PADDLE_CUDNN_WARNING = (
+    "W1114 22:57:33.949204    32 device_context.h:397] WARNING: device: 0. The installed"
+    " Paddle is compiled with CUDNN 8.1, but CUDNN version in your machine is 8.0, which may"
+    " cause serious incompatible bug. Please recompile or reinstall Paddle with compatible"
+    " CUDNN version.\n"
+)
+
+
+def test_a_cause_the_programs_own_self_check_shows_harmless_is_benign() -> None:
+    # Paddle's cuDNN warning alone (https://github.com/PaddlePaddle/PaddleOCR/issues/997) is
+    # the cause; beside paddle.utils.run_check()'s "works well" it did no harm in that run
+    alone = first_root(PADDLE_CUDNN_WARNING)
+    assert (alone.id, alone.family) == ("paddle.cudnn-older-than-build", "cudnn-version")
+    assert "(8.0)" in alone.diagnosis and "(8.1)" in alone.diagnosis
+    checked = triage_text(PADDLE_CUDNN_WARNING + "PaddlePaddle works well on 1 GPU.\n")
+    assert checked.root_causes == ()
+
+
+def test_a_load_failure_the_next_lines_glibc_error_explains_is_not_the_root_cause() -> None:
+    # lines of a real Julia paste (CUDNN_jll on CentOS 7): the loader's reason follows
+    lib = "/share/home/kong/.julia/artifacts/8e74/lib/libcudnn_cnn.so"
+    result = triage_text(
+        f'ERROR: LoadError: InitError: could not load library "{lib}"\n'
+        f"/lib64/libm.so.6: version `GLIBC_2.27' not found (required by {lib})\n"
+    )
+    assert [i.family for i in result.root_causes] == ["glibc-abi"]
+    assert "GLIBC_2.27" in result.root_causes[0].diagnosis
+
+
+def test_a_cuda_release_a_message_asks_for_is_not_the_logs_cuda() -> None:
+    from gpusetup.logtriage.context import infer
+    from gpusetup.parse.log import split_lines
+
+    asks = infer(tuple(split_lines("Please upgrade to CUDA 12.6.3 or newer.\n")))
+    assert "cuda" not in asks.versions
+    shows = infer(tuple(split_lines("CUDA 12.6 detected, building\n")))
+    assert shows.versions["cuda"].value == "12.6"

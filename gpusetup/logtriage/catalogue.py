@@ -81,6 +81,9 @@ class Entry:
     #: the benign entry this one reads when that entry's lines are all the paste holds:
     #: never looked for by the scan, put in its place by the rules
     alone_of: str = ""
+    #: benign entries that, matched anywhere in the log, make this cause benign too (a
+    #: version warning beside the program's own "works well" self-check)
+    benign_beside: tuple[str, ...] = ()
 
     @property
     def regex(self) -> re.Pattern[str]:
@@ -163,6 +166,7 @@ def _entry(row: dict[str, Any], file: str) -> Entry:
         cuda_error=row.get("cuda_error"),
         file=file,
         alone_of=str(row.get("alone_of", "")),
+        benign_beside=tuple(row.get("benign_beside", ())),
     )
 
 

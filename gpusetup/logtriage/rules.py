@@ -218,6 +218,11 @@ def judge(scan: Scan) -> Triage:
         matches = [
             (m, "container" if m.entry.id in _CONTAINER_ACCESS else fam) for m, fam in matches
         ]
+    matched = {m.entry.id for m, _ in matches}
+    # a warning the program's own self-check shows to be harmless in this run
+    matches = [
+        (m, "healthy" if matched.intersection(m.entry.benign_beside) else fam) for m, fam in matches
+    ]
     near = {line.number: line.text for line in scan.context}
     matches = [(_host_compiler(m, near), fam) for m, fam in matches]
     item = partial(_item, near=near)
@@ -236,7 +241,7 @@ def judge(scan: Scan) -> Triage:
         for m, _ in causes
     }
     for m, _ in causes:
-        if not demoted[m.entry.id] and (by := _skipped_copy(m, causes)):
+        if not demoted[m.entry.id] and (by := _skipped_copy(m, causes) or _abi_behind(m, causes)):
             demoted[m.entry.id] = by
     items: list[Item] = []
     for m, fam in causes:
@@ -441,6 +446,29 @@ def _skipped_copy(m: Match, causes: list[tuple[Match, str]]) -> tuple[str, ...]:
                     g.group(1) in names and g.group(0) not in paths
                     for g in _LIBRARY_PATH.finditer(other.text)
                 )
+            }
+        )
+    )
+
+
+def _abi_behind(m: Match, causes: list[tuple[Match, str]]) -> tuple[str, ...]:
+    """The glibc/ABI causes that name the library a load failure is about: the loader's
+    reason for it ("could not load library …/libcudnn_cnn.so" and "version `GLIBC_2.27' not
+    found (required by …/libcudnn_cnn.so)")."""
+    if m.entry.family not in ("library-missing", "cudnn-missing", "cudnn-version"):
+        return ()
+    names = {g.group(1) for g in _LIBRARY_PATH.finditer(m.text)}
+    if not names:
+        return ()
+    return tuple(
+        sorted(
+            {
+                other.entry.id
+                for other, fam in causes
+                if other is not m
+                and fam == "glibc-abi"
+                and other.entry.id != "loader.wrong-elf-class"  # a copy skipped: rule 5
+                and any(g.group(1) in names for g in _LIBRARY_PATH.finditer(other.text))
             }
         )
     )
