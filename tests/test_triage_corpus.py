@@ -25,6 +25,61 @@ REAL = Path(__file__).resolve().parent / "data" / "logs" / "real"
 
 #: case -> why the log alone does not give the thread's answer
 WRONG = {
+    "colab-dlc-cudnn-failed-init-feb2022": (
+        "cuDNN's failed init alone: Colab's cuDNN older than the preinstalled TF's build "
+        "stands only in the thread (Feb 2022)"
+    ),
+    "llamacpp-docker-build-gen-docs-no-libcuda": (
+        "libcuda.so.1 missing alone: that the binary ran inside `docker build` (no GPU) "
+        "stands only in the thread"
+    ),
+    "llamacpp-python-docker-cuda304-seccomp": (
+        "CUDA error 304 alone: the container's seccomp profile stands only in the thread"
+    ),
+    "ort-cuda121-unsupported": (
+        "ONNX Runtime's provider failure beside the poster's CUDA 12.1: the onnxruntime-gpu "
+        "build's CUDA 11 stands only in the thread"
+    ),
+    "ort15-cpu-package-no-cuda-ep": (
+        "ONNX Runtime's provider failure alone: the CPU package installed stands only in the thread"
+    ),
+    "paddlecloud-cpu-cluster-gpu-build-error35": (
+        "error 35 alone: the CPU-only cluster (no driver at all) stands only in the thread"
+    ),
+    "tf-hpc-cuda102-driver418-libcuda-not-found": (
+        "TF's CUDA diagnostics with kernel 418.67: the CUDA 10.2 runtime (newer than 418 "
+        "supports) stands only in the thread"
+    ),
+    "tf212-windows-native-cpu-only": (
+        "a device list with only the CPU: native Windows stands only in the thread"
+    ),
+    "tf29-jetson-nano-sm53-ptx-jit": (
+        "TF's PTX-JIT warning is benign by design; the thread's complaint is the 28-minute "
+        "JIT at start-up"
+    ),
+    "tfserving-devel-gpu-no-nvidia-docker-libcuda": (
+        "libcuda.so.1 missing alone: the plain `docker run` stands only in the thread"
+    ),
+    "corridorkey-gtx1080ti-torch-cu130-no-pascal": (
+        "not read yet: the environment listing's torch 2.9.1+cu130 (CUDA 13 builds without "
+        "Pascal) is not named"
+    ),
+    "tf20-quadro-k4200-cc30-unsupported": (
+        "not read yet: TF's 'Found device' block with compute capability 3.0 and the paste "
+        "cut before 'Ignoring visible gpu device'"
+    ),
+    "tf218-native-windows-cpu-only-rtx4080": (
+        "not read yet: the listing's TF 2.18.0 beside 'Windows 11' (a bare version and OS "
+        "line) is not taken as TF on native Windows"
+    ),
+    "torch-compile-rtx4090-ptxas-cuda116-no-sm89": (
+        "not read yet: collect_env's 'CUDA used to build PyTorch: 11.6' is not named as the "
+        "ptxas's toolkit"
+    ),
+    "torch22-cu121-rtx5090-not-detected": (
+        "not read yet: an issue template's 'PyTorch Version: 2.2.0+cu121' with an RTX 5090 "
+        "(sm_120 needs CUDA 12.8)"
+    ),
     "depth-pro-conda-torchvision-nms-does-not-exist": (
         "the paste stops inside torchvision's traceback, before the RuntimeError that names "
         "the missing operator"
