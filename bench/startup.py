@@ -23,6 +23,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -36,14 +37,20 @@ TARGETS = {"gpusetup --help": 1.1, "gpusetup doctor --no-smoke": 2.0}
 
 def seconds(argv: list[str]) -> tuple[float, float]:
     """Wall and CPU seconds (user + system of the command and its children) of one run."""
+    # os.wait4 returns the moment the child ends (a wait with a timeout polls, which would
+    # round every run up); a timer bounds it instead
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+    deadline = threading.Timer(120, proc.kill)
+    deadline.start()
     try:
         _, _, usage = os.wait4(proc.pid, 0)
     except BaseException:
         proc.kill()
         proc.wait()
         raise
+    finally:
+        deadline.cancel()
     proc.returncode = 0  # reaped by wait4; Popen must not wait for it again
     return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
 

@@ -1906,10 +1906,9 @@ def test_nccl_shm_file_refused_is_permission_and_its_other_reasons_stay_nccl() -
 
 
 def test_a_fact_the_diagnosis_already_states_is_not_said_again() -> None:
-    # after the real Blender 2.79 paste in the corpus (blender279-cuda9-nvcc-sm75-not-defined)
+    # nvcc's own --version line and its refusal (as in the corpus's Blender and CUDA 8 cases)
     text = (
-        "CUDA version 8.0 detected, build may succeed but only CUDA 8.0 is officially supported.\n"
-        "Compiling CUDA kernel ...\n"
+        "Cuda compilation tools, release 8.0, V8.0.61\n"
         "nvcc fatal   : Value 'sm_75' is not defined for option 'gpu-architecture'\n"
     )
     first = triage_text(text).root_causes[0]
@@ -1918,6 +1917,14 @@ def test_a_fact_the_diagnosis_already_states_is_not_said_again() -> None:
     assert first.diagnosis.count("CUDA is 8.0") + first.diagnosis.count("names CUDA 8.0") == 1
     # the toolkit fix says all the entry's own fix said: not both
     assert first.fix.count("architecture") <= 1 and "Install CUDA 10.0 or newer" in first.fix
+
+
+def test_a_release_the_program_says_it_supports_is_not_the_logs_cuda() -> None:
+    # the real Blender 2.79 paste (blender279-cuda9-nvcc-sm75-not-defined): CUDA 9.1 is found,
+    # 8.0 is what Blender names as supported
+    path = ROOT / "tests/data/logs/real/blender279-cuda9-nvcc-sm75-not-defined.log"
+    first = triage_text(path.read_text(encoding="utf-8")).root_causes[0]
+    assert "CUDA is 8.0" not in first.diagnosis and "names CUDA 8.0" not in first.diagnosis
 
 
 def test_pytorchs_driver_number_is_decoded_once() -> None:
@@ -2028,7 +2035,9 @@ def test_a_cuda_release_a_message_asks_for_is_not_the_logs_cuda() -> None:
     from gpusetup.logtriage.context import infer
     from gpusetup.parse.log import split_lines
 
+    # https://github.com/jax-ml/jax/issues/25718 (XLA's ptxas warning, line 3)
     asks = infer(tuple(split_lines("Please upgrade to CUDA 12.6.3 or newer.\n")))
     assert "cuda" not in asks.versions
-    shows = infer(tuple(split_lines("CUDA 12.6 detected, building\n")))
-    assert shows.versions["cuda"].value == "12.6"
+    # nvcc --version's build line, as in the corpus's tfjs-node-gpu-419-libcudnn8-cuda124
+    shows = infer(tuple(split_lines("Build cuda_12.4.r12.4/compiler.34097967_0\n")))
+    assert shows.versions["cuda"].value == "12.4"

@@ -259,8 +259,9 @@ _VERSIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             r"(?:/usr/local/cuda-|\\CUDA\\v|\bCUDA[ -]?(?:[Tt]oolkit )?(?:version "
             r"|detected: )?|\bcuda_?)(?P<v>(?:[7-9]|1[0-3])\.\d)\b(?!\.\d+\.so)"
-            # a release a message asks for ("upgrade to CUDA 12.6.3 or newer") is not the log's
-            r"(?![\d.]*\s+or\s+(?:newer|later|higher|above))"
+            # a release a message asks for ("upgrade to CUDA 12.6.3 or newer", Blender's
+            # "only CUDA 8.0 is officially supported") is not the log's
+            r"(?![\d.]*\s+(?:or\s+(?:newer|later|higher|above)|is officially supported))"
         ),
     ),
     ("library_path", re.compile(r"LD_LIBRARY_PATH(?::|=)\s*['\"]?(?P<v>[^\s'\";]*/[^\s'\";]*)")),
