@@ -18,12 +18,12 @@ from dataclasses import field
 from gpusetup.logtriage.catalogue import Entry, anchor_hits, catalogue, fold
 from gpusetup.parse.log import (
     LogLine,
+    as_printed,
     continued,
     decode,
     iter_chunks,
     nvrm_message,
     split_lines,
-    straight_quotes,
     strip_decorations,
     unwrapped,
     window,
@@ -148,9 +148,13 @@ def scan_chunks(source: Iterable[bytes]) -> Scan:
     """The messages in a log read as byte chunks (a file, stdin)."""
     out = _Collector()
     last = b"", 0
+    broken = 0  # lines that <br> line ends added in the pieces before this one
     for raw, before in iter_chunks(source):
-        # a paste through a web page turns quotes typographic: read the quotes programs print
-        body = straight_quotes(raw)
+        # a paste through a web page: read the quotes, spaces and characters programs print
+        body = as_printed(raw)
+        before += broken
+        if body is not raw:
+            broken += body.count(b"\n") - raw.count(b"\n")
         last = body, before
         if before < HEAD_LINES:
             out.keep(split_lines(decode(_first_lines(body, HEAD_LINES - before)), before + 1))
