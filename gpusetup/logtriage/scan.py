@@ -390,7 +390,7 @@ def _read_entries(
                 subject = window(lines, first, entry.lines + index - first)
             else:
                 subject = text
-            m = entry.regex.search(subject) or entry.regex_folded.search(subject)
+            m = entry.search(subject)
             if m is None:
                 continue
             if batch is not specific and before and not _inside(m.span(), reasons):
@@ -478,7 +478,7 @@ def readings(text: str) -> list[tuple[Entry, dict[str, str]]]:
         for entry in entries.values():
             if entry.generic != batch or entry.role != "cause" or entry.lines > 1:
                 continue
-            m = entry.regex.search(text) or entry.regex_folded.search(text)
+            m = entry.search(text)
             if m is not None:
                 facts = _facts(m)
                 out.append((m.start(), entry, facts))
