@@ -103,22 +103,23 @@ _ODD_SPACES = (b"\xc2\xa0", b"\xe2\x80\xaf", b"\xe2\x80\x87", b"\xe2\x80\x89")
 #: and a byte-order mark inside the text (a forum lets long words break at them)
 _INVISIBLE = (b"\xe2\x80\x8b", b"\xe2\x80\x8c", b"\xe2\x80\x8d", b"\xe2\x81\xa0", b"\xef\xbb\xbf")
 #: the HTML entities a page's source writes for what programs print (copied from the
-#: source or from a notification mail instead of the rendered page)
-_ENTITY = re.compile(rb"&(?:(quot|apos|lt|gt|amp|nbsp)|#(\d{2,3})|#[xX]([0-9a-fA-F]{2}));")
-_NAMED = {b"quot": b'"', b"apos": b"'", b"lt": b"<", b"gt": b">", b"amp": b"&", b"nbsp": b" "}
+#: source or from a notification mail instead of the rendered page); the ampersand's last,
+#: so that ``&amp;lt;`` reads ``&lt;`` as the page shows it
+_ENTITIES = tuple(
+    (entity.encode(), plain.encode())
+    for plain, names in (
+        ('"', "&quot; &#34;"),
+        ("'", "&#39; &#x27; &#X27; &apos;"),
+        ("<", "&lt; &#60;"),
+        (">", "&gt; &#62;"),
+        (" ", "&nbsp; &#160;"),
+        ("&", "&amp; &#38;"),
+    )
+    for entity in names.split()
+)
+_ENTITY = re.compile(b"|".join(re.escape(entity) for entity, _ in _ENTITIES))
 #: a line end written as HTML; the newline after it, if any, is the same line end
 _BREAK = re.compile(rb"<br\s*/?>(?:[ \t]*\r?\n)?", re.IGNORECASE)
-
-
-def _entity(m: re.Match[bytes]) -> bytes:
-    name, decimal, hexadecimal = m.groups()
-    if name:
-        return _NAMED[name]
-    code = int(decimal) if decimal else int(hexadecimal, 16)
-    # printable ASCII and the no-break space only: the characters messages are made of
-    if 32 <= code < 127:
-        return bytes([code])
-    return b" " if code == 160 else m.group(0)
 
 
 def as_printed(data: bytes) -> bytes:
@@ -138,8 +139,11 @@ def as_printed(data: bytes) -> bytes:
                 data = data.replace(invisible, b"")
     if b"<" in data and (b"<br" in data or b"<BR" in data or b"<Br" in data):
         data = _BREAK.sub(b"\n", data)
-    if b"&" in data and b";" in data:
-        data = _ENTITY.sub(_entity, data)
+    if b"&" in data:
+        present = set(_ENTITY.findall(data))  # one pass: most logs with "&" hold no entity
+        for entity, plain in _ENTITIES:
+            if entity in present:
+                data = data.replace(entity, plain)
     return data
 
 
