@@ -97,7 +97,6 @@ class Entry:
         retyped, or worded in another case by another release)."""
         return _compiled(self.pattern, re.IGNORECASE)
 
-
     def search(self, text: str) -> re.Match[str] | None:
         """The entry's match in ``text``: as written, then without regard to case, then with
         the full stops and colons that end its words optional (``loosened``)."""
