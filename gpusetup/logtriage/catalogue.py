@@ -100,10 +100,64 @@ class Entry:
         retyped, or worded in another case by another release)."""
         return _compiled(self.pattern, re.IGNORECASE)
 
+    def search(self, text: str) -> re.Match[str] | None:
+        """The entry's match in ``text``: as written, then without regard to case, then with
+        the full stops and colons that end its words optional (``loosened``)."""
+        m = self.regex.search(text) or self.regex_folded.search(text)
+        if m is None:
+            loose = loosened(self.pattern)
+            if loose != self.pattern:
+                m = _compiled(loose, re.IGNORECASE).search(text)
+        return m
+
 
 @cache
 def _compiled(pattern: str, flags: int = 0) -> re.Pattern[str]:
     return re.compile(pattern, flags)
+
+
+#: what may follow a full stop or colon that ends a word: a space, a line end, the end
+_WORD_END = re.compile(r" |\\s|\\n|$|\)*$")
+
+
+@cache
+def loosened(pattern: str) -> str:
+    """``pattern`` with each literal full stop and colon that a space or the end follows made
+    optional: people retyping a message drop them ("CUDA out of memory Tried to allocate",
+    "RuntimeError CUDA error"). Dots and colons inside words (``libcudnn\\.so``, ``sm_80``)
+    and inside character classes and group syntax stay as they are."""
+    out: list[str] = []
+    i, depth = 0, 0  # depth: inside a character class
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            token = pattern[i : i + 2]
+            i += 2
+            out.append(token)
+            if token == "\\." and not depth and _WORD_END.match(pattern, i):
+                out.append("?")
+            continue
+        if depth:
+            depth = 0 if ch == "]" else depth
+        elif ch == "[":
+            depth = 1
+            # a ] right after [ or [^ is a literal member
+            if pattern[i + 1 : i + 2] == "]" or pattern[i + 1 : i + 3] == "^]":
+                out.append(pattern[i : i + (2 if pattern[i + 1] == "]" else 3)])
+                i += 2 if pattern[i + 1] == "]" else 3
+                continue
+        elif ch == ":" and pattern[i - 1 : i] != "?" and _WORD_END.match(pattern, i + 1):
+            out.append(":?")
+            i += 1
+            continue
+        out.append(ch)
+        i += 1
+    loose = "".join(out)
+    try:  # a look-behind must keep its fixed width: such a pattern stays as written
+        re.compile(loose)
+    except re.error:
+        return pattern
+    return loose
 
 
 def fold(text: str) -> str:

@@ -18,12 +18,12 @@ from dataclasses import field
 from gpusetup.logtriage.catalogue import Entry, anchor_hits, catalogue, fold
 from gpusetup.parse.log import (
     LogLine,
+    as_printed,
     continued,
     decode,
     iter_chunks,
     nvrm_message,
     split_lines,
-    straight_quotes,
     strip_decorations,
     unwrapped,
     window,
@@ -148,9 +148,13 @@ def scan_chunks(source: Iterable[bytes]) -> Scan:
     """The messages in a log read as byte chunks (a file, stdin)."""
     out = _Collector()
     last = b"", 0
+    broken = 0  # lines that <br> line ends added in the pieces before this one
     for raw, before in iter_chunks(source):
-        # a paste through a web page turns quotes typographic: read the quotes programs print
-        body = straight_quotes(raw)
+        # a paste through a web page: read the quotes, spaces and characters programs print
+        body = as_printed(raw)
+        before += broken
+        if body is not raw:
+            broken += body.count(b"\n") - raw.count(b"\n")
         last = body, before
         if before < HEAD_LINES:
             out.keep(split_lines(decode(_first_lines(body, HEAD_LINES - before)), before + 1))
@@ -217,8 +221,10 @@ def _match_sparse(
         if not any(n in folded for n in needles):
             after = body.find(b"\n", end + 1)
             prev = body.rfind(b"\n", 0, max(start - 1, 0)) + 1 if start else 0
-            around = low[prev : len(body) if after < 0 else after].replace(b"\n", b"")
-            if not any(n in around for n in needles):
+            around = low[prev : len(body) if after < 0 else after]
+            # wrapped by a terminal (cut anywhere) or by a forum (at a space)
+            cut, spaced = around.replace(b"\n", b""), around.replace(b"\n", b" ")
+            if not any(n in cut or n in spaced for n in needles):
                 if len(out.cache) < _CACHE_LINES:
                     out.cache[line] = ()
                 continue
@@ -309,7 +315,36 @@ def _match_line(
             found = _read_entries(lines, start, spanning, candidate)
             if found:
                 return _record(lines, start, found, out, readings, candidate)
+    # a message a forum or an editor wrapped at a space: the needle spans this line and one
+    # next to it, or the message starts a line or two above the one with the needle (a
+    # needle wholly inside another line is read from that line); the earliest start first,
+    # as the message that starts first holds the ones it quotes
+    candidates = [n for a in anchors for n in cat.anchors[a]]
+    for start in (index - 2, index - 1, index):
+        if start < 0:
+            continue
+        others = [fold(line.text) for line in lines[start : index + _WRAPPED_LINES + 1]]
+        for last, joined in enumerate(continued(lines, start, _WRAPPED_LINES), start + 1):
+            if last < index:  # the join has not reached this line yet
+                continue
+            whole = fold(joined)
+            apart = [o for j, o in enumerate(others[: last - start + 1], start) if j != index]
+
+            def here(needle: str, whole: str = whole, apart: list[str] = apart) -> bool:
+                return needle in whole and not any(needle in other for other in apart)
+
+            if not any(here(n) for n in candidates):
+                continue
+            # every message the join holds, this line's anchors or not: the one that starts
+            # first quotes the others (TensorFlow's dlopen failure quotes the loader's)
+            found = _read_entries(lines, start, [n for n in cat.by_needle if here(n)], joined)
+            if found:
+                return _record(lines, start, found, out, readings, joined)
     return False
+
+
+#: lines a message wrapped at a space is read over (a long message at 70 columns)
+_WRAPPED_LINES = 3
 
 
 _Reading = tuple[int, Entry, "re.Match[str]", str, int]
@@ -355,7 +390,7 @@ def _read_entries(
                 subject = window(lines, first, entry.lines + index - first)
             else:
                 subject = text
-            m = entry.regex.search(subject) or entry.regex_folded.search(subject)
+            m = entry.search(subject)
             if m is None:
                 continue
             if batch is not specific and before and not _inside(m.span(), reasons):
@@ -443,7 +478,7 @@ def readings(text: str) -> list[tuple[Entry, dict[str, str]]]:
         for entry in entries.values():
             if entry.generic != batch or entry.role != "cause" or entry.lines > 1:
                 continue
-            m = entry.regex.search(text) or entry.regex_folded.search(text)
+            m = entry.search(text)
             if m is not None:
                 facts = _facts(m)
                 out.append((m.start(), entry, facts))

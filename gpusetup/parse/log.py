@@ -46,6 +46,24 @@ _PREFIXES = (
     re.compile(r"^\s*kernel:\s"),
     # docker compose: service-1  |
     re.compile(r"^[\w.-]+\s+\|\s"),
+    # a Python logger's default format: 2024-01-01 12:00:00,123 - root - ERROR -
+    re.compile(
+        r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[,.]\d+)?\s+-\s+[\w.]+\s+-\s+"
+        r"(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL)\s+-\s"
+    ),
+    # journald or syslog without the date (journalctl -o short cut, a grep): host prog[123]:
+    re.compile(r"^[\w.-]+\s+[\w./@-]+\[\d+\]:\s"),
+)
+#: the first characters of the wrappers below (most lines start with none: no expression tried)
+_WRAPPED = frozenset("#Ep[")
+# What wraps every line a program printed, the message's own continuation lines too: a
+# markdown heading or a shell comment, pytest's failure lines, kubectl's pod prefix. Taken
+# off before the prefixes above without counting as one (the lines of one message stay one).
+_WRAPPERS = (
+    re.compile(r"^#{1,6}(?:\s+|$)"),
+    re.compile(r"^E(?: {2,}|\t|$)"),
+    re.compile(r"^\[pod/[\w.-]+/[\w.-]+\]\s"),
+    re.compile(r"^pod/[\w.-]+\s"),
 )
 
 
@@ -75,6 +93,57 @@ def straight_quotes(data: bytes) -> bytes:
         return data
     for curly, plain in _TYPOGRAPHIC:
         data = data.replace(curly, plain)
+    return data
+
+
+#: spaces a web page or a chat client writes where the program printed a plain one: no-break
+#: (U+00A0, what ``&nbsp;`` renders as), narrow no-break, figure and thin spaces
+_ODD_SPACES = (b"\xc2\xa0", b"\xe2\x80\xaf", b"\xe2\x80\x87", b"\xe2\x80\x89")
+#: characters that show as nothing: zero-width space, non-joiner and joiner, word joiner,
+#: and a byte-order mark inside the text (a forum lets long words break at them)
+_INVISIBLE = (b"\xe2\x80\x8b", b"\xe2\x80\x8c", b"\xe2\x80\x8d", b"\xe2\x81\xa0", b"\xef\xbb\xbf")
+#: the HTML entities a page's source writes for what programs print (copied from the
+#: source or from a notification mail instead of the rendered page); the ampersand's last,
+#: so that ``&amp;lt;`` reads ``&lt;`` as the page shows it
+_ENTITIES = tuple(
+    (entity.encode(), plain.encode())
+    for plain, names in (
+        ('"', "&quot; &#34;"),
+        ("'", "&#39; &#x27; &#X27; &apos;"),
+        ("<", "&lt; &#60;"),
+        (">", "&gt; &#62;"),
+        (" ", "&nbsp; &#160;"),
+        ("&", "&amp; &#38;"),
+    )
+    for entity in names.split()
+)
+_ENTITY = re.compile(b"|".join(re.escape(entity) for entity, _ in _ENTITIES))
+#: a line end written as HTML; the newline after it, if any, is the same line end
+_BREAK = re.compile(rb"<br\s*/?>(?:[ \t]*\r?\n)?", re.IGNORECASE)
+
+
+def as_printed(data: bytes) -> bytes:
+    """``data`` as the program printed it, undoing what a web page does to pasted text:
+    typographic quotes (``straight_quotes``), HTML entities (``&quot;``, ``&#39;``, ``&lt;``,
+    ``&amp;``), no-break and other odd spaces, zero-width characters, ``<br>`` line ends.
+
+    Only ``<br>`` changes the number of lines (it ends one). Each step first looks for a byte
+    it needs (a fast search), so a log without any costs a few passes over it."""
+    data = straight_quotes(data)
+    if b"\xc2" in data or b"\xe2" in data or b"\xef" in data:
+        for space in _ODD_SPACES:
+            if space in data:
+                data = data.replace(space, b" ")
+        for invisible in _INVISIBLE:
+            if invisible in data:
+                data = data.replace(invisible, b"")
+    if b"<" in data and (b"<br" in data or b"<BR" in data or b"<Br" in data):
+        data = _BREAK.sub(b"\n", data)
+    if b"&" in data:
+        present = set(_ENTITY.findall(data))  # one pass: most logs with "&" hold no entity
+        for entity, plain in _ENTITIES:
+            if entity in present:
+                data = data.replace(entity, plain)
     return data
 
 
@@ -110,6 +179,15 @@ def _strip(raw: str) -> tuple[str, bool]:
     if _FENCE.match(text):
         return "", False
     stripped = text.strip()
+    if stripped[:1] in _WRAPPED:
+        for _ in range(2):
+            for wrapper in _WRAPPERS:
+                match = wrapper.match(stripped)
+                if match:
+                    stripped = _QUOTE.sub("", stripped[match.end() :], count=1).strip()
+                    break
+            else:
+                break
     # `message` or ``message`` (markdown inline code), **message** (bold)
     while len(stripped) >= 2 and stripped[0] in "`*" and stripped[0] in stripped[1:]:
         mark = stripped[0]
