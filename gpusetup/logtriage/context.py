@@ -293,7 +293,8 @@ _WHEEL_PYTHON = re.compile(
 #: pytorch build string (py3.7_cuda10.1.243_cudnn7.6.3_0)
 _BUILD_CUDA = re.compile(
     r"CUDA used to build PyTorch:\s*(?P<v>\d+\.\d+)|"
-    r"\b(?:[Pp]y)?[Tt]orch[\w ]{0,12}?[-=: *]+\d+\.\d+(?:\.\d+)?(?:\.dev\d+)?\+cu(?P<wheel>\d{2,3})\b|"
+    r"\b(?:[Pp]y)?[Tt]orch[\w ]{0,12}?[-=: *]+\d+\.\d+(?:\.\d+)?(?:\.dev\d+)?"
+    r"\+cu(?P<wheel>\d{2,3})\b|"
     r"\bpytorch\s+\d+\.\d+(?:\.\d+)?\s+py\d\.\d+_cuda(?P<conda>\d+\.\d+)"
 )
 _CUDA_SMI = re.compile(r"CUDA Version:\s*(?P<v>\d+\.\d+)")
@@ -461,9 +462,20 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
     )
 
 
+#: torch.__version__'s answer on the line after the call (a REPL, a notebook)
+_VERSION_ANSWER = re.compile(
+    r"^\s*(?:Out\[\d+\]:\s*)?['\"]?\d+\.\d+(?:\.\d+)?\+cu(?P<wheel>\d{2,3})['\"]?\s*$"
+)
+
+
 def _build_cuda(lines: tuple[LogLine, ...]) -> Clue | None:
     """The CUDA X.Y the framework build was made with (cu121: 12.1, cu92: 9.2)."""
+    asked = False
     for line in lines:
+        after_call, asked = asked, "torch.__version__" in line.text
+        if after_call and (m := _VERSION_ANSWER.match(line.text)):
+            wheel = m["wheel"]
+            return Clue(f"{wheel[:-1]}.{wheel[-1]}", line.number, _short(line.text, m.start()))
         if "orch" not in line.text:
             continue
         m = _BUILD_CUDA.search(line.text)

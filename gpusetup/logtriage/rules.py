@@ -1145,6 +1145,9 @@ def _item(
     framework = _framework(entry, ctx)
     facts = dict(m.facts)
     words = [explain.fill(entry.diagnosis, facts)]
+    if "environment_fix" in facts:
+        # the listing's facts name the cause: the symptom's list of likely ones would mislead
+        words[0] = words[0].split(". ", 1)[0] + "."
     extra_family = family if family != entry.family else entry.family
     after = "\n".join((near or {}).get(n, "") for n in range(m.line + 1, m.line + 1 + _FOLLOWING))
     words.extend(explain.decoded(entry, extra_family, facts, ctx, m.text, after))
