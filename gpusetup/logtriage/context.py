@@ -90,6 +90,9 @@ class Context:
     gpuless_other: Clue | None = None
     #: the lines the GPU-less start explains: from its line to the next start (exclusive)
     gpuless_lines: tuple[int, int] | None = None
+    #: the CUDA release the framework build was made with (X.Y), as its environment listing
+    #: shows it: collect_env's "CUDA used to build PyTorch", a +cuXYZ wheel, conda's build
+    build_cuda: Clue | None = None
 
 
 # (platform, pattern): the first line matching any pattern of a platform is its evidence;
@@ -288,6 +291,15 @@ _WHEEL_PYTHON = re.compile(
     r"[\w.]+-cp(?P<major>3)(?P<minor>\d{1,2})-(?:cp3\d{1,2}[dmu]*|abi3|none)-"
     r"(?:win|manylinux|musllinux|linux|macosx)[\w.]*\.whl"
 )
+#: the CUDA a PyTorch build was made with: collect_env's line, the local version of a CUDA
+#: wheel (2.2.0+cu121, torch-1.8.1+cu111, "PyTorch Version**: 2.2.0+cu121"), conda's
+#: pytorch build string (py3.7_cuda10.1.243_cudnn7.6.3_0)
+_BUILD_CUDA = re.compile(
+    r"CUDA used to build PyTorch:\s*(?P<v>\d+\.\d+)|"
+    r"\b(?:[Pp]y)?[Tt]orch[\w ]{0,12}?[-=: *]+\d+\.\d+(?:\.\d+)?(?:\.dev\d+)?"
+    r"\+cu(?P<wheel>\d{2,3})\b|"
+    r"\bpytorch\s+\d+\.\d+(?:\.\d+)?\s+py\d\.\d+_cuda(?P<conda>\d+\.\d+)"
+)
 _CUDA_SMI = re.compile(r"CUDA Version:\s*(?P<v>\d+\.\d+)")
 _NVCC = re.compile(
     r"Cuda compilation tools, release (?P<v>\d+\.\d+)|CUDA runtime version:\s*(?P<v2>\d+\.\d+)"
@@ -449,7 +461,32 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
         gpuless_run=gpuless,
         gpuless_other=gpuless_other,
         gpuless_lines=gpuless_lines,
+        build_cuda=_build_cuda(lines),
     )
+
+
+#: torch.__version__'s answer on the line after the call (a REPL, a notebook)
+_VERSION_ANSWER = re.compile(
+    r"^\s*(?:Out\[\d+\]:\s*)?['\"]?\d+\.\d+(?:\.\d+)?\+cu(?P<wheel>\d{2,3})['\"]?\s*$"
+)
+
+
+def _build_cuda(lines: tuple[LogLine, ...]) -> Clue | None:
+    """The CUDA X.Y the framework build was made with (cu121: 12.1, cu92: 9.2)."""
+    asked = False
+    for line in lines:
+        after_call, asked = asked, "torch.__version__" in line.text
+        if after_call and (m := _VERSION_ANSWER.match(line.text)):
+            wheel = m["wheel"]
+            return Clue(f"{wheel[:-1]}.{wheel[-1]}", line.number, _short(line.text, m.start()))
+        if "orch" not in line.text:
+            continue
+        m = _BUILD_CUDA.search(line.text)
+        if m:
+            wheel = m["wheel"]
+            value = f"{wheel[:-1]}.{wheel[-1]}" if wheel else (m["v"] or m["conda"])
+            return Clue(value, line.number, _short(line.text, m.start()))
+    return None
 
 
 def _evidence(text: str, m: re.Match[str]) -> str:

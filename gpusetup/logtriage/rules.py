@@ -681,6 +681,11 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         # WSL2 has no Linux kernel module: "driver not loaded" there means a Linux driver's
         # library was found before WSL's own in /usr/lib/wsl/lib
         return m, "library-symlink"
+    if m.entry.id in _ENVIRONMENT_JUDGED and (judged := environment_cause(ctx)):
+        # "CUDA is not available" beside an environment listing: its GPU, build and driver
+        # say which of the usual causes it is
+        family, why, fix = judged
+        return replace(m, facts={**m.facts, "support": why, "environment_fix": fix}), family
     if m.entry.id in _TF_NO_GPU:
         version = _tf_version(ctx)
         windows = ctx.platform is not None and ctx.platform.value == "windows"
@@ -808,6 +813,126 @@ _TF_NO_GPU = {
     "tf.user.list-devices-empty",
     "tf.user.cpu-device-only",
 }
+
+
+#: PyTorch's own "CUDA is not available" (is_available() False, collect_env's "No"): judged by
+#: the GPU, the build's CUDA and the driver an environment listing beside it shows
+_ENVIRONMENT_JUDGED = {"torch.user.cuda-not-available"}
+#: platforms whose driver numbers the Linux table of minimum drivers does not date
+_OTHER_DRIVER_NUMBERING = {"windows", "wsl", "macos"}
+
+
+def _cuda_release(text: str) -> tuple[int, int]:
+    major, _, minor = text.partition(".")
+    return int(major), int(minor.split(".")[0] or 0)
+
+
+def _gpu_cc(ctx: Context) -> tuple[str, int, str] | None:
+    """(name, line, compute capability) of the first GPU the log names, where a listing shows
+    its capability or the name tables know it (facts.toml [[gpu_names]], [[legacy_gpu_names]])."""
+    if not ctx.gpus or not ctx.gpus[0].name:
+        return None
+    gpu = ctx.gpus[0]
+    facts = catalogue().facts
+    rows = [*facts.get("gpu_names", []), *facts.get("legacy_gpu_names", [])]
+    cc = gpu.cc or next(
+        (row["cc"] for row in rows if re.search(row["pattern"], gpu.name, re.I)), None
+    )
+    return (gpu.name, gpu.line, cc) if cc and re.fullmatch(r"\d{1,2}\.\d", cc) else None
+
+
+def environment_cause(ctx: Context) -> tuple[str, str, str] | None:
+    """(family, diagnosis, fix) from an environment listing's facts where the framework sees
+    no GPU: a GPU whose architecture the build's CUDA does not know yet (an RTX 5090 beside
+    +cu121) or no longer targets (a GeForce 210 beside CUDA 10), else a driver older than the
+    build's CUDA needs (CUDA 10.2 on 418.67; from CUDA 11 the major's floor, minor-version
+    compatibility). None where the listing lacks the facts: nothing is guessed."""
+    build = ctx.build_cuda
+    if build is None:
+        return None
+    shown = f"CUDA {build.value} (line {build.line}: {build.evidence})"
+    arch = _architecture_verdict(ctx, build.value, shown)
+    if arch is not None:
+        return arch
+    return _driver_verdict(ctx, build.value, shown)
+
+
+def _architecture_verdict(ctx: Context, build: str, shown: str) -> tuple[str, str, str] | None:
+    gpu = _gpu_cc(ctx)
+    if gpu is None:
+        return None
+    name, line, cc = gpu
+    facts = catalogue().facts
+    key = cc.replace(".", "")
+    first = facts.get("nvcc_first_cuda", {}).get(key)
+    last = facts.get("nvcc_last_cuda", {}).get(key)
+    if cc.startswith("1."):
+        last = facts.get("tesla_generation", {}).get("last_cuda")
+    named = f"{name} (line {line}) has compute capability {cc}"
+    if first and _cuda_release(build) < _cuda_release(first):
+        wheel = "cu" + first.replace(".", "")
+        return (
+            "compute-capability",
+            f"{named}, which needs CUDA {first} or newer, and this build was made with "
+            f"{shown}: it has no kernels for the GPU, so CUDA reports no usable device.",
+            f"Install a build made with CUDA {first} or newer (PyTorch: pip install torch "
+            f"--index-url https://download.pytorch.org/whl/{wheel}, or newer); the driver "
+            "must support that CUDA too (nvidia-smi's CUDA Version).",
+        )
+    if last and _cuda_release(build) > _cuda_release(last):
+        return (
+            "compute-capability",
+            f"{named}, an architecture CUDA {last} was the last release to support, and this "
+            f"build was made with {shown}: the build cannot use the GPU at all.",
+            f"Use a newer GPU (or the CPU): no build made with a CUDA newer than {last} runs on "
+            f"compute capability {cc}, and current framework releases need far newer CUDA.",
+        )
+    return None
+
+
+def _driver_verdict(ctx: Context, build: str, shown: str) -> tuple[str, str, str] | None:
+    from gpusetup.knowledge import cuda_table, driver_at_least
+
+    if ctx.platform is not None and ctx.platform.value in _OTHER_DRIVER_NUMBERING:
+        return None
+    table = cuda_table()
+    major = build.split(".")[0]
+    if ctx.driver is not None:
+        driver = ctx.driver
+        floor = table.major_floor_driver.get(major) if int(major) >= 11 else None
+        row = table.min_driver_for(build)
+        need = floor or (row[1] if row else None)
+        if need is None or driver_at_least(driver.value, need):
+            return None
+        supports = table.highest_cuda_for(driver.value)
+        rule = (
+            f"every CUDA {major}.x build needs driver {need} or newer"
+            if floor
+            else f"CUDA {build} needs driver {need} or newer"
+        )
+        older = f" (it supports CUDA {supports} at most)" if supports else ""
+        return (
+            "driver-too-old",
+            f"The driver is {driver.value} (line {driver.line}: {driver.evidence}){older}, and "
+            f"this build was made with {shown}: {rule}, so CUDA reports no usable device.",
+            f"Upgrade the NVIDIA driver to {need} or newer (a driver of a newer branch), then "
+            "reboot; or install the framework build made for the CUDA the driver supports"
+            + (f" (CUDA {supports} or older)." if supports else "."),
+        )
+    smi = ctx.driver_cuda
+    if smi is None:
+        return None
+    have, want = _cuda_release(smi.value), _cuda_release(build)
+    if (have[0] >= want[0]) if want[0] >= 11 else (have >= want):
+        return None
+    return (
+        "driver-too-old",
+        f"nvidia-smi says the driver supports CUDA {smi.value} at most (line {smi.line}), and "
+        f"this build was made with {shown}: the driver is older than the build needs, so "
+        "CUDA reports no usable device.",
+        f"Upgrade the NVIDIA driver to one whose CUDA Version is {build} or newer, then reboot; "
+        f"or install the framework build made for CUDA {smi.value} or older.",
+    )
 
 
 @record
@@ -1048,6 +1173,9 @@ def _item(
     framework = _framework(entry, ctx)
     facts = dict(m.facts)
     words = [explain.fill(entry.diagnosis, facts)]
+    if "environment_fix" in facts:
+        # the listing's facts name the cause: the symptom's list of likely ones would mislead
+        words[0] = words[0].split(". ", 1)[0] + "."
     extra_family = family if family != entry.family else entry.family
     after = "\n".join((near or {}).get(n, "") for n in range(m.line + 1, m.line + 1 + _FOLLOWING))
     words.extend(explain.decoded(entry, extra_family, facts, ctx, m.text, after))
@@ -1216,6 +1344,8 @@ def _fix_for(
     platform: str | None,
 ) -> str:
     """The fix of a family the rules moved a message to (rules 2 and 4)."""
+    if "environment_fix" in facts:
+        return facts["environment_fix"]
     if "support" in facts:
         judged = _gpu_support(facts)
         if judged is not None:
