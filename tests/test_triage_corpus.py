@@ -76,10 +76,6 @@ WRONG = {
         "not read yet: collect_env's 'CUDA used to build PyTorch: 11.6' is not named as the "
         "ptxas's toolkit"
     ),
-    "torch22-cu121-rtx5090-not-detected": (
-        "not read yet: an issue template's 'PyTorch Version: 2.2.0+cu121' with an RTX 5090 "
-        "(sm_120 needs CUDA 12.8)"
-    ),
     "depth-pro-conda-torchvision-nms-does-not-exist": (
         "the paste stops inside torchvision's traceback, before the RuntimeError that names "
         "the missing operator"
