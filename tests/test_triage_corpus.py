@@ -76,6 +76,18 @@ WRONG = {
         "not read yet: collect_env's 'CUDA used to build PyTorch: 11.6' is not named as the "
         "ptxas's toolkit"
     ),
+    "torch-aarch64-pip-default-cpu-wheel": (
+        "prose only: the poster's sentence that pip gave the CPU build on aarch64 names no "
+        "message, version or wheel"
+    ),
+    "torch-lua-cudnn-r5-not-found-cuda75": (
+        "the error itself is not pasted: only an ldconfig listing without libcudnn and the "
+        "program's 'using cudnn...'"
+    ),
+    "torch-lua-docker-build-cuda-error35": (
+        "error 35 alone: that it ran in a `docker build` RUN step (no driver mounted) stands "
+        "only in the thread"
+    ),
     "depth-pro-conda-torchvision-nms-does-not-exist": (
         "the paste stops inside torchvision's traceback, before the RuntimeError that names "
         "the missing operator"

@@ -220,7 +220,7 @@ _FRAMEWORKS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "pytorch",
         re.compile(
-            r"\btorch\b|\bPyTorch\b|torchvision|\bcuda:\d\b|libtorch|torch/|TORCH_USE_CUDA_DSA|"
+            r"\btorch\b|\bPyTorch\b|torchvision|(?<![/\w])cuda:\d\b(?!\.\d)|libtorch|torch/|TORCH_USE_CUDA_DSA|"
             r"\bc10::|CUDAException\.cpp|ProcessGroupNCCL|aten/src|\bTHCGeneral\b|"
             # PyTorch's C10_CUDA_CHECK and the THC check of PyTorch < 1.4
             r"RuntimeError: CUDA error: |cuda runtime error \(\d+\)"
@@ -285,6 +285,12 @@ _DRIVER = re.compile(
         r"(?P<v>\d{3}\.\d+(?:\.\d+)?)"
     ),
     re.I,
+)
+#: a driver branch the paste installs with the package manager (nvidia-390,
+#: nvidia-driver-535, nvidia-headless-550-server): taken when no output shows the release
+_DRIVER_PACKAGE = re.compile(
+    r"\b(?:apt(?:-get)?|aptitude|dnf|yum|zypper)\s+(?:-\S+\s+)*install\b[^\n]*?"
+    r"\bnvidia-(?:driver-|headless-)?(?P<v>\d{3})(?:-server|-open)?(?![\w.-])"
 )
 #: a wheel pip picked for another package shows the Python it installs for (cp38: 3.8)
 _WHEEL_PYTHON = re.compile(
@@ -428,6 +434,7 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
         gpus, libraries, smi_driver, smi_cuda = _pasted_outputs(lines)
         driver = driver or smi_driver
         driver_cuda = driver_cuda or smi_cuda
+    driver = driver or _first_value(lines, _DRIVER_PACKAGE, "driver")
     if not gpus:
         named = _first_value(lines, _GPU_NAME, "gpu")
         if named:

@@ -430,6 +430,19 @@ def decoded(
                 if ctx.nvml_library
                 else ""
             )
+    if family == "driver-too-old" and re.match(r"cuda\s*>=", facts.get("condition", "")):
+        # nvidia-container-cli's requirement names the CUDA the image needs
+        from gpusetup.knowledge import KnowledgeError, cuda_table
+
+        try:
+            row = cuda_table().min_driver_for(facts.get("version", ""))
+        except (KnowledgeError, ValueError):
+            row = None
+        if row:
+            out.append(
+                f"CUDA {facts['version']} needs driver {row[1]} or newer on Linux "
+                "(checks/data/cuda.toml)."
+            )
     if family in (
         "driver-too-old",
         "toolchain",
@@ -482,7 +495,7 @@ def _driver_sentence(driver: Clue, shown: Clue | None) -> str:
     from gpusetup.knowledge import KnowledgeError, cuda_table
 
     try:
-        own = cuda_table().highest_cuda_for(driver.value)
+        own = cuda_table().highest_cuda_for(branch_newest(driver.value))
     except (KnowledgeError, ValueError):
         own = None
     where = f"(line {driver.line})"
@@ -502,6 +515,12 @@ def _driver_sentence(driver: Clue, shown: Clue | None) -> str:
             "(checks/data/cuda.toml)."
         )
     return f"The log shows driver {driver.value} {where}."
+
+
+def branch_newest(driver: str) -> str:
+    """A driver release to judge by: a bare branch (the package nvidia-390 installs the
+    branch's newest release) counts as its newest, a release as itself."""
+    return driver if "." in driver else f"{driver}.999"
 
 
 def _shows_number(text: str, number: int) -> bool:

@@ -902,9 +902,9 @@ def _driver_verdict(ctx: Context, build: str, shown: str) -> tuple[str, str, str
         floor = table.major_floor_driver.get(major) if int(major) >= 11 else None
         row = table.min_driver_for(build)
         need = floor or (row[1] if row else None)
-        if need is None or driver_at_least(driver.value, need):
+        if need is None or driver_at_least(explain.branch_newest(driver.value), need):
             return None
-        supports = table.highest_cuda_for(driver.value)
+        supports = table.highest_cuda_for(explain.branch_newest(driver.value))
         rule = (
             f"every CUDA {major}.x build needs driver {need} or newer"
             if floor
