@@ -33,6 +33,14 @@ def asks_nvml(argv: list[str]) -> bool:
 
 
 def main() -> None:
+    if sys.stdout is None:  # started with its standard output closed (`gpusetup ... >&-`)
+        if sys.stderr is not None:
+            sys.stderr.write(
+                "gpusetup: error: standard output is closed; "
+                "send it to /dev/null to discard it (>/dev/null)\n"
+            )
+        leave_at_once(2)
+        raise SystemExit(2)
     try:
         _run()
     except SystemExit as exc:

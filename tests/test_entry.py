@@ -164,3 +164,25 @@ def test_an_exit_code_that_is_no_number_is_left_to_python():
         "leave_at_once('no number')\nsys.exit('no number')\n"
     )
     assert (proc.returncode, proc.stderr) == (1, "no number\n")
+
+
+@pytest.mark.parametrize("args", [["collect"], ["doctor", "--no-smoke"], ["--help"]])
+def test_a_closed_standard_output_is_a_usage_error_before_anything_runs(tmp_path, args):
+    # `gpusetup collect >&-`: Python starts with sys.stdout None
+    proc = subprocess.run(
+        [sys.executable, "-m", "gpusetup", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=base_env(),
+        cwd=tmp_path,
+        timeout=60,
+        pass_fds=(),
+        preexec_fn=lambda: os.close(1),
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == (
+        "gpusetup: error: standard output is closed; send it to /dev/null to discard it "
+        "(>/dev/null)\n"
+    )
+    assert list(tmp_path.iterdir()) == []
