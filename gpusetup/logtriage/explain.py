@@ -646,7 +646,69 @@ def combined(family: str, facts: dict[str, str], related: list[dict[str, str]]) 
     offered = next((r["value"] for r in related if "value" in r), None)
     if offered is None:
         return ""
-    return versions_offered(offered, facts.get("requirement", ""))
+    said = versions_offered(offered, facts.get("requirement", ""))
+    if python := python_of_listing(offered, facts.get("requirement", "")):
+        said += " " + python[0]
+    return said
+
+
+def offered_fix(family: str, facts: dict[str, str], related: list[dict[str, str]]) -> str:
+    """The fix the releases pip saw point to: the Python a pinned TensorFlow needs."""
+    if family != "wheel" or "value" in facts:
+        return ""
+    offered = next((r["value"] for r in related if "value" in r), None)
+    python = python_of_listing(offered or "", facts.get("requirement", ""))
+    return python[1] if python else ""
+
+
+def _release_key(version: str) -> tuple[int, ...]:
+    """2.2.0rc3 -> (2, 2, 0): a pre-release counts as its release."""
+    m = re.match(r"(\d+(?:\.\d+)*)", version.strip())
+    return tuple(int(p) for p in m.group(1).split(".")) if m else ()
+
+
+def python_of_listing(listing: str, requirement: str) -> tuple[str, str] | None:
+    """(diagnosis, fix) for pip's listing of tensorflow releases: the Python it was run with
+    (the listing starts at that Python's first release, facts.toml
+    [tensorflow_python_wheels]) and, for a pinned release outside it, the Pythons that
+    release has wheels for."""
+    name, _, pinned = requirement.partition("==")
+    if name.strip().lower() != "tensorflow":
+        return None
+    versions = [v for v in re.split(r"[,\s]+", listing) if _release_key(v)]
+    table = catalogue().facts.get("tensorflow_python_wheels", {})
+    rows = {py: row for py, row in table.items() if isinstance(row, dict)}
+    if not versions or not rows:
+        return None
+    start = _release_key(versions[0])[:2]
+    here = [py for py, row in rows.items() if _release_key(row["oldest"])[:2] == start]
+    if len(here) != 1:
+        return None
+    python = here[0]
+    said = (
+        f"That listing starts at {versions[0]}: TensorFlow {rows[python]['oldest']} is the "
+        f"first release with wheels for Python {python} (Linux x86_64, PyPI), so pip ran on "
+        f"Python {python}."
+    )
+    wanted = _release_key(pinned)
+    if not wanted:
+        return said, ""
+    fits = [
+        py
+        for py, row in rows.items()
+        if _release_key(row["oldest"]) <= wanted
+        and (not row["newest"] or wanted <= _release_key(row["newest"]))
+    ]
+    if not fits or python in fits:
+        return said, ""
+    newest = max(fits, key=_release_key)
+    said += f" TensorFlow {pinned.strip()} has wheels for Python {', '.join(fits)} only."
+    fix = (
+        f"Run it on Python {newest} (the newest with a TensorFlow {pinned.strip()} wheel), e.g. "
+        f"conda create -n tf python={newest} or python{newest} -m venv, or require a release "
+        f"Python {python} has ({versions[0]} to {versions[-1]} here)."
+    )
+    return said, fix
 
 
 def versions_offered(listing: str, requirement: str = "") -> str:

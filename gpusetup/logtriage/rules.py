@@ -495,7 +495,12 @@ def _with_related(root: Item, roots: list[Item], others: list[Item]) -> Item:
         diagnosis = (
             f"{diagnosis[:at]} {combined}{diagnosis[at:]}" if at >= 0 else f"{diagnosis} {combined}"
         )
-    return replace(root, diagnosis=f"{diagnosis} Related: {shown}.")
+    fix = explain.offered_fix(root.family, root.facts, [r.facts for r in related])
+    return replace(
+        root,
+        diagnosis=f"{diagnosis} Related: {shown}.",
+        fix=f"{fix} {root.fix}".strip() if fix else root.fix,
+    )
 
 
 def _role(m: Match) -> str:
