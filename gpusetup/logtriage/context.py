@@ -274,7 +274,14 @@ _VERSIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"/python(?P<v>[23]\.\d{1,2})/|(?i:\bpython)(?:\s*version)?[:\s=]*v?(?P<v2>[23]\.\d{1,2}(?:\.\d+)?)\b"
         ),
     ),
-    ("visible_devices", re.compile(r"CUDA_VISIBLE_DEVICES\s*[=:]\s*(?P<v>\S*)")),
+    # CUDA_VISIBLE_DEVICES=1, os.environ["CUDA_VISIBLE_DEVICES"] = "2", "...": "0" (not ==)
+    (
+        "visible_devices",
+        re.compile(
+            r"CUDA_VISIBLE_DEVICES(?:['\"]\]?|['\"])?\s*(?:=(?!=)|:)\s*['\"]?(?P<v>[^\s'\"`,;)]*"
+            r"(?:,[^\s'\"`,;)]+)*)"
+        ),
+    ),
     ("ptxas", re.compile(r"Using ptxas at (?P<v>\S+)")),
     ("machine", re.compile(r"\b(?P<v>i[3-6]86|armv7l|aarch64|ppc64le|32-bit|32 bit)\b")),
 )

@@ -476,7 +476,9 @@ def decoded(
                 "process is given no GPU (a scheduler's allocation, a container or "
                 "CUDA_VISIBLE_DEVICES set elsewhere)."
             )
-    if family == "visibility" and (vis := ctx.versions.get("visible_devices")):
+    vis = ctx.versions.get("visible_devices")
+    if family == "visibility" and vis and vis.value.strip("'\"") not in facts.values():
+        # (an entry that reads the setting itself has said it)
         out.append(
             f"The log sets CUDA_VISIBLE_DEVICES={vis.value} (line {vis.line}): "
             f"{_visible_devices_words(vis.value)}"
@@ -557,12 +559,31 @@ _CUDA_CALL = re.compile(r"\b(cu(?:da)?[A-Z]\w+)\(")
 _CUDA_NAME = re.compile(r"\b(cu(?:da)?(?!Error)[A-Z][a-z]\w+)\b")
 
 
+def visible_devices_fix(facts: dict[str, str], ctx: Context) -> str:
+    """The fix a CUDA_VISIBLE_DEVICES setting of GPU indexes in the log points to."""
+    vis = ctx.versions.get("visible_devices")
+    value = vis.value.strip("'\"") if vis else ""
+    if not vis or value in facts.values() or not all(e.isdigit() for e in value.split(",")):
+        return ""
+    return (
+        f"Set CUDA_VISIBLE_DEVICES (line {vis.line}: {value}) to GPUs this machine has "
+        "(nvidia-smi -L lists their indexes), or remove that setting."
+    )
+
+
 def _visible_devices_words(value: str) -> str:
     """What a CUDA_VISIBLE_DEVICES value does (CUDA programming guide, environment variables)."""
     value = value.strip("'\"")
     if value in ("", "-1") or value.startswith("-"):
         return "it hides every GPU."
     entries = value.split(",")
+    if all(e.isdigit() for e in entries):
+        top = max(int(e) for e in entries)
+        return (
+            f"only GPU {value} of the machine {'is' if len(entries) == 1 else 'are'} visible, "
+            f"renumbered from 0; on a machine without a GPU {top} the process sees no GPU "
+            "at all."
+        )
     if all(e.isdigit() or e.startswith(("GPU-", "MIG-")) for e in entries):
         return "only these GPUs are visible, renumbered from 0."
     return "an entry that is not an index or a GPU-/MIG- UUID hides itself and every GPU after it."

@@ -1220,6 +1220,8 @@ def _item(
         fix = majors[1] if family == "wheel" else f"{majors[1]} {fix}".strip()
     if framework == "tfjs" and family in _TFJS_FIXED:
         fix = str(catalogue().facts.get("tfjs_node_gpu", {}).get("fix", fix))
+    if family == "visibility" and (setting := explain.visible_devices_fix(facts, ctx)):
+        fix = f"{setting} {fix}"
     if arch and entry.id in _ARCH_FIX_ALONE:
         fix = arch[1]
     elif arch and entry.id.startswith(("nvcc.", "ptxas.")):
