@@ -151,7 +151,7 @@ _PLATFORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "macos",
         re.compile(
             r"\bmacOS\b|\bmacosx_\d|\bDarwin\b|\bOS X\b|-mac\d*:|\bMacBook\b|"
-            r"/Users/\w+/(?!AppData)|\.dylib\b|\bdyld\b|\bDYLD_LIBRARY_PATH\b"
+            r"(?<![\w./-])/Users/\w+/(?!AppData)|\.dylib\b|\bdyld\b|\bDYLD_LIBRARY_PATH\b"
         ),
     ),
 )
