@@ -51,7 +51,7 @@ FRAMEWORKS = {
     "tensorflow", "pytorch", "jax", "ctranslate2", "onnxruntime", "paddle", "nccl", "pip",
     "llamacpp", "ollama",
 }  # fmt: skip
-PLATFORMS = {"linux", "windows", "wsl", "container", "conda", "colab", "kubernetes", "macos"}
+PLATFORMS = {"linux", "windows", "wsl", "container", "conda", "colab", "kubernetes", "macos", "jetson"}
 ENTRY_KEYS = {
     "id", "family", "role", "needle", "regex", "lines", "generic", "explained_by",
     "frameworks", "upstream", "diagnosis", "notes", "examples", "source", "fix",
