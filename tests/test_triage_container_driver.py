@@ -57,3 +57,24 @@ def test_an_image_tag_is_not_a_pytorch_device_string() -> None:
     assert infer(_lines(_RUN)).framework is None
     clue = infer(_lines(_TORCH_DEVICE)).framework
     assert clue is not None and clue.value == "pytorch"
+
+
+# https://github.com/kcosta42/VQGAN-CLIP-Docker/issues/1 (its lines 1-2 and 11-13)
+_COMPOSE_NO_DRIVER = """\
+Creating vqgan-clip-docker_generate_run ... done
+Traceback (most recent call last):
+  File "/opt/conda/lib/python3.7/site-packages/torch/cuda/__init__.py", line 172, in _lazy_init
+    torch._C._cuda_init()
+RuntimeError: Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU and installed a driver from http://www.nvidia.com/Download/index.aspx
+"""
+
+
+def test_no_driver_inside_a_compose_container_is_the_container_s() -> None:
+    platform = infer(_lines(*_COMPOSE_NO_DRIVER.splitlines())).platform
+    assert platform is not None and platform.value == "container" and platform.line == 1
+    root = triage_text(_COMPOSE_NO_DRIVER).root_causes[0]
+    assert root.family == "container"
+    assert "--gpus all" in root.fix
+    # the same lines without the compose line: a machine without a driver
+    alone = triage_text(_COMPOSE_NO_DRIVER.split("\n", 1)[1]).root_causes[0]
+    assert alone.family == "driver-missing"

@@ -127,6 +127,8 @@ _PLATFORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"Error response from daemon|nvidia-container-cli|nvidia-container-runtime|"
             r"/\.dockerenv|NVIDIA Release \d|== CUDA ==|\bDockerfile\b|\bdocker\.io/|"
             r"\bnvcr\.io/|--gpus\b|\bcontainer\b|"
+            # docker-compose (v1)'s progress: "Creating app_run ... done"
+            r"^(?:Creating|Recreating|Starting) [\w.-]+ \.\.\. done\b|"
             # Unraid runs programs in Docker; its NVIDIA driver plugin's summary lines
             r"\b[Uu]n[Rr][Aa][Ii][Dd]\b|^Open Source Kernel Module: (?:Yes|No)\b|"
             # Docker names a container's host after its id (12 hex digits): a shell prompt,

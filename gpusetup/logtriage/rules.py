@@ -1046,6 +1046,8 @@ _NO_KERNEL_DRIVER = {
     "nvidia.device-file.missing",
     "tf.cuda-diagnostics.no-dev-nvidia0",
     "shell.proc-driver-nvidia-missing",
+    # PyTorch's "Found no NVIDIA driver": inside a container, the runtime mounted none
+    "torch.no-driver",
 }
 
 
