@@ -33,6 +33,7 @@ FRAMEWORKS = {
     "kernel",
     "llamacpp",
     "ollama",
+    "vllm",
     "other",
 }
 PLATFORMS = {

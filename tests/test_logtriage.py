@@ -1218,8 +1218,19 @@ def test_a_cudnn_sub_library_missing_a_symbol_is_a_cudnn_release_mix_not_glibc()
         "_ZN15TracebackLoggerC1EPKc, version libcudnn_ops_infer.so.8\n"
     )
     assert (first.id, first.family) == ("loader.undefined-symbol.cudnn", "cudnn-version")
+    # PyTorch's own C++ symbol: an extension built for another torch
+    # https://github.com/facebookresearch/goliath/issues/23
+    torch_abi = first_root(
+        "/home/guoyang/GMS/gaussian-mesh-splatting/extensions/sgutils/sgutilslib.cpython-38-"
+        "x86_64-linux-gnu.so: undefined symbol: _ZN3c104cuda9SetDeviceEi\n"
+    )
+    assert (torch_abi.id, torch_abi.family) == ("loader.undefined-symbol.torch", "wheel")
     # a symbol missing from another library stays the generic ABI reading
-    other = first_root("ImportError: /x/_C.so: undefined symbol: _ZN3c104cuda9SetDeviceEi\n")
+    # https://github.com/open-mmlab/mmdetection/issues/3974
+    other = first_root(
+        "ImportError: /home/yy18dlz/opt/anaconda3/envs/open-mmlab/lib/python3.7/site-packages/"
+        "mmcv/_ext.cpython-37m-x86_64-linux-gnu.so: undefined symbol: cudaSetupArgument\n"
+    )
     assert other.family == "glibc-abi"
 
 

@@ -76,6 +76,11 @@ WRONG = {
         "not read yet: collect_env's 'CUDA used to build PyTorch: 11.6' is not named as the "
         "ptxas's toolkit"
     ),
+    "llamacpp-cpu-dockerfile-cuda-build-libcuda-missing": (
+        "libcuda.so.1 missing in a compose container reads as a container without GPUs (start "
+        "it with them); that the image was meant for the CPU and built with CUDA on stands "
+        "only in the thread"
+    ),
     "torch-aarch64-pip-default-cpu-wheel": (
         "prose only: the poster's sentence that pip gave the CPU build on aarch64 names no "
         "message, version or wheel"

@@ -289,7 +289,7 @@ _VERSIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 _DRIVER = re.compile(
     (
-        r"(?:Driver Version:?\s*|NVIDIA driver version:?\s*|Nvidia driver "
+        r"(?:Driver Version\s*:?\s*|NVIDIA driver version:?\s*|Nvidia driver "
         r"version:\s*|Kernel Module\s+|libcuda reported version is:?\s*)"
         r"(?P<v>\d{3}\.\d+(?:\.\d+)?)"
     ),
@@ -299,7 +299,10 @@ _DRIVER = re.compile(
 #: nvidia-driver-535, nvidia-headless-550-server): taken when no output shows the release
 _DRIVER_PACKAGE = re.compile(
     r"\b(?:apt(?:-get)?|aptitude|dnf|yum|zypper)\s+(?:-\S+\s+)*install\b[^\n]*?"
-    r"\bnvidia-(?:driver-|headless-)?(?P<v>\d{3})(?:-server|-open)?(?![\w.-])"
+    r"\bnvidia-(?:driver-|headless-)?(?P<v>\d{3})(?:-server|-open)?(?![\w.-])|"
+    # an installed driver package as rpm names it (rpm -qa, rpm -qf): name-version-release
+    r"\b(?:xorg-x11-drv-nvidia|nvidia-driver|libnvidia-ml|kmod-nvidia|akmod-nvidia)[\w-]*?-"
+    r"(?P<rpm>\d{3}\.\d+(?:\.\d+)?)-\d[\w.]*\.(?:fc|el)\d+"
 )
 #: a wheel pip picked for another package shows the Python it installs for (cp38: 3.8)
 _WHEEL_PYTHON = re.compile(
@@ -315,7 +318,9 @@ _BUILD_CUDA = re.compile(
     r"\+cu(?P<wheel>\d{2,3})\b|"
     r"\bpytorch\s+\d+\.\d+(?:\.\d+)?\s+py\d\.\d+_cuda(?P<conda>\d+\.\d+)"
 )
-_CUDA_SMI = re.compile(r"CUDA Version:\s*(?P<v>\d+\.\d+)")
+#: nvidia-smi's "CUDA Version: 12.7" (the table) or "CUDA Version        : 12.7" (-q): X.Y,
+#: never a toolkit's X.Y.Z
+_CUDA_SMI = re.compile(r"CUDA Version\s*:\s*(?P<v>\d+\.\d+)(?![.\d])")
 _NVCC = re.compile(
     r"Cuda compilation tools, release (?P<v>\d+\.\d+)|CUDA runtime version:\s*(?P<v2>\d+\.\d+)"
 )

@@ -453,6 +453,11 @@ def decoded(
     ):
         if ctx.driver:
             out.append(_driver_sentence(ctx.driver, ctx.driver_cuda))
+        elif ctx.driver_cuda:
+            out.append(
+                f"nvidia-smi says the driver supports CUDA up to {ctx.driver_cuda.value} "
+                f"(line {ctx.driver_cuda.line})."
+            )
         elif ctx.kernel_module and family != "driver-mismatch":
             out.append(
                 f"The loaded kernel module is {ctx.kernel_module.value} "
@@ -501,7 +506,7 @@ def _driver_sentence(driver: Clue, shown: Clue | None) -> str:
     except (KnowledgeError, ValueError):
         own = None
     where = f"(line {driver.line})"
-    if shown and own and _release(shown.value) > _release(own):
+    if shown and own and _release(shown.value) > _release(own) and _needs_newer(shown, driver):
         return (
             f"The log shows driver {driver.value} {where}, whose own CUDA is {own} "
             f"(checks/data/cuda.toml), while its CUDA Version reads {shown.value} "
@@ -517,6 +522,20 @@ def _driver_sentence(driver: Clue, shown: Clue | None) -> str:
             "(checks/data/cuda.toml)."
         )
     return f"The log shows driver {driver.value} {where}."
+
+
+def _needs_newer(shown: Clue, driver: Clue) -> bool:
+    """Whether the CUDA nvidia-smi reports needs a newer driver than ``driver`` by the
+    release table (a CUDA the table has no row for, 12.7 of R565, is the driver's own)."""
+    from gpusetup.knowledge import KnowledgeError, cuda_table, driver_at_least
+
+    try:
+        row = cuda_table().min_driver_for(shown.value)
+    except (KnowledgeError, ValueError):
+        return False
+    if row is None or _release(row[0])[:2] != _release(shown.value)[:2]:
+        return False
+    return not driver_at_least(branch_newest(driver.value), row[1])
 
 
 def branch_newest(driver: str) -> str:
