@@ -15,12 +15,8 @@ import stat
 import sys
 from functools import cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
 
 from gpusetup.serde import record
 
@@ -40,7 +36,18 @@ def checks_dir() -> Path:
     )
 
 
+def toml_parser() -> ModuleType:
+    """``tomllib`` (``tomli`` before Python 3.11), imported when a file is parsed: a run
+    whose tables come from the cache (``read_toml_cached``) never imports it."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+    return tomllib
+
+
 def read_toml(path: Path) -> dict[str, Any]:
+    tomllib = toml_parser()
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
@@ -48,6 +55,19 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise KnowledgeError(f"cannot read {path}: {exc.strerror or exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise KnowledgeError(f"{path} is not valid TOML: {exc}") from exc
+
+
+def read_toml_cached(path: Path, cache_name: str) -> dict[str, Any]:
+    """``read_toml(path)`` of a shipped file, taken from the cache of its folder's parsed
+    files (``read_toml_folder``, ``cache_name`` in the user's cache) where it can be: a
+    file of the folder that is gone or does not parse leaves ``path`` to be read alone, so
+    only a fault of ``path`` itself is an error, and the same one."""
+    try:
+        rows = read_toml_folder(path.parent, cache_name)
+    except KnowledgeError:
+        rows = {}
+    found = rows.get(path.name)
+    return found if found is not None else read_toml(path)
 
 
 def user_cache_dir() -> Path:
@@ -223,13 +243,19 @@ def _table_path(name: str) -> Path:
     return checks_dir() / "data" / name
 
 
+#: the user-cache file of the parsed data tables (``read_toml_cached``)
+DATA_CACHE = "data.marshal"
+#: the user-cache file of the parsed shipped profiles
+PROFILES_CACHE = "profiles.marshal"
+
+
 @cache
 def tensorflow_builds() -> tuple[TensorFlowBuild, ...]:
     """The table's releases, newest first. Versions are plain ``X.Y`` numbers (sorted as
     such); the Python ranges are checked where they are used, with ``packaging`` (which the
     doctor then need not import when TensorFlow is installed; the tests check every row)."""
     path = _table_path("tensorflow.toml")
-    data = read_toml(path)
+    data = read_toml_cached(path, DATA_CACHE)
     builds = []
     for i, row in enumerate(data.get("build", [])):
         try:
@@ -265,7 +291,7 @@ def _numeric_release(version: str) -> tuple[int, ...] | None:
 @cache
 def cuda_table() -> CudaTable:
     path = _table_path("cuda.toml")
-    data = read_toml(path)
+    data = read_toml_cached(path, DATA_CACHE)
     try:
         return CudaTable(
             toolkit_min_driver=dict(data["toolkit_min_driver"]),
@@ -311,7 +337,7 @@ class SonameTable:
 @cache
 def tensorflow_sonames() -> SonameTable:
     path = _table_path("cuda.toml")
-    data = read_toml(path)
+    data = read_toml_cached(path, DATA_CACHE)
     try:
         table = data["tensorflow_sonames"]
         return SonameTable(
@@ -389,7 +415,7 @@ class ArchitectureTable:
 @cache
 def architecture_table() -> ArchitectureTable:
     path = _table_path("architectures.toml")
-    data = read_toml(path)
+    data = read_toml_cached(path, DATA_CACHE)
     try:
         rows = []
         for i, row in enumerate(data["architecture"]):
@@ -682,6 +708,7 @@ def _read_profile_file(path: Path) -> dict[str, Any]:
         raise ProfileError(
             f"{path} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
         ) from None
+    tomllib = toml_parser()
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -701,7 +728,7 @@ def load_profile(name_or_path: str = "default") -> Profile:
             f"no profile named {name_or_path!r} (shipped: {', '.join(list_profiles())}; "
             "or give a path to a .toml file)"
         )
-    return _validate_profile(path, read_toml(path))
+    return _validate_profile(path, read_toml_cached(path, PROFILES_CACHE))
 
 
 def _validate_profile(path: Path, data: dict[str, Any]) -> Profile:

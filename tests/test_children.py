@@ -336,3 +336,39 @@ def test_a_usage_error_after_the_early_start_leaves_no_child(fake_driver_dir, ha
     assert proc.returncode == 2, err
     assert "No such option" in err
     assert wait_for(lambda: not processes_of(proc.pid), 3), processes_of(proc.pid)
+
+
+def test_the_guard_runs_a_script_as_main_without_importing_runpy(tmp_path):
+    """Every probing command starts a child through the guard: what the guard imports is
+    paid on every run (runpy brings pkgutil and typing)."""
+    from gpusetup.probe._deadline import run_script
+
+    script = tmp_path / "modules.py"
+    script.write_text(
+        "import sys\n"
+        "print(__name__, __file__ == sys.argv[0], sys.modules['__main__'].__dict__ is globals())\n"
+        "print(sorted({'runpy', 'pkgutil', 'typing'} & set(sys.modules)))\n"
+    )
+    result = run_script(script, (), 30)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "__main__ True True\n[]\n"
+
+
+def test_the_nvml_child_imports_pynvml_without_ctypes_util():
+    """pynvml imports ctypes.util.find_library and calls it only on Windows; the NVML child
+    spares itself that module (shutil, subprocess, tempfile) and a call still works."""
+    code = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(ROOT / 'gpusetup' / 'probe')!r})\n"
+        "import nvml_child\n"
+        "pynvml = nvml_child.import_pynvml()\n"
+        "print(sorted({'ctypes.util', 'shutil', 'subprocess', 'tempfile'} & set(sys.modules)))\n"
+        "print(pynvml.find_library('c'), 'ctypes.util' in sys.modules)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=base_env(), timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    from ctypes.util import find_library
+
+    assert proc.stdout == f"[]\n{find_library('c')} True\n"

@@ -482,7 +482,7 @@ def test_parsed_toml_comes_from_the_cache_while_the_files_are_unchanged(tmp_path
     def no_parse(*_args, **_kwargs):
         raise AssertionError("parsed again although the cache is current")
 
-    monkeypatch.setattr(knowledge.tomllib, "load", no_parse)
+    monkeypatch.setattr(knowledge.toml_parser(), "load", no_parse)
     assert knowledge.read_toml_folder(folder, "t.marshal") == first
 
 
@@ -546,3 +546,50 @@ def test_a_broken_toml_file_is_still_named_with_a_cache(tmp_path, monkeypatch):
     (folder / "nvml.toml").write_text("[[message]\n")
     with pytest.raises(KnowledgeError, match=r"nvml\.toml is not valid TOML"):
         read_toml_folder(folder, "t.marshal")
+
+
+def test_the_doctors_tables_and_profile_come_from_the_cache_without_tomllib(tmp_path):
+    """The data tables and the shipped profile, parsed once into the user's cache: a later
+    run has the same values without importing a TOML parser."""
+    code = (
+        "import sys\n"
+        "import gpusetup.knowledge as k\n"
+        "values = (k.tensorflow_builds(), k.cuda_table(), k.tensorflow_sonames(), "
+        "k.architecture_table(), k.load_profile('default'), k.load_profile('ci-node'))\n"
+        "print(repr(values))\n"
+        "print('tomllib' in sys.modules)\n"
+    )
+
+    def run() -> list[str]:
+        proc = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env=base_env(XDG_CACHE_HOME=str(tmp_path / "cache")),
+            timeout=60,
+        )
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.splitlines()
+
+    first, second = run(), run()
+    assert first[1] == "True" and second == [first[0], "False"]
+    assert {p.name for p in (tmp_path / "cache" / "gpusetup").iterdir()} == {
+        "data.marshal",
+        "profiles.marshal",
+    }
+
+
+def test_a_cached_file_beside_a_broken_one_is_still_read(tmp_path, monkeypatch):
+    """One file of a folder that does not parse spoils only itself: the others are read
+    alone, and the broken one (or one that is gone) says what is wrong with it."""
+    from gpusetup.knowledge import KnowledgeError, read_toml, read_toml_cached
+
+    folder = _toml_folder(tmp_path, monkeypatch)
+    want = read_toml(folder / "facts.toml")
+    assert read_toml_cached(folder / "facts.toml", "t.marshal") == want
+    (folder / "nvml.toml").write_text("[[message]\n")
+    assert read_toml_cached(folder / "facts.toml", "t.marshal") == want
+    with pytest.raises(KnowledgeError, match=r"nvml\.toml is not valid TOML"):
+        read_toml_cached(folder / "nvml.toml", "t.marshal")
+    with pytest.raises(KnowledgeError, match=r"cannot read .*gone\.toml"):
+        read_toml_cached(folder / "gone.toml", "t.marshal")

@@ -9,6 +9,7 @@ keeps every answer received before it. One JSON object per line on stdout.
 import contextlib
 import json
 import sys
+import types
 
 
 def emit(obj):
@@ -41,9 +42,32 @@ def loaded_library():
     return None
 
 
-def main():
+def import_pynvml():
+    """``import pynvml``, without the ``ctypes.util`` it imports and never calls on Linux
+    (``find_library``, for Windows: that module brings ``shutil``, ``subprocess`` and
+    ``tempfile``, about a fifth of this child's CPU time). A stand-in serves the import and
+    loads the real module if it is called after all; it is gone once pynvml is in."""
+    stand_in = types.ModuleType("ctypes.util")
+
+    def find_library(name):
+        sys.modules.pop("ctypes.util", None)
+        import ctypes.util
+
+        return ctypes.util.find_library(name)
+
+    stand_in.find_library = find_library
+    sys.modules.setdefault("ctypes.util", stand_in)
     try:
         import pynvml
+    finally:
+        if sys.modules.get("ctypes.util") is stand_in:
+            del sys.modules["ctypes.util"]
+    return pynvml
+
+
+def main():
+    try:
+        pynvml = import_pynvml()
     except ImportError as exc:
         emit({"init_error": {"error_class": "ImportError", "code": None, "message": str(exc)}})
         emit({"done": True})
