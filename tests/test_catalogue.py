@@ -51,7 +51,9 @@ FRAMEWORKS = {
     "tensorflow", "pytorch", "jax", "ctranslate2", "onnxruntime", "paddle", "nccl", "pip",
     "llamacpp", "ollama",
 }  # fmt: skip
-PLATFORMS = {"linux", "windows", "wsl", "container", "conda", "colab", "kubernetes", "macos", "jetson"}
+PLATFORMS = {
+    "linux", "windows", "wsl", "container", "conda", "colab", "kubernetes", "macos", "jetson",
+}  # fmt: skip
 ENTRY_KEYS = {
     "id", "family", "role", "needle", "regex", "lines", "generic", "explained_by",
     "frameworks", "upstream", "diagnosis", "notes", "examples", "source", "fix",

@@ -17,7 +17,7 @@ _RUN = (
     "nvidia/cuda:9.2-runtime-ubuntu18.04 nvidia-smi"
 )
 _REQUIREMENT = (
-    'docker: Error response from daemon: OCI runtime create failed: container_linux.go:348: '
+    "docker: Error response from daemon: OCI runtime create failed: container_linux.go:348: "
     'starting container process caused "process_linux.go:402: container init caused '
     '\\"process_linux.go:385: running prestart hook 1 caused \\\\\\"error running hook: exit '
     "status 1, stdout: , stderr: exec command: [/usr/bin/nvidia-container-cli --load-kmods "
@@ -66,7 +66,7 @@ Traceback (most recent call last):
   File "/opt/conda/lib/python3.7/site-packages/torch/cuda/__init__.py", line 172, in _lazy_init
     torch._C._cuda_init()
 RuntimeError: Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU and installed a driver from http://www.nvidia.com/Download/index.aspx
-"""
+"""  # noqa: E501 - verbatim paste
 
 
 def test_no_driver_inside_a_compose_container_is_the_container_s() -> None:

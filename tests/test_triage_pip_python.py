@@ -15,7 +15,7 @@ from gpusetup.logtriage.explain import _release_key, python_of_listing
 _TF21_ON_38 = """\
 ERROR: Could not find a version that satisfies the requirement tensorflow==2.1.0 (from versions: 2.2.0rc1, 2.2.0rc2, 2.2.0rc3, 2.2.0rc4)
 ERROR: No matching distribution found for tensorflow==2.1.0
-"""
+"""  # noqa: E501 - verbatim paste
 
 
 def test_the_listing_names_the_python_and_the_pinned_release_its_pythons() -> None:
