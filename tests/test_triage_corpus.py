@@ -81,6 +81,57 @@ WRONG = {
         "it with them); that the image was meant for the CPU and built with CUDA on stands "
         "only in the thread"
     ),
+    "colabfold-jax-driver-cuda110-older-than-ptxas": (
+        "not read yet: XLA's driver-older-than-ptxas warning hard-wrapped at the terminal's "
+        "width in the middle of a number (11.\\n0)"
+    ),
+    "cuda-samples-matrixmul-cudaerrornodevice": (
+        "cudaErrorNoDevice alone: that the driver needed reinstalling (not a hidden device) "
+        "stands only in the thread"
+    ),
+    "deepspeed-cuda-home-colon-nvcc": (
+        "the CUDA_HOME with a leading colon (':/usr/local/cuda/bin/nvcc') stands only in the "
+        "thread's title; the paste shows pip's failed metadata build"
+    ),
+    "fastertransformer-3090-sm86-not-built": (
+        "cuBLAS's NOT_INITIALIZED alone: the build without sm_86 for the RTX 3090 stands only "
+        "in the thread"
+    ),
+    "ort-win-cudnn9-ort117": (
+        "not read yet: ONNX Runtime 1.17's CUDA 12 package needs cuDNN 8, and the log names "
+        "cudnn9 and the release only inside a package name"
+    ),
+    "tf06-940m-cc50-illegal-address": (
+        "an illegal address alone: the TF 0.6 build's architectures stand only in the thread"
+    ),
+    "tf1-oom-quadro-p1000-bigger-model": (
+        "TF's allocator warning says itself that it is not a failure; the out-of-memory the "
+        "thread settles on is not in the paste"
+    ),
+    "tf24-system76-cudnn102-pkg-libcudnn8-missing": (
+        "two libraries missing: the first the log names is libcusolver.so.10, the thread "
+        "settles on the cuDNN package"
+    ),
+    "tf24-win-cublas-alloc-failed": (
+        "cuBLAS's ALLOC_FAILED reads as out of memory; the thread's fix (memory growth, a "
+        "cuDNN/cuBLAS start-up failure) is the other reading of the same line"
+    ),
+    "tfjs-node-gpu-win-binding-cudnn-not-on-path": (
+        "not read yet: node's 'The specified module could not be found' for tfjs_binding.node "
+        "(its libtensorflow's CUDA/cuDNN DLLs not on PATH)"
+    ),
+    "torch13-driver-410-too-old": (
+        "'CUDA available: False' alone: the 410 driver stands only in the maintainer's answer"
+    ),
+    "wyoming-fw1-cublas12-on-cuda118": (
+        "libcublas.so.12 missing beside a listed 'CUDA 11.8': the table files a CUDA library "
+        "of another major as wheel only where an install shows it (nvcc, a cuda-X.Y path, a "
+        "pip wheel)"
+    ),
+    "isaac-ros-orin-generic-torch-wheel": (
+        "not read yet: on a Jetson, the torch 1.12.0 from PyPI (CPU-only on aarch64) beside "
+        "NVIDIA's own 1.12.0a0+...nv22.3 build the l4t-pytorch image has"
+    ),
     "torch-aarch64-pip-default-cpu-wheel": (
         "prose only: the poster's sentence that pip gave the CPU build on aarch64 names no "
         "message, version or wheel"

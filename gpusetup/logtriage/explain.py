@@ -421,6 +421,11 @@ def decoded(
     if family == "driver-mismatch":
         client = facts.get("client") or (ctx.nvml_library.value if ctx.nvml_library else None)
         kernel = facts.get("kernel") or (ctx.kernel_module.value if ctx.kernel_module else None)
+        if not client and not kernel and ctx.driver:
+            out.append(
+                f"The driver installed is {ctx.driver.value} (line {ctx.driver.line}: "
+                f"{ctx.driver.evidence}); the kernel module still loaded is another release."
+            )
         if client and kernel and client != kernel:
             out.append(f"User-space driver/NVML {client}, loaded kernel module {kernel}.")
         elif client and not facts.get("client"):
