@@ -1,6 +1,7 @@
 """pip's list of the tensorflow releases it saw names the Python it ran on (the list starts
 at that Python's first release), and a pinned release outside it gets the Pythons it has
-wheels for. Lines are real (URLs beside them); the table is PyPI's (facts.toml)."""
+wheels for. The paste is real (URL beside it); the listings of the unit cases are synthetic
+(they test the rule's edges); the table is PyPI's (facts.toml)."""
 
 from __future__ import annotations
 
