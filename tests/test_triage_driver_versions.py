@@ -44,3 +44,9 @@ def test_r565_s_cuda_12_7_is_its_own_not_a_compat_library() -> None:
     assert root.family == "driver-too-old"
     assert "driver 565.77, which supports CUDA up to 12.7" in root.diagnosis
     assert "forward-compatibility" not in root.diagnosis
+
+
+def test_a_sentence_s_full_stop_after_the_cuda_version_is_no_third_number() -> None:
+    # synthetic lines (the rule's two edges): a version a sentence ends with, a toolkit's
+    assert infer(_lines("CUDA Version: 12.2.")).driver_cuda.value == "12.2"
+    assert infer(_lines("CUDA Version: 12.2.1")).driver_cuda is None

@@ -319,8 +319,8 @@ _BUILD_CUDA = re.compile(
     r"\bpytorch\s+\d+\.\d+(?:\.\d+)?\s+py\d\.\d+_cuda(?P<conda>\d+\.\d+)"
 )
 #: nvidia-smi's "CUDA Version: 12.7" (the table) or "CUDA Version        : 12.7" (-q): X.Y,
-#: never a toolkit's X.Y.Z
-_CUDA_SMI = re.compile(r"CUDA Version\s*:\s*(?P<v>\d+\.\d+)(?![.\d])")
+#: never a toolkit's X.Y.Z (a full stop after it ends a sentence)
+_CUDA_SMI = re.compile(r"CUDA Version\s*:\s*(?P<v>\d+\.\d+)(?!\.?\d)")
 _NVCC = re.compile(
     r"Cuda compilation tools, release (?P<v>\d+\.\d+)|CUDA runtime version:\s*(?P<v2>\d+\.\d+)"
 )
