@@ -97,10 +97,6 @@ WRONG = {
         "cuBLAS's NOT_INITIALIZED alone: the build without sm_86 for the RTX 3090 stands only "
         "in the thread"
     ),
-    "ort-win-cudnn9-ort117": (
-        "not read yet: ONNX Runtime 1.17's CUDA 12 package needs cuDNN 8, and the log names "
-        "cudnn9 and the release only inside a package name"
-    ),
     "tf06-940m-cc50-illegal-address": (
         "an illegal address alone: the TF 0.6 build's architectures stand only in the thread"
     ),

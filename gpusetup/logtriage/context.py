@@ -257,7 +257,15 @@ _VERSIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("jaxlib", re.compile(r"jaxlib(?:==|-|\s+|\s*version:?\s*)(?P<v>0\.\d+\.\d+)")),
     ("jax", re.compile(r"\bjax(?:==|-|\s+|\s*version:?\s*)(?P<v>0\.\d+\.\d+)")),
     ("ctranslate2", re.compile(r"ctranslate2(?:==|-|\s+)(?P<v>\d+\.\d+(?:\.\d+)?)", re.I)),
-    ("onnxruntime", re.compile(r"onnxruntime(?:-gpu)?(?:==|-|\s+)(?P<v>1\.\d+(?:\.\d+)?)", re.I)),
+    # onnxruntime-gpu==1.17.1, and the release archives' names (onnxruntime-win-x64-cuda12-1.17.1)
+    (
+        "onnxruntime",
+        re.compile(
+            r"onnxruntime(?:-gpu)?(?:-(?:win|linux|osx)-(?:x64|x86|arm64|aarch64)(?:-gpu)?"
+            r"(?:-cuda\d+)?)?(?:==|-|\s+)(?P<v>1\.\d+(?:\.\d+)?)",
+            re.I,
+        ),
+    ),
     ("cudnn", re.compile(r"\bcu[dD][nN][nN](?: version)?:?\s*v?(?P<v>[5-9]\.\d+\.\d+)\b")),
     (
         "cuda",
@@ -362,7 +370,9 @@ _CUDNN_INSTALLED = re.compile(
     r"\S*?libcudnn(?:_\w+)?\.so\.(?P<v7>\d+)|"
     r"Loaded cuDNN version (?P<v8>[1-9])\d{3}\b|"
     r"(?i:cuDNN)(?: version)?:?\s+v?(?P<v9>[5-9])\.\d+(?:\.\d+)*\s+(?:is\s+)?installed|"
-    r"\binstalled\s+cuDNN\s+v?(?P<v10>[5-9])\.\d"
+    r"\binstalled\s+cuDNN\s+v?(?P<v10>[5-9])\.\d|"
+    # a poster's list of what is installed: "cuda12.4 cudnn9 onnxruntime-win-x64-..."
+    r"(?<![\w/.-])(?i:cudnn)(?P<v12>[7-9])(?![\w.])"
 )
 _CUDA_INSTALLED = re.compile(
     r"Cuda compilation tools, release (?P<v>\d+\.\d+)|"

@@ -605,6 +605,34 @@ def _reinterpret(m: Match) -> tuple[Match, str]:
     return m, family
 
 
+#: ONNX Runtime's CUDA provider failing to load (its dependencies, Windows error 126)
+_ORT_PROVIDER_LOAD = {"onnxruntime.loadlibrary-failed", "onnxruntime.load-library-error-126"}
+
+
+def _ort_cudnn(ctx: Context) -> tuple[str, str] | None:
+    """(why, fix) for an ONNX Runtime release built with cuDNN 8 (its GPU packages up to
+    1.18; 1.19+ are built with cuDNN 9) where the log shows cuDNN 9 installed: "ONNX Runtime
+    built with cuDNN 8.x is not compatible with cuDNN 9.x, and vice versa" (the CUDA
+    execution provider's requirements, onnxruntime.ai)."""
+    ort = ctx.versions.get("onnxruntime")
+    nine = next((c for c in ctx.cudnn_installed if c.value == "9"), None)
+    if ort is None or nine is None:
+        return None
+    release = tuple(int(p) for p in ort.value.split(".")[:2])
+    if release >= (1, 19):
+        return None
+    why = (
+        f"ONNX Runtime {ort.value} (line {ort.line}) is built with cuDNN 8 (its GPU packages "
+        f"up to 1.18; from 1.19 with cuDNN 9), and the log shows cuDNN 9 (line {nine.line}: "
+        f"{nine.evidence}): a cuDNN 8 build does not load cuDNN 9's libraries."
+    )
+    fix = (
+        "Install cuDNN 8.9 for your CUDA and put its bin folder on PATH (lib on "
+        "LD_LIBRARY_PATH), or upgrade to onnxruntime-gpu 1.19 or newer (CUDA 12, cuDNN 9)."
+    )
+    return why, fix
+
+
 def _tf_version(ctx: Context) -> tuple[int, int] | None:
     clue = ctx.versions.get("tensorflow")
     if not clue:
@@ -691,6 +719,12 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         # say which of the usual causes it is
         family, why, fix = judged
         return replace(m, facts={**m.facts, "support": why, "environment_fix": fix}), family
+    if m.entry.id in _ORT_PROVIDER_LOAD and (judged := _ort_cudnn(ctx)):
+        # the CUDA provider's DLL needs the cuDNN major of its release, the log shows another
+        why, fix = judged
+        return replace(m, facts={**m.facts, "support": why, "environment_fix": fix}), (
+            "cudnn-version"
+        )
     if m.entry.id in _TF_NO_GPU:
         version = _tf_version(ctx)
         windows = ctx.platform is not None and ctx.platform.value == "windows"
@@ -1182,7 +1216,7 @@ def _item(
     words = [explain.fill(entry.diagnosis, facts)]
     if "environment_fix" in facts:
         # the listing's facts name the cause: the symptom's list of likely ones would mislead
-        words[0] = words[0].split(". ", 1)[0] + "."
+        words[0] = words[0].split(". ", 1)[0].rstrip(".") + "."
     extra_family = family if family != entry.family else entry.family
     after = "\n".join((near or {}).get(n, "") for n in range(m.line + 1, m.line + 1 + _FOLLOWING))
     words.extend(explain.decoded(entry, extra_family, facts, ctx, m.text, after))
