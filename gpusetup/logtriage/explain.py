@@ -486,9 +486,8 @@ def decoded(
                 "process is given no GPU (a scheduler's allocation, a container or "
                 "CUDA_VISIBLE_DEVICES set elsewhere)."
             )
-    vis = ctx.versions.get("visible_devices")
-    if family == "visibility" and vis and vis.value.strip("'\"") not in facts.values():
-        # (an entry that reads the setting itself has said it)
+    vis = _visible_setting(facts, ctx)
+    if family == "visibility" and vis:
         out.append(
             f"The log sets CUDA_VISIBLE_DEVICES={vis.value} (line {vis.line}): "
             f"{_visible_devices_words(vis.value)}"
@@ -538,9 +537,7 @@ def _needs_newer(shown: Clue, driver: Clue) -> bool:
         row = cuda_table().min_driver_for(shown.value)
     except (KnowledgeError, ValueError):
         return False
-    if row is None or _release(row[0])[:2] != _release(shown.value)[:2]:
-        return False
-    return not driver_at_least(branch_newest(driver.value), row[1])
+    return row is not None and not driver_at_least(branch_newest(driver.value), row[1])
 
 
 def branch_newest(driver: str) -> str:
@@ -583,11 +580,18 @@ _CUDA_CALL = re.compile(r"\b(cu(?:da)?[A-Z]\w+)\(")
 _CUDA_NAME = re.compile(r"\b(cu(?:da)?(?!Error)[A-Z][a-z]\w+)\b")
 
 
+def _visible_setting(facts: dict[str, str], ctx: Context) -> Clue | None:
+    """The CUDA_VISIBLE_DEVICES setting the log shows, unless the entry read it itself (and
+    has said it)."""
+    vis = ctx.versions.get("visible_devices")
+    return vis if vis and vis.value.strip("'\"") not in facts.values() else None
+
+
 def visible_devices_fix(facts: dict[str, str], ctx: Context) -> str:
     """The fix a CUDA_VISIBLE_DEVICES setting of GPU indexes in the log points to."""
-    vis = ctx.versions.get("visible_devices")
+    vis = _visible_setting(facts, ctx)
     value = vis.value.strip("'\"") if vis else ""
-    if not vis or value in facts.values() or not all(e.isdigit() for e in value.split(",")):
+    if not vis or not all(e.isdigit() for e in value.split(",")):
         return ""
     return (
         f"Set CUDA_VISIBLE_DEVICES (line {vis.line}: {value}) to GPUs this machine has "
@@ -683,27 +687,20 @@ def _tensorflow_release(requirement: str, ctx: Context) -> list[str]:
     return out
 
 
-def combined(family: str, facts: dict[str, str], related: list[dict[str, str]]) -> str:
-    """What the lines related to a root cause add to its diagnosis (evidence combined across
-    lines): the releases pip saw, for a wheel that pip could not find."""
+def combined(family: str, facts: dict[str, str], related: list[dict[str, str]]) -> tuple[str, str]:
+    """What the lines related to a root cause add (evidence combined across lines), as
+    (diagnosis sentence, fix to put first): the releases pip saw, for a wheel that pip could
+    not find, and the Python they show."""
     if family != "wheel" or "value" in facts:
-        return ""
+        return "", ""
     offered = next((r["value"] for r in related if "value" in r), None)
     if offered is None:
-        return ""
+        return "", ""
     said = versions_offered(offered, facts.get("requirement", ""))
-    if python := python_of_listing(offered, facts.get("requirement", "")):
-        said += " " + python[0]
-    return said
-
-
-def offered_fix(family: str, facts: dict[str, str], related: list[dict[str, str]]) -> str:
-    """The fix the releases pip saw point to: the Python a pinned TensorFlow needs."""
-    if family != "wheel" or "value" in facts:
-        return ""
-    offered = next((r["value"] for r in related if "value" in r), None)
-    python = python_of_listing(offered or "", facts.get("requirement", ""))
-    return python[1] if python else ""
+    python = python_of_listing(offered, facts.get("requirement", ""))
+    if python is None:
+        return said, ""
+    return f"{said} {python[0]}", python[1]
 
 
 def _release_key(version: str) -> tuple[int, ...]:

@@ -487,7 +487,7 @@ def _with_related(root: Item, roots: list[Item], others: list[Item]) -> Item:
         for r in sorted(related, key=lambda r: r.line)[:4]
     )
     diagnosis = root.diagnosis
-    combined = explain.combined(root.family, root.facts, [r.facts for r in related])
+    combined, fix = explain.combined(root.family, root.facts, [r.facts for r in related])
     if combined:
         # what the other lines add belongs to the sentence, before the quoted line
         marker = f' Log line {root.line}: "'
@@ -495,7 +495,6 @@ def _with_related(root: Item, roots: list[Item], others: list[Item]) -> Item:
         diagnosis = (
             f"{diagnosis[:at]} {combined}{diagnosis[at:]}" if at >= 0 else f"{diagnosis} {combined}"
         )
-    fix = explain.offered_fix(root.family, root.facts, [r.facts for r in related])
     return replace(
         root,
         diagnosis=f"{diagnosis} Related: {shown}.",
@@ -618,8 +617,7 @@ def _ort_cudnn(ctx: Context) -> tuple[str, str] | None:
     nine = next((c for c in ctx.cudnn_installed if c.value == "9"), None)
     if ort is None or nine is None:
         return None
-    release = tuple(int(p) for p in ort.value.split(".")[:2])
-    if release >= (1, 19):
+    if _cuda_release(ort.value) >= (1, 19):
         return None
     why = (
         f"ONNX Runtime {ort.value} (line {ort.line}) is built with cuDNN 8 (its GPU packages "
