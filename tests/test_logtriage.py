@@ -130,6 +130,20 @@ def test_a_message_hard_wrapped_at_a_word_is_read_whole(log: str) -> None:
     assert triage_text(log).root_causes, log
 
 
+def test_a_terminal_wrap_inside_a_number_is_joined_where_the_needle_stands_whole() -> None:
+    # synthetic: XLA's warning (asm_compiler.cc's wording) cut by a 150-column terminal
+    # between "11." and "0"; the needle stands whole on the second line, which alone does
+    # not read (the real paste is the corpus case colabfold-jax-driver-cuda110-...)
+    log = (
+        "W external/xla/xla/service/gpu/nvptx_compiler.cc:497] The NVIDIA driver's CUDA "
+        "version is 11.\n0 which is older than the ptxas CUDA version (11.6.124). Because "
+        "the driver is older than the ptxas version, XLA is disabling parallel compilation\n"
+    )
+    (first,) = triage_text(log).root_causes
+    assert first.family == "driver-too-old"
+    assert "11.0" in first.diagnosis and "11.6.124" in first.diagnosis
+
+
 def test_the_final_line_of_a_traceback_is_found() -> None:
     lines = split_lines(
         'Traceback (most recent call last):\n  File "x.py", line 1, in <module>\n'

@@ -81,10 +81,6 @@ WRONG = {
         "it with them); that the image was meant for the CPU and built with CUDA on stands "
         "only in the thread"
     ),
-    "colabfold-jax-driver-cuda110-older-than-ptxas": (
-        "not read yet: XLA's driver-older-than-ptxas warning hard-wrapped at the terminal's "
-        "width in the middle of a number (11.\\n0)"
-    ),
     "cuda-samples-matrixmul-cudaerrornodevice": (
         "cudaErrorNoDevice alone: that the driver needed reinstalling (not a hidden device) "
         "stands only in the thread"

@@ -340,8 +340,27 @@ def _match_line(
             found = _read_entries(lines, start, [n for n in cat.by_needle if here(n)], joined)
             if found:
                 return _record(lines, start, found, out, readings, joined)
+    # the needle stands whole here but the message's facts were cut by a terminal, read by
+    # no join at a space ("version is 11." / "0 which is older"): the lines joined at the cut,
+    # where the reading spans the cut (one on either side is that line's own) and the line
+    # above is as long as a terminal is wide
+    for start in (index - 1, index) if direct else ():
+        candidate = unwrapped(lines, start) if start >= 0 else None
+        if candidate is None or len(lines[start].text) < _TERMINAL_WIDTH:
+            continue
+        cut = len(lines[start].text)
+        found = [
+            f
+            for f in _read_entries(lines, start, direct, candidate)
+            if f[2].start() < cut < f[2].end()
+        ]
+        if found:
+            return _record(lines, start, found, out, readings, candidate)
     return False
 
+
+#: the narrowest terminal a message is wrapped at
+_TERMINAL_WIDTH = 80
 
 #: lines a message wrapped at a space is read over (a long message at 70 columns)
 _WRAPPED_LINES = 3
