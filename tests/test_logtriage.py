@@ -144,6 +144,34 @@ def test_a_terminal_wrap_inside_a_number_is_joined_where_the_needle_stands_whole
     assert "11.0" in first.diagnosis and "11.6.124" in first.diagnosis
 
 
+#: TensorFlow 1.x's "Found device" block as posted (tensorflow/tensorflow#27840)
+_FOUND_K4200 = (
+    "2019-10-23 18:52:56.918140: I tensorflow/core/common_runtime/gpu/gpu_device.cc:1618] "
+    "Found device 0 with properties:\n"
+    "name: Quadro K4200 major: 3 minor: 0 memoryClockRate(GHz): 0.784\n"
+    "pciBusID: 0000:03:00.0\n"
+)
+
+
+def test_a_gpu_older_than_every_prebuilt_tensorflow_is_the_cause_where_no_device_is_made() -> None:
+    (first,) = triage_text(_FOUND_K4200).root_causes
+    assert first.family == "compute-capability"
+    assert "3.0" in first.diagnosis and "3.5" in first.diagnosis and "3.0" in first.fix
+    # synthetic: the same GPU with a device created on it (a source build made for 3.0)
+    created = _FOUND_K4200 + (
+        "2019-10-23 18:52:57.1: I tensorflow/core/common_runtime/gpu/gpu_device.cc:1304] "
+        "Created TensorFlow device (/job:localhost/replica:0/task:0/device:GPU:0 with 3500 MB "
+        "memory) -> physical GPU (device: 0, name: Quadro K4200, pci bus id: 0000:03:00.0, "
+        "compute capability: 3.0)\n"
+    )
+    assert triage_text(created).root_causes == ()
+    # synthetic: a GPU every prebuilt release supports
+    assert (
+        triage_text(_FOUND_K4200.replace("major: 3 minor: 0", "major: 6 minor: 1")).root_causes
+        == ()
+    )
+
+
 def test_the_final_line_of_a_traceback_is_found() -> None:
     lines = split_lines(
         'Traceback (most recent call last):\n  File "x.py", line 1, in <module>\n'

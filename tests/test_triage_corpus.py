@@ -64,10 +64,6 @@ WRONG = {
         "not read yet: the environment listing's torch 2.9.1+cu130 (CUDA 13 builds without "
         "Pascal) is not named"
     ),
-    "tf20-quadro-k4200-cc30-unsupported": (
-        "not read yet: TF's 'Found device' block with compute capability 3.0 and the paste "
-        "cut before 'Ignoring visible gpu device'"
-    ),
     "tf218-native-windows-cpu-only-rtx4080": (
         "not read yet: the listing's TF 2.18.0 beside 'Windows 11' (a bare version and OS "
         "line) is not taken as TF on native Windows"

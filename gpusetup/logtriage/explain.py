@@ -32,6 +32,8 @@ _NEUTRAL = {
     "reason": "the reason it gives",
     "cc": "its compute capability",
     "min_cc": "the minimum",
+    "cc_major": "X",
+    "cc_minor": "Y",
     "sm": "XX",
     "gpu": "the GPU",
     "bus_id": "the GPU",

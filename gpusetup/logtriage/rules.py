@@ -299,8 +299,11 @@ def judge(scan: Scan) -> Triage:
 
 
 #: lines that name a GPU found and its compute capability: healthy unless the log's CUDA
-#: runtime predates the GPU's architecture
-_CC_FOUND = frozenset({"tf.device.found-cc"})
+#: runtime predates the GPU's architecture, or the GPU is older than every prebuilt
+#: TensorFlow and the log creates no device on it
+_CC_FOUND = frozenset({"tf.device.found-cc", "tf.device.found-major-minor"})
+#: TensorFlow created a device: the GPU it found runs (a build made for it)
+_DEVICE_CREATED = "tf.benign.device-created"
 #: the CUDA runtime TensorFlow opened (libcudart.so.10.1, cudart64_101.dll); from CUDA 11 the
 #: soname carries the major only (libcudart.so.11.0 for every 11.x)
 _CUDART = re.compile(r"libcudart\.so\.(\d+)\.(\d+)|cudart64_(\d{2})(\d)\.dll")
@@ -322,16 +325,41 @@ def _cc_beyond_runtime(matches: list[tuple[Match, str]]) -> list[tuple[Match, st
         ),
         None,
     )
+    created = any(m.entry.id == _DEVICE_CREATED for m, _ in matches)
     out = []
     for m, fam in matches:
         if m.entry.id in _CC_FOUND:
-            support = _runtime_too_old(m.facts.get("cc", ""), loaded)
-            if support:
-                m = replace(m, facts={**m.facts, "support": support})
+            cc = m.facts.get("cc") or "{cc_major}.{cc_minor}".format_map(m.facts)
+            facts = {**m.facts, "cc": cc}
+            if support := _runtime_too_old(cc, loaded):
+                facts["support"] = support
+                if m.entry.id != "tf.device.found-cc":
+                    # the fix of a GPU newer than the build, whichever line format found it
+                    newer = catalogue().by_id["tf.device.found-cc"]
+                    facts["environment_fix"] = explain.fill(newer.fixes["generic"], facts)
+            elif not created and (below := _below_prebuilt(cc)):
+                facts["support"] = below
             else:
                 fam = "healthy"
+            m = replace(m, facts=facts)
         out.append((m, fam))
     return out
+
+
+def _below_prebuilt(cc: str) -> str:
+    """The sentence saying compute capability ``cc`` is older than every prebuilt TensorFlow
+    runs on, or ""."""
+    oldest = catalogue().facts.get("tensorflow_prebuilt_min_cc", {}).get("cc", "")
+    if not re.fullmatch(r"\d+\.\d", cc) or not re.fullmatch(r"\d+\.\d", oldest):
+        return ""
+    if tuple(map(int, cc.split("."))) >= tuple(map(int, oldest.split("."))):
+        return ""
+    return (
+        f"Compute capability {cc} is older than every prebuilt TensorFlow runs on (the "
+        f"published binaries start at {oldest}; from 2.15 at 5.0, from 2.17 at 6.0): "
+        "TensorFlow ignores the GPU ('Ignoring visible gpu device') and runs on the CPU, "
+        "and the log creates no TensorFlow device on it."
+    )
 
 
 def _runtime_too_old(cc: str, loaded: tuple[re.Match[str], int, str] | None) -> str:
