@@ -1609,6 +1609,41 @@ def test_a_gpu_that_the_logs_cuda_dropped_explains_no_cuda_capable_device() -> N
     assert family == "visibility"
 
 
+def test_no_kernel_image_beside_a_listing_says_which_end_of_cudas_range_the_gpu_left() -> None:
+    # synthetic listings in the form of real ones (an app's "System Info", collect_env)
+    error = "RuntimeError: CUDA error: no kernel image is available for execution on the device\n"
+    family, said, fix = _first(
+        "- **PyTorch:** 2.9.1+cu130\n- **GPU:** NVIDIA GeForce GTX 1080 Ti\n" + error
+    )
+    assert family == "compute-capability"
+    assert "compute capability 6.1" in said and "2.9.1+cu130" in said
+    assert "CUDA 12.9 or older" in fix and "sm_61" in fix
+    family, said, fix = _first("torch 2.1.0+cu118\nGPU 0: NVIDIA GeForce RTX 5090\n" + error)
+    assert family == "compute-capability"
+    assert "needs CUDA 12.8 or newer" in said and "cu128" in fix
+    # a GPU the build's CUDA compiles for: the program's own architecture list is at fault
+    _, said, _ = _first("torch 2.1.0+cu121\nGPU 0: NVIDIA GeForce GTX 1080 Ti\n" + error)
+    assert "6.1" not in said
+
+
+@pytest.mark.parametrize(
+    ("name", "cc"),
+    [
+        ("NVIDIA GeForce GTX TITAN X", "5.2"),  # Maxwell, not the Kepler GTX TITAN
+        ("GeForce GTX TITAN Black", "3.5"),
+        ("NVIDIA GeForce GTX 1080 Ti", "6.1"),
+        ("Tesla V100-SXM2-16GB", "7.0"),
+        ("NVIDIA GeForce GTX 1650", None),  # Turing: still in every CUDA
+        ("NVIDIA GeForce GTX 960M", "5.0"),
+    ],
+)
+def test_gpu_names_give_the_architecture_the_name_tables_know(name: str, cc: str | None) -> None:
+    from gpusetup.logtriage.catalogue import catalogue
+
+    rows = catalogue().facts["legacy_gpu_names"]
+    assert next((r["cc"] for r in rows if re.search(r["pattern"], name, re.I)), None) == cc
+
+
 @pytest.mark.parametrize(
     "text",
     [

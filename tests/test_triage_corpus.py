@@ -60,10 +60,6 @@ WRONG = {
     "tfserving-devel-gpu-no-nvidia-docker-libcuda": (
         "libcuda.so.1 missing alone: the plain `docker run` stands only in the thread"
     ),
-    "corridorkey-gtx1080ti-torch-cu130-no-pascal": (
-        "not read yet: the environment listing's torch 2.9.1+cu130 (CUDA 13 builds without "
-        "Pascal) is not named"
-    ),
     "tf218-native-windows-cpu-only-rtx4080": (
         "not read yet: the listing's TF 2.18.0 beside 'Windows 11' (a bare version and OS "
         "line) is not taken as TF on native Windows"

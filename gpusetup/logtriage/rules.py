@@ -745,6 +745,11 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         # say which of the usual causes it is
         family, why, fix = judged
         return replace(m, facts={**m.facts, "support": why, "environment_fix": fix}), family
+    if m.entry.id in _NO_KERNEL_IMAGE and (arch := build_architecture_cause(ctx)):
+        # no kernel image beside a listing of the GPU and the build's CUDA: which end of
+        # the CUDA releases' architecture range the GPU falls off
+        why, fix = arch
+        return replace(m, facts={**m.facts, "support": why, "environment_fix": fix}), family
     if m.entry.id in _ORT_PROVIDER_LOAD and (judged := _ort_cudnn(ctx)):
         # the CUDA provider's DLL needs the cuDNN major of its release, the log shows another
         why, fix = judged
@@ -883,6 +888,9 @@ _TF_NO_GPU = {
 #: PyTorch's own "CUDA is not available" (is_available() False, collect_env's "No"): judged by
 #: the GPU, the build's CUDA and the driver an environment listing beside it shows
 _ENVIRONMENT_JUDGED = {"torch.user.cuda-not-available"}
+#: CUDA's "no kernel image is available": judged by the GPU and the build's CUDA a listing
+#: beside it shows
+_NO_KERNEL_IMAGE = {"cuda.err.no-kernel-image"}
 #: platforms whose driver numbers the Linux table of minimum drivers does not date
 _OTHER_DRIVER_NUMBERING = {"windows", "wsl", "macos"}
 
@@ -922,7 +930,26 @@ def environment_cause(ctx: Context) -> tuple[str, str, str] | None:
     return _driver_verdict(ctx, build.value, shown)
 
 
-def _architecture_verdict(ctx: Context, build: str, shown: str) -> tuple[str, str, str] | None:
+def build_architecture_cause(ctx: Context) -> tuple[str, str] | None:
+    """(diagnosis, fix) where the build's CUDA that a listing shows does not know the GPU's
+    architecture yet or no longer does (an RTX 5090 beside +cu121, a GTX 1080 Ti beside
+    +cu130): what CUDA's "no kernel image is available" means in that log."""
+    build = ctx.build_cuda
+    if build is None:
+        return None
+    shown = f"CUDA {build.value} (line {build.line}: {build.evidence})"
+    arch = _architecture_verdict(ctx, build.value, shown, "so its work fails to launch")
+    return (arch[1], arch[2]) if arch else None
+
+
+#: the oldest CUDA the framework releases people still install were built with (TensorFlow
+#: 1.13 and PyTorch 1.0 on CUDA 10.0): a GPU whose last CUDA is older has no build to go to
+_FRAMEWORK_CUDA = (10, 0)
+
+
+def _architecture_verdict(
+    ctx: Context, build: str, shown: str, outcome: str = "so CUDA reports no usable device"
+) -> tuple[str, str, str] | None:
     gpu = _gpu_cc(ctx)
     if gpu is None:
         return None
@@ -939,18 +966,26 @@ def _architecture_verdict(ctx: Context, build: str, shown: str) -> tuple[str, st
         return (
             "compute-capability",
             f"{named}, which needs CUDA {first} or newer, and this build was made with "
-            f"{shown}: it has no kernels for the GPU, so CUDA reports no usable device.",
+            f"{shown}: it has no kernels for the GPU, {outcome}.",
             f"Install a build made with CUDA {first} or newer (PyTorch: pip install torch "
             f"--index-url https://download.pytorch.org/whl/{wheel}, or newer); the driver "
             "must support that CUDA too (nvidia-smi's CUDA Version).",
         )
     if last and _cuda_release(build) > _cuda_release(last):
+        no_build = f"no build made with a CUDA newer than {last} runs on compute capability {cc}"
+        fix = (
+            f"Use a newer GPU (or the CPU): {no_build}, and current framework releases need "
+            "far newer CUDA."
+            if _cuda_release(last) < _FRAMEWORK_CUDA
+            else f"Install a build made with CUDA {last} or older whose architecture list "
+            f"still holds sm_{key} (PyTorch: torch.cuda.get_arch_list()), or use a newer "
+            f"GPU: {no_build}."
+        )
         return (
             "compute-capability",
             f"{named}, an architecture CUDA {last} was the last release to support, and this "
             f"build was made with {shown}: the build cannot use the GPU at all.",
-            f"Use a newer GPU (or the CPU): no build made with a CUDA newer than {last} runs on "
-            f"compute capability {cc}, and current framework releases need far newer CUDA.",
+            fix,
         )
     return None
 
