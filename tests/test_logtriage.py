@@ -1626,6 +1626,22 @@ def test_no_kernel_image_beside_a_listing_says_which_end_of_cudas_range_the_gpu_
     assert "6.1" not in said
 
 
+def test_an_issue_forms_answers_are_read_with_their_questions() -> None:
+    from gpusetup.logtriage.context import infer
+    from gpusetup.parse.log import split_lines
+
+    # synthetic, in the shape GitHub renders TensorFlow's issue form (tensorflow/tensorflow#85006's)
+    form = "### TensorFlow version\n\n2.18.0\n\n### Python version\n\n3.11\n"
+    ctx = infer(tuple(split_lines(form)))
+    assert ctx.versions["tensorflow"].value == "2.18.0"
+    assert ctx.versions["tensorflow"].line == 3
+    assert ctx.versions["python"].value == "3.11"
+    # a bold listing; a question with no answer below it reads nothing
+    ctx = infer(tuple(split_lines("- **TensorFlow:** 2.17.1\n")))
+    assert ctx.versions["tensorflow"].value == "2.17.1"
+    assert "tensorflow" not in infer(tuple(split_lines("TensorFlow version\n\n\n\n2.1\n"))).versions
+
+
 @pytest.mark.parametrize(
     ("name", "cc"),
     [

@@ -60,10 +60,6 @@ WRONG = {
     "tfserving-devel-gpu-no-nvidia-docker-libcuda": (
         "libcuda.so.1 missing alone: the plain `docker run` stands only in the thread"
     ),
-    "tf218-native-windows-cpu-only-rtx4080": (
-        "not read yet: the listing's TF 2.18.0 beside 'Windows 11' (a bare version and OS "
-        "line) is not taken as TF on native Windows"
-    ),
     "torch-compile-rtx4090-ptxas-cuda116-no-sm89": (
         "not read yet: collect_env's 'CUDA used to build PyTorch: 11.6' is not named as the "
         "ptxas's toolkit"

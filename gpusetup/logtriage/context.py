@@ -440,8 +440,9 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
     gpuless, gpuless_other, gpuless_lines = _gpuless_run(lines)
     framework = _framework(lines, allowed)
     versions: dict[str, Clue] = {}
+    answered = _form_answers(lines)
     for name, pattern in _VERSIONS:
-        clue = _first_value(lines, pattern, name)
+        clue = _first_value(lines, pattern, name) or _first_value(answered, pattern, name)
         if clue:
             versions[name] = clue
     if "python" not in versions and (wheel := _wheel_python(lines)):
@@ -526,6 +527,41 @@ def _evidence(text: str, m: re.Match[str]) -> str:
     if len(found) >= 8:
         return found if len(found) <= 80 else found[:79] + "…"
     return _short(text, m.start())
+
+
+#: an issue form's question about a version as GitHub renders it ("### TensorFlow version",
+#: its heading marks taken off with the other decorations), or one in bold
+_FORM_QUESTION = re.compile(
+    r"^\s*(?:#{2,4}\s+)?(?:\*\*)?(?P<q>[A-Za-z][\w/ .+-]{0,50}?\bversions?)(?:\*\*)?:?\s*$", re.I
+)
+#: markdown's bold and code marks around a listing's words ("- **PyTorch:** 2.9.1")
+_MARKS = re.compile(r"\*\*|__|`")
+#: lines an answer may stand below its question (GitHub puts an empty line between)
+_ANSWER_GAP = 2
+
+
+def _form_answers(lines: tuple[LogLine, ...]) -> tuple[LogLine, ...]:
+    """An issue form's answers read with their questions ("TensorFlow version: 2.18.0" from
+    "### TensorFlow version", an empty line, "2.18.0"), and the lines markdown marks
+    ("- **PyTorch:** 2.9.1+cu130" as "- PyTorch: 2.9.1+cu130"), at the answer's line."""
+    out: list[LogLine] = []
+    for i, line in enumerate(lines):
+        if "*" in line.text or "_" in line.text or "`" in line.text:
+            plain = _MARKS.sub("", line.text)
+            if plain != line.text:
+                out.append(LogLine(line.number, plain.replace(": :", ":")))
+        m = _FORM_QUESTION.match(line.text)
+        if not m:
+            continue
+        question = m["q"]
+        for nxt in lines[i + 1 : i + 2 + _ANSWER_GAP]:
+            if nxt.number - line.number > _ANSWER_GAP + 1:
+                break
+            if nxt.text.strip():
+                if not _FORM_QUESTION.match(nxt.text) and len(nxt.text) <= 200:
+                    out.append(LogLine(nxt.number, f"{question}: {_MARKS.sub('', nxt.text)}"))
+                break
+    return tuple(out)
 
 
 def _short(text: str, at: int = 0, width: int = 60) -> str:
