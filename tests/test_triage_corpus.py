@@ -60,10 +60,6 @@ WRONG = {
     "tfserving-devel-gpu-no-nvidia-docker-libcuda": (
         "libcuda.so.1 missing alone: the plain `docker run` stands only in the thread"
     ),
-    "torch-compile-rtx4090-ptxas-cuda116-no-sm89": (
-        "not read yet: collect_env's 'CUDA used to build PyTorch: 11.6' is not named as the "
-        "ptxas's toolkit"
-    ),
     "llamacpp-cpu-dockerfile-cuda-build-libcuda-missing": (
         "libcuda.so.1 missing in a compose container reads as a container without GPUs (start "
         "it with them); that the image was meant for the CPU and built with CUDA on stands "

@@ -843,6 +843,13 @@ def architecture_support(facts: dict[str, str], ctx: Context) -> tuple[str, str]
     last = tables.get("nvcc_last_cuda", {}).get(number)
     toolkit = ctx.toolkit or ctx.versions.get("cuda")
     in_log = f" The log's CUDA is {toolkit.value} (line {toolkit.line})." if toolkit else ""
+    if toolkit is None and ctx.build_cuda is not None:
+        # no toolkit named: the framework's own CUDA is the one its compilers came with
+        # (collect_env's "CUDA used to build PyTorch", a +cu116 wheel)
+        build = ctx.build_cuda
+        in_log = (
+            f" The framework build's CUDA is {build.value} (line {build.line}: {build.evidence})."
+        )
     arch_list = f'TORCH_CUDA_ARCH_LIST="{cc}"'
     if last and toolkit and _release(toolkit.value) > _release(last):
         return (
