@@ -37,6 +37,12 @@ from gpusetup.parse.log import (
             "NVRM: Xid (PCI:0000:3b:00): 79, GPU has fallen off the bus.",
         ),
         ("[Mon Jan  1 00:00:00 2024] NVRM: API mismatch", "NVRM: API mismatch"),
+        # dmesg -H as posted (NVIDIA/open-gpu-kernel-modules#393)
+        (
+            "[  +0.000012] NVRM: The NVIDIA probe routine failed for 1 device(s).",
+            "NVRM: The NVIDIA probe routine failed for 1 device(s).",
+        ),
+        ("[Oct22 10:11] nvidia: loading out-of-tree module", "nvidia: loading out-of-tree module"),
         (
             "Jan 18 10:05:01 gpu7 kernel: NVRM: GPU at PCI:0000:01:00: GPU-1",
             "NVRM: GPU at PCI:0000:01:00: GPU-1",
@@ -170,6 +176,24 @@ def test_a_gpu_older_than_every_prebuilt_tensorflow_is_the_cause_where_no_device
         triage_text(_FOUND_K4200.replace("major: 3 minor: 0", "major: 6 minor: 1")).root_causes
         == ()
     )
+
+
+def test_a_device_created_on_a_gpu_newer_than_the_builds_cuda_is_the_cause() -> None:
+    # synthetic, from the lines of DeepLabCut/DeepLabCut#944 (TF 1.x on CUDA 10.0, RTX 3090)
+    opened = (
+        "I tensorflow/stream_executor/platform/default/dso_loader.cc:44] Successfully opened "
+        "dynamic library {}\n"
+    )
+    created = (
+        "I tensorflow/core/common_runtime/gpu/gpu_device.cc:1325] Created TensorFlow device "
+        "(/job:localhost/replica:0/task:0/device:GPU:0 with 22071 MB memory) -> physical GPU "
+        "(device: 0, name: GeForce RTX 3090, pci bus id: 0000:08:00.0, compute capability: 8.6)\n"
+    )
+    (first,) = triage_text(opened.format("cusolver64_100.dll") + created).root_causes
+    assert first.family == "compute-capability"
+    assert "CUDA 10.0" in first.diagnosis and "11.1" in first.diagnosis
+    # CUDA 11's names: a build that knows Ampere
+    assert triage_text(opened.format("cudart64_110.dll") + created).root_causes == ()
 
 
 def test_the_final_line_of_a_traceback_is_found() -> None:

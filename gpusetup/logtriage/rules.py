@@ -60,6 +60,7 @@ _ANY_CAUSE = {
     "cudnn8.please-make-sure",
     "nvidia-smi.no-devices",
     "nvrm.no-devices-probed",
+    "nvrm.no-devices-initialized",
     "runc.hook-failed",
     "ggml.cuda-init-failed",
     "ollama.cuda-init-failure",
@@ -304,15 +305,19 @@ def judge(scan: Scan) -> Triage:
 _CC_FOUND = frozenset({"tf.device.found-cc", "tf.device.found-major-minor"})
 #: TensorFlow created a device: the GPU it found runs (a build made for it)
 _DEVICE_CREATED = "tf.benign.device-created"
-#: the CUDA runtime TensorFlow opened (libcudart.so.10.1, cudart64_101.dll); from CUDA 11 the
-#: soname carries the major only (libcudart.so.11.0 for every 11.x)
-_CUDART = re.compile(r"libcudart\.so\.(\d+)\.(\d+)|cudart64_(\d{2})(\d)\.dll")
+#: a CUDA library TensorFlow opened whose name carries its CUDA release (libcudart.so.10.1,
+#: libcublas.so.10.0, cudart64_101.dll, cusolver64_100.dll); from CUDA 11 the names carry the
+#: major only (libcudart.so.11.0 and cudart64_110.dll for every 11.x, libcublas.so.11)
+_CUDART = re.compile(
+    r"lib(?:cudart|cublas|cufft|curand|cusolver|cusparse)\.so\.(\d+)\.(\d+)|"
+    r"(?:cudart|cublas|cufft|curand|cusolver|cusparse)64_(\d{2})(\d)\.dll"
+)
 
 
 def _cc_beyond_runtime(matches: list[tuple[Match, str]]) -> list[tuple[Match, str]]:
     """A GPU found whose architecture needs a newer CUDA than the runtime the log loads (an
     RTX 3090, 8.6, beside libcudart.so.10.1): that build has no kernels for it."""
-    if not any(m.entry.id in _CC_FOUND for m, _ in matches):
+    if not any(m.entry.id in _CC_FOUND or m.entry.id == _DEVICE_CREATED for m, _ in matches):
         return matches
     # every occurrence: the runtime is rarely the first library a log opens (libcuda.so.1 is)
     loaded = next(
@@ -326,9 +331,17 @@ def _cc_beyond_runtime(matches: list[tuple[Match, str]]) -> list[tuple[Match, st
         None,
     )
     created = any(m.entry.id == _DEVICE_CREATED for m, _ in matches)
+    found = any(m.entry.id in _CC_FOUND for m, _ in matches)
     out = []
     for m, fam in matches:
-        if m.entry.id in _CC_FOUND:
+        if m.entry.id == _DEVICE_CREATED and not found and loaded is not None:
+            # a paste that starts after the "Found device" lines: the device created names
+            # the GPU, read as the GPU found where the build's CUDA predates it
+            if support := _runtime_too_old(m.facts.get("cc", ""), loaded):
+                newer = catalogue().by_id["tf.device.found-cc"]
+                m = replace(m, entry=newer, facts={**m.facts, "support": support})
+                fam = newer.family
+        elif m.entry.id in _CC_FOUND:
             cc = m.facts.get("cc") or "{cc_major}.{cc_minor}".format_map(m.facts)
             facts = {**m.facts, "cc": cc}
             if support := _runtime_too_old(cc, loaded):
