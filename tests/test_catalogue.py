@@ -45,7 +45,7 @@ GROUPS = {
     "sm_list", "gpu", "bus_id", "ordinal", "count", "min_count", "xid", "pid", "detail",
     "size", "bytes", "requirement", "wheel", "package", "extra", "python", "symbol",
     "module", "value", "capabilities", "driver_name", "condition", "library", "pci_id",
-    "process", "branch", "wanted_cudnn", "wanted_cuda", "cc_major", "cc_minor",
+    "process", "branch", "wanted_cudnn", "wanted_cuda", "cc_major", "cc_minor", "max_cc",
 }  # fmt: skip
 FRAMEWORKS = {
     "tensorflow", "pytorch", "jax", "ctranslate2", "onnxruntime", "paddle", "nccl", "pip",

@@ -241,7 +241,8 @@ _VERSIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "tensorflow",
         re.compile(
-            r"(?:tensorflow(?:[-_]gpu|[-_]cpu|[-_]intel)?(?:==|-|\s+)|Tensor "
+            r"(?:(?:tensorflow(?:[-_]gpu|[-_]cpu|[-_]intel)?|tf[-_]nightly(?:[-_]gpu|[-_]cpu)?)"
+            r"(?:==|-|\s+)|Tensor "
             r"?[Ff]low(?: version| Version)?:?\s*|"
             r"tf\.__version__\W*|\btf\s+version:?\s*)(?P<v>[12]\.\d+(?:\.\d+)?)(?![\w.]*\.so)",
             re.I,

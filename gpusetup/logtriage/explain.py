@@ -32,6 +32,7 @@ _NEUTRAL = {
     "reason": "the reason it gives",
     "cc": "its compute capability",
     "min_cc": "the minimum",
+    "max_cc": "the newest",
     "cc_major": "X",
     "cc_minor": "Y",
     "sm": "XX",

@@ -758,6 +758,9 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         # say which of the usual causes it is
         family, why, fix = judged
         return replace(m, facts={**m.facts, "support": why, "environment_fix": fix}), family
+    if m.entry.id in _ARCH_RANGE and _same_major_above(m.facts):
+        # a GPU one minor above the build's newest architecture of its major: its cubins run
+        return m, "healthy"
     if m.entry.id in _NO_KERNEL_IMAGE and (arch := build_architecture_cause(ctx)):
         # no kernel image beside a listing of the GPU and the build's CUDA: which end of
         # the CUDA releases' architecture range the GPU falls off
@@ -901,6 +904,19 @@ _TF_NO_GPU = {
 #: PyTorch's own "CUDA is not available" (is_available() False, collect_env's "No"): judged by
 #: the GPU, the build's CUDA and the driver an environment listing beside it shows
 _ENVIRONMENT_JUDGED = {"torch.user.cuda-not-available"}
+#: PyTorch's warning for a GPU outside the build's architectures, with the range it has
+_ARCH_RANGE = {"torch.gpu-too-old"}
+
+
+def _same_major_above(facts: dict[str, str]) -> bool:
+    """The GPU is newer than the build's newest architecture but of the same major (12.1 beside
+    12.0): CUDA runs a cubin built for X.y on any X.z with z >= y."""
+    cc, top = facts.get("cc", ""), facts.get("max_cc", "")
+    if not re.fullmatch(r"\d+\.\d", cc) or not re.fullmatch(r"\d+\.\d", top):
+        return False
+    return cc.split(".")[0] == top.split(".")[0] and float(cc) > float(top)
+
+
 #: CUDA's "no kernel image is available": judged by the GPU and the build's CUDA a listing
 #: beside it shows
 _NO_KERNEL_IMAGE = {"cuda.err.no-kernel-image"}
