@@ -1205,12 +1205,15 @@ def test_libcuda_missing_or_a_compat_libcuda_inside_a_container_is_the_container
         "ImportError: libcuda.so.1: cannot open shared object file: No such file or directory\n"
     )
     assert outside.family == "driver-missing"
-    # an image's CUDA forward-compatibility libcuda on a GeForce card
+    # an image's CUDA forward-compatibility libcuda on a GeForce card: it stands in for a host
+    # driver older than the image's CUDA (vllm-project/vllm#4940, ModelTC/LightLLM#191), so the
+    # host driver is what to update
     compat = first_root(
         "docker run --gpus all nvcr.io/nvidia/pytorch:24.05-py3\n"
         "RuntimeError: CUDA error: forward compatibility was attempted on non supported HW\n"
     )
-    assert (compat.family, compat.id) == ("container", "cuda.err.compat-not-supported")
+    assert (compat.family, compat.id) == ("driver-too-old", "cuda.err.compat-not-supported")
+    assert "host driver" in compat.fix
     assert (
         first_root(
             "RuntimeError: CUDA error: forward compatibility was attempted on non supported HW\n"
@@ -2170,3 +2173,15 @@ def test_a_cuda_release_a_message_asks_for_is_not_the_logs_cuda() -> None:
     # nvcc --version's build line, as in the corpus's tfjs-node-gpu-419-libcudnn8-cuda124
     shows = infer(tuple(split_lines("Build cuda_12.4.r12.4/compiler.34097967_0\n")))
     assert shows.versions["cuda"].value == "12.4"
+
+
+def test_a_glibc_too_old_is_said_with_the_systems_glibc_the_log_shows() -> None:
+    # synthetic, in the form of tensorflow/tensorflow#3285's paste
+    error = "ImportError: /lib64/libc.so.6: version `GLIBC_2.17' not found (required by x.so)\n"
+    family, said, _ = _first("$ ldd --version\nldd (GNU libc) 2.12\n" + error)
+    assert family == "glibc-abi" and "glibc 2.12 (line 2" in said
+    family, said, _ = _first("Linux mu01 2.6.32-358.el6.x86_64 #1 SMP x86_64 GNU/Linux\n" + error)
+    assert "RHEL/CentOS 6" in said and "glibc is 2.12" in said
+    # a requirement is not the system's glibc
+    _, said, _ = _first("this wheel needs glibc: 2.28 or newer\n" + error)
+    assert "The log shows glibc" not in said

@@ -260,6 +260,18 @@ WRONG = {
     "videocaptioner-fw-xxl-amd-gpu-cuda": (
         "error 35 alone: the AMD GPU (no NVIDIA driver) stands only in the thread"
     ),
+    "ollama-093-slurm-rocr-visible-devices-cpu": (
+        "ROCR_VISIBLE_DEVICES=0 on an NVIDIA-only node (a Slurm job's environment) stands "
+        "only in a commenter's echo; no message says ollama filtered the CUDA GPU out"
+    ),
+    "ollama-docker-nvml-unknown-error-after-a-while": (
+        "NVML's Unknown Error inside a container reads as the container's (systemd's reload "
+        "revoking the device cgroup); the collector files the revoked access under permission"
+    ),
+    "sdwebui-docker-no-driver-capabilities-env": (
+        "'CUDA available: False' beside the poster's sentence that nvidia-smi works in the "
+        "container: the missing NVIDIA_DRIVER_CAPABILITIES stands only in the answer"
+    ),
     "vitis-ai-tf2-script-selects-gpu1": (
         "prose only: the script's GPU index is named by no line of the paste"
     ),

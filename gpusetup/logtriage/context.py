@@ -100,7 +100,11 @@ class Context:
 _PLATFORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "wsl",
-        re.compile(r"/usr/lib/wsl/|microsoft-standard|\bWSL ?2?\b|\b[Ww]sl ?2\b|wsl\.exe|\\\\wsl"),
+        # (an issue form's "WSL version (if applicable):" left empty is no WSL)
+        re.compile(
+            r"/usr/lib/wsl/|microsoft-standard|\bWSL(?! version\b[^:\n]*:\s*$) ?2?\b|"
+            r"\b[Ww]sl ?2\b|wsl\.exe|\\\\wsl"
+        ),
     ),
     (
         "colab",
@@ -255,6 +259,7 @@ _VERSIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"version:\s*|torch(?:==|-|\s+)|torch\.__version__\W*)(?P<v>\d+\.\d+(?:\.\d+)?(?:\+\w+)?)"
         ),
     ),
+    ("torchvision", re.compile(r"\btorchvision(?:==|-|\s+)(?P<v>0\.\d+\.\d+(?:\+\w+)?)")),
     ("jaxlib", re.compile(r"jaxlib(?:==|-|\s+|\s*version:?\s*)(?P<v>0\.\d+\.\d+)")),
     ("jax", re.compile(r"\bjax(?:==|-|\s+|\s*version:?\s*)(?P<v>0\.\d+\.\d+)")),
     ("ctranslate2", re.compile(r"ctranslate2(?:==|-|\s+)(?P<v>\d+\.\d+(?:\.\d+)?)", re.I)),
@@ -294,6 +299,20 @@ _VERSIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     ("ptxas", re.compile(r"Using ptxas at (?P<v>\S+)")),
+    # the system's C library: ldd --version, collect_env's "Libc version: glibc-2.31", a
+    # sentence ("the version of glibc is 2.12"); never a symbol version (GLIBC_2.17)
+    (
+        "glibc",
+        re.compile(
+            r"ldd \(GNU libc\) (?P<v>2\.\d+)|Libc version: glibc-(?P<v2>2\.\d+)|"
+            r"\b[Gg]libc(?: version(?: is|:)?| is|:|=)\s*(?P<v3>2\.\d+)\b(?! or )"
+        ),
+    ),
+    # a RHEL/CentOS kernel names its release (2.6.32-358.el6.x86_64): facts.toml [rhel_glibc]
+    (
+        "rhel",
+        re.compile(r"\b\d\.\d+\.\d+-[\d.]+\.el(?P<v>[6-9])(?:_\d+)?\.(?:x86_64|aarch64|ppc64le)\b"),
+    ),
     ("machine", re.compile(r"\b(?P<v>i[3-6]86|armv7l|aarch64|ppc64le|32-bit|32 bit)\b")),
 )
 _DRIVER = re.compile(
@@ -311,7 +330,9 @@ _DRIVER_PACKAGE = re.compile(
     r"\bnvidia-(?:driver-|headless-)?(?P<v>\d{3})(?:-server|-open)?(?![\w.-])|"
     # an installed driver package as rpm names it (rpm -qa, rpm -qf): name-version-release
     r"\b(?:xorg-x11-drv-nvidia|nvidia-driver|libnvidia-ml|kmod-nvidia|akmod-nvidia)[\w-]*?-"
-    r"(?P<rpm>\d{3}\.\d+(?:\.\d+)?)-\d[\w.]*\.(?:fc|el)\d+"
+    r"(?P<rpm>\d{3}\.\d+(?:\.\d+)?)-\d[\w.]*\.(?:fc|el)\d+|"
+    # the module DKMS builds: its source tree's version (/var/lib/dkms/nvidia/390.144/)
+    r"/var/lib/dkms/nvidia/(?P<dkms>\d{3}\.\d+(?:\.\d+)?)/"
 )
 #: a wheel pip picked for another package shows the Python it installs for (cp38: 3.8)
 _WHEEL_PYTHON = re.compile(
@@ -343,7 +364,7 @@ _MODULE = re.compile(
 # no V-series card has a one-digit number (TF's "MLIR V1 optimization pass")
 _GPU_NAME = re.compile(
     r"(?<![\w.-])(?P<v>(?:NVIDIA )?(?:"
-    r"GeForce (?:GTX |RTX |GT |MX )?\d{3,4}(?: Ti| SUPER| Laptop GPU)*|"
+    r"GeForce (?:GTX |RTX |GT |MX )?\d{3,4}M?(?: Ti| SUPER| Laptop GPU)*|"
     r"(?:GTX|RTX|GT) ?\d{3,4}M?(?: Ti| SUPER)?|"
     r"(?:Tesla |GRID )?(?:[KMPT]\d{1,3}|V\d{2,3})[a-z]?(?:[- ](?:SXM\d?|PCIE|PCIe|\d+GB))*|"
     r"(?:RTX )?A\d{2,4}(?:[- ](?:SXM\d?|PCIE|PCIe|\d+GB))*|"
@@ -543,14 +564,21 @@ _ANSWER_GAP = 2
 
 def _form_answers(lines: tuple[LogLine, ...]) -> tuple[LogLine, ...]:
     """An issue form's answers read with their questions ("TensorFlow version: 2.18.0" from
-    "### TensorFlow version", an empty line, "2.18.0"), and the lines markdown marks
-    ("- **PyTorch:** 2.9.1+cu130" as "- PyTorch: 2.9.1+cu130"), at the answer's line."""
+    "### TensorFlow version", an empty line, "2.18.0"), the lines markdown marks
+    ("- **PyTorch:** 2.9.1+cu130" as "- PyTorch: 2.9.1+cu130") and pip show's name and
+    version ("torch==2.4.0+cu121"), at the answer's line."""
     out: list[LogLine] = []
     for i, line in enumerate(lines):
         if "*" in line.text or "_" in line.text or "`" in line.text:
             plain = _MARKS.sub("", line.text)
             if plain != line.text:
                 out.append(LogLine(line.number, plain.replace(": :", ":")))
+        if line.text.startswith("Name: ") and i + 1 < len(lines):
+            # pip show: "Name: torch" then "Version: 2.4.0+cu121", read as torch==2.4.0+cu121
+            nxt = lines[i + 1]
+            if nxt.number == line.number + 1 and nxt.text.startswith("Version: "):
+                name, version = line.text[6:].strip(), nxt.text[9:].strip()
+                out.append(LogLine(nxt.number, f"{name}=={version}"))
         m = _FORM_QUESTION.match(line.text)
         if not m:
             continue

@@ -822,10 +822,32 @@ def context_sentence(family: str, facts: dict[str, str], ctx: Context, said: str
             and family != "wheel"
         ):
             out.append(f"The log names {label} {clue.value} (line {clue.line}: {clue.evidence}).")
+    vision = ctx.versions.get("torchvision")
+    if family == "wheel" and vision and "torchvision" in said and vision.value not in said:
+        # torch's own release is in the inferred sentence: the pair to compare
+        out.append(f"The log shows torchvision {vision.value} (line {vision.line}).")
+    if family == "glibc-abi" and (libc := _system_glibc(ctx)):
+        out.append(libc)
     path = ctx.versions.get("library_path")
     if path and family in _LIBRARY_FAMILIES and path.value not in said:
         out.append(f"Library path in the log: {path.value} (line {path.line}).")
     return " ".join(out)
+
+
+def _system_glibc(ctx: Context) -> str:
+    """The system's glibc the log shows, or the one of the RHEL/CentOS release its kernel
+    names (facts.toml [rhel_glibc]); "" where it shows neither."""
+    libc = ctx.versions.get("glibc")
+    if libc:
+        return f"The log shows glibc {libc.value} (line {libc.line}: {libc.evidence})."
+    rhel = ctx.versions.get("rhel")
+    shipped = catalogue().facts.get("rhel_glibc", {}).get(rhel.value) if rhel else None
+    if rhel and shipped:
+        return (
+            f"The log's kernel is RHEL/CentOS {rhel.value}'s (line {rhel.line}: {rhel.evidence}), "
+            f"whose glibc is {shipped}."
+        )
+    return ""
 
 
 _SM_NUMBER = re.compile(r"(?:sm|compute)_?\s?(\d{2,3})|^(\d{1,2})\.(\d)")

@@ -722,6 +722,17 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
     if m.entry.id in _NO_DEVICE and _old_gpu(ctx) is not None:
         # CUDA lists no device it cannot drive: a GPU the CUDA release dropped
         return m, "compute-capability"
+    if m.entry.id in _WSL_NO_MODULE and ctx.platform and ctx.platform.value == "wsl":
+        # WSL2 has no NVIDIA kernel module to fail: nvidia-smi reaches the Windows driver
+        # through /usr/lib/wsl/lib, so "couldn't communicate" there is that driver missing
+        reading = (
+            "nvidia-smi cannot reach the NVIDIA driver, and under WSL2 there is no Linux "
+            "kernel module to blame: nvidia-smi and libcuda come from the Windows driver "
+            "through /usr/lib/wsl/lib, so the Windows driver is missing, too old or not passed "
+            "to WSL (a Windows or WSL build without GPU support), or a Linux driver installed "
+            "inside WSL shadows /usr/lib/wsl/lib."
+        )
+        return replace(m, facts={**m.facts, "reading": reading}), "driver-missing"
     if m.entry.id in _NO_DEVICE and ctx.platform and ctx.platform.value in ("wsl", "colab"):
         # WSL2 and hosted notebooks have no CUDA_VISIBLE_DEVICES of their own to blame: WSL's
         # GPU comes through the Windows driver (a Linux driver inside WSL, an old Windows
@@ -878,6 +889,9 @@ def _other_cudnn(m: Match, ctx: Context) -> bool:
 
 #: CUDA's "no CUDA-capable device": read by the platform where no variable hides the GPU
 _NO_DEVICE = {"cuda.err.no-device", "ollama.no-nvidia-devices", "ggml.no-cuda-devices"}
+#: nvidia-smi that cannot reach the kernel module: under WSL2 there is none, the Windows
+#: driver serves it
+_WSL_NO_MODULE = {"nvidia-smi.couldnt-communicate"}
 #: NVML's "driver not loaded": under WSL2 a Linux driver's library shadowing WSL's
 _WSL_SHADOWED = {"ollama.nvml-init.driver-not-loaded"}
 
@@ -887,6 +901,8 @@ _ARCH_BUILD = {
     "nvcc.arch-not-defined",
     "ptxas.gpu-name-not-defined",
     "torch.cpp-extension.unknown-arch",
+    # XLA's "ptxas does not support CC 8.6": its fix is its own (a newer ptxas)
+    "xla.ptxas.version",
 }
 #: families whose fix in a tfjs-node-gpu log is the CUDA and cuDNN its libtensorflow wants
 _TFJS_FIXED = frozenset({"library-missing", "cudnn-missing", "cudnn-version"})
@@ -1157,15 +1173,14 @@ def _host_mounted(facts: dict[str, str]) -> bool:
     return bool(_L4T_HOST_LIBRARY.match(name.rsplit("/", 1)[-1]))
 
 
-#: messages that say the driver is not there, or that its CUDA forward-compatibility
-#: library cannot serve this GPU: inside a container, the container was started without
-#: the GPU (the host's driver libraries are not passed in) or its image's compat library
-#: stands in for them
+#: messages that say the driver is not there: inside a container, the container was started
+#: without the GPU (the host's driver libraries are not passed in). (Error 804 inside one
+#: stays the host driver's: the image's compat library stands in for a driver older than the
+#: image's CUDA, and only datacenter GPUs take it.)
 _NO_KERNEL_DRIVER = {
     "nvidia-smi.couldnt-communicate",
     "tf.cuda-diagnostics.kernel-driver-not-running",
     "loader.shared-object-missing.libcuda",
-    "cuda.err.compat-not-supported",
     # no /dev/nvidia0 inside a container: the runtime passed no GPU in
     "nvidia.device-file.missing",
     "tf.cuda-diagnostics.no-dev-nvidia0",
@@ -1303,7 +1318,7 @@ def _item(
     platform = ctx.platform.value if ctx.platform else None
     framework = _framework(entry, ctx)
     facts = dict(m.facts)
-    words = [explain.fill(entry.diagnosis, facts)]
+    words = [facts["reading"] if "reading" in facts else explain.fill(entry.diagnosis, facts)]
     if "environment_fix" in facts:
         # the listing's facts name the cause: the symptom's list of likely ones would mislead
         words[0] = words[0].split(". ", 1)[0].rstrip(".") + "."
