@@ -272,6 +272,23 @@ WRONG = {
         "'CUDA available: False' beside the poster's sentence that nvidia-smi works in the "
         "container: the missing NVIDIA_DRIVER_CAPABILITIES stands only in the answer"
     ),
+    "dorado-116-singularity-nv": (
+        "'CUDA driver version is insufficient' alone in a Nextflow task: that it ran in a "
+        "Singularity container started without --nv stands only in the thread"
+    ),
+    "modelangelo-60-slurm-nogpu": (
+        "nvidia-smi's 'couldn't communicate' alone: the Slurm job that asked for no GPU "
+        "stands only in the thread"
+    ),
+    "ollama-2408-jetson-cuda12": (
+        "cuBLAS's EXECUTION_FAILED alone: the CUDA 12 packages on a JetPack 5 board stand "
+        "only in the thread"
+    ),
+    "pytorch-49081-no-reboot": (
+        "PyTorch's 'CUDA unknown error' alone: the driver installed without a reboot stands "
+        "only in the thread (the same line is nvidia_uvm not loaded in "
+        "pytorch-159954-uvm)"
+    ),
     "vitis-ai-tf2-script-selects-gpu1": (
         "prose only: the script's GPU index is named by no line of the paste"
     ),

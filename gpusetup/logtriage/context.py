@@ -272,7 +272,14 @@ _VERSIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
             re.I,
         ),
     ),
-    ("cudnn", re.compile(r"\bcu[dD][nN][nN](?: version)?:?\s*v?(?P<v>[5-9]\.\d+\.\d+)\b")),
+    # "cuDNN 8.9.7", "cudnn version: 7.6.5", Paddle's "cuDNN Version: 8.1."
+    (
+        "cudnn",
+        re.compile(
+            r"\bcu[dD][nN][nN](?: version)?:?\s*v?(?P<v>[5-9]\.\d+\.\d+)\b|"
+            r"\bcuDNN Version: (?P<v2>[5-9]\.\d+)\.?(?![\d.])"
+        ),
+    ),
     (
         "cuda",
         re.compile(
@@ -331,8 +338,9 @@ _DRIVER_PACKAGE = re.compile(
     # an installed driver package as rpm names it (rpm -qa, rpm -qf): name-version-release
     r"\b(?:xorg-x11-drv-nvidia|nvidia-driver|libnvidia-ml|kmod-nvidia|akmod-nvidia)[\w-]*?-"
     r"(?P<rpm>\d{3}\.\d+(?:\.\d+)?)-\d[\w.]*\.(?:fc|el)\d+|"
-    # the module DKMS builds: its source tree's version (/var/lib/dkms/nvidia/390.144/)
-    r"/var/lib/dkms/nvidia/(?P<dkms>\d{3}\.\d+(?:\.\d+)?)/"
+    # the module DKMS builds: its source tree's version (/var/lib/dkms/nvidia/390.144/); Ubuntu's
+    # driver packages up to 18.04 kept their files in /usr/lib/nvidia-375/
+    r"/var/lib/dkms/nvidia/(?P<dkms>\d{3}\.\d+(?:\.\d+)?)/|/usr/lib(?:32)?/nvidia-(?P<dir>\d{3})/"
 )
 #: a wheel pip picked for another package shows the Python it installs for (cp38: 3.8)
 _WHEEL_PYTHON = re.compile(
