@@ -772,6 +772,10 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
     if m.entry.id in _ARCH_RANGE and _same_major_above(m.facts):
         # a GPU one minor above the build's newest architecture of its major: its cubins run
         return m, "healthy"
+    if m.entry.id in _NO_KERNEL_IMAGE and (older := _xla_driver_behind_toolkit(ctx)):
+        # XLA compiles with the toolkit's ptxas: a driver older than that toolkit cannot
+        # load what it built, and says there is no kernel image
+        return replace(m, facts={**m.facts, **older, "support": ""}), "driver-too-old"
     if m.entry.id in _NO_KERNEL_IMAGE and (arch := build_architecture_cause(ctx)):
         # no kernel image beside a listing of the GPU and the build's CUDA: which end of
         # the CUDA releases' architecture range the GPU falls off
@@ -922,6 +926,34 @@ _TF_NO_GPU = {
 _ENVIRONMENT_JUDGED = {"torch.user.cuda-not-available"}
 #: PyTorch's warning for a GPU outside the build's architectures, with the range it has
 _ARCH_RANGE = {"torch.gpu-too-old"}
+
+
+def _xla_driver_behind_toolkit(ctx: Context) -> dict[str, str] | None:
+    """For JAX or TensorFlow: the toolkit the log shows (nvcc's release) newer than the CUDA
+    its driver supports (nvidia-smi's CUDA Version) as the reading and fix of "no kernel
+    image"; None otherwise."""
+    toolkit, driver = ctx.toolkit, ctx.driver_cuda
+    if ctx.framework is None or ctx.framework.value not in ("jax", "tensorflow"):
+        return None
+    if toolkit is None or driver is None:
+        return None
+    if _cuda_release(toolkit.value) <= _cuda_release(driver.value):
+        return None
+    return {
+        "reading": (
+            f"CUDA found no kernel image it can run (no kernel image is available for "
+            f"execution on the device), and the log shows why: XLA compiles its kernels with "
+            f"the toolkit's ptxas (CUDA {toolkit.value}, line {toolkit.line}) while the driver "
+            f"supports only CUDA {driver.value} (line {driver.line}), so the driver cannot "
+            "load what that ptxas built."
+        ),
+        "environment_fix": (
+            f"Update the driver to one that supports CUDA {toolkit.value} (nvidia-smi's CUDA "
+            f"Version at least {toolkit.value}), or make XLA use a ptxas no newer than CUDA "
+            f"{driver.value} (a toolkit of that release first on PATH, or XLA_FLAGS="
+            "--xla_gpu_cuda_data_dir pointing at it)."
+        ),
+    }
 
 
 def _same_major_above(facts: dict[str, str]) -> bool:
