@@ -289,6 +289,18 @@ WRONG = {
         "only in the thread (the same line is nvidia_uvm not loaded in "
         "pytorch-159954-uvm)"
     ),
+    "dlc-colab-tf28-cudnn-init-feb2022": (
+        "TF's 'Failed to get convolution algorithm' alone on Colab: the image's cuDNN older "
+        "than its TensorFlow's build stands only in the week's other threads"
+    ),
+    "tacotron-rtx2070-cuda90-cufft-plan": (
+        "cuFFT's failed plan alone: the RTX 2070 and the CUDA 9.0 libraries stand only in "
+        "the thread"
+    ),
+    "tf08-cuda-visible-devices-blank": (
+        "a healthy TF 0.8 start after 'export CUDA_VISIBLE_DEVICES=': nothing fails, the "
+        "thread asks why the GPU is unused"
+    ),
     "vitis-ai-tf2-script-selects-gpu1": (
         "prose only: the script's GPU index is named by no line of the paste"
     ),
