@@ -287,6 +287,12 @@ def _match_line(
     direct = [n for a in anchors for n in cat.anchors[a] if n in folded]
     if direct:
         found = _read_entries(lines, index, direct, None)
+        if found and all(entry.generic for _, entry, *_ in found):
+            # only a generic reading ("nvidia-container-cli: <reason>"): a specific message
+            # a terminal wrapped into the next line is the one the line prints
+            wrapped = _terminal_wrapped(lines, index, anchors, (index,))
+            if wrapped is not None:
+                return _record(lines, index, wrapped[0], out, readings, wrapped[1])
         if found:
             return _record(lines, index, found, out, readings, None)
         # the needle is here but the message goes on below: a forum or terminal hard-wrapped
@@ -297,24 +303,10 @@ def _match_line(
                 return _record(lines, index, found, out, readings, joined)
     # a message a terminal wrapped: the needle spans this line and the next (or the
     # previous line and this one); a needle wholly inside either line is read there
-    for start in (index, index - 1):
-        if start < 0:
-            continue
-        candidate = unwrapped(lines, start)
-        if candidate is None:
-            continue
-        halves = (fold(lines[start].text), fold(lines[start + 1].text))
-        whole = fold(candidate)
-        spanning = [
-            n
-            for a in anchors
-            for n in cat.anchors[a]
-            if n in whole and n not in halves[0] and n not in halves[1]
-        ]
-        if spanning:
-            found = _read_entries(lines, start, spanning, candidate)
-            if found:
-                return _record(lines, start, found, out, readings, candidate)
+    wrapped = _terminal_wrapped(lines, index, anchors, (index, index - 1))
+    if wrapped is not None:
+        found, candidate, start = wrapped
+        return _record(lines, start, found, out, readings, candidate)
     # a message a forum or an editor wrapped at a space: the needle spans this line and one
     # next to it, or the message starts a line or two above the one with the needle (a
     # needle wholly inside another line is read from that line); the earliest start first,
@@ -357,6 +349,32 @@ def _match_line(
         if found:
             return _record(lines, start, found, out, readings, candidate)
     return False
+
+
+def _terminal_wrapped(
+    lines: list[LogLine], index: int, anchors: set[int], starts: tuple[int, ...]
+) -> tuple[list[_Reading], str, int] | None:
+    """The readings of a message a terminal wrapped from line ``start`` into the next (for
+    each of ``starts``): the needles that span the two lines (in neither line whole), read
+    from the joined line; with the joined line and its start, or None."""
+    cat = catalogue()
+    for start in starts:
+        if start < 0:
+            continue
+        candidate = unwrapped(lines, start)
+        if candidate is None:
+            continue
+        halves = (fold(lines[start].text), fold(lines[start + 1].text))
+        whole = fold(candidate)
+        spanning = [
+            n
+            for a in anchors
+            for n in cat.anchors[a]
+            if n in whole and n not in halves[0] and n not in halves[1]
+        ]
+        if spanning and (found := _read_entries(lines, start, spanning, candidate)):
+            return found, candidate, start
+    return None
 
 
 #: the narrowest terminal a message is wrapped at
