@@ -43,6 +43,11 @@ from gpusetup.parse.log import (
             "NVRM: The NVIDIA probe routine failed for 1 device(s).",
         ),
         ("[Oct22 10:11] nvidia: loading out-of-tree module", "nvidia: loading out-of-tree module"),
+        # talosctl dmesg as posted (siderolabs/talos#8764)
+        (
+            "kern: warning: [2024-05-20T02:46:53.859954762Z]: NVRM: No NVIDIA GPU found.",
+            "NVRM: No NVIDIA GPU found.",
+        ),
         (
             "Jan 18 10:05:01 gpu7 kernel: NVRM: GPU at PCI:0000:01:00: GPU-1",
             "NVRM: GPU at PCI:0000:01:00: GPU-1",

@@ -301,6 +301,21 @@ WRONG = {
         "a healthy TF 0.8 start after 'export CUDA_VISIBLE_DEVICES=': nothing fails, the "
         "thread asks why the GPU is unused"
     ),
+    "gpu-burn-jetson-nano-low-free-memory": (
+        "gpu_burn's own 'Low mem for result' line: an application's wording no entry reads"
+    ),
+    "nccl-hang-pxb-pix-acs-vtd": (
+        "a topology matrix and prose: the hang through ACS/IOMMU stands only in the thread, no "
+        "tool prints an error"
+    ),
+    "neutrino-wsl-libcuda-readlink-not-symlink": (
+        "an installer's own os.readlink() traceback on /usr/lib/wsl/lib/libcuda.so.1: no "
+        "message of ldconfig or the loader"
+    ),
+    "ollama-opensuse-video-group-cpu-fallback": (
+        "ollama's CPU buffers alone: the service user outside the video group stands only in "
+        "the thread"
+    ),
     "vitis-ai-tf2-script-selects-gpu1": (
         "prose only: the script's GPU index is named by no line of the paste"
     ),

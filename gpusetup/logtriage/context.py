@@ -339,8 +339,10 @@ _DRIVER_PACKAGE = re.compile(
     r"\b(?:xorg-x11-drv-nvidia|nvidia-driver|libnvidia-ml|kmod-nvidia|akmod-nvidia)[\w-]*?-"
     r"(?P<rpm>\d{3}\.\d+(?:\.\d+)?)-\d[\w.]*\.(?:fc|el)\d+|"
     # the module DKMS builds: its source tree's version (/var/lib/dkms/nvidia/390.144/); Ubuntu's
-    # driver packages up to 18.04 kept their files in /usr/lib/nvidia-375/
-    r"/var/lib/dkms/nvidia/(?P<dkms>\d{3}\.\d+(?:\.\d+)?)/|/usr/lib(?:32)?/nvidia-(?P<dir>\d{3})/"
+    # driver packages up to 18.04 kept their files in /usr/lib/nvidia-375/; the .run installer
+    r"/var/lib/dkms/nvidia/(?P<dkms>\d{3}\.\d+(?:\.\d+)?)/|/usr/lib(?:32)?/nvidia-(?P<dir>\d{3})/|"
+    # the .run installer's name and the directory it unpacks to
+    r"\bNVIDIA-Linux-(?:x86_64|aarch64|ppc64le)-(?P<run>\d{3}\.\d+(?:\.\d+)?)(?![\d.])"
 )
 #: a wheel pip picked for another package shows the Python it installs for (cp38: 3.8)
 _WHEEL_PYTHON = re.compile(

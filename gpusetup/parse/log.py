@@ -46,6 +46,8 @@ _PREFIXES = (
     ),
     # journalctl -k without host, or a bare "kernel: "
     re.compile(r"^\s*kernel:\s"),
+    # talosctl dmesg: kern:     err: [2024-05-20T02:46:53.856596762Z]:
+    re.compile(r"^\s*kern:\s+\w+:\s+\[\d{4}-\d\d-\d\dT[\d:.]+Z\]:\s"),
     # docker compose: service-1  |
     re.compile(r"^[\w.-]+\s+\|\s"),
     # a Python logger's default format: 2024-01-01 12:00:00,123 - root - ERROR -
