@@ -176,6 +176,13 @@ def test_a_gpu_older_than_every_prebuilt_tensorflow_is_the_cause_where_no_device
         "compute capability: 3.0)\n"
     )
     assert triage_text(created).root_causes == ()
+    # TF 0.x-1.4's wording of the same line (tensorflow/tensorflow#6698: a GT 750M, 3.0, on
+    # the macOS GPU build, which ran it)
+    creating = _FOUND_K4200 + (
+        "I tensorflow/core/common_runtime/gpu/gpu_device.cc:975] Creating TensorFlow device "
+        "(/gpu:0) -> (device: 0, name: Quadro K4200, pci bus id: 0000:03:00.0)\n"
+    )
+    assert triage_text(creating).root_causes == ()
     # synthetic: a GPU every prebuilt release supports
     assert (
         triage_text(_FOUND_K4200.replace("major: 3 minor: 0", "major: 6 minor: 1")).root_causes

@@ -303,8 +303,10 @@ def judge(scan: Scan) -> Triage:
 #: runtime predates the GPU's architecture, or the GPU is older than every prebuilt
 #: TensorFlow and the log creates no device on it
 _CC_FOUND = frozenset({"tf.device.found-cc", "tf.device.found-major-minor"})
-#: TensorFlow created a device: the GPU it found runs (a build made for it)
+#: TensorFlow created a device: the GPU it found runs (a build made for it); 0.x-1.4 said
+#: "Creating TensorFlow device"
 _DEVICE_CREATED = "tf.benign.device-created"
+_DEVICE_CREATING = "tf.benign.device-creating"
 #: a CUDA library TensorFlow opened whose name carries its CUDA release (libcudart.so.10.1,
 #: libcublas.so.10.0, cudart64_101.dll, cusolver64_100.dll); from CUDA 11 the names carry the
 #: major only (libcudart.so.11.0 and cudart64_110.dll for every 11.x, libcublas.so.11)
@@ -330,7 +332,7 @@ def _cc_beyond_runtime(matches: list[tuple[Match, str]]) -> list[tuple[Match, st
         ),
         None,
     )
-    created = any(m.entry.id == _DEVICE_CREATED for m, _ in matches)
+    created = any(m.entry.id in (_DEVICE_CREATED, _DEVICE_CREATING) for m, _ in matches)
     found = any(m.entry.id in _CC_FOUND for m, _ in matches)
     out = []
     for m, fam in matches:
