@@ -316,6 +316,23 @@ WRONG = {
         "ollama's CPU buffers alone: the service user outside the video group stands only in "
         "the thread"
     ),
+    "ethminer-gtx1060-3gb-dag-oom": (
+        "two runs in one paste: the first one's 'invalid device ordinal' leads by line order; "
+        "the thread settles on the second one's out of memory"
+    ),
+    "leastereo-cuda-visible-devices-1-single-gpu": (
+        "the program's own 'No GPU found, please run without --cuda' beside prose quoting "
+        "CUDA_VISIBLE_DEVICES=1: no message of CUDA or PyTorch"
+    ),
+    "ort1162-cuda11-build-on-cuda121": (
+        "ONNX Runtime's provider failure beside an issue form whose version answer is "
+        "misspelt ('onnxrumtime 1.16.2'): the CUDA 11 build is not read"
+    ),
+    "ort1192-wants-cudnn9-env-has-cudnn89": "prose only: the poster's sentences name the versions",
+    "sleap-libnvinfer6-missing-cublas10": (
+        "TensorRT's libraries missing, which TensorFlow treats as optional ('If you would like "
+        "to use Nvidia GPU with TensorRT'): the thread files it as the failure"
+    ),
     "vitis-ai-tf2-script-selects-gpu1": (
         "prose only: the script's GPU index is named by no line of the paste"
     ),
