@@ -777,7 +777,7 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
     if m.entry.id in _NO_KERNEL_IMAGE and (older := _xla_driver_behind_toolkit(ctx)):
         # XLA compiles with the toolkit's ptxas: a driver older than that toolkit cannot
         # load what it built, and says there is no kernel image
-        return replace(m, facts={**m.facts, **older, "support": ""}), "driver-too-old"
+        return replace(m, facts={**m.facts, **older}), "driver-too-old"
     if m.entry.id in _NO_KERNEL_IMAGE and (arch := build_architecture_cause(ctx)):
         # no kernel image beside a listing of the GPU and the build's CUDA: which end of
         # the CUDA releases' architecture range the GPU falls off
@@ -1431,6 +1431,9 @@ def _inner_of(entry: Entry, facts: dict[str, str]) -> tuple[Entry, dict[str, str
 
 
 def _reread(entry: Entry, family: str, facts: dict[str, str], ctx: Context) -> str:
+    if "reading" in facts:
+        # the rule's own reading already replaced the entry's sentence
+        return ""
     if "support" in facts:
         return facts["support"]
     inner = _inner_of(entry, facts)
