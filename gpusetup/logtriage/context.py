@@ -311,7 +311,8 @@ _VERSIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "glibc",
         re.compile(
-            r"ldd \((?:GNU libc|[\w ]*GLIBC [\w.~+-]+)\) (?P<v>2\.\d+)|Libc version: glibc-(?P<v2>2\.\d+)|"
+            r"ldd \((?:GNU libc|[\w ]*GLIBC [\w.~+-]+)\) (?P<v>2\.\d+)|"
+            r"Libc version: glibc-(?P<v2>2\.\d+)|"
             r"\b[Gg]libc(?: version(?: is|:)?| is|:|=)\s*(?P<v3>2\.\d+)\b(?! or )"
         ),
     ),
