@@ -289,10 +289,6 @@ WRONG = {
         "only in the thread (the same line is nvidia_uvm not loaded in "
         "pytorch-159954-uvm)"
     ),
-    "dlc-colab-tf28-cudnn-init-feb2022": (
-        "TF's 'Failed to get convolution algorithm' alone on Colab: the image's cuDNN older "
-        "than its TensorFlow's build stands only in the week's other threads"
-    ),
     "tacotron-rtx2070-cuda90-cufft-plan": (
         "cuFFT's failed plan alone: the RTX 2070 and the CUDA 9.0 libraries stand only in "
         "the thread"
