@@ -52,6 +52,8 @@ def test_a_build_cuda_newer_than_the_listed_driver_is_driver_too_old() -> None:
     assert "440.33" in root.diagnosis and "440.33" in root.fix
     # the symptom's list of possible causes gives way to the one the facts show
     assert "likely causes" not in root.diagnosis
+    # the verdict's sentences are the diagnosis and fix, not facts of the log
+    assert not {"support", "environment_fix", "reading"} & set(root.facts)
 
 
 def test_a_driver_new_enough_for_the_build_gets_no_driver_verdict() -> None:

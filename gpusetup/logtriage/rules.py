@@ -1410,7 +1410,8 @@ def _item(
         line=m.line,
         count=m.count,
         text=m.text,
-        facts=facts,
+        # the log's facts; the rules' own sentences are in the diagnosis and fix already
+        facts={k: v for k, v in facts.items() if k not in _RULE_WORDS},
         diagnosis=" ".join(w for w in words if w),
         fix=fix,
         platform=platform,
@@ -1418,6 +1419,10 @@ def _item(
         source=_source(entry),
         explained_by=explained_by,
     )
+
+
+#: facts the rules add that are sentences of their own (said in the diagnosis or fix)
+_RULE_WORDS = frozenset({"support", "reading", "environment_fix"})
 
 
 def _inner_of(entry: Entry, facts: dict[str, str]) -> tuple[Entry, dict[str, str]] | None:
