@@ -76,6 +76,7 @@ _ANY_CAUSE = {
     "tf.user.list-devices-empty",
     "tf.user.cpu-device-only",
     "torch.user.cuda-not-available",
+    "yolo.select-device-no-cuda",
     "jax.user.cpu-devices-only",
     "app.training-on-0-gpus",
     # consequences whose own line names no reason: a cause beside them is it
@@ -925,7 +926,7 @@ _TF_NO_GPU = {
 
 #: PyTorch's own "CUDA is not available" (is_available() False, collect_env's "No"): judged by
 #: the GPU, the build's CUDA and the driver an environment listing beside it shows
-_ENVIRONMENT_JUDGED = {"torch.user.cuda-not-available"}
+_ENVIRONMENT_JUDGED = {"torch.user.cuda-not-available", "yolo.select-device-no-cuda"}
 #: PyTorch's warning for a GPU outside the build's architectures, with the range it has
 _ARCH_RANGE = {"torch.gpu-too-old"}
 
