@@ -291,7 +291,7 @@ def _match_line(
             # only a generic reading ("nvidia-container-cli: <reason>"): a specific message
             # a terminal wrapped into the next line is the one the line prints
             wrapped = _terminal_wrapped(lines, index, anchors, (index,))
-            if wrapped is not None:
+            if wrapped is not None and not all(entry.generic for _, entry, *_ in wrapped[0]):
                 return _record(lines, index, wrapped[0], out, readings, wrapped[1])
         if found:
             return _record(lines, index, found, out, readings, None)
