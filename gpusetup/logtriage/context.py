@@ -583,7 +583,7 @@ def _form_answers(lines: tuple[LogLine, ...]) -> tuple[LogLine, ...]:
         if "*" in line.text or "_" in line.text or "`" in line.text:
             plain = _MARKS.sub("", line.text)
             if plain != line.text:
-                out.append(LogLine(line.number, plain.replace(": :", ":")))
+                out.append(LogLine(line.number, plain))
         if line.text.startswith("Name: ") and i + 1 < len(lines):
             # pip show: "Name: torch" then "Version: 2.4.0+cu121", read as torch==2.4.0+cu121
             nxt = lines[i + 1]

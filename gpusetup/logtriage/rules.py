@@ -303,7 +303,8 @@ def judge(scan: Scan) -> Triage:
 #: lines that name a GPU found and its compute capability: healthy unless the log's CUDA
 #: runtime predates the GPU's architecture, or the GPU is older than every prebuilt
 #: TensorFlow and the log creates no device on it
-_CC_FOUND = frozenset({"tf.device.found-cc", "tf.device.found-major-minor"})
+_FOUND_CC = "tf.device.found-cc"
+_CC_FOUND = frozenset({_FOUND_CC, "tf.device.found-major-minor"})
 #: TensorFlow created a device: the GPU it found runs (a build made for it); 0.x-1.4 said
 #: "Creating TensorFlow device"
 _DEVICE_CREATED = "tf.benign.device-created"
@@ -341,7 +342,7 @@ def _cc_beyond_runtime(matches: list[tuple[Match, str]]) -> list[tuple[Match, st
             # a paste that starts after the "Found device" lines: the device created names
             # the GPU, read as the GPU found where the build's CUDA predates it
             if support := _runtime_too_old(m.facts.get("cc", ""), loaded):
-                newer = catalogue().by_id["tf.device.found-cc"]
+                newer = catalogue().by_id[_FOUND_CC]
                 m = replace(m, entry=newer, facts={**m.facts, "support": support})
                 fam = newer.family
         elif m.entry.id in _CC_FOUND:
@@ -349,9 +350,9 @@ def _cc_beyond_runtime(matches: list[tuple[Match, str]]) -> list[tuple[Match, st
             facts = {**m.facts, "cc": cc}
             if support := _runtime_too_old(cc, loaded):
                 facts["support"] = support
-                if m.entry.id != "tf.device.found-cc":
+                if m.entry.id != _FOUND_CC:
                     # the fix of a GPU newer than the build, whichever line format found it
-                    newer = catalogue().by_id["tf.device.found-cc"]
+                    newer = catalogue().by_id[_FOUND_CC]
                     facts["environment_fix"] = explain.fill(newer.fixes["generic"], facts)
             elif not created and (below := _below_prebuilt(cc)):
                 facts["support"] = below
@@ -365,10 +366,13 @@ def _cc_beyond_runtime(matches: list[tuple[Match, str]]) -> list[tuple[Match, st
 def _below_prebuilt(cc: str) -> str:
     """The sentence saying compute capability ``cc`` is older than every prebuilt TensorFlow
     runs on, or ""."""
+    from gpusetup.knowledge import parse_cc
+
     oldest = catalogue().facts.get("tensorflow_prebuilt_min_cc", {}).get("cc", "")
-    if not re.fullmatch(r"\d+\.\d", cc) or not re.fullmatch(r"\d+\.\d", oldest):
-        return ""
-    if tuple(map(int, cc.split("."))) >= tuple(map(int, oldest.split("."))):
+    try:
+        if parse_cc(cc) >= parse_cc(oldest):
+            return ""
+    except ValueError:
         return ""
     return (
         f"Compute capability {cc} is older than every prebuilt TensorFlow runs on (the "
@@ -962,10 +966,13 @@ def _xla_driver_behind_toolkit(ctx: Context) -> dict[str, str] | None:
 def _same_major_above(facts: dict[str, str]) -> bool:
     """The GPU is newer than the build's newest architecture but of the same major (12.1 beside
     12.0): CUDA runs a cubin built for X.y on any X.z with z >= y."""
-    cc, top = facts.get("cc", ""), facts.get("max_cc", "")
-    if not re.fullmatch(r"\d+\.\d", cc) or not re.fullmatch(r"\d+\.\d", top):
+    from gpusetup.knowledge import parse_cc
+
+    try:
+        cc, top = parse_cc(facts.get("cc", "")), parse_cc(facts.get("max_cc", ""))
+    except ValueError:
         return False
-    return cc.split(".")[0] == top.split(".")[0] and float(cc) > float(top)
+    return cc[0] == top[0] and cc > top
 
 
 #: CUDA's "no kernel image is available": judged by the GPU and the build's CUDA a listing

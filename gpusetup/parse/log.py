@@ -34,10 +34,9 @@ _PREFIXES = (
     re.compile(
         r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?\s+(?:stdout|stderr)\s+[FP]\s"
     ),
-    # dmesg: [ 1843.308145]   and dmesg -T: [Mon Jan  1 00:00:00 2024]   and dmesg -H (its
-    # --reltime): [Oct22 10:11] for a new minute, [  +0.000421] after it
+    # dmesg: [ 1843.308145]   and dmesg -T: [Mon Jan  1 00:00:00 2024]   and dmesg -H's
+    # relative stamps: [  +0.000421]
     re.compile(r"^\s*\[\s*\+?\d+\.\d+\]\s?"),
-    re.compile(r"^\s*\[[A-Z][a-z]{2}\s?\d{1,2} \d\d:\d\d\]\s?"),
     re.compile(r"^\s*\[\w{3} \w{3}\s+\d+ \d\d:\d\d:\d\d \d{4}\]\s?"),
     # syslog/journalctl: Jan 18 10:05:01 host kernel:   or  2024-01-18T10:05:01+0000 host kernel:
     re.compile(
