@@ -317,12 +317,8 @@ WRONG = {
         "the thread settles on the second one's out of memory"
     ),
     "leastereo-cuda-visible-devices-1-single-gpu": (
-        "the program's own 'No GPU found, please run without --cuda' beside prose quoting "
-        "CUDA_VISIBLE_DEVICES=1: no message of CUDA or PyTorch"
-    ),
-    "ort1162-cuda11-build-on-cuda121": (
-        "ONNX Runtime's provider failure beside an issue form whose version answer is "
-        "misspelt ('onnxrumtime 1.16.2'): the CUDA 11 build is not read"
+        "read as visibility from the prose 'is_available() returned FALSE' beside "
+        "CUDA_VISIBLE_DEVICES=1; the program's own 'Exception: No GPU found' is not quoted"
     ),
     "ort1192-wants-cudnn9-env-has-cudnn89": "prose only: the poster's sentences name the versions",
     "sleap-libnvinfer6-missing-cublas10": (

@@ -4,6 +4,8 @@ beside them)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from gpusetup.logtriage import triage_text
@@ -57,3 +59,46 @@ def test_an_index_the_machine_lacks_is_said_and_fixed() -> None:
     assert "The log sets CUDA_VISIBLE_DEVICES=2 (line 3)" in root.diagnosis
     assert "without a GPU 2 the process sees no GPU" in root.diagnosis
     assert root.fix.startswith("Set CUDA_VISIBLE_DEVICES (line 3: 2) to GPUs this machine has")
+
+
+_LEASTEREO = (
+    # https://github.com/XuelianCheng/LEAStereo/issues/10 (the paste whole)
+    Path(__file__).resolve().parent
+    / "data"
+    / "logs"
+    / "real"
+    / "leastereo-cuda-visible-devices-1-single-gpu.log"
+).read_text()
+
+
+def test_cuda_not_available_beside_an_index_past_the_gpus_is_that_setting() -> None:
+    result = triage_text(_LEASTEREO)
+    root = result.root_causes[0]
+    assert (root.id, root.family) == ("torch.user.cuda-not-available", "visibility")
+    assert "CUDA_VISIBLE_DEVICES=1 (line 2)" in root.diagnosis
+    assert root.fix.startswith("Set CUDA_VISIBLE_DEVICES (line 2: 1)")
+    # the setting that is the cause is not also listed as harmless
+    assert "env.cuda-visible-devices" not in {i.id for i in result.items if i.role == "benign"}
+
+
+@pytest.mark.parametrize(
+    ("setting", "family"),
+    [
+        # synthetic variations of the paste above
+        ("   CUDA_VISIBLE_DEVICES=0", "cpu-only-build"),  # GPU 0 exists on any GPU machine
+        ("   CUDA_VISIBLE_DEVICES=-1", "visibility"),  # hides every GPU
+        ("   CUDA_VISIBLE_DEVICES=0,1", "cpu-only-build"),  # GPU 0 among them
+    ],
+)
+def test_only_a_setting_that_can_leave_no_gpu_is_blamed(setting: str, family: str) -> None:
+    text = _LEASTEREO.replace("   CUDA_VISIBLE_DEVICES=1", setting)
+    assert triage_text(text).root_causes[0].family == family
+
+
+def test_a_listing_with_the_gpu_the_setting_selects_clears_it() -> None:
+    # synthetic: nvidia-smi -L shows two GPUs, so GPU 1 exists
+    listing = (
+        "GPU 0: NVIDIA GeForce RTX 3090 (UUID: GPU-0b8e8d43-4a5c-6b1d-9c2e-1f3a5b7c9d0e)\n"
+        "GPU 1: NVIDIA GeForce RTX 3090 (UUID: GPU-1c9f9e54-5b6d-7c2e-0d3f-2a4b6c8d0e1f)\n"
+    )
+    assert triage_text(listing + _LEASTEREO).root_causes[0].family == "cpu-only-build"

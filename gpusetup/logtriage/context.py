@@ -93,6 +93,9 @@ class Context:
     #: the CUDA release the framework build was made with (X.Y), as its environment listing
     #: shows it: collect_env's "CUDA used to build PyTorch", a +cuXYZ wheel, conda's build
     build_cuda: Clue | None = None
+    #: ONNX Runtime's own feed or archive of a build for a CUDA major PyPI's onnxruntime-gpu
+    #: of that release is not built for (onnxruntime-cuda-12, onnxruntime-linux-x64-gpu_cuda12)
+    ort_feed: Clue | None = None
 
 
 # (platform, pattern): the first line matching any pattern of a platform is its evidence;
@@ -268,7 +271,9 @@ _VERSIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "onnxruntime",
         re.compile(
             r"onnxruntime(?:-gpu)?(?:-(?:win|linux|osx)-(?:x64|x86|arm64|aarch64)(?:-gpu)?"
-            r"(?:-cuda\d+)?)?(?:==|-|\s+)(?P<v>1\.\d+(?:\.\d+)?)",
+            r"(?:-cuda\d+)?)?(?:==|-|\s+)(?P<v>1\.\d+(?:\.\d+)?)|"
+            # its issue form: "ONNX Runtime Version or Commit ID" answered "onnxruntime 1.16.2"
+            r"^ONNX Runtime Version or Commit ID: (?:[a-z-]+\s*)?v?(?P<v2>1\.\d+(?:\.\d+)?)",
             re.I,
         ),
     ),
@@ -412,7 +417,13 @@ _CUDA_INSTALLED = re.compile(
     r"/usr/local/cuda-(?P<v2>\d+\.\d+)\b|"
     r"\bnvidia-(?:cuda-runtime|cublas|cuda-nvrtc|cufft|curand|cusolver|cusparse)-cu(?P<v3>1\d)\b|"
     r"^\s*cudatoolkit\s+(?P<v4>\d+\.\d+)|"
-    r"\\NVIDIA GPU Computing Toolkit\\CUDA\\v(?P<v5>\d+\.\d+)"
+    r"\\NVIDIA GPU Computing Toolkit\\CUDA\\v(?P<v5>\d+\.\d+)|"
+    # ONNX Runtime's issue form: "Execution Provider Library Version" answered "CUDA 12.1"
+    r"^Execution Provider Library Version: .*?\bCUDA\s*v?(?P<v6>1\d\.\d)"
+)
+#: ONNX Runtime's feeds and archives of its builds for the CUDA major PyPI's lacks
+_ORT_FEED = re.compile(
+    r"onnxruntime-cuda-1[1-3]\b|onnxruntime-\w+-\w+(?:-gpu)?[-_]cuda1[1-3]", re.I
 )
 
 
@@ -498,7 +509,9 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
         if named:
             gpus = [Gpu(named.value, None, None, named.line)]
     installed = _all_values(lines, _CUDNN_INSTALLED, "cudnn")
-    cuda_installed = _all_values(lines, _CUDA_INSTALLED, "cuda")
+    cuda_installed = _all_values(lines, _CUDA_INSTALLED, "cuda") or _all_values(
+        answered, _CUDA_INSTALLED, "cuda"
+    )
     present = sorted(
         {m["major"] for name in libraries for m in [_CUDNN_PRESENT.search(name)] if m}
         | {c.value for c in installed}
@@ -527,6 +540,7 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
         gpuless_other=gpuless_other,
         gpuless_lines=gpuless_lines,
         build_cuda=_build_cuda(lines),
+        ort_feed=_first(lines, _ORT_FEED, "ort-feed"),
     )
 
 
@@ -565,7 +579,9 @@ def _evidence(text: str, m: re.Match[str]) -> str:
 #: an issue form's question about a version as GitHub renders it ("### TensorFlow version",
 #: its heading marks taken off with the other decorations), or one in bold
 _FORM_QUESTION = re.compile(
-    r"^\s*(?:#{2,4}\s+)?(?:\*\*)?(?P<q>[A-Za-z][\w/ .+-]{0,50}?\bversions?)(?:\*\*)?:?\s*$", re.I
+    r"^\s*(?:#{2,4}\s+)?(?:\*\*)?(?P<q>[A-Za-z][\w/ .+-]{0,50}?\bversions?(?: or commit id)?)"
+    r"(?:\*\*)?:?\s*$",
+    re.I,
 )
 #: markdown's bold and code marks around a listing's words ("- **PyTorch:** 2.9.1")
 _MARKS = re.compile(r"\*\*|__|`")

@@ -285,10 +285,12 @@ def judge(scan: Scan) -> Triage:
     roots = [i for i in items if i.root_cause] + [s for s in standing if s.root_cause]
     others = [i for i in items if not i.root_cause] + [s for s in standing if not s.root_cause]
     roots = [_with_related(root, roots, others) for root in roots]
+    blamed = {i.family for i in roots}
     benign = [
         item(m, fam, ctx, root=False)
         for m, fam in matches
-        if m.entry.role == "benign" or fam == "healthy"
+        if (m.entry.role == "benign" or fam == "healthy")
+        and not blamed.intersection(_SETTING_BLAMED.get(m.entry.id, ()))
     ]
     benign += [replace(item(m, fam, ctx, root=False), role="benign") for m, fam in optional]
     return Triage(
@@ -299,6 +301,10 @@ def judge(scan: Scan) -> Triage:
         gpu_numbering(scan.context),
     )
 
+
+#: a setting read as harmless unless a root cause of these families is that very setting
+#: (CUDA_VISIBLE_DEVICES=1 on a one-GPU machine is not "not the problem")
+_SETTING_BLAMED = {"env.cuda-visible-devices": ("visibility",)}
 
 #: lines that name a GPU found and its compute capability: healthy unless the log's CUDA
 #: runtime predates the GPU's architecture, or the GPU is older than every prebuilt
@@ -654,6 +660,8 @@ def _reinterpret(m: Match) -> tuple[Match, str]:
 
 #: ONNX Runtime's CUDA provider failing to load (its dependencies, Windows error 126)
 _ORT_PROVIDER_LOAD = {"onnxruntime.loadlibrary-failed", "onnxruntime.load-library-error-126"}
+#: ONNX Runtime's "Failed to create CUDAExecutionProvider" (its provider did not load)
+_ORT_PROVIDER_FAILED = {"onnxruntime.create-provider-failed"}
 
 
 def _ort_cudnn(ctx: Context) -> tuple[str, str] | None:
@@ -676,6 +684,44 @@ def _ort_cudnn(ctx: Context) -> tuple[str, str] | None:
         "Install cuDNN 8.9 for your CUDA and put its bin folder on PATH (lib on "
         "LD_LIBRARY_PATH), or upgrade to onnxruntime-gpu 1.19 or newer (CUDA 12, cuDNN 9)."
     )
+    return why, fix
+
+
+def _ort_cuda(ctx: Context) -> tuple[str, str] | None:
+    """(why, fix) for an onnxruntime-gpu from PyPI built for another CUDA major than the
+    log shows installed: PyPI's GPU packages are built for CUDA 11.8 up to 1.18 and for CUDA
+    12 from 1.19 (the CUDA execution provider's requirements, onnxruntime.ai; the builds for
+    the other major come from ONNX Runtime's own feed, which the log then names)."""
+    ort = ctx.versions.get("onnxruntime")
+    installed = next(iter(ctx.cuda_installed), None)
+    if ort is None or installed is None or ctx.ort_feed is not None:
+        return None
+    table = catalogue().facts.get("onnxruntime_gpu_pypi", {})
+    since = _cuda_release(str(table.get("cuda12_from", "")))
+    if since == (0, 0):
+        return None
+    built = "12" if _cuda_release(ort.value) >= since else "11"
+    have = installed.value.split(".")[0]
+    if have == built or have not in ("11", "12"):
+        return None
+    why = (
+        f"onnxruntime-gpu {ort.value} (line {ort.line}) from PyPI is built for CUDA {built} "
+        f"(PyPI's GPU packages: CUDA 11.8 and cuDNN 8 up to 1.18, CUDA 12 and cuDNN 9 from "
+        f"1.19), and the log shows CUDA {installed.value} (line {installed.line}: "
+        f"{installed.evidence}): its CUDA provider does not load CUDA {have}'s libraries."
+    )
+    if have == "12":
+        fix = (
+            'pip uninstall -y onnxruntime-gpu, then pip install "onnxruntime-gpu>=1.19" (built '
+            "for CUDA 12 and cuDNN 9; with cuDNN 8 use 1.18 from ONNX Runtime's CUDA 12 feed); "
+            'check with python -c "import onnxruntime as o; print(o.get_available_providers())".'
+        )
+    else:
+        fix = (
+            "Install onnxruntime-gpu 1.18 or older (built for CUDA 11.8 and cuDNN 8), or the "
+            "CUDA 11 build of your release from ONNX Runtime's CUDA 11 feed, or move the "
+            "machine to CUDA 12 with cuDNN 9."
+        )
     return why, fix
 
 
@@ -776,6 +822,10 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         # say which of the usual causes it is
         family, why, fix = judged
         return replace(m, facts={**m.facts, "support": why, "environment_fix": fix}), family
+    if m.entry.id in _ENVIRONMENT_JUDGED and _hides_gpus(ctx):
+        # "CUDA is not available" where the log sets CUDA_VISIBLE_DEVICES to an index the
+        # machine shows no GPU for (or to hide them all): that setting leaves no GPU
+        return m, "visibility"
     if m.entry.id in _ARCH_RANGE and _same_major_above(m.facts):
         # a GPU one minor above the build's newest architecture of its major: its cubins run
         return m, "healthy"
@@ -788,6 +838,10 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         # the CUDA releases' architecture range the GPU falls off
         why, fix = arch
         return replace(m, facts={**m.facts, "support": why, "environment_fix": fix}), family
+    if m.entry.id in _ORT_PROVIDER_LOAD | _ORT_PROVIDER_FAILED and (judged := _ort_cuda(ctx)):
+        # PyPI's onnxruntime-gpu of this release is built for the other CUDA major
+        why, fix = judged
+        return replace(m, facts={**m.facts, "support": why, "environment_fix": fix}), "wheel"
     if m.entry.id in _ORT_PROVIDER_LOAD and (judged := _ort_cudnn(ctx)):
         # the CUDA provider's DLL needs the cuDNN major of its release, the log shows another
         why, fix = judged
@@ -999,6 +1053,22 @@ def _gpu_cc(ctx: Context) -> tuple[str, int, str] | None:
         (row["cc"] for row in rows if re.search(row["pattern"], gpu.name, re.I)), None
     )
     return (gpu.name, gpu.line, cc) if cc and re.fullmatch(r"\d{1,2}\.\d", cc) else None
+
+
+def _hides_gpus(ctx: Context) -> bool:
+    """Whether the log's CUDA_VISIBLE_DEVICES setting can leave the process no GPU: empty or
+    negative (hides them all), or indexes that all lie past the GPUs the log lists (index 1
+    or more where it lists none: a one-GPU machine has only GPU 0)."""
+    vis = ctx.versions.get("visible_devices")
+    if vis is None:
+        return False
+    value = vis.value.strip("'\"")
+    if value in ("", "-1"):
+        return True
+    entries = value.split(",")
+    if not all(e.isdigit() for e in entries):
+        return False
+    return min(int(e) for e in entries) >= max(1, len(ctx.gpus))
 
 
 def environment_cause(ctx: Context) -> tuple[str, str, str] | None:
