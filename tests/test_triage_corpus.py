@@ -293,10 +293,6 @@ WRONG = {
         "cuFFT's failed plan alone: the RTX 2070 and the CUDA 9.0 libraries stand only in "
         "the thread"
     ),
-    "tf08-cuda-visible-devices-blank": (
-        "a healthy TF 0.8 start after 'export CUDA_VISIBLE_DEVICES=': nothing fails, the "
-        "thread asks why the GPU is unused"
-    ),
     "gpu-burn-jetson-nano-low-free-memory": (
         "gpu_burn's own 'Low mem for result' line: an application's wording no entry reads"
     ),

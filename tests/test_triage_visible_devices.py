@@ -102,3 +102,35 @@ def test_a_listing_with_the_gpu_the_setting_selects_clears_it() -> None:
         "GPU 1: NVIDIA GeForce RTX 3090 (UUID: GPU-1c9f9e54-5b6d-7c2e-0d3f-2a4b6c8d0e1f)\n"
     )
     assert triage_text(listing + _LEASTEREO).root_causes[0].family == "cpu-only-build"
+
+
+_REAL = Path(__file__).resolve().parent / "data" / "logs" / "real"
+
+
+def test_a_setting_to_nothing_is_the_reading_of_a_log_without_a_gpu() -> None:
+    # https://github.com/tensorflow/tensorflow/issues/2175: TF 0.8 starts, no GPU device
+    root = triage_text((_REAL / "tf08-cuda-visible-devices-blank.log").read_text()).root_causes[0]
+    assert (root.id, root.family) == ("env.cuda-visible-devices.hides-all", "visibility")
+    assert root.fix.startswith("Unset it (unset CUDA_VISIBLE_DEVICES")
+
+
+def test_a_no_device_error_beside_an_empty_setting_is_fixed_by_unsetting_it() -> None:
+    # https://github.com/tensorflow/tensorflow/issues/26460: CUDA_VISIBLE_DEVICES='' python
+    text = (_REAL / "tf-nightly-cuda-visible-devices-empty.log").read_text()
+    root = triage_text(text).root_causes[0]
+    assert (root.id, root.family) == ("cuda.err.no-device", "visibility")
+    assert root.fix.startswith("Unset CUDA_VISIBLE_DEVICES (line 1 sets it to nothing")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # not from logs: a comparison, a value, a spaced prose setting of GPU 0
+        'if os.environ.get("CUDA_VISIBLE_DEVICES") == "":',
+        "CUDA_VISIBLE_DEVICES = 0",
+        "export CUDA_VISIBLE_DEVICES=0",
+    ],
+)
+def test_only_settings_to_nothing_read_as_hiding_every_gpu(line: str) -> None:
+    ids = {i.id for i in triage_text(line + "\n").items}
+    assert "env.cuda-visible-devices.hides-all" not in ids

@@ -421,6 +421,8 @@ _CUDA_INSTALLED = re.compile(
     # ONNX Runtime's issue form: "Execution Provider Library Version" answered "CUDA 12.1"
     r"^Execution Provider Library Version: .*?\bCUDA\s*v?(?P<v6>1\d\.\d)"
 )
+#: CUDA_VISIBLE_DEVICES set to nothing: "export CUDA_VISIBLE_DEVICES=", "=''", '= ""'
+_VISIBLE_NONE = re.compile(r"CUDA_VISIBLE_DEVICES(?:[\"']\]?)?(?:\s*=\s*(?:\"\"|'')|=(?=\s|$))")
 #: ONNX Runtime's feeds and archives of its builds for the CUDA major PyPI's lacks
 _ORT_FEED = re.compile(
     r"onnxruntime-cuda-1[1-3]\b|onnxruntime-\w+-\w+(?:-gpu)?[-_]cuda1[1-3]", re.I
@@ -489,6 +491,9 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
         clue = _first_value(lines, pattern, name) or _first_value(answered, pattern, name)
         if clue:
             versions[name] = clue
+    if "visible_devices" not in versions and (hidden := _first(lines, _VISIBLE_NONE, "")):
+        # an empty setting has no value to capture: the clue's value is the empty string
+        versions["visible_devices"] = hidden
     if "python" not in versions and (wheel := _wheel_python(lines)):
         versions["python"] = wheel
     driver = _first_value(lines, _DRIVER, "driver")

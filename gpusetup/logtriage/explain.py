@@ -594,6 +594,11 @@ def visible_devices_fix(facts: dict[str, str], ctx: Context) -> str:
     """The fix a CUDA_VISIBLE_DEVICES setting of GPU indexes in the log points to."""
     vis = _visible_setting(facts, ctx)
     value = vis.value.strip("'\"") if vis else ""
+    if vis and value in ("", "-1"):
+        return (
+            f"Unset CUDA_VISIBLE_DEVICES (line {vis.line} sets it to {value or 'nothing'}, "
+            "which hides every GPU) or set it to GPUs this machine has (nvidia-smi -L)."
+        )
     if not vis or not all(e.isdigit() for e in value.split(",")):
         return ""
     return (

@@ -302,6 +302,8 @@ def judge(scan: Scan) -> Triage:
     )
 
 
+#: entries that read the CUDA_VISIBLE_DEVICES setting itself (their fix is about it)
+_SETS_VISIBLE = {"env.cuda-visible-devices.hides-all", "env.cuda-visible-devices.alone"}
 #: a setting read as harmless unless a root cause of these families is that very setting
 #: (CUDA_VISIBLE_DEVICES=1 on a one-GPU machine is not "not the problem")
 _SETTING_BLAMED = {"env.cuda-visible-devices": ("visibility",)}
@@ -1473,7 +1475,11 @@ def _item(
         fix = majors[1] if family == "wheel" else f"{majors[1]} {fix}".strip()
     if framework == "tfjs" and family in _TFJS_FIXED:
         fix = str(catalogue().facts.get("tfjs_node_gpu", {}).get("fix", fix))
-    if family == "visibility" and (setting := explain.visible_devices_fix(facts, ctx)):
+    if (
+        family == "visibility"
+        and entry.id not in _SETS_VISIBLE
+        and (setting := explain.visible_devices_fix(facts, ctx))
+    ):
         fix = f"{setting} {fix}"
     if arch and entry.id in _ARCH_FIX_ALONE:
         fix = arch[1]
