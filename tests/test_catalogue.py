@@ -46,6 +46,7 @@ GROUPS = {
     "size", "bytes", "requirement", "wheel", "package", "extra", "python", "symbol",
     "module", "value", "capabilities", "driver_name", "condition", "library", "pci_id",
     "process", "branch", "wanted_cudnn", "wanted_cuda", "cc_major", "cc_minor", "max_cc",
+    "arch", "compiled",
 }  # fmt: skip
 FRAMEWORKS = {
     "tensorflow", "pytorch", "jax", "ctranslate2", "onnxruntime", "paddle", "nccl", "pip",

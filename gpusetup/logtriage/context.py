@@ -410,7 +410,11 @@ _CUDNN_INSTALLED = re.compile(
     r"(?i:cuDNN)(?: version)?:?\s+v?(?P<v9>[5-9])\.\d+(?:\.\d+)*\s+(?:is\s+)?installed|"
     r"\binstalled\s+cuDNN\s+v?(?P<v10>[5-9])\.\d|"
     # a poster's list of what is installed: "cuda12.4 cudnn9 onnxruntime-win-x64-..."
-    r"(?<![\w/.-])(?i:cudnn)(?P<v12>[7-9])(?![\w.])"
+    r"(?<![\w/.-])(?i:cudnn)(?P<v12>[7-9])(?![\w.])|"
+    # a Windows DLL of cuDNN a listing or a sentence shows (cudnn_ops64_9.dll in torch\lib),
+    # not on the line of a failure to find one
+    r"^(?!.*(?:[Cc]ould not|[Cc]annot|[Uu]nable|not found|[Mm]issing|[Ee]rror|[Ff]ailed))"
+    r".*?(?<![\w.-])cudnn(?:_\w+?)?64_(?P<v13>[7-9])\.dll"
 )
 _CUDA_INSTALLED = re.compile(
     r"Cuda compilation tools, release (?P<v>\d+\.\d+)|"
@@ -658,9 +662,12 @@ def _all_values(
         if len(found) >= limit:
             break
         for m in pattern.finditer(line.text):
-            value = next((v for v in m.groups() if v), None)
+            index = next((i for i, v in enumerate(m.groups(), 1) if v), 0)
+            value = m.group(index) if index else None
             if value and value not in found:
-                found[value] = Clue(value, line.number, _short(line.text, m.start()))
+                # a match that reads a long way before its value shows the value's part
+                at = m.start(index) if m.start(index) - m.start() > 40 else m.start()
+                found[value] = Clue(value, line.number, _short(line.text, at))
     return tuple(found.values())
 
 
@@ -718,9 +725,16 @@ def _wheel_python(lines: tuple[LogLine, ...]) -> Clue | None:
     return None
 
 
+#: docker compose's log prefix: the container's name, its replica number and "|"
+#: ("app_1  | " of compose v1, "app-1  | " of v2)
+_COMPOSE_PREFIX = re.compile(r"^[A-Za-z][\w.-]*[-_]\d+\s+\|")
+
+
 def _platform(lines: tuple[LogLine, ...]) -> Clue | None:
     found: dict[str, Clue] = {}
     for line in lines:
+        if "container" not in found and line.prefix and _COMPOSE_PREFIX.match(line.prefix):
+            found["container"] = Clue("container", line.number, line.prefix.strip())
         for name, pattern in _PLATFORMS:
             if name in found:
                 continue

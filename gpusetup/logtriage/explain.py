@@ -58,6 +58,8 @@ _NEUTRAL = {
     "condition": "a newer CUDA",
     "library": "a library",
     "pci_id": "its PCI ID",
+    "arch": "this architecture",
+    "compiled": "other architectures",
 }
 
 FRAMEWORK_NAMES = {

@@ -1481,6 +1481,8 @@ def _item(
         and (setting := explain.visible_devices_fix(facts, ctx))
     ):
         fix = f"{setting} {fix}"
+    if family == "container" and _compose(ctx) and "Compose" not in fix and "compose" not in fix:
+        fix = f"{fix} {_COMPOSE_FIX}".strip()
     if arch and entry.id in _ARCH_FIX_ALONE:
         fix = arch[1]
     elif arch and entry.id.startswith(("nvcc.", "ptxas.")):
@@ -1676,6 +1678,26 @@ def _fix_for(
             fix = f"{fix} It ships in the pip package {pip}.".strip()
         return fix
     return ""
+
+
+#: a GPU for a docker compose service (Compose's GPU support: device reservations)
+_COMPOSE_FIX = (
+    "Under docker compose give the service the GPU in docker-compose.yml: deploy: resources: "
+    "reservations: devices: [{driver: nvidia, count: all, capabilities: [gpu, compute, "
+    "utility]}] (or runtime: nvidia with NVIDIA_VISIBLE_DEVICES=all and "
+    "NVIDIA_DRIVER_CAPABILITIES=compute,utility in its environment), then docker compose up "
+    "again."
+)
+
+
+def _compose(ctx: Context) -> bool:
+    """Whether the log comes from docker compose (its log prefix, or a compose command)."""
+    shown = ctx.platform
+    return (
+        shown is not None
+        and shown.value == "container"
+        and ("|" in shown.evidence or "compose" in shown.evidence)
+    )
 
 
 _GPULESS_FIX = (

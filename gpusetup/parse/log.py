@@ -75,6 +75,7 @@ class LogLine:
     number: int  # 1-based, in the whole log
     text: str  # the message: decorations taken off
     prefixed: bool = False  # a log tool's prefix (timestamp, host) stood before it
+    prefix: str = ""  # the first such prefix as it stood ("app-1  | ", "Jan 18 ... kernel: ")
 
 
 #: typographic quotes (a paste through a web page or a word processor) and the ASCII quote
@@ -168,8 +169,9 @@ def strip_decorations(raw: str) -> str:
     return _strip(raw)[0]
 
 
-def _strip(raw: str) -> tuple[str, bool]:
-    """The message of one raw line, and whether a log tool's prefix stood before it."""
+def _strip(raw: str) -> tuple[str, bool, str]:
+    """The message of one raw line, whether a log tool's prefix stood before it, and the
+    first such prefix."""
     text = raw
     if "\x1b" in text:
         text = _ANSI.sub("", text)
@@ -180,7 +182,7 @@ def _strip(raw: str) -> tuple[str, bool]:
         text = _CONTROL.sub("", text)
     text = _QUOTE.sub("", text, count=1)
     if _FENCE.match(text):
-        return "", False
+        return "", False, ""
     stripped = text.strip()
     if stripped[:1] in _WRAPPED:
         for _ in range(2):
@@ -203,16 +205,18 @@ def _strip(raw: str) -> tuple[str, bool]:
             break
     stripped = stripped.strip("`")
     prefixed = False
+    first = ""
     for _ in range(3):
         for prefix in _PREFIXES:
             match = prefix.match(stripped)
             if match:
+                first = first or match.group(0)
                 stripped = stripped[match.end() :]
                 prefixed = True
                 break
         else:
             break
-    return stripped.strip(), prefixed
+    return stripped.strip(), prefixed, first
 
 
 def split_lines(text: str, first_number: int = 1) -> list[LogLine]:
@@ -223,8 +227,8 @@ def split_lines(text: str, first_number: int = 1) -> list[LogLine]:
         lines.pop()
     out = []
     for i, raw in enumerate(lines):
-        text, prefixed = _strip(raw[:MAX_LINE])
-        out.append(LogLine(first_number + i, text, prefixed))
+        text, prefixed, prefix = _strip(raw[:MAX_LINE])
+        out.append(LogLine(first_number + i, text, prefixed, prefix))
     return out
 
 
