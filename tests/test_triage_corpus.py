@@ -25,6 +25,14 @@ REAL = Path(__file__).resolve().parent / "data" / "logs" / "real"
 
 #: case -> why the log alone does not give the thread's answer
 WRONG = {
+    "fasterliveportrait-docker-v100-smi-no-libnvidia-ml": (
+        "nvidia-smi without NVML alone: that it ran inside the project's Docker image stands "
+        "only in the thread"
+    ),
+    "libnvidia-container-debian10-smi-no-libnvidia-ml-quoted": (
+        "nvidia-smi without NVML alone: the container started with the NVIDIA runtime stands "
+        "only in the thread"
+    ),
     "colab-dlc-cudnn-failed-init-feb2022": (
         "cuDNN's failed init alone: Colab's cuDNN older than the preinstalled TF's build "
         "stands only in the thread (Feb 2022)"

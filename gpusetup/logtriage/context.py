@@ -134,6 +134,9 @@ _PLATFORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"Error response from daemon|nvidia-container-cli|nvidia-container-runtime|"
             r"/\.dockerenv|NVIDIA Release \d|== CUDA ==|\bDockerfile\b|\bdocker\.io/|"
             r"\bnvcr\.io/|--gpus\b|\bcontainer\b|"
+            # where NVIDIA's CUDA images (LD_LIBRARY_PATH) and GPU device plugins put the
+            # host's driver libraries
+            r"/usr/local/nvidia/lib(?:64)?\b|"
             # docker-compose (v1)'s progress: "Creating app_run ... done"
             r"^(?:Creating|Recreating|Starting) [\w.-]+ \.\.\. done\b|"
             # Unraid runs programs in Docker; its NVIDIA driver plugin's summary lines

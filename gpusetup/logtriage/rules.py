@@ -1311,6 +1311,9 @@ _CONTAINER_ACCESS = {
     "kernel.dev-nvidia-eperm",
     # the driver's video libraries are mounted only with the video capability
     "ffmpeg.cannot-load-codec-library",
+    # nvidia-smi without NVML inside a container: the runtime injected no driver libraries,
+    # or the container's loader cache does not list the ones it did (the host's are there)
+    "nvml.library-not-found",
 }
 #: messages that say the driver's user-space library cannot be opened: the driver is not
 #: installed, unless the log shows its kernel module loaded (inside a container: no GPU
