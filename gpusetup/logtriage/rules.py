@@ -654,12 +654,17 @@ def _reinterpret(m: Match) -> tuple[Match, str]:
     if inner is not None:
         entry, facts = inner
         return replace(m, facts={**facts, **m.facts}), entry.family
+    if m.entry.id in _SONAME_FAMILY and (soname := m.facts.get("soname")):
+        # the loader's own trace names the library: its family is the library's
+        return m, _family_of_library(soname)
     dep = _dependency(m)
     if dep and m.entry.role == "cause":
         return replace(m, facts={**m.facts, "dependency": dep}), _family_of_library(dep)
     return m, family
 
 
+#: lines that name a library searched for and not found, family by the library
+_SONAME_FAMILY = {"ld.debug.trying-file"}
 #: ONNX Runtime's CUDA provider failing to load (its dependencies, Windows error 126)
 _ORT_PROVIDER_LOAD = {"onnxruntime.loadlibrary-failed", "onnxruntime.load-library-error-126"}
 #: ONNX Runtime's "Failed to create CUDAExecutionProvider" (its provider did not load)
@@ -761,9 +766,10 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         # enough, the container was not given it
         shown = f"{ctx.driver.value} (line {ctx.driver.line}: {ctx.driver.evidence})"
         return replace(m, facts={**m.facts, "host_driver": shown}), "container"
-    if m.entry.id in _NO_DRIVER_LIBRARY and inside and ctx.kernel_module is not None:
-        # the host's kernel module shows through, its user-space library does not: the
-        # container was started without the driver libraries
+    if m.entry.id in _NO_DRIVER_LIBRARY and inside:
+        # libcuda.so.1 is the host driver's, mounted into a container by the NVIDIA runtime
+        # at start (nvidia-docker, --gpus): inside one it is missing when the container was
+        # started (or built) without it, whatever the host's kernel module shows
         return m, "container"
     if family in _L4T_MOUNTED and ctx.l4t_image is not None and _host_mounted(m.facts):
         # an L4T image has no CUDA of its own on JetPack 4 and 5: the NVIDIA runtime mounts
