@@ -33,6 +33,18 @@ WRONG = {
         "nvidia-smi without NVML alone: the container started with the NVIDIA runtime stands "
         "only in the thread"
     ),
+    "t29-cupy2-libcudart-75-with-cuda80": (
+        "libcudart.so.7.5 missing beside a prose 'cuda 8.0': that CUDA 8.0 is what is installed "
+        "(a build for another CUDA, not a missing runtime) is the poster's word, not a listing"
+    ),
+    "t29-mocha-cudnn-arch-mismatch": (
+        "Mocha.jl's bare 'ERROR: Arch mismatch' (cuDNN's status text): too short a line to read "
+        "as cuDNN's CUDNN_STATUS_ARCH_MISMATCH without false matches elsewhere"
+    ),
+    "t29-trt-docker-runc-only-error35": (
+        "TensorRT's error 35 inside a container: that it was started without the NVIDIA runtime "
+        "stands only in `docker info`'s 'Runtimes: runc', which no rule reads yet"
+    ),
     "colab-dlc-cudnn-failed-init-feb2022": (
         "cuDNN's failed init alone: Colab's cuDNN older than the preinstalled TF's build "
         "stands only in the thread (Feb 2022)"
