@@ -25,6 +25,109 @@ REAL = Path(__file__).resolve().parent / "data" / "logs" / "real"
 
 #: case -> why the log alone does not give the thread's answer
 WRONG = {
+    "autoformer-script-cuda-visible-devices-1": (
+        "prose only: 'the following returns false' stands before the quoted is_available() call"
+    ),
+    "bminf-p100-cc60-no-kernel-image": (
+        "facts: the first root cause does not name 'compute capability 6.0'"
+    ),
+    "comfyui-tooncrafter-requirements-torch-cpu": (
+        "facts: the first root cause does not name '2.3.0+cpu', '2.2.0+cu121'"
+    ),
+    "crosse-p100-memory-held-no-process": (
+        "a healthy nvidia-smi listing: the memory held by another user's process is "
+        "the thread's reading of 12799MiB used"
+    ),
+    "cupy-nvrtc-cuda8-compute61": ("facts: the first root cause does not name '-arch=compute_61'"),
+    "deepspeech-gpu-wants-cudnn5": (
+        "facts: the first root cause does not name 'trying "
+        "file=/usr/lib/x86_64-linux-gnu/libcudnn.so.5'"
+    ),
+    "docker1903-pytorch-missing-nvidia-uvm-device": (
+        "is_available() False with 'In the container' in prose: the missing "
+        "/dev/nvidia-uvm stands only in the thread"
+    ),
+    "enroot-no-nvidia-visible-devices": (
+        "PyTorch's 'Found no NVIDIA driver' alone: that it ran under enroot without "
+        "NVIDIA_VISIBLE_DEVICES stands only in the thread"
+    ),
+    "exla-oom-iex": (
+        "facts: the first root cause does not name 'memory_limit_: 4928097484 available bytes: 204'"
+    ),
+    "facefusion-docker-libnvrtc-so-missing": (
+        "facts: the first root cause does not name 'exited with code 139'"
+    ),
+    "fasterwhisper-cuda118-base-image-no-cudnn": (
+        "facts: the first root cause does not name 'nvidia/cuda:11.8.0-base-ubuntu22.04'"
+    ),
+    "gpu-jupyter-v15-nvml-mismatch-host510": (
+        "facts: the first root cause does not name 'release 12.1, V12.1.66'"
+    ),
+    "jax-k80-container-compat-libcuda": (
+        "facts: the first root cause does not name 'docker image "
+        "nvidia/cuda:11.8.0-cudnn8-devel-ubuntu18.04'"
+    ),
+    "jax-quadro-k4000-cc30-falls-back-cpu": (
+        "prose only: the poster's sentences name the CC 3.0 Quadro K4000; JAX printed no message"
+    ),
+    "jux-windows-jaxlib-cuda-no-dist": (
+        "facts: the first root cause does not name '(from versions: 0.4.13, 0.4.14, 0.4.16)'"
+    ),
+    "kaggle-cudf-toolkit-newer-than-driver": (
+        "facts: the first root cause does not name 'Driver Version: 535.129.03   CUDA"
+        " Version: 12.2'"
+    ),
+    "kohya-colab-jaxlib-warning-benign": (
+        "the CPU-jaxlib warning read as a cause: that the trainer uses PyTorch, not "
+        "JAX, stands only in the thread"
+    ),
+    "libertem-cupy-kepler-cuda111": (
+        "NVRTC's invalid option read as the toolchain's: that the GPU is a Kepler "
+        "dropped by CUDA 11.1 is the poster's prose"
+    ),
+    "lolminer-mx150-4gb-dag-4184mb": (
+        "facts: the first root cause does not name 'size of new DAG: 4184 MByte', "
+        "'Memory:  4096 MByte'"
+    ),
+    "nvdocker2-cuda9-require-driver-too-old": (
+        "facts: the first root cause does not name '--require=cuda>=9.0'"
+    ),
+    "ollama0147-gemma2-4gb-failed-create-context": (
+        "ollama's 'failed to create context' alone: the cudaMalloc out of memory "
+        "stands only in the thread's title"
+    ),
+    "onnx2trt-libnvinfer5-not-found": (
+        "facts: the first root cause does not name '**TensorRT Version**:  5.1.5.0'"
+    ),
+    "pyxis-enroot-hook-no-nvidia-container-cli": (
+        "facts: the first root cause does not name '/etc/enroot/hooks.d/98-nvidia.sh "
+        "exited with return code 1'"
+    ),
+    "tabbyapi-docker-requires-cuda128-driver550": (
+        "facts: the first root cause does not name 'Driver Version: 550.144.03', "
+        "'CUDA Version: 12.4'"
+    ),
+    "tf-bumblebee-cuinit-unknown": (
+        "facts: the first root cause does not name 'libcuda reported version is: 352.63'"
+    ),
+    "tf114-xla-boolean-mask-illegal-address": (
+        "facts: the first root cause does not name '[[{{node cluster_0_1/xla_run}}]]'"
+    ),
+    "tf216-native-windows-no-gpu": (
+        "prose only: nothing in the paste shows native Windows; TensorFlow printed no message"
+    ),
+    "torch10-centos6-glibc214-libshm": (
+        "facts: the first root cause does not name 'CentOS release 6.8'"
+    ),
+    "torch113-rtx4090-sm89-ctran": (
+        "facts: the first root cause does not name 'sm_89', 'sm_37 sm_50 sm_60 sm_70'"
+    ),
+    "torch16-aarch64-ubuntu1804-glibc228": (
+        "facts: the first root cause does not name 'ubuntu 18.04'"
+    ),
+    "trex-driver-391-too-old-cuda-init": (
+        "T-Rex's 'CUDA initialize error' alone: the 391.35 driver stands only in the thread"
+    ),
     "fasterliveportrait-docker-v100-smi-no-libnvidia-ml": (
         "nvidia-smi without NVML alone: that it ran inside the project's Docker image stands "
         "only in the thread"
