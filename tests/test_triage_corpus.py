@@ -28,12 +28,6 @@ WRONG = {
     "autoformer-script-cuda-visible-devices-1": (
         "prose only: 'the following returns false' stands before the quoted is_available() call"
     ),
-    "bminf-p100-cc60-no-kernel-image": (
-        "facts: the first root cause does not name 'compute capability 6.0'"
-    ),
-    "comfyui-tooncrafter-requirements-torch-cpu": (
-        "facts: the first root cause does not name '2.3.0+cpu', '2.2.0+cu121'"
-    ),
     "crosse-p100-memory-held-no-process": (
         "a healthy nvidia-smi listing: the memory held by another user's process is "
         "the thread's reading of 12799MiB used"
@@ -118,9 +112,6 @@ WRONG = {
     ),
     "torch10-centos6-glibc214-libshm": (
         "facts: the first root cause does not name 'CentOS release 6.8'"
-    ),
-    "torch113-rtx4090-sm89-ctran": (
-        "facts: the first root cause does not name 'sm_89', 'sm_37 sm_50 sm_60 sm_70'"
     ),
     "torch16-aarch64-ubuntu1804-glibc228": (
         "facts: the first root cause does not name 'ubuntu 18.04'"

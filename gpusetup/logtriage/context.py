@@ -266,6 +266,10 @@ _VERSIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     ("torchvision", re.compile(r"\btorchvision(?:==|-|\s+)(?P<v>0\.\d+\.\d+(?:\+\w+)?)")),
+    # a CPU-only PyTorch's version as torch.__version__ prints it alone ("2.3.0+cpu"), and a
+    # CUDA build's ("2.2.0+cu121") where a paste shows both
+    ("torch_cpu", re.compile(r"^(?P<v>[12]\.\d+\.\d+\+cpu)$")),
+    ("torch_cuda", re.compile(r"^(?P<v>[12]\.\d+\.\d+\+cu\d{2,3})$")),
     ("jaxlib", re.compile(r"jaxlib(?:==|-|\s+|\s*version:?\s*)(?P<v>0\.\d+\.\d+)")),
     ("jax", re.compile(r"\bjax(?:==|-|\s+|\s*version:?\s*)(?P<v>0\.\d+\.\d+)")),
     ("ctranslate2", re.compile(r"ctranslate2(?:==|-|\s+)(?P<v>\d+\.\d+(?:\.\d+)?)", re.I)),
@@ -389,6 +393,12 @@ _GPU_NAME = re.compile(
     r"(?:RTX )?A\d{2,4}(?:[- ](?:SXM\d?|PCIE|PCIe|\d+GB))*|"
     r"[HBL]\d{2,3}[a-z]?(?: NVL| PCIe| SXM\d?| \d+GB(?: HBM\d)?)*|"
     r"Quadro \w+|TITAN \w+|Jetson \w+|Tegra X\d))\b(?![.-]\d)"
+)
+#: the CUDA samples' device line (helper_cuda.h's findCudaDevice: 'GPU Device 0: "Pascal"
+#: with compute capability 6.0', and 'Compute 6.0 CUDA device: [Tesla P100-PCIE-16GB]')
+_SAMPLES_CC = re.compile(
+    r"^GPU Device \d+: \S.* with compute capability (?P<v>\d{1,2}\.\d)\b|"
+    r"^Compute (?P<v2>\d{1,2}\.\d) CUDA device: \["
 )
 _NVML_LIB = re.compile(r"NVML library version:\s*(?P<v>\d{3}\.\d+(?:\.\d+)?)")
 _SONAME = re.compile(r"\b(lib[\w+-]+\.so(?:\.\d+)*)\b")
@@ -519,7 +529,8 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
     if not gpus:
         named = _first_value(lines, _GPU_NAME, "gpu")
         if named:
-            gpus = [Gpu(named.value, None, None, named.line)]
+            cc = _first_value(lines, _SAMPLES_CC, "cc")
+            gpus = [Gpu(named.value, cc.value if cc else None, None, named.line)]
     installed = _all_values(lines, _CUDNN_INSTALLED, "cudnn")
     cuda_installed = _all_values(lines, _CUDA_INSTALLED, "cuda") or _all_values(
         answered, _CUDA_INSTALLED, "cuda"

@@ -497,6 +497,17 @@ def decoded(
             f"The log sets CUDA_VISIBLE_DEVICES={vis.value} (line {vis.line}): "
             f"{_visible_devices_words(vis.value)}"
         )
+    if family == "cpu-only-build" and (cpu := ctx.versions.get("torch_cpu")):
+        cuda = ctx.versions.get("torch_cuda")
+        before = ""
+        if cuda and cuda.line < cpu.line:
+            before = (
+                f"; the log shows {cuda.value} before it (line {cuda.line}): a later install "
+                "replaced the CUDA build with the CPU one"
+            )
+        elif cuda:
+            before = f"; the log also shows {cuda.value} (line {cuda.line})"
+        out.append(f"torch.__version__ is {cpu.value} (line {cpu.line}), a CPU-only wheel{before}.")
     if family == "toolchain" and (ptxas := ctx.versions.get("ptxas")):
         out.append(f"The ptxas in use is {ptxas.value} (line {ptxas.line}).")
     if family == "wheel":

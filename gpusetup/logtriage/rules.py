@@ -92,6 +92,9 @@ _OPTIONAL_USED = {"tf.tftrt.in-use"}
 #: causes that another cause in the same log explains: TensorFlow's CUDA diagnostics say
 #: why cuInit failed, so the error cuInit returned is their consequence
 _CAUSE_EXPLAINS = {
+    # PyTorch's own word for the GPU outside the build's architectures names the GPU and
+    # the list; the "no kernel image" a kernel then raises is its consequence
+    "torch.sm-not-compatible": {"cuda.err.no-kernel-image"},
     **{
         diagnostics: {
             "cuda.err.insufficient-driver",
