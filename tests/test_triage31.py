@@ -82,3 +82,15 @@ def test_cruns_wording_of_nvidia_smi_not_in_path() -> None:
     root = triage_text(_real("podman-gpus-flag-noop-nvidia-smi-not-found")).root_causes[0]
     assert (root.id, root.family) == ("docker.exec-nvidia-smi-not-found", "container")
     assert "found no nvidia-smi" in root.diagnosis and "nvidia.com/gpu=all" in root.fix
+
+
+def test_a_trace_that_goes_on_to_load_the_library_is_no_cause() -> None:
+    # synthetic, in glibc's LD_DEBUG=libs format: the last path tried held the library
+    text = (
+        "      9088:\tfind library=libcudnn.so.8 [0]; searching\n"
+        "      9088:\t  trying file=/usr/local/cuda/lib64/libcudnn.so.8\n"
+        "      9088:\t  trying file=/usr/lib/x86_64-linux-gnu/libcudnn.so.8\n"
+        "      9088:\t\n"
+        "      9088:\tfile=libcudnn.so.8 [0];  generating link map\n"
+    )
+    assert triage_text(text).root_causes == ()

@@ -230,6 +230,7 @@ def judge(scan: Scan) -> Triage:
     ]
     near = {line.number: line.text for line in scan.context}
     matches = [(_host_compiler(m, near), fam) for m, fam in matches]
+    matches = [(m, "healthy" if _trace_found(m, near) else fam) for m, fam in matches]
     item = partial(_item, near=near)
     live = [(m, fam) for m, fam in matches if m.entry.role != "benign" and fam != "healthy"]
     used = any(m.entry.id in _OPTIONAL_USED for m, _ in matches)
@@ -1064,6 +1065,16 @@ def _gpu_cc(ctx: Context) -> tuple[str, int, str] | None:
         (row["cc"] for row in rows if re.search(row["pattern"], gpu.name, re.I)), None
     )
     return (gpu.name, gpu.line, cc) if cc and re.fullmatch(r"\d{1,2}\.\d", cc) else None
+
+
+def _trace_found(m: Match, near: dict[int, str]) -> bool:
+    """Whether the loader's trace goes on to load the library a "trying file=" line looked
+    for: glibc prints "file=NAME [0];  generating link map" after the path that held it, so
+    that search ended well (the lines it tried before are no failure)."""
+    if m.entry.id not in _SONAME_FAMILY or not (soname := m.facts.get("soname")):
+        return False
+    found = f"file={soname} ["
+    return any(n > m.line and found in t and "generating link map" in t for n, t in near.items())
 
 
 def _hides_gpus(ctx: Context) -> bool:
