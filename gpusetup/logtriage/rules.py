@@ -658,7 +658,7 @@ def _reinterpret(m: Match) -> tuple[Match, str]:
     if inner is not None:
         entry, facts = inner
         return replace(m, facts={**facts, **m.facts}), entry.family
-    if m.entry.id in _SONAME_FAMILY and (soname := m.facts.get("soname")):
+    if m.entry.id in _SONAME_FAMILY and (soname := m.facts.get("soname") or m.facts.get("dll")):
         # the loader's own trace names the library: its family is the library's
         return m, _family_of_library(soname)
     dep = _dependency(m)
@@ -668,7 +668,7 @@ def _reinterpret(m: Match) -> tuple[Match, str]:
 
 
 #: lines that name a library searched for and not found, family by the library
-_SONAME_FAMILY = {"ld.debug.trying-file"}
+_SONAME_FAMILY = {"ld.debug.trying-file", "loader.file-too-short", "windows.dll-missing-dialog"}
 #: ONNX Runtime's CUDA provider failing to load (its dependencies, Windows error 126)
 _ORT_PROVIDER_LOAD = {"onnxruntime.loadlibrary-failed", "onnxruntime.load-library-error-126"}
 #: ONNX Runtime's "Failed to create CUDAExecutionProvider" (its provider did not load)
