@@ -751,6 +751,14 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
     """Rule 4: TensorFlow 2.11+ on native Windows (or a build the log shows no GPU for); a
     container's nvidia-smi that cannot reach the driver (the container got no GPU)."""
     inside = ctx.platform is not None and ctx.platform.value in ("container", "kubernetes")
+    if (
+        m.entry.id in _CLI_NVML_SYMBOL
+        and "function not found" in m.facts.get("reason", "")
+        and (old := _driver_below(ctx, _TOOLKIT_MIN_DRIVER))
+    ):
+        # libnvidia-container calls NVML functions older drivers lack: the toolkit needs
+        # 418.81.07 or newer
+        return replace(m, facts={**m.facts, "host_driver": old}), "driver-too-old"
     if (m.entry.id in _NO_KERNEL_DRIVER or m.entry.id in _CONTAINER_ACCESS) and inside:
         return m, "container"
     if _gpuless_here(ctx, m.line) and (
@@ -825,6 +833,10 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
             # under WSL (shown by another line than the path this one tried) its last path
             # is the right one: WSL's own library is missing
             return m, "driver-missing"
+    if m.entry.id in _WSL_NVML_BLOCKED and ctx.platform and ctx.platform.value == "wsl":
+        # WSL2 and GPU-PV guests reach the GPU through the Windows driver's files in
+        # /usr/lib/wsl: NVML blocked there is that driver missing or incomplete in the guest
+        return m, "driver-missing"
     if m.entry.id in _WSL_SHADOWED and ctx.platform and ctx.platform.value == "wsl":
         # WSL2 has no Linux kernel module: "driver not loaded" there means a Linux driver's
         # library was found before WSL's own in /usr/lib/wsl/lib
@@ -971,6 +983,28 @@ _NO_DEVICE = {"cuda.err.no-device", "ollama.no-nvidia-devices", "ggml.no-cuda-de
 _WSL_NO_MODULE = {"nvidia-smi.couldnt-communicate"}
 #: NVML's "driver not loaded": under WSL2 a Linux driver's library shadowing WSL's
 _WSL_SHADOWED = {"ollama.nvml-init.driver-not-loaded"}
+#: NVML's "GPU access blocked by the operating system": under WSL2 the Windows driver's
+_WSL_NVML_BLOCKED = {"nvml.blocked-by-os"}
+#: nvidia-container-cli's NVML "function not found": a driver older than the toolkit needs
+_CLI_NVML_SYMBOL = {"nvidia-container-cli.init-error"}
+#: the oldest driver the NVIDIA Container Toolkit supports (its installation guide's
+#: prerequisites: "NVIDIA Linux drivers version >= 418.81.07")
+_TOOLKIT_MIN_DRIVER = (418, 81)
+
+
+def _driver_below(ctx: Context, floor: tuple[int, int]) -> str:
+    """The log's driver release where it is older than ``floor`` (major, minor), else ""."""
+    if ctx.driver is None:
+        return ""
+    parts = re.findall(r"\d+", ctx.driver.value)[:2]
+    try:
+        release = (int(parts[0]), int(parts[1]) if len(parts) > 1 else 0)
+    except (IndexError, ValueError):
+        return ""
+    if release >= floor:
+        return ""
+    return f"{ctx.driver.value} (line {ctx.driver.line}: {ctx.driver.evidence})"
+
 
 #: builds that refuse a GPU architecture: the CUDA releases that know it decide the fix
 _ARCH_BUILD = {
@@ -1341,6 +1375,7 @@ _CONTAINER_ACCESS = {
 _NO_DRIVER_LIBRARY = {
     "tf.dso.couldnt-open.libcuda",
     "tf.dso.dlopen-failed.libcuda",
+    "dcgm.nvml-library-not-found",
 }
 
 
