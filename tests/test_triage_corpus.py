@@ -25,6 +25,79 @@ REAL = Path(__file__).resolve().parent / "data" / "logs" / "real"
 
 #: case -> why the log alone does not give the thread's answer
 WRONG = {
+    "bnb-cuda118-binary-libcusparse11-missing-cuda122": (
+        "facts: the first root cause does not name 'libbitsandbytes_cuda118.so', 'CUDA_VERSION=118'"
+    ),
+    "cupy-gtx1080-cuda13-nvrtc-arch": (
+        "NVRTC's invalid option read as the toolchain's: that the GPU is a GTX 1080 "
+        "(Pascal, which CUDA 13 dropped) stands only in the thread"
+    ),
+    "ethminer-insufficient-driver-9020": (
+        "facts: the first root cause does not name 'release 10.0'"
+    ),
+    "fasterwhisper-100-libcublas12-missing-centos7": (
+        "facts: the first root cause does not name 'faster-whisper version 0.10.0 -> 1.0.0'"
+    ),
+    "flashattn-win-pip-nvcc-not-found": (
+        "facts: the first root cause does not name 'flash_attn-2.5.8'"
+    ),
+    "hashcat-manjaro-ptx-73-driver-460": (
+        "facts: the first root cause does not name 'Unsupported .version 7.3; current"
+        " version is '7.2''"
+    ),
+    "jax0315-driver470-cuda1162-no-kernel-image": (
+        "'no kernel image' alone: the 470 driver older than the CUDA 11.6 toolkit XLA"
+        " compiled with stands only in the thread"
+    ),
+    "llamacpppython-docker-t4-cuda-error-35": (
+        "facts: the first root cause does not name 'release 12.2'"
+    ),
+    "macos-ethminer-1050ti-dag-oom": ("facts: the first root cause does not name '3.14 Gb'"),
+    "nhqm-2070s-illegal-instruction-overclock": (
+        "facts: the first root cause does not name 'RTX 2070 Super'"
+    ),
+    "ollama-k80-cc37-unsupported": (
+        "ggml lists the K80 (compute capability 3.7) and the log stops: no line says "
+        "the runner has no code for 3.7"
+    ),
+    "sdwebui-1660s-xformers-no-kernel-image": ("facts: the first root cause does not name '1660S'"),
+    "sdwebui-py311-torch1121-cu113-no-matching-distribution": (
+        "pip's own error is not in the paste, only the web UI's 'Couldn't install "
+        "torch' with the command; that torch 1.12.1 has no Python 3.11 wheel is the "
+        "thread's"
+    ),
+    "slurm-pyxis-cuda-visible-devices-2-single-dev-node": (
+        "ls's missing /dev/nvidiaN beside an echoed CUDA_VISIBLE_DEVICES value: no "
+        "message says the index points past the container's devices"
+    ),
+    "textgen-llama2-7b-fp16-6gb-oom": (
+        "facts: the first root cause does not name 'Llama-2-7b-chat-hf'"
+    ),
+    "textgen-wsl1-found-no-nvidia-driver": (
+        "facts: the first root cause does not name 'wsl 1 on windows 10'"
+    ),
+    "tf22-ptxas-8x-wrong-bin-bin": (
+        "facts: the first root cause does not name 'Looking for ptxas at "
+        "/usr/local/cuda-10.1/bin/bin/ptxas'"
+    ),
+    "torch031-centos67-glibc217-not-found": (
+        "facts: the first root cause does not name 'CentOS release 6.7'"
+    ),
+    "trellis2-cu131-index-no-torch-2100": (
+        "facts: the first root cause does not name 'https://download.pytorch.org/whl/cu131'"
+    ),
+    "vse-paddle-post117-cudnn-not-initialized": (
+        "facts: the first root cause does not name 'conv2d_fusion'"
+    ),
+    "xmrig-nvidia-1060-3gb-autoconfig-oom": (
+        "facts: the first root cause does not name 'GeForce GTX 1060 3GB', '64x27'"
+    ),
+    "xmrig-nvidia-560ti-cryptonight-oom": (
+        "facts: the first root cause does not name 'GeForce GTX 560 Ti', '32x16'"
+    ),
+    "xmrig-nvidia-gt630-cuda91-no-kernel-image": (
+        "facts: the first root cause does not name 'arch:21', 'CUDA/9.10'"
+    ),
     "autoformer-script-cuda-visible-devices-1": (
         "prose only: 'the following returns false' stands before the quoted is_available() call"
     ),
