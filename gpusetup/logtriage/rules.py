@@ -833,6 +833,14 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
             # under WSL (shown by another line than the path this one tried) its last path
             # is the right one: WSL's own library is missing
             return m, "driver-missing"
+    if m.entry.id in _NO_SMI_HERE and inside:
+        # nvidia-smi comes from the host's driver, mounted into a container only when it
+        # asks for the GPU: a CUDA image has none of its own
+        return m, "container"
+    if m.entry.id in _WSL_NO_MODULE and ctx.platform and ctx.platform.value == "colab":
+        # a hosted notebook has no kernel module of its own to fix: nvidia-smi that cannot
+        # reach a driver there is a runtime started without a GPU accelerator
+        return m, "driver-missing"
     if m.entry.id in _WSL_NVML_BLOCKED and ctx.platform and ctx.platform.value == "wsl":
         # WSL2 and GPU-PV guests reach the GPU through the Windows driver's files in
         # /usr/lib/wsl: NVML blocked there is that driver missing or incomplete in the guest
@@ -983,6 +991,8 @@ _NO_DEVICE = {"cuda.err.no-device", "ollama.no-nvidia-devices", "ggml.no-cuda-de
 _WSL_NO_MODULE = {"nvidia-smi.couldnt-communicate"}
 #: NVML's "driver not loaded": under WSL2 a Linux driver's library shadowing WSL's
 _WSL_SHADOWED = {"ollama.nvml-init.driver-not-loaded"}
+#: a shell that finds no nvidia-smi: inside a container, one started without the GPU
+_NO_SMI_HERE = {"shell.no-nvidia-smi"}
 #: NVML's "GPU access blocked by the operating system": under WSL2 the Windows driver's
 _WSL_NVML_BLOCKED = {"nvml.blocked-by-os"}
 #: nvidia-container-cli's NVML "function not found": a driver older than the toolkit needs
