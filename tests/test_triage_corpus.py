@@ -25,6 +25,82 @@ REAL = Path(__file__).resolve().parent / "data" / "logs" / "real"
 
 #: case -> why the log alone does not give the thread's answer
 WRONG = {
+    "aicv643-k8s-no-dshm-ucx-segfault": (
+        "facts: the first root cause does not name '[ucp_address_unpack] Caught "
+        "signal 11 (Segmentation fault)'"
+    ),
+    "dxvk2495-bo3-xid31": ("facts: the first root cause does not name 'Nvidia 510.47.03'"),
+    "fauxpilot218-nvml-mismatch-reboot": (
+        "facts: the first root cause does not name 'error running hook #0'"
+    ),
+    "firoccminer62-libcudart100-missing": (
+        "facts: the first root cause does not name 'nVidia driver 440.100'"
+    ),
+    "gminer913-h800-no-kernel-image": (
+        "facts: the first root cause does not name 'Nvidia Driver: 535.129.03'"
+    ),
+    "gpuop2511-fabric-in-progress": (
+        "facts: the first root cause does not name 'Driver Version"
+        "                                         : 580.159.04'"
+    ),
+    "libnvc117-compat-ldconfig-not-symlink": (
+        "facts: the first root cause does not name 'File "
+        "/lib/x86_64-linux-gnu/libnvidia-ml.so.1 is empty, not checked.'"
+    ),
+    "linuxsurface102-cuda-run-no-kernel-source": (
+        "facts: the first root cause does not name '--kernel-source-path "
+        "usr/src/linux-headers-4.14.25-surface-linux-surface'"
+    ),
+    "luisarender18-cuda-oom": (
+        "facts: the first root cause does not name 'CUDA error string: out of memory,"
+        " CUDA error code: 2'"
+    ),
+    "nbminer260-centos7-glibc218": (
+        "facts: the first root cause does not name 'CentOS Linux release 7.9.2009 (Core)'"
+    ),
+    "netv42-nvenc-api13-driver550": (
+        "facts: the first root cause does not name 'Required: NVENC API 13.0', "
+        "'Found: 12.2', 'NVIDIA driver: 550.163.01'"
+    ),
+    "nhm1648-ccminer-mtp-no-kernel-image": (
+        "facts: the first root cause does not name 'Geforce GTX 950'"
+    ),
+    "nicehash1857-phoenix-dag-oom": (
+        "the paste stops while Phoenix Miner builds the DAG, before its out-of-memory line"
+    ),
+    "nvctk553-ldconfig-not-symlink-validator": (
+        "facts: the first root cause does not name 'error validating toolkit "
+        "installation: exit status 12'"
+    ),
+    "nvdocker341-plain-docker-no-nvidia-smi": (
+        "facts: the first root cause does not name 'FROM nvidia/cuda:8.0-devel-ubuntu16.04'"
+    ),
+    "nvdocker645-hidepid-proc-stat": ("facts: the first root cause does not name 'hidepid=2'"),
+    "nvenc704-cuda-insufficient-driver-470": (
+        "facts: the first root cause does not name '470.256', 'CUDA is 11.4'"
+    ),
+    "ort117-libcublas11-on-cuda124": (
+        "libcublas.so.11 missing beside the poster's CUDA 12.4: the release of "
+        "onnxruntime-gpu (1.17.1, PyPI's CUDA 11 build) is named in no line the rules"
+        " read"
+    ),
+    "paddleocr-win-cudnn-ops-infer64-8-missing": (
+        "facts: the first root cause does not name 'Runtime API Version: 11.6'"
+    ),
+    "realsense281-jetson-nvidia-unknown-symbol": (
+        "facts: the first root cause does not name 'nvidia: disagrees about version "
+        "of symbol i2c_get_adapter'"
+    ),
+    "tslib-script-cuda-visible-devices-no-gpus": (
+        "facts: the first root cause does not name 'Use GPU: cuda:0'"
+    ),
+    "xmrstak-nvidia159-k610m-arch60": (
+        "facts: the first root cause does not name 'cmake3 -DCUDA_ARCH=60;61;62 .', "
+        "'cuda_extra.cu line 226'"
+    ),
+    "xmrstak823-legacy-quadro-insufficient": (
+        "facts: the first root cause does not name 'NVIDIA Quadro FX 1800M'"
+    ),
     "bnb-cuda118-binary-libcusparse11-missing-cuda122": (
         "facts: the first root cause does not name 'libbitsandbytes_cuda118.so', 'CUDA_VERSION=118'"
     ),
