@@ -741,13 +741,13 @@ def _wheel_python(lines: tuple[LogLine, ...]) -> Clue | None:
 
 #: docker compose's log prefix: the container's name, its replica number and "|"
 #: ("app_1  | " of compose v1, "app-1  | " of v2)
-_COMPOSE_PREFIX = re.compile(r"^[A-Za-z][\w.-]*[-_]\d+\s+\|")
+COMPOSE_PREFIX = re.compile(r"^[A-Za-z][\w.-]*[-_]\d+\s+\|")
 
 
 def _platform(lines: tuple[LogLine, ...]) -> Clue | None:
     found: dict[str, Clue] = {}
     for line in lines:
-        if "container" not in found and line.prefix and _COMPOSE_PREFIX.match(line.prefix):
+        if "container" not in found and line.prefix and COMPOSE_PREFIX.match(line.prefix):
             found["container"] = Clue("container", line.number, line.prefix.strip())
         for name, pattern in _PLATFORMS:
             if name in found:

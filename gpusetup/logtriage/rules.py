@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from gpusetup.logtriage import explain
 from gpusetup.logtriage.catalogue import Entry, catalogue
-from gpusetup.logtriage.context import Context, gpu_numbering, infer
+from gpusetup.logtriage.context import COMPOSE_PREFIX, Context, gpu_numbering, infer
 from gpusetup.logtriage.scan import Match, Scan, readings
 from gpusetup.serde import record
 
@@ -1764,7 +1764,7 @@ def _compose(ctx: Context) -> bool:
     return (
         shown is not None
         and shown.value == "container"
-        and ("|" in shown.evidence or "compose" in shown.evidence)
+        and (bool(COMPOSE_PREFIX.match(shown.evidence)) or "compose" in shown.evidence)
     )
 
 
