@@ -94,4 +94,3 @@ def test_a_trace_that_goes_on_to_load_the_library_is_no_cause() -> None:
         "      9088:\tfile=libcudnn.so.8 [0];  generating link map\n"
     )
     assert triage_text(text).root_causes == ()
-
