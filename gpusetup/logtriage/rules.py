@@ -668,7 +668,8 @@ def _reinterpret(m: Match) -> tuple[Match, str]:
 
 
 #: lines that name a library searched for and not found, family by the library
-_SONAME_FAMILY = {"ld.debug.trying-file", "loader.file-too-short", "windows.dll-missing-dialog"}
+_LOADER_TRACE = "ld.debug.trying-file"
+_SONAME_FAMILY = {_LOADER_TRACE, "loader.file-too-short", "windows.dll-missing-dialog"}
 #: ONNX Runtime's CUDA provider failing to load (its dependencies, Windows error 126)
 _ORT_PROVIDER_LOAD = {"onnxruntime.loadlibrary-failed", "onnxruntime.load-library-error-126"}
 #: ONNX Runtime's "Failed to create CUDAExecutionProvider" (its provider did not load)
@@ -999,19 +1000,14 @@ _WSL_NVML_BLOCKED = {"nvml.blocked-by-os"}
 _CLI_NVML_SYMBOL = {"nvidia-container-cli.init-error"}
 #: the oldest driver the NVIDIA Container Toolkit supports (its installation guide's
 #: prerequisites: "NVIDIA Linux drivers version >= 418.81.07")
-_TOOLKIT_MIN_DRIVER = (418, 81)
+_TOOLKIT_MIN_DRIVER = "418.81.07"
 
 
-def _driver_below(ctx: Context, floor: tuple[int, int]) -> str:
-    """The log's driver release where it is older than ``floor`` (major, minor), else ""."""
-    if ctx.driver is None:
-        return ""
-    parts = re.findall(r"\d+", ctx.driver.value)[:2]
-    try:
-        release = (int(parts[0]), int(parts[1]) if len(parts) > 1 else 0)
-    except (IndexError, ValueError):
-        return ""
-    if release >= floor:
+def _driver_below(ctx: Context, floor: str) -> str:
+    """The log's driver release where it is older than ``floor``, else ""."""
+    from gpusetup.knowledge import driver_at_least
+
+    if ctx.driver is None or driver_at_least(ctx.driver.value, floor):
         return ""
     return f"{ctx.driver.value} (line {ctx.driver.line}: {ctx.driver.evidence})"
 
@@ -1115,7 +1111,7 @@ def _trace_found(m: Match, near: dict[int, str]) -> bool:
     """Whether the loader's trace goes on to load the library a "trying file=" line looked
     for: glibc prints "file=NAME [0];  generating link map" after the path that held it, so
     that search ended well (the lines it tried before are no failure)."""
-    if m.entry.id not in _SONAME_FAMILY or not (soname := m.facts.get("soname")):
+    if m.entry.id != _LOADER_TRACE or not (soname := m.facts.get("soname")):
         return False
     found = f"file={soname} ["
     return any(n > m.line and found in t and "generating link map" in t for n, t in near.items())
