@@ -59,6 +59,13 @@ class Context:
     driver_cuda: Clue | None = None  # the highest CUDA the driver supports (nvidia-smi)
     kernel_module: Clue | None = None  # /proc/driver/nvidia/version, NVRM lines
     nvml_library: Clue | None = None
+    #: the user-space driver release a package list shows installed (dpkg's "ii  nvidia-smi
+    #: 525.85.12-1", libnvidia-compute-525, nvidia-compute-utils-470, pacman's nvidia-utils,
+    #: rpm's nvidia-driver-*); dpkg's "rc" lines (removed) are not read
+    userspace: Clue | None = None
+    #: the NVIDIA module DKMS builds, from its build log's path
+    #: (/var/lib/dkms/nvidia-390/390.25/build/make.log: value "nvidia-390 390.25")
+    dkms_module: Clue | None = None
     toolkit: Clue | None = None  # nvcc / CUDA runtime version
     gpus: tuple[Gpu, ...] = ()
     libraries: tuple[str, ...] = ()  # sonames a pasted listing shows present (ldconfig -p, ls)
@@ -400,6 +407,15 @@ _SAMPLES_CC = re.compile(
     r"^GPU Device \d+: \S.* with compute capability (?P<v>\d{1,2}\.\d)\b|"
     r"^Compute (?P<v2>\d{1,2}\.\d) CUDA device: \["
 )
+_USERSPACE = re.compile(
+    r"^\s*(?:ii\s+|local/|extra/)?(?:nvidia-smi|nvidia-utils|libnvidia-(?:compute|gl|ml)\S*|"
+    r"nvidia-driver(?:-[a-z]+)*(?:-\d{3})?|nvidia-compute-utils-\d{3}|nvidia-kernel-common\S*)"
+    r"(?::amd64)?[\s-]+"
+    r"(?:\d+:)?(?P<v>\d{3}\.\d+(?:\.\d+)?)[-\s.]"
+)
+_DKMS_LOG = re.compile(
+    r"/var/lib/dkms/(?P<m>nvidia[\w.-]*)/(?P<v>\d{3}\.\d+(?:\.\d+)?)/(?:build/make|log/make)\.log"
+)
 _NVML_LIB = re.compile(r"NVML library version:\s*(?P<v>\d{3}\.\d+(?:\.\d+)?)")
 _SONAME = re.compile(r"\b(lib[\w+-]+\.so(?:\.\d+)*)\b")
 _CUDNN_PRESENT = re.compile(r"\blibcudnn(?:_\w+)?\.so\.(?P<major>\d+)")
@@ -518,6 +534,15 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
     toolkit = _first_value(lines, _NVCC, "toolkit")
     module = _first_value(lines, _MODULE, "module")
     nvml = _first_value(lines, _NVML_LIB, "nvml")
+    userspace = _first_value(lines, _USERSPACE, "userspace")
+    dkms = next(
+        (
+            Clue(f"{m['m']} {m['v']}", line.number, _short(line.text, m.start()))
+            for line in lines
+            if "/var/lib/dkms/" in line.text and (m := _DKMS_LOG.search(line.text))
+        ),
+        None,
+    )
     gpus: list[Gpu] = []
     libraries: list[str] = []
     text_size = sum(len(line.text) + 1 for line in lines)
@@ -549,6 +574,8 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
         driver_cuda=driver_cuda,
         kernel_module=module,
         nvml_library=nvml,
+        userspace=userspace,
+        dkms_module=dkms,
         toolkit=toolkit,
         gpus=tuple(gpus),
         libraries=tuple(libraries),

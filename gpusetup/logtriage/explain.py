@@ -426,12 +426,22 @@ def decoded(
     if family == "driver-mismatch":
         client = facts.get("client") or (ctx.nvml_library.value if ctx.nvml_library else None)
         kernel = facts.get("kernel") or (ctx.kernel_module.value if ctx.kernel_module else None)
-        if not client and not kernel and ctx.driver:
+        said_driver = ctx.driver if not client and not kernel else None
+        if said_driver:
             out.append(
                 f"The driver installed is {ctx.driver.value} (line {ctx.driver.line}: "
                 f"{ctx.driver.evidence}); the kernel module still loaded is another release."
             )
-        if client and kernel and client != kernel:
+        packages = ctx.userspace
+        if said_driver and packages and packages.line == said_driver.line:
+            pass  # the line that sentence quotes is the package list's
+        elif not client and packages and packages.value != kernel:
+            out.append(
+                f"The packages installed are driver {packages.value} (line {packages.line}: "
+                f"{packages.evidence})"
+                + (f"; the loaded kernel module is {kernel}." if kernel else ".")
+            )
+        elif client and kernel and client != kernel:
             out.append(f"User-space driver/NVML {client}, loaded kernel module {kernel}.")
         elif client and not facts.get("client"):
             out.append(
@@ -461,7 +471,13 @@ def decoded(
         "container",
         "fabric-manager",
     ):
-        if ctx.driver:
+        if family == "kernel-module" and ctx.dkms_module and not ctx.driver:
+            module, version = ctx.dkms_module.value.split(" ", 1)
+            out.append(
+                f"The module DKMS builds is {module}, driver {version} "
+                f"(line {ctx.dkms_module.line}: {ctx.dkms_module.evidence})."
+            )
+        elif ctx.driver:
             out.append(_driver_sentence(ctx.driver, ctx.driver_cuda))
         elif ctx.driver_cuda:
             out.append(
