@@ -5,10 +5,11 @@
 #   ./install.sh         gpusetup and its runtime dependencies
 #   ./install.sh --dev   plus what the tests need (pytest, tensorflow-cpu, selenium, ruff)
 #                        and, where apt exists, Chromium and its driver for the demo's
-#                        browser test; a C compiler must exist
+#                        browser test and glibc's message translations; a C compiler
+#                        must exist
 set -euo pipefail
 
-usage() { sed -n '2,9s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,10s/^# \{0,1\}//p' "$0"; }
 
 dev=0
 for arg in "$@"; do
@@ -59,11 +60,13 @@ fi
 
 # the demo's browser test drives Debian's Chromium; without it that one test is skipped
 install_browser() {
-  if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then
+  if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 &&
+     [ -e /usr/share/locale/de/LC_MESSAGES/libc.mo ]; then
     return
   fi
-  # and a font with Chinese characters, for the page's Chinese labels
-  local command="apt-get install -y chromium chromium-driver fonts-wqy-microhei"
+  # and a font with Chinese characters, for the page's Chinese labels; and glibc's message
+  # translations, which the triage test of the loader's translated messages reads
+  local command="apt-get install -y chromium chromium-driver fonts-wqy-microhei libc-l10n"
   if ! command -v apt-get >/dev/null 2>&1; then
     echo "install.sh: no apt here: install Chromium and chromedriver for the demo's browser" \
          "test (it is skipped without them)." >&2

@@ -68,7 +68,7 @@ def main() -> int:
     from gpusetup.probe.inputs import InputChunks
 
     cat = catalogue()  # the command loads it once too; here it is not what is measured
-    print(f"prefilter: {len(cat.prefilter)} passes ({b''.join(cat.prefilter_chars).decode()})")
+    print(f"prefilter: {len(cat.prefilter)} passes ({b''.join(cat.prefilter_chars).decode(errors='backslashreplace')})")
     with tempfile.TemporaryDirectory() as tmp:
         for name, filler in FILLERS.items():
             log = Path(tmp) / f"{name}.log"

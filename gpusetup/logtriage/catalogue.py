@@ -316,7 +316,7 @@ def _prefilter(
         for n in members:
             i = next(i for i in starts[n] if n[i] == ch)
             chosen[n] = n[i : i + _ANCHOR].encode()
-            anchors.add(chosen[n][1:])
+            anchors.add(_after_first(chosen[n]))
         rest = _trie(sorted(anchors))
         out.append((re.compile(re.escape(ch.encode()) + b"(?=(" + rest + b"))"), tuple(members)))
     return tuple(out), chosen
@@ -329,15 +329,21 @@ def _anchor_table(
     shortest anchor that a longer one starts with, so that one stands for both."""
     table: dict[tuple[int, bytes], list[str]] = {}
     for group, (_, members) in enumerate(prefilter):
-        rests = {chosen[n][1:] for n in members}
+        rests = {_after_first(chosen[n]) for n in members}
         reported = {r for r in rests if not any(r != o and r.startswith(o) for o in rests)}
         for n in members:
-            rest = chosen[n][1:]
+            rest = _after_first(chosen[n])
             for r in reported:
                 if rest.startswith(r):
                     table.setdefault((group, r), []).append(n)
     keys = sorted(table)
     return tuple(tuple(table[k]) for k in keys), {k: i for i, k in enumerate(keys)}
+
+
+def _after_first(anchor: bytes) -> bytes:
+    """An anchor's bytes after its first character (which the expression's literal holds;
+    a needle in another script starts with a character of two to four bytes)."""
+    return anchor[len(anchor.decode("utf-8")[:1].encode()) :]
 
 
 def _trie(words: list[bytes]) -> bytes:

@@ -647,8 +647,29 @@ def _gpu_support(facts: dict[str, str]) -> tuple[str, str, str] | None:
     )
 
 
+def _in_english(m: Match) -> Match:
+    """The loader's "cannot open shared object file" printed in another language, read as
+    the catalogue reads the English message (the driver's, cuDNN's, a development link's or
+    any library's entry), on the same line."""
+    if m.entry.id != _TRANSLATED:
+        return m
+    text = m.text
+    for phrase in m.entry.needles:
+        text = text.replace(phrase, "cannot open shared object file")
+    found = readings(text)
+    if not found:
+        return m
+    entry, facts = found[0]
+    return replace(m, entry=entry, facts={**m.facts, **facts})
+
+
+#: glibc's loader message in the languages glibc translates it into (triage32.toml)
+_TRANSLATED = "loader.shared-object-missing.translated"
+
+
 def _reinterpret(m: Match) -> tuple[Match, str]:
     """Rule 2: the family of a match, read from what it captured."""
+    m = _in_english(m)
     family = m.entry.family
     if m.entry.id == "nvrm.unsupported-gpu":
         judged = _gpu_support(m.facts)
@@ -669,7 +690,12 @@ def _reinterpret(m: Match) -> tuple[Match, str]:
 
 #: lines that name a library searched for and not found, family by the library
 _LOADER_TRACE = "ld.debug.trying-file"
-_SONAME_FAMILY = {_LOADER_TRACE, "loader.file-too-short", "windows.dll-missing-dialog"}
+_SONAME_FAMILY = {
+    _LOADER_TRACE,
+    "loader.file-too-short",
+    "windows.dll-missing-dialog",
+    _TRANSLATED,
+}
 #: ONNX Runtime's CUDA provider failing to load (its dependencies, Windows error 126)
 _ORT_PROVIDER_LOAD = {"onnxruntime.loadlibrary-failed", "onnxruntime.load-library-error-126"}
 #: ONNX Runtime's "Failed to create CUDAExecutionProvider" (its provider did not load)
