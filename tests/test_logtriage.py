@@ -340,7 +340,7 @@ def test_the_pass_count_grows_with_needles_that_need_new_characters() -> None:
     needles = sorted(catalogue().by_needle)
     base = len(_prefilter(needles)[0])
     used = set("".join(needles))
-    fresh = [ch * 4 for ch in "qjkz#@" if ch not in used][:3]
+    fresh = [ch * 4 for ch in "qjkz#@~^" if ch not in used][:3]
     assert len(fresh) == 3
     assert len(_prefilter([*needles, *fresh])[0]) == base + 3
 

@@ -25,6 +25,46 @@ REAL = Path(__file__).resolve().parent / "data" / "logs" / "real"
 
 #: case -> why the log alone does not give the thread's answer
 WRONG = {
+    "cupy-cuda12x-on-cuda13-vertexai-libnvrtc12": (
+        "facts: the first root cause does not name 'cupy-cuda12x' (the pip list line that shows "
+        "the wheel's CUDA major)"
+    ),
+    "deepops-slurm-master-no-gpu-nvml-autodetect": (
+        "autoconf's 'checking for nvmlInit in -lnvidia-ml... no' is also what any build host "
+        "without a GPU prints; only the thread says the node was meant to have none"
+    ),
+    "dkms-nvidia525-zen-missing-headers": (
+        "facts: the first root cause does not name 'nvidia/525.89.02' (the DKMS module/version in "
+        "the path)"
+    ),
+    "ggml-whisper-940mx-cc50-error209": (
+        "facts: the first root cause does not name 'NVIDIA GeForce 940MX' / 'compute capability "
+        "5.0' (ggml's device line)"
+    ),
+    "gpufetch-gtx970-cuda-compat-not-supported-804": (
+        "facts: the first root cause does not name '10de:13c2' (the GPU's PCI id)"
+    ),
+    "llamabox-tesla-m60-cc52-archs-missing": (
+        "ggml's 'ARCHS = 600,...' beside a compute capability 5.2 device is not read as a build "
+        "without the GPU's architecture (no error line in the paste)"
+    ),
+    "numba-cuinit-missing-driver-env-points-cudart": (
+        "Numba's 'driver missing function: cuInit' names no library; only the thread shows "
+        "NUMBAPRO_CUDA_DRIVER pointing at libcudart"
+    ),
+    "ollama-cc52-cublas-error15-not-supported": (
+        "cuBLAS error 15 (not supported) alone does not say the GPU's compute capability is below "
+        "the build's"
+    ),
+    "ollama-driver-update-no-reboot-forward-compat-cpu-fallback": (
+        "error 804 'forward compatibility was attempted on non supported HW' reads as a driver "
+        "older than the runtime; only the thread's nvidia-smi shows the pending reboot (driver-"
+        "mismatch)"
+    ),
+    "wsl-docker-daemon-json-not-reloaded-runtime-nvidia": (
+        "facts: the first root cause does not name 'Runtimes: io.containerd.runc.v2 runc' (docker "
+        "info's runtime list)"
+    ),
     "aicv643-k8s-no-dshm-ucx-segfault": (
         "facts: the first root cause does not name '[ucp_address_unpack] Caught "
         "signal 11 (Segmentation fault)'"

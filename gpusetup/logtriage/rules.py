@@ -868,6 +868,10 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         # a hosted notebook has no kernel module of its own to fix: nvidia-smi that cannot
         # reach a driver there is a runtime started without a GPU accelerator
         return m, "driver-missing"
+    if m.entry.id in _WSL_NVML_BLOCKED and ctx.platform and ctx.platform.value == "container":
+        # NVML blocked inside a container the log starts: the runtime gave it no device
+        # cgroup for the GPU (no-cgroups = true with rootful Docker), not the host's policy
+        return m, "container"
     if m.entry.id in _WSL_NVML_BLOCKED and ctx.platform and ctx.platform.value == "wsl":
         # WSL2 and GPU-PV guests reach the GPU through the Windows driver's files in
         # /usr/lib/wsl: NVML blocked there is that driver missing or incomplete in the guest
