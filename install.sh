@@ -71,8 +71,9 @@ install_browser() {
     echo "install.sh: no apt here: install Chromium and chromedriver for the demo's browser" \
          "test (it is skipped without them)." >&2
   elif [ "$(id -u)" != 0 ]; then
-    echo "install.sh: the demo's browser test needs Chromium; as root run:" \
-         "apt-get update && $command (it is skipped without them)." >&2
+    echo "install.sh: the demo's browser test needs Chromium (and a triage test glibc's" \
+         "translations); as root run: apt-get update && $command (those tests are" \
+         "skipped without them)." >&2
   else
     echo "install.sh: installing Chromium, chromedriver and a Chinese font (apt) for the" \
          "demo's browser test"

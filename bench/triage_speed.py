@@ -68,7 +68,9 @@ def main() -> int:
     from gpusetup.probe.inputs import InputChunks
 
     cat = catalogue()  # the command loads it once too; here it is not what is measured
-    print(f"prefilter: {len(cat.prefilter)} passes ({b''.join(cat.prefilter_chars).decode(errors='backslashreplace')})")
+    # each pass's anchor character (an escaped literal, several bytes in another script)
+    chars = "".join(p.pattern.split(b"(?=")[0].decode().replace("\\", "") for p, _ in cat.prefilter)
+    print(f"prefilter: {len(cat.prefilter)} passes ({chars})")
     with tempfile.TemporaryDirectory() as tmp:
         for name, filler in FILLERS.items():
             log = Path(tmp) / f"{name}.log"
