@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from gpusetup.logtriage import triage_text
 from gpusetup.logtriage.context import infer
 from gpusetup.parse.log import split_lines
@@ -39,6 +41,38 @@ def test_dpkg_listing_names_the_installed_driver_not_removed_ones_nor_cuda_packa
     assert ctx.userspace is not None
     assert ctx.userspace.value == "470.57.02"
     assert ctx.userspace.line == 11  # the "rc" (removed) 450 and 460 lines are not read
+
+
+@pytest.mark.parametrize(
+    ("listing", "version", "line"),
+    [
+        # https://github.com/illinois-scicomp/machine-shop-maintenance/issues/70
+        (
+            "ii  nvidia-smi     525.85.12-1  amd64        NVIDIA System Management Interface\n",
+            "525.85.12",
+            1,
+        ),
+        # https://github.com/NVIDIA/nvidia-docker/issues/854 (dpkg cuts the name column)
+        (
+            "rc  libnvidia-compute-396:amd6 396.54-0ubuntu0~gp amd64              NVIDIA libcompute package\n"  # noqa: E501
+            "rc  libnvidia-compute-396:i386 396.54-0ubuntu0~gp i386               NVIDIA libcompute package\n"  # noqa: E501
+            "ii  libnvidia-compute-410:amd6 410.73-0ubuntu0~gp amd64              NVIDIA libcompute package\n",  # noqa: E501
+            "410.73",
+            3,
+        ),
+        # https://github.com/NVIDIA/k8s-device-plugin/issues/178
+        (
+            "rc  libnvidia-compute-435:amd64 435.21-0ubuntu0.18 amd64              NVIDIA libcompute package\n"  # noqa: E501
+            "ii  libnvidia-compute-440:amd64 440.59-0ubuntu0.18 amd64              NVIDIA libcompute package\n",  # noqa: E501
+            "440.59",
+            2,
+        ),
+    ],
+)
+def test_dpkg_lines_of_the_driver_packages(listing: str, version: str, line: int) -> None:
+    ctx = infer(split_lines(listing))
+    assert ctx.userspace is not None
+    assert (ctx.userspace.value, ctx.userspace.line) == (version, line)
 
 
 def test_rpm_listing_is_said_once_beside_the_nvml_mismatch() -> None:

@@ -60,8 +60,8 @@ class Context:
     kernel_module: Clue | None = None  # /proc/driver/nvidia/version, NVRM lines
     nvml_library: Clue | None = None
     #: the user-space driver release a package list shows installed (dpkg's "ii  nvidia-smi
-    #: 525.85.12-1", libnvidia-compute-525, nvidia-compute-utils-470, pacman's nvidia-utils,
-    #: rpm's nvidia-driver-*); dpkg's "rc" lines (removed) are not read
+    #: 525.85.12-1", libnvidia-compute-525, nvidia-compute-utils-470, rpm's nvidia-driver-*);
+    #: dpkg's "rc" lines (removed) are not read
     userspace: Clue | None = None
     #: the NVIDIA module DKMS builds, from its build log's path
     #: (/var/lib/dkms/nvidia-390/390.25/build/make.log: value "nvidia-390 390.25")
@@ -408,7 +408,7 @@ _SAMPLES_CC = re.compile(
     r"^Compute (?P<v2>\d{1,2}\.\d) CUDA device: \["
 )
 _USERSPACE = re.compile(
-    r"^\s*(?:ii\s+|local/|extra/)?(?:nvidia-smi|nvidia-utils|libnvidia-(?:compute|gl|ml)\S*|"
+    r"^\s*(?:ii\s+)?(?:nvidia-smi|nvidia-utils|libnvidia-(?:compute|gl|ml)\S*|"
     r"nvidia-driver(?:-[a-z]+)*(?:-\d{3})?|nvidia-compute-utils-\d{3}|nvidia-kernel-common\S*)"
     r"(?::amd64)?[\s-]+"
     r"(?:\d+:)?(?P<v>\d{3}\.\d+(?:\.\d+)?)[-\s.]"

@@ -433,9 +433,9 @@ def decoded(
                 f"{ctx.driver.evidence}); the kernel module still loaded is another release."
             )
         packages = ctx.userspace
-        if said_driver and packages and packages.line == said_driver.line:
-            pass  # the line that sentence quotes is the package list's
-        elif not client and packages and packages.value != kernel:
+        # the line the sentence above quotes may be the package list's own: not said twice
+        repeated = bool(said_driver and packages and packages.line == said_driver.line)
+        if packages and not client and not repeated and packages.value != kernel:
             out.append(
                 f"The packages installed are driver {packages.value} (line {packages.line}: "
                 f"{packages.evidence})"

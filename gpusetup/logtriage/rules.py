@@ -690,12 +690,7 @@ def _reinterpret(m: Match) -> tuple[Match, str]:
 
 #: lines that name a library searched for and not found, family by the library
 _LOADER_TRACE = "ld.debug.trying-file"
-_SONAME_FAMILY = {
-    _LOADER_TRACE,
-    "loader.file-too-short",
-    "windows.dll-missing-dialog",
-    _TRANSLATED,
-}
+_SONAME_FAMILY = {_LOADER_TRACE, "loader.file-too-short", "windows.dll-missing-dialog"}
 #: ONNX Runtime's CUDA provider failing to load (its dependencies, Windows error 126)
 _ORT_PROVIDER_LOAD = {"onnxruntime.loadlibrary-failed", "onnxruntime.load-library-error-126"}
 #: ONNX Runtime's "Failed to create CUDAExecutionProvider" (its provider did not load)
