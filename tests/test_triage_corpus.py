@@ -37,16 +37,8 @@ WRONG = {
         "facts: the first root cause does not name 'nvidia/525.89.02' (the DKMS module/version in "
         "the path)"
     ),
-    "ggml-whisper-940mx-cc50-error209": (
-        "facts: the first root cause does not name 'NVIDIA GeForce 940MX' / 'compute capability "
-        "5.0' (ggml's device line)"
-    ),
     "gpufetch-gtx970-cuda-compat-not-supported-804": (
         "facts: the first root cause does not name '10de:13c2' (the GPU's PCI id)"
-    ),
-    "llamabox-tesla-m60-cc52-archs-missing": (
-        "ggml's 'ARCHS = 600,...' beside a compute capability 5.2 device is not read as a build "
-        "without the GPU's architecture (no error line in the paste)"
     ),
     "numba-cuinit-missing-driver-env-points-cudart": (
         "Numba's 'driver missing function: cuInit' names no library; only the thread shows "

@@ -407,6 +407,21 @@ _SAMPLES_CC = re.compile(
     r"^GPU Device \d+: \S.* with compute capability (?P<v>\d{1,2}\.\d)\b|"
     r"^Compute (?P<v2>\d{1,2}\.\d) CUDA device: \["
 )
+#: the devices a runtime lists as it starts: ggml's ggml_cuda_init (llama.cpp, whisper.cpp,
+#: Ollama's runner: "  Device 0: Tesla M60, compute capability 5.2, VMM: yes") and Ollama's
+#: "inference compute" line (compute=8.6 ... name="NVIDIA GeForce RTX 3060"; newer releases
+#: name the device CUDA0 and the GPU in description="...")
+_GGML_DEVICE = re.compile(
+    r"\bDevice \d{1,3}: (?P<name>[^,\n]{2,80}?), compute capability (?P<cc>\d{1,2}\.\d)\b"
+)
+_OLLAMA_DEVICE = re.compile(
+    r'msg="?inference compute"?[^\n]*?\blibrary=(?i:cuda)\b[^\n]*?\bcompute=(?P<cc>\d{1,2}\.\d)\b'
+)
+_OLLAMA_NAMES = (
+    re.compile(r'\bdescription="([^"\n]+)"'),
+    re.compile(r'\bname="([^"\n]+)"'),
+    re.compile(r"\bname=(?!CUDA\d)([^\s\"]+)"),
+)
 _USERSPACE = re.compile(
     r"^\s*(?:ii\s+)?(?:nvidia-smi|nvidia-utils|libnvidia-(?:compute|gl|ml)\S*|"
     r"nvidia-driver(?:-[a-z]+)*(?:-\d{3})?|nvidia-compute-utils-\d{3}|nvidia-kernel-common\S*)"
@@ -552,6 +567,8 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
         driver_cuda = driver_cuda or smi_cuda
     driver = driver or _first_value(lines, _DRIVER_PACKAGE, "driver")
     if not gpus:
+        gpus = _runtime_devices(lines)
+    if not gpus:
         named = _first_value(lines, _GPU_NAME, "gpu")
         if named:
             cc = _first_value(lines, _SAMPLES_CC, "cc")
@@ -674,6 +691,29 @@ def _short(text: str, at: int = 0, width: int = 60) -> str:
     start = max(0, at - width // 3)
     piece = text[start : start + width].strip()
     return ("…" if start else "") + piece + ("…" if start + width < len(text) else "")
+
+
+def _runtime_devices(lines: tuple[LogLine, ...], limit: int = 16) -> list[Gpu]:
+    """The GPUs a runtime lists as it starts (ggml's device lines, Ollama's inference compute),
+    each device once, at its first line (a log of several starts repeats them)."""
+    gpus: list[Gpu] = []
+    seen: set[str] = set()
+    for line in lines:
+        if len(gpus) >= limit:
+            break
+        text = line.text
+        if "compute capability " in text and (m := _GGML_DEVICE.search(text)):
+            name, cc = m["name"].strip(), m["cc"]
+        elif "inference compute" in text and (m := _OLLAMA_DEVICE.search(text)):
+            named = next((n for p in _OLLAMA_NAMES if (n := p.search(text))), None)
+            name, cc = named[1] if named else "", m["cc"]
+        else:
+            continue
+        if m[0] in seen:
+            continue
+        seen.add(m[0])
+        gpus.append(Gpu(name or None, cc, None, line.number))
+    return gpus
 
 
 def _first(lines: tuple[LogLine, ...], pattern: re.Pattern[str], value: str) -> Clue | None:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from gpusetup.logtriage import explain
 from gpusetup.logtriage.catalogue import Entry, catalogue
-from gpusetup.logtriage.context import COMPOSE_PREFIX, Context, gpu_numbering, infer
+from gpusetup.logtriage.context import COMPOSE_PREFIX, Context, Gpu, gpu_numbering, infer
 from gpusetup.logtriage.scan import Match, Scan, readings
 from gpusetup.serde import record
 
@@ -217,6 +217,7 @@ def judge(scan: Scan) -> Triage:
     ctx = infer(scan.context, allowed) if matches else Context()
     matches = [_in_context(m, family, ctx) for m, family in matches]
     matches = _cc_beyond_runtime(matches)
+    matches = _below_archs(matches, ctx)
     if any(fam == "container" and m.entry.role == "cause" for m, fam in matches):
         # access denied where another line shows a container's GPU access failing ("Failed
         # to initialize NVML: Unknown Error"): the container's
@@ -373,6 +374,107 @@ def _cc_beyond_runtime(matches: list[tuple[Match, str]]) -> list[tuple[Match, st
             m = replace(m, facts=facts)
         out.append((m, fam))
     return out
+
+
+#: ggml's "CUDA : ARCHS = 600,610,..." (the architectures its CUDA code was built for)
+_GGML_ARCHS = "ggml.archs-below-device"
+#: ggml's abort where its build holds no architecture at or below the GPU's
+_GGML_NO_ARCH = "ggml.no-arch-at-or-below"
+
+
+def _below_archs(matches: list[tuple[Match, str]], ctx: Context) -> list[tuple[Match, str]]:
+    """ggml's list of the architectures its CUDA code was built for, beside a device the log
+    lists below the oldest of them (a Tesla M60, 5.2, beside ARCHS = 600,...): device code
+    runs on its own architecture or a newer one, so the build has none for that GPU. The
+    line is healthy otherwise (a device the list covers, or no device line)."""
+    out = []
+    for m, fam in matches:
+        if m.entry.id == _GGML_NO_ARCH and (arch := m.facts.get("arch", "")).isdigit():
+            m = replace(m, facts={**m.facts, **_no_arch_words(int(arch), ctx)})
+        elif m.entry.id == _GGML_ARCHS:
+            archs = [int(a) for a in m.facts.get("compiled", "").split(",") if a.isdigit()]
+            low = min(archs, default=0)
+            gpu = next((g for g in ctx.gpus if g.cc and _cc_number(g.cc) * 10 < low), None)
+            if gpu is None or not gpu.cc:
+                fam = "healthy"
+            else:
+                m = replace(m, facts={**m.facts, **_archs_words(gpu, low, m.line)})
+        out.append((m, fam))
+    return out
+
+
+def _no_arch_words(arch: int, ctx: Context) -> dict[str, str]:
+    """ggml's "not compiled with any CUDA arch <= N" beside the device it found: the GPU's
+    own architecture missing from the build, or (N below the GPU's capability) llama.cpp's
+    check for special devices of late August 2025, which asked any GPU for code at or
+    below 7.5."""
+    gpus = [g for g in ctx.gpus if g.cc]
+    own = next((g for g in gpus if _cc_number(g.cc or "") * 10 == arch), None)
+    if own is not None:
+        return _archs_words(own, arch + 1, 0, own_arch=True)
+    if gpus and all(_cc_number(g.cc or "") * 10 > arch for g in gpus):
+        gpu = gpus[0]
+        name = gpu.name or "The GPU"
+        return {
+            "support": (
+                f"{name} (line {gpu.line}) has compute capability {gpu.cc}, above {arch}: "
+                f"the abort asks for code at or below {arch} that this GPU does not need. "
+                "llama.cpp builds of late August 2025 (commit 4c37636, 'Add a warning for "
+                "special devices') abort so whenever the build holds no architecture at or "
+                "below 7.5; PR 15587 ('CUDA: return -1 for nonexistent compiled arch') fixed it."
+            ),
+            "environment_fix": (
+                "Update llama.cpp (or the program that bundles it) to a build with PR 15587, "
+                "or add an architecture at or below 7.5 to the build (cmake -B build "
+                f'-DGGML_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="75;{_cc_number(gpu.cc or "")}").'
+            ),
+        }
+    return {}
+
+
+def _cc_number(cc: str) -> int:
+    """Compute capability "5.2" as 52 (as nvcc's architectures number it)."""
+    major, _, minor = cc.partition(".")
+    return int(major) * 10 + int(minor or 0)
+
+
+def _archs_words(gpu: Gpu, low: int, line: int, own_arch: bool = False) -> dict[str, str]:
+    """The sentences of a ggml build without ``gpu``'s architecture: below the oldest of
+    its list (``low``, as nvcc numbers it; the list on ``line``), or (``own_arch``) the
+    abort that found no code at or below the GPU's own."""
+    cc = gpu.cc or ""
+    sm = cc.replace(".", "")
+    oldest = f"{low // 100}.{low // 10 % 10}"
+    name = gpu.name or "The GPU"
+    last = catalogue().facts.get("nvcc_last_cuda", {}).get(sm)
+    toolkit = (
+        f" with CUDA {last} or older (the last toolkit that compiles for compute capability {cc})"
+        if last
+        else ""
+    )
+    why = (
+        f"{name} (line {gpu.line}) has compute capability {cc}: the build was made without "
+        "it and without any older architecture, so it has no kernels for the GPU."
+        if own_arch
+        else f"{name} (line {gpu.line}) has compute capability {cc}, below the oldest "
+        f"architecture in the list of line {line} ({oldest}): device code runs on its own "
+        "architecture or a newer one, so this build has no kernels for the GPU and its work "
+        "fails ('no kernel image is available for execution on the device') or stays on "
+        "the CPU."
+    )
+    instead = "" if own_arch else f" or a GPU of compute capability {oldest} or newer"
+    return {
+        "gpu": name,
+        "cc": cc,
+        "support": why,
+        "environment_fix": (
+            f"Use a build that holds code for compute capability {cc}: build from source with "
+            f"cmake -B build -DGGML_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES={sm}{toolkit}, or "
+            f"install a release whose CUDA build lists {sm}0 (Ollama's own installer ships a "
+            f"CUDA 12 runner for older GPUs where a distribution's package may not); otherwise "
+            f"run on the CPU{instead}."
+        ),
+    }
 
 
 def _below_prebuilt(cc: str) -> str:
