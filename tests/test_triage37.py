@@ -110,3 +110,84 @@ def test_ggml_abort_below_the_gpus_capability_is_the_august_2025_check() -> None
     assert first.id == "ggml.no-arch-at-or-below"
     assert "above 750" in first.diagnosis and "15587" in first.fix
     assert '-DCMAKE_CUDA_ARCHITECTURES="75;80"' in first.fix
+
+
+# https://github.com/ultralytics/ultralytics/issues/6071 (yolo checks on Windows, PyPI's torch)
+ULTRALYTICS_6071 = """\
+OS                  Windows-10-10.0.19044-SP0
+Environment         Windows
+Python              3.11.0
+Install             pip
+RAM                 15.91 GB
+CPU                 AMD Ryzen 5 5600X 6-Core Processor
+CUDA                None
+
+matplotlib           3.8.0>=3.3.0
+torch                2.1.0>=1.8.0
+torchvision          0.16.0>=0.9.0
+"""
+
+# https://github.com/invoke-ai/InvokeAI/issues/1202 (InvokeAI 2.0 on Windows, a CPU torch)
+INVOKEAI_1202 = """\
+* Initializing, be patient...
+>> GFPGAN Initialized
+>> CodeFormer Initialized
+>> ESRGAN Initialized
+>> Using device_type cpu
+>> Loading stable-diffusion-1.4 from models/ldm/stable-diffusion-v1/model.ckpt
+"""
+
+
+def test_ultralytics_report_without_cuda_beside_pypis_windows_torch_is_a_cpu_build() -> None:
+    first = triage_text(ULTRALYTICS_6071).root_causes[0]
+    assert (first.family, first.id) == ("cpu-only-build", "ultralytics.checks-cuda-none")
+    assert "torch 2.1.0 (line 10" in first.diagnosis and "CPU-only builds" in first.diagnosis
+    assert "download.pytorch.org/whl/cu121" in first.fix
+    # the same report where torch is a CUDA build names no Windows wheel
+    cuda = ULTRALYTICS_6071.replace("2.1.0>=1.8.0", "2.1.0+cu121>=1.8.0")
+    first = triage_text(cuda).root_causes[0]
+    assert first.family == "cpu-only-build" and "PyPI serves" not in first.diagnosis
+
+
+def test_ultralytics_report_with_cuda_is_healthy() -> None:
+    assert not triage_text(ULTRALYTICS_6071.replace("None", "12.1")).root_causes
+
+
+def test_invokeai_that_chose_the_cpu_sees_no_gpu() -> None:
+    first = triage_text(INVOKEAI_1202).root_causes[0]
+    assert (first.family, first.id) == ("cpu-only-build", "invokeai.device-type-cpu")
+    assert "download.pytorch.org" in first.fix
+    assert not triage_text(INVOKEAI_1202.replace("device_type cpu", "device_type cuda")).root_causes
+
+
+DETECTRON2_4901 = """\
+Looking in links: https://dl.fbaipublicfiles.com/detectron2/wheels/cu118/torch2.0/index.html
+ERROR: Could not find a version that satisfies the requirement detectron2 (from versions: none)
+ERROR: No matching distribution found for detectron2
+"""  # noqa: E501
+
+
+def test_pip_without_a_distribution_of_another_package_gets_no_tensorflow_only_fix() -> None:
+    # https://github.com/facebookresearch/detectron2/issues/4901 (Colab: detectron2's
+    # find-links page has no wheel for torch 2.0 and CUDA 11.8)
+    log = DETECTRON2_4901
+    first = triage_text(log).root_causes[0]
+    assert first.family == "wheel"
+    assert first.fix.startswith("Check python --version")
+    assert "the files detectron2 publishes" in first.fix and "find-links" in first.fix
+
+
+# https://github.com/NVIDIA/nccl/issues/1488 (H100: fabric manager restarted, GPUs not reset)
+NCCL_1488 = """\
+node23:12098:12141 [2] NCCL INFO transport/nvls.cc:394 -> 1
+node23:12098:12141 [2] NCCL INFO init.cc:1196 -> 1
+node23:12098:12141 [2] NCCL INFO init.cc:1462 -> 1
+node23:12098:12141 [2] NCCL INFO group.cc:75 -> 1 [Async thread]
+"""
+
+
+def test_nccl_trace_through_nvls_is_the_nvswitch_fabric() -> None:
+    first = triage_text(NCCL_1488).root_causes[0]
+    assert (first.family, first.id) == ("fabric-manager", "nccl.nvls-setup-failed")
+    assert first.facts == {"value": "394", "code": "1"}
+    assert "NCCL_NVLS_ENABLE=0" in first.fix and "reset the GPUs" in first.fix

@@ -77,12 +77,15 @@ _ANY_CAUSE = {
     "tf.user.cpu-device-only",
     "torch.user.cuda-not-available",
     "yolo.select-device-no-cuda",
+    "ultralytics.checks-cuda-none",
+    "invokeai.device-type-cpu",
     "jax.user.cpu-devices-only",
     "app.training-on-0-gpus",
     # consequences whose own line names no reason: a cause beside them is it
     "nvidia-container-cli.driver-service-signalled",
     "ggml.cuda-compute-forward-failed",
     "tf.cuda-diagnostics.kernel-matches-dso",
+    "nccl.nvls-setup-failed",
 }
 #: symptoms about optional libraries: the problem only where the log shows them used (the
 #: lines of _OPTIONAL_USED) and nothing else is wrong
@@ -982,6 +985,9 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         # say which of the usual causes it is
         family, why, fix = judged
         return replace(m, facts={**m.facts, "support": why, "environment_fix": fix}), family
+    if m.entry.id in _ENVIRONMENT_JUDGED and (pypi := _windows_pypi_torch(ctx)):
+        # no GPU seen where the log shows a torch of PyPI's on native Windows: a CPU build
+        return replace(m, facts={**m.facts, **pypi}), "cpu-only-build"
     if m.entry.id in _ENVIRONMENT_JUDGED and _hides_gpus(ctx):
         # "CUDA is not available" where the log sets CUDA_VISIBLE_DEVICES to an index the
         # machine shows no GPU for (or to hide them all): that setting leaves no GPU
@@ -1163,7 +1169,36 @@ _TF_NO_GPU = {
 
 #: PyTorch's own "CUDA is not available" (is_available() False, collect_env's "No"): judged by
 #: the GPU, the build's CUDA and the driver an environment listing beside it shows
-_ENVIRONMENT_JUDGED = {"torch.user.cuda-not-available", "yolo.select-device-no-cuda"}
+_ENVIRONMENT_JUDGED = {
+    "torch.user.cuda-not-available",
+    "yolo.select-device-no-cuda",
+    "ultralytics.checks-cuda-none",
+    "invokeai.device-type-cpu",
+}
+
+
+def _windows_pypi_torch(ctx: Context) -> dict[str, str] | None:
+    """The reading of "no GPU" where the log shows a torch release without a local tag
+    (2.1.0, not 2.1.0+cu121) on native Windows: PyPI's torch wheels for Windows are CPU-only
+    builds, the CUDA ones come from PyTorch's own index."""
+    torch = ctx.versions.get("torch")
+    if ctx.platform is None or ctx.platform.value != "windows" or torch is None:
+        return None
+    if "+" in torch.value or not re.fullmatch(r"[12]\.\d+\.\d+", torch.value):
+        return None
+    return {
+        "support": (
+            f"The log shows torch {torch.value} (line {torch.line}: {torch.evidence}) on native "
+            "Windows, without a +cuXXX tag: the torch wheels PyPI serves for Windows are "
+            "CPU-only builds, so this PyTorch has no CUDA at all."
+        ),
+        "environment_fix": (
+            "Replace it with a CUDA build from PyTorch's index: pip uninstall torch torchvision "
+            "torchaudio, then pip install torch torchvision torchaudio --index-url "
+            "https://download.pytorch.org/whl/cu121 (the cuXXX the driver supports: "
+            "nvidia-smi's CUDA Version; see pytorch.org/get-started)."
+        ),
+    }
 #: PyTorch's warning for a GPU outside the build's architectures, with the range it has
 _ARCH_RANGE = {"torch.gpu-too-old"}
 
