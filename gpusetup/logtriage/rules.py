@@ -98,6 +98,10 @@ _CAUSE_EXPLAINS = {
     # PyTorch's own word for the GPU outside the build's architectures names the GPU and
     # the list; the "no kernel image" a kernel then raises is its consequence
     "torch.sm-not-compatible": {"cuda.err.no-kernel-image"},
+    # the driver's JIT refusing PTX (error 222, cuLinkAddData's "unsupported toolchain")
+    # prints ptxas's own words in its error log: "Unsupported .version 7.2; current version
+    # is '7.1'" there is the driver's PTX ISA, not a toolkit's ptxas
+    "cuda.err.unsupported-ptx": {"ptxas.unsupported-ptx-version"},
     **{
         diagnostics: {
             "cuda.err.insufficient-driver",
