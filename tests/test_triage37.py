@@ -191,3 +191,88 @@ def test_nccl_trace_through_nvls_is_the_nvswitch_fabric() -> None:
     assert (first.family, first.id) == ("fabric-manager", "nccl.nvls-setup-failed")
     assert first.facts == {"value": "394", "code": "1"}
     assert "NCCL_NVLS_ENABLE=0" in first.fix and "reset the GPUs" in first.fix
+
+
+# https://github.com/jax-ml/jax/issues/5464 (jaxlib 0.1.55+cuda110 beside cuDNN 7's files)
+JAX_5464 = """\
+$ echo $LD_LIBRARY_PATH
+/opt/cudnn/lib64:/usr/local/cuda//lib64:/opt/cudnn/lib64:/usr/local/cuda/lib64
+$ ls /opt/cudnn/lib64/ 
+libcudnn.so  libcudnn.so.7  libcudnn.so.7.6.0  libcudnn_static.a
+2021-01-19 21:40:57.616373: W tensorflow/stream_executor/platform/default/dso_loader.cc:60] Could not load dynamic library 'libcudnn.so.8'; dlerror: libcudnn.so.8: cannot open shared object file: No such file or directory; LD_LIBRARY_PATH: /opt/cudnn/lib64:/usr/local/cuda//lib64:/opt/cudnn/lib64:/usr/local/cuda/lib64
+"""  # noqa: E501, W291
+
+
+def test_plain_ls_columns_show_the_cudnn_installed() -> None:
+    first = triage_text(JAX_5464).root_causes[0]
+    assert first.family == "cudnn-version"
+    assert "cuDNN 7 is installed, this build needs cuDNN 8" in first.diagnosis
+    ctx = infer(_lines(JAX_5464))
+    assert [c.value for c in ctx.cudnn_installed] == ["7"]
+    assert "libcudnn.so.7.6.0" in ctx.listed_libraries
+
+
+def test_a_line_of_words_is_no_ls_listing() -> None:
+    # prose with a library name in it lists nothing
+    prose = "I have libcudnn.so.7.6.0  installed and it still fails\n"
+    assert infer(_lines(prose)).cudnn_installed == ()
+
+
+# https://github.com/Qidian213/deep_sort_yolov3/issues/111 (Jetson Nano, the OOM killer)
+DEEPSORT_111 = """\
+kthreadd: page allocation stalls for 10004ms, order:2, mode:0x27080c0(GFP_KERNAL_ACCOUNT|__GFP_ZERO|__GFP_NOTRACK)
+kthread invoked oom-killer: gfp_mask=0x27080c0(GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_NOTRACK), nodemask=0, order=2, oom_score_adj=0
+Out of memory: Kill process 7248 (python3) score 266 or sacrifice child
+"""  # noqa: E501
+
+
+def test_the_kernels_oom_killer_is_out_of_memory() -> None:
+    first = triage_text(DEEPSORT_111).root_causes[0]
+    assert (first.family, first.id) == ("out-of-memory", "kernel.oom-killer")
+    assert first.facts == {"pid": "7248", "process": "python3"}
+    # Linux 5.0+'s wording
+    newer = "Out of memory: Killed process 4121 (python) total-vm:40947904kB, anon-rss:31Mb\n"
+    assert triage_text(newer).root_causes[0].facts["process"] == "python"
+
+
+# https://github.com/NVIDIA/nvidia-docker/issues/861 (GTX 1080, CUDA 10 image, older driver)
+BRAND_861 = r"""`docker: Error response from daemon: OCI runtime create failed: container_linux.go:348: starting container process caused "process_linux.go:402: container init caused \"process_linux.go:385: running prestart hook 1 caused \\\"error running hook: exit status 1, stdout: , stderr: exec command: [/usr/bin/nvidia-container-cli --load-kmods configure --ldconfig=@/sbin/ldconfig.real --device=all --compute --utility --require=cuda>=10.0 brand=tesla,driver>=384,driver<385 --pid=3088 /var/lib/docker/overlay2/681b52ecc456f043441a3ea22321c4b3842a182ec7ab15b094a24e614eb481c2/merged]\\\\nnvidia-container-cli: requirement error: unsatisfied condition: brand = tesla\\\\n\\\"\"": unknown.
+`
+"""  # noqa: E501
+
+
+def test_container_requirement_failing_on_its_brand_exception_is_the_old_driver() -> None:
+    first = triage_text(BRAND_861).root_causes[0]
+    assert (first.family, first.id) == ("driver-too-old", "nvidia-container-cli.brand-requirement")
+    assert first.facts["version"] == "10.0" and first.facts["value"] == "tesla"
+
+
+# TensorFlow 1.3's Windows self-check script (https://github.com/tensorflow/tensorflow/issues/13837)
+SELF_CHECK_13837 = """\
+ERROR: Failed to import the TensorFlow module.
+
+- Python version is 3.5.
+
+- Could not load 'cudart64_80.dll'. The GPU version of TensorFlow
+  requires that this DLL be installed in a directory that is named in
+  your %PATH% environment variable. Download and install CUDA 8.0 from
+  this URL: https://developer.nvidia.com/cuda-toolkit
+
+- Could not find cuDNN 6.
+
+  * TensorFlow 1.2.1 or earlier requires cuDNN 5.1. ('cudnn64_5.dll')
+  * TensorFlow 1.3 or later requires cuDNN 6. ('cudnn64_6.dll')
+"""
+
+
+def test_tensorflow_windows_self_check_names_each_missing_dll_by_its_family() -> None:
+    roots = triage_text(SELF_CHECK_13837).root_causes
+    assert [(r.family, r.id) for r in roots] == [
+        ("library-missing", "tf.self-check-script.dll"),
+        ("cudnn-missing", "tf.self-check-script.cudnn"),
+    ]
+    assert roots[0].facts["dll"] == "cudart64_80.dll"
+    # the script's table of releases is no TensorFlow version of the log
+    assert "tensorflow" not in infer(_lines(SELF_CHECK_13837)).versions
+    nvcuda = SELF_CHECK_13837.replace("cudart64_80.dll", "nvcuda.dll")
+    assert triage_text(nvcuda).root_causes[0].family == "driver-missing"

@@ -149,10 +149,6 @@ WRONG = {
     "flashattn-win-pip-nvcc-not-found": (
         "facts: the first root cause does not name 'flash_attn-2.5.8'"
     ),
-    "hashcat-manjaro-ptx-73-driver-460": (
-        "facts: the first root cause does not name 'Unsupported .version 7.3; current"
-        " version is '7.2''"
-    ),
     "jax0315-driver470-cuda1162-no-kernel-image": (
         "'no kernel image' alone: the 470 driver older than the CUDA 11.6 toolkit XLA"
         " compiled with stands only in the thread"

@@ -261,7 +261,10 @@ _VERSIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"(?:(?:tensorflow(?:[-_]gpu|[-_]cpu|[-_]intel)?|tf[-_]nightly(?:[-_]gpu|[-_]cpu)?)"
             r"(?:==|-|\s+)|Tensor "
             r"?[Ff]low(?: version| Version)?:?\s*|"
-            r"tf\.__version__\W*|\btf\s+version:?\s*)(?P<v>[12]\.\d+(?:\.\d+)?)(?![\w.]*\.so)",
+            r"tf\.__version__\W*|\btf\s+version:?\s*)(?P<v>[12]\.\d+(?:\.\d+)?)(?![\w.]*\.so)"
+            # a requirement table's row ("TensorFlow 1.3 or later requires cuDNN 6") names
+            # releases, not the one installed
+            r"(?![\d.]* or (?:earlier|later|newer|older)\b)",
             re.I,
         ),
     ),
@@ -521,7 +524,43 @@ def _listed(lines: tuple[LogLine, ...], limit: int = 64) -> tuple[str, ...]:
             break
         if "lib" in line.text and (m := _LISTED.match(line.text)):
             found.setdefault(m["name"], None)
+        elif "lib" in line.text:
+            for name in _columns(line.text):
+                if _LISTED.match(name):
+                    found.setdefault(name, None)
     return tuple(found)
+
+
+#: a file name as plain ``ls`` prints it in columns (no mode, no path)
+_COLUMN_NAME = re.compile(r"[\w+-][\w.+-]*")
+#: a cuDNN library file named with its version (libcudnn.so.7.6.0, libcudnn_ops.so.9.1.0)
+_CUDNN_FILE = re.compile(r"libcudnn(?:_\w+)?\.so\.(?P<v>\d+)(?:\.\d+)+")
+
+
+def _columns(text: str) -> tuple[str, ...]:
+    """The names of a line that plain ``ls`` printed in columns ("libcudnn.so  libcudnn.so.7
+    libcudnn.so.7.6.0  libcudnn_static.a"): names two or more spaces apart, at least half of
+    them libraries; () for any other line."""
+    names = tuple(text.split())
+    if len(names) < 2 or "  " not in text.strip() or len(names) > 64:
+        return ()
+    if not all(_COLUMN_NAME.fullmatch(n) for n in names):
+        return ()
+    libraries = sum(1 for n in names if n.startswith("lib") and (".so" in n or n.endswith(".a")))
+    # a library directory's listing is mostly libraries; a sentence is mostly words
+    return names if libraries and 2 * libraries >= len(names) else ()
+
+
+def _column_cudnn(lines: tuple[LogLine, ...]) -> tuple[Clue, ...]:
+    """The cuDNN majors of versioned library files that plain ``ls`` lists in columns."""
+    found: dict[str, Clue] = {}
+    for line in lines:
+        if "libcudnn" not in line.text:
+            continue
+        for name in _columns(line.text):
+            if (m := _CUDNN_FILE.fullmatch(name)) and m["v"] not in found:
+                found[m["v"]] = Clue(m["v"], line.number, _short(line.text, line.text.find(name)))
+    return tuple(found.values())
 
 
 def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
@@ -573,7 +612,7 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
         if named:
             cc = _first_value(lines, _SAMPLES_CC, "cc")
             gpus = [Gpu(named.value, cc.value if cc else None, None, named.line)]
-    installed = _all_values(lines, _CUDNN_INSTALLED, "cudnn")
+    installed = _all_values(lines, _CUDNN_INSTALLED, "cudnn") or _column_cudnn(lines)
     cuda_installed = _all_values(lines, _CUDA_INSTALLED, "cuda") or _all_values(
         answered, _CUDA_INSTALLED, "cuda"
     )

@@ -799,7 +799,12 @@ def _reinterpret(m: Match) -> tuple[Match, str]:
 
 #: lines that name a library searched for and not found, family by the library
 _LOADER_TRACE = "ld.debug.trying-file"
-_SONAME_FAMILY = {_LOADER_TRACE, "loader.file-too-short", "windows.dll-missing-dialog"}
+_SONAME_FAMILY = {
+    _LOADER_TRACE,
+    "loader.file-too-short",
+    "windows.dll-missing-dialog",
+    "tf.self-check-script.dll",
+}
 #: ONNX Runtime's CUDA provider failing to load (its dependencies, Windows error 126)
 _ORT_PROVIDER_LOAD = {"onnxruntime.loadlibrary-failed", "onnxruntime.load-library-error-126"}
 #: ONNX Runtime's "Failed to create CUDAExecutionProvider" (its provider did not load)
@@ -1203,6 +1208,8 @@ def _windows_pypi_torch(ctx: Context) -> dict[str, str] | None:
             "nvidia-smi's CUDA Version; see pytorch.org/get-started)."
         ),
     }
+
+
 #: PyTorch's warning for a GPU outside the build's architectures, with the range it has
 _ARCH_RANGE = {"torch.gpu-too-old"}
 
