@@ -230,9 +230,13 @@ def test_the_kernels_oom_killer_is_out_of_memory() -> None:
     first = triage_text(DEEPSORT_111).root_causes[0]
     assert (first.family, first.id) == ("out-of-memory", "kernel.oom-killer")
     assert first.facts == {"pid": "7248", "process": "python3"}
-    # Linux 5.0+'s wording
-    newer = "Out of memory: Killed process 4121 (python) total-vm:40947904kB, anon-rss:31Mb\n"
-    assert triage_text(newer).root_causes[0].facts["process"] == "python"
+    # Linux 5.0+'s wording, behind dmesg -T's timestamp (https://github.com/0jc1/py-autovod/issues/7)
+    newer = (
+        "[Sun Mar 30 08:24:00 2025] Out of memory: Killed process 7899 (python) "
+        "total-vm:26,184,840kB, anon-rss:153,700,88kB, file-rss:0kB, shmem-rss:0kB, UID:0 "
+        "pgtables:38964kB oom_score_adj:0\n"
+    )
+    assert triage_text(newer).root_causes[0].facts == {"pid": "7899", "process": "python"}
 
 
 # https://github.com/NVIDIA/nvidia-docker/issues/861 (GTX 1080, CUDA 10 image, older driver)

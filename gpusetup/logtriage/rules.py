@@ -405,7 +405,16 @@ def _below_archs(matches: list[tuple[Match, str]], ctx: Context) -> list[tuple[M
             if gpu is None or not gpu.cc:
                 fam = "healthy"
             else:
-                m = replace(m, facts={**m.facts, **_archs_words(gpu, low, m.line)})
+                oldest = f"{low // 100}.{low // 10 % 10}"
+                why = (
+                    f"{gpu.name or 'The GPU'} (line {gpu.line}) has compute capability "
+                    f"{gpu.cc}, below the oldest architecture in the list of line {m.line} "
+                    f"({oldest}): device code runs on its own architecture or a newer one, so "
+                    "this build has no kernels for the GPU and its work fails ('no kernel "
+                    "image is available for execution on the device') or stays on the CPU."
+                )
+                words = _archs_words(gpu, why, f" or a GPU of compute capability {oldest} or newer")
+                m = replace(m, facts={**m.facts, **words})
         out.append((m, fam))
     return out
 
@@ -418,7 +427,12 @@ def _no_arch_words(arch: int, ctx: Context) -> dict[str, str]:
     gpus = [g for g in ctx.gpus if g.cc]
     own = next((g for g in gpus if _cc_number(g.cc or "") * 10 == arch), None)
     if own is not None:
-        return _archs_words(own, arch + 1, 0, own_arch=True)
+        why = (
+            f"{own.name or 'The GPU'} (line {own.line}) has compute capability {own.cc}: the "
+            "build was made without it and without any older architecture, so it has no "
+            "kernels for the GPU."
+        )
+        return _archs_words(own, why)
     if gpus and all(_cc_number(g.cc or "") * 10 > arch for g in gpus):
         gpu = gpus[0]
         name = gpu.name or "The GPU"
@@ -445,33 +459,19 @@ def _cc_number(cc: str) -> int:
     return int(major) * 10 + int(minor or 0)
 
 
-def _archs_words(gpu: Gpu, low: int, line: int, own_arch: bool = False) -> dict[str, str]:
-    """The sentences of a ggml build without ``gpu``'s architecture: below the oldest of
-    its list (``low``, as nvcc numbers it; the list on ``line``), or (``own_arch``) the
-    abort that found no code at or below the GPU's own."""
+def _archs_words(gpu: Gpu, why: str, instead: str = "") -> dict[str, str]:
+    """The facts of a ggml build without ``gpu``'s architecture: ``why`` (the rule's
+    sentence) and the fix that builds for it (``instead``: the other way out, a newer GPU)."""
     cc = gpu.cc or ""
     sm = cc.replace(".", "")
-    oldest = f"{low // 100}.{low // 10 % 10}"
-    name = gpu.name or "The GPU"
     last = catalogue().facts.get("nvcc_last_cuda", {}).get(sm)
     toolkit = (
         f" with CUDA {last} or older (the last toolkit that compiles for compute capability {cc})"
         if last
         else ""
     )
-    why = (
-        f"{name} (line {gpu.line}) has compute capability {cc}: the build was made without "
-        "it and without any older architecture, so it has no kernels for the GPU."
-        if own_arch
-        else f"{name} (line {gpu.line}) has compute capability {cc}, below the oldest "
-        f"architecture in the list of line {line} ({oldest}): device code runs on its own "
-        "architecture or a newer one, so this build has no kernels for the GPU and its work "
-        "fails ('no kernel image is available for execution on the device') or stays on "
-        "the CPU."
-    )
-    instead = "" if own_arch else f" or a GPU of compute capability {oldest} or newer"
     return {
-        "gpu": name,
+        "gpu": gpu.name or "The GPU",
         "cc": cc,
         "support": why,
         "environment_fix": (
