@@ -389,17 +389,27 @@ def real_logs_dir() -> Path:
     return Path(os.environ.get("GPUSETUP_REAL_LOGS", REPO / "tests" / "data" / "logs" / "real"))
 
 
+@cache
+def _scannable() -> tuple[tuple[str, re.Pattern[str], tuple[str, ...], int], ...]:
+    return tuple(
+        (e["id"], re.compile(e["regex"]), tuple(needles(e)), e.get("lines", 1))
+        for e in entries()
+        if e["role"] != "benign"
+    )
+
+
 def matches_in(text: str) -> set[str]:
     """Ids of the non-benign entries that match some line (the streaming scan, simply)."""
-    lines = [ANSI.sub("", line) for line in text.splitlines()]
+    text = ANSI.sub("", text)
+    lines = text.splitlines()
     found = set()
-    for e in entries():
-        if e["role"] == "benign":
+    for entry_id, rx, wanted, span in _scannable():
+        # a needle absent from the whole text is absent from every line
+        if not any(n in text for n in wanted):
             continue
-        rx, span = re.compile(e["regex"]), e.get("lines", 1)
         for i, line in enumerate(lines):
-            if any(n in line for n in needles(e)) and rx.search("\n".join(lines[i : i + span])):
-                found.add(e["id"])
+            if any(n in line for n in wanted) and rx.search("\n".join(lines[i : i + span])):
+                found.add(entry_id)
                 break
     return found
 

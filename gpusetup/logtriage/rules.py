@@ -102,6 +102,19 @@ _CAUSE_EXPLAINS = {
     # prints ptxas's own words in its error log: "Unsupported .version 7.2; current version
     # is '7.1'" there is the driver's PTX ISA, not a toolkit's ptxas
     "cuda.err.unsupported-ptx": {"ptxas.unsupported-ptx-version"},
+    # the kernel's word for why nvidia.ko got no GPU: the installer's load failure printed
+    # at the same moment is its consequence
+    **{
+        held: {"nvidia-installer.load-failed", "nvidia-installer.module-load-failed.named"}
+        for held in ("nvrm.already-bound", "nvrm.probe-not-called")
+    },
+    # a program that compiles its kernels at run time has none to load when NVRTC failed
+    **{
+        nvrtc: {"cuda.code.no-code-for-gpu"}
+        for nvrtc in ("nvrtc.builtins-load-failed", "nvrtc.builtins-open-failed")
+    },
+    # vLLM's own minimum is the reason; the bfloat16 check before it is the same old GPU
+    "vllm.cc-below-minimum": {"vllm.bfloat16-needs-cc80"},
     **{
         diagnostics: {
             "cuda.err.insufficient-driver",
@@ -136,6 +149,10 @@ _CAUSE_EXPLAINS = {
             "cuda.err.system-driver-mismatch",
             "cuda.err.compat-not-supported",
             "hashcat.no-compute-platform",
+            # before CUDA 11 the runtime found "no CUDA-capable device" (or an unknown
+            # error) on a half-upgraded driver
+            "cuda.err.no-device",
+            "cuda.err.unknown",
         }
         for mismatch in ("nvml.version-mismatch", "nvrm.api-mismatch", "nvrm.api-mismatch-client")
     },
@@ -255,7 +272,7 @@ def judge(scan: Scan) -> Triage:
         for m, _ in causes
     }
     for m, _ in causes:
-        if not demoted[m.entry.id] and (by := _skipped_copy(m, causes) or _abi_behind(m, causes)):
+        if not demoted[m.entry.id] and (by := _skipped_copy(m, live) or _abi_behind(m, causes)):
             demoted[m.entry.id] = by
     items: list[Item] = []
     for m, fam in causes:
@@ -989,6 +1006,10 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         # WSL2 has no Linux kernel module: "driver not loaded" there means a Linux driver's
         # library was found before WSL's own in /usr/lib/wsl/lib
         return m, "library-symlink"
+    if m.entry.id in _PTXAS_PTX_VERSION and _DRIVER_JIT.search(m.text):
+        # "ptxas application ptx input" is the PTX a program hands to the driver at load time
+        # (cuLinkAddData, cuModuleLoadData): the driver's own JIT is the ptxas that is too old
+        return replace(m, facts={**m.facts, **_driver_jit_words(m.facts)}), "driver-too-old"
     if m.entry.id in _ENVIRONMENT_JUDGED and (judged := environment_cause(ctx)):
         # "CUDA is not available" beside an environment listing: its GPU, build and driver
         # say which of the usual causes it is
@@ -1029,6 +1050,30 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         if version and version >= (2, 11) and (windows or m.entry.id != "tf.gpu.cannot-dlopen"):
             return m, "cpu-only-build"
     return m, family
+
+
+_PTXAS_PTX_VERSION = {"ptxas.unsupported-ptx-version"}
+#: how the driver's JIT (and its linker) names the PTX it was handed in memory
+_DRIVER_JIT = re.compile(r"\bptxas application ptx input\b")
+
+
+def _driver_jit_words(facts: dict[str, str]) -> dict[str, str]:
+    wanted, known = facts.get("version", "?"), facts.get("found", "?")
+    return {
+        "reading": (
+            f"The driver's PTX JIT compiler rejected the program's PTX: it reads PTX ISA up to "
+            f'{known}, and this PTX is ISA {wanted} ("ptxas application ptx input" is the PTX '
+            "a program hands the driver at load time: cuLinkAddData, cuModuleLoadData), so the "
+            "toolkit that generated it (conda's cudatoolkit for numba, nvcc, NVVM) is newer "
+            "than the driver's CUDA."
+        ),
+        "environment_fix": (
+            f"Update the NVIDIA driver to one whose CUDA reads PTX ISA {wanted} (nvidia-smi "
+            "shows the newest CUDA a driver supports), or generate older PTX: a toolkit no "
+            "newer than the driver's CUDA (conda install cudatoolkit=X.Y with X.Y at most "
+            "nvidia-smi's CUDA Version)."
+        ),
+    }
 
 
 #: ONNX Runtime's "Require cuDNN N.* and CUDA M.*": the majors the build was made for
@@ -1504,6 +1549,12 @@ _NO_GPU_SEEN = {
     "torch.no-cuda-gpus",
     "nvidia-smi.no-devices",
     "cuda.err.insufficient-driver",
+    # the checks users paste: inside a container started without a GPU, that start
+    "torch.user.cuda-not-available",
+    "tf.user.no-gpu",
+    "tf.user.list-devices-empty",
+    "tf.user.cpu-device-only",
+    "jax.user.cpu-devices-only",
 }
 #: families of a library the NVIDIA runtime on a Jetson mounts into an L4T container
 _L4T_MOUNTED = {"library-missing", "cudnn-missing"}
@@ -1544,6 +1595,7 @@ _CONTAINER_ACCESS = {
     "kernel.dev-nvidia-eperm",
     # the driver's video libraries are mounted only with the video capability
     "ffmpeg.cannot-load-codec-library",
+    "dali.nvcuvid-load-failed",
     # nvidia-smi without NVML inside a container: the runtime injected no driver libraries,
     # or the container's loader cache does not list the ones it did (the host's are there)
     "nvml.library-not-found",
