@@ -615,6 +615,161 @@ WRONG = {
     "vitis-ai-tf2-script-selects-gpu1": (
         "prose only: the script's GPU index is named by no line of the paste"
     ),
+    # the forty-sixth to fifty-seventh held-out samples
+    "abqllm-cmake-cuda-compiler-unknown-default-arch": (
+        "facts: the first root cause quotes CMake's architecture error, not the 'The CUDA compiler"
+        " identification is unknown' line above it"
+    ),
+    "candle-libnvrtc12-conda-not-on-ld-library-path": (
+        "facts: the first root cause names the missing libnvrtc, not the cudarc release ('cudarc "
+        "v0.10.0') of the build line"
+    ),
+    "cmake-no-cuda-compiler-toolkit-not-installed": (
+        "facts: the first root cause quotes CMake's 'No CMAKE_CUDA_COMPILER could be found', not "
+        "the identification line above it"
+    ),
+    "colab-tf291-dnn-library-not-found-cudnn805": (
+        "Colab's cuDNN 8.0.5 older than TF 2.9.1's build is named only by the thread; the paste "
+        "shows 'DNN library is not found' alone"
+    ),
+    "cudamat-no-device-after-kernel-update-no-reboot": (
+        "a kernel updated without a reboot is the thread's word; the paste shows 'no CUDA-capable "
+        "device' alone"
+    ),
+    "cudarc-windows-nvrtc64-120-0-dll-not-found": (
+        "facts: the diagnosis names the names cudarc tried, not its release ('cudarc-0.11.4' is in"
+        " the panic's path)"
+    ),
+    "dali-docker-libnvcuvid-no-video-capability": (
+        "facts: the collector lists DALI's own hint ('If you are running in a Docker container'), "
+        "which the quote cuts before"
+    ),
+    "darknet-rtx2070-cuda90-cudnn-execution-failed": (
+        "the RTX 2070 and the CUDA 9.0 build are named only by the thread; the paste shows cuDNN's"
+        " EXECUTION_FAILED alone"
+    ),
+    "databricks-cuopt-nvjitlink-12-4-too-old": (
+        "family: an undefined versioned symbol of libnvJitLink is glibc-abi as in the corpus' "
+        "other nvJitLink case (torch251-cusparse-nvjitlink-undefined-ldpath); the collector filed "
+        "it library-missing"
+    ),
+    "dorado-singularity-slurm-invalid-device-ids": (
+        "dorado's bare 'Invalid device ids' names no setting; the thread blames an inherited "
+        "CUDA_VISIBLE_DEVICES"
+    ),
+    "dstack-aws-cpu-instance-nvml-driver-not-loaded": (
+        "family: the container CLI's 'nvml error: driver not loaded' is the host's driver "
+        "(driver-missing); the thread files a CPU instance started with the NVIDIA runtime as "
+        "container"
+    ),
+    "dstack-lambda-container-nvidia-smi-not-found": (
+        "only the thread says the shell is a container's: the paste is a prompt and bash's "
+        "'nvidia-smi: command not found'"
+    ),
+    "gb10-proprietary-module-rminitadapter": (
+        "the proprietary module on a GPU that needs the open one is the thread's reading; the "
+        "paste shows an Xid and RmInitAdapter failed, read as the fault"
+    ),
+    "gpu-burn-tesla-pcie-surprise-down-xid79": (
+        "facts: the first root cause is the Xid; the PCIe 'Surprise Down Error' line the collector"
+        " lists is not quoted"
+    ),
+    "gpu-operator-vectoradd-no-runtimeclass-error35": (
+        "a pod without runtimeClassName: nvidia is the thread's word; the paste shows error 35 "
+        "alone"
+    ),
+    "jellyfin-k8s-missing-driver-capabilities-nvcuvid": (
+        "only the thread says the pod ran without the video capability; the paste shows FFmpeg's "
+        "missing libnvcuvid with no container line"
+    ),
+    "jetson-nano-torch14-wheel-libcufft100-missing": (
+        "the Nano's CUDA 10.2 is named only by the thread; the paste shows libcufft.so.10.0 "
+        "missing alone"
+    ),
+    "jetson-xaviernx-jp502-docker-gpus-flag-csv-mode": (
+        "facts: the diagnosis does not quote the '--gpus' flag of the docker command the collector"
+        " lists"
+    ),
+    "k8s-device-plugin-tf-libcuda-missing-default-runtime": (
+        "only the thread says the pod's runtime was not nvidia; the paste is TensorFlow's "
+        "libcuda.so.1 failure with no container line"
+    ),
+    "localai-k8s-pod-missing-nvidia-runtimeclass": (
+        "facts: the first root cause quotes the shell's 'nvidia-smi: command not found', not "
+        "LocalAI's 'GPU acceleration will not be available'"
+    ),
+    "netdata-nd-run-nvidia-smi-insufficient-permissions-opensuse": (
+        "facts: the diagnosis does not name netdata's 'nd-run' wrapper the collector lists"
+    ),
+    "nvbandwidth-cuda132-ptx-on-driver580": (
+        "facts: the first root cause is error 222; the nvidia-smi line with the driver version is "
+        "not quoted"
+    ),
+    "ollama-cuinit-999-nvidia-uvm-reload": (
+        "facts: the first root cause quotes ollama's 'nvcuda init failure: 999', not the 'cuInit "
+        "err: 999' line before it"
+    ),
+    "ollama040-cuda12-runner-needs-libcublas11": (
+        "facts: the diagnosis names libcublas.so.11, not the runner's 'exit status 127' the "
+        "collector lists"
+    ),
+    "openpai-default-runtime-not-nvidia": (
+        "OpenPAI's own ansible check ('The default runtime is not set correctly') is not in the "
+        "catalogue"
+    ),
+    "plex-previews-docker-missing-gpus-all": (
+        "the application's own 'NVIDIA CUDA test failed' is not in the catalogue; the docker run "
+        "without --gpus explains only messages read as no GPU"
+    ),
+    "sit-conda-cudatoolkit110-libcublaslt-symbol": (
+        "family: a symbol version libcublasLt does not define is glibc-abi as in the corpus' three"
+        " other cases of this message; the collector filed it library-missing"
+    ),
+    "tf10-gtx1080-oom-memory-held-by-other-process": (
+        "facts: the first root cause is the allocation failure; the device block's 'Free memory: "
+        "190.31MiB' is not quoted"
+    ),
+    "tf15-cudnn-not-initialized-driver-384-69": (
+        "TensorFlow prints 'possibly insufficient driver version' for every "
+        "CUDNN_STATUS_NOT_INITIALIZED; the CUDA 9.0 the 384.69 driver is too old for is named only"
+        " by the thread"
+    ),
+    "tkestack-gpu-manager-nonroot-vcuda-sock-eacces": (
+        "an strace line of gpu-manager's vcuda.sock is not in the catalogue"
+    ),
+    "torchtitan-ci-container-shm-16mb-nccl": (
+        "facts: the diagnosis names the shared-memory segment, not the 'NCCL version 2.21.5' the "
+        "collector lists"
+    ),
+    "trex-cuda111-build-driver440-undefined-symbol": (
+        "facts: the diagnosis names the missing driver API symbol, not T-Rex's 'NVIDIA Driver "
+        "v440.100' banner line"
+    ),
+    "warp-stub-libcuda-error34-driver-entry-points": (
+        "facts: the first root cause is error 34; Warp's 'Unable to determine CUDA driver version'"
+        " line is not quoted"
+    ),
+    "whisper-desktop-ggml-cuda-no-sm89": (
+        "facts: the first root cause quotes the 'no kernel image' line, not ggml's 'IM2COL failed'"
+        " before it"
+    ),
+    "wsl-numba-cuinit-no-device-wrong-libcuda": (
+        "only the thread says the machine is WSL and numba loaded another libcuda; the paste shows"
+        " CUDA_ERROR_NO_DEVICE alone"
+    ),
+    "xanmod-6-6-15-nvidia-545-rcu-gpl-only": (
+        "facts: the diagnosis names the GPL-only symbol, not the kernel release "
+        "'6.6.15-x64v3-xanmod1'"
+    ),
+    "xmrig-nvidia-nvrtc-builtins-missing": (
+        "facts: the first root cause quotes NVRTC's 'failed to load builtins', not the "
+        "'NVRTC_ERROR unknown' line before it"
+    ),
+    "xmrstak-cuda91-compute21-fermi-dropped": (
+        "family: nvcc's unsupported compute_21 is toolchain as in the corpus' other case of it "
+        "(xmr-stak-cuda9-nvcc-compute21-fermi); the collector filed the Fermi GPU as "
+        "compute-capability"
+    ),
 }
 
 

@@ -408,7 +408,9 @@ _GPU_NAME = re.compile(
 #: with compute capability 6.0', and 'Compute 6.0 CUDA device: [Tesla P100-PCIE-16GB]')
 _SAMPLES_CC = re.compile(
     r"^GPU Device \d+: \S.* with compute capability (?P<v>\d{1,2}\.\d)\b|"
-    r"^Compute (?P<v2>\d{1,2}\.\d) CUDA device: \["
+    r"^Compute (?P<v2>\d{1,2}\.\d) CUDA device: \[|"
+    # vLLM's dtype check names the GPU and its capability in one sentence
+    r"\bYour \S.* GPU has compute capability (?P<v3>\d{1,2}\.\d)\b"
 )
 #: the devices a runtime lists as it starts: ggml's ggml_cuda_init (llama.cpp, whisper.cpp,
 #: Ollama's runner: "  Device 0: Tesla M60, compute capability 5.2, VMM: yes") and Ollama's
