@@ -218,6 +218,62 @@ READINGS = {
         ["linux/amd64", "linux/arm64/v8"],
         ["--platform linux/arm64/v8"],
     ),
+    # billwuhao/ComfyUI_ACE-Step#14: the cudaMallocAsync error cut after "device"
+    "comfyui-acestep-oom-allocation-on-device": (
+        "out-of-memory",
+        "torch.out-of-memory.async-cut",
+        ["Allocation on device"],
+        ["--lowvram"],
+    ),
+    # open-mmlab/mmcv#1556: the extension's own operator on at::Tensor
+    "mmcv-full-1318-pypi-undefined-symbol-points-in-boxes": (
+        "wheel",
+        "loader.undefined-symbol.extension-op",
+        ["_Z27points_in_boxes_cpu_forwardN2at6TensorES0_S0_"],
+        ["mim install mmcv-full"],
+    ),
+    # ai-aimbot/AIMr#8: OpenCV's warning without the space after its semicolon
+    "opencv47-pip-dnn-not-built-with-cuda": (
+        "cpu-only-build",
+        "opencv.dnn-built-without-cuda",
+        ["DNN module was not built with CUDA backend"],
+        [],
+    ),
+    # PaddlePaddle/Paddle#22576: Paddle's "error code : 35"
+    "paddle163-post107-aistudio-error35": (
+        "driver-too-old",
+        "cuda.err.insufficient-driver",
+        ["error code : 35"],
+        [],
+    ),
+    # spacemeshos/gpu-post#15
+    "spacemesh-gpupost-k80-cc37-requires-50": (
+        "compute-capability",
+        "gpu-post.kernel-requires-capability",
+        ["5.0"],
+        ["compute_cap"],
+    ),
+    # trexminer/T-Rex#92
+    "trex-rtx3090-cc86-cuda10-build": (
+        "compute-capability",
+        "trex.cc-not-supported-by-cuda",
+        ["CUDA 10.0", "8.6"],
+        ["CUDA 11.1"],
+    ),
+    # abetlen/llama-cpp-python#225: llama.dll's CUDA dependencies on Python 3.8+
+    "llamacpp-python-win-llama-dll-cuda-deps-not-found": (
+        "library-missing",
+        "ctypes.gpu-build-dll-dependencies",
+        ["llama.dll"],
+        ["os.add_dll_directory"],
+    ),
+    # canonical/nvidia-graphics-drivers#62: the rejected key, not nvidia-smi before it
+    "ubuntu2204-secureboot-key-rejected-535": (
+        "kernel-module",
+        "modprobe.secure-boot",
+        ["Key was rejected by service"],
+        [],
+    ),
 }
 
 

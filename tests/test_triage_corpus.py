@@ -770,6 +770,52 @@ WRONG = {
         "(xmr-stak-cuda9-nvcc-compute21-fermi); the collector filed the Fermi GPU as "
         "compute-capability"
     ),
+    # the fifty-eighth to sixty-third held-out samples
+    "bnb0461-jetson-orin-sbsa-wheel-named-symbol": (
+        "bitsandbytes' 'Error named symbol not found at line 233 in file /src/csrc/ops.cu' "
+        "names no build and no Jetson; the SBSA wheel on a Jetson is the thread's reading"
+    ),
+    "djl-pytorch201-cu118-libcudnn8-only-cudnn9": (
+        "facts: the diagnosis names cuDNN 9 by the first file of the listing that shows it, not"
+        " the 'libcudnn.so.9.1.1' the collector lists"
+    ),
+    "docker-hashcat-rtx5080-nvrtc-invalid-arch": (
+        "facts: the first root cause quotes NVRTC's invalid -arch, not the "
+        "'NVRTC_ERROR_INVALID_OPTION' status line"
+    ),
+    "jax-cuda12-pip-nvidia-cudnn-cu12-9000312-no-wheel": (
+        "facts: pip's metadata failure is read; the sdist's file name and pip's 'Didn't find "
+        "wheel' line are not quoted"
+    ),
+    "jax0111-orin-sm87-no-kernel-image": (
+        "facts: the diagnosis does not name the jax release '0.11.1'"
+    ),
+    "jetson-tx2-docker-build-libcurand10-default-runtime": (
+        "only the thread says the docker build ran on a JetPack 4 Jetson, whose NVIDIA runtime "
+        "mounts CUDA into containers; the paste shows libcurand.so.10 missing in a build step"
+    ),
+    "jetson-xavier-l4t-tf25-container-libcudart102-not-mounted": (
+        "only the thread says the paste comes from an L4T container; it names no image and no "
+        "runtime"
+    ),
+    "ubuntu-nvml-mismatch-550-minor-update": (
+        "facts: the driver release '550.90.07' the collector lists is not named"
+    ),
+    "ubuntu2204-secureboot-key-rejected-535": (
+        "facts: the diagnosis names the rejected key, not the dkms status's '535.113.01'"
+    ),
+    "wsl2-docker-nvcli-driver-error-non-insider": (
+        "only the thread says the host is WSL2 on a Windows build without GPU support; the "
+        "paste is the container CLI's driver error"
+    ),
+    "wsl2-halide-dlopen-libcuda-so-not-on-path": (
+        "facts: Halide's 'CUDA API not found: cuInit' is not quoted"
+    ),
+    "yocto-jetson-nvidia-container-cli-no-libcuda": (
+        "family: the container CLI's 'load library failed: libcuda.so.1' is container in the "
+        "family table; the thread files the Yocto image without the Tegra CUDA driver as "
+        "driver-missing"
+    ),
 }
 
 

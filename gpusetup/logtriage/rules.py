@@ -102,11 +102,28 @@ _CAUSE_EXPLAINS = {
     # prints ptxas's own words in its error log: "Unsupported .version 7.2; current version
     # is '7.1'" there is the driver's PTX ISA, not a toolkit's ptxas
     "cuda.err.unsupported-ptx": {"ptxas.unsupported-ptx-version"},
-    # the kernel's word for why nvidia.ko got no GPU: the installer's load failure printed
-    # at the same moment is its consequence
+    # the kernel's word for why nvidia.ko is not loaded (another driver holds the GPU, a
+    # key the firmware rejects, a module built for another kernel or not at all): the
+    # installer's load failure and nvidia-smi's "couldn't communicate" are its consequences
     **{
-        held: {"nvidia-installer.load-failed", "nvidia-installer.module-load-failed.named"}
-        for held in ("nvrm.already-bound", "nvrm.probe-not-called")
+        why: {
+            "nvidia-installer.load-failed",
+            "nvidia-installer.module-load-failed.named",
+            "nvidia-smi.couldnt-communicate",
+        }
+        for why in (
+            "nvrm.already-bound",
+            "nvrm.probe-not-called",
+            "modprobe.secure-boot",
+            "modprobe.module-not-found",
+            "modprobe.insert-failed",
+            "kernel.unknown-symbol",
+            "dkms.build-failed",
+            "dkms.make-error",
+            "dkms.kernel-hook-build-failed",
+            "kernel.modpost-gpl-only-symbol",
+            "kernel.gcc-version-check",
+        )
     },
     # a program that compiles its kernels at run time has none to load when NVRTC failed
     **{
