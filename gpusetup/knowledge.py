@@ -97,7 +97,7 @@ def read_toml_folder(folder: Path, cache_name: str) -> dict[str, dict[str, Any]]
             key.append([path.name, st.st_size, st.st_mtime_ns])
     except OSError as exc:
         raise KnowledgeError(f"cannot read {folder}: {exc.strerror or exc}") from exc
-    where = user_cache_dir() / cache_name
+    where = user_cache_dir() / cache_file_name(cache_name, folder)
     cached = _read_cache(where)
     if isinstance(cached, list) and len(cached) == 2 and cached[0] == key:
         rows = cached[1]
@@ -106,6 +106,17 @@ def read_toml_folder(folder: Path, cache_name: str) -> dict[str, dict[str, Any]]
     rows = {path.name: read_toml(path) for path in paths}
     _write_cache(where, [key, rows])
     return rows
+
+
+def cache_file_name(cache_name: str, folder: Path) -> str:
+    """``cache_name`` with a digest of ``folder`` before its suffix: each data folder (a
+    checkout, an installed copy) keeps its own cache instead of overwriting another's."""
+    import zlib  # cheaper to import than hashlib; the key inside still decides a match
+
+    path = str(folder).encode("utf-8", "surrogateescape")
+    digest = f"{zlib.crc32(path):08x}{zlib.adler32(path):08x}"[:12]
+    stem, dot, suffix = cache_name.rpartition(".")
+    return f"{stem}-{digest}.{suffix}" if dot else f"{cache_name}-{digest}"
 
 
 def _read_cache(path: Path) -> object:

@@ -473,7 +473,7 @@ def test_parsed_toml_comes_from_the_cache_while_the_files_are_unchanged(tmp_path
 
     folder = _toml_folder(tmp_path, monkeypatch)
     first = knowledge.read_toml_folder(folder, "t.marshal")
-    cache = tmp_path / "cache" / "gpusetup" / "t.marshal"
+    cache = tmp_path / "cache" / "gpusetup" / knowledge.cache_file_name("t.marshal", folder)
     assert cache.is_file() and cache.stat().st_mode & 0o077 == 0
     assert (cache.parent.stat().st_mode & 0o777) == 0o700
     assert sorted(first) == ["facts.toml", "nvml.toml"]
@@ -484,6 +484,30 @@ def test_parsed_toml_comes_from_the_cache_while_the_files_are_unchanged(tmp_path
 
     monkeypatch.setattr(knowledge.toml_parser(), "load", no_parse)
     assert knowledge.read_toml_folder(folder, "t.marshal") == first
+
+
+def test_two_data_folders_keep_their_own_caches(tmp_path, monkeypatch):
+    # a checkout and an installed copy (or two checkouts) read one after the other: each
+    # keeps its cache, so neither parses its TOML again on the next run
+    import shutil
+
+    import gpusetup.knowledge as knowledge
+
+    first = _toml_folder(tmp_path, monkeypatch)
+    second = tmp_path / "other" / "messages"
+    second.parent.mkdir()
+    shutil.copytree(first, second)
+    want = knowledge.read_toml_folder(first, "t.marshal")
+    assert knowledge.read_toml_folder(second, "t.marshal") == want
+    names = sorted(p.name for p in (tmp_path / "cache" / "gpusetup").glob("t-*.marshal"))
+    assert len(names) == 2 and names[0] != names[1]
+
+    def no_parse(*_args, **_kwargs):
+        raise AssertionError("parsed again although its cache is current")
+
+    monkeypatch.setattr(knowledge.toml_parser(), "load", no_parse)
+    assert knowledge.read_toml_folder(first, "t.marshal") == want
+    assert knowledge.read_toml_folder(second, "t.marshal") == want
 
 
 def test_a_changed_file_is_parsed_again(tmp_path, monkeypatch):
@@ -503,12 +527,12 @@ def test_a_changed_file_is_parsed_again(tmp_path, monkeypatch):
 def test_a_cache_that_cannot_be_trusted_is_ignored(tmp_path, monkeypatch, damage):
     import marshal
 
-    from gpusetup.knowledge import read_toml, read_toml_folder
+    from gpusetup.knowledge import cache_file_name, read_toml, read_toml_folder
 
     folder = _toml_folder(tmp_path, monkeypatch)
     want = {p.name: read_toml(p) for p in sorted(folder.glob("*.toml"))}
     read_toml_folder(folder, "t.marshal")
-    cache = tmp_path / "cache" / "gpusetup" / "t.marshal"
+    cache = tmp_path / "cache" / "gpusetup" / cache_file_name("t.marshal", folder)
     key = marshal.loads(cache.read_bytes())[0]
     forged = marshal.dumps([key, {"facts.toml": {"forged": True}}])
     if damage == "garbage":
@@ -573,10 +597,12 @@ def test_the_doctors_tables_and_profile_come_from_the_cache_without_tomllib(tmp_
 
     first, second = run(), run()
     assert first[1] == "True" and second == [first[0], "False"]
-    assert {p.name for p in (tmp_path / "cache" / "gpusetup").iterdir()} == {
+    # one cache file each, named after the shipped data folder it holds
+    names = sorted(p.name for p in (tmp_path / "cache" / "gpusetup").iterdir())
+    assert [re.sub(r"-[0-9a-f]{12}\.", ".", name) for name in names] == [
         "data.marshal",
         "profiles.marshal",
-    }
+    ]
 
 
 def test_a_cached_file_beside_a_broken_one_is_still_read(tmp_path, monkeypatch):
