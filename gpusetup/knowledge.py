@@ -105,6 +105,7 @@ def read_toml_folder(folder: Path, cache_name: str) -> dict[str, dict[str, Any]]
             return rows
     rows = {path.name: read_toml(path) for path in paths}
     _write_cache(where, [key, rows])
+    _prune_caches(where.parent, cache_name)
     return rows
 
 
@@ -113,10 +114,33 @@ def cache_file_name(cache_name: str, folder: Path) -> str:
     checkout, an installed copy) keeps its own cache instead of overwriting another's."""
     import zlib  # cheaper to import than hashlib; the key inside still decides a match
 
-    path = str(folder).encode("utf-8", "surrogateescape")
-    digest = f"{zlib.crc32(path):08x}{zlib.adler32(path):08x}"[:12]
-    stem, dot, suffix = cache_name.rpartition(".")
-    return f"{stem}-{digest}.{suffix}" if dot else f"{cache_name}-{digest}"
+    digest = zlib.crc32(str(folder).encode("utf-8", "surrogateescape"))
+    name = Path(cache_name)
+    return f"{name.stem}-{digest:08x}{name.suffix}"
+
+
+#: the caches of one name kept (one for each data folder read lately): the newest win
+_KEPT_CACHES = 4
+
+
+def _prune_caches(where: Path, cache_name: str) -> None:
+    """Keep the ``_KEPT_CACHES`` newest caches of ``cache_name`` in ``where`` (the user's own
+    cache folder) and remove the rest, and the undigested name of earlier releases: data
+    folders come and go (virtual environments, checkouts) and their caches would pile up."""
+    name = Path(cache_name)
+    pattern = re.compile(rf"{re.escape(name.stem)}-[0-9a-f]{{8}}{re.escape(name.suffix)}")
+    try:
+        ours = [
+            (entry.stat(follow_symlinks=False).st_mtime_ns, entry.path)
+            for entry in os.scandir(where)
+            if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)
+        ]
+    except OSError:
+        return
+    stale = [path for _, path in sorted(ours, reverse=True)[_KEPT_CACHES:]]
+    for path in [*stale, str(where / cache_name)]:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def _read_cache(path: Path) -> object:

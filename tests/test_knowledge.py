@@ -510,6 +510,35 @@ def test_two_data_folders_keep_their_own_caches(tmp_path, monkeypatch):
     assert knowledge.read_toml_folder(second, "t.marshal") == want
 
 
+def test_caches_of_folders_read_long_ago_do_not_pile_up(tmp_path, monkeypatch):
+    # one virtual environment after another: the newest few caches stay, the older ones and
+    # the undigested cache of earlier releases go; other files in the folder are left
+    import os
+    import shutil
+
+    import gpusetup.knowledge as knowledge
+
+    first = _toml_folder(tmp_path, monkeypatch)
+    cache_dir = tmp_path / "cache" / "gpusetup"
+    cache_dir.mkdir(parents=True)
+    (cache_dir / "t.marshal").write_bytes(b"an earlier release's cache")
+    (cache_dir / "data.marshal").write_bytes(b"another cache")
+    folders = [first]
+    for n in range(knowledge._KEPT_CACHES + 2):
+        folders.append(tmp_path / f"venv{n}" / "messages")
+        folders[-1].parent.mkdir()
+        shutil.copytree(first, folders[-1])
+    for n, folder in enumerate(folders):
+        knowledge.read_toml_folder(folder, "t.marshal")
+        written = cache_dir / knowledge.cache_file_name("t.marshal", folder)
+        os.utime(written, ns=(n * 10**9, n * 10**9))  # in order, whatever the clock's grain
+    left = sorted(p.name for p in cache_dir.iterdir())
+    newest = folders[-knowledge._KEPT_CACHES :]
+    assert left == sorted(
+        ["data.marshal", *(knowledge.cache_file_name("t.marshal", f) for f in newest)]
+    )
+
+
 def test_a_changed_file_is_parsed_again(tmp_path, monkeypatch):
     from gpusetup.knowledge import read_toml_folder
 
@@ -599,7 +628,7 @@ def test_the_doctors_tables_and_profile_come_from_the_cache_without_tomllib(tmp_
     assert first[1] == "True" and second == [first[0], "False"]
     # one cache file each, named after the shipped data folder it holds
     names = sorted(p.name for p in (tmp_path / "cache" / "gpusetup").iterdir())
-    assert [re.sub(r"-[0-9a-f]{12}\.", ".", name) for name in names] == [
+    assert [re.sub(r"-[0-9a-f]{8}\.", ".", name) for name in names] == [
         "data.marshal",
         "profiles.marshal",
     ]
