@@ -791,14 +791,16 @@ def _gpu_support(facts: dict[str, str]) -> tuple[str, str, str] | None:
 
 
 def _in_english(m: Match) -> Match:
-    """The loader's "cannot open shared object file" printed in another language, read as
-    the catalogue reads the English message (the driver's, cuDNN's, a development link's or
-    any library's entry), on the same line."""
-    if m.entry.id != _TRANSLATED:
+    """glibc's messages printed in another language (the loader's "cannot open shared object
+    file", ldconfig's "is not a symbolic link"), read as the catalogue reads the English
+    message (the driver's, cuDNN's, a development link's or any library's entry), on the
+    same line."""
+    english = _TRANSLATED.get(m.entry.id)
+    if english is None:
         return m
     text = m.text
     for phrase in m.entry.needles:
-        text = text.replace(phrase, "cannot open shared object file")
+        text = text.replace(phrase, english)
     found = readings(text)
     if not found:
         return m
@@ -806,8 +808,12 @@ def _in_english(m: Match) -> Match:
     return replace(m, entry=entry, facts={**m.facts, **facts})
 
 
-#: glibc's loader message in the languages glibc translates it into (triage32.toml)
-_TRANSLATED = "loader.shared-object-missing.translated"
+#: glibc's messages in the languages glibc translates them into, with the English phrase
+#: each entry's needles stand for (triage32.toml, triage35.toml)
+_TRANSLATED = {
+    "loader.shared-object-missing.translated": "cannot open shared object file",
+    "ldconfig.not-symlink.translated": " is not a symbolic link",
+}
 
 
 def _reinterpret(m: Match) -> tuple[Match, str]:
