@@ -132,6 +132,8 @@ _CAUSE_EXPLAINS = {
     },
     # vLLM's own minimum is the reason; the bfloat16 check before it is the same old GPU
     "vllm.cc-below-minimum": {"vllm.bfloat16-needs-cc80"},
+    # Chainer appends CuPy's import error to its own: a CuPy too new for Chainer 7 is why
+    "chainer.cupy-too-new": {"chainer.cuda-environment-not-set-up"},
     **{
         diagnostics: {
             "cuda.err.insufficient-driver",
