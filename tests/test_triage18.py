@@ -48,7 +48,7 @@ def test_a_start_without_gpus_explains_its_own_output_beside_a_start_with_them()
     assert _first("GPUS='--gpus all'\n" + _PLAIN_RUN + cuinit)[0] == "driver-missing"
 
 
-def test_nccl_calls_refused_on_dev_shm_are_permission_not_its_size() -> None:
+def test_nccl_calls_refused_on_dev_shm_are_its_permission_not_its_size() -> None:
     # https://github.com/NVIDIA/nccl/issues/328
     refused = (
         "node08:27106:27302 [0] include/shm.h:27 NCCL WARN Call to shm_open failed : "
@@ -58,10 +58,12 @@ def test_nccl_calls_refused_on_dev_shm_are_permission_not_its_size() -> None:
     )
     result = triage_text(refused)
     assert [r.id for r in result.root_causes] == ["nccl.syscall.permission-denied"]
-    assert result.root_causes[0].family == "permission"
+    # an NCCL failure (the families table: nccl covers /dev/shm), read as its rights
+    assert result.root_causes[0].family == "nccl"
+    assert "may not create files in /dev/shm" in result.root_causes[0].diagnosis
     # NCCL 2.12+ drops the space before the colon
     assert _first("misc/shmutils.cc:93 NCCL WARN Call to open failed: Permission denied\n") == (
-        "permission",
+        "nccl",
         "nccl.syscall.permission-denied",
     )
     # https://github.com/NVIDIA/nccl/issues/1589: a missing segment is NCCL's, not the user's
@@ -69,7 +71,9 @@ def test_nccl_calls_refused_on_dev_shm_are_permission_not_its_size() -> None:
         "g148:14937:69361 [0] misc/shmutils.cc:93 NCCL WARN Call to open failed: No such file "
         "or directory\n"
     )
-    assert not triage_text(enoent).root_causes or _first(enoent)[0] != "permission"
+    assert not triage_text(enoent).root_causes or _first(enoent)[1] != (
+        "nccl.syscall.permission-denied"
+    )
     # https://github.com/NVIDIA/nccl/issues/290: a full /dev/shm is the size
     full = (
         "gpu2-ru7:2143:2561 [1] include/shm.h:28 NCCL WARN Call to posix_fallocate failed : "

@@ -816,6 +816,129 @@ WRONG = {
         "family table; the thread files the Yocto image without the Tegra CUDA driver as "
         "driver-missing"
     ),
+    "jax0434-system-ptxas-cuda122-unsupported-ptx84": (
+        "facts: ptxas's own PTX-version entry now reads the line first; it names 8.4 and 8.2 "
+        "in its words, and its quote of line 1 is cut before ptxas's 'Unsupported .version'"
+    ),
+    "alpa-jax-cuinit-34-stub-libcuda": (
+        "facts: the first root cause does not name 'was unable to find libcuda.so DSO'"
+    ),
+    "caffe-fasterrcnn-cublas-not-initialized-cuda-mix": (
+        "facts: the first root cause does not name 'Cannot create Cublas handle'"
+    ),
+    "chainer-cupy-not-installed-cuda-env": (
+        "facts: the first root cause does not name 'check_cuda_available'"
+    ),
+    "comfyui-cliptextencode-flux-oom": (
+        "facts: the first root cause does not name 'CLIPTextEncode'"
+    ),
+    "cudf2304-tesla-m60-cc52-unsupported": (
+        "facts: the first root cause does not name 'Compute Capability: 5.2'"
+    ),
+    "cudf2402-p100-volta-required": (
+        "facts: the first root cause does not name 'Compute Capability: 6.0'"
+    ),
+    "cupy13-hpc-libnvrtc-so12-dlopen": ("facts: the first root cause does not name 'cuda 12.2'"),
+    "docker-arch-cgroupv2-devices-not-found": (
+        "facts: the first root cause does not name '5.11.12-arch1-1'"
+    ),
+    "docker1903-runtime-hook-not-found-renamed": (
+        "facts: the first root cause does not name '19.03.12'"
+    ),
+    "fedora-rawhide-no-nvidia-driver-nouveau": (
+        "lspci and lsmod show the GPU driven by nouveau; no line says the NVIDIA packages are "
+        "missing (only the thread's dnf output does), and nouveau alone is a working set-up"
+    ),
+    "fedora25-bumblebee-375-nvidia-ko-not-built": (
+        "facts: the first root cause does not name '4.10.3-200.fc25.x86_64'"
+    ),
+    "fedora42-akmod-570-kernel614-build-fail": (
+        "facts: the first root cause does not name '6.14.1-300.fc42.x86_64'"
+    ),
+    "fedora43-akmod-580-smi-cannot-communicate": (
+        "facts: the first root cause does not name '580.105.08'"
+    ),
+    "flashlight-compute30-cuda111-gtx1050": (
+        "facts: the first root cause does not name 'CUDA: 11.1'"
+    ),
+    "gpu-operator-driver-could-not-resolve-kernel": (
+        "facts: the first root cause does not name '4.15.0-115-generic'"
+    ),
+    "jax034-windows-no-extra-cuda111": ("facts: the first root cause does not name 'jax-0.3.4'"),
+    "jetson-compose-without-nvidia-default-runtime": (
+        "facts: the first root cause does not name 'libnvdla_compiler.so'"
+    ),
+    "jetson-jp44-opencv411-no-cuda": (
+        "jetson_release's 'OpenCV Cuda: NO' is also what a healthy Jetson prints for a user who "
+        "does not use OpenCV's CUDA modules"
+    ),
+    "jetson-minimal-rootfs-libcuda-so1-not-found": (
+        "facts: the first root cause does not name '0.10.0+jetpack'"
+    ),
+    "manjaro-optimus-manager-no-nvidia-module": (
+        "optimus-manager's \"Available modules: ['nouveau']\" and its Xorg pre-start error name no "
+        "failure of the nvidia module itself"
+    ),
+    "mint-docker-optimus-no-cuda-capable-device": (
+        "the container CLI's 'no cuda-capable device is detected' reads as no device; only the "
+        "thread says the Optimus laptop's GPU was off on the host"
+    ),
+    "mxnet-cu112-libnvrtc-libcusolver-mismatch": (
+        "family: the CUDA 11.1 installed is in the user's prose, not a listing, so the loader "
+        "lines read as libraries missing"
+    ),
+    "nixos-nvidia-open-545-linux67-libspdm": (
+        "facts: the first root cause does not name '545.29.02', 'libspdm_shash.o'"
+    ),
+    "nvidia-docker1-plain-ubuntu-image-no-nvidia-smi": (
+        "facts: the first root cause does not name 'ubuntu:16.04'"
+    ),
+    "nvidia-docker2-nodeps-hook-missing-hpc": (
+        "facts: the first root cause does not name '--nodeps'"
+    ),
+    "nvrm-280-gt520m-not-supported-probe-failed": (
+        "facts: the first root cause does not name '10de:1050', '280.13'"
+    ),
+    "open-kmod-linux615-uvm-build-fail": (
+        "facts: the first root cause does not name 'make_device_exclusive'"
+    ),
+    "open580-rtx3080-aarch64-fwsec-gsp-fail": (
+        "facts: the first root cause does not name '94.02.71.40.83'"
+    ),
+    "paddle182-driver396-error35": ("facts: the first root cause does not name '396.26'"),
+    "stt-ct2-940m-no-kernel-image": ("facts: the first root cause does not name '940m'"),
+    "tf21-libnvinfer6-tensorrt-missing": (
+        "TF 2.1's TensorRT warning is printed by every TF 2.1 start without TensorRT; healthy "
+        "start-ups show it too, so it is never a root cause"
+    ),
+    "theano-win-nvrtc64-70-dll-missing": (
+        "facts: the first root cause does not name 'Could not initialize pygpu'"
+    ),
+    "torch-nccl-duplicate-gpu-hardcoded-device": (
+        "facts: the first root cause does not name 'Duplicate GPU detected : rank 0 and rank 1 "
+        "both on CUDA device 2000'"
+    ),
+    "torch-no-driver-in-plain-docker-gluonnlp": (
+        "PyTorch's 'Found no NVIDIA driver' names no container; only the thread says the CI job "
+        "ran in plain docker"
+    ),
+    "torch131-cu100-rtx3080-cublas-exec-failed": (
+        "CUBLAS_STATUS_EXECUTION_FAILED alone does not say the GPU is outside the CUDA 10.0 "
+        "build; the RTX 3080 and the toolkit are in the user's prose"
+    ),
+    "trt7-jetson-engine-from-trt6-version-tag": (
+        "facts: the first root cause does not name 'Version tag does not match'"
+    ),
+    "ucx-stub-libnvidia-ml-preloaded": (
+        "facts: the first root cause does not name 'nvmlInit_v2() failed'"
+    ),
+    "verl-nccl-duplicate-gpu-old-ray": (
+        "facts: the first root cause does not name 'Duplicate GPU detected : rank 1 and rank 0 "
+        "both on CUDA device 10'"
+    ),
+    "xorg-failed-to-load-nvidia-kernel-module-ion": (
+        "facts: the first root cause does not name 'nvidia-current'"
+    ),
 }
 
 
