@@ -852,9 +852,6 @@ WRONG = {
     "fedora25-bumblebee-375-nvidia-ko-not-built": (
         "facts: the first root cause does not name '4.10.3-200.fc25.x86_64'"
     ),
-    "fedora42-akmod-570-kernel614-build-fail": (
-        "facts: the first root cause does not name '6.14.1-300.fc42.x86_64'"
-    ),
     "fedora43-akmod-580-smi-cannot-communicate": (
         "facts: the first root cause does not name '580.105.08'"
     ),
@@ -913,10 +910,6 @@ WRONG = {
     ),
     "theano-win-nvrtc64-70-dll-missing": (
         "facts: the first root cause does not name 'Could not initialize pygpu'"
-    ),
-    "torch-nccl-duplicate-gpu-hardcoded-device": (
-        "facts: the first root cause does not name 'Duplicate GPU detected : rank 0 and rank 1 "
-        "both on CUDA device 2000'"
     ),
     "torch-no-driver-in-plain-docker-gluonnlp": (
         "PyTorch's 'Found no NVIDIA driver' names no container; only the thread says the CI job "
