@@ -816,10 +816,6 @@ WRONG = {
         "family table; the thread files the Yocto image without the Tegra CUDA driver as "
         "driver-missing"
     ),
-    "jax0434-system-ptxas-cuda122-unsupported-ptx84": (
-        "facts: ptxas's own PTX-version entry now reads the line first; it names 8.4 and 8.2 "
-        "in its words, and its quote of line 1 is cut before ptxas's 'Unsupported .version'"
-    ),
     "alpa-jax-cuinit-34-stub-libcuda": (
         "facts: the first root cause does not name 'was unable to find libcuda.so DSO'"
     ),

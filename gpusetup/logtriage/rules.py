@@ -797,12 +797,15 @@ def _in_english(m: Match) -> Match:
     file", ldconfig's "is not a symbolic link"), read as the catalogue reads the English
     message (the driver's, cuDNN's, a development link's or any library's entry), on the
     same line."""
-    english = _TRANSLATED.get(m.entry.id)
-    if english is None:
+    if m.entry.id == _TRANSLATED_LDCONFIG:
+        # ldconfig's needle is its own name: the message is rebuilt from the path it names
+        text = f"ldconfig: {m.facts.get('path', '')} is not a symbolic link"
+    elif m.entry.id == _TRANSLATED:
+        text = m.text
+        for phrase in m.entry.needles:
+            text = text.replace(phrase, "cannot open shared object file")
+    else:
         return m
-    text = m.text
-    for phrase in m.entry.needles:
-        text = text.replace(phrase, english)
     found = readings(text)
     if not found:
         return m
@@ -810,12 +813,10 @@ def _in_english(m: Match) -> Match:
     return replace(m, entry=entry, facts={**m.facts, **facts})
 
 
-#: glibc's messages in the languages glibc translates them into, with the English phrase
-#: each entry's needles stand for (triage32.toml, triage35.toml)
-_TRANSLATED = {
-    "loader.shared-object-missing.translated": "cannot open shared object file",
-    "ldconfig.not-symlink.translated": " is not a symbolic link",
-}
+#: glibc's loader message in the languages glibc translates it into (triage32.toml)
+_TRANSLATED = "loader.shared-object-missing.translated"
+#: ldconfig's "is not a symbolic link" in those languages (triage35.toml)
+_TRANSLATED_LDCONFIG = "ldconfig.not-symlink.translated"
 
 
 def _reinterpret(m: Match) -> tuple[Match, str]:
