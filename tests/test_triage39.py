@@ -162,6 +162,41 @@ READINGS = {
         ["[[gpu]]"],
         ["nvidia-ctk runtime configure"],
     ),
+    # NVIDIA/nvidia-container-toolkit#452: NixOS-WSL
+    "nixos-wsl-nvidia-ctk-cdi-dxcore-context": (
+        "container",
+        "nvidia-ctk.wsl-dxcore-init-failed",
+        ["dxcore"],
+        ["/usr/lib/wsl/lib"],
+    ),
+    # NVIDIA/nvidia-docker#475: a separate /var
+    "nvidia-docker1-volume-cross-device-link": (
+        "container",
+        "nvidia-docker-plugin.cross-device-link",
+        ["/usr/lib/nvidia-375/bin/nvidia-cuda-mps-control"],
+        ["nvidia-docker-plugin"],
+    ),
+    # apptainer/singularity#1548
+    "singularity25-nv-libs-bind-dir-missing": (
+        "container",
+        "singularity.nv-libs-dir-missing",
+        ["/.singularity.d/libs"],
+        ["Apptainer"],
+    ),
+    # hacksider/Deep-Live-Cam#1338: cuDNN's "Could not locate" names a cuBLAS DLL
+    "deeplivecam-cublasLt64_10-missing": (
+        "library-missing",
+        "cudnn.could-not-locate",
+        ["cublasLt64_10.dll"],
+        [],
+    ),
+    # bmaltais/kohya_ss#486: error 127 on a cuDNN DLL (French Windows)
+    "kohya-torch-winerror127-cudnn-adv-infer": (
+        "cudnn-version",
+        "windows.winerror-127",
+        ["cudnn_adv_infer64_8.dll"],
+        [],
+    ),
 }
 
 
@@ -219,3 +254,11 @@ def test_ldconfig_s_translations_are_the_machine_s_own_and_read_as_english() -> 
         assert "libcuda.so.1" in roots[0].diagnosis, (mo, roots[0].diagnosis)
         read += 1
     assert read >= 30
+
+
+def test_a_dll_s_family_under_cudnn_s_and_windows_words_stays_where_it_was() -> None:
+    # zlibwapi.dll is cuDNN 8's own dependency (t19-darknet-zlibwapi-missing-windows), and
+    # error 127 on torch's own c10_cuda.dll is DLLs of two releases mixed, not cuDNN's
+    assert _first("t19-darknet-zlibwapi-missing-windows").family == "cudnn-missing"
+    assert _first("paddleocr-zlibwapi-missing").family == "cudnn-missing"
+    assert _first("torch-win-winerror-127-c10-cuda-old-dlls").family == "glibc-abi"

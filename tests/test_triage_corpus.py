@@ -816,6 +816,56 @@ WRONG = {
         "family table; the thread files the Yocto image without the Tegra CUDA driver as "
         "driver-missing"
     ),
+    "aws-p3dn-fairseq-nccl-connect-refused": (
+        "the paste's NCCL lines do not name the refused bootstrap connection the thread settles; "
+        "its traceback names only fairseq's distributed init"
+    ),
+    "docker-desktop-no-gpu-wsl-no-adapters": (
+        "the container CLI's init error reads as the container's; only the thread says Docker "
+        "Desktop's WSL had no GPU adapter because no NVIDIA driver was installed on Windows"
+    ),
+    "minikube-device-plugin-nvml-not-loaded": (
+        "the device plugin's NVML failure reads as the node's container set-up; only the thread "
+        "says the minikube VM had no NVIDIA driver"
+    ),
+    "nixos-wsl-nvidia-ctk-cdi-dxcore-context": (
+        "facts: the first root cause does not name '1.15.0-rc.3'"
+    ),
+    "nvidia-docker1-volume-cross-device-link": (
+        "facts: the first root cause does not name 'nvidia_driver_375.66'"
+    ),
+    "sagemaker-ddp-nccl-socket-link-local": (
+        "facts: the first root cause does not name '169.254.255.18'"
+    ),
+    "tf05-built-without-cuda-no-known-devices": (
+        "TF 0.5's 'Device mapping: no known devices.' is also what a CUDA build prints on a "
+        "machine without a GPU; only the thread says the build lacked --config=cuda"
+    ),
+    "wsl1-nvidia-driver-440-dkms-no-gpu": (
+        "the DKMS build failure reads as the kernel module's; only the thread says it was WSL 1, "
+        "which has no GPU at all"
+    ),
+    "wsl2-l40s-datacenter-mode-gpu-access-blocked": (
+        "facts: the first root cause does not name '32.0.15.9159'"
+    ),
+    "wsl2-libnvidia-container-1.4.0-driver-error": (
+        "facts: the first root cause does not name '1.4.0-1'"
+    ),
+    "wsl2-no-nvidia-gpu-dxcore-libcuda-not-found": (
+        "dxcore's 'Core Nvidia component ... not found' is also printed for the other vendor's "
+        "adapter of a healthy laptop; only the thread says there is no NVIDIA GPU"
+    ),
+    "wsl2-nvidia-container-cli-dxcore-init-failed": (
+        "facts: the first root cause does not name 'dxcore initialization failed'"
+    ),
+    "wsl2-tcc-plus-wddm-gpus-no-devices-found": (
+        "nvidia-smi's 'No devices were found' reads as the kernel side; only the thread says the "
+        "GPUs are in TCC mode, which WSL cannot use"
+    ),
+    "wsl2-win10-1909-blackscholes-code35": (
+        "error 35 reads as a driver older than the runtime; only the thread says the Windows "
+        "build (1909) gives WSL no GPU"
+    ),
     "alpa-jax-cuinit-34-stub-libcuda": (
         "facts: the first root cause does not name 'was unable to find libcuda.so DSO'"
     ),

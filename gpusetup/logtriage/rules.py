@@ -831,6 +831,13 @@ def _reinterpret(m: Match) -> tuple[Match, str]:
     if inner is not None:
         entry, facts = inner
         return replace(m, facts={**facts, **m.facts}), entry.family
+    if m.entry.id == _CUDNN_COULD_NOT_LOCATE and "zlib" not in m.facts.get("dll", "").lower():
+        # cuDNN 8 on Windows names the DLL it needs: zlibwapi is its own part, a cuBLAS or
+        # cudart DLL is a CUDA library missing
+        return m, _family_of_library(m.facts.get("dll", "cudnn"))
+    if m.entry.id == _WINERROR_127 and "cudnn" in m.facts.get("path", "").lower():
+        # a cuDNN DLL whose imports another cuDNN release's DLL lacks: cuDNN releases mixed
+        return m, "cudnn-version"
     if m.entry.id in _SONAME_FAMILY and (soname := m.facts.get("soname") or m.facts.get("dll")):
         # the loader's own trace names the library: its family is the library's
         return m, _family_of_library(soname)
@@ -840,6 +847,10 @@ def _reinterpret(m: Match) -> tuple[Match, str]:
     return m, family
 
 
+#: cuDNN 8's "Could not locate X.dll" (Windows): the family is the DLL's
+_CUDNN_COULD_NOT_LOCATE = "cudnn.could-not-locate"
+#: Windows' error 127 (a DLL without a function another imports)
+_WINERROR_127 = "windows.winerror-127"
 #: lines that name a library searched for and not found, family by the library
 _LOADER_TRACE = "ld.debug.trying-file"
 _SONAME_FAMILY = {
