@@ -262,3 +262,23 @@ def test_a_dll_s_family_under_cudnn_s_and_windows_words_stays_where_it_was() -> 
     assert _first("t19-darknet-zlibwapi-missing-windows").family == "cudnn-missing"
     assert _first("paddleocr-zlibwapi-missing").family == "cudnn-missing"
     assert _first("torch-win-winerror-127-c10-cuda-old-dlls").family == "glibc-abi"
+
+
+def test_causes_on_one_line_lead_by_the_catalogue_not_by_the_order_they_were_found() -> None:
+    # the same-line order once followed the prefilter's groups, and a needle added elsewhere
+    # flipped which of two readings of jax0434's ptxas line led; now it is the specific
+    # entry before the generic, then the catalogue's order: the scan's matches in reverse
+    # give the same root causes
+    from dataclasses import replace
+
+    from gpusetup.logtriage.rules import judge
+    from gpusetup.logtriage.scan import scan_text
+
+    checked = 0
+    for log in sorted(REAL.glob("*.log")):
+        scan = scan_text(log.read_text(encoding="utf-8"))
+        found = judge(scan).root_causes
+        flipped = replace(scan, matches=type(scan.matches)(reversed(scan.matches)))
+        assert [i.id for i in judge(flipped).root_causes] == [i.id for i in found], log.stem
+        checked += len(found) - len({i.line for i in found})
+    assert checked >= 5

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import field, replace
-from functools import partial
+from functools import cache, partial
 from typing import TYPE_CHECKING
 
 from gpusetup.logtriage import explain
@@ -299,7 +299,12 @@ def judge(scan: Scan) -> Triage:
             items.append(item(m, fam, ctx, root=False, explained_by=demoted[m.entry.id]))
     causes = [(m, fam) for m, fam in causes if not demoted[m.entry.id]]
     cause_ids = {m.entry.id for m, _ in causes}
-    for m, fam in sorted(causes, key=lambda x: x[0].line):
+    # in log order; on one line the specific entry before the generic, then the catalogue's
+    # order, so which one leads never depends on how the prefilter grouped their needles
+    order = _entry_order()
+    for m, fam in sorted(
+        causes, key=lambda x: (x[0].line, x[0].entry.generic, order[x[0].entry.id])
+    ):
         items.append(item(m, fam, ctx, root=True))
     symptoms = [(m, fam) for m, fam in live if _role(m) == "symptom"]
     standing: list[Item] = []
@@ -811,6 +816,12 @@ def _in_english(m: Match) -> Match:
         return m
     entry, facts = found[0]
     return replace(m, entry=entry, facts={**m.facts, **facts})
+
+
+@cache
+def _entry_order() -> dict[str, int]:
+    """Each entry's place in the catalogue (its files in name order, entries in file order)."""
+    return {e.id: i for i, e in enumerate(catalogue().entries)}
 
 
 #: glibc's loader message in the languages glibc translates it into (triage32.toml)
