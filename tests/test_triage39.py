@@ -197,6 +197,20 @@ READINGS = {
         ["cudnn_adv_infer64_8.dll"],
         [],
     ),
+    # NVIDIA/nvidia-docker#1242: the modules of an earlier driver still held
+    "driver-container-cannot-unload-modules-in-use": (
+        "kernel-module",
+        "driver-container.modules-in-use",
+        ["in use"],
+        ["rmmod"],
+    ),
+    # NVIDIA/mig-parted#181: nvidia_drm holds the GPUs a MIG change must reset
+    "mig-parted-reset-in-use-nvidia-drm": (
+        "kernel-module",
+        "nvidia-smi.reset-in-use",
+        ["00000000:01:00.0"],
+        ["nvidia_drm"],
+    ),
 }
 
 
@@ -282,3 +296,28 @@ def test_causes_on_one_line_lead_by_the_catalogue_not_by_the_order_they_were_fou
         assert [i.id for i in judge(flipped).root_causes] == [i.id for i in found], log.stem
         checked += len(found) - len({i.line for i in found})
     assert checked >= 5
+
+
+def test_vllm_without_a_platform_in_a_docker_run_without_gpus_is_the_container() -> None:
+    # studio-dots-ai/dots.ocr#11: `docker run -p 8000:8000 image` without --gpus
+    first = _first("vllm-docker-run-without-gpus-unspecified-platform")
+    assert first.family == "container"
+    # alone, vLLM's notice is a symptom read as no visible GPU
+    line = (
+        "INFO 08-02 02:39:50 [__init__.py:248] No platform detected, vLLM is running on "
+        "UnspecifiedPlatform\n"
+    )
+    roots = triage_text(line).root_causes
+    assert [(r.id, r.family) for r in roots] == [("vllm.no-platform-detected", "visibility")]
+
+
+def test_docker_s_platform_notice_beside_a_working_devicequery_is_no_root_cause() -> None:
+    # roflcoopter/viseron#108: a mislabelled image whose deviceQuery finds the Jetson's GPU
+    case = REAL / "nano-docker-devicequery-102-100-healthy.log"
+    assert triage_text(case.read_text(encoding="utf-8")).root_causes == ()
+    # without the working run the notice is still the cause it was
+    notice = (
+        "WARNING: The requested image's platform (linux/amd64) does not match the detected "
+        "host platform (linux/arm64/v8) and no specific platform was requested\n"
+    )
+    assert [r.id for r in triage_text(notice).root_causes] == ["docker.image-platform-mismatch"]

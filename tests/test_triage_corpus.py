@@ -866,6 +866,50 @@ WRONG = {
         "error 35 reads as a driver older than the runtime; only the thread says the Windows "
         "build (1909) gives WSL no GPU"
     ),
+    "deepspeed-mii-v100-cc70-filtered": (
+        "DeepSpeed's 'Filtered compute capabilities' warning is also printed by builds that go on"
+        " to work; the paste is cut before MII's own error"
+    ),
+    "tgi-v100-flash-attn-cc70": (
+        "facts: the first root cause does not name 'Error when initializing model'"
+    ),
+    "tgi-v100-oom-flan-ul2-noshard": (
+        "facts: the first root cause does not name 'ShardCannotStart'"
+    ),
+    "ds402-l4t-container-libnvinfer6-missing": (
+        "facts: the first root cause does not name 'deepstream-l4t:4.0.2-19.12-samples'"
+    ),
+    "nano-cctag-invalid-device-symbol-no-sm53": (
+        "CUDA's 'invalid device symbol' names no architecture; only the maintainer says the build"
+        " lacks the Nano's sm_53"
+    ),
+    "nano-docker-devicequery-no-nvidia-runtime-err35": (
+        "facts: the first root cause does not name 'cudaGetDeviceCount returned 35'"
+    ),
+    "tf216-cudart-stub-no-cuda-libs": (
+        "facts: the first root cause does not name 'cudart_stub.cc'"
+    ),
+    "tf220-rtx50-sm120-invalid-ptx": (
+        "CUDA_ERROR_INVALID_PTX from TensorFlow's generated kernels reads as the PTX JIT's "
+        "failure; that TF 2.20's wheel has nothing for the RTX 50's sm_120 stands only in the "
+        "thread"
+    ),
+    "dra-plugin-nvml-shadowed-by-directory": (
+        "the DRA plugin's NVML load failure names no path; only the thread shows the empty "
+        "directory named libnvidia-ml.so.1"
+    ),
+    "driver-container-cannot-unload-modules-in-use": (
+        "facts: the first root cause does not name '4.15.0-70-generic'"
+    ),
+    "gfd-no-nvml-no-labels": (
+        "facts: the first root cause does not name 'no labels generated from any source'"
+    ),
+    "gpu-operator-containerd-no-nvidia-runtime": (
+        "facts: the first root cause does not name 'gpu-feature-discovery-qfjgk'"
+    ),
+    "mig-parted-reset-in-use-nvidia-drm": (
+        "facts: the first root cause does not name 'error resetting all GPUs'"
+    ),
     "alpa-jax-cuinit-34-stub-libcuda": (
         "facts: the first root cause does not name 'was unable to find libcuda.so DSO'"
     ),

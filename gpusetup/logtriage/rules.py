@@ -1603,6 +1603,7 @@ _NO_GPU_SEEN = {
     "tf.user.list-devices-empty",
     "tf.user.cpu-device-only",
     "jax.user.cpu-devices-only",
+    "vllm.no-platform-detected",
 }
 #: families of a library the NVIDIA runtime on a Jetson mounts into an L4T container
 _L4T_MOUNTED = {"library-missing", "cudnn-missing"}
