@@ -4,23 +4,13 @@ decides between two families, on the real line that must keep the other one."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from real_readings import REAL, Reading, assert_reading
 
 from gpusetup.logtriage import triage_text
 
-REAL = Path(__file__).resolve().parent / "data" / "logs" / "real"
-
-
-def _first(case: str):
-    roots = triage_text((REAL / f"{case}.log").read_text(encoding="utf-8")).root_causes
-    assert roots, f"{case}: no root cause"
-    return roots[0]
-
-
 # case -> (family, entry, facts the diagnosis names, facts the fix names)
-READINGS = {
+READINGS: dict[str, Reading] = {
     # beclab/Olares#3963: Ubuntu 26.04's nova_core holds the GPU; the installer's load
     # failure printed before it is its consequence
     "ubuntu2604-nova-core-binds-gpu-nvidia-ko-no-such-device": (
@@ -279,13 +269,7 @@ READINGS = {
 
 @pytest.mark.parametrize("case", sorted(READINGS))
 def test_the_paste_is_read_with_its_facts(case: str) -> None:
-    family, entry, in_diagnosis, in_fix = READINGS[case]
-    first = _first(case)
-    assert (first.family, first.id) == (family, entry)
-    for fact in in_diagnosis:
-        assert fact in first.diagnosis, (fact, first.diagnosis)
-    for fact in in_fix:
-        assert fact in first.fix, (fact, first.fix)
+    assert_reading(case, READINGS[case])
 
 
 def test_a_consequence_of_the_reading_is_explained_not_a_root() -> None:

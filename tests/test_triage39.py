@@ -8,20 +8,12 @@ import gettext
 from pathlib import Path
 
 import pytest
+from real_readings import REAL, Reading, assert_reading, first_root
 
 from gpusetup.logtriage import triage_text
 
-REAL = Path(__file__).resolve().parent / "data" / "logs" / "real"
-
-
-def _first(case: str):
-    roots = triage_text((REAL / f"{case}.log").read_text(encoding="utf-8")).root_causes
-    assert roots, f"{case}: no root cause"
-    return roots[0]
-
-
 # case -> (family, entry, facts the diagnosis names, facts the fix names)
-READINGS = {
+READINGS: dict[str, Reading] = {
     # NVIDIA/nvidia-docker#1337: the hook renamed by hand
     "docker1903-runtime-hook-not-found-renamed": (
         "container",
@@ -216,18 +208,12 @@ READINGS = {
 
 @pytest.mark.parametrize("case", sorted(READINGS))
 def test_the_paste_is_read_with_its_facts(case: str) -> None:
-    family, entry, in_diagnosis, in_fix = READINGS[case]
-    first = _first(case)
-    assert (first.family, first.id) == (family, entry)
-    for fact in in_diagnosis:
-        assert fact in first.diagnosis, (fact, first.diagnosis)
-    for fact in in_fix:
-        assert fact in first.fix, (fact, first.fix)
+    assert_reading(case, READINGS[case])
 
 
 def test_chainer_without_cupy_is_a_cpu_only_build() -> None:
     # yusuketomoto/chainer-fast-neuralstyle#99: no CuPy error beside it
-    first = _first("chainer-cupy-not-installed-cuda-env")
+    first = first_root("chainer-cupy-not-installed-cuda-env")
     assert (first.family, first.id) == ("cpu-only-build", "chainer.cuda-environment-not-set-up")
     result = triage_text(
         (REAL / "chainer7-colab-cupy-util-missing.log").read_text(encoding="utf-8")
@@ -237,7 +223,7 @@ def test_chainer_without_cupy_is_a_cpu_only_build() -> None:
 
 
 def test_an_nccl_symbol_is_not_a_glibc_abi_and_other_symbols_keep_theirs() -> None:
-    assert _first("torch-undefined-ncclMemFree-cu11-cu12-nccl-mix").family == "wheel"
+    assert first_root("torch-undefined-ncclMemFree-cu11-cu12-nccl-mix").family == "wheel"
     # a lower-case "nccl" that is not NCCL's API is not read as NCCL
     other = "ImportError: /opt/x/libfoo.so: undefined symbol: ncclbar_init\n"
     roots = triage_text(other).root_causes
@@ -273,9 +259,9 @@ def test_ldconfig_s_translations_are_the_machine_s_own_and_read_as_english() -> 
 def test_a_dll_s_family_under_cudnn_s_and_windows_words_stays_where_it_was() -> None:
     # zlibwapi.dll is cuDNN 8's own dependency (t19-darknet-zlibwapi-missing-windows), and
     # error 127 on torch's own c10_cuda.dll is DLLs of two releases mixed, not cuDNN's
-    assert _first("t19-darknet-zlibwapi-missing-windows").family == "cudnn-missing"
-    assert _first("paddleocr-zlibwapi-missing").family == "cudnn-missing"
-    assert _first("torch-win-winerror-127-c10-cuda-old-dlls").family == "glibc-abi"
+    assert first_root("t19-darknet-zlibwapi-missing-windows").family == "cudnn-missing"
+    assert first_root("paddleocr-zlibwapi-missing").family == "cudnn-missing"
+    assert first_root("torch-win-winerror-127-c10-cuda-old-dlls").family == "glibc-abi"
 
 
 def test_causes_on_one_line_lead_by_the_catalogue_not_by_the_order_they_were_found() -> None:
@@ -300,7 +286,7 @@ def test_causes_on_one_line_lead_by_the_catalogue_not_by_the_order_they_were_fou
 
 def test_vllm_without_a_platform_in_a_docker_run_without_gpus_is_the_container() -> None:
     # studio-dots-ai/dots.ocr#11: `docker run -p 8000:8000 image` without --gpus
-    first = _first("vllm-docker-run-without-gpus-unspecified-platform")
+    first = first_root("vllm-docker-run-without-gpus-unspecified-platform")
     assert first.family == "container"
     # alone, vLLM's notice is a symptom read as no visible GPU
     line = (
