@@ -748,7 +748,8 @@ def _family_of_library(name: str) -> str:
     low = name.lower()
     if low == "libcuda.so":
         return "library-symlink"  # the development name only: loader.unversioned-libcuda-missing
-    if "cudnn" in low:
+    if "cudnn" in low or low.startswith("zlibwapi"):
+        # zlibwapi.dll: cuDNN 8's own dependency on Windows (the families table)
         return "cudnn-missing"
     if low.startswith(("libcuda.so", "nvcuda", "libnvidia-ml")):
         return "driver-missing"
@@ -842,10 +843,6 @@ def _reinterpret(m: Match) -> tuple[Match, str]:
     if inner is not None:
         entry, facts = inner
         return replace(m, facts={**facts, **m.facts}), entry.family
-    if m.entry.id == _CUDNN_COULD_NOT_LOCATE and "zlib" not in m.facts.get("dll", "").lower():
-        # cuDNN 8 on Windows names the DLL it needs: zlibwapi is its own part, a cuBLAS or
-        # cudart DLL is a CUDA library missing
-        return m, _family_of_library(m.facts.get("dll", "cudnn"))
     if m.entry.id == _WINERROR_127 and "cudnn" in m.facts.get("path", "").lower():
         # a cuDNN DLL whose imports another cuDNN release's DLL lacks: cuDNN releases mixed
         return m, "cudnn-version"
@@ -858,14 +855,14 @@ def _reinterpret(m: Match) -> tuple[Match, str]:
     return m, family
 
 
-#: cuDNN 8's "Could not locate X.dll" (Windows): the family is the DLL's
-_CUDNN_COULD_NOT_LOCATE = "cudnn.could-not-locate"
 #: Windows' error 127 (a DLL without a function another imports)
 _WINERROR_127 = "windows.winerror-127"
 #: lines that name a library searched for and not found, family by the library
 _LOADER_TRACE = "ld.debug.trying-file"
 _SONAME_FAMILY = {
     _LOADER_TRACE,
+    # cuDNN 8 on Windows names the DLL it needs (zlibwapi.dll, cublasLt64_11.dll)
+    "cudnn.could-not-locate",
     "loader.file-too-short",
     "windows.dll-missing-dialog",
     "tf.self-check-script.dll",
