@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from real_readings import REAL, Reading, assert_reading, first_root
 
-from gpusetup.logtriage import triage_text
+from gpusetup.logtriage import Triage, triage_text
 
 # case -> (family, entry, facts the diagnosis names, facts the fix names)
 READINGS: dict[str, Reading] = {
@@ -264,6 +264,10 @@ def test_a_dll_s_family_under_cudnn_s_and_windows_words_stays_where_it_was() -> 
     assert first_root("torch-win-winerror-127-c10-cuda-old-dlls").family == "glibc-abi"
 
 
+def reading(triage: Triage) -> list[tuple[str, bool, tuple[str, ...]]]:
+    return [(i.id, i.root_cause, i.explained_by) for i in triage.items]
+
+
 def test_causes_on_one_line_lead_by_the_catalogue_not_by_the_order_they_were_found() -> None:
     # the same-line order once followed the prefilter's groups, and a needle added elsewhere
     # flipped which of two readings of jax0434's ptxas line led; now it is the specific
@@ -280,6 +284,8 @@ def test_causes_on_one_line_lead_by_the_catalogue_not_by_the_order_they_were_fou
         found = judge(scan).root_causes
         flipped = replace(scan, matches=type(scan.matches)(reversed(scan.matches)))
         assert [i.id for i in judge(flipped).root_causes] == [i.id for i in found], log.stem
+        # and so does every other item: symptoms, what explains them, benign lines
+        assert reading(judge(flipped)) == reading(judge(scan)), log.stem
         checked += len(found) - len({i.line for i in found})
     assert checked >= 5
 

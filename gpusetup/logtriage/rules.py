@@ -323,8 +323,11 @@ def judge(scan: Scan) -> Triage:
             items.append(item(m, fam, ctx, root=False, explained_by=tuple(by)))
         else:
             standing.append(item(m, fam, ctx, root=True))
-    # unexplained symptoms: the specific before the generic, then in log order
-    standing.sort(key=lambda i: (catalogue().by_id[i.id].generic, i.id in _ANY_CAUSE, i.line))
+    # unexplained symptoms: the specific before the generic, then in log order, then the
+    # catalogue's order (two symptoms of one line never lead by the prefilter's grouping)
+    standing.sort(
+        key=lambda i: (catalogue().by_id[i.id].generic, i.id in _ANY_CAUSE, i.line, order[i.id])
+    )
     if standing and not cause_ids:
         # the first standing symptom is the reading of the log; the others are its symptoms
         head = standing[0]
@@ -346,9 +349,13 @@ def judge(scan: Scan) -> Triage:
         and not blamed.intersection(_SETTING_BLAMED.get(m.entry.id, ()))
     ]
     benign += [replace(item(m, fam, ctx, root=False), role="benign") for m, fam in optional]
+
+    def placed(i: Item) -> tuple[int, int]:
+        return (i.line, order[i.id])
+
     return Triage(
         scan.lines,
-        tuple(roots + sorted(others, key=lambda i: i.line) + benign),
+        tuple(roots + sorted(others, key=placed) + sorted(benign, key=placed)),
         ctx,
         scan.more_matches,
         gpu_numbering(scan.context),
