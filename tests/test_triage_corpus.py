@@ -910,6 +910,123 @@ WRONG = {
     "mig-parted-reset-in-use-nvidia-drm": (
         "facts: the first root cause does not name 'error resetting all GPUs'"
     ),
+    "mmaction-error35-conda-cudatoolkit100": (
+        "facts: the first root cause does not name '10.0.130'"
+    ),
+    "pyg-conda-no-build-for-torch231": (
+        "facts: the first root cause does not name '2.3.1', 'pytorch-cuda=12.1'"
+    ),
+    "torch1121-conda-cudatoolkit102-cpu-build": (
+        "torch.version.cuda's None stands three lines below its print() among the other answers; "
+        "the reading that pairs a print with its answer takes only the next line"
+    ),
+    "cachyos-nvidia-dkms-missing-for-kernel": (
+        "facts: the first root cause does not name 'linux-cachyos'"
+    ),
+    "debian10-container-libnvidia-ml-ldconfig": (
+        "facts: the first root cause does not name '430.40'"
+    ),
+    "driver-container-ubuntu2204-on-2404-unknown-symbol": (
+        "facts: the first root cause does not name 'disagrees about version of symbol'"
+    ),
+    "nixos2003-nvidia-docker-libnvidia-ml-not-found": (
+        "facts: the first root cause does not name '/run/opengl-driver/lib'"
+    ),
+    "flox-ffmpeg-libnvcuvid-not-on-path": (
+        "facts: the first root cause does not name 'libnvcuvid.so.575.57.08'"
+    ),
+    "nixos-gst-nvcodec-libnvidia-encode-runpath": (
+        "facts: the first root cause does not name 'gstnvenc.c:878'"
+    ),
+    "nvenc-open-kernel-module-geforce-rtx2060": (
+        "NVENC's error 10 (out of memory) on an RTX 2060 names no driver cause; that the open "
+        "kernel modules of 520 lacked NVENC on GeForce stands only in the thread"
+    ),
+    "opencv24-links-distro-2.4.9-without-cuda": (
+        "facts: the first root cause does not name 'opencv-2.4.9+dfsg'"
+    ),
+    "opencv453-dnn-cuda-arch-bin-75-gtx745": (
+        "facts: the first root cause does not name 'CUDA_ARCH_BIN=7.5', 'compute capability: 5.0'"
+    ),
+    "plex-docker-nvenc-needs-driver-capabilities-all": (
+        "FFmpeg's 'Cannot load libnvidia-encode.so.1' in Plex's log shows no container; that the "
+        "Plex container lacked NVIDIA_DRIVER_CAPABILITIES=video stands only in the thread"
+    ),
+    "upbge-source-build-no-cycles-cuda": (
+        "Blender's 'No compatible GPUs found for Cycles. Requires ... compute capability 3.0' is "
+        "read as the GPU's minimum; that the self-built UPBGE had no Cycles CUDA stands only in "
+        "the poster's prose"
+    ),
+    "wsl2-ffmpeg-nvenc-no-libnvidia-encode": ("facts: the first root cause does not name '465.12'"),
+    "cupy-cuda102-pip-libcudart102-missing": (
+        "facts: the first root cause does not name 'cupy-cuda102'"
+    ),
+    "cupy12x-libcudart12-missing": ("facts: the first root cause does not name 'cupy-cuda12x'"),
+    "neon-pycuda-cuinit-no-device-docker-build": (
+        "cuInit's 'no CUDA-capable device is detected' in a make log shows no container; that it "
+        "ran in Docker Hub's automated build without a GPU stands only in the thread"
+    ),
+    "numba046-libnvvm-not-found": ("facts: the first root cause does not name '0.46.0'"),
+    "numba057-ptx81-driver-too-old": ("facts: the first root cause does not name '[222]'"),
+    "pycuda-cuinit-unknown-vm-no-gpu": (
+        "cuInit's 'unknown error' is read as the driver's bad state; that Ubuntu ran in a VM on a"
+        " Mac without an NVIDIA GPU stands only in the thread"
+    ),
+    "accelerate-config-use-cpu-true": (
+        "facts: the first root cause does not name '1.12.1+cu116 (True)'"
+    ),
+    "bnb-cuda102-no-prebuilt-binary": (
+        "facts: the first root cause does not name 'Detected CUDA version 102'"
+    ),
+    "bnb-cuda121-setup-py-without-make": (
+        "facts: the first root cause does not name 'Detected CUDA version 121'"
+    ),
+    "fastchat-v100-bf16-tf32-unsupported": (
+        "facts: the first root cause does not name 'major=7, minor=0'"
+    ),
+    "flashattn-cxx11abi-true-wheel-torch24": (
+        "facts: the first root cause does not name 'cxx11abiTRUE', '_ZN3c105ErrorC2ENS_14SourceLo"
+        "cationENSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEE'"
+    ),
+    "xformers-macos-m1-no-cuda": (
+        "xFormers built for 'PyTorch 2.0.1 with CUDA 1106 (you have 2.0.1)' is a wheel mismatch "
+        "on Linux, where PyPI's 2.0.1 is a CUDA build; the Mac M1 stands only in the poster's "
+        "prose"
+    ),
+    "ds0102-cuda-home-missing-pip": (
+        "facts: the first root cause does not name 'deepspeed-0.10.2'"
+    ),
+    "horovod-build-nccl-h-missing": (
+        "facts: the first root cause does not name 'HOROVOD_NCCL_INCLUDE=/usr/include'"
+    ),
+    "megatron-nccl2193-duplicate-gpu": (
+        "facts: the first root cause does not name 'NCCL version 2.19.3'"
+    ),
+    "tf23-win-mirrored-ncclallreduce-no-kernel": (
+        "facts: the first root cause does not name '<no registered kernels>'"
+    ),
+    "wsl-docker-nccl-bridge-ip-no-interface": (
+        "facts: the first root cause does not name '172.17.0.2'"
+    ),
+    "aks-a10-vgpu-unlicensed-busy-unavailable": (
+        "facts: the first root cause does not name 'Failed to initialize NVML: Unknown Error'"
+    ),
+    "kvm-geforce-hypervisor-device-handle-unknown": (
+        "nvidia-smi's 'Unable to determine the device handle ... Unknown Error' is read as a GPU "
+        "fault; the hypervisor check of GeForce drivers stands only in the poster's prose and the"
+        " libvirt XML"
+    ),
+    "lxd-unpriv-nested-docker-devices-allow": (
+        "facts: the first root cause does not name 'skipping kernel modules load due to user "
+        "namespace'"
+    ),
+    "podman-344-no-cdi-stat-device": ("facts: the first root cause does not name '3.4.4'"),
+    "vfio-d3cold-rminitadapter-0x22-0x56-667": (
+        "facts: the first root cause does not name 'D3cold'"
+    ),
+    "vmware-vgpu-vcs-unlicensed": (
+        "facts: the first root cause does not name 'NVIDIA Virtual Compute Server'"
+    ),
     "alpa-jax-cuinit-34-stub-libcuda": (
         "facts: the first root cause does not name 'was unable to find libcuda.so DSO'"
     ),

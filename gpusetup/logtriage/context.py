@@ -399,8 +399,8 @@ _GPU_NAME = re.compile(
     r"(?<![\w.-])(?P<v>(?:NVIDIA )?(?:"
     r"GeForce (?:GTX |RTX |GT |MX )?\d{3,4}M?(?: Ti| SUPER| Laptop GPU)*|"
     r"(?:GTX|RTX|GT) ?\d{3,4}M?(?: Ti| SUPER)?|"
-    r"(?:Tesla |GRID )?(?:[KMPT]\d{1,3}|V\d{2,3})[a-z]?(?:[- ](?:SXM\d?|PCIE|PCIe|\d+GB))*|"
-    r"(?:RTX )?A\d{2,4}(?:[- ](?:SXM\d?|PCIE|PCIe|\d+GB))*|"
+    r"(?:Tesla |GRID )?(?:[KMPT]\d{1,3}|V\d{2,3})[a-z]?(?:[- ](?:SXM\d?|DGXS|PCIE|PCIe|\d+GB))*|"
+    r"(?:RTX )?A\d{2,4}(?:[- ](?:SXM\d?|DGXS|PCIE|PCIe|\d+GB))*|"
     r"[HBL]\d{2,3}[a-z]?(?: NVL| PCIe| SXM\d?| \d+GB(?: HBM\d)?)*|"
     r"Quadro \w+|TITAN \w+|Jetson \w+|Tegra X\d))\b(?![.-]\d)"
 )

@@ -134,6 +134,16 @@ _CAUSE_EXPLAINS = {
     "vllm.cc-below-minimum": {"vllm.bfloat16-needs-cc80"},
     # Chainer appends CuPy's import error to its own: a CuPy too new for Chainer 7 is why
     "chainer.cupy-too-new": {"chainer.cuda-environment-not-set-up"},
+    # conda's solver lists why it is unsatisfiable after its header: a __cuda requirement
+    # the driver does not meet is that reason
+    **{
+        cuda: {"conda.unsatisfiable"}
+        for cuda in (
+            "conda.cuda-requirement-unmet",
+            "conda.cuda-constraint-conflict",
+            "conda.nothing-provides-cuda",
+        )
+    },
     **{
         diagnostics: {
             "cuda.err.insufficient-driver",
@@ -1050,6 +1060,10 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         # NVML blocked inside a container the log starts: the runtime gave it no device
         # cgroup for the GPU (no-cgroups = true with rootful Docker), not the host's policy
         return m, "container"
+    if m.entry.id in _WSL_DRIVER_FILES and ctx.platform and ctx.platform.value == "wsl":
+        # WSL2's driver libraries are the Windows driver's, passed in through /usr/lib/wsl/lib:
+        # one of them missing there is that driver (its build or release) lacking it
+        return m, "driver-missing"
     if m.entry.id in _WSL_NVML_BLOCKED and ctx.platform and ctx.platform.value == "wsl":
         # WSL2 and GPU-PV guests reach the GPU through the Windows driver's files in
         # /usr/lib/wsl: NVML blocked there is that driver missing or incomplete in the guest
@@ -1653,6 +1667,9 @@ _CONTAINER_ACCESS = {
     # or the container's loader cache does not list the ones it did (the host's are there)
     "nvml.library-not-found",
 }
+#: the driver's video libraries (NVENC/NVDEC) not loadable: under WSL2 the Windows driver
+#: passes them in, or does not
+_WSL_DRIVER_FILES = {"ffmpeg.cannot-load-codec-library", "dali.nvcuvid-load-failed"}
 #: messages that say the driver's user-space library cannot be opened: the driver is not
 #: installed, unless the log shows its kernel module loaded (inside a container: no GPU
 #: passed in)

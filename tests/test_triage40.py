@@ -1,0 +1,174 @@
+"""Readings the eightieth to eighty-seventh held-out samples taught, each on the real paste
+that showed it (the corpus file, whose .toml keeps the thread's URL) and, where a rule
+decides between two readings, on the real line that must keep the other one."""
+
+from __future__ import annotations
+
+import pytest
+from real_readings import Reading, assert_reading, first_root
+
+from gpusetup.logtriage import triage_text
+
+# case -> (family, entry, facts the diagnosis names, facts the fix names)
+READINGS: dict[str, Reading] = {
+    # mamba-org/mamba#969: libsolv's constraint conflict with the driver's __cuda
+    "mamba-cudatoolkit11-cuda102-constraint": (
+        "driver-too-old",
+        "conda.cuda-constraint-conflict",
+        ["cudatoolkit-11.0.3-h15472ef_6", "__cuda >=11.0", "CUDA 10.2"],
+        ["cudatoolkit=10.2"],
+    ),
+    # pyg-team/pytorch_geometric#9458: conda's classic solver, no pyg build for torch 2.3
+    "pyg-conda-no-build-for-torch231": (
+        "wheel",
+        "conda.unsatisfiable",
+        ["pyg -> pytorch-cuda[version='11.6.*|11.7.*|11.8.*|12.1.*']"],
+        ["pip"],
+    ),
+    # fieldsoftheworld/ftw-baselines#117: pixi on a CI runner without a driver
+    "pixi-cuda-virtual-package-no-gpu": (
+        "wheel",
+        "pixi.cuda-virtual-package-missing",
+        ["__cuda"],
+        ["CONDA_OVERRIDE_CUDA=12.0"],
+    ),
+    # NixOS/nixpkgs#454772: the datacenter module without the driver's firmware
+    "nixos-datacenter-gsp-firmware-missing": (
+        "kernel-module",
+        "kernel.nvidia-gsp-firmware-load-failed",
+        ["gsp_tu10x.bin", "565.57.01", "-2"],
+        ["/lib/firmware/nvidia/565.57.01/gsp_tu10x.bin"],
+    ),
+    # opencv/opencv#20706: CUDA_ARCH_BIN=7.5 on a GTX 745
+    "opencv453-dnn-cuda-arch-bin-75-gtx745": (
+        "compute-capability",
+        "opencv.dnn-not-built-for-device",
+        ["CUDA_ARCH_BIN"],
+        ["CUDA_ARCH_BIN"],
+    ),
+    # NVIDIA/cuml#5484: pip cuDF on a compute capability 5.0 GPU
+    "cuml-pip-ptx-le50-cc50": (
+        "compute-capability",
+        "cudf.missing-ptx-files",
+        ["compute capability 5.0", "sm_50"],
+        ["6.0"],
+    ),
+    # numba/numba#4979: Numba 0.46 without libNVVM on its search path
+    "numba046-libnvvm-not-found": (
+        "library-missing",
+        "numba.cudalib-not-found",
+        ["nvvm"],
+        ["CUDA_HOME"],
+    ),
+    # huggingface/accelerate#1048: the saved config says CPU
+    "accelerate-config-use-cpu-true": (
+        "visibility",
+        "accelerate.config-use-cpu",
+        ["use_cpu: True"],
+        ["accelerate config"],
+    ),
+    # lm-sys/FastChat#1191: TF32 on a V100 (the GPU read from CudaDeviceProperties)
+    "fastchat-v100-bf16-tf32-unsupported": (
+        "compute-capability",
+        "transformers.tf32-needs-ampere",
+        ["--tf32 requires Ampere", "Tesla V100-DGXS-32GB"],
+        ["--tf32 False"],
+    ),
+    # tensorflow/tensorflow#44281 and #21470: Windows builds without NCCL
+    "tf23-win-mirrored-ncclallreduce-no-kernel": (
+        "nccl",
+        "tf.nccl-op-missing",
+        ["No OpKernel was registered to support Op 'NcclAllReduce'"],
+        ["HierarchicalCopyAllReduce"],
+    ),
+    "tf1-win-estimator-ncclallreduce-not-registered": (
+        "nccl",
+        "tf.nccl-op-missing",
+        ["Op type not registered 'NcclAllReduce'"],
+        ["HierarchicalCopyAllReduce"],
+    ),
+    # NVIDIA/nccl#929: NCCL_COMM_ID on a subnet the container is not on
+    "wsl-docker-nccl-bridge-ip-no-interface": (
+        "nccl",
+        "nccl.no-listening-interface",
+        ["No interface found in the same subnet"],
+        ["NCCL_SOCKET_IFNAME"],
+    ),
+    # Igalia/webkit-container-sdk#23: a CDI spec older than the driver
+    "podman-cdi-stale-spec-libegl-535": (
+        "container",
+        "crun.driver-file-missing",
+        ["/lib/x86_64-linux-gnu/libEGL_nvidia.so.535.161.07", "535.161.07"],
+        ["nvidia-ctk cdi generate"],
+    ),
+    # NVIDIA/gpu-operator#220: a vGPU guest without a license
+    "vmware-vgpu-vcs-unlicensed": (
+        "permission",
+        "nvidia-smi.vgpu-unlicensed",
+        ["Unlicensed"],
+        ["nvidia-gridd"],
+    ),
+    # horovod/horovod#3378: no NCCL development header
+    "horovod-build-nccl-h-missing": (
+        "library-missing",
+        "compiler.nccl-header-missing",
+        ["nccl.h"],
+        ["libnccl-dev"],
+    ),
+    # microsoft/WSL#6367: WSL's driver of 2020 passed no NVENC library in
+    "wsl2-ffmpeg-nvenc-no-libnvidia-encode": (
+        "driver-missing",
+        "ffmpeg.cannot-load-codec-library",
+        ["libnvidia-encode.so.1"],
+        [],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(READINGS))
+def test_a_held_out_paste_is_read_as_its_thread_established(case: str) -> None:
+    assert_reading(case, READINGS[case])
+
+
+def test_a_driver_library_missing_outside_wsl_keeps_its_own_family() -> None:
+    # flox/flox#3597: the same FFmpeg message on a Linux host is the library not on the path
+    assert first_root("flox-ffmpeg-libnvcuvid-not-on-path").family == "library-missing"
+
+
+def test_a_cuda_requirement_in_conda_s_list_is_why_it_is_unsatisfiable() -> None:
+    # conda's own test of the classic solver (tests/core/test_solve.py, test_cuda_fail_1)
+    text = (
+        "UnsatisfiableError: The following specifications were found to be incompatible "
+        "with your system:\n"
+        "\n"
+        "  - feature:/linux-64::__cuda==8.0=0\n"
+        "  - cudatoolkit -> __cuda[version='>=10.0|>=9.0']\n"
+        "\n"
+        "Your installed version is: 8.0\n"
+    )
+    result = triage_text(text)
+    roots = result.root_causes
+    assert [(r.id, r.family) for r in roots] == [
+        ("conda.cuda-requirement-unmet", "driver-too-old")
+    ]
+    assert ">=10.0|>=9.0" in roots[0].diagnosis
+    explained = {i.id: i.explained_by for i in result.items if not i.root_cause}
+    assert explained["conda.unsatisfiable"] == ("conda.cuda-requirement-unmet",)
+
+
+def test_nouveau_s_own_firmware_and_a_vgpu_in_its_grace_period_are_not_these_causes() -> None:
+    # nouveau asks for nvidia/<chip>/gsp/..., not the NVIDIA driver's nvidia/<version>/
+    nouveau = (
+        "nouveau 0000:01:00.0: Direct firmware load for nvidia/tu102/gsp/booter_load-535.113.01"
+        ".bin failed with error -2\n"
+    )
+    assert "kernel.nvidia-gsp-firmware-load-failed" not in {
+        i.id for i in triage_text(nouveau).items
+    }
+    for status in ("Unlicensed (Unrestricted)", "Licensed (Expiry: 2025-6-4 1:2:3 GMT)"):
+        text = f"        License Status                    : {status}\n"
+        assert triage_text(text).root_causes == (), status
+
+
+def test_accelerate_told_to_use_the_gpu_is_no_cause() -> None:
+    assert triage_text("        - use_cpu: False\n").root_causes == ()
