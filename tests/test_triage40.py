@@ -148,9 +148,7 @@ def test_a_cuda_requirement_in_conda_s_list_is_why_it_is_unsatisfiable() -> None
     )
     result = triage_text(text)
     roots = result.root_causes
-    assert [(r.id, r.family) for r in roots] == [
-        ("conda.cuda-requirement-unmet", "driver-too-old")
-    ]
+    assert [(r.id, r.family) for r in roots] == [("conda.cuda-requirement-unmet", "driver-too-old")]
     assert ">=10.0|>=9.0" in roots[0].diagnosis
     explained = {i.id: i.explained_by for i in result.items if not i.root_cause}
     assert explained["conda.unsatisfiable"] == ("conda.cuda-requirement-unmet",)
