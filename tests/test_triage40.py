@@ -5,7 +5,7 @@ decides between two readings, on the real line that must keep the other one."""
 from __future__ import annotations
 
 import pytest
-from real_readings import Reading, assert_reading, first_root
+from real_readings import REAL, Reading, assert_reading, first_root
 
 from gpusetup.logtriage import triage_text
 
@@ -122,6 +122,89 @@ READINGS: dict[str, Reading] = {
         ["libnvidia-encode.so.1"],
         [],
     ),
+    # isaac-sim/IsaacAutomator#40: Omniverse's RTX driver check
+    "isaacautomator-aws-isaacsim5-driver-535-too-old": (
+        "driver-too-old",
+        "omniverse.driver-below-minimum",
+        ["535.5", "[0.0, 535.129)"],
+        ["580"],
+    ),
+    # DDTRobot/tita_rl_sim2sim2real#7, NVIDIA/TensorRT-LLM#2400, NVIDIA/TensorRT#2332
+    "trtexec-trt107-sm120-rtx5070ti": (
+        "compute-capability",
+        "tensorrt.unsupported-sm",
+        ["SM 120"],
+        ["10.8"],
+    ),
+    "trtllm-trt105-sm70-v100": ("compute-capability", "tensorrt.unsupported-sm", ["SM 70"], []),
+    "trt7-unsupported-sm-rtx-a6000": (
+        "compute-capability",
+        "tensorrt.unsupported-sm",
+        ["Assertion failed: Unsupported SM"],
+        [],
+    ),
+    # NVIDIA/TensorRT#3252: the bindings' own search of PATH
+    "trt861-windows-nvinfer-dll-missing": (
+        "library-missing",
+        "tensorrt.python-library-not-found",
+        ["nvinfer.dll"],
+        ["PATH"],
+    ),
+    # 3dem/relion#1058 and microsoft/onnxruntime#9939: out of GPU memory in their words
+    "relion4-autorefine-gpu-oom": (
+        "out-of-memory",
+        "relion.gpu-out-of-memory",
+        ["custom_allocator.cuh"],
+        ["MPI ranks"],
+    ),
+    "ort19-colab-v100-bfcarena-oom-8gb": (
+        "out-of-memory",
+        "onnxruntime.bfc-arena-allocation-failed",
+        [],
+        ["gpu_mem_limit"],
+    ),
+    # JuliaGPU/CuArrays.jl#248: a Fermi GPU under CUDAnative
+    "cuarrays-gtx460-cc21-unsupported": (
+        "compute-capability",
+        "julia.capability-not-supported",
+        ["2.1"],
+        ["5.0"],
+    ),
+    # deepjavalibrary/djl#1977: no libcudart, so the CPU build
+    "djl018-cudart-not-found-cpu-fallback": (
+        "library-missing",
+        "djl.cudart-not-found",
+        ["libcudart"],
+        ["LD_LIBRARY_PATH"],
+    ),
+    # NVlabs/tiny-cuda-nn#434: bindings without the Orin's sm_87
+    "tcnn-jetson-orin-cc87-no-extension": (
+        "compute-capability",
+        "tinycudann.no-extension-for-cc",
+        ["8.7", "sm_87"],
+        ["TCNN_CUDA_ARCHITECTURES=87"],
+    ),
+    # ollama/ollama#11932: udev's modprobe of nvidia-drm, persistenced failing after it
+    "persistenced-fails-nvidia-modprobe-popos": (
+        "kernel-module",
+        "udev.modprobe-nvidia-failed",
+        ["nvidia-drm", "exit code 1"],
+        ["sudo modprobe nvidia-drm"],
+    ),
+    # NVIDIA/gpu-monitoring-tools#96: the exporter's host engine without NVML
+    "dcgm-exporter-gke-nvml-init-crashloop": (
+        "container",
+        "dcgm-exporter.hostengine-start-failed",
+        ["DCGM initialization error"],
+        ["/home/kubernetes/bin/nvidia"],
+    ),
+    # open-mmlab/mmdetection#4291: a typeinfo symbol of c10 is torch's ABI too
+    "mmdet27-mmcv-ext-undefined-c10-autogradmeta": (
+        "wheel",
+        "loader.undefined-symbol.torch",
+        ["_ZTIN3c1021AutogradMetaInterfaceE"],
+        [],
+    ),
 }
 
 
@@ -170,3 +253,26 @@ def test_nouveau_s_own_firmware_and_a_vgpu_in_its_grace_period_are_not_these_cau
 
 def test_accelerate_told_to_use_the_gpu_is_no_cause() -> None:
     assert triage_text("        - use_cpu: False\n").root_causes == ()
+
+
+def test_tensorrt_skipping_a_tactic_for_memory_is_not_out_of_memory() -> None:
+    # marcoslucianops/DeepStream-Yolo#366: the builder's tactic warnings alone
+    result = triage_text((REAL / "deepstream-trt-workspace-4gib-oom.log").read_text())
+    assert result.root_causes == ()
+    assert "tensorrt.tactic-memory-skipped" in {i.id for i in result.items}
+    # a real allocation failure beside it still stands
+    text = "RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB\n"
+    assert triage_text(text).root_causes[0].family == "out-of-memory"
+
+
+def test_persistenced_alone_is_the_kernel_module_and_other_typeinfo_stays_generic() -> None:
+    line = (
+        "localhost nvidia-persistenced[103913]: nvidia-persistenced failed to initialize. "
+        "Check syslog for more details.\n"
+    )
+    roots = triage_text(line).root_causes
+    assert [(r.id, r.family) for r in roots] == [
+        ("nvidia-persistenced.failed-to-initialize", "kernel-module")
+    ]
+    other = "ImportError: /opt/x/libfoo.so: undefined symbol: _ZTIN4absl12lts_2023080213StatusE\n"
+    assert triage_text(other).root_causes[0].id != "loader.undefined-symbol.torch"

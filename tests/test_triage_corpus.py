@@ -1027,6 +1027,109 @@ WRONG = {
     "vmware-vgpu-vcs-unlicensed": (
         "facts: the first root cause does not name 'NVIDIA Virtual Compute Server'"
     ),
+    "isaacautomator-aws-isaacsim5-driver-535-too-old": (
+        "facts: the first root cause does not name 'rtx driver verification failed'"
+    ),
+    "isaaclab-blackwell-physx-719-launch-failure": (
+        "facts: the first root cause does not name 'Error code 719'"
+    ),
+    "isaaclab-gtx1080ti-physx-kernel-error-400": (
+        "PhysX's 'GPU kernel ... failed to launch with error 400' names no architecture; that "
+        "Isaac Sim does not support the GTX 1080 Ti stands only in the poster's question"
+    ),
+    "deepstream-trt-workspace-4gib-oom": (
+        "TensorRT's tactic-workspace OutOfMemory is a warning the builder recovers from (NVIDIA "
+        "in TensorRT-LLM#493); the paste stops before it says whether the engine was built"
+    ),
+    "tf211-colab-libnvinfer7-missing": (
+        "TF 2.11's TensorRT 7 load failure is optional (only TF-TRT is missing) and the "
+        "maintainer called it harmless; the case files it as library-missing"
+    ),
+    "trt7-unsupported-sm-rtx-a6000": ("facts: the first root cause does not name '7.0.0.11'"),
+    "trt82-libnvinfer8-import-missing": (
+        "facts: the first root cause does not name 'TensorRT 8.2.5.1'"
+    ),
+    "trt84-safeversion-engine-mismatch": (
+        "facts: the first root cause does not name 'Serialization assertion safeVersionRead == "
+        "safeSerializationVersion failed', '8.4.24'"
+    ),
+    "trt861-windows-nvinfer-dll-missing": (
+        "facts: the first root cause does not name 'TensorRT-8.6.1.6'"
+    ),
+    "trtexec-trt107-sm120-rtx5070ti": ("facts: the first root cause does not name 'v100700'"),
+    "trtllm-import-libmpi12-missing": ("facts: the first root cause does not name 'mpi4py'"),
+    "trtllm-trt105-sm70-v100": ("facts: the first root cause does not name 'TensorRT-10.5.0.18'"),
+    "ort1201-libcudnn-adv9-missing-cuda120": ("facts: the first root cause does not name '1.20.1'"),
+    "rembg-win-loadlibrary126-trt-cuda-dll": (
+        "facts: the first root cause does not name 'onnxruntime_providers_cuda.dll'"
+    ),
+    "lammps-gpu-cuda804-rtx5080": ("facts: the first root cause does not name 'nvd_device.h'"),
+    "localcolabfold-jax0423-unable-load-cudnn": (
+        "facts: the first root cause does not name '0.4.23+cuda11.cudnn86'"
+    ),
+    "chatglm6b-cpm-kernels-orin-no-sm87": (
+        "facts: the first root cause does not name 'cpm_kernels'"
+    ),
+    "chatglm6b-win-torch20-cpu-build-cu118-vision": (
+        "facts: the first root cause does not name ':False'"
+    ),
+    "mmcv153-torch112-ext-undefined-symbol": (
+        "facts: the first root cause does not name 'MMCV 1.5.3'"
+    ),
+    "mmdet27-mmcv-ext-undefined-c10-autogradmeta": (
+        "facts: the first root cause does not name 'pytorch1.7.1'"
+    ),
+    "paddleocr-pdfextract-cudnn-not-on-path": (
+        "facts: the first root cause does not name 'release 11.8'"
+    ),
+    "candle-cudarc-ptx-cuda125-unsupported-toolchain": (
+        "facts: the first root cause does not name 'release 12.5'"
+    ),
+    "cudajl-linux-libcuda-so-missing": (
+        "Julia's dlopen of 'libcuda' asks for the development name libcuda.so, read as that link "
+        "missing; that no driver is installed stands only in the thread"
+    ),
+    "djl018-cudart-not-found-cpu-fallback": (
+        "facts: the first root cause does not name '1.11.0-cpu-linux-x86_64'"
+    ),
+    "libtorch16-selfbuilt-t4-no-kernel-image": (
+        "facts: the first root cause does not name '/usr/local/libtorch/lib/libtorch_cuda.so'"
+    ),
+    "tch-syntaxdot-libtorch-no-kernel-image": (
+        "facts: the first root cause does not name 'libtorch_cuda_cu.so'"
+    ),
+    "torchsharp-win-cuda-dlls-not-loaded": (
+        "TorchSharp's 'CUDA non available in the current machine.' names no library; that "
+        "torch_cuda.dll was never loaded stands only in the thread"
+    ),
+    "dcgm-exporter-gke-driver-race": ("facts: the first root cause does not name '4.2.3-4.1.3'"),
+    "dcgm-exporter-gke-nvml-init-crashloop": (
+        "facts: the first root cause does not name 'Failed to initialize NVML'"
+    ),
+    "dcgm-exporter-gke-nvml-library-not-found": (
+        "dcgm-exporter's ERROR_LIBRARY_NOT_FOUND reads as the driver's libraries missing; a log "
+        "that looks the same (dcgm-exporter-gke-driver-race) is the driver not yet installed, so "
+        "only the thread says the pod lacked the mount"
+    ),
+    "dcgmi-hostengine-g4ad-amd-gpu": (
+        "dcgmi's 'Unable to connect to host engine' says only that nv-hostengine is not running; "
+        "that the instance had an AMD GPU stands only in the thread"
+    ),
+    "ngputop-libnvidia-ml-so-unversioned-missing": (
+        "ngputop's own 'NVML library is not installed or not found' is not read; its strace of "
+        "libnvidia-ml.so beside rpm's libnvidia-ml.so.1 shows the development name missing, which"
+        " the families table files as library-symlink"
+    ),
+    "xid45-nvidia-smi-hung-state-d": ("facts: the first root cause does not name 'state:D'"),
+    "dgr-cuda116-vs-torch-cu121-mismatch": (
+        "family judgement: torch's cpp_extension CUDA mismatch is toolchain in the corpus "
+        "(flashattn-build-nvcc122-vs-torch-cu117), the toolkit being what to change; the "
+        "collector filed it as wheel"
+    ),
+    "tcnn-jetson-orin-cc87-no-extension": (
+        "facts: the first root cause does not name 'linux-aarch64'"
+    ),
+    "tcnn-rtx4090-nvcc112-compute89": ("facts: the first root cause does not name 'v11.2'"),
     "alpa-jax-cuinit-34-stub-libcuda": (
         "facts: the first root cause does not name 'was unable to find libcuda.so DSO'"
     ),
