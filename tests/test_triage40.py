@@ -205,6 +205,112 @@ READINGS: dict[str, Reading] = {
         ["_ZTIN3c1021AutogradMetaInterfaceE"],
         [],
     ),
+    # Askannz/optimus-manager#485: modprobe through Python's subprocess
+    "optimus-manager-modprobe-nvidia-fails": (
+        "kernel-module",
+        "python.modprobe-nvidia-failed",
+        ["modprobe nvidia NVreg_UsePageAttributeTable=1", "exit status 1"],
+        ["sudo modprobe nvidia"],
+    ),
+    # linux-surface/linux-surface#774: the kernel's build host in its banner is no container
+    "surface-laptop3-book3-surface-kernel-nvidia-smi-fails": (
+        "kernel-module",
+        "nvidia-smi.couldnt-communicate",
+        [],
+        [],
+    ),
+    # emergingstack/es-dev-stack#6: the runfile's compiler check
+    "docker-nvidia-installer-346-cc-check": (
+        "kernel-module",
+        "nvidia-installer.cc-check-failed",
+        ["The CC version check failed"],
+        ["--no-cc-version-check"],
+    ),
+    # colmap/colmap#1822 and mlcommons/training#690: no GPU to read an architecture from
+    "colmap-docker-native-arch-empty": (
+        "toolchain",
+        "nvcc.empty-architecture",
+        ["'compute_'"],
+        ["CMAKE_CUDA_ARCHITECTURES"],
+    ),
+    "mlperf-docker-build-arch-list-empty": (
+        "toolchain",
+        "torch.cpp-extension.empty-arch-list",
+        ["TORCH_CUDA_ARCH_LIST"],
+        ["TORCH_CUDA_ARCH_LIST"],
+    ),
+    # NVIDIA/nvidia-docker#1734 and facebookresearch/detectron2#265: a docker build step
+    "torch-docker-build-no-driver": (
+        "container",
+        "torch.no-driver",
+        ["docker build step", "#0 0.895"],
+        ["TORCH_CUDA_ARCH_LIST"],
+    ),
+    "detectron2-docker-build-no-device-38": (
+        "container",
+        "cuda.err.no-device",
+        ["docker build step", "RUN FORCE_CUDA=1 pip install"],
+        ["docker run"],
+    ),
+    # FlashML-org/FreeToken#246, pytorch/pytorch#95082 and #136361: Triton's words
+    "freetoken-win-rtx2080ti-triton-shared-mem": (
+        "out-of-memory",
+        "triton.out-of-shared-memory",
+        ["98304", "65536"],
+        ["num_stages"],
+    ),
+    "torch20-nightly-ptxas-sm89-rtx4090": (
+        "toolchain",
+        "ptxas.ptx-version-no-target",
+        ["7.4", "sm_89"],
+        ["TRITON_PTXAS_PATH"],
+    ),
+    "torch26-win-py312-no-working-triton": (
+        "wheel",
+        "torch.compile.no-working-triton",
+        ["Cannot find a working triton installation"],
+        ["triton-windows"],
+    ),
+    # triton-lang/triton#2971: Triton's CUDA 12 cubins on a CUDA 11.4 driver
+    "triton-nightly-a10-driver470-kernel-image-invalid": (
+        "driver-too-old",
+        "cuda.code.no-code-for-gpu",
+        ["CUDA 11.4", "the GPU itself is not the problem"],
+        ["525.60.13"],
+    ),
+    # cupy/cupy#1651: a Fermi GPU's compute_21 in NVRTC's options
+    "cupy-nvrtc-compute21-gt730-cuda91": (
+        "compute-capability",
+        "cupy.nvrtc-pre-kepler-arch",
+        ["compute_21", "2.1"],
+        ["3.0"],
+    ),
+    # alexjc/neural-enhance#19 and Theano/libgpuarray#566: Theano's own words
+    "theano-cnmem-out-of-memory-force-device": (
+        "out-of-memory",
+        "theano.cnmem-out-of-memory",
+        ["CNMEM_STATUS_OUT_OF_MEMORY"],
+        ["lib.cnmem=0.8"],
+    ),
+    "theano-gpuarray-cudnn-device-not-supported-820m": (
+        "compute-capability",
+        "theano.cudnn-device-not-supported",
+        ["Device not supported"],
+        ["dnn.enabled=False"],
+    ),
+    # lightgbm-org/LightGBM#586 and dmlc/xgboost#3030
+    "lightgbm-no-opencl-device-titanx": (
+        "library-missing",
+        "opencl.no-device-found",
+        ["nvidia.icd"],
+        ["clinfo"],
+    ),
+    "xgb07-not-compiled-gpu-support": (
+        "cpu-only-build",
+        "xgboost.not-compiled-with-gpu",
+        [],
+        ["USE_CUDA=ON"],
+    ),
 }
 
 
@@ -276,3 +382,32 @@ def test_persistenced_alone_is_the_kernel_module_and_other_typeinfo_stays_generi
     ]
     other = "ImportError: /opt/x/libfoo.so: undefined symbol: _ZTIN4absl12lts_2023080213StatusE\n"
     assert triage_text(other).root_causes[0].id != "loader.undefined-symbol.torch"
+
+
+def test_a_kernel_built_in_a_container_is_not_a_container_and_triton_on_cuda12_is_the_gpu() -> None:
+    # the kernel's banner names the host it was built in; a shell prompt's host stays one
+    banner = (
+        "[    0.000000] Linux version 5.16.13-surface (root@80c62fc9aa3e) (gcc 9.4.0) #1 SMP\n"
+        "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n"
+    )
+    assert triage_text(banner).root_causes[0].family == "kernel-module"
+    prompt = (
+        "root@80c62fc9aa3e:/workspace# nvidia-smi\n"
+        "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n"
+    )
+    assert triage_text(prompt).root_causes[0].family == "container"
+    # Triton's invalid image beside a CUDA 12 driver stays the GPU's architecture
+    triton = (
+        "RuntimeError: Triton Error [CUDA]: device kernel image is invalid.\n"
+        "NVIDIA-SMI 535.104.05   Driver Version: 535.104.05   CUDA Version: 12.2\n"
+    )
+    assert triage_text(triton).root_causes[0].family == "compute-capability"
+
+
+def test_a_no_driver_line_outside_a_build_keeps_its_reading() -> None:
+    # the same PyTorch line without a build step around it is no container's
+    line = (
+        "RuntimeError: Found no NVIDIA driver on your system. Please check that you have an "
+        "NVIDIA GPU and installed a driver from http://www.nvidia.com/Download/index.aspx\n"
+    )
+    assert triage_text(line).root_causes[0].family == "driver-missing"

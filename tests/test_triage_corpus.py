@@ -1130,6 +1130,92 @@ WRONG = {
         "facts: the first root cause does not name 'linux-aarch64'"
     ),
     "tcnn-rtx4090-nvcc112-compute89": ("facts: the first root cause does not name 'v11.2'"),
+    "envycontrol-integrated-mode-nvidia-smi-fails": (
+        "facts: the first root cause does not name '--switch integrated'"
+    ),
+    "optimus-manager-nouveau-switching-nvidia-absent-after-intel": (
+        "optimus-manager's 'Loading module nvidia' before its 'Xorg pre-start setup error' gives "
+        "no reason; the paste is cut before the failing command, and that the GPU was powered off"
+        " stands only in the thread"
+    ),
+    "surface-laptop3-book3-surface-kernel-nvidia-smi-fails": (
+        "facts: the first root cause does not name '5.16.13-surface'"
+    ),
+    "suseprime-unable-to-query-gpu-information": (
+        "prime-select's 'Unable to query GPU information' is its own wording for nvidia-xconfig "
+        "returning nothing; that the driver install was broken stands only in the thread"
+    ),
+    "aws-g5-a10g-driver-450-too-old": ("facts: the first root cause does not name '450.142.00'"),
+    "aws-p2-k80-needs-470-legacy-driver": (
+        "facts: the first root cause does not name 'NVRM: The NVIDIA Tesla K80 GPU installed in "
+        "this system is'"
+    ),
+    "lambda-a100-nunchaku-no-kernel-image": (
+        "facts: the first root cause does not name 'NVIDIA A100-SXM4-40GB'"
+    ),
+    "caffe-c3d-invalid-device-function-titanx": (
+        "facts: the first root cause does not name 'GTX TITAN X'"
+    ),
+    "cntk26-rtx2080ti-cudnn-execution-failed-cuda90": (
+        "CUDNN_STATUS_EXECUTION_FAILED names no architecture; that CNTK 2.6's CUDA 9.0 build has "
+        "no Turing kernels stands only in the thread and the poster's prose"
+    ),
+    "cupy-nvrtc-compute21-gt730-cuda91": (
+        "facts: the first root cause does not name 'release 9.1'"
+    ),
+    "torch7-cutorch-modprobe-nvidia352-no-such-device": (
+        "facts: the first root cause does not name 'no CUDA-capable device is detected'"
+    ),
+    "cuda-samples-nvcc-in-usr-bin": ("facts: the first root cause does not name '/usr/bin/nvcc'"),
+    "dfdx-nvcc115-no-sm89": (
+        "the paste holds only nvidia-smi's compute_cap and nvcc --list-gpu-code, no error line; "
+        "that a build passed the missing sm_89 stands in the pull request"
+    ),
+    "win-cmake-no-cuda-toolset-cuda114": ("facts: the first root cause does not name 'v11.4'"),
+    "colmap-docker-native-arch-empty": (
+        "facts: the first root cause does not name '-gencode=arch=compute_,code=sm_'"
+    ),
+    "cuda70-docker-devices-only-deviceQuery-35": (
+        "facts: the first root cause does not name 'cudaGetDeviceCount returned 35', '346.46', "
+        "'nvidia/cuda:7.0-cudnn3-devel'"
+    ),
+    "mlperf-docker-build-arch-list-empty": (
+        "facts: the first root cause does not name '_get_cuda_arch_flags'"
+    ),
+    "pytorch-docker-build-nccl-compute80": ("facts: the first root cause does not name 'nccl'"),
+    "torch-docker-build-no-driver": (
+        "facts: the first root cause does not name 'torch._C._cuda_init()'"
+    ),
+    "torch7-cuda102-compute86-unsupported": (
+        "facts: the first root cause does not name 'got cuda version 10.2'"
+    ),
+    "chattts-titanx-triton-too-old-warning": (
+        "facts: the first root cause does not name 'BackendCompilerFailed'"
+    ),
+    "torch-inductor-gtx1070-triton-cc61": (
+        "facts: the first root cause does not name 'CUDA capability 6.1'"
+    ),
+    "ds60-yolo-engine-version-tag-mismatch": (
+        "facts: the first root cause does not name 'fire.engine'"
+    ),
+    "ft-backend-gpt-gemm-plain-docker": (
+        "CUDA's error 35 in FasterTransformer's output shows no container start; that the "
+        "container was started without --gpus stands only in the thread"
+    ),
+    "seldon-triton2302-driver-not-detected": ("facts: the first root cause does not name '23.02'"),
+    "triton2009-titanxp-driver440-804": ("facts: the first root cause does not name '804'"),
+    "triton2010-rtx2080ti-driver440-804": ("facts: the first root cause does not name '804'"),
+    "triton2112-libtorch-illegal-memory-access": (
+        "facts: the first root cause does not name 'backend_memory.cc:177'"
+    ),
+    "catboost0104-error35-driver384": ("facts: the first root cause does not name '384.130'"),
+    "lightgbm-no-opencl-device-titanx": (
+        "facts: the first root cause does not name '/usr/local/cuda/lib64/libOpenCL.so.1'"
+    ),
+    "thundersvm-cuda90-wheel-on-cuda102": (
+        "the loader names libthundersvm.so itself as missing; that the wheel's CUDA 9.0 "
+        "dependencies are what is missing stands only in the thread"
+    ),
     "alpa-jax-cuinit-34-stub-libcuda": (
         "facts: the first root cause does not name 'was unable to find libcuda.so DSO'"
     ),

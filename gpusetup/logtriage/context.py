@@ -90,7 +90,8 @@ class Context:
     l4t_image: Clue | None = None
     #: a container the log starts without asking for a GPU (docker/podman run, compose up
     #: with no GPU flag anywhere in the log; value no-nv-flag: Apptainer/Singularity without
-    #: --nv), or NVIDIA_VISIBLE_DEVICES=void
+    #: --nv), or NVIDIA_VISIBLE_DEVICES=void; value docker-build: a docker build step, with no
+    #: container start in the log
     gpuless_run: Clue | None = None
     #: another container start in the log that asks for a GPU (then the GPU-less start
     #: explains only its own part of the log, gpuless_lines); None: no other start does
@@ -148,9 +149,11 @@ _PLATFORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"^(?:Creating|Recreating|Starting) [\w.-]+ \.\.\. done\b|"
             # Unraid runs programs in Docker; its NVIDIA driver plugin's summary lines
             r"\b[Uu]n[Rr][Aa][Ii][Dd]\b|^Open Source Kernel Module: (?:Yes|No)\b|"
-            # Docker names a container's host after its id (12 hex digits): a shell prompt,
-            # or TensorFlow's CUDA diagnostics naming the host
-            r"(?:@|\bhost(?:name)?:? \(?)(?=[0-9a-f]{0,11}[a-f])(?=[0-9a-f]{0,11}\d)[0-9a-f]{12}\b"
+            # Docker names a container's host after its id (12 hex digits): a shell prompt
+            # (not the kernel's "Linux version ... (root@80c62fc9aa3e)", the host it was
+            # built in), or TensorFlow's CUDA diagnostics naming the host
+            r"@(?=[0-9a-f]{0,11}[a-f])(?=[0-9a-f]{0,11}\d)[0-9a-f]{12}\b(?!\))|"
+            r"\bhost(?:name)?:? \(?(?=[0-9a-f]{0,11}[a-f])(?=[0-9a-f]{0,11}\d)[0-9a-f]{12}\b"
         ),
     ),
     (
@@ -197,6 +200,13 @@ _GPU_REQUEST = re.compile(
     re.I,
 )
 _VOID_DEVICES = re.compile(r"NVIDIA_VISIBLE_DEVICES[\"']?\s*[=:]\s*[\"']?(?:void|none)\b", re.I)
+#: a docker build step: BuildKit's "#5 0.895 " step output, the classic builder's "Step
+#: 3/9 : RUN", BuildKit's "Dockerfile:27" context and "failed to solve", a Dockerfile's RUN
+#: line, a docker build command; a build gets no GPU (the NVIDIA runtime serves docker run)
+_DOCKER_BUILD = re.compile(
+    r"^\s*#\d+ \d+\.\d+ |^\s*Step \d+/\d+ : RUN\b|^Dockerfile:\d+\s*$|\bfailed to solve: "
+    r"process\b|^\s*RUN\s+\S|\bdocker (?:buildx )?build\s"
+)
 _CONDA = re.compile(
     r"/(?:ana|mini|micro)conda\d?/|/mambaforge/|/miniforge\d?/|\\(?:ana|mini)conda\d?\\|"
     r"\bconda (?:install|activate|create|env)\b|\$CONDA_PREFIX|/envs/[\w.-]+/(?:lib|bin)|"
@@ -807,6 +817,9 @@ def _gpuless_run(
         return void, None, None
     starts = [i for i, line in enumerate(lines) if _CONTAINER_RUN.search(line.text)]
     if not starts:
+        build = next((line for line in lines if _DOCKER_BUILD.search(line.text)), None)
+        if build is not None and not any(_GPU_REQUEST.search(line.text) for line in lines):
+            return Clue("docker-build", build.number, _command(build.text)), None, None
         return None, None, None
     other: Clue | None = None
     scope: tuple[int, int] | None = None

@@ -134,6 +134,8 @@ _CAUSE_EXPLAINS = {
     "vllm.cc-below-minimum": {"vllm.bfloat16-needs-cc80"},
     # Chainer appends CuPy's import error to its own: a CuPy too new for Chainer 7 is why
     "chainer.cupy-too-new": {"chainer.cuda-environment-not-set-up"},
+    # CuPy prints NVRTC's options after its error: a Fermi -arch is why NVRTC refused them
+    "cupy.nvrtc-pre-kepler-arch": {"nvrtc.invalid-arch"},
     # conda's solver lists why it is unsatisfiable after its header: a __cuda requirement
     # the driver does not meet is that reason
     **{
@@ -1072,6 +1074,24 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         # WSL2 has no Linux kernel module: "driver not loaded" there means a Linux driver's
         # library was found before WSL's own in /usr/lib/wsl/lib
         return m, "library-symlink"
+    if m.entry.id == "cuda.code.no-code-for-gpu" and (older := _triton_cubin_driver(m, ctx)):
+        # Triton assembles its kernels with the ptxas it bundles (CUDA 12 from Triton 2.2):
+        # a driver of CUDA 11 cannot load those cubins, whatever the GPU
+        why = (
+            "Triton could not load the kernel it compiled (device kernel image is invalid): "
+            "Triton 2.2 and later assemble kernels with the CUDA 12 ptxas they bundle, and "
+            f"the driver here supports {older}, so it cannot load that code; the GPU itself is "
+            "not the problem."
+        )
+        fix = (
+            "Update the NVIDIA driver to one for CUDA 12 (525.60.13 or newer; nvidia-smi's "
+            "'CUDA Version' must read 12.x), or point Triton at a ptxas of the driver's CUDA "
+            "(TRITON_PTXAS_PATH=/usr/local/cuda-11.8/bin/ptxas), or stay on a Triton release "
+            "from before the bundled CUDA 12 ptxas."
+        )
+        return replace(m, facts={**m.facts, "reading": why, "environment_fix": fix}), (
+            "driver-too-old"
+        )
     if m.entry.id in _PTXAS_PTX_VERSION and _DRIVER_JIT.search(m.text):
         # "ptxas application ptx input" is the PTX a program hands to the driver at load time
         # (cuLinkAddData, cuModuleLoadData): the driver's own JIT is the ptxas that is too old
@@ -1548,6 +1568,17 @@ class _OldGpu:
     last_driver_branch: int | None
 
 
+def _triton_cubin_driver(m: Match, ctx: Context) -> str | None:
+    """The driver nvidia-smi shows, where it supports CUDA 11 or older and the invalid
+    kernel image is Triton's (its bundled ptxas is CUDA 12's from Triton 2.2)."""
+    smi = ctx.driver_cuda
+    if "Triton Error [CUDA]" not in m.text or smi is None:
+        return None
+    if not smi.value.split(".")[0].isdigit() or int(smi.value.split(".")[0]) >= 12:
+        return None
+    return f"CUDA {smi.value} (line {smi.line}: {smi.evidence})"
+
+
 def _old_gpu(ctx: Context) -> _OldGpu | None:
     """The GPU the log names when its architecture is one the log's CUDA (or, where the
     log shows none, any current CUDA) no longer supports: Fermi, Kepler; Maxwell to Volta
@@ -1901,6 +1932,14 @@ def _reread(entry: Entry, family: str, facts: dict[str, str], ctx: Context) -> s
                 "libraries (libcuda.so.1, libnvidia-ml.so.1), nvidia-smi and /dev/nvidia* into "
                 "it, so inside it the driver looks missing; this line is that symptom."
             )
+        if run.value == "docker-build":
+            return (
+                f"This runs in a docker build step (line {run.line}: {run.evidence}): a "
+                "build gets no GPU device and no driver library (libcuda.so.1), whatever the "
+                "host has, because the NVIDIA Container Toolkit serves containers that docker "
+                "run starts with --gpus, not build steps; so there the driver or the GPU looks "
+                "missing; this line is that symptom."
+            )
         started = (
             "sets NVIDIA_VISIBLE_DEVICES=void"
             if run.value == "void"
@@ -1994,6 +2033,8 @@ def _fix_for(
         return _old_gpu_words(old)[1]
     if family == "container" and (ctx.gpuless_run is not None or "host_driver" in facts):
         run = ctx.gpuless_run
+        if run and run.value == "docker-build":
+            return _BUILD_FIX
         return _APPTAINER_FIX if run and run.value == "no-nv-flag" else _GPULESS_FIX
     if family == "container" and entry.family in _L4T_MOUNTED and ctx.l4t_image is not None:
         return _L4T_FIX
@@ -2059,6 +2100,14 @@ def _compose(ctx: Context) -> bool:
     )
 
 
+_BUILD_FIX = (
+    "Keep the GPU out of the image build: give the build what it would ask the GPU as ENV in "
+    "the Dockerfile (TORCH_CUDA_ARCH_LIST=\"7.5 8.6+PTX\" with FORCE_CUDA=1 for PyTorch "
+    "extensions, CMAKE_CUDA_ARCHITECTURES=86 instead of native), and move what needs the GPU "
+    "(a warm-up, an engine export, tests) into the container's entrypoint or a docker run "
+    "--gpus all step; the legacy builder with \"default-runtime\": \"nvidia\" in "
+    "/etc/docker/daemon.json is the old way to give builds the GPU."
+)
 _GPULESS_FIX = (
     "Install the NVIDIA Container Toolkit on the host (nvidia-container-toolkit, then sudo "
     "nvidia-ctk runtime configure --runtime=docker and restart Docker) and start the "
