@@ -311,6 +311,92 @@ READINGS: dict[str, Reading] = {
         [],
         ["USE_CUDA=ON"],
     ),
+    # kmheckel/spyx#31 and google-deepmind/torax#1369: the CUDA plugin of another release
+    "spyx-jax-cuda12-plugin-custom-call-signature-mismatch": (
+        "wheel",
+        "jax.plugin-initialize-failed",
+        ["xla_cuda12"],
+        ["jax[cuda12]"],
+    ),
+    # cantinilab/stories#5: XLA's sm_90a on a Blackwell GPU
+    "stories-jax0426-blackwell-ptxas-sm90a-future-arch": (
+        "compute-capability",
+        "ptxas.future-architecture",
+        ["sm_90a"],
+        ["jax[cuda12]"],
+    ),
+    # google-deepmind/alphafold3#538: jaxlib without ROCm's attribute is the rocm attempt
+    "af3-driver-cuda124-older-than-ptxas-12677": (
+        "driver-too-old",
+        "xla.ptxas.newer-than-driver",
+        ["12.6.77", "12.4"],
+        [],
+    ),
+    # rdyro/torch2jax#29, astral-sh/uv#1497, suxrobGM/bookshelf-scanner#1: resolvers' words
+    "torch2jax-jax060-torch-cudnn-pin-no-solution": (
+        "wheel",
+        "uv.no-solution",
+        ["No solution found when resolving dependencies"],
+        [],
+    ),
+    "uv-sync-cpu-extra-torch260-macos-only": (
+        "wheel",
+        "uv.no-wheel-for-platform",
+        ["torch==2.6.0"],
+        ["+cpu"],
+    ),
+    "poetry-torch251-cu124-no-candidates-py313": (
+        "wheel",
+        "poetry.no-installation-candidates",
+        ["torch", "2.5.1+cu124"],
+        ["poetry env use 3.12"],
+    ),
+    # Purfview/whisper-standalone-win#403: CTranslate2's int8 GEMM on an RTX 50
+    "xxl-r2452-rtx5080-int8-cublas-not-supported": (
+        "compute-capability",
+        "ctranslate2.cublas-not-supported",
+        ["CUBLAS_STATUS_NOT_SUPPORTED"],
+        ["--compute_type float16"],
+    ),
+    # NVIDIA/nvidia-container-toolkit#797, #434, #692; dusty-nv/jetson-containers#1577
+    "ctk117-imex-channels-legacy-image": (
+        "container",
+        "container-toolkit.imex-channel-value",
+        ["all"],
+        ["NVIDIA_IMEX_CHANNELS"],
+    ),
+    "docker26-rootless-cdi-driver-not-enabled": (
+        "container",
+        "docker.cdi-driver-not-enabled",
+        ["CDI"],
+        ['"features": {"cdi": true}'],
+    ),
+    "podman-stale-cdi-egl-wayland": (
+        "container",
+        "crun.driver-file-missing",
+        ["/usr/lib/libnvidia-egl-wayland.so.1.1.13"],
+        ["nvidia-ctk cdi generate"],
+    ),
+    "jetson-csv-gpus-flag-unsupported": (
+        "container",
+        "container-toolkit.hook-direct-unsupported",
+        ["csv mode"],
+        ["--runtime=nvidia"],
+    ),
+    # IDEA-Research/Grounded-Segment-Anything#506: WSL with no GPU adapter
+    "wsl-no-nvidia-gpu-no-adapters": (
+        "driver-missing",
+        "container-toolkit.wsl-no-adapters",
+        ["no adapters were found"],
+        ["wsl --update"],
+    ),
+    # ollama/ollama#8151: ollama's cudart code 35
+    "ollama-ppc64le-cudart124-init-failure-35": (
+        "driver-too-old",
+        "cuda.err.insufficient-driver",
+        ["init failure: 35"],
+        [],
+    ),
 }
 
 
@@ -411,3 +497,16 @@ def test_a_no_driver_line_outside_a_build_keeps_its_reading() -> None:
         "NVIDIA GPU and installed a driver from http://www.nvidia.com/Download/index.aspx\n"
     )
     assert triage_text(line).root_causes[0].family == "driver-missing"
+
+
+def test_the_cuda_plugin_s_exception_names_the_cause_when_an_entry_reads_it() -> None:
+    # a CUDA library missing inside the plugin's initialize() is the cause it reports
+    roots = first_root("jax-071-cuda12-plugin-cusparse-not-found")
+    assert roots.family == "library-missing"
+    # a requirement pip quotes is no cuDNN installed: libcudnn.so.8 beside only that is missing
+    text = (
+        "torch 2.1.1 requires nvidia-cudnn-cu12==8.9.2.26, but you have nvidia-cudnn-cu12 "
+        "9.5.1.17 which is incompatible.\n"
+        "ImportError: libcudnn.so.8: cannot open shared object file: No such file or directory\n"
+    )
+    assert triage_text(text).root_causes[0].family == "cudnn-version"

@@ -686,10 +686,6 @@ WRONG = {
         "the Nano's CUDA 10.2 is named only by the thread; the paste shows libcufft.so.10.0 "
         "missing alone"
     ),
-    "jetson-xaviernx-jp502-docker-gpus-flag-csv-mode": (
-        "facts: the diagnosis does not quote the '--gpus' flag of the docker command the collector"
-        " lists"
-    ),
     "k8s-device-plugin-tf-libcuda-missing-default-runtime": (
         "only the thread says the pod's runtime was not nvidia; the paste is TensorFlow's "
         "libcuda.so.1 failure with no container line"
@@ -819,10 +815,6 @@ WRONG = {
     "aws-p3dn-fairseq-nccl-connect-refused": (
         "the paste's NCCL lines do not name the refused bootstrap connection the thread settles; "
         "its traceback names only fairseq's distributed init"
-    ),
-    "docker-desktop-no-gpu-wsl-no-adapters": (
-        "the container CLI's init error reads as the container's; only the thread says Docker "
-        "Desktop's WSL had no GPU adapter because no NVIDIA driver was installed on Windows"
     ),
     "minikube-device-plugin-nvml-not-loaded": (
         "the device plugin's NVML failure reads as the node's container set-up; only the thread "
@@ -1215,6 +1207,70 @@ WRONG = {
     "thundersvm-cuda90-wheel-on-cuda102": (
         "the loader names libthundersvm.so itself as missing; that the wheel's CUDA 9.0 "
         "dependencies are what is missing stands only in the thread"
+    ),
+    "keras3-tf216dev-cannot-dlopen": (
+        "facts: the first root cause does not name '2.16.0-dev20240101'"
+    ),
+    "tf215-wsl-cudart-not-found": ("facts: the first root cause does not name 'cudart_stub'"),
+    "tf28-dnn-library-not-found-wrong-cudnn": (
+        "TensorFlow's 'DNN library is not found' alone reads as no cuDNN; that another cuDNN than"
+        " the build's was loaded stands only in the poster's resolution"
+    ),
+    "torch-ddp-rtx5090-nccl-cu118-named-symbol": (
+        "NCCL's \"Cuda failure 'named symbol not found'\" is read as NCCL's own CUDA failure; that "
+        "a CUDA 11.8 NCCL has no code for the RTX 5090 stands only in the thread"
+    ),
+    "af3-docker-driver555-requires-cuda126": (
+        "facts: the first root cause does not name '555.42.06'"
+    ),
+    "axlearn-torch211-jax0433-cudnn9-pin-conflict": (
+        "the paste shows both cuDNN wheels installed, one after the other (9.5.1.17 for jax, "
+        "8.9.2.26 in the poster's second try), so libcudnn.so.8 missing is read as cuDNN 8 "
+        "missing"
+    ),
+    "jax0413-cuda101-no-extra-cuda10-pip": (
+        "facts: the first root cause does not name 'jax-0.4.13'"
+    ),
+    "spyx-jax-cuda12-plugin-custom-call-signature-mismatch": (
+        "facts: the first root cause does not name 'register_custom_call_target(): incompatible "
+        "function arguments'"
+    ),
+    "torax-jax-cuda12-plugin-triton-attr-mismatch": (
+        "facts: the first root cause does not name 'register_compilation_handler'"
+    ),
+    "torch2jax-jax060-torch-cudnn-pin-no-solution": (
+        "facts: the first root cause does not name '9.1.0.70', 'jax[cuda]==0.6.0'"
+    ),
+    "lsio-fw-240gpu-libcudnn-ops9": ("facts: the first root cause does not name 'NoneType'"),
+    "xxl-r2452-rtx5080-int8-cublas-not-supported": (
+        "facts: the first root cause does not name '--compute_type int8'"
+    ),
+    "docker-require-cuda128-driver535": ("facts: the first root cause does not name 'v535'"),
+    "jetson-csv-gpus-flag-unsupported": (
+        "facts: the first root cause does not name \"Auto-detected mode as 'csv'\""
+    ),
+    "pip-torch-cu121-index-py3135-no-match": (
+        "facts: the first root cause does not name 'whl/cu121'"
+    ),
+    "torch-not-compiled-cuda-then-cu124-index-270": (
+        "facts: the first root cause does not name 'whl/test/cu124'"
+    ),
+    "uv-onnxruntime-gpu-1232-no-aarch64-wheel": (
+        "facts: the first root cause does not name 'manylinux_2_39_aarch64'"
+    ),
+    "uv-sync-cpu-extra-torch260-macos-only": (
+        "facts: the first root cause does not name 'manylinux_2_35_x86_64', 'macosx_11_0_arm64'"
+    ),
+    "llama-cpp-python-windows-cpu-only-build": (
+        "llama_print_system_info's CPU-only feature list names no missing backend; that the wheel"
+        " was built without CUDA stands only in the thread"
+    ),
+    "llamacpp-p40-illegal-memory-access-regression": (
+        "facts: the first root cause does not name 'ggml_backend_cuda_synchronize'"
+    ),
+    "lmstudio-gt730-cc-below-5-unsupported": (
+        "LM Studio's 'Exit code: 18446744072635812000' names no cause; the GT730 stands in the "
+        "issue template's prose"
     ),
     "alpa-jax-cuinit-34-stub-libcuda": (
         "facts: the first root cause does not name 'was unable to find libcuda.so DSO'"

@@ -453,7 +453,8 @@ _CUDNN_PRESENT = re.compile(r"\blibcudnn(?:_\w+)?\.so\.(?P<major>\d+)")
 #: a library listing line (ls, ldconfig -p, find), a library the program loaded, cuDNN's
 #: version as frameworks print it, or in words ("cuDNN 9.1 installed")
 _CUDNN_INSTALLED = re.compile(
-    r"\bnvidia-cudnn-cu\d+(?:==|\s+|-)(?P<v>\d+)\.\d|"
+    # (not a requirement pip or uv quotes: "torch 2.1.1 requires nvidia-cudnn-cu12==8.9.2.26")
+    r"(?<!requires )(?<!depends on )\bnvidia-cudnn-cu\d+(?:==|\s+|-)(?P<v>\d+)\.\d|"
     r"#define CUDNN_MAJOR\s+(?P<v2>\d+)|"
     r"^\s*(?:ii\s+)?libcudnn(?P<v3>\d+)(?:-cuda-\d+)?(?::amd64)?[\s/]|"
     r"^\s*cudnn\s+(?P<v4>\d+)\.\d+\.\d+[.\d]*\s+\S+|"

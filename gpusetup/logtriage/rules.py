@@ -38,6 +38,9 @@ if TYPE_CHECKING:  # read on demand: most logs hold no GPU listing
 
 #: symptoms that any cause in the same log explains: consequences that name no reason
 _ANY_CAUSE = {
+    # JAX prints the exception its CUDA plugin raised after this line: a cause read there
+    # (a CUDA library missing) is why, else the plugin and jaxlib of two releases
+    "jax.plugin-initialize-failed",
     "tf.gpu.cannot-dlopen",
     "tf.cudart-stub.no-cuda-drivers",
     "tf.cuinit.failed",
@@ -136,6 +139,9 @@ _CAUSE_EXPLAINS = {
     "chainer.cupy-too-new": {"chainer.cuda-environment-not-set-up"},
     # CuPy prints NVRTC's options after its error: a Fermi -arch is why NVRTC refused them
     "cupy.nvrtc-pre-kepler-arch": {"nvrtc.invalid-arch"},
+    # ptxas's own refusal names why XLA's ptxas failed; CTranslate2's cuBLAS status is read
+    "ptxas.future-architecture": {"xla.ptxas.failed"},
+    "ctranslate2.cublas-not-supported": {"cublas.status.other"},
     # conda's solver lists why it is unsatisfiable after its header: a __cuda requirement
     # the driver does not meet is that reason
     **{
