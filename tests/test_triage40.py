@@ -397,6 +397,55 @@ READINGS: dict[str, Reading] = {
         ["init failure: 35"],
         [],
     ),
+    # the hundred-and-twelfth to hundred-and-seventeenth samples
+    "keyhunt-ru-no-kernel-image-gt650m": (
+        "compute-capability",
+        "cuda.err.no-kernel-image",
+        ["no kernel image is available for execution this device"],
+        [],
+    ),
+    "nixos-435-module-symvers-missing": (
+        "kernel-module",
+        "nvidia-kbuild.module-symvers-missing",
+        ["Module.symvers"],
+        ["IGNORE_MISSING_MODULE_SYMVERS=1"],
+    ),
+    "pcie-aer-fatal-cmpltto-gpu-lost": (
+        "gpu-fault",
+        "kernel.pcie-aer-gpu-unrecoverable",
+        ["0000:03:00.0"],
+        ["riser"],
+    ),
+    "torch011-virtualbox-no-nvidia-devices": (
+        "driver-missing",
+        "libcuda.no-nvidia-devices-found",
+        ["no NVIDIA devices found"],
+        ["passed through"],
+    ),
+    "compose-1.17-deploy-devices-unexpected": (
+        "container",
+        "compose.devices-unexpected",
+        ["'devices' was unexpected", "1.28"],
+        ["docker compose up"],
+    ),
+    "k8s-dp-xid69-device-unhealthy": (
+        "gpu-fault",
+        "k8s-device-plugin.xid-unhealthy",
+        ["Xid 69", "GPU-7540a9b3-eeb9-1214-1526-f93c9ea826a8"],
+        ["Xid 69"],
+    ),
+    "faiss-gha-condabuild-nvcc-not-found": (
+        "toolchain",
+        "cmake.findcudatoolkit-no-nvcc",
+        ["CUDAToolkit_ROOT"],
+        ["cuda-nvcc"],
+    ),
+    "simpleknn-build-gcc-missing-nvcc-fatal": (
+        "toolchain",
+        "nvcc.host-compiler-properties",
+        ["Failed to preprocess host compiler properties"],
+        ["build-essential"],
+    ),
 }
 
 
@@ -510,3 +559,12 @@ def test_the_cuda_plugin_s_exception_names_the_cause_when_an_entry_reads_it() ->
         "ImportError: libcudnn.so.8: cannot open shared object file: No such file or directory\n"
     )
     assert triage_text(text).root_causes[0].family == "cudnn-version"
+
+
+def test_aer_on_another_device_is_not_the_gpu_s_fault() -> None:
+    # the same recovery failure of the GPU's HDMI audio function or a NIC names no GPU
+    line = (
+        "[  +0.000002] snd_hda_intel 0000:03:00.1: AER: can't recover "
+        "(no error_detected callback)\n"
+    )
+    assert "kernel.pcie-aer-gpu-unrecoverable" not in {i.id for i in triage_text(line).items}

@@ -1272,6 +1272,79 @@ WRONG = {
         "LM Studio's 'Exit code: 18446744072635812000' names no cause; the GT730 stands in the "
         "issue template's prose"
     ),
+    "llmdet-mmcv-libcudart101-on-cuda121": (
+        "libcudart.so.10.1 missing beside a prose 'cuda12.1' reads as the runtime missing; the "
+        "log shows no CUDA 12 install (nvcc, a cuda-12.1 directory) to call it a build for "
+        "another CUDA"
+    ),
+    "paddle010-libcudnn-so-missing": (
+        "facts: the first root cause does not name 'PaddlePaddle 0.10.1'"
+    ),
+    "torch-c10-dll-vcredist-missing": (
+        "facts: the first root cause does not name 'Microsoft Visual C++ Redistributable is not "
+        "installed'"
+    ),
+    "torch-c10-dll-vcredist-zh": (
+        "facts: the first root cause does not name 'Microsoft Visual C++ Redistributable is not "
+        "installed'"
+    ),
+    "cmp40hx-pcie-gen2-unlock-rminitadapter": (
+        "NVRM's RmInitAdapter failure reads as the module failing to start the GPU; that the PCIe"
+        " link retrain made it fall off the bus stands in the thread's title (the Xid 79 line is "
+        "not in the paste)"
+    ),
+    "m40-clh-guest-no-irq-probe-failed": (
+        'facts: the first root cause does not name "Can\'t find an IRQ for your NVIDIA card", '
+        "'probe of 0000:00:05.0 failed with error -1'"
+    ),
+    "nixos-435-module-symvers-missing": (
+        "facts: the first root cause does not name '435.21', '5.4.1'"
+    ),
+    "pcie-aer-fatal-cmpltto-gpu-lost": (
+        "facts: the first root cause does not name 'Uncorrected (Fatal)', 'CmpltTO'"
+    ),
+    "diffusers-env-wsl1-gpu-false": (
+        "diffusers' environment report shows PyTorch without a GPU on a 4.4.0-19041-Microsoft "
+        "(WSL 1) kernel, which no entry reads as WSL 1"
+    ),
+    "torch12-rtx3070-cuda100-no-kernel-image": (
+        "facts: the first root cause does not name 'release 10.0'"
+    ),
+    "torch14-k80-no-kernel-image-209": ("facts: the first root cause does not name 'tesla K80'"),
+    "compose-1.17-deploy-devices-unexpected": (
+        "facts: the first root cause does not name 'docker-compose version 1.17.1'"
+    ),
+    "gpu-operator-driver-535-modpost-gpl-rhel94": (
+        "facts: the first root cause does not name 'nvidia-535.104.05', "
+        "'5.14.0-427.33.1.el9_4.x86_64'"
+    ),
+    "jetson-compose-runtime-ignored-libnvdla-too-short": (
+        "facts: the first root cause does not name '2.29.7'"
+    ),
+    "k8s-dp-gtx760-too-old-healthcheck-insufficient-gpu": (
+        "the scheduler's 'Insufficient nvidia.com/gpu' reads as the node offering no GPU; that "
+        "the device plugin's health check failed on a GTX 760 stands only in the thread"
+    ),
+    "k8s-dp-xid69-device-unhealthy": (
+        "facts: the first root cause does not name 'device marked unhealthy'"
+    ),
+    "microk8s-no-runtimeclass-cuda-driver-insufficient": (
+        "CUDA's error 35 in a pod's output shows no container start without the runtime class; "
+        "that the pod ran under runc stands only in the pull request"
+    ),
+    "merlin-ci-container-no-gpu-dlopen-libcuda": (
+        "cuda-python's 'Failed to dlopen libcuda.so' reads as the development name missing; that "
+        "the CI machine had no GPU at all stands only in the pull request"
+    ),
+    "pointnet2-nvcc-cuda80-compute75": (
+        "facts: the first root cause does not name '/usr/local/cuda-8.0/bin/nvcc'"
+    ),
+    "sglang-selfhosted-runner-persistenced-nvml-mismatch": (
+        "facts: the first root cause does not name '580.126.09', '580.159.03'"
+    ),
+    "simpleknn-build-gcc-missing-nvcc-fatal": (
+        "facts: the first root cause does not name 'gcc: No such file or directory'"
+    ),
     "alpa-jax-cuinit-34-stub-libcuda": (
         "facts: the first root cause does not name 'was unable to find libcuda.so DSO'"
     ),

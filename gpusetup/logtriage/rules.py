@@ -142,6 +142,8 @@ _CAUSE_EXPLAINS = {
     # ptxas's own refusal names why XLA's ptxas failed; CTranslate2's cuBLAS status is read
     "ptxas.future-architecture": {"xla.ptxas.failed"},
     "ctranslate2.cublas-not-supported": {"cublas.status.other"},
+    # libcuda's own "no NVIDIA devices found" is why CUDA then fails without a reason
+    "libcuda.no-nvidia-devices-found": {"cuda.err.unknown"},
     # conda's solver lists why it is unsatisfiable after its header: a __cuda requirement
     # the driver does not meet is that reason
     **{
