@@ -1345,6 +1345,43 @@ WRONG = {
     "simpleknn-build-gcc-missing-nvcc-fatal": (
         "facts: the first root cause does not name 'gcc: No such file or directory'"
     ),
+    "tf-colab-libnvinfer6-missing": (
+        "TensorFlow 2.1's TensorRT 6 load failure is optional (only TF-TRT is missing) and "
+        "healthy TF 2.1 starts print it, so it stays benign; the case files it as library-missing"
+    ),
+    "tf-docker-image-libnvinfer6-missing": (
+        "TensorFlow 2.1's TensorRT 6 load failure is optional (only TF-TRT is missing) and "
+        "healthy TF 2.1 starts print it, so it stays benign; the case files it as library-missing"
+    ),
+    "tf110-nvidia-smi-352-vs-driver-384": (
+        "the paste's nvidia-smi table shows one driver, 352.63; the kernel module's 384.130 "
+        "stands only in the thread"
+    ),
+    "tf24-wsl2-libcuda1-missing-cuinit303": (
+        "the log's first failure is libcudart.so.11.0 and leads in log order; the thread blames "
+        "the libcuda.so.1 missing three lines later"
+    ),
+    "torch-sm86-no-kernel-image-stylegan3": ("facts: the first root cause does not name 'SM_86'"),
+    "wsl2-custom-kernel-nvml-gpu-access-blocked": (
+        "NVML's 'GPU access blocked by the operating system' reads as a permission the host "
+        "withholds; the paste shows no WSL, which the thread names"
+    ),
+    "wsl2-nvidia-smi-driver-not-loaded": (
+        "facts: the first root cause does not name 'Driver Not Loaded', '5.15.79.1'"
+    ),
+    "ctk19-nvml-driver-not-loaded": ("facts: the first root cause does not name 'version=1.9.0'"),
+    "cuda92-image-unsatisfied-condition": (
+        "facts: the first root cause does not name 'nvidia/cuda:9.2-runtime-ubuntu16.04'"
+    ),
+    "rocker-cuda100-unsatisfied-condition": (
+        "facts: the first root cause does not name 'NVIDIA_REQUIRE_CUDA=cuda>=10.0'"
+    ),
+    "sd-docker-could-not-select-intel-only": (
+        "facts: the first root cause does not name 'Mesa Intel® Xe Graphics (TGL GT2)'"
+    ),
+    "tensorrt-snap-docker-could-not-select": (
+        "facts: the first root cause does not name 'docker.dockerd'"
+    ),
     "alpa-jax-cuinit-34-stub-libcuda": (
         "facts: the first root cause does not name 'was unable to find libcuda.so DSO'"
     ),
