@@ -552,7 +552,8 @@ def test_the_cuda_plugin_s_exception_names_the_cause_when_an_entry_reads_it() ->
     # a CUDA library missing inside the plugin's initialize() is the cause it reports
     roots = first_root("jax-071-cuda12-plugin-cusparse-not-found")
     assert roots.family == "library-missing"
-    # a requirement pip quotes is no cuDNN installed: libcudnn.so.8 beside only that is missing
+    # a requirement pip quotes is no cuDNN installed: only the 9.x it says is installed counts,
+    # so libcudnn.so.8 missing beside it is the wrong cuDNN major
     text = (
         "torch 2.1.1 requires nvidia-cudnn-cu12==8.9.2.26, but you have nvidia-cudnn-cu12 "
         "9.5.1.17 which is incompatible.\n"
