@@ -275,7 +275,7 @@ READINGS: dict[str, Reading] = {
     "triton-nightly-a10-driver470-kernel-image-invalid": (
         "driver-too-old",
         "cuda.code.no-code-for-gpu",
-        ["CUDA 11.4", "the GPU itself is not the problem"],
+        ["470.182.03", "the GPU itself is not the problem"],
         ["525.60.13"],
     ),
     # cupy/cupy#1651: a Fermi GPU's compute_21 in NVRTC's options

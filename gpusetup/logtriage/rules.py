@@ -1070,29 +1070,34 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         # NVML blocked inside a container the log starts: the runtime gave it no device
         # cgroup for the GPU (no-cgroups = true with rootful Docker), not the host's policy
         return m, "container"
-    if m.entry.id in _WSL_DRIVER_FILES and ctx.platform and ctx.platform.value == "wsl":
-        # WSL2's driver libraries are the Windows driver's, passed in through /usr/lib/wsl/lib:
-        # one of them missing there is that driver (its build or release) lacking it
-        return m, "driver-missing"
-    if m.entry.id in _WSL_NVML_BLOCKED and ctx.platform and ctx.platform.value == "wsl":
+    if (
+        m.entry.id in _WSL_NVML_BLOCKED | _WSL_DRIVER_FILES
+        and ctx.platform
+        and ctx.platform.value == "wsl"
+    ):
         # WSL2 and GPU-PV guests reach the GPU through the Windows driver's files in
-        # /usr/lib/wsl: NVML blocked there is that driver missing or incomplete in the guest
+        # /usr/lib/wsl: NVML blocked there, or one of its video libraries missing, is that
+        # driver (its build or release) missing or incomplete in the guest
         return m, "driver-missing"
     if m.entry.id in _WSL_SHADOWED and ctx.platform and ctx.platform.value == "wsl":
         # WSL2 has no Linux kernel module: "driver not loaded" there means a Linux driver's
         # library was found before WSL's own in /usr/lib/wsl/lib
         return m, "library-symlink"
-    if m.entry.id == "cuda.code.no-code-for-gpu" and (older := _triton_cubin_driver(m, ctx)):
+    if (
+        m.entry.id == "cuda.code.no-code-for-gpu"
+        and "Triton Error [CUDA]" in m.text
+        and (older := _driver_below(ctx, _CUDA12_DRIVER))
+    ):
         # Triton assembles its kernels with the ptxas it bundles (CUDA 12 from Triton 2.2):
-        # a driver of CUDA 11 cannot load those cubins, whatever the GPU
+        # a driver older than CUDA 12's cannot load those cubins, whatever the GPU
         why = (
             "Triton could not load the kernel it compiled (device kernel image is invalid): "
             "Triton 2.2 and later assemble kernels with the CUDA 12 ptxas they bundle, and "
-            f"the driver here supports {older}, so it cannot load that code; the GPU itself is "
-            "not the problem."
+            f"the driver here, {older}, is older than {_CUDA12_DRIVER}, the first that runs "
+            "CUDA 12, so it cannot load that code; the GPU itself is not the problem."
         )
         fix = (
-            "Update the NVIDIA driver to one for CUDA 12 (525.60.13 or newer; nvidia-smi's "
+            f"Update the NVIDIA driver to one for CUDA 12 ({_CUDA12_DRIVER} or newer; nvidia-smi's "
             "'CUDA Version' must read 12.x), or point Triton at a ptxas of the driver's CUDA "
             "(TRITON_PTXAS_PATH=/usr/local/cuda-11.8/bin/ptxas), or stay on a Triton release "
             "from before the bundled CUDA 12 ptxas."
@@ -1574,17 +1579,6 @@ class _OldGpu:
     architecture: str
     last_cuda: str
     last_driver_branch: int | None
-
-
-def _triton_cubin_driver(m: Match, ctx: Context) -> str | None:
-    """The driver nvidia-smi shows, where it supports CUDA 11 or older and the invalid
-    kernel image is Triton's (its bundled ptxas is CUDA 12's from Triton 2.2)."""
-    smi = ctx.driver_cuda
-    if "Triton Error [CUDA]" not in m.text or smi is None:
-        return None
-    if not smi.value.split(".")[0].isdigit() or int(smi.value.split(".")[0]) >= 12:
-        return None
-    return f"CUDA {smi.value} (line {smi.line}: {smi.evidence})"
 
 
 def _old_gpu(ctx: Context) -> _OldGpu | None:
@@ -2110,10 +2104,10 @@ def _compose(ctx: Context) -> bool:
 
 _BUILD_FIX = (
     "Keep the GPU out of the image build: give the build what it would ask the GPU as ENV in "
-    "the Dockerfile (TORCH_CUDA_ARCH_LIST=\"7.5 8.6+PTX\" with FORCE_CUDA=1 for PyTorch "
+    'the Dockerfile (TORCH_CUDA_ARCH_LIST="7.5 8.6+PTX" with FORCE_CUDA=1 for PyTorch '
     "extensions, CMAKE_CUDA_ARCHITECTURES=86 instead of native), and move what needs the GPU "
     "(a warm-up, an engine export, tests) into the container's entrypoint or a docker run "
-    "--gpus all step; the legacy builder with \"default-runtime\": \"nvidia\" in "
+    '--gpus all step; the legacy builder with "default-runtime": "nvidia" in '
     "/etc/docker/daemon.json is the old way to give builds the GPU."
 )
 _GPULESS_FIX = (
