@@ -1382,6 +1382,56 @@ WRONG = {
     "tensorrt-snap-docker-could-not-select": (
         "facts: the first root cause does not name 'docker.dockerd'"
     ),
+    "bnb-windows-native-cpu-only-library": (
+        "facts: the first root cause does not name 'No GPU detected!'"
+    ),
+    "colab-k80-roi-align-error-209": ("facts: the first root cause does not name 'error=209'"),
+    "colab-torch15-driver-too-old-10010": (
+        "facts: the first root cause does not name 'release 10.1'"
+    ),
+    "jax-cudnn-exec-failed-preallocation": (
+        "the log shows cuDNN's EXECUTION_FAILED, a cuDNN failure (cudnn-init, with JAX's "
+        "preallocation in the fix); that memory was the cause is only the maintainer's word in a "
+        "related thread"
+    ),
+    "jaxlib-cuda111-dnn-library-not-found": (
+        "facts: the first root cause does not name 'jaxlib==0.1.57+cuda111'"
+    ),
+    "jaxlib-cudnn86-runtime-8.5": ("facts: the first root cause does not name 'cuda11.cudnn86'"),
+    "l4t-docker-build-libcurand10-no-default-runtime": (
+        "the paste shows a classic docker build step and libcurand.so.10 missing; that this is a "
+        "Jetson whose CUDA the NVIDIA runtime mounts stands only in the thread"
+    ),
+    "l4t-pytorch-r3242-mount-error-host-older": (
+        "facts: the first root cause does not name 'r32.4.2'"
+    ),
+    "mxnet-cu110-no-windows-wheel": ("facts: the first root cause does not name 'Win10'"),
+    "opencv-tx2-gpumat-no-sm62": (
+        "OpenCV's 'Gpu API call (unknown error)' names no architecture; the TX2's missing sm_62 "
+        "in the build is only the user's own later finding"
+    ),
+    "rocm-tf13-cp27m-wheel-ucs4": ("facts: the first root cause does not name 'Python 2.7.12'"),
+    "tf-sleap-oom-inference-2025": ("facts: the first root cause does not name 'GPU_0_bfc'"),
+    "torch-device-side-assert-n-classes": (
+        "facts: the first root cause does not name 't >= 0 && t < n_classes'"
+    ),
+    "torch-oom-6gib-molopt": (
+        "facts: the first root cause does not name '6.00 GiB total capacity'"
+    ),
+    "torch151-cu101-rtx3080ti-exec-failed": (
+        "CUDNN_STATUS_EXECUTION_FAILED beside a CUDA 10.1 build names no GPU; the RTX 3080 Ti is "
+        "only in the thread's title"
+    ),
+    "torchvision-080-cu110-missing-from-index": (
+        "facts: the first root cause does not name 'torch==1.7.0+cu110'"
+    ),
+    "tsfedl-requires-tensorflow-gpu": (
+        "facts: the first root cause does not name 'metadata-generation-failed'"
+    ),
+    "wsl-build20226-nbody-cudaErrorDevicesUnavailable": (
+        "the paste shows a docker run and error 46 (devices unavailable); the WSL build 20226 "
+        "that broke GPU paravirtualisation is only in the thread"
+    ),
     "alpa-jax-cuinit-34-stub-libcuda": (
         "facts: the first root cause does not name 'was unable to find libcuda.so DSO'"
     ),

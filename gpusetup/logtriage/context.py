@@ -104,6 +104,9 @@ class Context:
     #: ONNX Runtime's own feed or archive of a build for a CUDA major PyPI's onnxruntime-gpu
     #: of that release is not built for (onnxruntime-cuda-12, onnxruntime-linux-x64-gpu_cuda12)
     ort_feed: Clue | None = None
+    #: an nvcc command that compiles a .cu file with no architecture option (-arch,
+    #: -gencode, --gpu-architecture, -code) where no nvcc line of the log names one
+    nvcc_default_arch: Clue | None = None
 
 
 # (platform, pattern): the first line matching any pattern of a platform is its evidence;
@@ -201,11 +204,12 @@ _GPU_REQUEST = re.compile(
 )
 _VOID_DEVICES = re.compile(r"NVIDIA_VISIBLE_DEVICES[\"']?\s*[=:]\s*[\"']?(?:void|none)\b", re.I)
 #: a docker build step: BuildKit's "#5 0.895 " step output, the classic builder's "Step
-#: 3/9 : RUN", BuildKit's "Dockerfile:27" context and "failed to solve", a Dockerfile's RUN
-#: line, a docker build command; a build gets no GPU (the NVIDIA runtime serves docker run)
+#: 3/9 : RUN" and its " ---> Running in <container>", BuildKit's "Dockerfile:27" context
+#: and "failed to solve", a Dockerfile's RUN line, a docker build command; a build gets no
+#: GPU (the NVIDIA runtime serves docker run)
 _DOCKER_BUILD = re.compile(
     r"^\s*#\d+ \d+\.\d+ |^\s*Step \d+/\d+ : RUN\b|^Dockerfile:\d+\s*$|\bfailed to solve: "
-    r"process\b|^\s*RUN\s+\S|\bdocker (?:buildx )?build\s"
+    r"process\b|^\s*RUN\s+\S|\bdocker (?:buildx )?build\s|^\s*---> Running in [0-9a-f]{12}\b"
 )
 _CONDA = re.compile(
     r"/(?:ana|mini|micro)conda\d?/|/mambaforge/|/miniforge\d?/|\\(?:ana|mini)conda\d?\\|"
@@ -660,7 +664,29 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
         gpuless_lines=gpuless_lines,
         build_cuda=_build_cuda(lines),
         ort_feed=_first(lines, _ORT_FEED, "ort-feed"),
+        nvcc_default_arch=_nvcc_default_arch(lines),
     )
+
+
+#: nvcc compiling a CUDA source (`nvcc file.cu -o a.out`, `!nvcc -o x x.cu` in a notebook)
+_NVCC_BUILD = re.compile(r"\bnvcc(?:\.exe)?\s+(?:[^\s|;&]+\s+)*?[^\s|;&]+\.cu\b")
+#: an architecture option on an nvcc line
+_NVCC_ARCH = re.compile(
+    r"\s(?:-arch|--gpu-architecture|-gencode|--generate-code|-code|--gpu-code)\b|\s-arch[=_]"
+)
+
+
+def _nvcc_default_arch(lines: tuple[LogLine, ...]) -> Clue | None:
+    """An nvcc build of a .cu file that leaves the architecture to nvcc's default."""
+    found: Clue | None = None
+    for line in lines:
+        if "nvcc" not in line.text:
+            continue
+        if _NVCC_ARCH.search(line.text):
+            return None
+        if found is None and (m := _NVCC_BUILD.search(line.text)):
+            found = Clue("default", line.number, _evidence(line.text, m))
+    return found
 
 
 #: torch.__version__'s answer on the line after the call (a REPL, a notebook)

@@ -128,6 +128,10 @@ _CAUSE_EXPLAINS = {
             "kernel.gcc-version-check",
         )
     },
+    # pip's causes after its "Cannot install ... conflicting dependencies" name the pins
+    "pip.conflict-caused-by": {"pip.cannot-install-conflicting"},
+    # nvidia-smi that cannot reach the kernel module says why CUDA finds no device beside it
+    "nvidia-smi.couldnt-communicate": {"cuda.err.no-device"},
     # a program that compiles its kernels at run time has none to load when NVRTC failed
     **{
         nvrtc: {"cuda.code.no-code-for-gpu"}
@@ -1031,6 +1035,27 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
             "inside WSL shadows /usr/lib/wsl/lib."
         )
         return replace(m, facts={**m.facts, "reading": reading}), "driver-missing"
+    if (
+        m.entry.id in _BNB_NO_LIBCUDA
+        and ctx.platform is not None
+        and ctx.platform.value == "windows"
+    ):
+        # bitsandbytes before 0.43 ships only Linux binaries: on native Windows its setup
+        # never finds the Linux libcuda.so it looks for and loads its CPU-only library
+        reading = (
+            "bitsandbytes found no CUDA on native Windows: releases before 0.43 ship only "
+            "Linux binaries, so their setup looks for the Linux libcuda.so and libcudart.so, "
+            "never finds them on Windows (the driver there is nvcuda.dll), and falls back to "
+            "the CPU-only library (libbitsandbytes_cpu.so); the driver is not what is missing."
+        )
+        fix = (
+            "pip install -U bitsandbytes: 0.43 and later ship Windows wheels with their CUDA "
+            "libraries (older releases load only the CPU library there); or run it under "
+            "WSL2, where the Linux builds work."
+        )
+        return replace(m, facts={**m.facts, "reading": reading, "environment_fix": fix}), (
+            "cpu-only-build"
+        )
     if m.entry.id in _NO_DEVICE and ctx.platform and ctx.platform.value in ("wsl", "colab"):
         # WSL2 and hosted notebooks have no CUDA_VISIBLE_DEVICES of their own to blame: WSL's
         # GPU comes through the Windows driver (a Linux driver inside WSL, an old Windows
@@ -1128,6 +1153,24 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         # XLA compiles with the toolkit's ptxas: a driver older than that toolkit cannot
         # load what it built, and says there is no kernel image
         return replace(m, facts={**m.facts, **older}), "driver-too-old"
+    if m.entry.id in _NO_KERNEL_IMAGE and (nvcc := ctx.nvcc_default_arch) is not None:
+        # the user's own nvcc build without an architecture: nvcc's default is newer than
+        # the GPU (a GPU at or above it would run the PTX nvcc embeds for that default)
+        why = (
+            f"The program was compiled by the nvcc command on line {nvcc.line} "
+            f"({nvcc.evidence}) without an architecture option (-arch, -gencode), so nvcc "
+            "built it for its default architecture only; the GPU has none of that code and "
+            "cannot run the default's PTX either: its architecture is older than the "
+            "default of this CUDA toolkit."
+        )
+        fix = (
+            "Compile for the GPU's own architecture: nvcc -arch=sm_XY file.cu, with XY the "
+            "GPU's compute capability (nvidia-smi --query-gpu=compute_cap --format=csv; a "
+            "Tesla K80 is sm_37); if this toolkit no longer lists that architecture "
+            "(nvcc --list-gpu-arch), use an older CUDA toolkit that does."
+        )
+        return replace(m, facts={**m.facts, "reading": why, "environment_fix": fix}), ("toolchain")
+
     if m.entry.id in _NO_KERNEL_IMAGE and (arch := build_architecture_cause(ctx)):
         # no kernel image beside a listing of the GPU and the build's CUDA: which end of
         # the CUDA releases' architecture range the GPU falls off
@@ -1151,6 +1194,8 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
     return m, family
 
 
+#: bitsandbytes' own "libcuda.so not found" (its releases before 0.43)
+_BNB_NO_LIBCUDA = {"bitsandbytes.libcuda-not-detected"}
 _PTXAS_PTX_VERSION = {"ptxas.unsupported-ptx-version"}
 #: how the driver's JIT (and its linker) names the PTX it was handed in memory
 _DRIVER_JIT = re.compile(r"\bptxas application ptx input\b")
