@@ -1432,6 +1432,82 @@ WRONG = {
         "the paste shows a docker run and error 46 (devices unavailable); the WSL build 20226 "
         "that broke GPU paravirtualisation is only in the thread"
     ),
+    "3detr-cuda115-compute89-rtx4090": ("facts: the first root cause does not name 'release 11.5'"),
+    "a1111-oom-12gib-alloc-24gb": (
+        "facts: the first root cause does not name 'Tried to allocate 12.00 GiB', '24.00 GiB "
+        "total capacity'"
+    ),
+    "apollo-nouveau-in-use-installer": (
+        "facts: the first root cause does not name '/var/log/nvidia-installer.log'"
+    ),
+    "azure-v100-smi-power-err-transient": (
+        "nvidia-smi's ERR! in one power reading names no fault (a newer nvidia-smi on an older "
+        "driver prints ERR! too); the maintainers themselves call it transient"
+    ),
+    "ddp-physical-id-after-cvd-remap": (
+        "facts: the first root cause does not name 'torch.cuda.set_device(gpu)'"
+    ),
+    "gunrock-cuda80-error35-old-driver": ("facts: the first root cause does not name 'cuda 8.0'"),
+    "hiper-win-bnb-libcuda-not-found": ("facts: the first root cause does not name 'libcudart.so'"),
+    "hrnet-nproc-per-node-exceeds-gpus": (
+        "facts: the first root cause does not name 'error=10 : invalid device ordinal', "
+        "'torch.cuda.set_device(args.local_rank)'"
+    ),
+    "ion-gpu-needs-340-legacy-346": (
+        "facts: the first root cause does not name '340.xx Legacy', '346.72', 'NVIDIA init module"
+        " failed'"
+    ),
+    "kohya-win-bnb-no-libcudart": (
+        "facts: the first root cause does not name 'libcudart.so', 'CUDA_VERSION=118'"
+    ),
+    "lc0-cuda90-gcc7-cuda-runtime-h": ("facts: the first root cause does not name 'release 9.0'"),
+    "llama2-70b-torchrun-8-procs-one-gpu-wsl": (
+        "facts: the first root cause does not name '--nproc_per_node 8'"
+    ),
+    "mmdet-cuda-home-colon-path-nvcc-91": (
+        "facts: the first root cause does not name 'release 9.1, V9.1.85'"
+    ),
+    "mmdet-cuda80-cuda-runtime-h-missing": ("facts: the first root cause does not name 'cuda 8.0'"),
+    "nicehash-nvml-gpuislost-win": (
+        "facts: the first root cause does not name 'NVIDIA_DEVICE_NOT_FOUND'"
+    ),
+    "nvitop-empty-cvd-cuinit-no-device": (
+        "facts: the first root cause does not name \"parse_cuda_visible_devices_to_uuids('')\""
+    ),
+    "semseg-runx-nproc8-error101": (
+        "facts: the first root cause does not name 'eval_cityscapes.yml'"
+    ),
+    "tf-pointcloud-oom-bfc": ("facts: the first root cause does not name '2.16GiB'"),
+    "tf-win-cuda10-oom-large-dataset": ("facts: the first root cause does not name '2.60GiB'"),
+    "tf1-win-gtx1070-oom-full-fraction": (
+        "facts: the first root cause does not name 'freeMemory: 6.63GiB'"
+    ),
+    "tf21-nightly-libnvinfer6-missing": (
+        "TensorFlow 2.1's TensorRT 6 load failure is optional (only TF-TRT is missing) and "
+        "healthy TF 2.1 starts print it, so it stays benign; the case files it as library-missing"
+    ),
+    "tf22-cudnn-internal-error-940mx": (
+        "facts: the first root cause does not name 'libcudnn.so.7'"
+    ),
+    "thrust-cuda117-compute90-unsupported": (
+        "facts: the first root cause does not name 'release 11.7'"
+    ),
+    "torch25-nvjitlink-12_4-undefined": (
+        "an undefined symbol of libnvJitLink.so.12 reads as a library of another release loaded "
+        "(glibc-abi, as the corpus's torch251-cusparse-nvjitlink-undefined-ldpath); the case "
+        "files it as library-missing"
+    ),
+    "trex-nvml-fan-error-999-rtx3080": (
+        "NVML's error code 999 on one fan reading reads as CUDA's unknown error (a driver in a "
+        "bad state); that the card itself is failing is only the case's guess"
+    ),
+    "vllm-gpu-uuid-in-cvd-valueerror": (
+        "facts: the first root cause does not name 'device_id_to_physical_device_id'"
+    ),
+    "wsl-nvcc-reports-115-after-118-install": (
+        "the paste is a healthy nvcc --version of CUDA 11.5; that 11.8 was installed is only the "
+        "poster's prose"
+    ),
     "alpa-jax-cuinit-34-stub-libcuda": (
         "facts: the first root cause does not name 'was unable to find libcuda.so DSO'"
     ),

@@ -107,6 +107,10 @@ class Context:
     #: an nvcc command that compiles a .cu file with no architecture option (-arch,
     #: -gencode, --gpu-architecture, -code) where no nvcc line of the log names one
     nvcc_default_arch: Clue | None = None
+    #: an lsmod line of the NVIDIA module (name, size, use count)
+    nvidia_lsmod: Clue | None = None
+    #: an ls -l line of an NVIDIA device node (character device, major 195: /dev/nvidia0)
+    device_node: Clue | None = None
 
 
 # (platform, pattern): the first line matching any pattern of a platform is its evidence;
@@ -665,7 +669,17 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
         build_cuda=_build_cuda(lines),
         ort_feed=_first(lines, _ORT_FEED, "ort-feed"),
         nvcc_default_arch=_nvcc_default_arch(lines),
+        nvidia_lsmod=_first(lines, _NVIDIA_LSMOD, "nvidia"),
+        device_node=_first(lines, _DEVICE_NODE, "device-node"),
     )
+
+
+#: lsmod's line of the NVIDIA kernel module (nvidia, its size, its use count)
+_NVIDIA_LSMOD = re.compile(r"^\s*nvidia\s+\d{4,}\s+\d+\b")
+#: ls -l of an NVIDIA device node: a character device of major 195 named /dev/nvidia*
+_DEVICE_NODE = re.compile(
+    r"^\s*c[rw-]{9}\S*\s+\d+\s+\S+\s+\S+\s+195,\s*\d+\s.*\s/dev/nvidia(?:\d+|ctl)\s*$"
+)
 
 
 #: nvcc compiling a CUDA source (`nvcc file.cu -o a.out`, `!nvcc -o x x.cu` in a notebook)

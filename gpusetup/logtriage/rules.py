@@ -128,6 +128,11 @@ _CAUSE_EXPLAINS = {
             "kernel.gcc-version-check",
         )
     },
+    # bitsandbytes before 0.43 on Windows: loading its Linux CUDA binary through a
+    # WindowsPath is what failed; its search of Linux paths before it is the same release
+    "bitsandbytes.windows-before-043": {"bitsandbytes.windows-search-paths"},
+    # cuBLAS refusing a bfloat16 call says why PyTorch's cuBLAS call failed
+    "cublas.bfloat16-not-supported": {"torch.cublas-error"},
     # pip's causes after its "Cannot install ... conflicting dependencies" name the pins
     "pip.conflict-caused-by": {"pip.cannot-install-conflicting"},
     # nvidia-smi that cannot reach the kernel module says why CUDA finds no device beside it
@@ -660,7 +665,15 @@ def _alone(matches: tuple[Match, ...], lines: int) -> tuple[Match, ...]:
         return matches
     if 2 * sum(m.count for m in matches) < lines:
         return matches
+    if all(_PRINTED_VARIABLE.match(m.text) for m in matches):
+        # NAME=value alone on its lines is how env and printenv print a variable: the
+        # paste lists what each process was given (Slurm's per-task GPUs), it sets nothing
+        return matches
     return tuple(replace(m, entry=instead[m.entry.id]) for m in matches)
+
+
+#: a variable as env/printenv print it, alone on its line (no export, no command after it)
+_PRINTED_VARIABLE = re.compile(r"^\s*[A-Z][A-Z0-9_]*=[^\s\"';]*\s*$")
 
 
 _LIBRARY_PATH = re.compile(r"(?:[A-Za-z]:)?[\w.+\\/-]*[/\\](lib[\w.+-]*\.so[\w.]*|[\w.+-]+\.dll)\b")
@@ -1083,6 +1096,25 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
             # under WSL (shown by another line than the path this one tried) its last path
             # is the right one: WSL's own library is missing
             return m, "driver-missing"
+    if m.entry.id in _NO_SMI_HERE and (node := ctx.device_node) is not None:
+        # the device nodes are there and nvidia-smi is not: the kernel driver runs (on the
+        # host) and this environment got the devices without the driver's user-space files
+        why = (
+            f"The GPU's device nodes are here (line {node.line}: {node.evidence}) but "
+            "nvidia-smi is not: the kernel driver runs (on the host), and this environment "
+            "was given the devices without the driver's user-space files, as a container "
+            "started with /dev/nvidia* passed by hand (--device, or a provider's gpus "
+            "option under Podman) is, instead of through the NVIDIA runtime or CDI, which "
+            "also mount nvidia-smi and libcuda."
+        )
+        fix = (
+            "Start the container through the NVIDIA Container Toolkit: docker run --gpus all "
+            "(Docker), or with CDI (sudo nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml;"
+            " podman run --device nvidia.com/gpu=all); keep NVIDIA_DRIVER_CAPABILITIES with "
+            "utility (for nvidia-smi) and compute. On the host itself reinstall the driver's "
+            "user-space package (nvidia-utils)."
+        )
+        return replace(m, facts={**m.facts, "reading": why, "environment_fix": fix}), ("container")
     if m.entry.id in _NO_SMI_HERE and inside:
         # nvidia-smi comes from the host's driver, mounted into a container only when it
         # asks for the GPU: a CUDA image has none of its own
@@ -1146,6 +1178,9 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
         # "CUDA is not available" where the log sets CUDA_VISIBLE_DEVICES to an index the
         # machine shows no GPU for (or to hide them all): that setting leaves no GPU
         return m, "visibility"
+    if m.entry.id == "lsmod.nouveau-loaded" and ctx.nvidia_lsmod is not None:
+        # the same listing shows the NVIDIA module loaded: nouveau drives another GPU
+        return m, "healthy"
     if m.entry.id in _ARCH_RANGE and _same_major_above(m.facts):
         # a GPU one minor above the build's newest architecture of its major: its cubins run
         return m, "healthy"
