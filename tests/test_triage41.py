@@ -1,4 +1,4 @@
-"""Readings the hundred-and-twenty-third to hundred-and-thirty-eighth held-out samples taught,
+"""Readings the hundred-and-twenty-third to hundred-and-forty-sixth held-out samples taught,
 each on the real paste that showed it (the corpus file, whose .toml keeps the thread's URL)
 and, where a rule decides between two readings, on the real line that must keep the other
 one."""
@@ -161,6 +161,28 @@ READINGS: dict[str, Reading] = {
         ["GPUIsLost"],
         ["Reboot"],
     ),
+    # BVLC/caffe#4225: Caffe finds no device on an AWS g2 whose lspci shows the GRID K520
+    # (the poster's bold inside the message, "no **CUDA-capable device is detected**")
+    "caffe-cuda75-error38-no-device-aws-k520": (
+        "driver-missing",
+        "cuda.err.no-device",
+        ["line 10", "NVIDIA Corporation", "no NVIDIA driver is loaded", "(38 vs. 0)"],
+        ["nvidia-smi lists the GPU"],
+    ),
+    # brucefan1983/GPUMD#576: GPUMD's own CUDA error report
+    "gpumd-nep-k80-no-kernel-image-209": (
+        "compute-capability",
+        "cuda.err.no-kernel-image",
+        ["Error code: 209", "Tesla K80"],
+        ["-gencode"],
+    ),
+    # tensorflow/tensorflow#14686: the self-check's traceback, cut before its message
+    "tf14-win-cudnn-preload-check-winerror126": (
+        "cudnn-missing",
+        "tf.self-check-traceback.cudnn",
+        ["build_info.cudnn_dll_name", "cudnn64_6.dll for 1.3 and 1.4"],
+        ["PATH"],
+    ),
 }
 
 
@@ -295,3 +317,29 @@ def test_a_header_of_another_library_is_not_the_cuda_toolkit_s() -> None:
     # clang's wording for a toolkit header is read as GCC's
     clang = "kernel.cu:1:10: fatal error: 'cuda_runtime.h' file not found\n"
     assert triage_text(clang).root_causes[0].id == "compiler.cuda-header-missing"
+
+
+def test_no_device_beside_lspci_is_a_driver_only_where_nothing_shows_one() -> None:
+    text = (REAL / "caffe-cuda75-error38-no-device-aws-k520.log").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    error = next(line for line in lines if "Check failed" in line)
+    # the error alone is CUDA seeing no GPU, which CUDA_VISIBLE_DEVICES can cause
+    assert triage_text(error + "\n").root_causes[0].family == "visibility"
+    # beside lspci's GPU and a setting that hides GPUs, the setting may be why
+    hidden = "\n".join([error, 'export CUDA_VISIBLE_DEVICES=""', *lines[-2:]]) + "\n"
+    assert triage_text(hidden).root_causes[0].family != "driver-missing"
+
+
+def test_bold_inside_a_line_is_read_as_the_words_it_marks() -> None:
+    from gpusetup.logtriage.scan import clean
+
+    # BVLC/caffe#4225's line as posted
+    line = (
+        "F0527 08:43:32.401912 27274 syncedmem.hpp:18] Check failed: error == cudaSuccess "
+        "(38 vs. 0)  no **CUDA-capable device is detected**"
+    )
+    assert clean(line).endswith("(38 vs. 0)  no CUDA-capable device is detected")
+    # C's pointers, Python's keyword unpacking and powers keep their stars
+    for kept in ("int main(int argc, char **argv, char **envp)", "f(**kwargs) and g(**opts)"):
+        assert clean(kept) == kept
+    assert clean("x = a**2 + b**2") == "x = a**2 + b**2"

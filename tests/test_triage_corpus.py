@@ -1508,6 +1508,65 @@ WRONG = {
         "the paste is a healthy nvcc --version of CUDA 11.5; that 11.8 was installed is only the "
         "poster's prose"
     ),
+    "amgx-summit-jsrun-no-gpu-resource-set": (
+        "facts: the first root cause does not name 'jsrun -n 2'"
+    ),
+    "aws-g5-48xlarge-a10g-gpu0-err": (
+        "nvidia-smi's ERR! fields name no fault by themselves (a newer nvidia-smi on an older "
+        "driver prints ERR! too) and the log has no Xid; the GPU lost is the case's reading"
+    ),
+    "container-libnvidia-ml-file-exists-opencl-image": (
+        "facts: the first root cause does not name '--gpus device=0'"
+    ),
+    "docker-gpus-nvidia-smi-not-in-path-cuda10-base": (
+        "facts: the first root cause does not name 'nvidia/cuda:10.0-base'"
+    ),
+    "docker-unknown-runtime-nvidia-docker2-2017": (
+        "facts: the first root cause does not name 'nvidia-docker2'"
+    ),
+    "dockerdesktop-wsl-no-adapters-l20-compose": (
+        "facts: the first root cause does not name 'L20'"
+    ),
+    "dockerdesktop-wsl-no-adapters-ultrarag": (
+        "the container toolkit's 'WSL environment detected but no adapters were found' is the "
+        "Windows side passing no GPU (driver-missing, as four corpus cases); the case files it as"
+        " container"
+    ),
+    "gpumd-nep-k80-no-kernel-image-209": ("facts: the first root cause does not name '3.7'"),
+    "jax-nersc-srun-cuinit-no-device-smi-exit6": (
+        "facts: the first root cause does not name 'exit status 6'"
+    ),
+    "jdftx-perlmutter-gtl-cuipcopenmemhandle-gpu-bind": (
+        "cuIpcOpenMemHandle's CUDA_ERROR_INVALID_VALUE names a CUDA call that failed; that "
+        "Slurm's per-task GPU binding hid the other ranks' GPUs is only the maintainer's advice"
+    ),
+    "nsvf-cluster-v100-ext-no-kernel-image": (
+        "facts: the first root cause does not name 'intersect_gpu.cu'"
+    ),
+    "nvidia-docker1-nvidia-smi-not-in-path-cuda8": (
+        "facts: the first root cause does not name 'nvidia/cuda:8.0'"
+    ),
+    "tf-v100-ptxas-not-found": (
+        "facts: the first root cause does not name 'Failed to launch ptxas'"
+    ),
+    "tf14-win-cudnn-preload-check-winerror126": (
+        "facts: the first root cause does not name 'WinError 126'"
+    ),
+    "tf210-win-cudnn-cnn-infer-126": (
+        "cuDNN 8's sub-library failing with 126 after cudnn_ops_infer loaded reads as "
+        "zlibwapi.dll missing (library-missing, as the corpus's darknet and whisper cases); the "
+        "case files it as cudnn-missing"
+    ),
+    "torch-nll-n-classes-device-assert": (
+        "facts: the first root cause does not name 't >= 0 && t < n_classes'"
+    ),
+    "torch-oom-2gib-gpu-batch2": (
+        "facts: the first root cause does not name '2.00 GiB total capacity'"
+    ),
+    "trixie-node-stale-process-holds-gpu-memory": (
+        "the paste is nvidia-smi's process table and ps: no error line; a process holding "
+        "25081MiB names no failure by itself"
+    ),
     "alpa-jax-cuinit-34-stub-libcuda": (
         "facts: the first root cause does not name 'was unable to find libcuda.so DSO'"
     ),

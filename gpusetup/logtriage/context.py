@@ -111,6 +111,8 @@ class Context:
     nvidia_lsmod: Clue | None = None
     #: an ls -l line of an NVIDIA device node (character device, major 195: /dev/nvidia0)
     device_node: Clue | None = None
+    #: lspci's line of an NVIDIA display or 3D controller (the GPU is on the PCI bus)
+    lspci_gpu: Clue | None = None
 
 
 # (platform, pattern): the first line matching any pattern of a platform is its evidence;
@@ -671,11 +673,17 @@ def infer(lines: tuple[LogLine, ...], allowed: tuple[str, ...] = ()) -> Context:
         nvcc_default_arch=_nvcc_default_arch(lines),
         nvidia_lsmod=_first(lines, _NVIDIA_LSMOD, "nvidia"),
         device_node=_first(lines, _DEVICE_NODE, "device-node"),
+        lspci_gpu=_first(lines, _LSPCI_GPU, "lspci"),
     )
 
 
 #: lsmod's line of the NVIDIA kernel module (nvidia, its size, its use count)
 _NVIDIA_LSMOD = re.compile(r"^\s*nvidia\s+\d{4,}\s+\d+\b")
+#: lspci's NVIDIA display or 3D controller ("00:03.0 VGA compatible controller: NVIDIA
+#: Corporation GK104GL [GRID K520] (rev a1)", "3D controller [0302]: NVIDIA Corporation")
+_LSPCI_GPU = re.compile(
+    r"\b(?:VGA compatible controller|3D controller)(?: \[03\d\d\])?: NVIDIA Corporation\b"
+)
 #: ls -l of an NVIDIA device node: a character device of major 195 named /dev/nvidia*
 _DEVICE_NODE = re.compile(
     r"^\s*c[rw-]{9}\S*\s+\d+\s+\S+\s+\S+\s+195,\s*\d+\s.*\s/dev/nvidia(?:\d+|ctl)\s*$"

@@ -131,6 +131,9 @@ _CAUSE_EXPLAINS = {
     # bitsandbytes before 0.43 on Windows: loading its Linux CUDA binary through a
     # WindowsPath is what failed; its search of Linux paths before it is the same release
     "bitsandbytes.windows-before-043": {"bitsandbytes.windows-search-paths"},
+    # TensorFlow's self-check message names the DLL its traceback line only points at
+    "tf.self-check.dll-not-found.cudnn": {"tf.self-check-traceback.cudnn"},
+    "tf.self-check.dll-not-found": {"tf.self-check-traceback.cudart"},
     # cuBLAS refusing a bfloat16 call says why PyTorch's cuBLAS call failed
     "cublas.bfloat16-not-supported": {"torch.cublas-error"},
     # pip's causes after its "Cannot install ... conflicting dependencies" name the pins
@@ -1037,6 +1040,30 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
     if m.entry.id in _NO_DEVICE and _old_gpu(ctx) is not None:
         # CUDA lists no device it cannot drive: a GPU the CUDA release dropped
         return m, "compute-capability"
+    if (
+        m.entry.id in _NO_DEVICE
+        and (pci := ctx.lspci_gpu) is not None
+        and ctx.driver is None
+        and ctx.kernel_module is None
+        and "visible_devices" not in ctx.versions
+        and not inside
+        and not (ctx.platform is not None and ctx.platform.value in ("wsl", "colab"))
+    ):
+        # lspci shows the GPU on the bus and nothing shows a driver: CUDA finds no device
+        # because no NVIDIA driver is loaded for it
+        why = (
+            f"The GPU is on the PCI bus (line {pci.line}: {pci.evidence}) but CUDA finds no "
+            "device, and nothing in the log shows an NVIDIA driver: no NVIDIA driver is "
+            "loaded for it (not installed, or installed and not loaded until a reboot)."
+        )
+        fix = (
+            "Install the NVIDIA driver for this GPU and the CUDA in use (the distribution's "
+            "driver package, or NVIDIA's), reboot so its kernel module loads, and check that "
+            "nvidia-smi lists the GPU before running the program again."
+        )
+        return replace(m, facts={**m.facts, "reading": why, "environment_fix": fix}), (
+            "driver-missing"
+        )
     if m.entry.id in _WSL_NO_MODULE and ctx.platform and ctx.platform.value == "wsl":
         # WSL2 has no NVIDIA kernel module to fail: nvidia-smi reaches the Windows driver
         # through /usr/lib/wsl/lib, so "couldn't communicate" there is that driver missing
