@@ -1567,6 +1567,28 @@ WRONG = {
         "the paste is nvidia-smi's process table and ps: no error line; a process holding "
         "25081MiB names no failure by itself"
     ),
+    "mxnet-cu100mkl-libcudart100-cuda101": (
+        "libcudart.so.10.0 missing reads as the library missing; the CUDA 10.1 installed beside "
+        "it stands only in the poster's prose line, which no reading takes as an installed "
+        "toolkit"
+    ),
+    "mxnet191-orin-sm87-no-kernel-209": (
+        "facts: the first root cause does not name 'mxnet (1.9.1)'"
+    ),
+    "opencv45-cuda4dnn-no-nvidia-gpu": (
+        "CUDA's 'driver version is insufficient' reads as the driver too old (it also says when "
+        "no driver is loaded); that the machine has no NVIDIA GPU is only the poster's prose"
+    ),
+    "paddle-fluid-cudnn70-built-with-74": (
+        "facts: the first root cause does not name 'CUDA Capability: 75'"
+    ),
+    "paddle-sm86-cuda102-no-kernel-image": (
+        "facts: the first root cause does not name 'GPU Compute Capability: 8.6', 'Runtime API "
+        "Version: 10.2'"
+    ),
+    "paddleocr-cudnn-so-path-not-ld-library-path": (
+        "facts: the first root cause does not name 'libcudnn.so.7'"
+    ),
     "alpa-jax-cuinit-34-stub-libcuda": (
         "facts: the first root cause does not name 'was unable to find libcuda.so DSO'"
     ),

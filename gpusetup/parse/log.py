@@ -163,12 +163,6 @@ def utf16_decoder(head: bytes) -> codecs.IncrementalDecoder | None:
     return None
 
 
-#: markdown bold around words inside a line (not C's pointer-to-pointer or f(**kwargs):
-#: the marks stand after a space or the line's start and before a space, punctuation or
-#: its end, and hug the words)
-_BOLD = re.compile(r"(?<![\w*(])\*\*(?=[^\s*])([^*\n]*?[^\s*(])\*\*(?![\w*])")
-
-
 def strip_decorations(raw: str) -> str:
     """The message of one raw line: colour codes, control characters, quote prefixes,
     fences, backticks, bold markers and log-tool prefixes taken off."""
@@ -210,9 +204,6 @@ def _strip(raw: str) -> tuple[str, bool, str]:
         if not stripped or stripped[0] not in "`*":
             break
     stripped = stripped.strip("`")
-    if "**" in stripped:
-        # bold inside the line ("no **CUDA-capable device is detected**"): the words stay
-        stripped = _BOLD.sub(r"\1", stripped)
     prefixed = False
     first = ""
     for _ in range(3):
