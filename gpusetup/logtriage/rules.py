@@ -1061,9 +1061,7 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
             "driver package, or NVIDIA's), reboot so its kernel module loads, and check that "
             "nvidia-smi lists the GPU before running the program again."
         )
-        return replace(m, facts={**m.facts, "reading": why, "environment_fix": fix}), (
-            "driver-missing"
-        )
+        return _judged(m, "driver-missing", why, fix)
     if m.entry.id in _WSL_NO_MODULE and ctx.platform and ctx.platform.value == "wsl":
         # WSL2 has no NVIDIA kernel module to fail: nvidia-smi reaches the Windows driver
         # through /usr/lib/wsl/lib, so "couldn't communicate" there is that driver missing
@@ -1088,14 +1086,9 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
             "never finds them on Windows (the driver there is nvcuda.dll), and falls back to "
             "the CPU-only library (libbitsandbytes_cpu.so); the driver is not what is missing."
         )
-        fix = (
-            "pip install -U bitsandbytes: 0.43 and later ship Windows wheels with their CUDA "
-            "libraries (older releases load only the CPU library there); or run it under "
-            "WSL2, where the Linux builds work."
-        )
-        return replace(m, facts={**m.facts, "reading": reading, "environment_fix": fix}), (
-            "cpu-only-build"
-        )
+        # the fix of the same release's Windows search paths (checks/data/messages)
+        fix = catalogue().by_id["bitsandbytes.windows-search-paths"].fixes["generic"]
+        return _judged(m, "cpu-only-build", reading, fix)
     if m.entry.id in _NO_DEVICE and ctx.platform and ctx.platform.value in ("wsl", "colab"):
         # WSL2 and hosted notebooks have no CUDA_VISIBLE_DEVICES of their own to blame: WSL's
         # GPU comes through the Windows driver (a Linux driver inside WSL, an old Windows
@@ -1141,7 +1134,7 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
             "utility (for nvidia-smi) and compute. On the host itself reinstall the driver's "
             "user-space package (nvidia-utils)."
         )
-        return replace(m, facts={**m.facts, "reading": why, "environment_fix": fix}), ("container")
+        return _judged(m, "container", why, fix)
     if m.entry.id in _NO_SMI_HERE and inside:
         # nvidia-smi comes from the host's driver, mounted into a container only when it
         # asks for the GPU: a CUDA image has none of its own
@@ -1186,9 +1179,7 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
             "(TRITON_PTXAS_PATH=/usr/local/cuda-11.8/bin/ptxas), or stay on a Triton release "
             "from before the bundled CUDA 12 ptxas."
         )
-        return replace(m, facts={**m.facts, "reading": why, "environment_fix": fix}), (
-            "driver-too-old"
-        )
+        return _judged(m, "driver-too-old", why, fix)
     if m.entry.id in _PTXAS_PTX_VERSION and _DRIVER_JIT.search(m.text):
         # "ptxas application ptx input" is the PTX a program hands to the driver at load time
         # (cuLinkAddData, cuModuleLoadData): the driver's own JIT is the ptxas that is too old
@@ -1231,7 +1222,7 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
             "Tesla K80 is sm_37); if this toolkit no longer lists that architecture "
             "(nvcc --list-gpu-arch), use an older CUDA toolkit that does."
         )
-        return replace(m, facts={**m.facts, "reading": why, "environment_fix": fix}), ("toolchain")
+        return _judged(m, "toolchain", why, fix)
 
     if m.entry.id in _NO_KERNEL_IMAGE and (arch := build_architecture_cause(ctx)):
         # no kernel image beside a listing of the GPU and the build's CUDA: which end of
@@ -1258,6 +1249,13 @@ def _in_context(m: Match, family: str, ctx: Context) -> tuple[Match, str]:
 
 #: bitsandbytes' own "libcuda.so not found" (its releases before 0.43)
 _BNB_NO_LIBCUDA = {"bitsandbytes.libcuda-not-detected"}
+
+
+def _judged(m: Match, family: str, reading: str, fix: str) -> tuple[Match, str]:
+    """A rule's own reading of a match: its sentence and fix replace the entry's."""
+    return replace(m, facts={**m.facts, "reading": reading, "environment_fix": fix}), family
+
+
 _PTXAS_PTX_VERSION = {"ptxas.unsupported-ptx-version"}
 #: how the driver's JIT (and its linker) names the PTX it was handed in memory
 _DRIVER_JIT = re.compile(r"\bptxas application ptx input\b")
