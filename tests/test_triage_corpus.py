@@ -1546,9 +1546,6 @@ WRONG = {
     "nvidia-docker1-nvidia-smi-not-in-path-cuda8": (
         "facts: the first root cause does not name 'nvidia/cuda:8.0'"
     ),
-    "tf-v100-ptxas-not-found": (
-        "facts: the first root cause does not name 'Failed to launch ptxas'"
-    ),
     "tf14-win-cudnn-preload-check-winerror126": (
         "facts: the first root cause does not name 'WinError 126'"
     ),
