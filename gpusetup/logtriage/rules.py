@@ -292,6 +292,7 @@ def judge(scan: Scan) -> Triage:
     ctx = infer(scan.context, allowed) if matches else Context()
     matches = [_in_context(m, family, ctx) for m, family in matches]
     matches = _cc_beyond_runtime(matches)
+    matches = _jit_beyond_build(matches)
     matches = _below_archs(matches, ctx)
     if any(fam == "container" and m.entry.role == "cause" for m, fam in matches):
         # access denied where another line shows a container's GPU access failing ("Failed
@@ -459,6 +460,70 @@ def _cc_beyond_runtime(matches: list[tuple[Match, str]]) -> list[tuple[Match, st
             else:
                 fam = "healthy"
             m = replace(m, facts=facts)
+        out.append((m, fam))
+    return out
+
+
+#: TensorFlow's start-up notice that its wheel has no kernels for the GPU's capability
+_PTX_JIT = "tf.benign.ptx-jit"
+#: failures of kernels compiled for (or loaded on) a GPU: after that notice, the build's
+#: missing architecture; CUDA_ERROR_INVALID_HANDLE is what TensorFlow's kernel lookups
+#: return when the JIT-compiled module holds no function for this GPU
+_KERNEL_LOAD = frozenset(
+    {
+        "cuda.err.invalid-ptx",
+        "cuda.err.no-kernel-image",
+        "cuda.code.no-code-for-gpu",
+        "llvm.nvptx.ptx-version-below-target",
+    }
+)
+_INVALID_HANDLE = re.compile(
+    r"CUDA_ERROR_INVALID_HANDLE|cudaErrorInvalidResourceHandle|invalid resource handle"
+)
+
+
+def _jit_beyond_build(matches: list[tuple[Match, str]]) -> list[tuple[Match, str]]:
+    """TensorFlow's "not built with CUDA kernel binaries compatible with compute capability
+    12.0" and, after it, a kernel that does not compile or load (an RTX 50xx under a wheel
+    without sm_120): the build predates the GPU, not a fault of the GPU or the toolkit. Only
+    where nothing else in the log is a cause."""
+    jit = next((m for m, _ in matches if m.entry.id == _PTX_JIT), None)
+    if jit is None:
+        return matches
+
+    def loads(m: Match) -> bool:
+        if m.line <= jit.line:
+            return False
+        if m.entry.id == "cuda.code.program":
+            return bool(_INVALID_HANDLE.search(m.facts.get("error", "")))
+        return m.entry.id in _KERNEL_LOAD
+
+    live = [
+        m
+        for m, fam in matches
+        if m.entry.role != "benign" and fam != "healthy" and not loads(m)
+        and _role(m) == "cause"
+    ]
+    if live:
+        return matches
+    cc = jit.facts.get("cc", "")
+    fix = (
+        f"Use a TensorFlow build that includes compute capability {cc}: a newer release or "
+        "nightly built for it, NVIDIA's NGC TensorFlow container, or a source build with "
+        f"TF_CUDA_COMPUTE_CAPABILITIES={cc} (CUDA 12.8 or newer for 12.x); until then run on "
+        "a GPU the wheel has kernels for."
+    )
+    out = []
+    for m, fam in matches:
+        if loads(m):
+            what = m.facts.get("error") or m.text.strip()[:160]
+            why = (
+                f"TensorFlow was built without kernels for this GPU's compute capability {cc} "
+                f"(line {jit.line}: it compiles them from PTX at start-up), and the kernels "
+                f"for it then failed ({what}, line {m.line}): this TensorFlow build predates "
+                "the GPU's architecture; the GPU and its driver are not at fault."
+            )
+            m, fam = _judged(m, "compute-capability", why, fix)
         out.append((m, fam))
     return out
 
