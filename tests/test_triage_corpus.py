@@ -753,10 +753,6 @@ WRONG = {
         "only the thread says the machine is WSL and numba loaded another libcuda; the paste shows"
         " CUDA_ERROR_NO_DEVICE alone"
     ),
-    "xanmod-6-6-15-nvidia-545-rcu-gpl-only": (
-        "facts: the diagnosis names the GPL-only symbol, not the kernel release "
-        "'6.6.15-x64v3-xanmod1'"
-    ),
     "xmrig-nvidia-nvrtc-builtins-missing": (
         "facts: the first root cause quotes NVRTC's 'failed to load builtins', not the "
         "'NVRTC_ERROR unknown' line before it"
@@ -1129,9 +1125,6 @@ WRONG = {
         "optimus-manager's 'Loading module nvidia' before its 'Xorg pre-start setup error' gives "
         "no reason; the paste is cut before the failing command, and that the GPU was powered off"
         " stands only in the thread"
-    ),
-    "surface-laptop3-book3-surface-kernel-nvidia-smi-fails": (
-        "facts: the first root cause does not name '5.16.13-surface'"
     ),
     "suseprime-unable-to-query-gpu-information": (
         "prime-select's 'Unable to query GPU information' is its own wording for nvidia-xconfig "
@@ -1585,6 +1578,43 @@ WRONG = {
     ),
     "paddleocr-cudnn-so-path-not-ld-library-path": (
         "facts: the first root cause does not name 'libcudnn.so.7'"
+    ),
+    "b164-docker-torch-import-libcuda-so1-plain-docker": (
+        "family: the plain docker run without the NVIDIA runtime stands only in the maintainer's "
+        "answer; the paste shows torch's import without libcuda.so.1, read as no driver"
+    ),
+    "b165-ubuntu2204-dkms-530-kernel65-vm-flags": (
+        "facts: the first compile error of the paste leads (nv-pci.c); the vm_flags error the "
+        "case names is a later line of the same build"
+    ),
+    "b166-apptainer-nvccli-overlay-file-creation-failed": (
+        "facts: the first root cause does not name '--nvccli' (the command line)"
+    ),
+    "b166-docker-win-cuda128-image-driver-551": (
+        "facts: the first root cause does not name 'CUDA Version: 12.4' (nvidia-smi's header)"
+    ),
+    "b166-enroot-pyxis-nvc-1177-file-lookup-denied": (
+        "facts: the first root cause does not name '98-nvidia.sh exited with return code 1'"
+    ),
+    "b166-gpu-operator-secureboot-unsigned-module": (
+        "facts: the first root cause does not name 'UEFI Secure Boot enabled' (the installer's "
+        "prompt above it)"
+    ),
+    "t170-genesis-taichi-wsl-cuinit-no-device": (
+        "family: WSL2 stands only in the thread; the paste shows Taichi's cuInit "
+        "CUDA_ERROR_NO_DEVICE, read as no visible GPU"
+    ),
+    "t170-numba-wsl2-cuinit-no-device": (
+        "family: WSL2 stands only in the thread; the paste shows Numba's cuInit "
+        "CUDA_ERROR_NO_DEVICE alone, read as no visible GPU"
+    ),
+    "t170-tfnightly-rtx5060ti-sm120-ptx85-llvm": (
+        "facts: the poster cut TensorFlow's notice before its JIT part, so 'compute capability "
+        "12.0' is read from no entry"
+    ),
+    "t170-wsl-insider-20231-torch-devices-busy": (
+        "family: the Windows Insider build stands only as 'windows：20231.1005' in the poster's "
+        "note; the paste shows 'all CUDA-capable devices are busy or unavailable'"
     ),
     "alpa-jax-cuinit-34-stub-libcuda": (
         "facts: the first root cause does not name 'was unable to find libcuda.so DSO'"

@@ -296,6 +296,20 @@ _VERSIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     ("torchvision", re.compile(r"\btorchvision(?:==|-|\s+)(?P<v>0\.\d+\.\d+(?:\+\w+)?)")),
+    # the kernel a module is built for or runs on: uname -a, the kernel's banner, DKMS's
+    # "for kernel X (x86_64)", NixOS's nvidia-x11-<driver>-<kernel>.drv, the headers' tree
+    (
+        "kernel",
+        re.compile(
+            r"^Linux \S+ (?P<v>\d+\.\d+\.\d+[\w.+~-]*) #\d|"
+            r"\bLinux version (?P<v2>\d+\.\d+\.\d+[\w.+~-]*) \(|"
+            r"\b(?:on|for) kernel:? (?P<v3>\d+\.\d+\.\d+[\w.+~-]*?) \(|"
+            r"\bnvidia-x11-\d{3}\.\d+(?:\.\d+)?-(?P<v4>\d+\.\d+(?:\.\d+)?[\w-]*?)\.drv\b|"
+            r"/lib/modules/(?P<v5>\d+\.\d+\.\d+[\w.+~-]*)/(?:build|source|kernel|updates|extra)\b|"
+            r"/usr/src/(?:linux-headers-|kernel-headers-|kernels/)(?P<v6>\d+\.\d+\.\d+[\w.+~-]*?)"
+            r"(?=/|\s|$)"
+        ),
+    ),
     # a CPU-only PyTorch's version as torch.__version__ prints it alone ("2.3.0+cpu"), and a
     # CUDA build's ("2.2.0+cu121") where a paste shows both
     ("torch_cpu", re.compile(r"^(?P<v>[12]\.\d+\.\d+\+cpu)$")),
@@ -385,7 +399,11 @@ _DRIVER_PACKAGE = re.compile(
     # driver packages up to 18.04 kept their files in /usr/lib/nvidia-375/; the .run installer
     r"/var/lib/dkms/nvidia/(?P<dkms>\d{3}\.\d+(?:\.\d+)?)/|/usr/lib(?:32)?/nvidia-(?P<dir>\d{3})/|"
     # the .run installer's name and the directory it unpacks to
-    r"\bNVIDIA-Linux-(?:x86_64|aarch64|ppc64le)-(?P<run>\d{3}\.\d+(?:\.\d+)?)(?![\d.])"
+    r"\bNVIDIA-Linux-(?:x86_64|aarch64|ppc64le)-(?P<run>\d{3}\.\d+(?:\.\d+)?)(?![\d.])|"
+    # NixOS's derivation of the driver for one kernel: nvidia-x11-<driver>-<kernel>.drv
+    r"\bnvidia-x11-(?P<nix>\d{3}\.\d+(?:\.\d+)?)-\d+\.\d+[\w.-]*?\.drv\b|"
+    # the open kernel modules' source tree (a git tag's archive: open-gpu-kernel-modules-580.94.16)
+    r"\bopen-gpu-kernel-modules-(?P<open>\d{3}\.\d+(?:\.\d+)?)(?![\d.])"
 )
 #: a wheel pip picked for another package shows the Python it installs for (cp38: 3.8)
 _WHEEL_PYTHON = re.compile(

@@ -470,7 +470,10 @@ def decoded(
         "kernel-module",
         "container",
         "fabric-manager",
+        "gpu-fault",
     ):
+        if family == "kernel-module" and (kernel := ctx.versions.get("kernel")):
+            out.append(f"The kernel is {kernel.value} (line {kernel.line}: {kernel.evidence}).")
         if family == "kernel-module" and ctx.dkms_module and not ctx.driver:
             module, version = ctx.dkms_module.value.split(" ", 1)
             out.append(

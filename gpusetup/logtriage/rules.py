@@ -93,8 +93,9 @@ _ANY_CAUSE = {
 #: symptoms about optional libraries: the problem only where the log shows them used (the
 #: lines of _OPTIONAL_USED) and nothing else is wrong
 _OPTIONAL = {"tf.dso.dlopen-failed.tensorrt"}
-#: lines that show a program using an optional library: TF-TRT needs TensorRT
-_OPTIONAL_USED = {"tf.tftrt.in-use"}
+#: lines that show a program using an optional library: TF-TRT needs TensorRT (its stub
+#: aborting for a TensorRT symbol is that use)
+_OPTIONAL_USED = {"tf.tftrt.in-use", "tf.tensorrt-stub-symbol-not-found"}
 #: causes that another cause in the same log explains: TensorFlow's CUDA diagnostics say
 #: why cuInit failed, so the error cuInit returned is their consequence
 _CAUSE_EXPLAINS = {
@@ -107,25 +108,46 @@ _CAUSE_EXPLAINS = {
     "cuda.err.unsupported-ptx": {"ptxas.unsupported-ptx-version"},
     # the kernel's word for why nvidia.ko is not loaded (another driver holds the GPU, a
     # key the firmware rejects, a module built for another kernel or not at all): the
-    # installer's load failure and nvidia-smi's "couldn't communicate" are its consequences
+    # installer's load failure, nvidia-smi's "couldn't communicate" and TensorFlow's "kernel
+    # driver does not appear to be running" are its consequences
     **{
         why: {
             "nvidia-installer.load-failed",
             "nvidia-installer.module-load-failed.named",
+            "nvidia-installer.module-load-error",
             "nvidia-smi.couldnt-communicate",
+            "tf.cuda-diagnostics.kernel-driver-not-running",
         }
+        - {why}
         for why in (
             "nvrm.already-bound",
             "nvrm.probe-not-called",
             "modprobe.secure-boot",
             "modprobe.module-not-found",
             "modprobe.insert-failed",
+            "kmod.module-not-found-by-name",
+            # insmod's own words for the refusal (the installer's "Kernel module load error")
+            "nvidia-installer.module-load-error",
             "kernel.unknown-symbol",
             "dkms.build-failed",
             "dkms.make-error",
             "dkms.kernel-hook-build-failed",
             "kernel.modpost-gpl-only-symbol",
             "kernel.gcc-version-check",
+        )
+    },
+    # the compiler's (or linker's) error in the NVIDIA module's sources says why make's
+    # "*** [...] Error N" lines of that build failed, whichever of them parallel make printed
+    # first
+    **{
+        why: {
+            "dkms.make-error",
+            "kernel-module.kbuild-nvidia-object-failed",
+            "kernel-module.open-build-failed",
+        }
+        for why in (
+            "kernel-module.nvidia-source-compile-error",
+            "kernel-module.object-format-not-recognized",
         )
     },
     # bitsandbytes before 0.43 on Windows: loading its Linux CUDA binary through a
@@ -311,7 +333,7 @@ def judge(scan: Scan) -> Triage:
     item = partial(_item, near=near)
     live = [(m, fam) for m, fam in matches if m.entry.role != "benign" and fam != "healthy"]
     used = any(m.entry.id in _OPTIONAL_USED for m, _ in matches)
-    if not used or any(m.entry.id not in _OPTIONAL for m, _ in live):
+    if not used or any(m.entry.id not in _OPTIONAL | _OPTIONAL_USED for m, _ in live):
         optional = [(m, fam) for m, fam in live if m.entry.id in _OPTIONAL]
         live = [(m, fam) for m, fam in live if m.entry.id not in _OPTIONAL]
     else:
